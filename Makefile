@@ -1,0 +1,70 @@
+# Relais — build, run and test on a Debian machine with Go.
+# `make run` and `make test` install the Debian packages they need (we are
+# root on the machines this targets; otherwise run `sudo make deps` once).
+
+GO          ?= go
+VERSION     ?= 0.1.0-dev
+COMMIT      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+LDFLAGS     := -X relais/internal/version.Version=$(VERSION) -X relais/internal/version.Commit=$(COMMIT)
+STATICCHECK_VERSION ?= 2026.2.2
+GOBIN       := $(shell $(GO) env GOPATH)/bin
+FUZZTIME    ?= 60s
+BENCHTIME   ?= 1s
+
+# Debian packages: cgo and Fyne's OpenGL/X11 headers for the build; minisign
+# (a profile signed by the real tool), Xvfb, xwininfo and ImageMagick (a real
+# window, found and photographed) for the tests.
+DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
+                minisign xvfb x11-utils imagemagick
+
+.PHONY: all deps build run test test-unit lint fmt bench fuzz clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o relais .
+
+run: build
+	./relais
+
+$(GOBIN)/staticcheck:
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+fmt:
+	gofmt -w .
+
+lint: deps $(GOBIN)/staticcheck
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GOBIN)/staticcheck ./...
+
+# Every test, with the race detector. Set RELAIS_REQUIRE_E2E=1 (CI does) to
+# make tests that need root, a display or a keyring fail instead of skip.
+test: lint
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+# Unit tests only, fast, no lint.
+test-unit:
+	$(GO) test -count=1 ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# Longer fuzzing of every parser (FUZZTIME each).
+fuzz: deps
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/profile/
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitCondition$$' -fuzztime $(FUZZTIME) ./internal/profile/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseManaged$$' -fuzztime $(FUZZTIME) ./internal/config/
+
+clean:
+	rm -f relais

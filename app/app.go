@@ -1,0 +1,92 @@
+// Package app is the Fyne desktop front end of Relais, and the only code
+// that imports fyne.io. It drives the engine and shows its state; it never
+// talks to the tunnel, the checks or the store directly.
+package app
+
+import (
+	"fmt"
+	"os"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"relais/assets"
+	"relais/internal/i18n"
+	"relais/internal/version"
+)
+
+// ID is the application's identifier (also in FyneApp.toml).
+const ID = "org.relais.Relais"
+
+// Run opens the main window and blocks until the app quits.
+func Run() {
+	chooseLanguage("", "")
+	a := fyneapp.NewWithID(ID)
+	a.SetIcon(Icon())
+	w := a.NewWindow(lang.L("app.title"))
+	w.SetContent(newHome(version.Get()).content())
+	w.Resize(fyne.NewSize(640, 420))
+	w.ShowAndRun()
+}
+
+// Icon is the application icon as a Fyne resource.
+func Icon() fyne.Resource { return fyne.NewStaticResource("icon.png", assets.Icon) }
+
+// chooseLanguage loads our translations into Fyne's lang package and makes
+// it speak the language Relais chose: the setting, else the locale, else
+// the profile's default, else French. Fyne reads the locale from the
+// environment, and treats C/POSIX as English; we say what we mean through
+// LANGUAGE (and, for a C locale, which hides LANGUAGE, the variable that
+// holds it) before the translations are loaded.
+func chooseLanguage(setting, profileDefault string) string {
+	l := i18n.Choose(setting, i18n.Detect(os.Getenv), profileDefault)
+	os.Setenv("LANGUAGE", l)
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if val := os.Getenv(v); val != "" {
+			if val == "C" || val == "POSIX" {
+				os.Setenv(v, l)
+			}
+			break
+		}
+	}
+	if err := lang.AddTranslationsFS(assets.Translations, "translations"); err != nil {
+		fyne.LogError("relais: translations", err)
+	}
+	return l
+}
+
+// home is the first screen: for now the app's name, version and purpose.
+type home struct {
+	info    version.Info
+	title   *widget.Label
+	tagline *widget.Label
+	ver     *widget.Label
+	note    *widget.Label
+}
+
+func newHome(info version.Info) *home {
+	return &home{
+		info:    info,
+		title:   &widget.Label{Text: lang.L("app.title"), TextStyle: fyne.TextStyle{Bold: true}, SizeName: theme.SizeNameHeadingText, Alignment: fyne.TextAlignCenter},
+		tagline: &widget.Label{Text: lang.L("app.tagline"), Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord},
+		ver:     &widget.Label{Text: fmt.Sprintf(lang.L("app.version"), info.Version), Alignment: fyne.TextAlignCenter},
+		note:    &widget.Label{Text: lang.L("app.placeholder"), Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord, TextStyle: fyne.TextStyle{Italic: true}},
+	}
+}
+
+func (h *home) content() fyne.CanvasObject {
+	logo := canvas.NewImageFromResource(Icon())
+	logo.FillMode = canvas.ImageFillContain
+	logo.SetMinSize(fyne.NewSize(96, 96))
+	return container.NewPadded(container.NewVBox(logo, h.title, h.tagline, h.ver, widget.NewSeparator(), h.note))
+}
+
+// Prepare must be the first call of main: it undoes the loader-time
+// workaround for Fyne's locale parsing (see locale_linux.go), so that the
+// process environment is the user's again.
+func Prepare() { restoreLocaleEnv() }

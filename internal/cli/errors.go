@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"relais/internal/profile"
+	"relais/internal/store"
+)
+
+// reasons maps the sentinel errors of the packages below to a short code;
+// each code has a sentence in both languages under "cli.reason.CODE". The
+// code is also what the store records, so a later `profile show` can say why
+// in the reader's language.
+var reasons = []struct {
+	err  error
+	code string
+}{
+	{profile.ErrUnsigned, "unsigned"},
+	{profile.ErrSignatureMalformed, "malformed_signature"},
+	{profile.ErrUntrustedKey, "untrusted_key"},
+	{profile.ErrBadSignature, "bad_signature"},
+	{profile.ErrNoTrustedKeys, "no_trusted_keys"},
+	{profile.ErrRollback, "rollback"},
+	{profile.ErrExpired, "expired"},
+	{profile.ErrTooLarge, "too_large"},
+	{profile.ErrAssetMismatch, "asset_mismatch"},
+	{profile.ErrInsecureURL, "insecure_url"},
+	{context.DeadlineExceeded, "timeout"},
+}
+
+// errorCode names what went wrong, for people (through describe) and for
+// the sync history.
+func errorCode(err error) string {
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.code
+		}
+	}
+	if len(profileErrors(err)) > 0 {
+		return "invalid"
+	}
+	var he *profile.HTTPError
+	if errors.As(err, &he) {
+		return "http"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		if ne.Timeout() {
+			return "timeout"
+		}
+		return "network"
+	}
+	return "other"
+}
+
+// isFetchFailure tells a sync that could not reach its source (the network
+// or the server failed) from one whose content was refused.
+func isFetchFailure(err error) bool {
+	switch errorCode(err) {
+	case "http", "network", "timeout", "other":
+		return true
+	}
+	return false
+}
+
+// describe turns an error into one sentence in the invocation's language,
+// followed by the technical detail the helpdesk needs.
+func (r *run) describe(err error) string {
+	return r.reason(errorCode(err), err.Error())
+}
+
+func (r *run) reason(code, detail string) string {
+	msg := r.t("cli.reason." + code)
+	if detail == "" {
+		return msg
+	}
+	return msg + " " + r.t("cli.reason.detail", detail)
+}
+
+// storeCache adapts the store to the profile sync's Cache interface: the
+// profile package declares what it needs and never imports the store.
+type storeCache struct{ db *store.DB }
+
+func (c storeCache) Last(ctx context.Context) (*profile.Cached, error) {
+	p, err := c.db.CurrentProfile(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &profile.Cached{Serial: p.Serial, SHA256: p.SHA256, Bytes: p.Bytes, Signature: p.Signature,
+		Source: p.Source, ETag: p.ETag, LastModified: p.LastModified}, nil
+}
+
+func (c storeCache) HasAsset(ctx context.Context, sha256 string) (bool, error) {
+	return c.db.HasAsset(ctx, sha256)
+}
+
+func (c storeCache) Save(ctx context.Context, p profile.Cached, assets []profile.FetchedAsset) error {
+	now := c.db.Now()
+	sa := make([]store.Asset, 0, len(assets))
+	for _, a := range assets {
+		sa = append(sa, store.Asset{SHA256: a.SHA256, ID: a.ID, Bytes: a.Bytes, SourceURL: a.SourceURL, FetchedAt: now})
+	}
+	return c.db.SaveProfile(ctx, store.CachedProfile{Serial: p.Serial, SHA256: p.SHA256, Bytes: p.Bytes, Signature: p.Signature,
+		Source: p.Source, ETag: p.ETag, LastModified: p.LastModified, FetchedAt: now, CheckedAt: now}, sa)
+}
+
+func (c storeCache) Touch(ctx context.Context, sha256, etag, lastModified string) error {
+	return c.db.TouchProfile(ctx, sha256, etag, lastModified, c.db.Now())
+}

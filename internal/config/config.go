@@ -1,0 +1,172 @@
+// Package config reads the machine's managed configuration (written by the
+// installer, read-only for users) and locates the user's data directory.
+//
+// It reads; it never writes the managed file and never holds a secret: the
+// managed configuration carries public keys and URLs only.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// MaxManagedSize bounds the managed file: it holds a few URLs and keys.
+const MaxManagedSize = 256 << 10
+
+// ErrNoManaged means no managed configuration exists at the path: Relais is
+// not installed for an organisation (or RELAIS_CONFIG points nowhere).
+var ErrNoManaged = errors.New("config: no managed configuration")
+
+// Managed is the managed configuration, relais.toml.
+type Managed struct {
+	// ProfileURL is where the signed profile is published (the signature is
+	// at the same URL + ".minisig").
+	ProfileURL string `toml:"profile_url"`
+	// ProfileFile is a bootstrap copy shipped with the package (+ ".minisig"),
+	// used when no profile was ever fetched.
+	ProfileFile string `toml:"profile_file"`
+	// TrustedKeys are minisign public keys; a profile must be signed by one.
+	TrustedKeys []string `toml:"trusted_keys"`
+	// Locked holds settings users cannot change.
+	Locked Locked `toml:"locked"`
+
+	// Path is the file this was read from (not a TOML key).
+	Path string `toml:"-"`
+}
+
+// Locked settings; nil means not locked.
+type Locked struct {
+	TunnelMode *string `toml:"tunnel_mode"`
+	Autostart  *bool   `toml:"autostart"`
+}
+
+// Environment is what the lookups depend on, passed in so that tests can
+// describe any platform.
+type Environment struct {
+	Getenv func(string) string
+	GOOS   string
+	// Home is the user's home directory (for the platform defaults).
+	Home string
+}
+
+// ManagedPath returns where the managed configuration is read from:
+// RELAIS_CONFIG when set, else the platform's location.
+func ManagedPath(env Environment) string {
+	if p := env.Getenv("RELAIS_CONFIG"); p != "" {
+		return p
+	}
+	switch env.GOOS {
+	case "windows":
+		pd := env.Getenv("ProgramData")
+		if pd == "" {
+			pd = `C:\ProgramData`
+		}
+		return pd + `\Relais\relais.toml`
+	case "darwin":
+		return "/Library/Application Support/Relais/relais.toml"
+	default:
+		return "/etc/relais/relais.toml"
+	}
+}
+
+// DataDir returns the user's Relais data directory (database, log,
+// settings): RELAIS_HOME when set, else the platform's per-user location.
+func DataDir(env Environment) (string, error) {
+	if p := env.Getenv("RELAIS_HOME"); p != "" {
+		return p, nil
+	}
+	switch env.GOOS {
+	case "windows":
+		if d := env.Getenv("LocalAppData"); d != "" {
+			return d + `\Relais`, nil
+		}
+		return "", errors.New("config: %LocalAppData% is not set")
+	case "darwin":
+		if env.Home == "" {
+			return "", errors.New("config: no home directory")
+		}
+		return filepath.Join(env.Home, "Library", "Application Support", "Relais"), nil
+	default:
+		if d := env.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+			return filepath.Join(d, "relais"), nil
+		}
+		if env.Home == "" {
+			return "", errors.New("config: no home directory")
+		}
+		return filepath.Join(env.Home, ".local", "share", "relais"), nil
+	}
+}
+
+// LoadManaged reads and validates the managed configuration at path.
+// A missing file is ErrNoManaged.
+func LoadManaged(path string) (*Managed, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s", ErrNoManaged, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxManagedSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	if len(data) > MaxManagedSize {
+		return nil, fmt.Errorf("config: %s: larger than %d bytes", path, MaxManagedSize)
+	}
+	m, err := ParseManaged(filepath.Base(path), data)
+	if err != nil {
+		return nil, err
+	}
+	m.Path = path
+	return m, nil
+}
+
+// ParseManaged decodes strictly (unknown keys are errors) and validates.
+// Errors read "config: NAME:LINE: message".
+func ParseManaged(name string, data []byte) (*Managed, error) {
+	var m Managed
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		var sm *toml.StrictMissingError
+		var de *toml.DecodeError
+		switch {
+		case errors.As(err, &sm):
+			var lines []string
+			for _, e := range sm.Errors {
+				row, _ := e.Position()
+				lines = append(lines, fmt.Sprintf("%s:%d: %s: unknown key", name, row, strings.Join(e.Key(), ".")))
+			}
+			return nil, fmt.Errorf("config: %s", strings.Join(lines, "\n"))
+		case errors.As(err, &de):
+			row, _ := de.Position()
+			return nil, fmt.Errorf("config: %s:%d: %s", name, row, de.Error())
+		default:
+			return nil, fmt.Errorf("config: %s: %w", name, err)
+		}
+	}
+	if len(m.TrustedKeys) == 0 {
+		return nil, fmt.Errorf("config: %s: trusted_keys: required (the minisign public keys that sign the profile)", name)
+	}
+	for i, k := range m.TrustedKeys {
+		if strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("config: %s: trusted_keys[%d]: empty", name, i)
+		}
+	}
+	if m.Locked.TunnelMode != nil {
+		switch *m.Locked.TunnelMode {
+		case "auto", "userspace", "system":
+		default:
+			return nil, fmt.Errorf("config: %s: locked.tunnel_mode: must be auto, userspace or system", name)
+		}
+	}
+	return &m, nil
+}

@@ -1,0 +1,119 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func envOf(goos string, vars map[string]string) Environment {
+	return Environment{GOOS: goos, Home: "/home/agent", Getenv: func(k string) string { return vars[k] }}
+}
+
+func TestManagedPath(t *testing.T) {
+	tests := []struct {
+		goos string
+		vars map[string]string
+		want string
+	}{
+		{"linux", nil, "/etc/relais/relais.toml"},
+		{"darwin", nil, "/Library/Application Support/Relais/relais.toml"},
+		{"windows", map[string]string{"ProgramData": `D:\PD`}, `D:\PD\Relais\relais.toml`},
+		{"windows", nil, `C:\ProgramData\Relais\relais.toml`},
+		{"linux", map[string]string{"RELAIS_CONFIG": "/tmp/x.toml"}, "/tmp/x.toml"},
+	}
+	for _, tt := range tests {
+		if got := ManagedPath(envOf(tt.goos, tt.vars)); got != tt.want {
+			t.Errorf("ManagedPath(%s, %v) = %q, want %q", tt.goos, tt.vars, got, tt.want)
+		}
+	}
+}
+
+func TestDataDir(t *testing.T) {
+	tests := []struct {
+		goos string
+		vars map[string]string
+		want string
+	}{
+		{"linux", nil, "/home/agent/.local/share/relais"},
+		{"linux", map[string]string{"XDG_DATA_HOME": "/data"}, "/data/relais"},
+		{"linux", map[string]string{"XDG_DATA_HOME": "relative"}, "/home/agent/.local/share/relais"},
+		{"darwin", nil, "/home/agent/Library/Application Support/Relais"},
+		{"windows", map[string]string{"LocalAppData": `C:\Users\a\AppData\Local`}, `C:\Users\a\AppData\Local\Relais`},
+		{"linux", map[string]string{"RELAIS_HOME": "/tmp/h"}, "/tmp/h"},
+	}
+	for _, tt := range tests {
+		got, err := DataDir(envOf(tt.goos, tt.vars))
+		if err != nil || got != tt.want {
+			t.Errorf("DataDir(%s, %v) = %q, %v; want %q", tt.goos, tt.vars, got, err, tt.want)
+		}
+	}
+	if _, err := DataDir(envOf("windows", nil)); err == nil {
+		t.Error("DataDir on Windows without LocalAppData: want an error")
+	}
+}
+
+func TestParseManaged(t *testing.T) {
+	good := `profile_url = "https://continuite.example.org/relais/profile.toml"
+profile_file = "/usr/share/relais/profile.toml"
+trusted_keys = ["RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"]
+[locked]
+tunnel_mode = "system"
+autostart = true
+`
+	m, err := ParseManaged("relais.toml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ProfileURL == "" || len(m.TrustedKeys) != 1 || m.Locked.TunnelMode == nil || *m.Locked.TunnelMode != "system" || m.Locked.Autostart == nil || !*m.Locked.Autostart {
+		t.Fatalf("decoded %+v", m)
+	}
+
+	bad := []struct{ in, want string }{
+		{"trusted_keys = [\"k\"]\ncolour = 1\n", "relais.toml:2: colour: unknown key"},
+		{"profile_url = 3\ntrusted_keys = [\"k\"]\n", "relais.toml:1:"},
+		{"profile_url = \"https://x\"\n", "trusted_keys: required"},
+		{"trusted_keys = [\"k\"]\n[locked]\ntunnel_mode = \"fast\"\n", "locked.tunnel_mode"},
+		{"trusted_keys = [\"k\"\n", "relais.toml:"},
+	}
+	for _, tt := range bad {
+		_, err := ParseManaged("relais.toml", []byte(tt.in))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseManaged(%q) = %v, want error containing %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestLoadManagedMissing(t *testing.T) {
+	_, err := LoadManaged(filepath.Join(t.TempDir(), "none.toml"))
+	if !errors.Is(err, ErrNoManaged) {
+		t.Fatalf("got %v, want ErrNoManaged", err)
+	}
+}
+
+func TestLoadManagedTooLarge(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "relais.toml")
+	if err := os.WriteFile(p, []byte("# "+strings.Repeat("x", MaxManagedSize)+"\ntrusted_keys=[\"k\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadManaged(p); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("got %v, want a size error", err)
+	}
+}
+
+func FuzzParseManaged(f *testing.F) {
+	f.Add([]byte("trusted_keys = [\"RWQ\"]\n[locked]\nautostart = true\n"))
+	f.Add([]byte("profile_url = \"https://x\"\n"))
+	f.Add([]byte("[locked]\ntunnel_mode = 3"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseManaged("f.toml", data)
+		if err == nil && len(m.TrustedKeys) == 0 {
+			t.Fatal("accepted a configuration without trusted keys")
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "config: ") {
+			t.Fatalf("error without the package prefix: %v", err)
+		}
+	})
+}

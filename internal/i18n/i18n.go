@@ -1,0 +1,129 @@
+// Package i18n turns message keys into French or English text for the
+// terminal front end, and decides which language a person reads.
+//
+// The catalogue is the same pair of JSON files the GUI loads through Fyne's
+// lang package (assets/translations). French is the default. This package
+// must never import fyne.io: it serves the CLI, which runs where no display is.
+package i18n
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"relais/assets"
+)
+
+// Languages Relais speaks. French first.
+const (
+	FR = "fr"
+	EN = "en"
+)
+
+var (
+	loadOnce sync.Once
+	catalog  map[string]map[string]string
+	loadErr  error
+)
+
+func load() {
+	catalog = map[string]map[string]string{}
+	for _, l := range []string{FR, EN} {
+		b, err := assets.Translations.ReadFile("translations/" + l + ".json")
+		if err != nil {
+			loadErr = fmt.Errorf("i18n: %s: %w", l, err)
+			return
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			loadErr = fmt.Errorf("i18n: %s.json: %w", l, err)
+			return
+		}
+		catalog[l] = m
+	}
+}
+
+// Catalog returns the raw catalogue for a language (for tests and tools).
+func Catalog(lang string) (map[string]string, error) {
+	loadOnce.Do(load)
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	return catalog[Normalize(lang)], nil
+}
+
+// T returns the message for key in lang, formatted with args. A key missing
+// from the language falls back to French, then to the key itself, so a
+// missing translation is visible but never fatal.
+func T(lang, key string, args ...any) string {
+	loadOnce.Do(load)
+	msg, ok := catalog[Normalize(lang)][key]
+	if !ok {
+		msg, ok = catalog[FR][key]
+	}
+	if !ok {
+		msg = key
+	}
+	if len(args) == 0 {
+		return msg
+	}
+	return fmt.Sprintf(msg, args...)
+}
+
+// Normalize maps anything that is not English to French.
+func Normalize(lang string) string {
+	if strings.HasPrefix(strings.ToLower(lang), EN) {
+		return EN
+	}
+	return FR
+}
+
+// Detect returns the language of the user's locale from the usual POSIX
+// variables (LC_ALL, LC_MESSAGES, LANG, then LANGUAGE), or "" when the locale
+// names neither French nor English — including "C" and "POSIX", which say
+// nothing about the person — so that the caller applies the profile's
+// default language.
+func Detect(getenv func(string) string) string {
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if val := getenv(v); val != "" {
+			if l := fromLocale(val); l != "" {
+				return l
+			}
+			// The first set variable decides, as in setlocale(3); LANGUAGE
+			// is still consulted for a C locale, as GNU gettext does.
+			if val != "C" && val != "POSIX" && !strings.HasPrefix(val, "C.") {
+				return ""
+			}
+			break
+		}
+	}
+	for _, part := range strings.Split(getenv("LANGUAGE"), ":") {
+		if l := fromLocale(part); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+func fromLocale(s string) string {
+	s = strings.ToLower(s)
+	switch {
+	case strings.HasPrefix(s, "fr"):
+		return FR
+	case strings.HasPrefix(s, "en"):
+		return EN
+	}
+	return ""
+}
+
+// Choose picks the language to speak: forced (a --lang flag or a setting)
+// wins, then the locale, then the profile's default, then French.
+func Choose(forced, detected, profileDefault string) string {
+	for _, l := range []string{forced, detected, profileDefault} {
+		if l != "" {
+			return Normalize(l)
+		}
+	}
+	return FR
+}

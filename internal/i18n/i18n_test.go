@@ -1,0 +1,130 @@
+package i18n
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func TestCatalogsMatch(t *testing.T) {
+	fr, err := Catalog(FR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := Catalog(EN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verbs := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
+	for k, v := range fr {
+		e, ok := en[k]
+		if !ok {
+			t.Errorf("%s: in fr.json, missing from en.json", k)
+			continue
+		}
+		if strings.TrimSpace(v) == "" || strings.TrimSpace(e) == "" {
+			t.Errorf("%s: empty text", k)
+		}
+		if a, b := verbs.FindAllString(v, -1), verbs.FindAllString(e, -1); strings.Join(a, ",") != strings.Join(b, ",") {
+			t.Errorf("%s: fr uses %v, en uses %v", k, a, b)
+		}
+	}
+	for k := range en {
+		if _, ok := fr[k]; !ok {
+			t.Errorf("%s: in en.json, missing from fr.json", k)
+		}
+	}
+}
+
+// Every literal message key in the Go sources must exist in both languages:
+// a typo would otherwise print the key to a person.
+func TestEveryKeyInSourcesExists(t *testing.T) {
+	fr, _ := Catalog(FR)
+	key := regexp.MustCompile(`"((?:cli|app)\.[a-z0-9_]+(?:\.[a-z0-9_]+)+)"`)
+	root := filepath.Join("..", "..")
+	var missing []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range key.FindAllStringSubmatch(string(b), -1) {
+			if strings.HasSuffix(m[1], ".") {
+				continue
+			}
+			if _, ok := fr[m[1]]; !ok {
+				missing = append(missing, path+": "+m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(missing)
+	for _, m := range missing {
+		t.Errorf("message key not in the catalogue: %s", m)
+	}
+}
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"LANG": "fr_CA.UTF-8"}, FR},
+		{map[string]string{"LANG": "en_US.UTF-8"}, EN},
+		{map[string]string{"LANG": "C"}, ""},
+		{map[string]string{"LANG": "C.UTF-8"}, ""},
+		{map[string]string{"LANG": "POSIX"}, ""},
+		{map[string]string{}, ""},
+		{map[string]string{"LANG": "de_DE.UTF-8"}, ""},
+		{map[string]string{"LC_ALL": "en_GB.UTF-8", "LANG": "fr_FR.UTF-8"}, EN},
+		{map[string]string{"LC_MESSAGES": "fr_FR", "LANG": "en_US"}, FR},
+		{map[string]string{"LANG": "C", "LANGUAGE": "en:fr"}, EN},
+	}
+	for _, tt := range tests {
+		if got := Detect(func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("Detect(%v) = %q, want %q", tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestChoose(t *testing.T) {
+	tests := []struct{ forced, detected, def, want string }{
+		{"", "", "", FR},
+		{"", "", "en", EN},
+		{"", "fr", "en", FR},
+		{"en", "fr", "fr", EN},
+		{"fr", "en", "en", FR},
+	}
+	for _, tt := range tests {
+		if got := Choose(tt.forced, tt.detected, tt.def); got != tt.want {
+			t.Errorf("Choose(%q,%q,%q) = %q, want %q", tt.forced, tt.detected, tt.def, got, tt.want)
+		}
+	}
+}
+
+func TestT(t *testing.T) {
+	if got := T(EN, "cli.profile.show.serial", 7); got != "Serial: 7" {
+		t.Errorf("en: %q", got)
+	}
+	if got := T(FR, "cli.profile.show.serial", 7); got != "Série : 7" {
+		t.Errorf("fr: %q", got)
+	}
+	if got := T(EN, "no.such.key"); got != "no.such.key" {
+		t.Errorf("missing key: %q", got)
+	}
+}

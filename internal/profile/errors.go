@@ -1,0 +1,79 @@
+package profile
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Sentinel errors. Functions wrap them with details, so test them with errors.Is; front
+// ends turn each into a sentence in the user's language.
+var (
+	// ErrUnsigned: the profile came without a signature.
+	ErrUnsigned = errors.New("profile: unsigned")
+	// ErrSignatureMalformed: the signature is not a minisign signature.
+	ErrSignatureMalformed = errors.New("profile: malformed signature")
+	// ErrUntrustedKey: a well-formed signature by a key the machine does not trust.
+	ErrUntrustedKey = errors.New("profile: signed by an untrusted key")
+	// ErrBadSignature: a trusted key's signature that does not match the bytes: the file
+	// was altered after signing.
+	ErrBadSignature = errors.New("profile: signature does not match the file")
+	// ErrNoTrustedKeys: the managed configuration lists no trusted key, so no profile can
+	// ever be accepted.
+	ErrNoTrustedKeys = errors.New("profile: no trusted keys")
+	// ErrInvalidTrustedKey: a configured trusted key is not a minisign public key.
+	ErrInvalidTrustedKey = errors.New("profile: invalid trusted key")
+	// ErrRollback: the profile is older than the last accepted one, or has the same serial
+	// but different content.
+	ErrRollback = errors.New("profile: rollback refused")
+	// ErrExpired: a newly offered profile whose expiry date has already passed.
+	ErrExpired = errors.New("profile: expired")
+	// ErrTooLarge: the profile is larger than MaxProfileSize.
+	ErrTooLarge = errors.New("profile: too large")
+	// ErrInvalid: the profile does not validate; Accept wraps the ErrorList with it.
+	ErrInvalid = errors.New("profile: invalid")
+)
+
+// MaxErrors caps the errors Parse reports: past a few dozen, a list helps nobody and a
+// hostile file could make it huge.
+const MaxErrors = 50
+
+// Error is one problem in a profile, located by line and by path
+// (apps[2].checks[0].target). Path is empty for syntax errors.
+type Error struct {
+	File string // the name given to Parse
+	Line int    // 1-based
+	Path string
+	Msg  string
+}
+
+// Error returns "FILE:LINE: PATH: MSG", or "FILE:LINE: MSG" when no path applies: the
+// format editors and CI logs already know how to jump to.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	b.WriteByte(':')
+	b.WriteString(strconv.Itoa(e.Line))
+	b.WriteString(": ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// ErrorList is every problem Parse found, sorted by line then path.
+type ErrorList []*Error
+
+// Error returns one error per line.
+func (l ErrorList) Error() string {
+	var b strings.Builder
+	for i, e := range l {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}

@@ -1,0 +1,355 @@
+package profile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"time"
+
+	"aead.dev/minisign"
+)
+
+// MaxSignatureSize bounds a .minisig file: a real one is about 300 bytes.
+const MaxSignatureSize = 16 << 10
+
+// DefaultFetchTimeout is the deadline of one HTTP request of a sync.
+const DefaultFetchTimeout = 30 * time.Second
+
+// Sync errors. Each is wrapped with the URL or file concerned.
+var (
+	// ErrAssetMismatch: an asset's bytes do not match the SHA-256 the
+	// profile pins; the whole profile is refused.
+	ErrAssetMismatch = errors.New("profile: asset does not match its sha256")
+	// ErrInsecureURL: a profile, signature or asset URL that is neither
+	// https nor http on a loopback address.
+	ErrInsecureURL = errors.New("profile: URL must be https (http only on loopback)")
+)
+
+// HTTPError is an unexpected HTTP status from the profile server.
+type HTTPError struct {
+	URL    string
+	Status int
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("profile: %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
+}
+
+// Cached is the last good profile as the cache keeps it.
+type Cached struct {
+	Serial       int64
+	SHA256       string
+	Bytes        []byte
+	Signature    []byte
+	Source       string
+	ETag         string
+	LastModified string
+}
+
+// FetchedAsset is an asset whose bytes matched the profile's pin.
+type FetchedAsset struct {
+	ID        string
+	SHA256    string
+	Bytes     []byte
+	SourceURL string
+}
+
+// Cache is what sync needs from the store. Save must be atomic: the profile
+// and its new assets become current together, or nothing changes.
+type Cache interface {
+	// Last returns the current (last good) profile, or nil when none.
+	Last(ctx context.Context) (*Cached, error)
+	HasAsset(ctx context.Context, sha256 string) (bool, error)
+	Save(ctx context.Context, p Cached, assets []FetchedAsset) error
+	// Touch records that the source confirmed the current profile (304 or
+	// identical bytes), with its new validators.
+	Touch(ctx context.Context, sha256, etag, lastModified string) error
+}
+
+// Outcome of a sync that did not fail.
+type Outcome string
+
+// Outcomes.
+const (
+	Accepted    Outcome = "accepted"     // new bytes verified and now current
+	NotModified Outcome = "not_modified" // 304, or the same bytes again
+)
+
+// SyncResult describes a sync that did not fail.
+type SyncResult struct {
+	Outcome       Outcome
+	Profile       *Profile // the profile now in use
+	Requests      int      // HTTP requests made
+	BytesRead     int64    // body bytes read from the network or file
+	AssetsFetched int      // assets downloaded (not already cached)
+}
+
+// Syncer fetches, verifies and caches the continuity profile. A refused or
+// failed sync never touches the last good profile.
+type Syncer struct {
+	Client  *http.Client // nil: a client with DefaultFetchTimeout
+	Cache   Cache
+	Trusted []minisign.PublicKey
+	Now     func() time.Time
+	Logf    func(format string, args ...any)
+	// Timeout is the deadline of each request; 0 means DefaultFetchTimeout.
+	Timeout time.Duration
+}
+
+func (s *Syncer) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Syncer) logf(format string, args ...any) {
+	if s.Logf != nil {
+		s.Logf(format, args...)
+	}
+}
+
+func (s *Syncer) client() *http.Client {
+	if s.Client != nil {
+		return s.Client
+	}
+	return &http.Client{CheckRedirect: checkRedirect}
+}
+
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("profile: too many redirects")
+	}
+	return CheckFetchURL(req.URL)
+}
+
+// CheckFetchURL accepts https, and http only to a loopback host: the
+// signature protects the profile's integrity, but its internal names are
+// nobody's business on the way.
+func CheckFetchURL(u *url.URL) error {
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrInsecureURL, u.Redacted())
+}
+
+func (s *Syncer) previous(ctx context.Context) (*Cached, Previous, error) {
+	last, err := s.Cache.Last(ctx)
+	if err != nil {
+		return nil, Previous{}, fmt.Errorf("profile: cache: %w", err)
+	}
+	if last == nil {
+		return nil, Previous{}, nil
+	}
+	return last, Previous{Serial: last.Serial, SHA256: last.SHA256}, nil
+}
+
+// SyncURL fetches the profile at rawURL (conditional GET against the cached
+// validators), its signature at rawURL+".minisig", and every asset not
+// already cached; verifies all of it; and makes it current in one step.
+func (s *Syncer) SyncURL(ctx context.Context, rawURL string) (*SyncResult, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("profile: profile_url: %w", err)
+	}
+	if err := CheckFetchURL(u); err != nil {
+		return nil, err
+	}
+	last, prev, err := s.previous(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &SyncResult{}
+	var hdr http.Header
+	if last != nil && last.Source == rawURL {
+		hdr = http.Header{}
+		if last.ETag != "" {
+			hdr.Set("If-None-Match", last.ETag)
+		}
+		if last.LastModified != "" {
+			hdr.Set("If-Modified-Since", last.LastModified)
+		}
+	}
+	body, resp, err := s.get(ctx, rawURL, hdr, MaxProfileSize, res)
+	if err != nil {
+		return res, err
+	}
+	etag, lastMod := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+	if resp.StatusCode == http.StatusNotModified {
+		p, err := Parse(path.Base(u.Path), last.Bytes)
+		if err != nil {
+			return res, err
+		}
+		if etag == "" {
+			etag = last.ETag
+		}
+		if lastMod == "" {
+			lastMod = last.LastModified
+		}
+		if err := s.Cache.Touch(ctx, last.SHA256, etag, lastMod); err != nil {
+			return res, fmt.Errorf("profile: cache: %w", err)
+		}
+		res.Outcome, res.Profile = NotModified, p
+		s.logf("profile: %s not modified (serial %d)", u.Redacted(), last.Serial)
+		return res, nil
+	}
+	sig, _, err := s.get(ctx, rawURL+".minisig", nil, MaxSignatureSize, res)
+	if err != nil {
+		var he *HTTPError
+		if errors.As(err, &he) && he.Status == http.StatusNotFound {
+			return res, fmt.Errorf("%w: %s.minisig not found", ErrUnsigned, u.Redacted())
+		}
+		return res, err
+	}
+	return s.accept(ctx, res, rawURL, path.Base(u.Path), body, sig, etag, lastMod, last, prev)
+}
+
+// SyncFile installs a profile from a file (the managed bootstrap copy) with
+// its signature beside it, under the same rules as SyncURL.
+func (s *Syncer) SyncFile(ctx context.Context, file string) (*SyncResult, error) {
+	last, prev, err := s.previous(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &SyncResult{}
+	body, err := readFileLimited(file, MaxProfileSize)
+	if err != nil {
+		return res, err
+	}
+	sig, err := readFileLimited(file+".minisig", MaxSignatureSize)
+	if errors.Is(err, os.ErrNotExist) {
+		return res, fmt.Errorf("%w: %s.minisig not found", ErrUnsigned, file)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.BytesRead = int64(len(body) + len(sig))
+	return s.accept(ctx, res, file, path.Base(file), body, sig, "", "", last, prev)
+}
+
+func (s *Syncer) accept(ctx context.Context, res *SyncResult, source, name string, body, sig []byte, etag, lastMod string, last *Cached, prev Previous) (*SyncResult, error) {
+	p, err := Accept(name, body, sig, s.Trusted, prev, s.now())
+	if err != nil {
+		return res, err
+	}
+	if last != nil && last.SHA256 == p.SHA256 {
+		if err := s.Cache.Touch(ctx, p.SHA256, etag, lastMod); err != nil {
+			return res, fmt.Errorf("profile: cache: %w", err)
+		}
+		res.Outcome, res.Profile = NotModified, p
+		return res, nil
+	}
+	var assets []FetchedAsset
+	for _, a := range p.Assets {
+		have, err := s.Cache.HasAsset(ctx, a.SHA256)
+		if err != nil {
+			return res, fmt.Errorf("profile: cache: %w", err)
+		}
+		if have {
+			continue
+		}
+		au, err := url.Parse(a.URL)
+		if err != nil {
+			return res, fmt.Errorf("profile: asset %s: %w", a.ID, err)
+		}
+		if err := CheckFetchURL(au); err != nil {
+			return res, fmt.Errorf("profile: asset %s: %w", a.ID, err)
+		}
+		b, _, err := s.get(ctx, a.URL, nil, MaxAssetSize, res)
+		if err != nil {
+			return res, fmt.Errorf("profile: asset %s: %w", a.ID, err)
+		}
+		sum := sha256.Sum256(b)
+		if got := hex.EncodeToString(sum[:]); got != a.SHA256 {
+			return res, fmt.Errorf("%w: %s: got %s, profile pins %s", ErrAssetMismatch, a.ID, got, a.SHA256)
+		}
+		assets = append(assets, FetchedAsset{ID: a.ID, SHA256: a.SHA256, Bytes: b, SourceURL: a.URL})
+		res.AssetsFetched++
+	}
+	c := Cached{Serial: p.Serial, SHA256: p.SHA256, Bytes: body, Signature: sig, Source: source, ETag: etag, LastModified: lastMod}
+	if err := s.Cache.Save(ctx, c, assets); err != nil {
+		return res, fmt.Errorf("profile: cache: %w", err)
+	}
+	res.Outcome, res.Profile = Accepted, p
+	s.logf("profile: accepted serial %d from %s (%d assets fetched)", p.Serial, redactSource(source), len(assets))
+	return res, nil
+}
+
+func redactSource(s string) string {
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return s
+}
+
+// get performs one GET with its own deadline and reads at most limit bytes;
+// a larger body is ErrTooLarge and is never read whole. 304 is returned as
+// is (with a nil body); any other non-200 is an *HTTPError.
+func (s *Syncer) get(ctx context.Context, rawURL string, hdr http.Header, limit int64, res *SyncResult) ([]byte, *http.Response, error) {
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultFetchTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile: %w", err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	res.Requests++
+	resp, err := s.client().Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("profile: fetch: %w", err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotModified:
+		return nil, resp, nil
+	default:
+		return nil, resp, &HTTPError{URL: req.URL.Redacted(), Status: resp.StatusCode}
+	}
+	if resp.ContentLength > limit {
+		return nil, resp, fmt.Errorf("%w: %s announces %d bytes (limit %d)", ErrTooLarge, req.URL.Redacted(), resp.ContentLength, limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	res.BytesRead += int64(len(b))
+	if err != nil {
+		return nil, resp, fmt.Errorf("profile: fetch %s: %w", req.URL.Redacted(), err)
+	}
+	if int64(len(b)) > limit {
+		return nil, resp, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, req.URL.Redacted(), limit)
+	}
+	return b, resp, nil
+}
+
+func readFileLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, name, limit)
+	}
+	return b, nil
+}
