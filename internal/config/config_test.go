@@ -117,3 +117,14 @@ func FuzzParseManaged(f *testing.F) {
 		}
 	})
 }
+
+// The example shipped for administrators stays valid.
+func TestInstallerExampleParses(t *testing.T) {
+	m, err := LoadManaged(filepath.Join("..", "..", "installer", "relais.toml.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ProfileURL == "" || m.ProfileFile == "" || len(m.TrustedKeys) == 0 {
+		t.Fatalf("%+v", m)
+	}
+}
