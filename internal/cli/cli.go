@@ -87,6 +87,11 @@ func commands() []command {
 	return []command{
 		{"version", "cli.usage.version", cmdVersion},
 		{"profile", "cli.usage.profile", cmdProfile},
+		{"key", "cli.usage.key", cmdKey},
+		{"up", "cli.usage.up", cmdUp},
+		{"status", "cli.usage.status", cmdStatus},
+		{"demo", "cli.usage.demo", cmdDemo},
+		{"helper", "cli.usage.helper", cmdHelper},
 	}
 }
 

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Identity is the public half of the device's WireGuard identity. The
+// private key is never here: it lives in the OS keyring.
+type Identity struct {
+	PublicKey string   // base64, 44 characters
+	Addresses []string // tunnel addresses (CIDR) assigned by IT, may be empty
+	Source    string   // "generated", or the name of the imported .conf
+	CreatedAt time.Time
+}
+
+// SetIdentity records the device identity, replacing any previous one.
+func (db *DB) SetIdentity(ctx context.Context, id Identity) error {
+	_, err := db.sql.ExecContext(ctx, `
+		INSERT INTO device_identity (id, public_key, addresses, source, created_at) VALUES (1, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET public_key = excluded.public_key, addresses = excluded.addresses,
+			source = excluded.source, created_at = excluded.created_at`,
+		id.PublicKey, strings.Join(id.Addresses, ","), id.Source, db.orNow(id.CreatedAt).UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: set identity: %w", err)
+	}
+	return nil
+}
+
+// Identity returns the device identity, or ErrNotFound.
+func (db *DB) Identity(ctx context.Context) (*Identity, error) {
+	var (
+		id    Identity
+		addrs string
+		at    int64
+	)
+	err := db.sql.QueryRowContext(ctx, `SELECT public_key, addresses, source, created_at FROM device_identity WHERE id = 1`).Scan(
+		&id.PublicKey, &addrs, &id.Source, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: identity: %w", err)
+	}
+	if addrs != "" {
+		id.Addresses = strings.Split(addrs, ",")
+	}
+	id.CreatedAt = fromMillis(at)
+	return &id, nil
+}
+
+// DeleteIdentity forgets the device identity (no error when there is none).
+func (db *DB) DeleteIdentity(ctx context.Context) error {
+	if _, err := db.sql.ExecContext(ctx, `DELETE FROM device_identity`); err != nil {
+		return fmt.Errorf("store: delete identity: %w", err)
+	}
+	return nil
+}
+
+// TunnelState is the tunnel as a running process last recorded it.
+type TunnelState struct {
+	PID        int    // the process that recorded it
+	StatusJSON string // a JSON-encoded tunnel.Status (the store does not import tunnel)
+	UpdatedAt  time.Time
+}
+
+// RecordTunnelState replaces the recorded tunnel state.
+func (db *DB) RecordTunnelState(ctx context.Context, s TunnelState) error {
+	_, err := db.sql.ExecContext(ctx, `
+		INSERT INTO tunnel_state (id, pid, status_json, updated_at) VALUES (1, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, status_json = excluded.status_json, updated_at = excluded.updated_at`,
+		s.PID, s.StatusJSON, db.orNow(s.UpdatedAt).UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: record tunnel state: %w", err)
+	}
+	return nil
+}
+
+// TunnelState returns the recorded tunnel state, or ErrNotFound.
+func (db *DB) TunnelState(ctx context.Context) (*TunnelState, error) {
+	var (
+		s  TunnelState
+		at int64
+	)
+	err := db.sql.QueryRowContext(ctx, `SELECT pid, status_json, updated_at FROM tunnel_state WHERE id = 1`).Scan(&s.PID, &s.StatusJSON, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: tunnel state: %w", err)
+	}
+	s.UpdatedAt = fromMillis(at)
+	return &s, nil
+}
+
+// ClearTunnelState forgets the recorded tunnel state if pid recorded it
+// (a process only clears its own record).
+func (db *DB) ClearTunnelState(ctx context.Context, pid int) error {
+	if _, err := db.sql.ExecContext(ctx, `DELETE FROM tunnel_state WHERE pid = ?`, pid); err != nil {
+		return fmt.Errorf("store: clear tunnel state: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+// Package tunnel brings up the WireGuard tunnel to the emergency
+// environment, in userspace mode (wireguard-go on the gVisor netstack, no
+// privileges, local SOCKS5 and HTTP proxies for other programs) or in
+// system mode (through the privileged helper, a real TUN interface). Both
+// modes report the same Status and offer the same Dial.
+//
+// It never stores a private key: the key comes from the caller (who read it
+// from the OS keyring) and lives in memory only, and it is never logged.
+package tunnel
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Mode is how the tunnel is made.
+type Mode string
+
+// Modes. Auto picks System when the helper answers, else Userspace.
+const (
+	ModeAuto      Mode = "auto"
+	ModeUserspace Mode = "userspace"
+	ModeSystem    Mode = "system"
+)
+
+// Key is a WireGuard key (Curve25519), private or public.
+type Key [32]byte
+
+// Peer is the emergency environment's WireGuard server.
+type Peer struct {
+	PublicKey           Key
+	Endpoint            string         // host:port; a host name is resolved when the tunnel comes up
+	AllowedIPs          []netip.Prefix // routed through the tunnel
+	PersistentKeepalive time.Duration  // 0: off
+}
+
+// Config is everything needed to bring a tunnel up.
+type Config struct {
+	PrivateKey Key            // the device's key; memory only
+	Addresses  []netip.Prefix // the device's tunnel addresses
+	Peer       Peer
+	DNS        []netip.Addr // resolvers reached through the tunnel
+	DNSDomains []string     // names under these domains are resolved by DNS (others by the system)
+	MTU        int          // 0: 1280
+}
+
+// Status is the state of a tunnel, the same struct in both modes.
+type Status struct {
+	Mode          Mode      `json:"mode"`
+	Up            bool      `json:"up"`
+	Interface     string    `json:"interface,omitempty"` // system mode: the TUN interface name
+	Endpoint      string    `json:"endpoint"`            // the peer's endpoint as resolved
+	Addresses     []string  `json:"addresses"`
+	LastHandshake time.Time `json:"last_handshake"` // zero: none yet
+	RxBytes       int64     `json:"rx_bytes"`
+	TxBytes       int64     `json:"tx_bytes"`
+	SOCKS5        string    `json:"socks5,omitempty"`     // userspace mode: the local SOCKS5 proxy address
+	HTTPProxy     string    `json:"http_proxy,omitempty"` // userspace mode: the local HTTP proxy address
+}
+
+// HandshakeAge is how long ago the last handshake was, or -1 if none.
+func (s Status) HandshakeAge(now time.Time) time.Duration {
+	if s.LastHandshake.IsZero() {
+		return -1
+	}
+	return now.Sub(s.LastHandshake)
+}
+
+// Tunnel is an up tunnel, in either mode.
+type Tunnel interface {
+	// Dial connects through the tunnel (names under the tunnel's DNS
+	// domains resolved by the tunnel's DNS servers). Every call must carry
+	// a deadline in ctx.
+	Dial(ctx context.Context, network, address string) (net.Conn, error)
+	// Status reads the current state.
+	Status() Status
+	// Close tears the tunnel down and releases everything it holds.
+	Close() error
+}
