@@ -5,8 +5,8 @@ package assets
 
 import "embed"
 
-// Translations holds translations/fr.json and translations/en.json: flat maps
-// from a message key to its text. CLI messages use fmt verbs (%s, %d); the GUI
+// Translations holds translations/[PART.]fr.json and [PART.]en.json (one
+// pair per area of the product): flat maps from a message key to its text. CLI messages use fmt verbs (%s, %d); the GUI
 // reads the same files through Fyne's lang package.
 //
 //go:embed translations/*.json

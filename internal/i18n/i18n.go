@@ -28,19 +28,38 @@ var (
 )
 
 func load() {
-	catalog = map[string]map[string]string{}
-	for _, l := range []string{FR, EN} {
-		b, err := assets.Translations.ReadFile("translations/" + l + ".json")
+	catalog = map[string]map[string]string{FR: {}, EN: {}}
+	// translations/LANG.json and translations/PART.LANG.json (one file per
+	// area of the product, as Fyne's lang package also reads them).
+	entries, err := assets.Translations.ReadDir("translations")
+	if err != nil {
+		loadErr = fmt.Errorf("i18n: %w", err)
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		parts := strings.Split(strings.TrimSuffix(name, ".json"), ".")
+		l := parts[len(parts)-1]
+		if _, ok := catalog[l]; !ok || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		b, err := assets.Translations.ReadFile("translations/" + name)
 		if err != nil {
-			loadErr = fmt.Errorf("i18n: %s: %w", l, err)
+			loadErr = fmt.Errorf("i18n: %s: %w", name, err)
 			return
 		}
 		m := map[string]string{}
 		if err := json.Unmarshal(b, &m); err != nil {
-			loadErr = fmt.Errorf("i18n: %s.json: %w", l, err)
+			loadErr = fmt.Errorf("i18n: %s: %w", name, err)
 			return
 		}
-		catalog[l] = m
+		for k, v := range m {
+			if _, dup := catalog[l][k]; dup {
+				loadErr = fmt.Errorf("i18n: %s: key %s defined twice", name, k)
+				return
+			}
+			catalog[l][k] = v
+		}
 	}
 }
 
