@@ -11,11 +11,15 @@ GOBIN       := $(shell $(GO) env GOPATH)/bin
 FUZZTIME    ?= 60s
 BENCHTIME   ?= 1s
 
-# Debian packages: cgo and Fyne's OpenGL/X11 headers for the build; minisign
-# (a profile signed by the real tool), Xvfb, xwininfo and ImageMagick (a real
-# window, found and photographed) for the tests.
+# Debian packages: cgo and Fyne's OpenGL/X11 headers for the build; for the
+# tests, minisign (a profile signed by the real tool), Xvfb, xwininfo and
+# ImageMagick (a real window, found and photographed), wireguard-go and
+# wireguard-tools (the real WireGuard peer), iproute2 (network namespaces),
+# curl, and gnome-keyring under dbus-run-session (a real Secret Service).
 DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
-                minisign xvfb x11-utils imagemagick
+                minisign xvfb x11-utils imagemagick \
+                wireguard-go wireguard-tools iproute2 curl \
+                dbus dbus-daemon gnome-keyring libsecret-tools
 
 .PHONY: all deps build run test test-unit lint fmt bench fuzz clean
 
