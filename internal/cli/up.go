@@ -1,13 +1,319 @@
 package cli
 
-// STUB — replaced by the tunnel work (issue 3): relais up, relais status.
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+	"time"
 
-import "context"
+	"relais/internal/profile"
+	"relais/internal/store"
+	"relais/internal/tunnel"
+)
 
-func cmdUp(_ context.Context, r *run, _ []string) int {
-	return r.fail(ExitUsage, "cli.error.unknown_command", "up")
+// How `relais up` records the tunnel for `relais status`, and when status
+// stops believing a record.
+const (
+	statePoll        = time.Second      // the status is read this often, and recorded when it changed
+	stateRecordEvery = 5 * time.Second  // and recorded at least this often
+	stateStaleAfter  = 20 * time.Second // a record older than this is stale: its writer stopped updating it
+	upStartTimeout   = 30 * time.Second // bound on bringing the tunnel up
+)
+
+// tunnelConfigFor builds the tunnel configuration of this device. It is a
+// variable so that tests, which have no OS keyring, can provide a device
+// identity; the app always uses r.deviceTunnelConfig.
+var tunnelConfigFor = func(ctx context.Context, r *run, m *machine, p *profile.Profile) (tunnel.Config, error) {
+	return r.deviceTunnelConfig(ctx, m, p)
 }
 
-func cmdStatus(_ context.Context, r *run, _ []string) int {
-	return r.fail(ExitUsage, "cli.error.unknown_command", "status")
+// limitMemory bounds the heap of a process holding a userspace tunnel;
+// tests, which share one process, leave it alone.
+var limitMemory = tunnel.LimitMemory
+
+func cmdUp(ctx context.Context, r *run, args []string) int {
+	fs := flag.NewFlagSet("relais up", flag.ContinueOnError)
+	modeFlag := fs.String("mode", "", "cli.tunnel.flag.mode")
+	socks := fs.String("socks", "", "cli.tunnel.flag.socks")
+	httpProxy := fs.String("http-proxy", "", "cli.tunnel.flag.http_proxy")
+	asJSON := fs.Bool("json", false, "cli.flag.json")
+	pos, ok := r.parseFlags(fs, args)
+	if !ok {
+		return ExitUsage
+	}
+	if len(pos) != 0 {
+		return r.fail(ExitUsage, "cli.tunnel.up.usage")
+	}
+	m, code := r.openMachine(false)
+	if m == nil {
+		return code
+	}
+	defer m.Close()
+
+	mode := tunnel.Mode(*modeFlag)
+	if m.managed != nil && m.managed.Locked.TunnelMode != nil {
+		locked := tunnel.Mode(*m.managed.Locked.TunnelMode)
+		if mode != "" && mode != locked {
+			return r.fail(ExitUsage, "cli.tunnel.mode_locked", locked)
+		}
+		mode = locked
+	}
+	if mode == "" {
+		mode = tunnel.ModeAuto
+	}
+	switch mode {
+	case tunnel.ModeAuto, tunnel.ModeUserspace, tunnel.ModeSystem:
+	default:
+		return r.fail(ExitUsage, "cli.tunnel.bad_mode", mode)
+	}
+
+	cur, err := m.db.CurrentProfile(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return r.fail(ExitUsage, "cli.tunnel.no_profile")
+	}
+	if err != nil {
+		return r.fail(ExitUsage, "cli.store.read", err.Error())
+	}
+	p, err := profile.Parse("profile.toml", cur.Bytes)
+	if err != nil {
+		return r.fail(ExitUsage, "cli.profile.show.unreadable", r.describe(err))
+	}
+	cfg, err := tunnelConfigFor(ctx, r, m, p)
+	if err != nil {
+		return r.fail(ExitUsage, "cli.tunnel.no_config", r.describe(err))
+	}
+	if mode == tunnel.ModeAuto {
+		mode = tunnel.ModeUserspace
+		if r.systemHelperAvailable(ctx) {
+			mode = tunnel.ModeSystem
+		}
+	}
+	logf := func(format string, a ...any) {
+		_ = m.db.LogEvent(context.Background(), "tunnel", fmt.Sprintf(format, a...))
+	}
+	startCtx, cancel := context.WithTimeout(ctx, upStartTimeout)
+	var t tunnel.Tunnel
+	if mode == tunnel.ModeSystem {
+		t, err = r.startSystemTunnel(startCtx, m, cur, cfg)
+	} else {
+		limitMemory(tunnel.DefaultMemoryLimit)
+		var u *tunnel.Userspace
+		u, err = tunnel.StartUserspace(startCtx, cfg, tunnel.UserspaceOptions{SOCKS5Addr: *socks, HTTPAddr: *httpProxy, Logf: logf})
+		if err == nil {
+			t = u
+		}
+	}
+	cancel()
+	if err != nil {
+		if errors.Is(err, tunnel.ErrNotLoopback) {
+			return r.fail(ExitUsage, "cli.tunnel.not_loopback")
+		}
+		return r.fail(ExitUsage, "cli.tunnel.start_failed", mode, r.describe(err))
+	}
+	logf("tunnel up, mode %s", mode)
+
+	st := t.Status()
+	if *asJSON {
+		r.printJSON(st)
+	} else {
+		r.out("cli.tunnel.up.mode", mode, cfg.Peer.Endpoint)
+		if st.SOCKS5 != "" {
+			r.out("cli.tunnel.up.socks", st.SOCKS5)
+		}
+		if st.HTTPProxy != "" {
+			r.out("cli.tunnel.up.http", st.HTTPProxy)
+		}
+	}
+	r.say("cli.tunnel.up.foreground")
+	recordTunnel(ctx, m.db, t, r.Now)
+
+	r.say("cli.tunnel.up.stopping")
+	err = t.Close()
+	// The state is cleared with a fresh context: ctx is already cancelled.
+	if cerr := m.db.ClearTunnelState(context.Background(), os.Getpid()); cerr != nil {
+		r.say("cli.store.write", cerr.Error())
+	}
+	logf("tunnel down")
+	if err != nil {
+		return r.fail(ExitUnhealthy, "cli.tunnel.close_failed", r.describe(err))
+	}
+	r.say("cli.tunnel.up.down")
+	return ExitOK
+}
+
+// recordTunnel writes the tunnel's status to the store when it changes
+// and every stateRecordEvery, until ctx is done.
+func recordTunnel(ctx context.Context, db *store.DB, t tunnel.Tunnel, now func() time.Time) {
+	var last tunnel.Status
+	var lastAt time.Time
+	tick := time.NewTicker(statePoll)
+	defer tick.Stop()
+	for {
+		s := t.Status()
+		changed := s.Up != last.Up || s.Endpoint != last.Endpoint || !s.LastHandshake.Equal(last.LastHandshake) ||
+			s.SOCKS5 != last.SOCKS5 || s.HTTPProxy != last.HTTPProxy || s.Mode != last.Mode
+		if changed || now().Sub(lastAt) >= stateRecordEvery {
+			b, _ := json.Marshal(s)
+			if err := db.RecordTunnelState(context.WithoutCancel(ctx), store.TunnelState{PID: os.Getpid(), StatusJSON: string(b), UpdatedAt: now()}); err == nil {
+				last, lastAt = s, now()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// statusJSON is `relais status --json`.
+type statusJSON struct {
+	Tunnel  *tunnelStateJSON   `json:"tunnel"` // null: no tunnel recorded
+	Profile *profileStatusJSON `json:"profile"`
+}
+
+type tunnelStateJSON struct {
+	tunnel.Status
+	PID               int       `json:"pid"`
+	UpdatedAt         time.Time `json:"updated_at"`
+	Stale             bool      `json:"stale"`
+	StaleReason       string    `json:"stale_reason,omitempty"` // process_gone | old_record
+	LastHandshakeAgeS *float64  `json:"last_handshake_age_s"`   // null: no handshake yet
+}
+
+type profileStatusJSON struct {
+	Serial    int64  `json:"serial"`
+	Signed    bool   `json:"signed"`
+	Signature string `json:"signature"` // valid | invalid | not_checked
+	Expired   bool   `json:"expired"`
+}
+
+func cmdStatus(ctx context.Context, r *run, args []string) int {
+	fs := flag.NewFlagSet("relais status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "cli.flag.json")
+	pos, ok := r.parseFlags(fs, args)
+	if !ok {
+		return ExitUsage
+	}
+	if len(pos) != 0 {
+		return r.fail(ExitUsage, "cli.tunnel.status.usage")
+	}
+	m, code := r.openMachine(false)
+	if m == nil {
+		return code
+	}
+	defer m.Close()
+	var doc statusJSON
+	ts, err := m.db.TunnelState(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return r.fail(ExitUsage, "cli.store.read", err.Error())
+	default:
+		st := &tunnelStateJSON{PID: ts.PID, UpdatedAt: ts.UpdatedAt}
+		if err := json.Unmarshal([]byte(ts.StatusJSON), &st.Status); err != nil {
+			return r.fail(ExitUsage, "cli.store.read", err.Error())
+		}
+		switch {
+		case !processAlive(ts.PID):
+			st.Stale, st.StaleReason = true, "process_gone"
+		case r.Now().Sub(ts.UpdatedAt) > stateStaleAfter:
+			st.Stale, st.StaleReason = true, "old_record"
+		}
+		if age := st.HandshakeAge(r.Now()); age >= 0 {
+			s := age.Seconds()
+			st.LastHandshakeAgeS = &s
+		}
+		doc.Tunnel = st
+	}
+	var sigErr error
+	if cur, err := m.db.CurrentProfile(ctx); err == nil {
+		ps := &profileStatusJSON{Serial: cur.Serial, Signature: "not_checked"}
+		if m.managed != nil {
+			sigErr = profile.VerifySignature(cur.Bytes, cur.Signature, m.keys)
+			ps.Signed = sigErr == nil
+			ps.Signature = "valid"
+			if sigErr != nil {
+				ps.Signature = "invalid"
+			}
+		}
+		if p, err := profile.Parse("profile.toml", cur.Bytes); err == nil {
+			ps.Expired = p.Expired(r.Now())
+		}
+		doc.Profile = ps
+	}
+	up := doc.Tunnel != nil && doc.Tunnel.Up && !doc.Tunnel.Stale
+	if *asJSON {
+		r.printJSON(doc)
+	} else {
+		r.printStatus(doc, sigErr)
+	}
+	if up {
+		return ExitOK
+	}
+	return ExitUnhealthy
+}
+
+func (r *run) printStatus(doc statusJSON, sigErr error) {
+	switch t := doc.Tunnel; {
+	case t == nil:
+		r.out("cli.tunnel.status.none")
+	case t.StaleReason == "process_gone":
+		r.out("cli.tunnel.status.stale_gone", t.PID, t.UpdatedAt.Local().Format(time.DateTime))
+	case t.Stale:
+		r.out("cli.tunnel.status.stale_old", t.UpdatedAt.Local().Format(time.DateTime))
+	case !t.Up:
+		r.out("cli.tunnel.status.down", t.Mode)
+	default:
+		r.out("cli.tunnel.status.up", t.Mode, t.Endpoint)
+		if t.LastHandshakeAgeS != nil {
+			r.out("cli.tunnel.status.handshake", *t.LastHandshakeAgeS)
+		} else {
+			r.out("cli.tunnel.status.no_handshake")
+		}
+		r.out("cli.tunnel.status.bytes", t.RxBytes, t.TxBytes)
+		if t.SOCKS5 != "" {
+			r.out("cli.tunnel.up.socks", t.SOCKS5)
+		}
+		if t.HTTPProxy != "" {
+			r.out("cli.tunnel.up.http", t.HTTPProxy)
+		}
+	}
+	switch p := doc.Profile; {
+	case p == nil:
+		r.out("cli.tunnel.status.no_profile")
+	case p.Signature == "valid":
+		r.out("cli.tunnel.status.profile_valid", p.Serial)
+	case p.Signature == "invalid":
+		r.out("cli.tunnel.status.profile_invalid", p.Serial, r.describe(sigErr))
+	default:
+		r.out("cli.tunnel.status.profile_unchecked", p.Serial)
+	}
+	if doc.Profile != nil && doc.Profile.Expired {
+		r.out("cli.tunnel.status.profile_expired")
+	}
+}
+
+// processAlive reports whether a process with this id exists. On Unix,
+// signal 0 probes without touching it (EPERM: it exists, another user's);
+// on Windows, finding the process is the probe. A reused id is caught by
+// the record's age instead.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	if runtime.GOOS == "windows" {
+		return true
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -1,0 +1,383 @@
+package helper
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.zx2c4.com/wireguard/conn"
+	"golang.zx2c4.com/wireguard/device"
+	"golang.zx2c4.com/wireguard/ipc"
+	"golang.zx2c4.com/wireguard/tun"
+	"golang.zx2c4.com/wireguard/wgctrl"
+
+	"relais/internal/tunnel"
+)
+
+// systemBackend makes the tunnel with a real TUN interface: wireguard-go
+// on it, the WireGuard UAPI socket for wg(8) and wgctrl, addresses, routes
+// and DNS through netlink and the system's resolver configuration.
+type systemBackend struct {
+	iface      string
+	statePath  string
+	resolvConf string
+	logf       func(string, ...any)
+
+	mu  sync.Mutex // guards cur
+	cur *systemTunnelState
+}
+
+// systemTunnelState is the tunnel up now.
+type systemTunnelState struct {
+	dev      *device.Device
+	uapi     net.Listener
+	st       state
+	cfg      tunnel.Config // without its private key
+	endpoint netip.AddrPort
+}
+
+func newSystemBackend(iface, statePath, resolvConf string, logf func(string, ...any)) *systemBackend {
+	return &systemBackend{iface: iface, statePath: statePath, resolvConf: resolvConf, logf: logf}
+}
+
+func (b *systemBackend) Up(ctx context.Context, cfg tunnel.Config) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cur != nil {
+		b.downLocked()
+	}
+	endpoint, err := resolveEndpoint(ctx, cfg.Peer.Endpoint)
+	if err != nil {
+		return errorf(CodeTunnel, "endpoint %s: %v", cfg.Peer.Endpoint, err)
+	}
+	cur := &systemTunnelState{st: state{Interface: b.iface}, endpoint: endpoint}
+	cur.cfg = cfg
+	cur.cfg.PrivateKey = tunnel.Key{}
+	b.cur = cur
+	if err := b.upLocked(ctx, cur, cfg); err != nil {
+		b.downLocked()
+		return errorf(CodeTunnel, "%v", err)
+	}
+	return nil
+}
+
+func (b *systemBackend) upLocked(ctx context.Context, cur *systemTunnelState, cfg tunnel.Config) error {
+	// The state names the interface before it exists: a crash from here on
+	// leaves something the next start knows to remove.
+	if err := writeState(b.statePath, &cur.st); err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	if err := waitLinkGone(b.iface, 2*time.Second); err != nil {
+		return err
+	}
+	mtu := cfg.MTU
+	if mtu == 0 {
+		mtu = 1280
+	}
+	tdev, err := tun.CreateTUN(b.iface, mtu)
+	if err != nil {
+		return fmt.Errorf("create TUN %s: %w", b.iface, err)
+	}
+	logger := &device.Logger{
+		Verbosef: device.DiscardLogf,
+		Errorf:   func(format string, args ...any) { b.logf("wireguard: "+format, args...) },
+	}
+	cur.dev = device.NewDevice(tdev, conn.NewDefaultBind(), logger)
+	if err := cur.dev.IpcSet(uapiConfig(cfg, cur.endpoint)); err != nil {
+		return fmt.Errorf("configure WireGuard: %s", redactKey(err.Error(), cfg.PrivateKey))
+	}
+	if err := cur.dev.Up(); err != nil {
+		return fmt.Errorf("WireGuard up: %w", err)
+	}
+
+	cur.st.UAPISocket = "/var/run/wireguard/" + b.iface + ".sock"
+	if err := writeState(b.statePath, &cur.st); err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	uf, err := ipc.UAPIOpen(b.iface)
+	if err != nil {
+		return fmt.Errorf("UAPI socket: %w", err)
+	}
+	cur.uapi, err = ipc.UAPIListen(b.iface, uf)
+	uf.Close()
+	if err != nil {
+		return fmt.Errorf("UAPI socket: %w", err)
+	}
+	go func(l net.Listener, dev *device.Device) {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go dev.IpcHandle(c)
+		}
+	}(cur.uapi, cur.dev)
+
+	link, err := netlink.LinkByName(b.iface)
+	if err != nil {
+		return fmt.Errorf("find %s: %w", b.iface, err)
+	}
+	for _, a := range cfg.Addresses {
+		if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: prefixNet(a)}); err != nil {
+			return fmt.Errorf("address %s: %w", a, err)
+		}
+	}
+	if err := netlink.LinkSetMTU(link, mtu); err != nil {
+		return fmt.Errorf("MTU %d: %w", mtu, err)
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("set %s up: %w", b.iface, err)
+	}
+
+	routes := routesFor(cfg.Peer.AllowedIPs, cur.endpoint.Addr())
+	for _, r := range routes {
+		cur.st.Routes = append(cur.st.Routes, r.String())
+	}
+	if err := writeState(b.statePath, &cur.st); err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	for _, r := range routes {
+		err := netlink.RouteReplace(&netlink.Route{LinkIndex: link.Attrs().Index, Dst: prefixNet(r), Scope: netlink.SCOPE_LINK})
+		if err != nil {
+			return fmt.Errorf("route %s: %w", r, err)
+		}
+	}
+
+	if len(cfg.DNS) > 0 {
+		if err := b.setDNS(ctx, cur, cfg); err != nil {
+			return fmt.Errorf("DNS: %w", err)
+		}
+	}
+	return nil
+}
+
+func (b *systemBackend) setDNS(ctx context.Context, cur *systemTunnelState, cfg tunnel.Config) error {
+	if useResolved(b.resolvConf) {
+		cur.st.DNS = &dnsState{Mode: "resolved"}
+		if err := writeState(b.statePath, &cur.st); err != nil {
+			return err
+		}
+		return setResolved(ctx, b.iface, cfg.DNS, cfg.DNSDomains)
+	}
+	ds, err := prepareResolvConf(b.resolvConf, cfg.DNS, cfg.DNSDomains)
+	if err != nil {
+		return err
+	}
+	cur.st.DNS = ds
+	if err := writeState(b.statePath, &cur.st); err != nil {
+		return err
+	}
+	return writeResolvConf(ds)
+}
+
+func (b *systemBackend) Down() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.downLocked()
+}
+
+// downLocked undoes everything, in the reverse order, and forgets the
+// state once nothing is left.
+func (b *systemBackend) downLocked() error {
+	cur := b.cur
+	if cur == nil {
+		return nil
+	}
+	b.cur = nil
+	var errs []error
+	if cur.st.DNS != nil {
+		errs = append(errs, undoDNS(cur.st.DNS, b.iface))
+	}
+	if cur.uapi != nil {
+		cur.uapi.Close()
+	}
+	if cur.dev != nil {
+		// Closing the device closes the TUN: the kernel removes the
+		// interface and its routes with it.
+		cur.dev.Close()
+	}
+	errs = append(errs, removeLeftovers(&cur.st))
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return removeState(b.statePath)
+}
+
+// Cleanup undoes what a previous helper recorded and did not undo (it was
+// killed, or the machine lost power).
+func (b *systemBackend) Cleanup() error {
+	st, err := readState(b.statePath)
+	if err != nil {
+		return fmt.Errorf("helper: state file %s: %w", b.statePath, err)
+	}
+	if st == nil {
+		return nil
+	}
+	b.logf("a previous helper left a tunnel behind (%s): cleaning up", st.Interface)
+	var errs []error
+	if st.DNS != nil {
+		errs = append(errs, undoDNS(st.DNS, st.Interface))
+	}
+	errs = append(errs, removeLeftovers(st))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("helper: cleaning up after a previous helper: %w", err)
+	}
+	return removeState(b.statePath)
+}
+
+func undoDNS(ds *dnsState, iface string) error {
+	switch ds.Mode {
+	case "resolved":
+		// resolved forgets a link that disappears; revert in case it is still there.
+		if _, err := netlink.LinkByName(iface); err == nil {
+			return resolvectl(context.Background(), "revert", iface)
+		}
+		return nil
+	case "resolv.conf":
+		return restoreResolvConf(ds)
+	}
+	return nil
+}
+
+// removeLeftovers removes the interface, and with it the routes through it
+// (the kernel drops them: st.Routes is a record, for diagnostics), and the
+// UAPI socket.
+func removeLeftovers(st *state) error {
+	var errs []error
+	if link, err := netlink.LinkByName(st.Interface); err == nil {
+		if link.Type() != "tuntap" {
+			errs = append(errs, fmt.Errorf("%s is a %s interface, not the helper's TUN: left alone", st.Interface, link.Type()))
+		} else if err := netlink.LinkDel(link); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", st.Interface, err))
+		}
+	}
+	if err := waitLinkGone(st.Interface, 2*time.Second); err != nil {
+		errs = append(errs, err)
+	}
+	if st.UAPISocket != "" && strings.HasPrefix(st.UAPISocket, "/var/run/wireguard/") {
+		if err := os.Remove(st.UAPISocket); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// waitLinkGone waits for the kernel to finish removing an interface.
+func waitLinkGone(name string, max time.Duration) error {
+	deadline := time.Now().Add(max)
+	for {
+		_, err := netlink.LinkByName(name)
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("interface %s still exists", name)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (b *systemBackend) Status() tunnel.Status {
+	b.mu.Lock()
+	cur := b.cur
+	b.mu.Unlock()
+	st := tunnel.Status{Mode: tunnel.ModeSystem, Interface: b.iface}
+	if cur == nil {
+		return st
+	}
+	st.Up = true
+	st.Endpoint = cur.endpoint.String()
+	for _, a := range cur.cfg.Addresses {
+		st.Addresses = append(st.Addresses, a.String())
+	}
+	wc, err := wgctrl.New()
+	if err != nil {
+		b.logf("wgctrl: %v", err)
+		return st
+	}
+	defer wc.Close()
+	d, err := wc.Device(b.iface)
+	if err != nil {
+		b.logf("wgctrl: %s: %v", b.iface, err)
+		return st
+	}
+	for _, p := range d.Peers {
+		if tunnel.Key(p.PublicKey) != cur.cfg.Peer.PublicKey {
+			continue
+		}
+		if p.Endpoint != nil {
+			st.Endpoint = p.Endpoint.String()
+		}
+		st.LastHandshake = p.LastHandshakeTime
+		if st.LastHandshake.Unix() == 0 {
+			st.LastHandshake = time.Time{}
+		}
+		st.RxBytes, st.TxBytes = p.ReceiveBytes, p.TransmitBytes
+	}
+	return st
+}
+
+// uapiConfig is the device's configuration in the UAPI's set format.
+// It holds the private key: it goes to the device and nowhere else.
+func uapiConfig(cfg tunnel.Config, endpoint netip.AddrPort) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "private_key=%s\nreplace_peers=true\n", hex.EncodeToString(cfg.PrivateKey[:]))
+	fmt.Fprintf(&b, "public_key=%s\nendpoint=%s\n", hex.EncodeToString(cfg.Peer.PublicKey[:]), endpoint)
+	fmt.Fprintf(&b, "persistent_keepalive_interval=%d\nreplace_allowed_ips=true\n", int(cfg.Peer.PersistentKeepalive/time.Second))
+	for _, p := range cfg.Peer.AllowedIPs {
+		fmt.Fprintf(&b, "allowed_ip=%s\n", p)
+	}
+	return b.String()
+}
+
+// redactKey removes a key from a message, in the forms wireguard-go and
+// wg(8) write it.
+func redactKey(msg string, k tunnel.Key) string {
+	msg = strings.ReplaceAll(msg, hex.EncodeToString(k[:]), "(private key)")
+	return strings.ReplaceAll(msg, k.String(), "(private key)")
+}
+
+// resolveEndpoint turns host:port into an address, within ctx.
+func resolveEndpoint(ctx context.Context, hostport string) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(hostport); err == nil {
+		return ap, nil
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	pn, err := net.LookupPort("udp", port)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	if len(addrs) == 0 {
+		return netip.AddrPort{}, fmt.Errorf("%s has no address", host)
+	}
+	a := addrs[0]
+	for _, x := range addrs {
+		if x.Is4() || x.Is4In6() {
+			a = x
+			break
+		}
+	}
+	return netip.AddrPortFrom(a.Unmap(), uint16(pn)), nil
+}
+
+func prefixNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}

@@ -1,0 +1,63 @@
+package office
+
+import (
+	"net"
+	"strings"
+
+	"golang.org/x/net/dns/dnsmessage"
+)
+
+// serveDNS answers the intra zone on the office's UDP socket until it is
+// closed: A records for the apps, an empty answer for other types of a
+// known name, NXDOMAIN for anything else. The office is authoritative, so
+// answers carry the AA bit.
+func (o *Office) serveDNS(pc net.PacketConn) {
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		if resp := o.answerDNS(buf[:n]); resp != nil {
+			_, _ = pc.WriteTo(resp, from)
+		}
+	}
+}
+
+func (o *Office) answerDNS(req []byte) []byte {
+	var p dnsmessage.Parser
+	h, err := p.Start(req)
+	if err != nil || h.Response {
+		return nil
+	}
+	q, err := p.Question()
+	if err != nil {
+		return nil
+	}
+	name := strings.ToLower(strings.TrimSuffix(q.Name.String(), "."))
+	o.mu.Lock()
+	o.dnsQueries[name]++
+	o.mu.Unlock()
+
+	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired}
+	addr, known := o.zone[name]
+	if !known {
+		rh.RCode = dnsmessage.RCodeNameError
+	}
+	b := dnsmessage.NewBuilder(make([]byte, 0, 512), rh)
+	b.EnableCompression()
+	if b.StartQuestions() != nil || b.Question(q) != nil || b.StartAnswers() != nil {
+		return nil
+	}
+	if known && q.Type == dnsmessage.TypeA && q.Class == dnsmessage.ClassINET {
+		rr := dnsmessage.ResourceHeader{Name: q.Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: 60}
+		if b.AResource(rr, dnsmessage.AResource{A: addr.As4()}) != nil {
+			return nil
+		}
+	}
+	out, err := b.Finish()
+	if err != nil {
+		return nil
+	}
+	return out
+}
