@@ -185,6 +185,17 @@ func (r *run) parseFlags(fs *flag.FlagSet, args []string) ([]string, bool) {
 	}
 }
 
+// parseNoArgs parses the flags of a command that takes no positional
+// argument; on a stray argument it prints the command's usage (usageKey).
+func (r *run) parseNoArgs(fs *flag.FlagSet, args []string, usageKey string) bool {
+	pos, ok := r.parseFlags(fs, args)
+	if ok && len(pos) != 0 {
+		fmt.Fprintln(r.Stderr, r.t(usageKey))
+		return false
+	}
+	return ok
+}
+
 func (r *run) flagUsage(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprintln(w, r.t("cli.usage.of", fs.Name()))
 	fs.VisitAll(func(f *flag.Flag) {

@@ -65,12 +65,8 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 	socks := fs.String("socks", "", "cli.tunnel.flag.socks")
 	httpProxy := fs.String("http-proxy", "", "cli.tunnel.flag.http_proxy")
 	asJSON := fs.Bool("json", false, "cli.flag.json")
-	pos, ok := r.parseFlags(fs, args)
-	if !ok {
+	if !r.parseNoArgs(fs, args, "cli.demo.usage") {
 		return ExitUsage
-	}
-	if len(pos) != 0 {
-		return r.fail(ExitUsage, "cli.demo.usage")
 	}
 	// The demo has its own store: its profile, signed by a key made a
 	// moment ago, must never become the user's real profile.

@@ -22,12 +22,8 @@ func cmdHelper(ctx context.Context, r *run, args []string) int {
 	socket := fs.String("socket", helper.SocketPath(r.Getenv), "cli.helper.flag.socket")
 	group := fs.String("group", helper.DefaultGroup, "cli.helper.flag.group")
 	iface := fs.String("interface", helper.DefaultInterface, "cli.helper.flag.interface")
-	pos, ok := r.parseFlags(fs, args)
-	if !ok {
+	if !r.parseNoArgs(fs, args, "cli.helper.usage") {
 		return ExitUsage
-	}
-	if len(pos) != 0 {
-		return r.fail(ExitUsage, "cli.helper.usage")
 	}
 	logger := log.New(r.Stderr, "relais helper: ", log.LstdFlags)
 	err := helper.Run(ctx, helper.Options{

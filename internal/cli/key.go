@@ -134,12 +134,8 @@ func cmdKeyGenerate(ctx context.Context, r *run, args []string) int {
 	fs.Var(&addrFlags, "address", "cli.key.flag.address")
 	force := fs.Bool("force", false, "cli.key.flag.force")
 	asJSON := fs.Bool("json", false, "cli.flag.json")
-	pos, ok := r.parseFlags(fs, args)
-	if !ok {
+	if !r.parseNoArgs(fs, args, "cli.key.generate.usage") {
 		return ExitUsage
-	}
-	if len(pos) != 0 {
-		return r.fail(ExitUsage, "cli.key.generate.usage")
 	}
 	addrs := []string{}
 	for _, a := range addrFlags {
@@ -355,12 +351,8 @@ type keyShowJSON struct {
 func cmdKeyShow(ctx context.Context, r *run, args []string) int {
 	fs := newFlagSet("relais key show")
 	asJSON := fs.Bool("json", false, "cli.flag.json")
-	pos, ok := r.parseFlags(fs, args)
-	if !ok {
+	if !r.parseNoArgs(fs, args, "cli.key.show.usage") {
 		return ExitUsage
-	}
-	if len(pos) != 0 {
-		return r.fail(ExitUsage, "cli.key.show.usage")
 	}
 	m, code := r.openMachine(false)
 	if m == nil {
@@ -440,12 +432,8 @@ func cmdKeyExportConf(ctx context.Context, r *run, args []string) int {
 	output := fs.String("o", "", "cli.key.flag.output")
 	fs.StringVar(output, "output", "", "cli.key.flag.output")
 	withKey := fs.Bool("include-private-key", false, "cli.key.flag.include_private_key")
-	pos, ok := r.parseFlags(fs, args)
-	if !ok {
+	if !r.parseNoArgs(fs, args, "cli.key.export.usage") {
 		return ExitUsage
-	}
-	if len(pos) != 0 {
-		return r.fail(ExitUsage, "cli.key.export.usage")
 	}
 	m, code := r.openMachine(false)
 	if m == nil {
@@ -545,12 +533,8 @@ func writePrivateFile(name string, data []byte) error {
 
 func cmdKeyDelete(ctx context.Context, r *run, args []string) int {
 	fs := newFlagSet("relais key delete")
-	pos, ok := r.parseFlags(fs, args)
-	if !ok {
+	if !r.parseNoArgs(fs, args, "cli.key.delete.usage") {
 		return ExitUsage
-	}
-	if len(pos) != 0 {
-		return r.fail(ExitUsage, "cli.key.delete.usage")
 	}
 	// The keyring first: without it, the store keeps the public key so
 	// that the identity can still be deleted later, in full.

@@ -294,12 +294,8 @@ type syncJSON struct {
 func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 	fs := flag.NewFlagSet("relais profile sync", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "cli.flag.json")
-	pos, ok := r.parseFlags(fs, args)
-	if !ok {
+	if !r.parseNoArgs(fs, args, "cli.profile.sync.usage") {
 		return ExitUsage
-	}
-	if len(pos) != 0 {
-		return r.fail(ExitUsage, "cli.profile.sync.usage")
 	}
 	m, code := r.openMachine(true)
 	if m == nil {
@@ -406,12 +402,8 @@ type lastSyncJS struct {
 func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 	fs := flag.NewFlagSet("relais profile show", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "cli.flag.json")
-	pos, ok := r.parseFlags(fs, args)
-	if !ok {
+	if !r.parseNoArgs(fs, args, "cli.profile.show.usage") {
 		return ExitUsage
-	}
-	if len(pos) != 0 {
-		return r.fail(ExitUsage, "cli.profile.show.usage")
 	}
 	m, code := r.openMachine(false)
 	if m == nil {

@@ -42,12 +42,8 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	socks := fs.String("socks", "", "cli.tunnel.flag.socks")
 	httpProxy := fs.String("http-proxy", "", "cli.tunnel.flag.http_proxy")
 	asJSON := fs.Bool("json", false, "cli.flag.json")
-	pos, ok := r.parseFlags(fs, args)
-	if !ok {
+	if !r.parseNoArgs(fs, args, "cli.tunnel.up.usage") {
 		return ExitUsage
-	}
-	if len(pos) != 0 {
-		return r.fail(ExitUsage, "cli.tunnel.up.usage")
 	}
 	m, code := r.openMachine(false)
 	if m == nil {
@@ -196,12 +192,8 @@ type profileStatusJSON struct {
 func cmdStatus(ctx context.Context, r *run, args []string) int {
 	fs := flag.NewFlagSet("relais status", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "cli.flag.json")
-	pos, ok := r.parseFlags(fs, args)
-	if !ok {
+	if !r.parseNoArgs(fs, args, "cli.tunnel.status.usage") {
 		return ExitUsage
-	}
-	if len(pos) != 0 {
-		return r.fail(ExitUsage, "cli.tunnel.status.usage")
 	}
 	m, code := r.openMachine(false)
 	if m == nil {
