@@ -90,6 +90,8 @@ func commands() []command {
 		{"key", "cli.usage.key", cmdKey},
 		{"up", "cli.usage.up", cmdUp},
 		{"status", "cli.usage.status", cmdStatus},
+		{"check", "cli.usage.check", cmdCheck},
+		{"open", "cli.open.summary", cmdOpen},
 		{"demo", "cli.usage.demo", cmdDemo},
 		{"helper", "cli.usage.helper", cmdHelper},
 	}

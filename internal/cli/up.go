@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"relais/internal/checks"
+	"relais/internal/engine"
 	"relais/internal/profile"
 	"relais/internal/store"
 	"relais/internal/tunnel"
@@ -171,6 +173,31 @@ func recordTunnel(ctx context.Context, db *store.DB, t tunnel.Tunnel, now func()
 type statusJSON struct {
 	Tunnel  *tunnelStateJSON   `json:"tunnel"` // null: no tunnel recorded
 	Profile *profileStatusJSON `json:"profile"`
+	Engine  *engineStatusJSON  `json:"engine"` // null: Mode urgence never recorded
+	Checks  []statusCheckJSON  `json:"checks"` // the last run's results, from the history
+}
+
+// engineStatusJSON is the Mode urgence engine as its process last
+// recorded it.
+type engineStatusJSON struct {
+	Phase               engine.Phase           `json:"phase"`
+	PID                 int                    `json:"pid"`
+	UpdatedAt           time.Time              `json:"updated_at"`
+	Stopped             bool                   `json:"stopped"`
+	Stale               bool                   `json:"stale"` // the process is gone without recording its end
+	Runs                int                    `json:"runs"`
+	TimeToOperationalMS *float64               `json:"time_to_operational_ms"`
+	Timeline            []engine.TimelineEntry `json:"timeline"`
+}
+
+type statusCheckJSON struct {
+	ID         string    `json:"id"`
+	AppID      string    `json:"app_id"`
+	Type       string    `json:"type"`
+	State      string    `json:"state"`
+	DurationMS float64   `json:"duration_ms"`
+	ReasonCode string    `json:"reason_code,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 type tunnelStateJSON struct {
@@ -222,6 +249,25 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 			st.LastHandshakeAgeS = &s
 		}
 		doc.Tunnel = st
+	}
+	if es, err := m.db.EngineState(ctx); err == nil {
+		var snap engine.Snapshot
+		if json.Unmarshal([]byte(es.SnapshotJSON), &snap) == nil {
+			e := &engineStatusJSON{Phase: snap.Phase, PID: es.PID, UpdatedAt: es.UpdatedAt, Stopped: snap.Stopped, Runs: snap.Runs, Timeline: snap.Timeline}
+			e.Stale = !snap.Stopped && !processAlive(es.PID)
+			if snap.TimeToOperational != nil {
+				ms := float64(*snap.TimeToOperational) / float64(time.Millisecond)
+				e.TimeToOperationalMS = &ms
+			}
+			doc.Engine = e
+		}
+	}
+	doc.Checks = []statusCheckJSON{}
+	if recs, err := m.db.LastChecks(ctx); err == nil {
+		for _, c := range recs {
+			doc.Checks = append(doc.Checks, statusCheckJSON{ID: c.CheckID, AppID: c.AppID, Type: c.Type, State: c.State,
+				DurationMS: float64(c.Duration) / float64(time.Millisecond), ReasonCode: c.ReasonCode, At: c.At})
+		}
 	}
 	var sigErr error
 	if cur, err := m.db.CurrentProfile(ctx); err == nil {
@@ -288,6 +334,29 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 	}
 	if doc.Profile != nil && doc.Profile.Expired {
 		r.out("cli.tunnel.status.profile_expired")
+	}
+	if e := doc.Engine; e != nil {
+		phase := r.t("cli.engine.phase." + string(e.Phase))
+		at := e.UpdatedAt.Local().Format(time.DateTime)
+		switch {
+		case e.Stale:
+			r.out("cli.engine.status_stale", e.PID, phase, at)
+		case e.Stopped:
+			r.out("cli.engine.status_stopped", phase, at)
+		default:
+			r.out("cli.engine.status", phase, e.PID, at)
+		}
+		if e.TimeToOperationalMS != nil {
+			r.out("cli.engine.time_to_operational", *e.TimeToOperationalMS)
+		}
+	}
+	if len(doc.Checks) == 0 {
+		r.out("cli.check.history_none")
+		return
+	}
+	r.out("cli.check.history", doc.Checks[0].At.Local().Format(time.DateTime))
+	for _, c := range doc.Checks {
+		r.out("cli.check.history_row", stateMark(checks.State(c.State)), c.ID, r.stateWord(checks.State(c.State)), c.DurationMS, c.ReasonCode)
 	}
 }
 

@@ -43,7 +43,7 @@ func TestCatalogsMatch(t *testing.T) {
 // a typo would otherwise print the key to a person.
 func TestEveryKeyInSourcesExists(t *testing.T) {
 	fr, _ := Catalog(FR)
-	key := regexp.MustCompile(`"((?:cli|app)\.[a-z0-9_]+(?:\.[a-z0-9_]+)+)"`)
+	key := regexp.MustCompile(`"((?:cli|app|checks|launch)\.[a-z0-9_]+(?:\.[a-z0-9_]+)+)"`)
 	root := filepath.Join("..", "..")
 	var missing []string
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {

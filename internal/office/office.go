@@ -99,6 +99,10 @@ type Options struct {
 	SlowDelay time.Duration
 	// Logf receives wireguard-go's errors; nil: silent.
 	Logf func(format string, args ...any)
+	// HealthyEssentialsOnly publishes a profile where only the healthy
+	// apps are essential (the others "important"): Mode urgence against it
+	// ends all green, `relais check` exits 0.
+	HealthyEssentialsOnly bool
 }
 
 // Office is a running demo office.
@@ -204,7 +208,7 @@ func Start(ctx context.Context, opt Options) (o *Office, err error) {
 			return nil, err
 		}
 	}
-	if err := o.publish(ctx, opt.Serial); err != nil {
+	if err := o.publish(ctx, opt.Serial, opt.HealthyEssentialsOnly); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -347,7 +351,7 @@ func (o *Office) Close() error {
 }
 
 // publish signs the demo profile and serves it on 127.0.0.1.
-func (o *Office) publish(_ context.Context, serial int64) error {
+func (o *Office) publish(_ context.Context, serial int64, healthyEssentialsOnly bool) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("office: profile server: %w", err)
@@ -357,7 +361,7 @@ func (o *Office) publish(_ context.Context, serial int64) error {
 	if serial == 0 {
 		serial = time.Now().UnixMilli()
 	}
-	o.Profile = demoProfile(serial, o.ProfileURL, o.Endpoint, o.PublicKey)
+	o.Profile = demoProfile(serial, o.ProfileURL, o.Endpoint, o.PublicKey, healthyEssentialsOnly)
 	if _, err := profile.Parse("demo.toml", o.Profile); err != nil {
 		ln.Close()
 		return fmt.Errorf("office: demo profile: %w", err)

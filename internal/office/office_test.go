@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	"relais/internal/profile"
+	"relais/internal/tunnel"
 )
 
 func TestOffice(t *testing.T) {
@@ -29,8 +30,16 @@ func TestOffice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Serial != 42 || len(p.Apps) != len(Apps) || len(p.Pages) != 2 || len(p.Drills) != 1 || p.Tunnel.Endpoint != o.Endpoint {
+	if p.Serial != 42 || len(p.Apps) != len(Apps)+1 || len(p.Pages) != 2 || len(p.Drills) != 1 || p.Tunnel.Endpoint != o.Endpoint {
 		t.Fatalf("demo profile: %+v", p)
+	}
+	if d := p.App(Dependent); d == nil || len(d.Requires) != 2 || d.Requires[1] != "messagerie" || d.Criticality == "essential" {
+		t.Fatalf("the dependent app: %+v", d)
+	}
+	for _, a := range Apps {
+		if c := p.App(a.ID).Criticality; c != "essential" {
+			t.Fatalf("%s: %s", a.ID, c)
+		}
 	}
 	kinds := map[string]bool{}
 	for _, s := range p.Drills[0].Steps {
@@ -41,6 +50,23 @@ func TestOffice(t *testing.T) {
 	}
 	if _, err := (&loopbackBind{}).ParseEndpoint("192.0.2.1:51820"); err == nil {
 		t.Fatal("the office accepted a non-loopback peer endpoint")
+	}
+}
+
+func TestHealthyEssentialsOnly(t *testing.T) {
+	b := demoProfile(1, "http://127.0.0.1:1/p", "127.0.0.1:2", tunnel.Key{}, true)
+	p, err := profile.Parse("demo.toml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range Apps {
+		want := "important"
+		if a.Behaviour == Healthy {
+			want = "essential"
+		}
+		if c := p.App(a.ID).Criticality; c != want {
+			t.Errorf("%s: %s, want %s", a.ID, c, want)
+		}
 	}
 }
 

@@ -7,11 +7,16 @@ import (
 	"relais/internal/tunnel"
 )
 
+// Dependent is the demo app that requires the broken one: Mode urgence
+// shows it blocked (one outage, one red line). It is not essential.
+const Dependent = "archives"
+
 // demoProfile is the demo continuity profile: the office's tunnel, the
 // three apps with their checks (the slow one degraded by design, the broken
-// one failed), links, contacts, two help pages and a drill with a step of
-// each kind.
-func demoProfile(serial int64, profileURL, endpoint string, serverKey tunnel.Key) []byte {
+// one failed), an app that requires the broken one (blocked), links,
+// contacts, two help pages and a drill with a step of each kind. With
+// healthyEssentialsOnly, only the healthy apps are essential.
+func demoProfile(serial int64, profileURL, endpoint string, serverKey tunnel.Key, healthyEssentialsOnly bool) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Profil de démonstration de Relais : généré et signé par le bureau de démonstration.
 schema = 1
@@ -38,13 +43,21 @@ persistent_keepalive = 25
 		"dossiers":   {"Dossiers partagés", "Shared folders"},
 		"messagerie": {"Messagerie", "Email"},
 	}
+	var broken string
 	for _, a := range Apps {
 		n := names[a.ID]
+		criticality := "essential"
+		if healthyEssentialsOnly && a.Behaviour != Healthy {
+			criticality = "important"
+		}
+		if a.Behaviour == Broken {
+			broken = a.ID
+		}
 		fmt.Fprintf(&b, `
 [[apps]]
 id = %q
 name = { fr = %q, en = %q }
-criticality = "essential"
+criticality = %q
 requires = ["tunnel"]
 
   [[apps.checks]]
@@ -61,8 +74,22 @@ requires = ["tunnel"]
   target = %q
   conditions = ["[DNS_RCODE] == NOERROR", "[IP] == %s"]
   timeout = "3s"
-`, a.ID, n[0], n[1], a.ID, a.HealthURL, a.ID, a.Host, a.Addr)
+`, a.ID, n[0], n[1], criticality, a.ID, a.HealthURL, a.ID, a.Host, a.Addr)
 	}
+	fmt.Fprintf(&b, `
+[[apps]]
+id = %q
+name = { fr = "Archives du courrier", en = "Mail archive" }
+criticality = "important"
+requires = ["tunnel", %q]
+
+  [[apps.checks]]
+  id = "%s-web"
+  type = "http"
+  target = "http://%s/archives"
+  conditions = ["[STATUS] == 200"]
+  timeout = "5s"
+`, Dependent, broken, Dependent, PortalHost)
 	b.WriteString(`
 [[links]]
 id = "portail"

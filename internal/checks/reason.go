@@ -1,0 +1,203 @@
+package checks
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+
+	"relais/internal/i18n"
+	"relais/internal/profile"
+)
+
+// Reason codes: stable identifiers that front ends, the store and the helpdesk may rely on.
+const (
+	CodeDNSNXDomain     = "dns_nxdomain"     // the name does not exist
+	CodeDNSTimeout      = "dns_timeout"      // no resolver answered
+	CodeDNSError        = "dns_error"        // a resolver answered with an error (SERVFAIL, REFUSED…)
+	CodeRefused         = "refused"          // connection refused
+	CodeTimeout         = "timeout"          // no answer within the check's timeout
+	CodeUnreachable     = "unreachable"      // no route, reset, or any other network failure
+	CodeTLSExpired      = "tls_expired"      // certificate expired (or not yet valid)
+	CodeTLSUntrusted    = "tls_untrusted"    // certificate not trusted or not for this name
+	CodeTLSError        = "tls_error"        // the TLS handshake failed for another reason
+	CodeHTTPStatus      = "http_status"      // an HTTP status the conditions refuse
+	CodeCondition       = "condition"        // answered, but a condition does not hold (slow, wrong content)
+	CodeDegraded        = "degraded"         // works, but a degraded_if condition holds
+	CodeTunnelHandshake = "tunnel_handshake" // tunnel up but no recent handshake
+	CodeTunnelDown      = "tunnel_down"      // no tunnel
+	CodeNoInternet      = "no_internet"      // no direct access to the internet
+	CodeCaptivePortal   = "captive_portal"   // a captive portal intercepts the traffic
+	CodeBlocked         = "blocked"          // not run: something it requires failed
+)
+
+// nextKey is the next step that goes with each code.
+var nextKey = map[string]string{
+	CodeDNSNXDomain:     "checks.next.call",
+	CodeDNSTimeout:      "checks.next.reconnect",
+	CodeDNSError:        "checks.next.reconnect",
+	CodeRefused:         "checks.next.call",
+	CodeTimeout:         "checks.next.reconnect",
+	CodeUnreachable:     "checks.next.reconnect",
+	CodeTLSExpired:      "checks.next.tls",
+	CodeTLSUntrusted:    "checks.next.tls",
+	CodeTLSError:        "checks.next.tls",
+	CodeHTTPStatus:      "checks.next.call",
+	CodeCondition:       "checks.next.call",
+	CodeDegraded:        "checks.next.degraded",
+	CodeTunnelHandshake: "checks.next.reconnect",
+	CodeTunnelDown:      "checks.next.connect",
+	CodeNoInternet:      "checks.next.internet",
+	CodeCaptivePortal:   "checks.next.captive",
+	CodeBlocked:         "checks.next.blocked",
+}
+
+// langs are the languages every reason is written in.
+var langs = [...]string{i18n.FR, i18n.EN}
+
+// texts holds, for one reason, the message key and its arguments in each language.
+type texts struct {
+	key      string
+	args     func(lang string) []any // nil: none
+	nextArgs func(lang string) []any // nil: the helpdesk
+}
+
+// newReason builds a reason in both languages; the next step names the helpdesk unless
+// t.nextArgs says otherwise.
+func (r *Runner) newReason(code string, t texts) *Reason {
+	res := &Reason{Code: code}
+	for _, l := range langs {
+		var args, next []any
+		if t.args != nil {
+			args = t.args(l)
+		}
+		if t.nextArgs != nil {
+			next = t.nextArgs(l)
+		} else {
+			next = []any{r.helpdesk(l)}
+		}
+		text := i18n.T(l, t.key, args...)
+		step := i18n.T(l, nextKey[code], next...)
+		if l == i18n.EN {
+			res.Text.EN, res.Next.EN = text, step
+		} else {
+			res.Text.FR, res.Next.FR = text, step
+		}
+	}
+	return res
+}
+
+// helpdesk names whom to call: the profile's helpdesk with its phone, or its name, or
+// "your IT support".
+func (r *Runner) helpdesk(lang string) string {
+	for _, c := range r.Contacts {
+		if c.Role != "helpdesk" {
+			continue
+		}
+		name := c.Name.In(lang)
+		if c.Phone != "" {
+			return i18n.T(lang, "checks.contact.phone", name, c.Phone)
+		}
+		if name != "" {
+			return name
+		}
+	}
+	return i18n.T(lang, "checks.contact.none")
+}
+
+// same returns a function giving the same arguments in every language.
+func same(args ...any) func(string) []any { return func(string) []any { return args } }
+
+// named returns the subject in each language followed by more arguments.
+func named(subject profile.Text, more ...any) func(string) []any {
+	return func(l string) []any { return append([]any{subject.In(l)}, more...) }
+}
+
+// classify maps an error from a probe to a reason code. dnsPhase says the error came from
+// resolving the target's name.
+func classify(err error, dnsPhase bool) string {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		switch {
+		case dnsErr.IsNotFound:
+			return CodeDNSNXDomain
+		case dnsErr.IsTimeout:
+			return CodeDNSTimeout
+		}
+		return CodeDNSError
+	}
+	var rc *rcodeError
+	if errors.As(err, &rc) {
+		if rc.rcode == "NXDOMAIN" {
+			return CodeDNSNXDomain
+		}
+		return CodeDNSError
+	}
+	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		timeout = true
+	}
+	if timeout {
+		if dnsPhase {
+			return CodeDNSTimeout
+		}
+		return CodeTimeout
+	}
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &invalid) {
+		if invalid.Reason == x509.Expired {
+			return CodeTLSExpired
+		}
+		return CodeTLSUntrusted
+	}
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &verify) {
+		return CodeTLSUntrusted
+	}
+	if errors.Is(err, errTunnelDown) {
+		return CodeTunnelDown
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return CodeRefused
+	}
+	msg := err.Error()
+	// The gVisor netstack (userspace tunnel) reports refusals as text only.
+	if strings.Contains(msg, "connection refused") || strings.Contains(msg, "connection was refused") {
+		return CodeRefused
+	}
+	var recordErr tls.RecordHeaderError
+	var alert tls.AlertError
+	if errors.As(err, &recordErr) || errors.As(err, &alert) || strings.Contains(msg, "tls: ") {
+		return CodeTLSError
+	}
+	return CodeUnreachable
+}
+
+// redact removes credentials from a URL or from text that contains one: the user
+// information and the query string (where tokens travel).
+func redact(s string, u *url.URL) string {
+	if u == nil {
+		return s
+	}
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			s = strings.ReplaceAll(s, p, "xxxxx")
+		}
+		if n := u.User.Username(); n != "" {
+			s = strings.ReplaceAll(s, n+"@", "xxxxx@")
+			s = strings.ReplaceAll(s, n+":", "xxxxx:")
+		}
+	}
+	if u.RawQuery != "" {
+		s = strings.ReplaceAll(s, u.RawQuery, "…")
+	}
+	return s
+}

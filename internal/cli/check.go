@@ -1,0 +1,406 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"aead.dev/minisign"
+
+	"relais/internal/checks"
+	"relais/internal/engine"
+	"relais/internal/profile"
+	"relais/internal/store"
+	"relais/internal/tunnel"
+)
+
+// checkRunner is the template of the check runner `relais check`, `relais
+// up` and `relais demo` give the engine; tests point its built-in probes
+// (internet, captive) at local servers.
+var checkRunner = func() *checks.Runner { return &checks.Runner{} }
+
+// checkDoc is `relais check --json`: the CLI.md shape (profile, tunnel,
+// apps with their checks, time_to_operational_ms), plus the built-ins.
+type checkDoc struct {
+	Profile             checkProfileJSON              `json:"profile"`
+	Tunnel              checkTunnelJSON               `json:"tunnel"`
+	Apps                []checkAppJSON                `json:"apps"`
+	Builtins            map[string]checks.CheckResult `json:"builtins,omitempty"`
+	TimeToOperationalMS *float64                      `json:"time_to_operational_ms"`
+}
+
+type checkProfileJSON struct {
+	Serial int64 `json:"serial"`
+	Signed bool  `json:"signed"`
+}
+
+type checkTunnelJSON struct {
+	Mode              tunnel.Mode `json:"mode"`
+	Up                bool        `json:"up"`
+	LastHandshakeAgeS *float64    `json:"last_handshake_age_s"` // null: no handshake
+	RxBytes           int64       `json:"rx_bytes"`
+	TxBytes           int64       `json:"tx_bytes"`
+	Error             string      `json:"error,omitempty"`
+}
+
+type checkAppJSON struct {
+	ID          string               `json:"id"`
+	Name        textJSON             `json:"name"`
+	Criticality string               `json:"criticality"`
+	State       checks.State         `json:"state"`
+	BlockedBy   []string             `json:"blocked_by,omitempty"`
+	Checks      []checks.CheckResult `json:"checks"`
+}
+
+// newCheckDoc turns an engine snapshot into the CLI.md document.
+func newCheckDoc(s engine.Snapshot, now time.Time) checkDoc {
+	t := s.TunnelAtReport
+	doc := checkDoc{Profile: checkProfileJSON{Serial: s.Profile.Serial, Signed: s.Profile.Signed},
+		Tunnel: checkTunnelJSON{Mode: t.Mode, Up: t.Up, RxBytes: t.RxBytes, TxBytes: t.TxBytes, Error: s.TunnelError},
+		Apps:   []checkAppJSON{}}
+	if age := t.HandshakeAge(now); age >= 0 {
+		a := age.Seconds()
+		doc.Tunnel.LastHandshakeAgeS = &a
+	}
+	if s.TimeToOperational != nil {
+		ms := float64(*s.TimeToOperational) / float64(time.Millisecond)
+		doc.TimeToOperationalMS = &ms
+	}
+	if s.Report != nil {
+		doc.Builtins = s.Report.Builtins
+		for _, a := range s.Report.Apps {
+			cs := a.Checks
+			if cs == nil {
+				cs = []checks.CheckResult{}
+			}
+			doc.Apps = append(doc.Apps, checkAppJSON{ID: a.ID, Name: textJSON{a.Name.FR, a.Name.EN}, Criticality: a.Criticality,
+				State: a.State, BlockedBy: a.BlockedBy, Checks: cs})
+		}
+	}
+	return doc
+}
+
+func cmdCheck(ctx context.Context, r *run, args []string) int {
+	fs := flag.NewFlagSet("relais check", flag.ContinueOnError)
+	modeFlag := fs.String("mode", "", "cli.tunnel.flag.mode")
+	asJSON := fs.Bool("json", false, "cli.flag.json")
+	if !r.parseNoArgs(fs, args, "cli.check.usage") {
+		return ExitUsage
+	}
+	m, code := r.openMachine(false)
+	if m == nil {
+		return code
+	}
+	defer m.Close()
+	mode, code := r.chooseMode(m, *modeFlag)
+	if code != ExitOK {
+		return code
+	}
+	e, code := r.newEngine(ctx, m, mode, true)
+	if e == nil {
+		return code
+	}
+	snap, code := r.runOnce(ctx, e)
+	if snap == nil {
+		return code
+	}
+	return r.report(*snap, *asJSON, nil)
+}
+
+// runOnce runs the engine for one round of checks and returns its final
+// snapshot, or nil and the exit code when it could not start.
+func (r *run) runOnce(ctx context.Context, e *engine.Engine) (*engine.Snapshot, int) {
+	if err := e.Start(ctx); err != nil {
+		var ce *cliError
+		if errors.As(err, &ce) {
+			return nil, r.fail(ExitUsage, ce.key, ce.args...)
+		}
+		return nil, r.fail(ExitUsage, "cli.check.failed", r.describe(err))
+	}
+	<-e.Done()
+	s := e.Snapshot()
+	if s.Report == nil {
+		return nil, r.fail(ExitUsage, "cli.check.interrupted")
+	}
+	return &s, ExitOK
+}
+
+// report prints a snapshot (JSON or the table) and returns the exit code:
+// 0 only if every essential app is operational. extra, if set, is merged
+// into the JSON document (the demo's verdict).
+func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any) int {
+	doc := newCheckDoc(s, r.Now())
+	if asJSON {
+		if extra == nil {
+			r.printJSON(doc)
+		} else {
+			b, _ := json.Marshal(doc)
+			var m map[string]any
+			_ = json.Unmarshal(b, &m)
+			for k, v := range extra {
+				m[k] = v
+			}
+			r.printJSON(m)
+		}
+	} else {
+		r.printCheck(doc)
+	}
+	if s.Report.EssentialsOK() {
+		return ExitOK
+	}
+	return ExitUnhealthy
+}
+
+// chooseMode applies the managed lock and validates the --mode flag.
+func (r *run) chooseMode(m *machine, flagValue string) (tunnel.Mode, int) {
+	mode := tunnel.Mode(flagValue)
+	if m.managed != nil && m.managed.Locked.TunnelMode != nil {
+		locked := tunnel.Mode(*m.managed.Locked.TunnelMode)
+		if mode != "" && mode != locked {
+			return "", r.fail(ExitUsage, "cli.tunnel.mode_locked", locked)
+		}
+		mode = locked
+	}
+	if mode == "" {
+		mode = tunnel.ModeAuto
+	}
+	switch mode {
+	case tunnel.ModeAuto, tunnel.ModeUserspace, tunnel.ModeSystem:
+		return mode, ExitOK
+	}
+	return "", r.fail(ExitUsage, "cli.tunnel.bad_mode", mode)
+}
+
+// cliError is an error the engine's seams return that the CLI has words for
+// (exit 2: configuration or environment).
+type cliError struct {
+	key  string
+	args []any
+}
+
+func (e *cliError) Error() string { return e.key }
+
+// newEngine builds the engine of this machine: the cached profile, the
+// device's tunnel in mode (reusing a system tunnel already up), the check
+// runner, the store. once: a single round of checks (relais check).
+func (r *run) newEngine(ctx context.Context, m *machine, mode tunnel.Mode, once bool) (*engine.Engine, int) {
+	logf := func(format string, a ...any) {
+		_ = m.db.LogEvent(context.Background(), "engine", fmt.Sprintf(format, a...))
+	}
+	var cur *store.CachedProfile
+	e := &engine.Engine{Store: m.db, Checks: checkRunner, Once: once, Now: r.Now, Logf: logf}
+	e.LoadProfile = func(ctx context.Context) (*engine.Loaded, error) {
+		c, err := m.db.CurrentProfile(ctx)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, &cliError{key: "cli.tunnel.no_profile"}
+		}
+		if err != nil {
+			return nil, &cliError{key: "cli.store.read", args: []any{err.Error()}}
+		}
+		p, err := profile.Parse("profile.toml", c.Bytes)
+		if err != nil {
+			return nil, &cliError{key: "cli.profile.show.unreadable", args: []any{r.describe(err)}}
+		}
+		cur = c
+		info := engine.ProfileInfo{Serial: c.Serial, Signature: "not_checked"}
+		if m.managed != nil {
+			info.Signature = "invalid"
+			if profile.VerifySignature(c.Bytes, c.Signature, m.keys) == nil {
+				info.Signed, info.Signature = true, "valid"
+			}
+		}
+		return &engine.Loaded{Profile: p, Info: info}, nil
+	}
+	if !once && m.managed != nil && m.managed.ProfileURL != "" {
+		e.SyncProfile = func(ctx context.Context) (*engine.Loaded, error) {
+			return r.syncForEngine(ctx, m, m.managed.ProfileURL, m.keys)
+		}
+	}
+	e.StartTunnel = func(ctx context.Context, p *profile.Profile) (tunnel.Tunnel, bool, error) {
+		if mode != tunnel.ModeUserspace {
+			if t := r.runningSystemTunnel(ctx, m); t != nil {
+				return t, false, nil
+			}
+		}
+		cfg, err := tunnelConfigFor(ctx, r, m, p)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s %w", r.t("cli.check.no_tunnel_config"), err)
+		}
+		use := mode
+		if use == tunnel.ModeAuto {
+			use = tunnel.ModeUserspace
+			if r.systemHelperAvailable(ctx) {
+				use = tunnel.ModeSystem
+			}
+		}
+		if use == tunnel.ModeSystem {
+			t, err := r.startSystemTunnel(ctx, m, cur, cfg)
+			return t, true, err
+		}
+		limitMemory(tunnel.DefaultMemoryLimit)
+		u, err := tunnel.StartUserspace(ctx, cfg, tunnel.UserspaceOptions{SOCKS5Addr: tunnel.Off, HTTPAddr: tunnel.Off,
+			Logf: func(format string, a ...any) { logf("tunnel: "+format, a...) }})
+		if err != nil {
+			return nil, false, err
+		}
+		return u, true, nil
+	}
+	return e, ExitOK
+}
+
+// syncForEngine syncs the profile in the background; it returns the newly
+// accepted profile, or nil when the source had nothing newer.
+func (r *run) syncForEngine(ctx context.Context, m *machine, url string, keys []minisign.PublicKey) (*engine.Loaded, error) {
+	s := &profile.Syncer{Client: r.HTTPClient, Cache: storeCache{m.db}, Trusted: keys, Now: r.Now,
+		Logf: func(format string, a ...any) { _ = m.db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}
+	res, err := s.SyncURL(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if res.Outcome != profile.Accepted {
+		return nil, nil
+	}
+	return &engine.Loaded{Profile: res.Profile, Info: engine.ProfileInfo{Serial: res.Profile.Serial, Signed: true, Signature: "valid"}}, nil
+}
+
+// systemReuse is a system tunnel that another process (the app or `relais
+// up` through the helper) keeps up: traffic follows the system's routes,
+// so a plain dial goes through it; its status is what that process
+// records. Closing it leaves the tunnel up.
+type systemReuse struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+func (s systemReuse) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, network, address)
+}
+
+func (s systemReuse) Status() tunnel.Status {
+	st, ok := readLiveTunnel(context.Background(), s.db, s.now)
+	if !ok {
+		return tunnel.Status{Mode: tunnel.ModeSystem}
+	}
+	return st
+}
+
+func (s systemReuse) Close() error { return nil }
+
+// runningSystemTunnel returns the system tunnel another live process
+// records as up, or nil.
+func (r *run) runningSystemTunnel(ctx context.Context, m *machine) tunnel.Tunnel {
+	st, ok := readLiveTunnel(ctx, m.db, r.Now)
+	if !ok || st.Mode != tunnel.ModeSystem || !st.Up {
+		return nil
+	}
+	return systemReuse{db: m.db, now: r.Now}
+}
+
+// readLiveTunnel reads the recorded tunnel status if its writer is alive
+// and the record fresh.
+func readLiveTunnel(ctx context.Context, db *store.DB, now func() time.Time) (tunnel.Status, bool) {
+	var st tunnel.Status
+	ts, err := db.TunnelState(ctx)
+	if err != nil || ts.PID == os.Getpid() || !processAlive(ts.PID) || now().Sub(ts.UpdatedAt) > stateStaleAfter {
+		return st, false
+	}
+	if json.Unmarshal([]byte(ts.StatusJSON), &st) != nil {
+		return st, false
+	}
+	return st, true
+}
+
+// stateWord is a state in the user's language.
+func (r *run) stateWord(s checks.State) string {
+	return r.t("cli.check.state." + string(s))
+}
+
+func stateMark(s checks.State) string {
+	switch s {
+	case checks.StateOK:
+		return "✔"
+	case checks.StateDegraded:
+		return "~"
+	case checks.StateBlocked:
+		return "⊘"
+	case checks.StatePending:
+		return "…"
+	}
+	return "✘"
+}
+
+// printCheck prints the table of `relais check`, `relais demo --headless`:
+// one line per app, and under each app that is not ok the failed
+// conditions, the reason and the next step.
+func (r *run) printCheck(doc checkDoc) {
+	sig := r.t("cli.check.unsigned")
+	if doc.Profile.Signed {
+		sig = r.t("cli.check.signed")
+	}
+	r.out("cli.check.profile", doc.Profile.Serial, sig)
+	switch {
+	case doc.Tunnel.Up && doc.Tunnel.LastHandshakeAgeS != nil:
+		r.out("cli.check.tunnel_up", doc.Tunnel.Mode, *doc.Tunnel.LastHandshakeAgeS)
+	case doc.Tunnel.Up:
+		r.out("cli.check.tunnel_no_handshake", doc.Tunnel.Mode)
+	default:
+		r.out("cli.check.tunnel_down", doc.Tunnel.Error)
+	}
+	r.out("cli.check.header", r.t("cli.check.col.app"), r.t("cli.check.col.state"), r.t("cli.check.col.duration"), r.t("cli.check.col.criticality"))
+	for _, a := range doc.Apps {
+		name := a.Name.FR
+		if r.lang == "en" && a.Name.EN != "" {
+			name = a.Name.EN
+		}
+		var longest time.Duration
+		for _, c := range a.Checks {
+			longest = max(longest, c.Duration)
+		}
+		dur := "—"
+		if longest > 0 {
+			dur = fmt.Sprintf("%.1f ms", float64(longest)/float64(time.Millisecond))
+		}
+		r.out("cli.check.row", stateMark(a.State), name, r.stateWord(a.State), dur, r.t("cli.check.criticality."+a.Criticality))
+		if a.State == checks.StateOK {
+			continue
+		}
+		if a.State == checks.StateBlocked {
+			r.out("cli.check.blocked_by", strings.Join(a.BlockedBy, ", "))
+		}
+		shown := map[string]bool{}
+		for _, id := range a.BlockedBy {
+			if b, ok := doc.Builtins[id]; ok && b.Reason != nil && !shown[b.Reason.Code] {
+				shown[b.Reason.Code] = true
+				r.out("cli.check.reason", b.Reason.Text.In(r.lang))
+				r.out("cli.check.next", b.Reason.Next.In(r.lang))
+			}
+		}
+		for _, c := range a.Checks {
+			if c.State == checks.StateOK {
+				continue
+			}
+			for _, cond := range c.Conditions {
+				if !cond.OK {
+					r.out("cli.check.condition", c.ID, cond.Expr)
+				}
+			}
+			if c.Reason != nil && !shown[c.Reason.Code] {
+				shown[c.Reason.Code] = true
+				r.out("cli.check.reason", c.Reason.Text.In(r.lang))
+				r.out("cli.check.next", c.Reason.Next.In(r.lang))
+			}
+		}
+	}
+	if doc.TimeToOperationalMS != nil {
+		r.out("cli.check.operational", *doc.TimeToOperationalMS)
+	} else {
+		r.out("cli.check.not_operational")
+	}
+}

@@ -1,0 +1,251 @@
+// Package launch opens a profile's emergency links the way the platform
+// does (xdg-open, open, rundll32 url.dll) and, for a link that needs the
+// tunnel while it runs in userspace mode, in a browser of the machine
+// started with its own profile directory and the local proxy.
+//
+// Link URLs come from a profile, that is from outside: this package must
+// never let a shell interpret one. Every program is started with exec and
+// the URL as one argument, only after its scheme was checked against http,
+// https and the profile's allowed_schemes. It must never import fyne.io.
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"relais/internal/profile"
+)
+
+// Method says how a link was opened.
+type Method string
+
+const (
+	MethodDefault Method = "default" // the platform's handler for the URL (xdg-open, open, rundll32 url.dll)
+	MethodBrowser Method = "browser" // a browser started with the local proxy
+)
+
+// maxURLLen bounds a link's URL: far above any real one, well below the
+// command-line limits of every platform.
+const maxURLLen = 8 << 10
+
+// earlyExitWait is how long Open waits for a program it started to fail.
+// xdg-open and a browser handing the URL to its running instance exit
+// within it; a browser that stays open is left running, unwaited.
+const earlyExitWait = time.Second
+
+// Proxy is the local proxy of a userspace tunnel, as tunnel.Status records
+// it: "127.0.0.1:PORT" addresses, either one possibly empty.
+type Proxy struct {
+	SOCKS5 string `json:"socks5,omitempty"`
+	HTTP   string `json:"http,omitempty"`
+}
+
+// Result is how a link was opened.
+type Result struct {
+	Method     Method   `json:"method"`
+	Argv       []string `json:"argv"`                  // the program started and its arguments
+	Browser    string   `json:"browser,omitempty"`     // browser: which one (chromium, google-chrome, firefox, …)
+	ProfileDir string   `json:"profile_dir,omitempty"` // browser: its profile directory, under DataDir
+	Proxy      string   `json:"proxy,omitempty"`       // browser: the proxy it uses (socks5://127.0.0.1:PORT)
+	// ProxyNotApplied: a tunnel link whose scheme belongs to another
+	// application (msteams:, ica:) went to the default handler, which does
+	// not use the local proxy.
+	ProxyNotApplied bool `json:"proxy_not_applied,omitempty"`
+}
+
+// Launcher opens links. The zero value works, except that opening through
+// the proxy needs DataDir.
+type Launcher struct {
+	// Exec starts a program with its arguments, without a shell, and
+	// returns an error if it could not start or failed at once. nil: the
+	// real thing. Tests record what would run instead.
+	Exec func(name string, args ...string) error
+	// LookPath finds a program (a bare name in PATH, or an absolute path
+	// that must exist). nil: exec.LookPath.
+	LookPath func(string) (string, error)
+	// Getenv reads the environment (install locations on Windows, the
+	// home directory on macOS). nil: os.Getenv.
+	Getenv func(string) string
+	// DataDir is the user's Relais data directory; browsers started with
+	// the proxy get their profile directories under it.
+	DataDir string
+}
+
+func (l *Launcher) exec(name string, args ...string) error {
+	if l.Exec != nil {
+		return l.Exec(name, args...)
+	}
+	return start(name, args...)
+}
+
+func (l *Launcher) lookPath(name string) (string, error) {
+	if l.LookPath != nil {
+		return l.LookPath(name)
+	}
+	return exec.LookPath(name)
+}
+
+func (l *Launcher) getenv(k string) string {
+	if l.Getenv != nil {
+		return l.Getenv(k)
+	}
+	return os.Getenv(k)
+}
+
+// Open opens link. allowedSchemes is the profile's allowed_schemes (http
+// and https are always allowed). proxy is the local proxy of a userspace
+// tunnel, nil when there is none to use (system mode: the routes carry the
+// link); it is used only for a link with via = "tunnel".
+//
+// Errors are *Error: ErrSchemeNotAllowed, ErrInvalidURL, ErrBadProxy,
+// ErrNoBrowser or ErrStart under errors.Is.
+func (l *Launcher) Open(ctx context.Context, link profile.Link, allowedSchemes []string, proxy *Proxy) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	scheme, err := CheckURL(link.URL, allowedSchemes)
+	if err != nil {
+		return Result{}, err
+	}
+	if link.Via == "tunnel" && proxy != nil && (proxy.SOCKS5 != "" || proxy.HTTP != "") {
+		if scheme == "http" || scheme == "https" {
+			return l.openInBrowser(link.URL, *proxy)
+		}
+		res, err := l.openDefault(link.URL)
+		res.ProxyNotApplied = err == nil
+		return res, err
+	}
+	return l.openDefault(link.URL)
+}
+
+func (l *Launcher) openDefault(url string) (Result, error) {
+	name, args := defaultHandler(url, l.getenv)
+	res := Result{Method: MethodDefault, Argv: append([]string{name}, args...)}
+	if err := l.exec(name, args...); err != nil {
+		return res, &Error{Kind: ErrStart, URL: url, Program: name, Err: err}
+	}
+	return res, nil
+}
+
+// CheckURL returns the URL's scheme, lower case, if Open may open it: no
+// control character, a scheme that is http, https or in allowedSchemes
+// (and never one of the schemes that run code or read files), and for the
+// web a host. The URL itself is never rewritten.
+func CheckURL(url string, allowedSchemes []string) (string, error) {
+	invalid := func(why string) (string, error) {
+		return "", &Error{Kind: ErrInvalidURL, URL: url, Detail: why}
+	}
+	switch {
+	case url == "":
+		return invalid("empty")
+	case len(url) > maxURLLen:
+		return invalid(fmt.Sprintf("longer than %d bytes", maxURLLen))
+	case !utf8.ValidString(url):
+		return invalid("not UTF-8")
+	}
+	for _, r := range url {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return invalid(fmt.Sprintf("control character %U", r))
+		}
+	}
+	i := strings.IndexByte(url, ':')
+	if i <= 0 || !validScheme(url[:i]) {
+		// Also what keeps a URL from starting with "-" and passing for
+		// an option of the program that receives it.
+		return invalid("no scheme")
+	}
+	scheme := strings.ToLower(url[:i])
+	allowed := scheme == "http" || scheme == "https"
+	if !allowed && !neverAllowed[scheme] {
+		allowed = slices.ContainsFunc(allowedSchemes, func(s string) bool { return strings.EqualFold(s, scheme) })
+	}
+	if !allowed {
+		return "", &Error{Kind: ErrSchemeNotAllowed, URL: url, Scheme: scheme}
+	}
+	if scheme == "http" || scheme == "https" {
+		rest := url[i+1:]
+		if !strings.HasPrefix(rest, "//") || len(rest) == 2 || strings.ContainsAny(rest[2:3], "/?#") {
+			return invalid("no host")
+		}
+	}
+	return scheme, nil
+}
+
+// neverAllowed are the schemes that run code or read local files; a
+// profile cannot list them (profile validation refuses them too).
+var neverAllowed = map[string]bool{"file": true, "javascript": true, "data": true, "vbscript": true, "about": true, "blob": true}
+
+// validScheme follows RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+func validScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// start runs a program without a shell, detached from the terminal, and
+// reports a failure to start or an exit with an error within
+// earlyExitWait. A program still running then is left running: a browser
+// outlives the command that opened it.
+func start(name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	// Standard streams go to the null device: a browser writing to a pipe
+	// whose reader (relais open) has exited would die of SIGPIPE.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	configure(cmd)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(earlyExitWait):
+		return nil
+	}
+}
+
+// privateDir creates dir and its missing parents readable by the user only,
+// and makes dir itself 0700 even if it existed: a browser profile holds
+// cookies and history of the emergency environment.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// writePrivateFile replaces name atomically with data, readable by the user
+// only.
+func writePrivateFile(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-"+filepath.Base(name)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr, os.Chmod(tmp, 0o600)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
