@@ -82,13 +82,22 @@ func (e *resolveError) Unwrap() error { return e.err }
 // through the tunnel are asked of TunnelDNS through the tunnel, whatever the Dialer does
 // with names (a generic Dialer would use the system resolver, which does not know them);
 // other names go to the system resolver.
-func (rt *route) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+func (rt *route) resolve(ctx context.Context, host string) (_ []netip.Addr, err error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{a.Unmap()}, nil
 	}
 	start := time.Now()
 	rt.clock.resolving(true)
-	defer rt.clock.add(func(p *Phases) { p.DNS += time.Since(start); rt.clock.inDNS = false })
+	defer func() {
+		rt.clock.add(func(p *Phases) {
+			p.DNS += time.Since(start)
+			rt.clock.inDNS = false
+			var re *resolveError
+			if errors.As(err, &re) {
+				rt.clock.dnsFailed = true
+			}
+		})
+	}()
 	if rt.tunnelDNS(host) {
 		d, err := rt.dialer()
 		if err != nil {

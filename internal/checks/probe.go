@@ -37,9 +37,19 @@ type outcome struct {
 // route's phases are written by the transport's goroutines too (a dial the transport
 // finishes in the background after a cancelled request), hence the mutex.
 type phaseClock struct {
-	mu    sync.Mutex // guards ph and inDNS
-	ph    Phases
-	inDNS bool // resolving a name right now: an abandoned probe was stuck in DNS
+	mu        sync.Mutex // guards ph, inDNS and dnsFailed
+	ph        Phases
+	inDNS     bool // resolving a name right now: an abandoned probe was stuck in DNS
+	dnsFailed bool // a resolution failed: the attempt failed in DNS, whatever else raced with it
+}
+
+// failedInDNS reports whether the attempt was stuck in, or failed at, name
+// resolution. Reading only inDNS raced with the resolver clearing it as the
+// same deadline hit both.
+func (p *phaseClock) failedInDNS() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inDNS || p.dnsFailed
 }
 
 func (p *phaseClock) resolving(on bool) {
@@ -82,9 +92,7 @@ func (r *Runner) runCheck(ctx context.Context, a *profile.App, c *profile.Check)
 		o, finished := bounded(ctx, timeout, func(ctx context.Context) outcome { return r.attempt(ctx, c, res.Via, clock) })
 		if !finished {
 			o = outcome{err: errAbandoned, took: timeout + grace, phases: clock.get()}
-			clock.mu.Lock()
-			o.dns = clock.inDNS
-			clock.mu.Unlock()
+			o.dns = clock.failedInDNS()
 		}
 		r.judge(&res, a, c, o, conds, degraded)
 		if res.State != StateFailed || attempt >= c.Retries || ctx.Err() != nil {
@@ -134,10 +142,9 @@ func (r *Runner) attempt(ctx context.Context, c *profile.Check, via string, cloc
 	o.took = time.Since(start)
 	o.phases = clock.get()
 	var re *resolveError
-	clock.mu.Lock()
-	stuckInDNS := clock.inDNS // the transport may still be resolving in the background
-	clock.mu.Unlock()
-	o.dns = errors.As(o.err, &re) || c.Type == "dns" || stuckInDNS
+	// The transport may still be resolving in the background, or its
+	// resolution failed while the error it returned speaks of the deadline.
+	o.dns = errors.As(o.err, &re) || c.Type == "dns" || clock.failedInDNS()
 	if c.Type != "dns" {
 		o.seen.connected = o.err == nil
 		o.seen.set(profile.PlaceholderConnected)
@@ -438,8 +445,10 @@ func (r *Runner) probeDNS(ctx context.Context, rt *route, target string, seen *o
 }
 
 // builtin runs a built-in check, or marks it blocked by causes.
-func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *profile.Profile, sem chan struct{}) CheckResult {
-	res := CheckResult{ID: id, Type: id, Via: "direct", State: StatePending, At: r.now()}
+func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *profile.Profile, sem chan struct{}) (res CheckResult) {
+	// res is a named result so that the deferred Duration below lands in
+	// what the caller receives.
+	res = CheckResult{ID: id, Type: id, Via: "direct", State: StatePending, At: r.now()}
 	switch id {
 	case profile.BuiltinTunnel:
 		res.Via = "tunnel"

@@ -102,7 +102,7 @@ func cmdCheck(ctx context.Context, r *run, args []string) int {
 	if code != ExitOK {
 		return code
 	}
-	e, code := r.newEngine(ctx, m, mode, true)
+	e, code := r.newEngine(ctx, m, mode, engineOptions{once: true})
 	if e == nil {
 		return code
 	}
@@ -155,103 +155,6 @@ func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any) int {
 		return ExitOK
 	}
 	return ExitUnhealthy
-}
-
-// chooseMode applies the managed lock and validates the --mode flag.
-func (r *run) chooseMode(m *machine, flagValue string) (tunnel.Mode, int) {
-	mode := tunnel.Mode(flagValue)
-	if m.managed != nil && m.managed.Locked.TunnelMode != nil {
-		locked := tunnel.Mode(*m.managed.Locked.TunnelMode)
-		if mode != "" && mode != locked {
-			return "", r.fail(ExitUsage, "cli.tunnel.mode_locked", locked)
-		}
-		mode = locked
-	}
-	if mode == "" {
-		mode = tunnel.ModeAuto
-	}
-	switch mode {
-	case tunnel.ModeAuto, tunnel.ModeUserspace, tunnel.ModeSystem:
-		return mode, ExitOK
-	}
-	return "", r.fail(ExitUsage, "cli.tunnel.bad_mode", mode)
-}
-
-// cliError is an error the engine's seams return that the CLI has words for
-// (exit 2: configuration or environment).
-type cliError struct {
-	key  string
-	args []any
-}
-
-func (e *cliError) Error() string { return e.key }
-
-// newEngine builds the engine of this machine: the cached profile, the
-// device's tunnel in mode (reusing a system tunnel already up), the check
-// runner, the store. once: a single round of checks (relais check).
-func (r *run) newEngine(ctx context.Context, m *machine, mode tunnel.Mode, once bool) (*engine.Engine, int) {
-	logf := func(format string, a ...any) {
-		_ = m.db.LogEvent(context.Background(), "engine", fmt.Sprintf(format, a...))
-	}
-	var cur *store.CachedProfile
-	e := &engine.Engine{Store: m.db, Checks: checkRunner, Once: once, Now: r.Now, Logf: logf}
-	e.LoadProfile = func(ctx context.Context) (*engine.Loaded, error) {
-		c, err := m.db.CurrentProfile(ctx)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, &cliError{key: "cli.tunnel.no_profile"}
-		}
-		if err != nil {
-			return nil, &cliError{key: "cli.store.read", args: []any{err.Error()}}
-		}
-		p, err := profile.Parse("profile.toml", c.Bytes)
-		if err != nil {
-			return nil, &cliError{key: "cli.profile.show.unreadable", args: []any{r.describe(err)}}
-		}
-		cur = c
-		info := engine.ProfileInfo{Serial: c.Serial, Signature: "not_checked"}
-		if m.managed != nil {
-			info.Signature = "invalid"
-			if profile.VerifySignature(c.Bytes, c.Signature, m.keys) == nil {
-				info.Signed, info.Signature = true, "valid"
-			}
-		}
-		return &engine.Loaded{Profile: p, Info: info}, nil
-	}
-	if !once && m.managed != nil && m.managed.ProfileURL != "" {
-		e.SyncProfile = func(ctx context.Context) (*engine.Loaded, error) {
-			return r.syncForEngine(ctx, m, m.managed.ProfileURL, m.keys)
-		}
-	}
-	e.StartTunnel = func(ctx context.Context, p *profile.Profile) (tunnel.Tunnel, bool, error) {
-		if mode != tunnel.ModeUserspace {
-			if t := r.runningSystemTunnel(ctx, m); t != nil {
-				return t, false, nil
-			}
-		}
-		cfg, err := tunnelConfigFor(ctx, r, m, p)
-		if err != nil {
-			return nil, false, fmt.Errorf("%s %w", r.t("cli.check.no_tunnel_config"), err)
-		}
-		use := mode
-		if use == tunnel.ModeAuto {
-			use = tunnel.ModeUserspace
-			if r.systemHelperAvailable(ctx) {
-				use = tunnel.ModeSystem
-			}
-		}
-		if use == tunnel.ModeSystem {
-			t, err := r.startSystemTunnel(ctx, m, cur, cfg)
-			return t, true, err
-		}
-		limitMemory(tunnel.DefaultMemoryLimit)
-		u, err := tunnel.StartUserspace(ctx, cfg, tunnel.UserspaceOptions{SOCKS5Addr: tunnel.Off, HTTPAddr: tunnel.Off,
-			Logf: func(format string, a ...any) { logf("tunnel: "+format, a...) }})
-		if err != nil {
-			return nil, false, err
-		}
-		return u, true, nil
-	}
-	return e, ExitOK
 }
 
 // syncForEngine syncs the profile in the background; it returns the newly

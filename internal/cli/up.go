@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,83 +45,105 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	modeFlag := fs.String("mode", "", "cli.tunnel.flag.mode")
 	socks := fs.String("socks", "", "cli.tunnel.flag.socks")
 	httpProxy := fs.String("http-proxy", "", "cli.tunnel.flag.http_proxy")
+	recheck := fs.Duration("recheck", engine.DefaultRecheckInterval, "cli.tunnel.flag.recheck")
 	asJSON := fs.Bool("json", false, "cli.flag.json")
 	if !r.parseNoArgs(fs, args, "cli.tunnel.up.usage") {
 		return ExitUsage
+	}
+	if *recheck <= 0 {
+		return r.fail(ExitUsage, "cli.tunnel.bad_recheck", recheck.String())
 	}
 	m, code := r.openMachine(false)
 	if m == nil {
 		return code
 	}
 	defer m.Close()
-
-	mode := tunnel.Mode(*modeFlag)
-	if m.managed != nil && m.managed.Locked.TunnelMode != nil {
-		locked := tunnel.Mode(*m.managed.Locked.TunnelMode)
-		if mode != "" && mode != locked {
-			return r.fail(ExitUsage, "cli.tunnel.mode_locked", locked)
-		}
-		mode = locked
+	mode, code := r.chooseMode(m, *modeFlag)
+	if code != ExitOK {
+		return code
 	}
-	if mode == "" {
-		mode = tunnel.ModeAuto
-	}
-	switch mode {
-	case tunnel.ModeAuto, tunnel.ModeUserspace, tunnel.ModeSystem:
-	default:
-		return r.fail(ExitUsage, "cli.tunnel.bad_mode", mode)
-	}
-
-	cur, err := m.db.CurrentProfile(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return r.fail(ExitUsage, "cli.tunnel.no_profile")
-	}
-	if err != nil {
-		return r.fail(ExitUsage, "cli.store.read", err.Error())
-	}
-	p, err := profile.Parse("profile.toml", cur.Bytes)
-	if err != nil {
-		return r.fail(ExitUsage, "cli.profile.show.unreadable", r.describe(err))
-	}
-	cfg, err := tunnelConfigFor(ctx, r, m, p)
-	if err != nil {
-		return r.fail(ExitUsage, "cli.tunnel.no_config", r.describe(err))
-	}
-	if mode == tunnel.ModeAuto {
-		mode = tunnel.ModeUserspace
-		if r.systemHelperAvailable(ctx) {
-			mode = tunnel.ModeSystem
-		}
+	// Mode urgence, as `relais check` runs it, but until stopped: the
+	// tunnel with its local proxies, the checks every --recheck and after a
+	// network change, each report and the engine's state in the store.
+	e, code := r.newEngine(ctx, m, mode, engineOptions{recheck: *recheck, proxies: true, socks: *socks, httpAddr: *httpProxy, noReuse: true})
+	if e == nil {
+		return code
 	}
 	logf := func(format string, a ...any) {
 		_ = m.db.LogEvent(context.Background(), "tunnel", fmt.Sprintf(format, a...))
 	}
-	startCtx, cancel := context.WithTimeout(ctx, upStartTimeout)
-	var t tunnel.Tunnel
-	if mode == tunnel.ModeSystem {
-		t, err = r.startSystemTunnel(startCtx, m, cur, cfg)
-	} else {
-		limitMemory(tunnel.DefaultMemoryLimit)
-		var u *tunnel.Userspace
-		u, err = tunnel.StartUserspace(startCtx, cfg, tunnel.UserspaceOptions{SOCKS5Addr: *socks, HTTPAddr: *httpProxy, Logf: logf})
-		if err == nil {
-			t = u
+	// The first start of the tunnel decides whether up starts at all (exit
+	// 2 as before); a tunnel lost later is retried by the engine. Close
+	// errors of the tunnels it brought up are kept for the exit code.
+	type started struct {
+		t   tunnel.Tunnel
+		err error
+	}
+	first := make(chan started, 1)
+	var (
+		firstOnce sync.Once
+		closeMu   sync.Mutex
+		closeErr  error
+	)
+	start := e.StartTunnel
+	e.StartTunnel = func(ctx context.Context, p *profile.Profile) (tunnel.Tunnel, bool, error) {
+		t, owned, err := start(ctx, p)
+		if err == nil && owned {
+			t = &closeWatch{Tunnel: t, onClose: func(err error) {
+				closeMu.Lock()
+				closeErr = err
+				closeMu.Unlock()
+			}}
+		}
+		firstOnce.Do(func() { first <- started{t, err} })
+		return t, owned, err
+	}
+	pr := &upPrinter{r: r}
+	unsubscribe := e.Subscribe(pr.event)
+	pid := os.Getpid()
+	// The records are cleared with a fresh context: ctx may be cancelled.
+	clearRecords := func() {
+		unsubscribe()
+		pr.close()
+		if err := m.db.ClearTunnelState(context.Background(), pid); err != nil {
+			r.say("cli.store.write", err.Error())
+		}
+		if err := m.db.ClearEngineState(context.Background(), pid); err != nil {
+			r.say("cli.store.write", err.Error())
 		}
 	}
-	cancel()
-	if err != nil {
-		if errors.Is(err, tunnel.ErrNotLoopback) {
+
+	if err := e.Start(ctx); err != nil {
+		clearRecords()
+		var ce *cliError
+		if errors.As(err, &ce) {
+			return r.fail(ExitUsage, ce.key, ce.args...)
+		}
+		return r.fail(ExitUsage, "cli.check.failed", r.describe(err))
+	}
+	var s started
+	select {
+	case s = <-first:
+	case <-e.Done():
+		s.err = ctx.Err()
+	}
+	if s.err != nil {
+		e.Stop()
+		clearRecords()
+		switch {
+		case ctx.Err() != nil:
+			return ExitOK // stopped before the tunnel was up
+		case errors.Is(s.err, tunnel.ErrNotLoopback):
 			return r.fail(ExitUsage, "cli.tunnel.not_loopback")
 		}
-		return r.fail(ExitUsage, "cli.tunnel.start_failed", mode, r.describe(err))
+		return r.fail(ExitUsage, "cli.tunnel.start_failed", mode, r.describe(s.err))
 	}
-	logf("tunnel up, mode %s", mode)
-
-	st := t.Status()
+	st := s.t.Status()
+	logf("tunnel up, mode %s", st.Mode)
 	if *asJSON {
 		r.printJSON(st)
 	} else {
-		r.out("cli.tunnel.up.mode", mode, cfg.Peer.Endpoint)
+		r.out("cli.tunnel.up.mode", st.Mode, st.Endpoint)
 		if st.SOCKS5 != "" {
 			r.out("cli.tunnel.up.socks", st.SOCKS5)
 		}
@@ -128,15 +152,28 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 		}
 	}
 	r.say("cli.tunnel.up.foreground")
-	recordTunnel(ctx, m.db, t, r.Now)
+	pr.start()
+
+	recCtx, stopRec := context.WithCancel(ctx)
+	recDone := make(chan struct{})
+	go func() {
+		defer close(recDone)
+		recordTunnel(recCtx, m.db, func() tunnel.Status { return e.Snapshot().Tunnel }, r.Now)
+	}()
+	select {
+	case <-ctx.Done():
+	case <-e.Done():
+	}
 
 	r.say("cli.tunnel.up.stopping")
-	err = t.Close()
-	// The state is cleared with a fresh context: ctx is already cancelled.
-	if cerr := m.db.ClearTunnelState(context.Background(), os.Getpid()); cerr != nil {
-		r.say("cli.store.write", cerr.Error())
-	}
+	e.Stop() // the checks stop, the tunnel goes down
+	stopRec()
+	<-recDone
+	clearRecords()
 	logf("tunnel down")
+	closeMu.Lock()
+	err := closeErr
+	closeMu.Unlock()
 	if err != nil {
 		return r.fail(ExitUnhealthy, "cli.tunnel.close_failed", r.describe(err))
 	}
@@ -144,15 +181,145 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	return ExitOK
 }
 
+// closeWatch reports the error of closing a tunnel, which the engine only
+// logs.
+type closeWatch struct {
+	tunnel.Tunnel
+	onClose func(error)
+}
+
+func (c *closeWatch) Close() error {
+	err := c.Tunnel.Close()
+	c.onClose(err)
+	return err
+}
+
+// upPrinter tells the person running `relais up`, on stderr, when Mode
+// urgence changes: operational, degraded or not operational with the
+// essential apps at fault and why, the time to operational once, a tunnel
+// that cannot come back. Events arrive coalesced, each with the whole
+// snapshot: the latest one says everything.
+type upPrinter struct {
+	r *run
+
+	mu        sync.Mutex
+	ready     bool // the tunnel lines are printed: state lines may follow
+	closed    bool // up is finishing: nothing more is printed
+	latest    *engine.Snapshot
+	lastKey   string
+	lastTunEr string
+	ttoShown  bool
+}
+
+func (p *upPrinter) event(ev engine.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := ev.Snapshot
+	p.latest = &s
+	if p.ready && !p.closed {
+		p.print(s)
+	}
+}
+
+// start lets state lines through, beginning with the current state.
+func (p *upPrinter) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ready = true
+	if p.latest != nil && !p.closed {
+		p.print(*p.latest)
+	}
+}
+
+// close stops the printing; after it returns, nothing more is written.
+func (p *upPrinter) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+}
+
+func (p *upPrinter) print(s engine.Snapshot) {
+	r := p.r
+	at := r.Now().Local().Format(time.TimeOnly)
+	if s.TunnelError != p.lastTunEr {
+		p.lastTunEr = s.TunnelError
+		if s.TunnelError != "" {
+			r.say("cli.up.tunnel_failed", at, s.TunnelError)
+		}
+	}
+	if s.Report == nil {
+		return
+	}
+	phase := engine.PhaseOf(s.Report)
+	faults, key := upFaults(r, s.Report)
+	if key = string(phase) + " " + key; key != p.lastKey {
+		p.lastKey = key
+		switch phase {
+		case engine.PhaseOperational:
+			r.say("cli.up.operational", at)
+		case engine.PhaseDegraded:
+			r.say("cli.up.degraded", at, strings.Join(faults, " "))
+		default:
+			r.say("cli.up.not_operational", at, strings.Join(faults, " "))
+		}
+	}
+	if s.TimeToOperational != nil && !p.ttoShown {
+		p.ttoShown = true
+		r.say("cli.engine.time_to_operational", float64(*s.TimeToOperational)/float64(time.Millisecond))
+	}
+}
+
+// upFaults is each essential app that is not ok, with its reason in the
+// user's language (the reason names the app), or what blocks it; key
+// identifies them by app, state and reason code, not by the values seen,
+// which change with every run.
+func upFaults(r *run, rep *checks.Report) (faults []string, key string) {
+	var keys []string
+	for _, a := range rep.Apps {
+		if a.Criticality != "essential" || a.State == checks.StateOK {
+			continue
+		}
+		name := a.Name.In(r.lang)
+		if name == "" {
+			name = a.ID
+		}
+		if a.State == checks.StateBlocked {
+			var by []string
+			for _, id := range a.BlockedBy {
+				if b, ok := rep.Builtins[id]; ok && b.Reason != nil {
+					by = append(by, b.Reason.Text.In(r.lang))
+				} else if dep := rep.App(id); dep != nil && dep.Name.In(r.lang) != "" {
+					by = append(by, dep.Name.In(r.lang))
+				} else {
+					by = append(by, id)
+				}
+			}
+			faults = append(faults, r.t("cli.up.blocked", name, strings.Join(by, ", ")))
+			keys = append(keys, a.ID+":blocked:"+strings.Join(a.BlockedBy, ","))
+			continue
+		}
+		fault, code := r.t("cli.up.fault", name, r.stateWord(a.State)), ""
+		for _, c := range a.Checks {
+			if c.State != checks.StateOK && c.Reason != nil {
+				fault, code = c.Reason.Text.In(r.lang), c.Reason.Code
+				break
+			}
+		}
+		faults = append(faults, fault)
+		keys = append(keys, a.ID+":"+string(a.State)+":"+code)
+	}
+	return faults, strings.Join(keys, " ")
+}
+
 // recordTunnel writes the tunnel's status to the store when it changes
 // and every stateRecordEvery, until ctx is done.
-func recordTunnel(ctx context.Context, db *store.DB, t tunnel.Tunnel, now func() time.Time) {
+func recordTunnel(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time) {
 	var last tunnel.Status
 	var lastAt time.Time
 	tick := time.NewTicker(statePoll)
 	defer tick.Stop()
 	for {
-		s := t.Status()
+		s := status()
 		changed := s.Up != last.Up || s.Endpoint != last.Endpoint || !s.LastHandshake.Equal(last.LastHandshake) ||
 			s.SOCKS5 != last.SOCKS5 || s.HTTPProxy != last.HTTPProxy || s.Mode != last.Mode
 		if changed || now().Sub(lastAt) >= stateRecordEvery {

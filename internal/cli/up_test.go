@@ -204,3 +204,147 @@ func TestProcessAlive(t *testing.T) {
 		t.Fatal("a process that cannot exist is alive")
 	}
 }
+
+// TestUpRunsModeUrgence: while `relais up` runs, Mode urgence re-checks
+// on its own, and `relais status` from elsewhere shows the engine's phase
+// and the last checks; stopping up clears every record.
+func TestUpRunsModeUrgence(t *testing.T) {
+	o, m := officeMachine(t, office.Options{})
+	if r := m.run("up", "--recheck", "0s"); r.code != ExitUsage || !strings.Contains(r.stderr, "--recheck") {
+		t.Fatalf("up --recheck 0s: %+v", r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	upCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	out, errb, done := m.start(upCtx, "up", "--mode", "userspace", "--recheck", "1s")
+
+	// wait polls `relais status --json` until ok holds.
+	wait := func(what string, ok func(statusJSON) bool) statusJSON {
+		t.Helper()
+		for {
+			r := m.run("status", "--json")
+			var doc statusJSON
+			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+				t.Fatalf("status --json: %v\n%s\n%s", err, r.stdout, r.stderr)
+			}
+			if ok(doc) {
+				if r.code != ExitOK {
+					t.Fatalf("status exit %d with the tunnel up\n%s", r.code, r.stdout)
+				}
+				return doc
+			}
+			select {
+			case c := <-done:
+				t.Fatalf("up exited %d\n%s\n%s", c, out, errb)
+			case <-time.After(100 * time.Millisecond):
+			case <-ctx.Done():
+				t.Fatalf("%s: never seen; last status %+v\nstderr of up:\n%s", what, doc, errb)
+			}
+		}
+	}
+	doc := wait("the first report", func(d statusJSON) bool {
+		return d.Tunnel != nil && d.Tunnel.Up && d.Engine != nil && d.Engine.Runs >= 1 && len(d.Checks) > 0
+	})
+	e := doc.Engine
+	if e.Phase != "failed" || e.Stopped || e.Stale || e.PID != os.Getpid() || e.TimeToOperationalMS != nil {
+		t.Errorf("engine %+v, want phase failed (messagerie is essential and down), live", e)
+	}
+	if doc.Tunnel.Mode != tunnel.ModeUserspace || doc.Tunnel.Endpoint != o.Endpoint || doc.Tunnel.SOCKS5 == "" || doc.Tunnel.Stale {
+		t.Errorf("tunnel %+v", doc.Tunnel)
+	}
+	rank := map[string]int{"ok": 1, "degraded": 2, "blocked": 3, "failed": 4}
+	apps := map[string]string{} // app -> its worst check state
+	for _, c := range doc.Checks {
+		if c.AppID != "" && rank[c.State] > rank[apps[c.AppID]] {
+			apps[c.AppID] = c.State
+		}
+	}
+	if apps["paie"] != "ok" || apps["messagerie"] != "failed" || apps["dossiers"] != "degraded" || apps[office.Dependent] != "blocked" {
+		t.Errorf("checks by app %v\n%+v", apps, doc.Checks)
+	}
+	for _, c := range doc.Checks {
+		if c.State != "ok" && c.ReasonCode == "" {
+			t.Errorf("a check at fault without a reason: %+v", c)
+		}
+	}
+
+	// A re-check comes on its own, without a network change: more runs,
+	// newer results in the history.
+	first := doc
+	doc = wait("a re-check", func(d statusJSON) bool {
+		return d.Engine != nil && d.Engine.Runs > first.Engine.Runs && len(d.Checks) > 0 && d.Checks[0].At.After(first.Checks[0].At)
+	})
+	if doc.Engine.Phase != "failed" {
+		t.Errorf("phase after a re-check: %s", doc.Engine.Phase)
+	}
+	if r := m.run("status"); r.code != ExitOK || !strings.Contains(r.stdout, "Mode urgence : en échec") {
+		t.Errorf("status:\n%s", r.stdout)
+	}
+
+	stop() // SIGINT
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Fatalf("up exit %d\n%s", code, errb)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("up did not stop")
+	}
+	// The state changed once (not operational) and is said once, in
+	// French, with the essential app at fault and its reason.
+	se := errb.String()
+	if n := strings.Count(se, "Pas opérationnel : "); n != 1 || !strings.Contains(se, "Messagerie est en panne") || !strings.Contains(se, "Tunnel fermé.") {
+		t.Errorf("stderr of up (%d state lines):\n%s", n, se)
+	}
+	if strings.Contains(out.String(), "Pas opérationnel") {
+		t.Errorf("state lines on stdout:\n%s", out)
+	}
+	r := m.run("status", "--json")
+	var after statusJSON
+	if err := json.Unmarshal([]byte(r.stdout), &after); err != nil || r.code != ExitUnhealthy || after.Tunnel != nil || after.Engine != nil {
+		t.Fatalf("status after up stopped: exit %d %v\n%s", r.code, err, r.stdout)
+	}
+	if _, err := net.DialTimeout("tcp", first.Tunnel.SOCKS5, time.Second); err == nil {
+		t.Fatal("the SOCKS5 proxy still listens after up stopped")
+	}
+}
+
+// TestUpOperational: with only healthy essentials, up says once that Mode
+// urgence is operational and how long it took, in the language asked for,
+// and stays quiet while nothing changes.
+func TestUpOperational(t *testing.T) {
+	_, m := officeMachine(t, office.Options{HealthyEssentialsOnly: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	upCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	_, errb, done := m.start(upCtx, "--lang", "en", "up", "--mode", "userspace", "--recheck", "200ms")
+	for {
+		r := m.run("status", "--json")
+		var doc statusJSON
+		_ = json.Unmarshal([]byte(r.stdout), &doc)
+		if doc.Engine != nil && doc.Engine.Runs >= 3 {
+			if doc.Engine.Phase != "operational" || doc.Engine.TimeToOperationalMS == nil {
+				t.Fatalf("engine %+v", doc.Engine)
+			}
+			break
+		}
+		select {
+		case c := <-done:
+			t.Fatalf("up exited %d\n%s", c, errb)
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			t.Fatalf("never three runs: %+v\n%s", doc.Engine, errb)
+		}
+	}
+	stop()
+	if code := <-done; code != ExitOK {
+		t.Fatalf("up exit %d\n%s", code, errb)
+	}
+	se := errb.String()
+	if strings.Count(se, "Operational: every essential application answers.") != 1 ||
+		strings.Count(se, "Operational ") != 1 || strings.Contains(se, "Opérationnel") {
+		t.Fatalf("stderr of up:\n%s", se)
+	}
+}

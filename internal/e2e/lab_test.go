@@ -138,6 +138,21 @@ func (l *lab) inClient(name string, args ...string) (string, error) {
 func (l *lab) startOffice() {
 	t := l.t
 	t.Helper()
+	l.startOfficePeer()
+	srv := exec.Command("ip", "netns", "exec", l.office, testBinary(t))
+	srv.Env = append(os.Environ(), roleEnv+"=office", "RELAIS_E2E_ADDR="+officeTunnel)
+	out := startProc(t, "office web", srv)
+	if line := out.firstLine(t, 10*time.Second); line != "ready" {
+		t.Fatalf("office web server: %q", line)
+	}
+}
+
+// startOfficePeer makes the office without its servers: the namespace,
+// the veth pair (office side "rvo"+id, client side "rvc"+id) and
+// wireguard-go with the tunnel address.
+func (l *lab) startOfficePeer() {
+	t := l.t
+	t.Helper()
 	testenv.NeedTools(t, "wireguard-go", "wg")
 	l.ip("netns", "add", l.office)
 	l.ip("-n", l.office, "link", "set", "lo", "up")
@@ -165,13 +180,6 @@ func (l *lab) startOffice() {
 	}
 	l.ip("-n", l.office, "addr", "add", officeTunnel+"/24", "dev", l.officeWG)
 	l.ip("-n", l.office, "link", "set", l.officeWG, "up")
-
-	srv := exec.Command("ip", "netns", "exec", l.office, testBinary(t))
-	srv.Env = append(os.Environ(), roleEnv+"=office", "RELAIS_E2E_ADDR="+officeTunnel)
-	out := startProc(t, "office web", srv)
-	if line := out.firstLine(t, 10*time.Second); line != "ready" {
-		t.Fatalf("office web server: %q", line)
-	}
 }
 
 // profile is the office's signed profile, as the continuity team would

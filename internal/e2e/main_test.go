@@ -46,6 +46,10 @@ func TestMain(m *testing.M) {
 		os.Exit(runUp())
 	case "userspace":
 		os.Exit(runUserspace())
+	case "faultoffice":
+		os.Exit(runFaultOffice())
+	case "faultengine":
+		os.Exit(runFaultEngine())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown role", os.Getenv(roleEnv))
 		os.Exit(2)
