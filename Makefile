@@ -15,11 +15,14 @@ BENCHTIME   ?= 1s
 # tests, minisign (a profile signed by the real tool), Xvfb, xwininfo and
 # ImageMagick (a real window, found and photographed), wireguard-go and
 # wireguard-tools (the real WireGuard peer), iproute2 (network namespaces),
-# curl, and gnome-keyring under dbus-run-session (a real Secret Service).
+# curl, gnome-keyring under dbus-run-session (a real Secret Service), and
+# desktop-file-validate and gio (the login autostart entry, validated and
+# launched by GLib's own parser).
 DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 minisign xvfb x11-utils imagemagick \
                 wireguard-go wireguard-tools iproute2 curl \
-                dbus dbus-daemon gnome-keyring libsecret-tools
+                dbus dbus-daemon gnome-keyring libsecret-tools \
+                desktop-file-utils libglib2.0-bin
 
 .PHONY: all deps build run test test-unit lint fmt bench fuzz clean
 
