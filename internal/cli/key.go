@@ -440,18 +440,14 @@ func cmdKeyExportConf(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	cur, err := m.db.CurrentProfile(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return r.fail(ExitUsage, "cli.key.export.no_profile")
+	cur, p, code := r.loadProfile(ctx, m, "cli.key.export.no_profile")
+	if p == nil {
+		return code
 	}
-	if err != nil {
-		return r.fail(ExitUsage, "cli.store.read", err.Error())
-	}
-	p, err := profile.Parse("profile.toml", cur.Bytes)
-	if err != nil {
-		return r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(err))
-	}
-	var cfg tunnel.Config
+	var (
+		cfg tunnel.Config
+		err error
+	)
 	if *withKey {
 		cfg, err = r.deviceTunnelConfig(ctx, m, p)
 	} else {

@@ -47,16 +47,9 @@ func cmdOpen(ctx context.Context, r *run, args []string) int {
 	}
 	defer m.Close()
 
-	cur, err := m.db.CurrentProfile(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return r.fail(ExitUsage, "cli.open.no_profile")
-	}
-	if err != nil {
-		return r.fail(ExitUsage, "cli.store.read", err.Error())
-	}
-	p, err := profile.Parse("profile.toml", cur.Bytes)
-	if err != nil {
-		return r.fail(ExitUsage, "cli.profile.show.unreadable", r.describe(err))
+	_, p, code := r.loadProfile(ctx, m, "cli.open.no_profile")
+	if p == nil {
+		return code
 	}
 	var link *profile.Link
 	ids := make([]string, 0, len(p.Links))

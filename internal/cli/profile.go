@@ -279,6 +279,25 @@ func (r *run) openMachine(needManaged bool) (*machine, int) {
 	return m, ExitOK
 }
 
+// loadProfile reads and parses the cached profile. On failure it has
+// printed why — noProfileKey when there is none — and returns the exit code.
+func (r *run) loadProfile(ctx context.Context, m *machine, noProfileKey string) (*store.CachedProfile, *profile.Profile, int) {
+	cur, err := m.db.CurrentProfile(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, r.fail(ExitUsage, noProfileKey)
+	}
+	if err != nil {
+		return nil, nil, r.fail(ExitUsage, "cli.store.read", err.Error())
+	}
+	p, err := profile.Parse("profile.toml", cur.Bytes)
+	if err != nil {
+		// The store only holds accepted profiles: this binary is older or
+		// newer than the one that accepted it.
+		return nil, nil, r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(err))
+	}
+	return cur, p, ExitOK
+}
+
 type syncJSON struct {
 	Outcome       string `json:"outcome"` // accepted | not_modified | refused | failed
 	Source        string `json:"source"`

@@ -2,7 +2,6 @@ package helper
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -91,8 +90,8 @@ func (b *systemBackend) upLocked(ctx context.Context, cur *systemTunnelState, cf
 		Errorf:   func(format string, args ...any) { b.logf("wireguard: "+format, args...) },
 	}
 	cur.dev = device.NewDevice(tdev, conn.NewDefaultBind(), logger)
-	if err := cur.dev.IpcSet(uapiConfig(cfg, cur.endpoint)); err != nil {
-		return fmt.Errorf("configure WireGuard: %s", redactKey(err.Error(), cfg.PrivateKey))
+	if err := cur.dev.IpcSet(tunnel.UAPIConfig(cfg, cur.endpoint)); err != nil {
+		return fmt.Errorf("configure WireGuard: %s", tunnel.RedactKey(err.Error(), cfg.PrivateKey))
 	}
 	if err := cur.dev.Up(); err != nil {
 		return fmt.Errorf("WireGuard up: %w", err)
@@ -324,26 +323,6 @@ func (b *systemBackend) Status() tunnel.Status {
 		st.RxBytes, st.TxBytes = p.ReceiveBytes, p.TransmitBytes
 	}
 	return st
-}
-
-// uapiConfig is the device's configuration in the UAPI's set format.
-// It holds the private key: it goes to the device and nowhere else.
-func uapiConfig(cfg tunnel.Config, endpoint netip.AddrPort) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "private_key=%s\nreplace_peers=true\n", hex.EncodeToString(cfg.PrivateKey[:]))
-	fmt.Fprintf(&b, "public_key=%s\nendpoint=%s\n", hex.EncodeToString(cfg.Peer.PublicKey[:]), endpoint)
-	fmt.Fprintf(&b, "persistent_keepalive_interval=%d\nreplace_allowed_ips=true\n", int(cfg.Peer.PersistentKeepalive/time.Second))
-	for _, p := range cfg.Peer.AllowedIPs {
-		fmt.Fprintf(&b, "allowed_ip=%s\n", p)
-	}
-	return b.String()
-}
-
-// redactKey removes a key from a message, in the forms wireguard-go and
-// wg(8) write it.
-func redactKey(msg string, k tunnel.Key) string {
-	msg = strings.ReplaceAll(msg, hex.EncodeToString(k[:]), "(private key)")
-	return strings.ReplaceAll(msg, k.String(), "(private key)")
 }
 
 // resolveEndpoint turns host:port into an address, within ctx.

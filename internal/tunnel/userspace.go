@@ -121,9 +121,9 @@ func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Use
 	}
 	u.dev = device.NewDevice(tdev, bind, wgLogger(u.logf, cfg.PrivateKey))
 	u.net = tnet
-	if err := u.dev.IpcSet(uapiConfig(cfg, endpoint)); err != nil {
+	if err := u.dev.IpcSet(UAPIConfig(cfg, endpoint)); err != nil {
 		u.dev.Close()
-		return nil, fmt.Errorf("tunnel: configure: %s", redactKey(err.Error(), cfg.PrivateKey))
+		return nil, fmt.Errorf("tunnel: configure: %s", RedactKey(err.Error(), cfg.PrivateKey))
 	}
 	if err := u.dev.Up(); err != nil {
 		u.dev.Close()
@@ -210,10 +210,10 @@ func (u *Userspace) resolveEndpoint(ctx context.Context, endpoint string) (netip
 	return netip.AddrPortFrom(addrs[0], uint16(pn)), nil
 }
 
-// uapiConfig is the wireguard-go configuration (the UAPI "set" protocol,
-// keys in hex). It holds the private key: it is passed to IpcSet and
-// nowhere else.
-func uapiConfig(cfg Config, endpoint netip.AddrPort) string {
+// UAPIConfig is the wireguard-go configuration (the UAPI "set" protocol,
+// keys in hex), for both modes. It holds the private key: it is passed to
+// IpcSet and nowhere else.
+func UAPIConfig(cfg Config, endpoint netip.AddrPort) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "private_key=%s\nreplace_peers=true\n", hex.EncodeToString(cfg.PrivateKey[:]))
 	fmt.Fprintf(&b, "public_key=%s\nendpoint=%s\n", hex.EncodeToString(cfg.Peer.PublicKey[:]), endpoint)
@@ -230,13 +230,14 @@ func wgLogger(logf func(string, ...any), priv Key) *device.Logger {
 	return &device.Logger{
 		Verbosef: device.DiscardLogf,
 		Errorf: func(format string, args ...any) {
-			logf("%s", redactKey("wireguard: "+fmt.Sprintf(format, args...), priv))
+			logf("%s", RedactKey("wireguard: "+fmt.Sprintf(format, args...), priv))
 		},
 	}
 }
 
-// redactKey removes a key, in hex or base64, from s.
-func redactKey(s string, k Key) string {
+// RedactKey removes a key, in hex or base64 (the forms wireguard-go and
+// wg(8) write), from s.
+func RedactKey(s string, k Key) string {
 	s = strings.ReplaceAll(s, hex.EncodeToString(k[:]), "(key)")
 	return strings.ReplaceAll(s, k.String(), "(key)")
 }
