@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,7 +48,7 @@ func TestInternalDoesNotImportFyne(t *testing.T) {
 // startXvfb starts a private X server and returns its DISPLAY.
 func startXvfb(t *testing.T) string {
 	t.Helper()
-	testenv.NeedTools(t, "Xvfb", "xwininfo", "import")
+	testenv.NeedTools(t, "Xvfb", "xwininfo", "import", "dbus-run-session")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +90,12 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0])
+			// A private session bus, as a desktop session has: without one
+			// the app's D-Bus client would autolaunch a bus that outlives
+			// the test. The whole process group is killed at the end.
+			cmd := exec.CommandContext(ctx, "dbus-run-session", "--", os.Args[0])
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 			var logs lockedBuffer
 			cmd.Stdout, cmd.Stderr = &logs, &logs
 			cmd.Env = append(os.Environ(), "RELAIS_TEST_EXEC_MAIN=1", "RELAIS_TEST_ARGS=", "DISPLAY="+display,
@@ -97,7 +103,7 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			defer func() { cmd.Process.Kill(); cmd.Wait() }()
+			defer func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }()
 
 			deadline := time.Now().Add(90 * time.Second)
 			for {
