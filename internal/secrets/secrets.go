@@ -55,11 +55,26 @@ func OSKeyring() Keyring { return Timeout(osKeyring{}, time.Minute) }
 
 type osKeyring struct{}
 
-func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osKeyring) Get(service, user string) (string, error) {
+	if err := osSessionBusProblem(); err != nil {
+		return "", err
+	}
+	return keyring.Get(service, user)
+}
+
 func (osKeyring) Set(service, user, password string) error {
+	if err := osSessionBusProblem(); err != nil {
+		return err
+	}
 	return keyring.Set(service, user, password)
 }
-func (osKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
+
+func (osKeyring) Delete(service, user string) error {
+	if err := osSessionBusProblem(); err != nil {
+		return err
+	}
+	return keyring.Delete(service, user)
+}
 
 // Timeout bounds every call to k by d. A call still running after d is
 // abandoned (its goroutine finishes on its own) and reported as ErrNoKeyring.
