@@ -67,11 +67,16 @@ test-unit:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
-# Longer fuzzing of every parser (FUZZTIME each).
+# Longer fuzzing of every parser (FUZZTIME each). `make test` runs their
+# seed corpora.
+FUZZ_TARGETS := ./internal/profile/:FuzzParse ./internal/profile/:FuzzSplitCondition \
+                ./internal/config/:FuzzParseManaged ./internal/checks/:FuzzCondition \
+                ./internal/wgconf/:FuzzParse ./internal/autostart/:FuzzExecArg
 fuzz: deps
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/profile/
-	$(GO) test -run '^$$' -fuzz '^FuzzSplitCondition$$' -fuzztime $(FUZZTIME) ./internal/profile/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseManaged$$' -fuzztime $(FUZZTIME) ./internal/config/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 clean:
 	rm -f relais
