@@ -15,8 +15,7 @@ import (
 func main() {
 	app.Prepare()
 	if len(os.Args) < 2 {
-		app.Run()
-		return
+		os.Exit(app.Run())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.OSEnv())

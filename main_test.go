@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"os"
@@ -203,5 +204,42 @@ func TestVersionNamesFyne(t *testing.T) {
 	}
 	if !strings.HasPrefix(v.Fyne, "v2.") || !strings.HasPrefix(v.Go, "go1.") || v.Version == "" {
 		t.Fatalf("version --json: %+v", v)
+	}
+}
+
+// Where no window can open, `relais` says so in one sentence naming the
+// commands that still work, in the person's language — no stack trace.
+func TestNoDisplaySaysWhatStillWorks(t *testing.T) {
+	for _, tt := range []struct{ lang, want string }{
+		{"fr_FR.UTF-8", "La ligne de commande fonctionne toujours : relais check"},
+		{"en_GB.UTF-8", "The command line still works: relais check"},
+	} {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "RELAIS_TEST_EXEC_MAIN=1", "RELAIS_TEST_ARGS=", "DISPLAY=", "WAYLAND_DISPLAY=",
+			"LANG="+tt.lang, "LC_ALL=", "LANGUAGE=", "RELAIS_HOME="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Fatalf("%s: exit %v, want 2\n%s", tt.lang, err, out)
+		}
+		if !strings.Contains(string(out), tt.want) || strings.Contains(string(out), "goroutine") || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
+			t.Errorf("%s: want one sentence containing %q, got:\n%s", tt.lang, tt.want, out)
+		}
+	}
+}
+
+// A display that cannot be opened (GLFW panics inside Fyne) ends in the
+// same sentence, not a stack trace.
+func TestUnusableDisplaySaysWhatStillWorks(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "RELAIS_TEST_EXEC_MAIN=1", "RELAIS_TEST_ARGS=", "DISPLAY=:987", "WAYLAND_DISPLAY=",
+		"LANG=en_GB.UTF-8", "LC_ALL=", "LANGUAGE=", "RELAIS_HOME="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "The command line still works: relais check") || strings.Contains(string(out), "goroutine") {
+		t.Errorf("want the sentence and no stack trace, got:\n%s", out)
 	}
 }

@@ -6,6 +6,7 @@ package app
 import (
 	"fmt"
 	"os"
+	"runtime"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -23,15 +24,43 @@ import (
 // ID is the application's identifier (also in FyneApp.toml).
 const ID = "org.relais.Relais"
 
-// Run opens the main window and blocks until the app quits.
-func Run() {
-	chooseLanguage("", "")
+// Run opens the main window and blocks until the app quits. It returns an
+// exit code: 0, or 2 when no window can open here (no display, no OpenGL),
+// after saying so in one sentence that names the commands that still work.
+func Run() (code int) {
+	l := chooseLanguage("", "")
+	if msg := noDisplay(os.Getenv, runtime.GOOS); msg != "" {
+		fmt.Fprintln(os.Stderr, i18n.T(l, "app.no_window", msg))
+		return 2
+	}
+	// GLFW reports a display or OpenGL it cannot use by panicking on this
+	// (the main) goroutine; a person should read a sentence, not a stack.
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintln(os.Stderr, i18n.T(l, "app.no_window", fmt.Sprint(v)))
+			code = 2
+		}
+	}()
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(Icon())
 	w := a.NewWindow(lang.L("app.title"))
 	w.SetContent(newHome(version.Get()).content())
 	w.Resize(fyne.NewSize(640, 420))
 	w.ShowAndRun()
+	return 0
+}
+
+// noDisplay says why no window can open, before Fyne tries: on X11 and
+// Wayland systems, neither DISPLAY nor WAYLAND_DISPLAY is set.
+func noDisplay(getenv func(string) string, goos string) string {
+	switch goos {
+	case "windows", "darwin", "android", "ios":
+		return ""
+	}
+	if getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" {
+		return "DISPLAY / WAYLAND_DISPLAY"
+	}
+	return ""
 }
 
 // Icon is the application icon as a Fyne resource.
