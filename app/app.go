@@ -10,15 +10,11 @@ import (
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"relais/assets"
 	"relais/internal/i18n"
-	"relais/internal/version"
 )
 
 // ID is the application's identifier (also in FyneApp.toml).
@@ -44,7 +40,7 @@ func Run() (code int) {
 	a := fyneapp.NewWithID(ID)
 	a.SetIcon(Icon())
 	w := a.NewWindow(lang.L("app.title"))
-	w.SetContent(newHome(version.Get()).content())
+	w.SetContent(widget.NewLabel(lang.L("app.title")))
 	w.Resize(fyne.NewSize(640, 420))
 	w.ShowAndRun()
 	return 0
@@ -74,6 +70,13 @@ func Icon() fyne.Resource { return fyne.NewStaticResource("icon.png", assets.Ico
 // holds it) before the translations are loaded.
 func chooseLanguage(setting, profileDefault string) string {
 	l := i18n.Choose(setting, i18n.Detect(os.Getenv), profileDefault)
+	useLanguage(l)
+	return l
+}
+
+// useLanguage makes Fyne's lang package speak l ("fr" or "en") from now on:
+// widgets built afterwards use it.
+func useLanguage(l string) {
 	os.Setenv("LANGUAGE", l)
 	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
 		if val := os.Getenv(v); val != "" {
@@ -86,33 +89,6 @@ func chooseLanguage(setting, profileDefault string) string {
 	if err := lang.AddTranslationsFS(assets.Translations, "translations"); err != nil {
 		fyne.LogError("relais: translations", err)
 	}
-	return l
-}
-
-// home is the first screen: for now the app's name, version and purpose.
-type home struct {
-	info    version.Info
-	title   *widget.Label
-	tagline *widget.Label
-	ver     *widget.Label
-	note    *widget.Label
-}
-
-func newHome(info version.Info) *home {
-	return &home{
-		info:    info,
-		title:   &widget.Label{Text: lang.L("app.title"), TextStyle: fyne.TextStyle{Bold: true}, SizeName: theme.SizeNameHeadingText, Alignment: fyne.TextAlignCenter},
-		tagline: &widget.Label{Text: lang.L("app.tagline"), Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord},
-		ver:     &widget.Label{Text: fmt.Sprintf(lang.L("app.version"), info.Version), Alignment: fyne.TextAlignCenter},
-		note:    &widget.Label{Text: lang.L("app.placeholder"), Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord, TextStyle: fyne.TextStyle{Italic: true}},
-	}
-}
-
-func (h *home) content() fyne.CanvasObject {
-	logo := canvas.NewImageFromResource(Icon())
-	logo.FillMode = canvas.ImageFillContain
-	logo.SetMinSize(fyne.NewSize(96, 96))
-	return container.NewPadded(container.NewVBox(logo, h.title, h.tagline, h.ver, widget.NewSeparator(), h.note))
 }
 
 // Prepare must be the first call of main: it undoes the loader-time
