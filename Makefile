@@ -17,14 +17,15 @@ BENCHTIME   ?= 1s
 # wireguard-tools (the real WireGuard peer), iproute2 (network namespaces),
 # curl, gnome-keyring under dbus-run-session (a real Secret Service), and
 # desktop-file-validate and gio (the login autostart entry, validated and
-# launched by GLib's own parser).
+# launched by GLib's own parser), xdotool and pgrep (a real click on the
+# real window).
 DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 minisign xvfb x11-utils imagemagick \
                 wireguard-go wireguard-tools iproute2 curl \
                 dbus dbus-daemon gnome-keyring libsecret-tools \
-                desktop-file-utils libglib2.0-bin
+                desktop-file-utils libglib2.0-bin xdotool procps
 
-.PHONY: all deps build run test test-unit lint fmt bench fuzz clean
+.PHONY: all deps build run demo screenshots test test-unit lint fmt bench fuzz clean
 
 all: build
 
@@ -41,8 +42,22 @@ deps:
 build: deps
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o relais .
 
+# The desktop app. Without a managed configuration (a fresh machine) it runs
+# on the embedded demo office: nothing to configure.
 run: build
 	./relais
+
+# The desktop app on the demo office, even where a managed configuration
+# exists.
+demo: build
+	./relais demo
+
+# Every screen of the real app under Xvfb, in French and in English, after a
+# real click on Mode urgence, into assets/screenshots/ (the README shows
+# some).
+screenshots: deps
+	mkdir -p assets/screenshots
+	RELAIS_SCREENSHOTS=$(CURDIR)/assets/screenshots $(GO) test -count=1 -run '^TestGUIModeUrgenceUnderXvfb$$' -v .
 
 $(GOBIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

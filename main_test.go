@@ -47,7 +47,7 @@ func TestInternalDoesNotImportFyne(t *testing.T) {
 }
 
 // startXvfb starts a private X server and returns its DISPLAY.
-func startXvfb(t *testing.T) string {
+func startXvfb(t testing.TB) string {
 	t.Helper()
 	testenv.NeedTools(t, "Xvfb", "xwininfo", "import", "dbus-run-session")
 	r, w, err := os.Pipe()
@@ -55,7 +55,7 @@ func startXvfb(t *testing.T) string {
 		t.Fatal(err)
 	}
 	// -displayfd: Xvfb picks a free display and writes its number to fd 3.
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset")
 	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("Xvfb: %v", err)

@@ -4,14 +4,10 @@
 package app
 
 import (
-	"fmt"
 	"os"
-	"runtime"
 
 	"fyne.io/fyne/v2"
-	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/lang"
-	"fyne.io/fyne/v2/widget"
 
 	"relais/assets"
 	"relais/internal/i18n"
@@ -19,32 +15,6 @@ import (
 
 // ID is the application's identifier (also in FyneApp.toml).
 const ID = "org.relais.Relais"
-
-// Run opens the main window and blocks until the app quits. It returns an
-// exit code: 0, or 2 when no window can open here (no display, no OpenGL),
-// after saying so in one sentence that names the commands that still work.
-func Run() (code int) {
-	l := chooseLanguage("", "")
-	if msg := noDisplay(os.Getenv, runtime.GOOS); msg != "" {
-		fmt.Fprintln(os.Stderr, i18n.T(l, "app.no_window", msg))
-		return 2
-	}
-	// GLFW reports a display or OpenGL it cannot use by panicking on this
-	// (the main) goroutine; a person should read a sentence, not a stack.
-	defer func() {
-		if v := recover(); v != nil {
-			fmt.Fprintln(os.Stderr, i18n.T(l, "app.no_window", fmt.Sprint(v)))
-			code = 2
-		}
-	}()
-	a := fyneapp.NewWithID(ID)
-	a.SetIcon(Icon())
-	w := a.NewWindow(lang.L("app.title"))
-	w.SetContent(widget.NewLabel(lang.L("app.title")))
-	w.Resize(fyne.NewSize(640, 420))
-	w.ShowAndRun()
-	return 0
-}
 
 // noDisplay says why no window can open, before Fyne tries: on X11 and
 // Wayland systems, neither DISPLAY nor WAYLAND_DISPLAY is set.

@@ -98,7 +98,7 @@ func cmdCheck(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	mode, code := r.chooseMode(m, *modeFlag)
+	mode, code := r.chooseMode(ctx, m, *modeFlag)
 	if code != ExitOK {
 		return code
 	}

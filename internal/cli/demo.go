@@ -36,39 +36,13 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.demo.usage") {
 		return ExitUsage
 	}
-	// The demo has its own store: its profile, signed by a key made a
-	// moment ago, must never become the user's real profile.
-	dir, err := config.DataDir(r.configEnv())
-	if err != nil {
-		return r.fail(ExitUsage, "cli.error.data_dir", err.Error())
+	dm, code := r.startDemo(ctx)
+	if dm == nil {
+		return code
 	}
-	dir = filepath.Join(dir, "demo")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return r.fail(ExitUsage, "cli.error.data_dir", err.Error())
-	}
-	db, err := store.Open(filepath.Join(dir, "relais.db"))
-	if err != nil {
-		return r.fail(ExitUsage, "cli.store.open", err.Error())
-	}
-	defer db.Close()
-
-	off, err := office.Start(ctx, office.Options{SlowDelay: demoSlowDelay})
-	if err != nil {
-		return r.fail(ExitUsage, "cli.demo.office_failed", r.describe(err))
-	}
-	defer off.Close()
-	r.say("cli.demo.office_started", off.Endpoint, off.ProfileURL)
-
-	// From here on, the ordinary path: sync, verify, cache, tunnel.
-	s := &profile.Syncer{Client: r.HTTPClient, Cache: storeCache{db}, Trusted: []minisign.PublicKey{off.TrustedKey}, Now: r.Now,
-		Logf: func(format string, a ...any) { _ = db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}
-	res, err := s.SyncURL(ctx, off.ProfileURL)
-	if err != nil {
-		return r.fail(ExitUsage, "cli.demo.sync_failed", r.describe(err))
-	}
-	p := res.Profile
-	r.say("cli.demo.profile_accepted", p.Serial)
-	cfg, err := tunnel.FromProfile(p.Tunnel, off.ClientKey, nil)
+	defer dm.Close()
+	db, p := dm.db, dm.profile
+	cfg, err := dm.tunnelConfig(ctx, p)
 	if err != nil {
 		return r.fail(ExitUsage, "cli.demo.tunnel_failed", r.describe(err))
 	}
@@ -140,6 +114,76 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 		return ExitUnhealthy
 	}
 	return ExitOK
+}
+
+// demoOffice is the demo: the office running in this process, its own
+// store and the signed profile it published, synced into that store.
+type demoOffice struct {
+	db      *store.DB
+	off     *office.Office
+	profile *profile.Profile
+}
+
+// Close stops the office and closes its store.
+func (d *demoOffice) Close() {
+	d.off.Close()
+	d.db.Close()
+}
+
+// machine is the demo store as a machine whose only trusted key is the
+// office's.
+func (d *demoOffice) machine() *machine {
+	return &machine{db: d.db, keys: []minisign.PublicKey{d.off.TrustedKey}}
+}
+
+// tunnelConfig is the demo tunnel: the profile's, with the client key the
+// office issued.
+func (d *demoOffice) tunnelConfig(_ context.Context, p *profile.Profile) (tunnel.Config, error) {
+	return tunnel.FromProfile(p.Tunnel, d.off.ClientKey, nil)
+}
+
+// demoStorePath is the demo's own store. Its profile, signed by a key
+// made a moment ago, must never become the user's real profile.
+func (r *run) demoStorePath() (string, error) {
+	dir, err := config.DataDir(r.configEnv())
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "demo", "relais.db"), nil
+}
+
+// startDemo opens the demo store, starts the office and syncs its profile
+// into that store the ordinary way (fetch, verify, cache), for `relais
+// demo` and the desktop app. On failure it has printed why and returns
+// the exit code.
+func (r *run) startDemo(ctx context.Context) (*demoOffice, int) {
+	path, err := r.demoStorePath()
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(path), 0o700)
+	}
+	if err != nil {
+		return nil, r.fail(ExitUsage, "cli.error.data_dir", err.Error())
+	}
+	db, err := store.Open(path)
+	if err != nil {
+		return nil, r.fail(ExitUsage, "cli.store.open", err.Error())
+	}
+	off, err := office.Start(ctx, office.Options{SlowDelay: demoSlowDelay})
+	if err != nil {
+		db.Close()
+		return nil, r.fail(ExitUsage, "cli.demo.office_failed", r.describe(err))
+	}
+	r.say("cli.demo.office_started", off.Endpoint, off.ProfileURL)
+	s := &profile.Syncer{Client: r.HTTPClient, Cache: storeCache{db}, Trusted: []minisign.PublicKey{off.TrustedKey}, Now: r.Now,
+		Logf: func(format string, a ...any) { _ = db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}
+	res, err := s.SyncURL(ctx, off.ProfileURL)
+	if err != nil {
+		off.Close()
+		db.Close()
+		return nil, r.fail(ExitUsage, "cli.demo.sync_failed", r.describe(err))
+	}
+	r.say("cli.demo.profile_accepted", res.Profile.Serial)
+	return &demoOffice{db: db, off: off, profile: res.Profile}, ExitOK
 }
 
 // demoSurprises lists the demo apps whose state is not the designed one,

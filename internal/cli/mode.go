@@ -15,8 +15,10 @@ import (
 // The wiring of Mode urgence that `relais check` (one round) and `relais
 // up` (until stopped) share.
 
-// chooseMode applies the managed lock and validates the --mode flag.
-func (r *run) chooseMode(m *machine, flagValue string) (tunnel.Mode, int) {
+// chooseMode picks the tunnel mode: the --mode flag, else the mode the
+// user saved in the settings, else auto; the managed lock wins over the
+// setting and refuses a different flag.
+func (r *run) chooseMode(ctx context.Context, m *machine, flagValue string) (tunnel.Mode, int) {
 	mode := tunnel.Mode(flagValue)
 	if m.managed != nil && m.managed.Locked.TunnelMode != nil {
 		locked := tunnel.Mode(*m.managed.Locked.TunnelMode)
@@ -24,6 +26,13 @@ func (r *run) chooseMode(m *machine, flagValue string) (tunnel.Mode, int) {
 			return "", r.fail(ExitUsage, "cli.tunnel.mode_locked", locked)
 		}
 		mode = locked
+	}
+	if mode == "" {
+		saved, err := m.db.Setting(ctx, settingTunnelMode)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", r.fail(ExitUsage, "cli.store.read", err.Error())
+		}
+		mode = tunnel.Mode(saved)
 	}
 	if mode == "" {
 		mode = tunnel.ModeAuto
@@ -58,6 +67,12 @@ type engineOptions struct {
 	// noReuse: always bring a tunnel up, even if another process keeps a
 	// system tunnel up (relais up owns its tunnel).
 	noReuse bool
+	// tunnelConfig, if set, replaces the device's tunnel configuration
+	// (tunnelConfigFor): the demo office's client key.
+	tunnelConfig func(ctx context.Context, p *profile.Profile) (tunnel.Config, error)
+	// ownMemoryLimit: leave the process's memory limit alone (the desktop
+	// app, whose heap holds the GUI besides the tunnel).
+	ownMemoryLimit bool
 }
 
 // newEngine builds the engine of this machine: the cached profile, the
@@ -82,13 +97,9 @@ func (r *run) newEngine(ctx context.Context, m *machine, mode tunnel.Mode, opt e
 			return nil, &cliError{key: "cli.profile.show.unreadable", args: []any{r.describe(err)}}
 		}
 		cur = c
-		info := engine.ProfileInfo{Serial: c.Serial, Signature: "not_checked"}
-		if m.managed != nil {
-			info.Signature = "invalid"
-			if profile.VerifySignature(c.Bytes, c.Signature, m.keys) == nil {
-				info.Signed, info.Signature = true, "valid"
-			}
-		}
+		info := engine.ProfileInfo{Serial: c.Serial}
+		info.Signature, _ = m.signature(c)
+		info.Signed = info.Signature == "valid"
 		return &engine.Loaded{Profile: p, Info: info}, nil
 	}
 	if !opt.once && m.managed != nil && m.managed.ProfileURL != "" {
@@ -107,7 +118,13 @@ func (r *run) newEngine(ctx context.Context, m *machine, mode tunnel.Mode, opt e
 				return t, false, nil
 			}
 		}
-		cfg, err := tunnelConfigFor(ctx, r, m, p)
+		var cfg tunnel.Config
+		var err error
+		if opt.tunnelConfig != nil {
+			cfg, err = opt.tunnelConfig(ctx, p)
+		} else {
+			cfg, err = tunnelConfigFor(ctx, r, m, p)
+		}
 		if err != nil {
 			return nil, false, fmt.Errorf("%s %w", r.t("cli.check.no_tunnel_config"), err)
 		}
@@ -122,7 +139,9 @@ func (r *run) newEngine(ctx context.Context, m *machine, mode tunnel.Mode, opt e
 			t, err := r.startSystemTunnel(ctx, m, cur, cfg)
 			return t, true, err
 		}
-		limitMemory(tunnel.DefaultMemoryLimit)
+		if !opt.ownMemoryLimit {
+			limitMemory(tunnel.DefaultMemoryLimit)
+		}
 		u, err := tunnel.StartUserspace(ctx, cfg, uopt)
 		if err != nil {
 			return nil, false, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 
 	"relais/internal/config"
@@ -47,24 +48,15 @@ func cmdOpen(ctx context.Context, r *run, args []string) int {
 	}
 	defer m.Close()
 
+	r.useDemoStore(ctx, m)
+
 	_, p, code := r.loadProfile(ctx, m, "cli.open.no_profile")
 	if p == nil {
 		return code
 	}
-	var link *profile.Link
-	ids := make([]string, 0, len(p.Links))
-	for i := range p.Links {
-		ids = append(ids, p.Links[i].ID)
-		if p.Links[i].ID == id {
-			link = &p.Links[i]
-		}
-	}
-	if link == nil {
-		list := strings.Join(ids, ", ")
-		if len(ids) == 0 {
-			list = r.t("cli.open.no_links")
-		}
-		return r.fail(ExitUsage, "cli.open.unknown_link", id, list)
+	link, ce := r.findLink(p, id)
+	if ce != nil {
+		return r.fail(ExitUsage, ce.key, ce.args...)
 	}
 
 	doc := openJSON{Link: link.ID, URL: link.URL, Via: link.Via}
@@ -78,29 +70,14 @@ func cmdOpen(ctx context.Context, r *run, args []string) int {
 			return r.fail(ExitUnhealthy, "cli.open.no_tunnel", link.ID)
 		}
 		doc.TunnelMode = string(st.Mode)
-		if st.Mode == tunnel.ModeUserspace {
-			if st.SOCKS5 == "" && st.HTTPProxy == "" {
-				return r.fail(ExitUnhealthy, "cli.open.no_proxy")
-			}
-			proxy = &launch.Proxy{SOCKS5: st.SOCKS5, HTTP: st.HTTPProxy}
+		if proxy, ce = tunnelProxy(*st); ce != nil {
+			return r.fail(ExitUnhealthy, ce.key, ce.args...)
 		}
 	}
-	dir, err := config.DataDir(r.configEnv())
-	if err != nil {
-		return r.fail(ExitUsage, "cli.error.data_dir", err.Error())
+	res, ce := r.launchLink(ctx, m.db, p, link, proxy)
+	if ce != nil {
+		return r.fail(ExitUsage, ce.key, ce.args...)
 	}
-	res, err := newLauncher(r, dir).Open(ctx, *link, p.AllowedSchemes, proxy)
-	if err != nil {
-		_ = m.db.LogEvent(ctx, "launch", fmt.Sprintf("link %s not opened: %v", link.ID, err))
-		var le *launch.Error
-		if errors.As(err, &le) {
-			key, a := le.Key()
-			return r.fail(ExitUsage, key, a...)
-		}
-		return r.fail(ExitUsage, "launch.error.other", err.Error())
-	}
-	// The URL is left out of the log: a profile's link may carry a token.
-	_ = m.db.LogEvent(ctx, "launch", fmt.Sprintf("link %s opened: %s %s", link.ID, res.Method, res.Browser))
 	doc.Result = res
 	if *asJSON {
 		r.printJSON(doc)
@@ -116,6 +93,84 @@ func cmdOpen(ctx context.Context, r *run, args []string) int {
 		r.say("cli.open.proxy_not_applied")
 	}
 	return ExitOK
+}
+
+// findLink returns the profile's link with this id, or the error that
+// names the links there are.
+func (r *run) findLink(p *profile.Profile, id string) (*profile.Link, *cliError) {
+	ids := make([]string, 0, len(p.Links))
+	for i := range p.Links {
+		if p.Links[i].ID == id {
+			return &p.Links[i], nil
+		}
+		ids = append(ids, p.Links[i].ID)
+	}
+	list := strings.Join(ids, ", ")
+	if len(ids) == 0 {
+		list = r.t("cli.open.no_links")
+	}
+	return nil, &cliError{key: "cli.open.unknown_link", args: []any{id, list}}
+}
+
+// tunnelProxy is the local proxy a tunnel link opens through: a userspace
+// tunnel's; none in system mode, where the routes carry the link.
+func tunnelProxy(st tunnel.Status) (*launch.Proxy, *cliError) {
+	if st.Mode != tunnel.ModeUserspace {
+		return nil, nil
+	}
+	if st.SOCKS5 == "" && st.HTTPProxy == "" {
+		return nil, &cliError{key: "cli.open.no_proxy"}
+	}
+	return &launch.Proxy{SOCKS5: st.SOCKS5, HTTP: st.HTTPProxy}, nil
+}
+
+// launchLink opens link the way `relais open` and the app do, and logs
+// the outcome in db.
+func (r *run) launchLink(ctx context.Context, db *store.DB, p *profile.Profile, link *profile.Link, proxy *launch.Proxy) (launch.Result, *cliError) {
+	dir, err := config.DataDir(r.configEnv())
+	if err != nil {
+		return launch.Result{}, &cliError{key: "cli.error.data_dir", args: []any{err.Error()}}
+	}
+	res, err := newLauncher(r, dir).Open(ctx, *link, p.AllowedSchemes, proxy)
+	if err != nil {
+		_ = db.LogEvent(ctx, "launch", fmt.Sprintf("link %s not opened: %v", link.ID, err))
+		var le *launch.Error
+		if errors.As(err, &le) {
+			key, a := le.Key()
+			return res, &cliError{key: key, args: a}
+		}
+		return res, &cliError{key: "launch.error.other", args: []any{err.Error()}}
+	}
+	// The URL is left out of the log: a profile's link may carry a token.
+	_ = db.LogEvent(ctx, "launch", fmt.Sprintf("link %s opened: %s %s", link.ID, res.Method, res.Browser))
+	return res, nil
+}
+
+// useDemoStore points m at the demo store when this is no organisation's
+// machine (no managed configuration), its own store records no tunnel and
+// the demo store exists: the desktop app then runs the embedded demo
+// office, and `relais status` and `relais open` must show what it shows.
+func (r *run) useDemoStore(ctx context.Context, m *machine) bool {
+	if m.managed != nil {
+		return false
+	}
+	if _, err := m.db.TunnelState(ctx); !errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	path, err := r.demoStorePath()
+	if err != nil {
+		return false
+	}
+	if _, err := os.Stat(path); err != nil {
+		return false
+	}
+	db, err := store.Open(path)
+	if err != nil {
+		return false
+	}
+	m.db.Close()
+	m.db = db
+	return true
 }
 
 // liveTunnel returns the recorded tunnel status if a tunnel is up and its

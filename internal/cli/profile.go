@@ -241,6 +241,20 @@ func (m *machine) Close() {
 	}
 }
 
+// signature judges a cached profile's signature as this machine can:
+// against the trusted keys of the managed configuration (or of the demo
+// office), "not_checked" on a machine that has none; err says why it is
+// "invalid".
+func (m *machine) signature(c *store.CachedProfile) (state string, err error) {
+	if m.managed == nil && len(m.keys) == 0 {
+		return "not_checked", nil
+	}
+	if err := profile.VerifySignature(c.Bytes, c.Signature, m.keys); err != nil {
+		return "invalid", err
+	}
+	return "valid", nil
+}
+
 // openMachine loads the managed configuration and opens the store; on
 // failure it has printed why and returns the exit code.
 func (r *run) openMachine(needManaged bool) (*machine, int) {
@@ -447,16 +461,10 @@ func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 	}
 	doc := showJSON{Serial: cur.Serial, SHA256: cur.SHA256, Source: cur.Source, FetchedAt: cur.FetchedAt, CheckedAt: cur.CheckedAt,
 		Organisation: textJSON{p.Organisation.Name.FR, p.Organisation.Name.EN},
-		Apps:         len(p.Apps), Links: len(p.Links), Drills: len(p.Drills), Assets: len(p.Assets), Signature: "not_checked"}
+		Apps:         len(p.Apps), Links: len(p.Links), Drills: len(p.Drills), Assets: len(p.Assets)}
 	var sigErr error
-	if m.managed != nil {
-		sigErr = profile.VerifySignature(cur.Bytes, cur.Signature, m.keys)
-		doc.Signed = sigErr == nil
-		doc.Signature = "valid"
-		if sigErr != nil {
-			doc.Signature = "invalid"
-		}
-	}
+	doc.Signature, sigErr = m.signature(cur)
+	doc.Signed = doc.Signature == "valid"
 	if !p.Expires.IsZero() {
 		e := p.Expires
 		doc.Expires = &e

@@ -58,7 +58,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	mode, code := r.chooseMode(m, *modeFlag)
+	mode, code := r.chooseMode(ctx, m, *modeFlag)
 	if code != ExitOK {
 		return code
 	}
@@ -100,21 +100,16 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	}
 	pr := &upPrinter{r: r}
 	unsubscribe := e.Subscribe(pr.event)
-	pid := os.Getpid()
-	// The records are cleared with a fresh context: ctx may be cancelled.
-	clearRecords := func() {
+	cleanUp := func() {
 		unsubscribe()
 		pr.close()
-		if err := m.db.ClearTunnelState(context.Background(), pid); err != nil {
-			r.say("cli.store.write", err.Error())
-		}
-		if err := m.db.ClearEngineState(context.Background(), pid); err != nil {
+		for _, err := range clearRecords(m.db) {
 			r.say("cli.store.write", err.Error())
 		}
 	}
 
 	if err := e.Start(ctx); err != nil {
-		clearRecords()
+		cleanUp()
 		var ce *cliError
 		if errors.As(err, &ce) {
 			return r.fail(ExitUsage, ce.key, ce.args...)
@@ -129,7 +124,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	}
 	if s.err != nil {
 		e.Stop()
-		clearRecords()
+		cleanUp()
 		switch {
 		case ctx.Err() != nil:
 			return ExitOK // stopped before the tunnel was up
@@ -154,12 +149,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	r.say("cli.tunnel.up.foreground")
 	pr.start()
 
-	recCtx, stopRec := context.WithCancel(ctx)
-	recDone := make(chan struct{})
-	go func() {
-		defer close(recDone)
-		recordTunnel(recCtx, m.db, func() tunnel.Status { return e.Snapshot().Tunnel }, r.Now)
-	}()
+	stopRec := startRecording(ctx, m.db, func() tunnel.Status { return e.Snapshot().Tunnel }, r.Now)
 	select {
 	case <-ctx.Done():
 	case <-e.Done():
@@ -168,8 +158,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	r.say("cli.tunnel.up.stopping")
 	e.Stop() // the checks stop, the tunnel goes down
 	stopRec()
-	<-recDone
-	clearRecords()
+	cleanUp()
 	logf("tunnel down")
 	closeMu.Lock()
 	err := closeErr
@@ -311,6 +300,38 @@ func upFaults(r *run, rep *checks.Report) (faults []string, key string) {
 	return faults, strings.Join(keys, " ")
 }
 
+// startRecording records the tunnel's status in the background
+// (recordTunnel) until ctx is done or stop is called; stop waits for the
+// last write.
+func startRecording(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		recordTunnel(ctx, db, status, now)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// clearRecords forgets the tunnel and engine records of this process once
+// Mode urgence is over, so that `relais status` no longer shows them; it
+// returns what the store refused. A fresh context: the caller's may be
+// cancelled already.
+func clearRecords(db *store.DB) []error {
+	var errs []error
+	pid := os.Getpid()
+	if err := db.ClearTunnelState(context.Background(), pid); err != nil {
+		errs = append(errs, err)
+	}
+	if err := db.ClearEngineState(context.Background(), pid); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
 // recordTunnel writes the tunnel's status to the store when it changes
 // and every stateRecordEvery, until ctx is done.
 func recordTunnel(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time) {
@@ -338,6 +359,9 @@ func recordTunnel(ctx context.Context, db *store.DB, status func() tunnel.Status
 
 // statusJSON is `relais status --json`.
 type statusJSON struct {
+	// Demo: what the desktop app records while it runs the embedded demo
+	// office (a machine without managed configuration).
+	Demo    bool               `json:"demo,omitempty"`
 	Tunnel  *tunnelStateJSON   `json:"tunnel"` // null: no tunnel recorded
 	Profile *profileStatusJSON `json:"profile"`
 	Engine  *engineStatusJSON  `json:"engine"` // null: Mode urgence never recorded
@@ -395,6 +419,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	}
 	defer m.Close()
 	var doc statusJSON
+	doc.Demo = r.useDemoStore(ctx, m)
 	ts, err := m.db.TunnelState(ctx)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -438,15 +463,9 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	}
 	var sigErr error
 	if cur, err := m.db.CurrentProfile(ctx); err == nil {
-		ps := &profileStatusJSON{Serial: cur.Serial, Signature: "not_checked"}
-		if m.managed != nil {
-			sigErr = profile.VerifySignature(cur.Bytes, cur.Signature, m.keys)
-			ps.Signed = sigErr == nil
-			ps.Signature = "valid"
-			if sigErr != nil {
-				ps.Signature = "invalid"
-			}
-		}
+		ps := &profileStatusJSON{Serial: cur.Serial}
+		ps.Signature, sigErr = m.signature(cur)
+		ps.Signed = ps.Signature == "valid"
 		if p, err := profile.Parse("profile.toml", cur.Bytes); err == nil {
 			ps.Expired = p.Expired(r.Now())
 		}
@@ -465,6 +484,9 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 }
 
 func (r *run) printStatus(doc statusJSON, sigErr error) {
+	if doc.Demo {
+		r.out("cli.desk.status_demo")
+	}
 	switch t := doc.Tunnel; {
 	case t == nil:
 		r.out("cli.tunnel.status.none")

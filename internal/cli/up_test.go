@@ -54,6 +54,7 @@ func (m *machineT) start(ctx context.Context, args ...string) (out, errb *syncBu
 }
 
 type statusDoc struct {
+	Demo   bool `json:"demo"`
 	Tunnel *struct {
 		tunnel.Status
 		Stale bool `json:"stale"`
@@ -62,6 +63,15 @@ type statusDoc struct {
 		Serial int64 `json:"serial"`
 		Signed bool  `json:"signed"`
 	} `json:"profile"`
+	Engine *struct {
+		Phase   string `json:"phase"`
+		Stopped bool   `json:"stopped"`
+		Runs    int    `json:"runs"`
+	} `json:"engine"`
+	Checks []struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	} `json:"checks"`
 }
 
 func (m *machineT) status() (int, statusDoc) {

@@ -1,0 +1,277 @@
+package app
+
+import (
+	"errors"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"relais/internal/checks"
+	"relais/internal/desk"
+	"relais/internal/engine"
+)
+
+// newTestApps is the Applications screen of a test UI in language l, in a
+// 1024×600 test window.
+func newTestApps(t *testing.T, fb *fakeBackend, l string) (*testUI, *appsScreen, fyne.CanvasObject) {
+	t.Helper()
+	tu := newTestUI(t, fb, l)
+	s := newApps(tu.ui)
+	c := s.content()
+	tu.window.SetContent(c)
+	tu.window.Resize(fyne.NewSize(1024, 600))
+	return tu, s, c
+}
+
+// setApp changes an app's state in a snapshot's report, with its checks.
+func setApp(s engine.Snapshot, id string, st checks.State, blockedBy ...string) {
+	a := s.Report.App(id)
+	a.State, a.BlockedBy = st, blockedBy
+	for i := range a.Checks {
+		code := "refused"
+		if st == checks.StateBlocked {
+			code = checks.CodeBlocked
+		}
+		c := checkResult(id, a.Checks[i].ID, st, code)
+		if st == checks.StateOK {
+			c.Reason = nil
+		}
+		a.Checks[i] = c
+	}
+}
+
+func linkRowOf(t *testing.T, s *appsScreen, id string) *linkRow {
+	t.Helper()
+	for _, r := range s.linkRows {
+		if r.link.ID == id {
+			return r
+		}
+	}
+	t.Fatalf("no row for link %q", id)
+	return nil
+}
+
+func TestAppsStates(t *testing.T) {
+	fb := newFakeBackend(t)
+	fb.active = true
+	tu, s, c := newTestApps(t, fb, "fr")
+	snap := sampleSnapshot(fb.prof.Profile)
+	setApp(snap, "bureau-virtuel", checks.StateBlocked, "annuaire")
+	setApp(snap, "dossiers", checks.StateBlocked, "tunnel", "annuaire")
+	setApp(snap, "telephonie", checks.StateDegraded)
+	tu.snap = snap
+	s.refresh()
+
+	for _, want := range []string{
+		// Failed: the word, the reason, the next step, when.
+		"Messagerie — En panne",
+		"Le serveur de messagerie a refusé la connexion.",
+		"Appelez le centre de services au +1-555-0100.",
+		"Vérifiée à " + clock(testNow, testNow.Add(-20e9)) + " (il y a 20 s)",
+		// Ok.
+		"Paie — Répond",
+		"Annuaire et authentification — Répond",
+		// Blocked: the app it waits for, by name.
+		"Bureau virtuel — Bloquée",
+		"Pas vérifiée : elle attend Annuaire et authentification, qui ne répond pas.",
+		"Pas vérifiée : elle attend le tunnel d'urgence et Annuaire et authentification, qui ne répondent pas.",
+		// Degraded.
+		"Téléphonie logicielle — Lente",
+		// Groups, most critical first.
+		"Applications essentielles",
+		"Applications importantes",
+		"Applications facultatives",
+	} {
+		if !hasText(c, want) {
+			t.Errorf("missing %q in %q", want, visibleTexts(c))
+		}
+	}
+	if containsText(c, "a refusé la connexion") && containsText(c, "Le serveur de paie") {
+		t.Error("an ok app shows a reason")
+	}
+	// The row of an ok app says no reason at all.
+	for _, r := range s.appRows {
+		if r.id == "paie" && (r.reason.Visible() || r.next.Visible()) {
+			t.Errorf("ok app shows %q / %q", r.reason.Text, r.next.Text)
+		}
+	}
+	// Essential apps come first.
+	if s.appRows[0].id != "annuaire" || s.appRows[1].id != "messagerie" || s.appRows[2].id != "paie" {
+		t.Errorf("order: %s, %s, %s", s.appRows[0].id, s.appRows[1].id, s.appRows[2].id)
+	}
+	if len(s.appRows) != len(fb.prof.Profile.Apps) {
+		t.Errorf("%d rows for %d apps", len(s.appRows), len(fb.prof.Profile.Apps))
+	}
+}
+
+func TestAppsRecheck(t *testing.T) {
+	fb := newFakeBackend(t)
+	tu, s, c := newTestApps(t, fb, "fr")
+	if !s.recheck.Disabled() {
+		t.Error("Vérifier de nouveau enabled while Mode urgence is off")
+	}
+	test.Tap(s.recheck)
+	if fb.rechecks != 0 {
+		t.Fatal("Recheck called while Mode urgence is off")
+	}
+	if !hasText(c, "Le mode urgence est inactif : activez-le pour vérifier les applications.") {
+		t.Errorf("no explanation while off: %q", visibleTexts(c))
+	}
+
+	fb.active = true
+	tu.snap = sampleSnapshot(fb.prof.Profile)
+	s.refresh()
+	if s.recheck.Text != "Vérifier de nouveau" || s.recheck.Disabled() {
+		t.Fatalf("button: %q disabled=%v", s.recheck.Text, s.recheck.Disabled())
+	}
+	test.Tap(s.recheck)
+	if fb.rechecks != 1 {
+		t.Fatalf("rechecks = %d, want 1", fb.rechecks)
+	}
+	if !hasText(c, "Vérification en cours…") {
+		t.Errorf("no feedback after Recheck: %q", visibleTexts(c))
+	}
+	// A new report ends the wait.
+	tu.snap = sampleSnapshot(fb.prof.Profile)
+	s.refresh()
+	if containsText(c, "Vérification en cours") {
+		t.Error("still checking after a new report")
+	}
+}
+
+func TestAppsLinks(t *testing.T) {
+	fb := newFakeBackend(t)
+	fb.active = true
+	tu, s, c := newTestApps(t, fb, "fr")
+	snap := sampleSnapshot(fb.prof.Profile)
+	setApp(snap, "paie", checks.StateFailed)
+	tu.snap = snap
+	s.refresh()
+
+	// The payroll link needs paie, which is down.
+	paie := linkRowOf(t, s, "paie")
+	if !paie.open.Disabled() {
+		t.Error("payroll link enabled while Paie is down")
+	}
+	if want := "Indisponible : Paie ne répond pas."; !paie.why.Visible() || paie.why.Text != want {
+		t.Errorf("why = %q, want %q", paie.why.Text, want)
+	}
+	test.Tap(paie.open)
+	if len(fb.opened) != 0 {
+		t.Fatalf("a disabled link opened: %q", fb.opened)
+	}
+
+	// The portal needs annuaire, which answers.
+	portal := linkRowOf(t, s, "portail-urgence")
+	if portal.open.Disabled() || portal.why.Visible() {
+		t.Fatalf("portal disabled: %q", portal.why.Text)
+	}
+	if !hasText(c, "Portail d'urgence") || !hasText(c, "Point de départ : consignes, annuaire, formulaires.") {
+		t.Errorf("portal name or description missing: %q", visibleTexts(c))
+	}
+	test.Tap(portal.open)
+	if len(fb.opened) != 1 || fb.opened[0] != "portail-urgence" {
+		t.Fatalf("opened = %q, want [portail-urgence]", fb.opened)
+	}
+	if portal.open.Disabled() || portal.err.Visible() {
+		t.Errorf("after a good open: disabled=%v err=%q", portal.open.Disabled(), portal.err.Text)
+	}
+
+	// Two needs down.
+	setApp(snap, "annuaire", checks.StateFailed)
+	s.refresh()
+	if want := "Indisponible : Paie et Annuaire et authentification ne répondent pas."; paie.why.Text != want {
+		t.Errorf("why = %q, want %q", paie.why.Text, want)
+	}
+}
+
+func TestAppsLinkError(t *testing.T) {
+	fb := newFakeBackend(t)
+	fb.openErr = errors.New("Aucun navigateur n'a pu s'ouvrir.")
+	_, s, c := newTestApps(t, fb, "fr")
+	crise := linkRowOf(t, s, "cellule-crise") // direct: opens even with Mode urgence off
+	if crise.open.Disabled() {
+		t.Fatalf("direct link disabled while off: %q", crise.why.Text)
+	}
+	test.Tap(crise.open)
+	if len(fb.opened) != 1 || fb.opened[0] != "cellule-crise" {
+		t.Fatalf("opened = %q", fb.opened)
+	}
+	if want := "Le lien n'a pas pu s'ouvrir : Aucun navigateur n'a pu s'ouvrir."; !hasText(c, want) {
+		t.Errorf("missing %q in %q", want, visibleTexts(c))
+	}
+	if crise.open.Disabled() {
+		t.Error("link stays disabled after a failed open")
+	}
+}
+
+// With Mode urgence off, a link through the tunnel says to turn it on.
+func TestAppsLinksNeedUrgence(t *testing.T) {
+	fb := newFakeBackend(t)
+	_, s, c := newTestApps(t, fb, "fr")
+	portal := linkRowOf(t, s, "portail-urgence")
+	if !portal.open.Disabled() {
+		t.Error("tunnel link enabled while Mode urgence is off")
+	}
+	if want := "Indisponible : activez le mode urgence d'abord."; portal.why.Text != want || !portal.why.Visible() {
+		t.Errorf("why = %q, want %q", portal.why.Text, want)
+	}
+	if !hasText(c, "Messagerie — En attente") || !hasText(c, "Pas vérifiée : le mode urgence est inactif.") {
+		t.Errorf("apps while off: %q", visibleTexts(c))
+	}
+}
+
+func TestAppsNoProfile(t *testing.T) {
+	fb := newFakeBackend(t)
+	fb.prof = desk.ProfileState{}
+	_, s, c := newTestApps(t, fb, "fr")
+	if len(s.appRows) != 0 || len(s.linkRows) != 0 {
+		t.Errorf("rows without a profile: %d apps, %d links", len(s.appRows), len(s.linkRows))
+	}
+	if !containsText(c, "Aucun profil de continuité") {
+		t.Errorf("no sentence without a profile: %q", visibleTexts(c))
+	}
+	if containsText(c, "Liens d'urgence") {
+		t.Error("links heading without links")
+	}
+}
+
+func TestAppsNoRawKeys(t *testing.T) {
+	for _, l := range []string{"fr", "en"} {
+		t.Run(l, func(t *testing.T) {
+			fb := newFakeBackend(t)
+			fb.openErr = errors.New("no")
+			tu, s, c := newTestApps(t, fb, l)
+			assertNoRawKeys(t, c) // off
+			test.Tap(linkRowOf(t, s, "cellule-crise").open)
+			assertNoRawKeys(t, c) // open failed
+			fb.active = true
+			tu.snap = engine.Snapshot{Phase: engine.PhaseChecking}
+			s.refresh()
+			assertNoRawKeys(t, c) // first run
+			snap := sampleSnapshot(fb.prof.Profile)
+			setApp(snap, "paie", checks.StateBlocked, "annuaire", "internet", "captive")
+			setApp(snap, "bureau-virtuel", checks.StateBlocked)
+			setApp(snap, "dossiers", checks.StateDegraded)
+			setApp(snap, "telephonie", checks.StatePending)
+			tu.snap = snap
+			s.refresh()
+			assertNoRawKeys(t, c) // a report
+			test.Tap(s.recheck)
+			assertNoRawKeys(t, c) // rechecking
+			if l == "en" {
+				for _, want := range []string{
+					"Email — Down", "Payroll — Blocked", "Shared folders — Slow", "Softphone — Waiting",
+					"Directory and sign-in — Answering", "Check again", "Emergency links",
+					"Not checked: it waits for Directory and sign-in, Internet access and network access (sign-in portal), which are not answering.",
+					"Unavailable: Payroll is not answering.",
+				} {
+					if !hasText(c, want) {
+						t.Errorf("missing %q in %q", want, visibleTexts(c))
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,539 @@
+package app
+
+import (
+	"image/color"
+	"sort"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"relais/internal/checks"
+	"relais/internal/engine"
+	"relais/internal/profile"
+)
+
+// home is the Accueil screen: the Mode urgence button, the overall state in
+// one sentence, each step of the connection as it happens, the time to
+// operational, the profile in use and the next drill window.
+type home struct {
+	u *ui
+
+	urgence  *widget.Button
+	state    *widget.Label // the overall state, one sentence
+	problems *widget.Label // which essential apps do not answer, or answer slowly
+	failure  *widget.Label // why Mode urgence could not start
+	tto      *widget.Label
+	steps    *fyne.Container
+	profile  *widget.Label
+	problem  *widget.Label // the profile's problem, when the backend reports one
+	drill    *widget.Label
+	box      *fyne.Container   // all of the above, laid out again when a line shows or hides
+	scroll   *container.Scroll // holds box
+
+	starting bool   // Start is under way
+	stopping bool   // Stop is under way
+	startErr string // the last Start's error, as the backend worded it
+}
+
+// Minimum size of the Mode urgence button: big enough to find at once on a
+// 1024×600 screen, small enough to leave room for the steps below it.
+var urgenceSize = fyne.NewSize(320, 72)
+
+func newHome(u *ui) *home {
+	return &home{
+		u:        u,
+		urgence:  &widget.Button{Importance: widget.HighImportance, Icon: theme.MediaPlayIcon()},
+		state:    &widget.Label{Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord, TextStyle: fyne.TextStyle{Bold: true}, SizeName: theme.SizeNameSubHeadingText},
+		problems: &widget.Label{Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord},
+		failure:  &widget.Label{Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance},
+		tto:      &widget.Label{Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord},
+		steps:    container.NewVBox(),
+		profile:  &widget.Label{Wrapping: fyne.TextWrapWord},
+		problem:  &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance},
+		drill:    &widget.Label{Wrapping: fyne.TextWrapWord},
+	}
+}
+
+func (h *home) content() fyne.CanvasObject {
+	// The transparent rectangle gives the button its minimum size; the
+	// button still grows with the window.
+	space := canvas.NewRectangle(color.Transparent)
+	space.SetMinSize(urgenceSize)
+	button := container.NewCenter(container.NewStack(space, h.urgence))
+	h.box = container.NewVBox(
+		button,
+		h.state,
+		h.problems,
+		h.failure,
+		h.tto,
+		h.steps,
+		widget.NewSeparator(),
+		h.profile,
+		h.problem,
+		h.drill,
+	)
+	h.scroll = container.NewVScroll(h.box)
+	h.refresh()
+	return h.scroll
+}
+
+func (h *home) refresh() {
+	u := h.u
+	p := u.prof.Profile
+	on := urgenceOn(u)
+
+	b := h.urgence
+	switch {
+	case h.starting:
+		b.Text, b.Icon, b.Importance = tr("app.home.button.starting"), theme.MediaPlayIcon(), widget.HighImportance
+		b.Disable()
+	case h.stopping:
+		b.Text, b.Icon, b.Importance = tr("app.home.button.stopping"), theme.MediaStopIcon(), widget.MediumImportance
+		b.Disable()
+	case on:
+		b.Text, b.Icon, b.Importance = tr("app.home.button.stop"), theme.MediaStopIcon(), widget.MediumImportance
+		b.OnTapped = h.onStop
+		b.Enable()
+	default:
+		b.Text, b.Icon, b.Importance = tr("app.home.button.start"), theme.MediaPlayIcon(), widget.HighImportance
+		b.OnTapped = h.onUrgence
+		if p == nil {
+			b.Disable()
+		} else {
+			b.Enable()
+		}
+	}
+	h.urgence.Refresh()
+
+	state, problems := h.sentences(on)
+	h.state.SetText(state)
+	showText(h.problems, problems)
+	showText(h.failure, h.startErr)
+
+	tto := ""
+	if s := currentSnapshot(u); on && s.TimeToOperational != nil {
+		tto = tr("app.home.tto", duration(u.lang, *s.TimeToOperational))
+	}
+	showText(h.tto, tto)
+
+	h.steps.Objects = h.steps.Objects[:0]
+	if on || h.starting {
+		for _, st := range progressSteps(u) {
+			h.steps.Add(stepRow(st))
+		}
+	}
+	h.steps.Refresh()
+
+	showText(h.profile, h.profileLine())
+	showText(h.problem, u.prof.Problem)
+	showText(h.drill, h.drillLine())
+	relayout(h.box, h.scroll)
+}
+
+// sentences is the overall state in one sentence, and which essential apps
+// do not answer or answer slowly ("" when none).
+func (h *home) sentences(on bool) (state, problems string) {
+	u := h.u
+	s := currentSnapshot(u)
+	switch {
+	case u.prof.Profile == nil:
+		return tr("app.home.state.no_profile"), ""
+	case h.starting:
+		return tr("app.home.state.starting"), ""
+	case h.stopping:
+		return tr("app.home.state.stopping"), ""
+	case !on:
+		return tr("app.home.state.off"), ""
+	case s.TunnelError != "":
+		return tr("app.home.state.tunnel_failed", s.TunnelError), ""
+	case s.Report == nil && (s.Phase == engine.PhaseChecking || s.Tunnel.Up):
+		return tr("app.home.state.checking"), ""
+	case s.Report == nil:
+		return tr("app.home.state.connecting"), ""
+	}
+	var total, answering, allOK int
+	var down, slow []string
+	for _, a := range s.Report.Apps {
+		if a.Criticality != "essential" {
+			continue
+		}
+		total++
+		name := appName(u, a)
+		switch a.State {
+		case checks.StateOK:
+			answering++
+			allOK++
+		case checks.StateDegraded:
+			answering++
+			slow = append(slow, name)
+		default:
+			down = append(down, name)
+		}
+	}
+	switch {
+	case total == 0:
+		state = tr("app.home.state.connected")
+	case allOK == total:
+		state = tr("app.home.state.all_ok")
+	case plural(u.lang, answering):
+		state = tr("app.home.state.count_many", answering, total)
+	default:
+		state = tr("app.home.state.count_one", answering, total)
+	}
+	var lines []string
+	if len(down) == 1 {
+		lines = append(lines, tr("app.home.down_one", down[0]))
+	} else if len(down) > 1 {
+		lines = append(lines, tr("app.home.down_many", joinNames(down)))
+	}
+	if len(slow) == 1 {
+		lines = append(lines, tr("app.home.slow_one", slow[0]))
+	} else if len(slow) > 1 {
+		lines = append(lines, tr("app.home.slow_many", joinNames(slow)))
+	}
+	return state, strings.Join(lines, " ")
+}
+
+// profileLine says which profile is in use and how fresh it is: "Profil
+// n° 7, signé, vérifié il y a 3 min".
+func (h *home) profileLine() string {
+	ps := h.u.prof
+	if ps.Profile == nil {
+		return ""
+	}
+	parts := []string{tr("app.home.profile.serial", ps.Serial)}
+	switch ps.Signature {
+	case "valid":
+		parts = append(parts, tr("app.home.profile.signed"))
+	case "invalid":
+		parts = append(parts, tr("app.home.profile.bad_signature"))
+	default:
+		parts = append(parts, tr("app.home.profile.unchecked"))
+	}
+	if a := ago(h.u.now(), ps.FetchedAt); a != "" {
+		parts = append(parts, tr("app.home.profile.fetched", a))
+	}
+	if ps.Expired {
+		parts = append(parts, tr("app.home.profile.expired"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// drillLine names the drill whose window is open, or the next one.
+func (h *home) drillLine() string {
+	now := h.u.now()
+	d, open := drillWindow(h.u.prof.Profile, now)
+	switch {
+	case d == nil:
+		return ""
+	case open:
+		return tr("app.home.drill.open", d.Title.In(h.u.lang), longDate(now, d.Closes))
+	}
+	return tr("app.home.drill.next", d.Title.In(h.u.lang), longDate(now, d.Opens))
+}
+
+// onUrgence starts Mode urgence. The button says "Connexion…" and stays
+// disabled until Start returns; an error stays on the screen as a sentence
+// until the next try.
+func (h *home) onUrgence() {
+	if h.starting || h.u.prof.Profile == nil {
+		return
+	}
+	h.starting, h.startErr = true, ""
+	h.refresh()
+	b := h.u.b
+	h.u.background(func() {
+		err := b.Start("")
+		fyne.Do(func() {
+			h.starting = false
+			if err != nil {
+				h.startErr = tr("app.home.start_failed", err.Error())
+			}
+			h.refresh()
+		})
+	})
+}
+
+// onStop leaves Mode urgence.
+func (h *home) onStop() {
+	if h.stopping {
+		return
+	}
+	h.stopping, h.startErr = true, ""
+	h.refresh()
+	b := h.u.b
+	h.u.background(func() {
+		b.Stop()
+		fyne.Do(func() {
+			h.stopping = false
+			h.refresh()
+		})
+	})
+}
+
+// drillWindow returns the drill whose window is open at now (open true; the
+// one closing soonest when several are), else the next to open (open
+// false), else nil. A window includes its opening instant, not its closing
+// one.
+func drillWindow(p *profile.Profile, now time.Time) (d *profile.Drill, open bool) {
+	if p == nil {
+		return nil, false
+	}
+	for i := range p.Drills {
+		x := &p.Drills[i]
+		if !now.Before(x.Opens) && now.Before(x.Closes) && (!open || x.Closes.Before(d.Closes)) {
+			d, open = x, true
+		}
+	}
+	if open {
+		return d, true
+	}
+	for i := range p.Drills {
+		x := &p.Drills[i]
+		if now.Before(x.Opens) && (d == nil || x.Opens.Before(d.Opens)) {
+			d = x
+		}
+	}
+	return d, false
+}
+
+// urgenceOn reports whether Mode urgence is on: the backend knows, from
+// memory, without blocking.
+func urgenceOn(u *ui) bool { return u.b.Active() }
+
+// currentSnapshot is u.snap, or an empty snapshot while it is still the
+// previous session's (Mode urgence just started, the first event not yet
+// shown).
+func currentSnapshot(u *ui) engine.Snapshot {
+	if u.snap.Stopped {
+		return engine.Snapshot{Phase: engine.PhaseConnecting}
+	}
+	return u.snap
+}
+
+// stepState is the state of one step of the connection.
+type stepState int
+
+const (
+	stepWaiting stepState = iota // not started yet
+	stepRunning                  // under way
+	stepOK                       // done
+	stepSlow                     // done, but an app answers slowly
+	stepFailed                   // failed, or blocked by another step
+)
+
+// progressStep is one line of the connection's progress.
+type progressStep struct {
+	state stepState
+	text  string
+}
+
+// progressSteps lists what Mode urgence does, each step with its state:
+// the profile loaded, the tunnel up, then each app of the profile (most
+// critical first).
+func progressSteps(u *ui) []progressStep {
+	s := currentSnapshot(u)
+	var loaded bool
+	tunnelKind := ""
+	for _, e := range s.Timeline {
+		switch e.Kind {
+		case engine.EventProfileLoaded:
+			loaded = true
+		case engine.EventTunnelStarting, engine.EventTunnelUp, engine.EventTunnelReused, engine.EventTunnelFailed:
+			tunnelKind = e.Kind
+		}
+	}
+	if s.Report != nil || s.Tunnel.Up {
+		loaded = true
+	}
+	if tunnelKind == "" && s.Report != nil && s.TunnelError == "" {
+		tunnelKind = engine.EventTunnelUp
+	}
+	if s.TunnelError != "" {
+		tunnelKind = engine.EventTunnelFailed
+	}
+
+	var steps []progressStep
+	if loaded {
+		serial := s.Profile.Serial
+		if serial == 0 {
+			serial = u.prof.Serial
+		}
+		steps = append(steps, progressStep{stepOK, tr("app.home.step.profile_loaded", serial)})
+	} else {
+		steps = append(steps, progressStep{stepRunning, tr("app.home.step.profile_loading")})
+	}
+	tunnelUp := false
+	switch {
+	case tunnelKind == engine.EventTunnelUp:
+		steps = append(steps, progressStep{stepOK, tr("app.home.step.tunnel_up")})
+		tunnelUp = true
+	case tunnelKind == engine.EventTunnelReused:
+		steps = append(steps, progressStep{stepOK, tr("app.home.step.tunnel_reused")})
+		tunnelUp = true
+	case tunnelKind == engine.EventTunnelFailed:
+		steps = append(steps, progressStep{stepFailed, tr("app.home.step.tunnel_failed")})
+	case loaded:
+		steps = append(steps, progressStep{stepRunning, tr("app.home.step.tunnel_starting")})
+	default:
+		steps = append(steps, progressStep{stepWaiting, tr("app.home.step.tunnel_waiting")})
+	}
+
+	p := u.prof.Profile
+	if p == nil {
+		return steps
+	}
+	for _, a := range appsByCriticality(p) {
+		name := a.Name.In(u.lang)
+		var r *checks.AppResult
+		if s.Report != nil {
+			r = s.Report.App(a.ID)
+		}
+		switch {
+		case r != nil && r.State != checks.StatePending:
+			steps = append(steps, progressStep{stepOf(r.State), tr("app.home.step.app", name, stateWord(r.State))})
+		case tunnelUp:
+			steps = append(steps, progressStep{stepRunning, tr("app.home.step.app_checking", name)})
+		default:
+			steps = append(steps, progressStep{stepWaiting, tr("app.home.step.app", name, stateWord(checks.StatePending))})
+		}
+	}
+	return steps
+}
+
+func stepOf(st checks.State) stepState {
+	switch st {
+	case checks.StateOK:
+		return stepOK
+	case checks.StateDegraded:
+		return stepSlow
+	case checks.StateFailed, checks.StateBlocked:
+		return stepFailed
+	}
+	return stepWaiting
+}
+
+// stepRow shows a step: an icon for its state beside its sentence, which
+// says the state in words too.
+func stepRow(st progressStep) fyne.CanvasObject {
+	var icon fyne.Resource
+	switch st.state {
+	case stepOK:
+		icon = theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	case stepSlow:
+		icon = theme.NewWarningThemedResource(theme.WarningIcon())
+	case stepFailed:
+		icon = theme.NewErrorThemedResource(theme.ErrorIcon())
+	case stepRunning:
+		icon = theme.ViewRefreshIcon()
+	default:
+		icon = theme.MoreHorizontalIcon()
+	}
+	return container.NewBorder(nil, nil, widget.NewIcon(icon), nil,
+		&widget.Label{Text: st.text, Wrapping: fyne.TextWrapWord})
+}
+
+// appsByCriticality is the profile's apps, essential first, then important,
+// then optional, each group in profile order.
+func appsByCriticality(p *profile.Profile) []profile.App {
+	rank := map[string]int{"essential": 0, "important": 1, "optional": 2}
+	apps := append([]profile.App(nil), p.Apps...)
+	sort.SliceStable(apps, func(i, j int) bool { return rank[apps[i].Criticality] < rank[apps[j].Criticality] })
+	return apps
+}
+
+// appName is the name of a reported app in the language shown, from the
+// profile when it knows the app.
+func appName(u *ui, a checks.AppResult) string {
+	if p := u.prof.Profile; p != nil {
+		if pa := p.App(a.ID); pa != nil {
+			return pa.Name.In(u.lang)
+		}
+	}
+	if n := a.Name.In(u.lang); n != "" {
+		return n
+	}
+	return a.ID
+}
+
+// stateWord says an app's state in one word, beside its icon and colour.
+func stateWord(st checks.State) string {
+	switch st {
+	case checks.StateOK:
+		return tr("app.apps.state.ok")
+	case checks.StateDegraded:
+		return tr("app.apps.state.degraded")
+	case checks.StateFailed:
+		return tr("app.apps.state.failed")
+	case checks.StateBlocked:
+		return tr("app.apps.state.blocked")
+	}
+	return tr("app.apps.state.pending")
+}
+
+// plural reports whether n takes the plural in language l: French counts
+// 0 and 1 as singular, English only 1.
+func plural(l string, n int) bool {
+	if l == "en" {
+		return n != 1
+	}
+	return n > 1
+}
+
+// joinNames lists names as a person would: "A et B", "A, B et C".
+func joinNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return tr("app.home.and", strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
+}
+
+var months = [...]string{
+	"app.home.month.january", "app.home.month.february", "app.home.month.march", "app.home.month.april",
+	"app.home.month.may", "app.home.month.june", "app.home.month.july", "app.home.month.august",
+	"app.home.month.september", "app.home.month.october", "app.home.month.november", "app.home.month.december",
+}
+
+// longDate says a day and a time in words: "30 novembre à 18:59" (French
+// writes the first of the month "1er"); the year is added when it is not
+// now's.
+func longDate(now, t time.Time) string {
+	t = t.Local()
+	month, hm := tr(months[t.Month()-1]), t.Format("15:04")
+	switch {
+	case t.Year() != now.Local().Year() && t.Day() == 1:
+		return tr("app.home.date.first_with_year", month, t.Year(), hm)
+	case t.Year() != now.Local().Year():
+		return tr("app.home.date.with_year", t.Day(), month, t.Year(), hm)
+	case t.Day() == 1:
+		return tr("app.home.date.first", month, hm)
+	}
+	return tr("app.home.date.this_year", t.Day(), month, hm)
+}
+
+// relayout lays box out again, and the scroll holding it, after lines
+// were shown or hidden (Fyne does not lay a container out again when a
+// child's visibility changes). Either may be nil before content.
+func relayout(box *fyne.Container, scroll *container.Scroll) {
+	if box != nil {
+		box.Refresh()
+	}
+	if scroll != nil {
+		scroll.Refresh()
+	}
+}
+
+// showText shows l with text s, or hides it when s is empty (no blank gap).
+func showText(l *widget.Label, s string) {
+	l.SetText(s)
+	if s == "" {
+		l.Hide()
+	} else {
+		l.Show()
+	}
+}

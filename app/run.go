@@ -1,0 +1,115 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"relais/internal/desk"
+	"relais/internal/i18n"
+	"relais/internal/version"
+)
+
+// OpenBackend opens the backend the app drives, with errors in lang; main
+// passes cli.OpenDesk. It may take a moment (the demo office starts): the
+// window is already up meanwhile.
+type OpenBackend func(lang string) (desk.Backend, error)
+
+// Run opens the main window and blocks until the app quits. It returns an
+// exit code: 0, or 2 when no window can open here (no display, no OpenGL),
+// after saying so in one sentence that names the commands that still work.
+func Run(open OpenBackend) (code int) {
+	detected := i18n.Detect(os.Getenv)
+	l := chooseLanguage("", "")
+	if msg := noDisplay(os.Getenv, runtime.GOOS); msg != "" {
+		fmt.Fprintln(os.Stderr, i18n.T(l, "app.no_window", msg))
+		return 2
+	}
+	// GLFW reports a display or OpenGL it cannot use by panicking on this
+	// (the main) goroutine; a person should read a sentence, not a stack.
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintln(os.Stderr, i18n.T(l, "app.no_window", fmt.Sprint(v)))
+			code = 2
+		}
+	}()
+	a := fyneapp.NewWithID(ID)
+	a.SetIcon(Icon())
+	w := a.NewWindow(lang.L("app.title"))
+	busy, stopBusy := loading()
+	w.SetContent(busy)
+	w.Resize(fyne.NewSize(800, 600))
+	u := &ui{app: a, win: w, lang: l, info: version.Get(), now: time.Now,
+		background: func(f func()) { go f() },
+		notify:     func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) },
+		openURL:    openURL(a),
+	}
+	var sh *shell // set on the UI goroutine once the backend is open
+	quit := func() {
+		if sh != nil {
+			sh.onQuit()
+			return
+		}
+		a.Quit()
+	}
+	// SIGINT and SIGTERM end the app as Quitter does: the tunnel goes
+	// down and the records are cleared first.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			fyne.Do(quit)
+		case <-stop:
+		}
+	}()
+	// The backend opens (the demo office starts) while the window maps.
+	go func() {
+		b, err := open(l)
+		fyne.Do(func() {
+			stopBusy()
+			if err != nil {
+				w.SetContent(openFailed(err))
+				return
+			}
+			u.b = b
+			sh = newShell(u, detected)
+			u.prof = b.Profile()
+			if l2 := sh.language(b.Settings().Language); l2 != u.lang {
+				u.lang = l2
+				useLanguage(l2)
+			}
+			b.SetLanguage(u.lang)
+			sh.start()
+			everyMinute(stop, sh.announceDrills)
+		})
+	}()
+	w.ShowAndRun()
+	close(stop)
+	if u.b != nil && (sh == nil || !sh.quitting) {
+		u.b.Close()
+	}
+	return 0
+}
+
+// openFailed is the window's content when the backend could not open: the
+// reason, and the commands that still work.
+func openFailed(err error) fyne.CanvasObject {
+	return container.NewCenter(container.NewVBox(
+		widget.NewIcon(theme.ErrorIcon()),
+		&widget.Label{Text: err.Error(), Wrapping: fyne.TextWrapWord, Alignment: fyne.TextAlignCenter},
+		&widget.Label{Text: tr("app.open_failed"), Wrapping: fyne.TextWrapWord, Alignment: fyne.TextAlignCenter},
+	))
+}

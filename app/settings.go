@@ -1,0 +1,398 @@
+package app
+
+import (
+	"image"
+	"image/color"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"rsc.io/qr"
+
+	"relais/internal/desk"
+)
+
+// settingsScreen is the Réglages tab: language, start at login, tunnel
+// mode (each saved at once; a setting the organisation locks is shown
+// disabled), the device's public key for enrolment (text, QR code, copy;
+// or a button to create it), the import of a .conf file from IT, and the
+// app's version.
+type settingsScreen struct {
+	u          *ui
+	onLanguage func(lang string) // the shell rebuilds the window in the new language
+
+	language   *widget.RadioGroup
+	autostart  *widget.Check
+	autoLocked *widget.Label
+	mode       *widget.RadioGroup
+	modeLocked *widget.Label
+	saveMsg    *widget.Label
+
+	key        *widget.Label
+	keySource  *widget.Label
+	keyProblem *widget.Label
+	qr         *canvas.Image
+	copyKey    *widget.Button
+	generate   *widget.Button
+	importConf *widget.Button
+	keyMsg     *widget.Label
+
+	cur      desk.Settings // what the widgets show: each change saves it whole
+	quiet    bool          // the widgets are being set from cur, not by a person
+	asked    bool          // the identity was asked for
+	identity desk.Identity // the last identity read
+
+	// saveMu orders the saves of the background goroutines, one at a time.
+	saveMu sync.Mutex
+}
+
+// The settings' values, and the keys of their words, in the order shown.
+var (
+	languageValues = []string{desk.LanguageAuto, desk.LanguageFR, desk.LanguageEN}
+	languageKeys   = []string{"app.settings.language.auto", "app.settings.language.fr", "app.settings.language.en"}
+	modeValues     = []string{desk.ModeAuto, desk.ModeUserspace, desk.ModeSystem}
+	modeKeys       = []string{"app.settings.mode.auto", "app.settings.mode.userspace", "app.settings.mode.system"}
+)
+
+var _ screen = (*settingsScreen)(nil)
+
+func newSettings(u *ui, onLanguage func(lang string)) *settingsScreen {
+	return &settingsScreen{u: u, onLanguage: onLanguage}
+}
+
+func (s *settingsScreen) content() fyne.CanvasObject {
+	s.language = &widget.RadioGroup{Options: settingWords(languageKeys), Horizontal: true, Required: true, OnChanged: s.onLanguageChanged}
+	s.autostart = &widget.Check{Text: tr("app.settings.autostart"), OnChanged: s.onAutostart}
+	s.autoLocked = lockedNote()
+	s.mode = &widget.RadioGroup{Options: settingWords(modeKeys), Required: true, OnChanged: s.onMode}
+	s.modeLocked = lockedNote()
+	s.saveMsg = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}
+	s.saveMsg.Hide()
+
+	s.key = &widget.Label{Text: tr("app.settings.key_loading"), Selectable: true, Wrapping: fyne.TextWrapBreak}
+	s.keySource = &widget.Label{Wrapping: fyne.TextWrapWord}
+	s.keySource.Hide()
+	s.keyProblem = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}
+	s.keyProblem.Hide()
+	// One image pixel a QR module, scaled without smoothing: crisp edges a
+	// phone's camera reads.
+	s.qr = &canvas.Image{FillMode: canvas.ImageFillContain, ScaleMode: canvas.ImageScalePixels}
+	s.qr.SetMinSize(fyne.NewSize(180, 180))
+	s.qr.Hide()
+	s.copyKey = &widget.Button{Text: tr("app.settings.copy_key"), Icon: theme.ContentCopyIcon(), OnTapped: s.onCopyKey}
+	s.copyKey.Hide()
+	s.generate = &widget.Button{Text: tr("app.settings.generate"), Importance: widget.HighImportance, OnTapped: s.onGenerate}
+	s.generate.Hide()
+	s.importConf = &widget.Button{Text: tr("app.settings.import"), Icon: theme.FolderOpenIcon(), OnTapped: s.onImport}
+	s.keyMsg = &widget.Label{Wrapping: fyne.TextWrapWord}
+	s.keyMsg.Hide()
+
+	version := tr("app.settings.version_no_commit", s.u.info.Version)
+	if s.u.info.Commit != "" {
+		version = tr("app.settings.version", s.u.info.Version, s.u.info.Commit)
+	}
+
+	s.cur = s.u.b.Settings()
+	s.showSettings(s.cur)
+	s.refresh()
+
+	return container.NewVScroll(container.NewVBox(
+		sectionHeading(tr("app.settings.language")), s.language,
+		sectionHeading(tr("app.settings.startup")), container.NewHBox(s.autostart, s.autoLocked),
+		container.NewHBox(sectionHeading(tr("app.settings.tunnel")), s.modeLocked), s.mode,
+		&widget.Label{Text: tr("app.settings.mode_help"), Wrapping: fyne.TextWrapWord},
+		s.saveMsg,
+		widget.NewSeparator(),
+		sectionHeading(tr("app.settings.key")),
+		&widget.Label{Text: tr("app.settings.key_intro"), Wrapping: fyne.TextWrapWord},
+		s.key, s.keySource, s.keyProblem,
+		container.NewHBox(s.qr, container.NewVBox(s.copyKey)),
+		container.NewHBox(s.generate),
+		container.NewHBox(s.importConf),
+		s.keyMsg,
+		widget.NewSeparator(),
+		&widget.Label{Text: version, Importance: widget.LowImportance},
+	))
+}
+
+func (s *settingsScreen) refresh() {
+	s.showLocks(s.u.b.Locks())
+	if !s.asked {
+		s.asked = true
+		s.loadIdentity()
+	}
+}
+
+// showSettings sets the widgets to st without saving anything.
+func (s *settingsScreen) showSettings(st desk.Settings) {
+	s.quiet = true
+	defer func() { s.quiet = false }()
+	s.language.SetSelected(settingWord(languageKeys, languageValues, st.Language))
+	s.autostart.SetChecked(st.Autostart)
+	s.mode.SetSelected(settingWord(modeKeys, modeValues, st.TunnelMode))
+}
+
+func (s *settingsScreen) showLocks(l desk.Locks) {
+	showLock(s.autostart, s.autoLocked, l.Autostart)
+	showLock(s.mode, s.modeLocked, l.TunnelMode)
+}
+
+func showLock(w fyne.Disableable, note *widget.Label, locked bool) {
+	if locked {
+		w.Disable()
+		note.Show()
+		return
+	}
+	w.Enable()
+	note.Hide()
+}
+
+func lockedNote() *widget.Label {
+	l := &widget.Label{Text: tr("app.settings.locked"), TextStyle: fyne.TextStyle{Italic: true}, Importance: widget.MediumImportance}
+	l.Hide()
+	return l
+}
+
+func (s *settingsScreen) onLanguageChanged(word string) {
+	if s.quiet {
+		return
+	}
+	v := settingValue(languageKeys, languageValues, word)
+	if v == "" || v == s.cur.Language {
+		return
+	}
+	s.cur.Language = v
+	s.save(func() {
+		if s.onLanguage != nil {
+			s.onLanguage(v)
+		}
+	})
+}
+
+func (s *settingsScreen) onAutostart(on bool) {
+	if s.quiet || on == s.cur.Autostart {
+		return
+	}
+	s.cur.Autostart = on
+	s.save(nil)
+}
+
+func (s *settingsScreen) onMode(word string) {
+	if s.quiet {
+		return
+	}
+	v := settingValue(modeKeys, modeValues, word)
+	if v == "" || v == s.cur.TunnelMode {
+		return
+	}
+	s.cur.TunnelMode = v
+	s.save(nil)
+}
+
+// save records s.cur in the background; then runs saved, or, when the
+// backend refuses, says why and shows the settings it kept.
+func (s *settingsScreen) save(saved func()) {
+	next := s.cur
+	s.u.background(func() {
+		s.saveMu.Lock()
+		err := s.u.b.SaveSettings(next)
+		s.saveMu.Unlock()
+		fyne.Do(func() {
+			if err != nil {
+				s.saveMsg.SetText(tr("app.settings.save_failed", err.Error()))
+				s.saveMsg.Show()
+				s.cur = s.u.b.Settings()
+				s.showSettings(s.cur)
+				return
+			}
+			s.saveMsg.Hide()
+			if saved != nil {
+				saved()
+			}
+		})
+	})
+}
+
+// loadIdentity reads the device's identity (the keyring may block) and
+// shows it.
+func (s *settingsScreen) loadIdentity() {
+	s.u.background(func() {
+		id := s.u.b.Identity()
+		fyne.Do(func() { s.showIdentity(id) })
+	})
+}
+
+func (s *settingsScreen) showIdentity(id desk.Identity) {
+	s.identity = id
+	if id.Problem != "" {
+		s.keyProblem.SetText(id.Problem)
+		s.keyProblem.Show()
+	} else {
+		s.keyProblem.Hide()
+	}
+	if id.PublicKey == "" {
+		s.key.TextStyle = fyne.TextStyle{}
+		s.key.SetText(tr("app.settings.key_none"))
+		s.keySource.Hide()
+		s.qr.Hide()
+		s.copyKey.Hide()
+		s.generate.Show()
+		return
+	}
+	s.key.TextStyle = fyne.TextStyle{Monospace: true}
+	s.key.SetText(id.PublicKey)
+	source := tr("app.settings.key_generated")
+	if id.Source != "" && id.Source != "generated" {
+		source = tr("app.settings.key_imported", id.Source)
+	}
+	if len(id.Addresses) > 0 {
+		source += "\n" + tr("app.settings.key_addresses", strings.Join(id.Addresses, ", "))
+	}
+	s.keySource.SetText(source)
+	s.keySource.Show()
+	s.generate.Hide()
+	s.copyKey.Show()
+	img, err := qrImage(id.PublicKey)
+	if err != nil {
+		s.qr.Hide()
+		s.showKeyMsg(tr("app.settings.qr_failed", err.Error()), true)
+		return
+	}
+	s.qr.Image = img
+	s.qr.Refresh()
+	s.qr.Show()
+}
+
+func (s *settingsScreen) showKeyMsg(text string, failed bool) {
+	s.keyMsg.Importance = widget.SuccessImportance
+	if failed {
+		s.keyMsg.Importance = widget.DangerImportance
+	}
+	s.keyMsg.SetText(text)
+	s.keyMsg.Show()
+}
+
+func (s *settingsScreen) onCopyKey() {
+	if s.identity.PublicKey == "" {
+		return
+	}
+	s.u.app.Clipboard().SetContent(s.identity.PublicKey)
+	s.showKeyMsg(tr("app.settings.key_copied"), false)
+}
+
+func (s *settingsScreen) onGenerate() {
+	s.generate.Disable()
+	s.u.background(func() {
+		err := s.u.b.GenerateKey()
+		id := s.u.b.Identity()
+		fyne.Do(func() {
+			s.generate.Enable()
+			if err != nil {
+				s.showKeyMsg(tr("app.settings.generate_failed", err.Error()), true)
+			} else {
+				s.showKeyMsg(tr("app.settings.generate_done"), false)
+			}
+			s.showIdentity(id)
+		})
+	})
+}
+
+func (s *settingsScreen) onImport() {
+	d := dialog.NewFileOpen(s.onImportChosen, s.u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".conf"}))
+	d.Show()
+}
+
+func (s *settingsScreen) onImportChosen(r fyne.URIReadCloser, err error) {
+	if err != nil {
+		s.showKeyMsg(tr("app.settings.import_open_failed", err.Error()), true)
+		return
+	}
+	if r == nil {
+		return // cancelled
+	}
+	path := r.URI().Path()
+	// The backend reads the file itself; the dialog's reader is not needed.
+	r.Close()
+	s.importFile(path)
+}
+
+// importFile imports a wg-quick .conf from IT in the background and says
+// how it went.
+func (s *settingsScreen) importFile(path string) {
+	name := filepath.Base(path)
+	s.importConf.Disable()
+	s.u.background(func() {
+		err := s.u.b.ImportConf(path)
+		id := s.u.b.Identity()
+		fyne.Do(func() {
+			s.importConf.Enable()
+			if err != nil {
+				s.showKeyMsg(tr("app.settings.import_failed", name, err.Error()), true)
+			} else {
+				s.showKeyMsg(tr("app.settings.import_done", name), false)
+			}
+			s.showIdentity(id)
+		})
+	})
+}
+
+// qrImage is text as a QR code, one pixel a module with the standard
+// four-module quiet zone. rsc.io/qr's Code.Image reports the bounds of the
+// scaled code but draws the modules unscaled in its corner, so the code is
+// drawn here from Code.Black.
+func qrImage(text string) (image.Image, error) {
+	code, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return nil, err
+	}
+	const quiet = 4
+	n := code.Size + 2*quiet
+	img := image.NewGray(image.Rect(0, 0, n, n))
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			c := color.Gray{Y: 0xff}
+			if code.Black(x-quiet, y-quiet) {
+				c = color.Gray{}
+			}
+			img.SetGray(x, y, c)
+		}
+	}
+	return img, nil
+}
+
+// settingWords are the translations of keys.
+func settingWords(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = tr(k)
+	}
+	return out
+}
+
+// settingWord is the word shown for value; the first when value is unknown.
+func settingWord(keys, values []string, value string) string {
+	for i, v := range values {
+		if v == value {
+			return tr(keys[i])
+		}
+	}
+	return tr(keys[0])
+}
+
+// settingValue is the value of the word a person picked; "" when none.
+func settingValue(keys, values []string, word string) string {
+	for i, k := range keys {
+		if tr(k) == word {
+			return values[i]
+		}
+	}
+	return ""
+}
