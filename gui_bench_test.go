@@ -97,7 +97,16 @@ func measureGUI(b *testing.B) []metric {
 					*p.rss = rssMB(cmd.Process.Pid)
 				}
 				if run == 0 && p.bin == relais {
-					metrics = append(metrics, metric{idleCPU(b, cmd.Process.Pid, display, env, relais, idle), "idle-cpu-%"})
+					// The bare window idles beside it over the same time.
+					side := exec.Command(bare)
+					side.Env = env
+					if err := side.Start(); err != nil {
+						b.Fatal(err)
+					}
+					r, bw := idleCPU(b, cmd.Process.Pid, side.Process.Pid, display, env, relais, idle)
+					side.Process.Signal(syscall.SIGTERM)
+					side.Wait()
+					metrics = append(metrics, metric{r, "relais-idle-cpu-%"}, metric{bw, "bare-idle-cpu-%"})
 				}
 				cmd.Process.Signal(syscall.SIGTERM)
 				cmd.Wait()
@@ -111,8 +120,9 @@ func measureGUI(b *testing.B) []metric {
 }
 
 // idleCPU turns Mode urgence on (Ctrl+U), waits for the tunnel to be up,
-// lets the app settle, and returns the share of one core it used over d.
-func idleCPU(b *testing.B, pid int, display string, env []string, relais string, d time.Duration) float64 {
+// lets the app settle, and returns the share of one core it used over d,
+// and the share the bare window (barePID) used over the same time.
+func idleCPU(b *testing.B, pid, barePID int, display string, env []string, relais string, d time.Duration) (float64, float64) {
 	b.Helper()
 	search := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Relais$")
 	search.Env = append(os.Environ(), "DISPLAY="+display)
@@ -141,11 +151,12 @@ func idleCPU(b *testing.B, pid int, display string, env []string, relais string,
 		}
 	}
 	time.Sleep(5 * time.Second) // the first checks and refreshes are over
-	t0, c0 := time.Now(), cpuTicks(b, pid)
+	t0, c0, b0 := time.Now(), cpuTicks(b, pid), cpuTicks(b, barePID)
 	time.Sleep(d)
-	t1, c1 := time.Now(), cpuTicks(b, pid)
+	t1, c1, b1 := time.Now(), cpuTicks(b, pid), cpuTicks(b, barePID)
 	const clkTck = 100 // USER_HZ on Linux
-	return 100 * (float64(c1-c0) / clkTck) / t1.Sub(t0).Seconds()
+	share := func(ticks int64) float64 { return 100 * (float64(ticks) / clkTck) / t1.Sub(t0).Seconds() }
+	return share(c1 - c0), share(b1 - b0)
 }
 
 func cpuTicks(b *testing.B, pid int) int64 {
