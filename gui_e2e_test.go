@@ -218,7 +218,7 @@ func TestGUIModeUrgenceUnderXvfb(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			if d := g.status(); d.Tunnel != nil && d.Tunnel.Up && !d.Tunnel.Stale {
-				t.Fatalf("the tunnel is still recorded up after quitting: %+v", d.Tunnel)
+				t.Fatalf("the tunnel is still recorded up after quitting: %+v\n%s", d.Tunnel, g.logs.String())
 			}
 		})
 	}

@@ -3,9 +3,7 @@ package app
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -55,26 +53,7 @@ func Run(open OpenBackend) (code int) {
 		openURL:    openURL(a),
 	}
 	var sh *shell // set on the UI goroutine once the backend is open
-	quit := func() {
-		if sh != nil {
-			sh.onQuit()
-			return
-		}
-		a.Quit()
-	}
-	// SIGINT and SIGTERM end the app as Quitter does: the tunnel goes
-	// down and the records are cleared first.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	stop := make(chan struct{})
-	go func() {
-		select {
-		case <-sigs:
-			fyne.Do(quit)
-		case <-stop:
-		}
-	}()
 	// The backend opens (the demo office starts) while the window maps.
 	go func() {
 		b, err := open(l)
@@ -96,9 +75,12 @@ func Run(open OpenBackend) (code int) {
 			everyMinute(stop, sh.announceDrills)
 		})
 	}()
+	// Quitter, or SIGINT/SIGTERM (Fyne's driver quits on them): the window
+	// is gone; Mode urgence ends here, tunnel down and records cleared,
+	// before the process does. Close waits for a Close already under way.
 	w.ShowAndRun()
 	close(stop)
-	if u.b != nil && (sh == nil || !sh.quitting) {
+	if u.b != nil {
 		u.b.Close()
 	}
 	return 0

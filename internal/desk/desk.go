@@ -84,7 +84,9 @@ type Backend interface {
 	SetLanguage(lang string)
 	// Demo reports whether this is the embedded demo office.
 	Demo() bool
-	// Close stops Mode urgence and releases everything. May block.
+	// Close stops Mode urgence and releases everything. May block. It is
+	// safe to call more than once: every call returns once all is
+	// released, even while another call is under way.
 	Close()
 }
 
