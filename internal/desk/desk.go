@@ -11,6 +11,7 @@ package desk
 import (
 	"time"
 
+	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/profile"
 )
@@ -80,6 +81,9 @@ type Backend interface {
 	// May block.
 	ImportConf(path string) error
 
+	// Drills: runs, steps, reports (issue 6).
+	Drills
+
 	// SetLanguage sets the language of the errors ("fr" or "en").
 	SetLanguage(lang string)
 	// Demo reports whether this is the embedded demo office.
@@ -129,4 +133,48 @@ type Identity struct {
 	// Problem is a sentence when the keyring cannot be read or the key in
 	// it does not match; "" otherwise.
 	Problem string
+}
+
+// Drills is the drills part of the backend. Every method may block (the
+// store; verification runs checks and actions through the engine). Errors
+// are sentences.
+type Drills interface {
+	// Runs are this device's drill runs, newest first.
+	Runs() ([]*drills.Run, error)
+	// StartDrill resumes the active run of drill id, or starts one (its
+	// window must be open).
+	StartDrill(id string) (*drills.Run, error)
+	// CompleteStep does the run's current step (see drills.Walker.Complete);
+	// a failed verification returns the run (the step marked failed, with
+	// its evidence) and an error saying why.
+	CompleteStep(runID, stepID string, in drills.Input) (*drills.Run, error)
+	// SkipStep skips the current step; a required one needs a reason.
+	SkipStep(runID, stepID, reason string) (*drills.Run, error)
+	// FinishDrill ends the run with the participant's feedback, makes its
+	// report and queues it for delivery to the profile's report_url (when
+	// there is one).
+	FinishDrill(runID, feedback string) (*drills.Report, error)
+	// Delivery is the delivery state of a run's report.
+	Delivery(runID string) Delivery
+	// ExportReport writes a run's report to path: .json or .html.
+	ExportReport(runID, path string) error
+	// Summarize reads colleagues' report files (JSON) into one table.
+	Summarize(paths []string) (*drills.Table, error)
+}
+
+// Delivery states.
+const (
+	DeliveryNone      = "none"      // no report yet, or the profile has no report_url
+	DeliveryPending   = "pending"   // queued; retried until it gets through
+	DeliveryDelivered = "delivered" // the receiver has it
+	DeliveryRejected  = "rejected"  // the receiver refused it for good
+)
+
+// Delivery is where a report's delivery stands.
+type Delivery struct {
+	State       string
+	Attempts    int
+	NextAttempt time.Time // when pending
+	Delivered   time.Time // when delivered
+	Problem     string    // a sentence: why the last attempt failed; "" when none
 }
