@@ -86,7 +86,8 @@ bench: deps
 # seed corpora.
 FUZZ_TARGETS := ./internal/profile/:FuzzParse ./internal/profile/:FuzzSplitCondition \
                 ./internal/config/:FuzzParseManaged ./internal/checks/:FuzzCondition \
-                ./internal/wgconf/:FuzzParse ./internal/autostart/:FuzzExecArg
+                ./internal/wgconf/:FuzzParse ./internal/autostart/:FuzzExecArg \
+                ./internal/drills/:FuzzParseReport
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

@@ -32,12 +32,17 @@ type home struct {
 	profile  *widget.Label
 	problem  *widget.Label // the profile's problem, when the backend reports one
 	drill    *widget.Label
+	drillGo  *widget.Button    // the banner of an open drill window: to the Exercices tab
 	box      *fyne.Container   // all of the above, laid out again when a line shows or hides
 	scroll   *container.Scroll // holds box
 
 	starting bool   // Start is under way
 	stopping bool   // Stop is under way
 	startErr string // the last Start's error, as the backend worded it
+
+	// onOpenDrills shows the Exercices tab; the shell sets it. The banner
+	// of an open drill window shows only when it is set.
+	onOpenDrills func()
 }
 
 // Minimum size of the Mode urgence button: big enough to find at once on a
@@ -56,6 +61,7 @@ func newHome(u *ui) *home {
 		profile:  &widget.Label{Wrapping: fyne.TextWrapWord},
 		problem:  &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance},
 		drill:    &widget.Label{Wrapping: fyne.TextWrapWord},
+		drillGo:  &widget.Button{Icon: theme.DocumentIcon(), Importance: widget.WarningImportance},
 	}
 }
 
@@ -65,7 +71,13 @@ func (h *home) content() fyne.CanvasObject {
 	space := canvas.NewRectangle(color.Transparent)
 	space.SetMinSize(urgenceSize)
 	button := container.NewCenter(container.NewStack(space, h.urgence))
+	h.drillGo.OnTapped = func() {
+		if h.onOpenDrills != nil {
+			h.onOpenDrills()
+		}
+	}
 	h.box = container.NewVBox(
+		h.drillGo,
 		button,
 		h.state,
 		h.problems,
@@ -132,6 +144,12 @@ func (h *home) refresh() {
 	showText(h.profile, h.profileLine())
 	showText(h.problem, u.prof.Problem)
 	showText(h.drill, h.drillLine())
+	if d, open := drillWindow(p, u.now()); open && h.onOpenDrills != nil {
+		h.drillGo.SetText(tr("app.drills.banner", d.Title.In(u.lang)))
+		h.drillGo.Show()
+	} else {
+		h.drillGo.Hide()
+	}
 	relayout(h.box, h.scroll)
 }
 

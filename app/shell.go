@@ -29,6 +29,7 @@ type shell struct {
 	tabs     *container.AppTabs
 	home     *home
 	apps     *appsScreen
+	drills   *drillsScreen
 	help     *helpScreen
 	settings *settingsScreen
 	screens  []screen
@@ -83,12 +84,16 @@ func (s *shell) reportLayout() {
 func (s *shell) build() fyne.CanvasObject {
 	s.home = newHome(s.u)
 	s.apps = newApps(s.u)
+	s.drills = newDrills(s.u)
 	s.help = newHelp(s.u)
 	s.settings = newSettings(s.u, s.onLanguage)
-	s.screens = []screen{s.home, s.apps, s.help, s.settings}
+	s.screens = []screen{s.home, s.apps, s.drills, s.help, s.settings}
+	drillsTab := container.NewTabItemWithIcon(tr("app.drills.tab"), theme.DocumentIcon(), s.drills.content())
+	s.home.onOpenDrills = func() { s.tabs.Select(drillsTab) }
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(tr("app.tab.home"), theme.HomeIcon(), s.home.content()),
 		container.NewTabItemWithIcon(tr("app.tab.apps"), theme.ListIcon(), s.apps.content()),
+		drillsTab,
 		container.NewTabItemWithIcon(tr("app.tab.help"), theme.HelpIcon(), s.help.content()),
 		container.NewTabItemWithIcon(tr("app.tab.settings"), theme.SettingsIcon(), s.settings.content()),
 	)
@@ -191,7 +196,7 @@ func (s *shell) onQuit() {
 	})
 }
 
-// addShortcuts: Ctrl+U (Cmd+U) is Mode urgence, Ctrl+1…4 choose a tab, F5
+// addShortcuts: Ctrl+U (Cmd+U) is Mode urgence, Ctrl+1…5 choose a tab, F5
 // checks again.
 func (s *shell) addShortcuts() {
 	c := s.u.win.Canvas()
@@ -200,7 +205,7 @@ func (s *shell) addShortcuts() {
 			s.home.onUrgence()
 		}
 	})
-	for i, k := range []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4} {
+	for i, k := range []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5} {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
 			s.tabs.SelectIndex(i)
 		})

@@ -31,18 +31,24 @@ const (
 // Env is everything a command reads from or writes to the outside world,
 // so that tests run commands in-process with their own environment.
 type Env struct {
+	Stdin          io.Reader // nil: no input (interactive commands stop at once)
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	GOOS           string
 	Home           string
 	Now            func() time.Time
 	HTTPClient     *http.Client // nil: the default for each use
+	// StartProgram and LookPath start and find the programs that open
+	// links (a browser, xdg-open); nil: the real ones. Tests of the front
+	// ends record what would start instead.
+	StartProgram func(name string, args ...string) error
+	LookPath     func(file string) (string, error)
 }
 
 // OSEnv is the real process environment.
 func OSEnv() Env {
 	home, _ := os.UserHomeDir()
-	return Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, GOOS: runtime.GOOS, Home: home, Now: time.Now}
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, GOOS: runtime.GOOS, Home: home, Now: time.Now}
 }
 
 // run is one invocation: the environment plus the language chosen for it.
@@ -92,6 +98,7 @@ func commands() []command {
 		{"status", "cli.usage.status", cmdStatus},
 		{"check", "cli.usage.check", cmdCheck},
 		{"open", "cli.open.summary", cmdOpen},
+		{"drill", "cli.usage.drill", cmdDrill},
 		{"demo", "cli.usage.demo", cmdDemo},
 		{"helper", "cli.usage.helper", cmdHelper},
 	}

@@ -24,6 +24,10 @@ import (
 // demoSlowDelay is the slow demo app's delay; tests shorten it.
 var demoSlowDelay = office.DefaultSlowDelay
 
+// demoStarted sees each demo office started; tests use it to ask the
+// office what it received.
+var demoStarted = func(*office.Office) {}
+
 // designedState is the state each kind of demo app must show.
 var designedState = map[office.Behaviour]checks.State{office.Healthy: checks.StateOK, office.Slow: checks.StateDegraded, office.Broken: checks.StateFailed}
 
@@ -173,6 +177,7 @@ func (r *run) startDemo(ctx context.Context) (*demoOffice, int) {
 		db.Close()
 		return nil, r.fail(ExitUsage, "cli.demo.office_failed", r.describe(err))
 	}
+	demoStarted(off)
 	r.say("cli.demo.office_started", off.Endpoint, off.ProfileURL)
 	s := &profile.Syncer{Client: r.HTTPClient, Cache: storeCache{db}, Trusted: []minisign.PublicKey{off.TrustedKey}, Now: r.Now,
 		Logf: func(format string, a ...any) { _ = db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}

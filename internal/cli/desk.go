@@ -17,9 +17,11 @@ import (
 
 	"relais/internal/autostart"
 	"relais/internal/desk"
+	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/i18n"
 	"relais/internal/launch"
+	"relais/internal/outbox"
 	"relais/internal/profile"
 	"relais/internal/store"
 	"relais/internal/tunnel"
@@ -81,6 +83,11 @@ type Desk struct {
 	problem  func(r *run) string
 	assets   map[string][]byte
 	settings desk.Settings // as saved, before the locks
+
+	walker  *drills.Walker
+	out     *outbox.Outbox
+	wake    chan struct{} // wakes the outbox
+	outDone chan struct{} // closed when the outbox loop has ended
 }
 
 var _ desk.Backend = (*Desk)(nil)
@@ -144,6 +151,7 @@ func OpenDesk(ctx context.Context, env Env, opt DeskOptions) (*Desk, error) {
 		d.dm, d.em = dm, dm.machine()
 	}
 	d.refreshProfile(ctx)
+	d.startDrills()
 	return d, nil
 }
 
@@ -720,6 +728,7 @@ func (d *Desk) Close() {
 	}
 	d.stop()
 	d.cancel()
+	<-d.outDone
 	if d.dm != nil {
 		d.dm.Close()
 	}

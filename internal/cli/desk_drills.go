@@ -1,42 +1,317 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
 
+	"relais/internal/checks"
 	"relais/internal/desk"
 	"relais/internal/drills"
+	"relais/internal/engine"
+	"relais/internal/outbox"
+	"relais/internal/version"
 )
 
-// The drills half of the desk.
+// The drills half of the desk: a drills.Walker on the store where Mode
+// urgence records (the demo store in the demo), verifying steps through
+// this desk's own Mode urgence, and an outbox that delivers the reports.
+
+// Deadlines of what a drill asks of Mode urgence.
+const (
+	drillTunnelWait = 2 * time.Minute
+	drillChecksWait = time.Minute
+	drillPoll       = 100 * time.Millisecond
+	maxReportFile   = 1 << 20
+)
+
+// deskEngine is the desk as a drills.Engine.
+type deskEngine struct{ d *Desk }
+
+// TunnelUp enters Mode urgence if it is off and waits for the tunnel.
+func (e deskEngine) TunnelUp(ctx context.Context) error {
+	if !e.d.Active() {
+		if err := e.d.Start(""); err != nil {
+			return err
+		}
+	}
+	for {
+		s := e.d.Snapshot()
+		switch {
+		case s.Tunnel.Up:
+			return nil
+		case s.TunnelError != "":
+			return errors.New(s.TunnelError)
+		case s.Stopped:
+			return errors.New("mode urgence stopped")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(drillPoll):
+		}
+	}
+}
+
+// RunChecks runs every check now (entering Mode urgence first if it is
+// off: a check step is about the apps answering through the tunnel) and
+// returns the new report.
+func (e deskEngine) RunChecks(ctx context.Context) (*checks.Report, error) {
+	fresh := !e.d.Active()
+	if err := e.TunnelUp(ctx); err != nil {
+		return nil, err
+	}
+	before := e.d.Snapshot()
+	if !fresh || before.Runs > 0 {
+		e.d.Recheck()
+	} else {
+		before.Runs = 0 // the first run of a new Mode urgence is the fresh one
+	}
+	for {
+		s := e.d.Snapshot()
+		if s.Runs > before.Runs && s.Report != nil && s.Phase != engine.PhaseChecking && s.Phase != engine.PhaseConnecting {
+			return s.Report, nil
+		}
+		if s.Stopped {
+			return nil, errors.New("mode urgence stopped")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(drillPoll):
+		}
+	}
+}
+
+// OpenLink opens an emergency link as the app does.
+func (e deskEngine) OpenLink(_ context.Context, id string) error { return e.d.OpenLink(id) }
+
+// Snapshot is the desk's Mode urgence state.
+func (e deskEngine) Snapshot() engine.Snapshot { return e.d.Snapshot() }
+
+// startDrills makes the walker and starts the outbox's delivery loop.
+func (d *Desk) startDrills() {
+	logf := func(format string, a ...any) {
+		_ = d.em.db.LogEvent(context.Background(), "drills", fmt.Sprintf(format, a...))
+	}
+	d.walker = &drills.Walker{DB: d.em.db, Engine: deskEngine{d}, Version: version.Get().Version, Now: d.env.Now, Logf: logf}
+	d.out = &outbox.Outbox{DB: d.em.db, Client: d.env.HTTPClient, Now: d.env.Now,
+		Logf: func(format string, a ...any) {
+			_ = d.em.db.LogEvent(context.Background(), "outbox", fmt.Sprintf(format, a...))
+		}}
+	d.wake = make(chan struct{}, 1)
+	d.outDone = make(chan struct{})
+	go func() {
+		defer close(d.outDone)
+		d.out.Run(d.ctx, d.wake)
+	}()
+}
+
+// wakeOutbox asks the outbox to try now (a new report, the network back).
+func (d *Desk) wakeOutbox() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// drillError puts an error of the drills package into words.
+func (d *Desk) drillError(err error) error {
+	if err == nil {
+		return nil
+	}
+	r := d.newRun(io.Discard, io.Discard)
+	var de *drills.Error
+	if errors.As(err, &de) {
+		key := "cli.drill.err." + de.Code
+		if msg := r.t(key, de.Detail); msg != key {
+			return errors.New(msg)
+		}
+	}
+	return errors.New(r.t("cli.drill.err.other", r.describe(err)))
+}
 
 // Runs are this device's drill runs, newest first.
-func (d *Desk) Runs() ([]*drills.Run, error) { return nil, errors.New("drills: not yet") }
+func (d *Desk) Runs() ([]*drills.Run, error) {
+	runs, err := d.walker.Runs(d.ctx)
+	return runs, d.drillError(err)
+}
 
 // StartDrill resumes the active run of drill id, or starts one.
-func (d *Desk) StartDrill(id string) (*drills.Run, error) { return nil, errors.New("drills: not yet") }
+func (d *Desk) StartDrill(id string) (*drills.Run, error) {
+	d.mu.Lock()
+	p, lang := d.prof.Profile, d.lang
+	d.mu.Unlock()
+	if p == nil {
+		return nil, errors.New(d.newRun(io.Discard, io.Discard).t("cli.desk.no_profile"))
+	}
+	run, err := d.walker.Start(d.ctx, p, id, lang)
+	return run, d.drillError(err)
+}
 
-// CompleteStep does the run's current step.
+// CompleteStep does the run's current step; a failed verification returns
+// the run with the step marked failed, and why.
 func (d *Desk) CompleteStep(runID, stepID string, in drills.Input) (*drills.Run, error) {
-	return nil, errors.New("drills: not yet")
+	run, err := d.walker.Complete(d.ctx, runID, stepID, in)
+	return run, d.drillError(err)
 }
 
-// SkipStep skips the current step.
+// SkipStep skips the current step; a required one needs a reason.
 func (d *Desk) SkipStep(runID, stepID, reason string) (*drills.Run, error) {
-	return nil, errors.New("drills: not yet")
+	run, err := d.walker.Skip(d.ctx, runID, stepID, reason)
+	return run, d.drillError(err)
 }
 
-// FinishDrill ends the run and queues its report.
+// FinishDrill ends the run, makes its report and queues it for the
+// profile's report_url (delivery starts at once, and is retried until it
+// gets through, across restarts).
 func (d *Desk) FinishDrill(runID, feedback string) (*drills.Report, error) {
-	return nil, errors.New("drills: not yet")
+	rep, err := d.walker.Finish(d.ctx, runID, feedback, participant())
+	if err != nil {
+		return nil, d.drillError(err)
+	}
+	d.mu.Lock()
+	p := d.prof.Profile
+	d.mu.Unlock()
+	if p == nil || p.Helpdesk == nil || p.Helpdesk.ReportURL == "" {
+		return rep, nil
+	}
+	body, err := rep.JSON()
+	if err != nil {
+		return rep, d.drillError(err)
+	}
+	if err := d.out.Enqueue(d.ctx, "drill_report", rep.RunID, p.Helpdesk.ReportURL, "application/json", body); err != nil {
+		return rep, d.drillError(err)
+	}
+	d.wakeOutbox()
+	return rep, nil
 }
 
-// Delivery is the delivery state of a run's report.
-func (d *Desk) Delivery(runID string) desk.Delivery { return desk.Delivery{State: desk.DeliveryNone} }
+// Delivery is where a run's report delivery stands.
+func (d *Desk) Delivery(runID string) desk.Delivery {
+	it, err := d.out.Item(d.ctx, runID)
+	if err != nil {
+		return desk.Delivery{State: desk.DeliveryNone}
+	}
+	del := desk.Delivery{State: it.State, Attempts: it.Attempts, NextAttempt: it.NextAttempt, Delivered: it.Delivered}
+	if it.State != outbox.StateDelivered && (it.LastError != "" || it.LastStatus != 0) {
+		r := d.newRun(io.Discard, io.Discard)
+		if it.LastStatus != 0 {
+			del.Problem = r.t("cli.drill.delivery_status", it.LastStatus)
+		} else {
+			del.Problem = r.t("cli.drill.delivery_error", it.LastError)
+		}
+	}
+	return del
+}
 
-// ExportReport writes a run's report to path.
-func (d *Desk) ExportReport(runID, path string) error { return errors.New("drills: not yet") }
+// report is the report of a run as it stands.
+func (d *Desk) report(runID string) (*drills.Report, error) {
+	run, err := d.walker.Run(d.ctx, runID)
+	if err != nil {
+		return nil, d.drillError(err)
+	}
+	rep := drills.BuildReport(run, participant())
+	return &rep, nil
+}
 
-// Summarize reads report files into one table.
+// ExportReport writes a run's report to path, as JSON (.json) or a
+// readable page (.html).
+func (d *Desk) ExportReport(runID, path string) error {
+	rep, err := d.report(runID)
+	if err != nil {
+		return err
+	}
+	b, err := renderReport(rep, path, d.language())
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		return errors.New(d.newRun(io.Discard, io.Discard).t("cli.drill.export_failed", path, err.Error()))
+	}
+	return nil
+}
+
+func (d *Desk) language() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.lang
+}
+
+// renderReport is the report as the file name's extension asks.
+func renderReport(rep *drills.Report, path, lang string) ([]byte, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".html", ".htm":
+		var buf bytes.Buffer
+		err := rep.HTML(&buf, lang)
+		return buf.Bytes(), err
+	case ".json":
+		return rep.JSON()
+	}
+	return nil, fmt.Errorf("%s: .json or .html", filepath.Ext(path))
+}
+
+// Summarize reads report files (JSON) into one table.
 func (d *Desk) Summarize(paths []string) (*drills.Table, error) {
-	return nil, errors.New("drills: not yet")
+	t, err := summarizeFiles(paths)
+	if err != nil {
+		return nil, errors.New(d.newRun(io.Discard, io.Discard).t("cli.drill.bad_report", err.Error()))
+	}
+	return t, nil
+}
+
+// summarizeFiles reads and combines report files; the first unreadable
+// one is the error, named.
+func summarizeFiles(paths []string) (*drills.Table, error) {
+	reports := make([]drills.Report, 0, len(paths))
+	for _, p := range paths {
+		b, err := readCapped(p, maxReportFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		rep, err := drills.ParseReport(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		reports = append(reports, *rep)
+	}
+	t := drills.Summarize(reports)
+	return &t, nil
+}
+
+// readCapped reads a file of at most limit bytes.
+func readCapped(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
+}
+
+// participant names who takes a drill in its report: the account's full
+// name, else its login.
+func participant() string {
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	if name, _, _ := strings.Cut(u.Name, ","); strings.TrimSpace(name) != "" {
+		return strings.TrimSpace(name)
+	}
+	return u.Username
 }

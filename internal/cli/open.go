@@ -19,7 +19,7 @@ import (
 // newLauncher makes the launcher of `relais open`. Tests replace it with
 // one that records what would run, so that no browser ever starts.
 var newLauncher = func(r *run, dataDir string) *launch.Launcher {
-	return &launch.Launcher{DataDir: dataDir, Getenv: r.Getenv}
+	return &launch.Launcher{DataDir: dataDir, Getenv: r.Getenv, Exec: r.StartProgram, LookPath: r.LookPath}
 }
 
 // openJSON is `relais open --json`.

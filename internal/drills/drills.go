@@ -65,10 +65,10 @@ type Step struct {
 	Kind       string    `json:"kind"`
 	Required   bool      `json:"required"`
 	State      StepState `json:"state"`
-	Started    time.Time `json:"started"`           // when the step became current (zero: not yet)
-	Finished   time.Time `json:"finished"`          // when it was done, skipped or failed last (zero: not yet)
+	Started    time.Time `json:"started"`  // when the step became current (zero: not yet)
+	Finished   time.Time `json:"finished"` // when it was done, skipped or failed last (zero: not yet)
 	SkipReason string    `json:"skip_reason,omitempty"`
-	Failure    string    `json:"failure,omitempty"` // the failure's code (see Error codes) when failed
+	Failure    string    `json:"failure,omitempty"` // the code of the last failed attempt (checks_failed, action_failed); kept when the step is then skipped, cleared when done
 	Evidence   Evidence  `json:"evidence"`
 }
 

@@ -4,7 +4,8 @@
 // server for the `intra` zone and a few essential applications inside the
 // office network (one healthy, one slow, one broken), and it publishes a
 // demo continuity profile, signed with a minisign key made at start, over
-// HTTP on 127.0.0.1.
+// HTTP on 127.0.0.1, with the picture its help page and drill show, and a
+// receiver for drill reports on the same server.
 //
 // It plays the organisation's side only: the client half is the ordinary
 // code (profile.Syncer, tunnel.StartUserspace). It must never listen on
@@ -16,6 +17,7 @@ import (
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -28,6 +30,7 @@ import (
 	"time"
 
 	"aead.dev/minisign"
+	"filippo.io/age"
 	"golang.zx2c4.com/wireguard/device"
 	"golang.zx2c4.com/wireguard/tun/netstack"
 
@@ -45,10 +48,12 @@ var (
 // Zone is the demo DNS zone (the profile's dns_domains).
 const Zone = "intra"
 
-// Paths of the published profile on the profile server.
+// Paths of the published profile and its assets on the profile server.
 const (
 	ProfilePath   = "/relais/profile.toml"
 	SignaturePath = ProfilePath + ".minisig"
+	AssetsPath    = "/relais/assets/"
+	ButtonPath    = AssetsPath + ButtonAsset
 )
 
 // MTU of the demo tunnel, WireGuard's usual value.
@@ -120,6 +125,14 @@ type Office struct {
 	TrustedKey minisign.PublicKey
 	// Profile and Signature are the published bytes.
 	Profile, Signature []byte
+	// ReportURL is the report receiver (the profile's helpdesk.report_url).
+	ReportURL string
+	// Button is the published picture of the Mode urgence button (asset
+	// ButtonAsset, at ButtonPath).
+	Button []byte
+	// HelpdeskIdentity is the demo helpdesk's age key, made at start: the
+	// profile publishes its recipient. Demo only.
+	HelpdeskIdentity *age.X25519Identity
 
 	dev      *device.Device
 	tnet     *netstack.Net
@@ -134,6 +147,12 @@ type Office struct {
 	dnsQueries map[string]int
 	hits       map[string]int
 
+	reportsMu      sync.Mutex // guards the report receiver's fields below
+	reports        map[string]*received
+	reportOrder    []string // keys in order of first arrival
+	reportRequests int
+	reportsDown    bool
+
 	closeOnce sync.Once
 }
 
@@ -141,7 +160,7 @@ type Office struct {
 // until Close.
 func Start(ctx context.Context, opt Options) (o *Office, err error) {
 	o = &Office{slow: opt.SlowDelay, stopSlow: make(chan struct{}), dnsQueries: map[string]int{}, hits: map[string]int{},
-		zone: map[string]netip.Addr{PortalHost: OfficeAddr}}
+		zone: map[string]netip.Addr{PortalHost: OfficeAddr}, reports: map[string]*received{}}
 	if o.slow == 0 {
 		o.slow = DefaultSlowDelay
 	}
@@ -350,7 +369,8 @@ func (o *Office) Close() error {
 	return nil
 }
 
-// publish signs the demo profile and serves it on 127.0.0.1.
+// publish signs the demo profile and serves it on 127.0.0.1, with its
+// asset and the report receiver.
 func (o *Office) publish(_ context.Context, serial int64, healthyEssentialsOnly bool) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -358,10 +378,24 @@ func (o *Office) publish(_ context.Context, serial int64, healthyEssentialsOnly 
 	}
 	base := "http://" + ln.Addr().String()
 	o.ProfileURL = base + ProfilePath
+	o.ReportURL = base + ReportsPath
 	if serial == 0 {
 		serial = time.Now().UnixMilli()
 	}
-	o.Profile = demoProfile(serial, o.ProfileURL, o.Endpoint, o.PublicKey, healthyEssentialsOnly)
+	o.HelpdeskIdentity, err = age.GenerateX25519Identity()
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("office: helpdesk key: %w", err)
+	}
+	o.Button = buttonPNG()
+	sum := sha256.Sum256(o.Button)
+	o.Profile = demoProfile(serial, published{
+		ProfileURL:   o.ProfileURL,
+		ReportURL:    o.ReportURL,
+		ButtonURL:    base + ButtonPath,
+		ButtonSHA256: hex.EncodeToString(sum[:]),
+		AgeRecipient: o.HelpdeskIdentity.Recipient().String(),
+	}, o.Endpoint, o.PublicKey, healthyEssentialsOnly)
 	if _, err := profile.Parse("demo.toml", o.Profile); err != nil {
 		ln.Close()
 		return fmt.Errorf("office: demo profile: %w", err)
@@ -373,9 +407,13 @@ func (o *Office) publish(_ context.Context, serial int64, healthyEssentialsOnly 
 	}
 	o.TrustedKey = pub
 	o.Signature = minisign.Sign(priv, o.Profile)
-	files := map[string][]byte{ProfilePath: o.Profile, SignaturePath: o.Signature}
+	files := map[string][]byte{ProfilePath: o.Profile, SignaturePath: o.Signature, ButtonPath: o.Button}
 	etag := fmt.Sprintf(`"%d"`, serial)
 	o.serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == ReportsPath {
+			o.receiveReport(w, r)
+			return
+		}
 		b, ok := files[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)

@@ -11,12 +11,23 @@ import (
 // shows it blocked (one outage, one red line). It is not essential.
 const Dependent = "archives"
 
+// published is what the profile says about the office's own server, known
+// only once it listens: where things are, and the hash of the picture.
+type published struct {
+	ProfileURL   string
+	ReportURL    string // helpdesk.report_url
+	ButtonURL    string // the asset ButtonAsset
+	ButtonSHA256 string // hex
+	AgeRecipient string // helpdesk.age_recipient
+}
+
 // demoProfile is the demo continuity profile: the office's tunnel, the
 // three apps with their checks (the slow one degraded by design, the broken
 // one failed), an app that requires the broken one (blocked), links,
-// contacts, two help pages and a drill with a step of each kind. With
+// contacts, the helpdesk (report receiver, age recipient), a picture, two
+// help pages and a drill with a step of each kind. With
 // healthyEssentialsOnly, only the healthy apps are essential.
-func demoProfile(serial int64, profileURL, endpoint string, serverKey tunnel.Key, healthyEssentialsOnly bool) []byte {
+func demoProfile(serial int64, pub published, endpoint string, serverKey tunnel.Key, healthyEssentialsOnly bool) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Profil de démonstration de Relais : généré et signé par le bureau de démonstration.
 schema = 1
@@ -36,7 +47,7 @@ dns = [%q]
 dns_domains = [%q]
 mtu = %d
 persistent_keepalive = 25
-`, serial, profileURL, endpoint, serverKey.String(), ClientAddress.String(), Network.String(), OfficeAddr.String(), Zone, MTU)
+`, serial, pub.ProfileURL, endpoint, serverKey.String(), ClientAddress.String(), Network.String(), OfficeAddr.String(), Zone, MTU)
 
 	names := map[string][2]string{
 		"paie":       {"Paie", "Payroll"},
@@ -117,7 +128,18 @@ hours = { fr = "24 h sur 24", en = "24/7" }
 role = "ambassador"
 name = { fr = "Camille, ambassadrice (démo)", en = "Camille, ambassador (demo)" }
 phone = "+1-555-0101"
+`)
+	fmt.Fprintf(&b, `
+[helpdesk]
+age_recipient = %q
+report_url = %q
 
+[[assets]]
+id = %q
+url = %q
+sha256 = %q
+`, pub.AgeRecipient, pub.ReportURL, ButtonAsset, pub.ButtonURL, pub.ButtonSHA256)
+	b.WriteString(`
 [[pages]]
 id = "premiers-pas"
 title = { fr = "Premiers pas en mode urgence", en = "First steps in emergency mode" }
@@ -127,12 +149,16 @@ body = { fr = """
 1. Cliquez sur **Mode urgence**.
 2. Attendez que chaque application essentielle passe au vert.
 
+![Le bouton Mode urgence](asset:bouton.png)
+
 Dans cette démonstration, la paie répond, les dossiers partagés sont lents et la messagerie est en panne : c'est voulu.
 """, en = """
 # First steps
 
 1. Click **Mode urgence**.
 2. Wait until every essential application turns green.
+
+![The Mode urgence button](asset:bouton.png)
 
 In this demo, payroll answers, shared folders are slow and email is down: on purpose.
 """ }
@@ -172,7 +198,7 @@ rto = "15m"
   id = "connexion"
   kind = "action"
   title = { fr = "Se connecter", en = "Connect" }
-  body = { fr = "Cliquez sur **Mode urgence**.", en = "Click **Mode urgence**." }
+  body = { fr = "Cliquez sur **Mode urgence**.\n\n![Le bouton Mode urgence](asset:bouton.png)", en = "Click **Mode urgence**.\n\n![The Mode urgence button](asset:bouton.png)" }
   action = "tunnel_up"
   checks = ["paie-dns"]
   expected = "1m"

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"relais/internal/cli"
+	"relais/internal/desk"
+)
+
+// The demo office's drill, completed from the Exercices screen against
+// the real backend (cli.Desk: the demo office in the process, the real
+// engine, tunnel, store and outbox); only the browser the portal step
+// opens is recorded instead of started. The report reaches the office's
+// receiver: its delivery turns "delivered" (a 2xx from the receiver).
+func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
+	home := t.TempDir()
+	vars := map[string]string{"RELAIS_HOME": home, "RELAIS_CONFIG": filepath.Join(home, "none.toml"), "LANG": "fr_FR.UTF-8",
+		"XDG_CONFIG_HOME": filepath.Join(home, "config")}
+	var (
+		mu      sync.Mutex
+		started [][]string
+	)
+	env := cli.Env{Stdout: &strings.Builder{}, Stderr: &strings.Builder{}, GOOS: "linux", Home: home, Now: time.Now,
+		Getenv: func(k string) string { return vars[k] },
+		StartProgram: func(name string, args ...string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			started = append(started, append([]string{name}, args...))
+			return nil
+		},
+		LookPath: func(name string) (string, error) {
+			if name == "chromium" {
+				return "/fake/chromium", nil
+			}
+			return "", errors.New("not found")
+		},
+	}
+	d, err := cli.OpenDesk(context.Background(), env, cli.DeskOptions{Lang: "fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if !d.Demo() {
+		t.Fatal("not the demo office")
+	}
+	tu := newTestUI(t, d, "fr")
+	tu.now = time.Now
+	s := newDrills(tu.ui)
+	s.reloadEvery = 0
+	c := s.content()
+	tu.window.SetContent(c)
+	tu.window.Resize(fyne.NewSize(1024, 700))
+
+	tap(t, c, "Commencer")
+	if s.run == nil {
+		t.Fatalf("no run: %q", visibleTexts(c))
+	}
+	for i := 0; s.run.Current() < len(s.run.Steps); i++ {
+		if i > 10 {
+			t.Fatalf("stuck at step %d: %q", s.run.Current()+1, visibleTexts(c))
+		}
+		def := s.run.Drill.Steps[s.run.Current()]
+		if def.Kind == "question" && len(def.Choices) > 0 {
+			s.choices.SetSelected(s.choices.Options[0])
+		}
+		tap(t, c, s.act.Text)
+	}
+	// The connexion step's picture came from the cache: the demo page
+	// image is an asset of the profile.
+	if _, ok := d.Asset("bouton.png"); !ok {
+		t.Error("the demo profile's picture is not cached")
+	}
+	s.feedback.SetText("Clair.")
+	tap(t, c, "Terminer l'exercice")
+	if s.view != viewReport {
+		t.Fatalf("not on the report: %q", visibleTexts(c))
+	}
+	wantText(t, c, "Exercice réussi : chaque étape obligatoire est faite.")
+	mu.Lock()
+	n := len(started)
+	mu.Unlock()
+	if n != 1 {
+		t.Errorf("the portal opened %d browsers, want 1", n)
+	}
+	runs, err := d.Runs()
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs: %v %d", err, len(runs))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for d.Delivery(runs[0].ID).State != desk.DeliveryDelivered {
+		if time.Now().After(deadline) {
+			t.Fatalf("the report was not delivered: %+v", d.Delivery(runs[0].ID))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

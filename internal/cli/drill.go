@@ -1,0 +1,458 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"relais/internal/desk"
+	"relais/internal/drills"
+	"relais/internal/profile"
+)
+
+// `relais drill`: the drills from the terminal, through the same backend
+// as the app (cli.Desk): on a machine without a managed configuration, the
+// demo office's drill.
+
+// drillDeliveryWait bounds how long `drill start` waits, at the end, for
+// the report to reach the receiver before saying it stays queued.
+var drillDeliveryWait = 15 * time.Second
+
+func cmdDrill(ctx context.Context, r *run, args []string) int {
+	if len(args) == 0 {
+		return r.fail(ExitUsage, "cli.drill.usage")
+	}
+	switch args[0] {
+	case "list":
+		return cmdDrillList(ctx, r, args[1:])
+	case "start":
+		return cmdDrillStart(ctx, r, args[1:])
+	case "status":
+		return cmdDrillStatus(ctx, r, args[1:])
+	case "report":
+		return cmdDrillReport(ctx, r, args[1:])
+	case "summarize":
+		return cmdDrillSummarize(r, args[1:])
+	}
+	return r.fail(ExitUsage, "cli.drill.usage")
+}
+
+// openDrillDesk opens the backend for a drill command; nil after saying why.
+func (r *run) openDrillDesk(ctx context.Context) *Desk {
+	d, err := OpenDesk(ctx, r.Env, DeskOptions{Lang: r.lang})
+	if err != nil {
+		fmt.Fprintln(r.Stderr, err)
+		return nil
+	}
+	if d.Demo() {
+		r.say("cli.drill.demo")
+	}
+	return d
+}
+
+type drillListJSON struct {
+	ID     string        `json:"id"`
+	Title  profile.Text  `json:"title"`
+	Window drills.Window `json:"window"`
+	Opens  time.Time     `json:"opens"`
+	Closes time.Time     `json:"closes"`
+	Steps  int           `json:"steps"`
+	RTO    string        `json:"rto"`
+	Active string        `json:"active_run,omitempty"` // the run under way, if any
+}
+
+func cmdDrillList(ctx context.Context, r *run, args []string) int {
+	fs := flag.NewFlagSet("relais drill list", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "cli.flag.json")
+	if !r.parseNoArgs(fs, args, "cli.drill.usage") {
+		return ExitUsage
+	}
+	d := r.openDrillDesk(ctx)
+	if d == nil {
+		return ExitUsage
+	}
+	defer d.Close()
+	p := d.Profile().Profile
+	if p == nil {
+		return r.fail(ExitUsage, "cli.desk.no_profile")
+	}
+	runs, err := d.Runs()
+	if err != nil {
+		fmt.Fprintln(r.Stderr, err)
+		return ExitUsage
+	}
+	doc := []drillListJSON{}
+	for _, dr := range p.Drills {
+		item := drillListJSON{ID: dr.ID, Title: dr.Title, Window: drills.WindowAt(dr, r.Now()), Opens: dr.Opens, Closes: dr.Closes, Steps: len(dr.Steps), RTO: string(dr.RTO)}
+		for _, run := range runs {
+			if run.DrillID == dr.ID && run.State == drills.RunActive {
+				item.Active = run.ID
+				break
+			}
+		}
+		doc = append(doc, item)
+	}
+	if *asJSON {
+		r.printJSON(doc)
+		return ExitOK
+	}
+	if len(doc) == 0 {
+		r.out("cli.drill.none")
+	}
+	for _, it := range doc {
+		r.out("cli.drill.list.line", it.ID, it.Title.In(r.lang), r.windowWords(it.Window, it.Opens, it.Closes), it.Steps, it.RTO)
+		if it.Active != "" {
+			r.out("cli.drill.list.active", it.Active)
+		}
+	}
+	return ExitOK
+}
+
+func (r *run) windowWords(w drills.Window, opens, closes time.Time) string {
+	switch w {
+	case drills.WindowOpen:
+		return r.t("cli.drill.window.open", closes.Local().Format("2006-01-02 15:04"))
+	case drills.WindowUpcoming:
+		return r.t("cli.drill.window.upcoming", opens.Local().Format("2006-01-02 15:04"))
+	}
+	return r.t("cli.drill.window.closed")
+}
+
+// prompter reads the participant's answers, one line each.
+type prompter struct {
+	r  *run
+	in *bufio.Scanner
+}
+
+// ask prints the question and returns the answer line; ok false at the
+// end of the input (the participant went away: the run stays resumable).
+func (p *prompter) ask(key string, args ...any) (string, bool) {
+	fmt.Fprint(p.r.Stdout, p.r.t(key, args...)+" ")
+	if p.in == nil || !p.in.Scan() {
+		fmt.Fprintln(p.r.Stdout)
+		return "", false
+	}
+	return strings.TrimSpace(p.in.Text()), true
+}
+
+var assetImage = regexp.MustCompile(`!\[([^\]]*)\]\(asset:([^)\s]+)\)`)
+
+// terminalText is a step body for a terminal: images become their
+// description (they are in the app, from the cache).
+func (r *run) terminalText(md string) string {
+	return assetImage.ReplaceAllStringFunc(md, func(m string) string {
+		sub := assetImage.FindStringSubmatch(m)
+		return r.t("cli.drill.image", sub[1])
+	})
+}
+
+func cmdDrillStart(ctx context.Context, r *run, args []string) int {
+	fs := flag.NewFlagSet("relais drill start", flag.ContinueOnError)
+	pos, ok := r.parseFlags(fs, args)
+	if !ok {
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		return r.fail(ExitUsage, "cli.drill.usage")
+	}
+	d := r.openDrillDesk(ctx)
+	if d == nil {
+		return ExitUsage
+	}
+	defer d.Close()
+	run, err := d.StartDrill(pos[0])
+	if err != nil {
+		fmt.Fprintln(r.Stderr, err)
+		return ExitUsage
+	}
+	dr := run.Drill
+	r.out("cli.drill.start.title", dr.Title.In(r.lang), dr.Exercise, string(dr.RTO))
+	if cur := run.Current(); cur > 0 {
+		r.out("cli.drill.start.resume", cur+1, len(run.Steps))
+		for i := 0; i < cur; i++ {
+			r.out("cli.drill.start.done_line", i+1, dr.Steps[i].Title.In(r.lang), r.stepOutcome(run.Steps[i]))
+		}
+	}
+	p := &prompter{r: r}
+	if r.Stdin != nil {
+		p.in = bufio.NewScanner(r.Stdin)
+	}
+	for run.Current() < len(run.Steps) {
+		i := run.Current()
+		st, step := run.Steps[i], dr.Steps[i]
+		r.out("cli.drill.step.header", i+1, len(run.Steps), step.Title.In(r.lang), r.t("cli.drill.kind."+step.Kind))
+		if body := strings.TrimSpace(step.Body.In(r.lang)); body != "" {
+			fmt.Fprintln(r.Stdout, r.terminalText(body))
+		}
+		if e := step.Expected.Duration(); e > 0 {
+			r.out("cli.drill.step.expected", e.String())
+		}
+		if len(step.Checks) > 0 {
+			r.out("cli.drill.step.checks", strings.Join(step.Checks, ", "))
+		}
+		if st.State == drills.StepFailed {
+			r.out("cli.drill.step.failed_before", r.stepOutcome(st))
+		}
+		var in drills.Input
+		var line string
+		switch step.Kind {
+		case "question":
+			for j, c := range step.Choices {
+				r.out("cli.drill.choice", j+1, c.In(r.lang))
+			}
+			if len(step.Choices) > 0 {
+				line, ok = p.ask("cli.drill.prompt.choice")
+				if n, err := strconv.Atoi(line); err == nil {
+					n--
+					in.Choice = &n
+				}
+			} else {
+				line, ok = p.ask("cli.drill.prompt.answer")
+				in.Answer = line
+			}
+		case "action":
+			line, ok = p.ask("cli.drill.prompt.action")
+		case "check":
+			line, ok = p.ask("cli.drill.prompt.check")
+		default:
+			line, ok = p.ask("cli.drill.prompt.read")
+		}
+		if !ok || line == "q" {
+			r.out("cli.drill.paused", dr.ID)
+			return ExitOK
+		}
+		if line == "p" || line == "s" {
+			reason := ""
+			if step.IsRequired() {
+				if reason, ok = p.ask("cli.drill.prompt.reason"); !ok {
+					r.out("cli.drill.paused", dr.ID)
+					return ExitOK
+				}
+			}
+			next, err := d.SkipStep(run.ID, st.ID, reason)
+			if err != nil {
+				fmt.Fprintln(r.Stdout, err)
+				continue
+			}
+			run = next
+			continue
+		}
+		if step.Kind == "action" || step.Kind == "check" {
+			r.out("cli.drill.verifying")
+		}
+		next, err := d.CompleteStep(run.ID, st.ID, in)
+		if next != nil {
+			run = next
+		}
+		if err != nil {
+			fmt.Fprintln(r.Stdout, err)
+			if next != nil {
+				if s := next.Steps[i]; s.State == drills.StepFailed {
+					r.out("cli.drill.step.failed_now", r.stepOutcome(s))
+				}
+			}
+			continue
+		}
+		r.out("cli.drill.step.ok", r.stepOutcome(run.Steps[i]))
+	}
+
+	feedback, _ := p.ask("cli.drill.prompt.feedback")
+	rep, err := d.FinishDrill(run.ID, feedback)
+	if err != nil {
+		fmt.Fprintln(r.Stderr, err)
+		return ExitUsage
+	}
+	r.printReportSummary(rep)
+	return r.waitDelivery(ctx, d, rep.RunID)
+}
+
+// stepOutcome says in a few words how a step ended.
+func (r *run) stepOutcome(s drills.Step) string {
+	parts := []string{r.t("cli.drill.state." + string(s.State))}
+	if s.SkipReason != "" {
+		parts = append(parts, r.t("cli.drill.outcome.reason", s.SkipReason))
+	}
+	if s.Evidence.Answer != "" {
+		parts = append(parts, r.t("cli.drill.outcome.answer", s.Evidence.Answer))
+	}
+	for _, c := range s.Evidence.Checks {
+		parts = append(parts, fmt.Sprintf("%s %s", c.ID, r.stateWord(c.State)))
+	}
+	if s.Failure != "" {
+		parts = append(parts, s.Failure)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func (r *run) printReportSummary(rep *drills.Report) {
+	if rep.Completed {
+		r.out("cli.drill.report.completed", rep.DrillTitle.In(r.lang))
+	} else {
+		r.out("cli.drill.report.incomplete", rep.DrillTitle.In(r.lang))
+	}
+	rto := time.Duration(rep.RTOMS * float64(time.Millisecond))
+	if rep.TimeToOperationalMS != nil {
+		tto := time.Duration(*rep.TimeToOperationalMS * float64(time.Millisecond)).Round(100 * time.Millisecond)
+		r.out("cli.drill.report.tto", tto.String(), rto.String())
+	} else {
+		r.out("cli.drill.report.no_tto", rto.String())
+	}
+}
+
+// waitDelivery waits a little for the report to reach the receiver: exit
+// 0 once delivered (or when the profile names no receiver), 1 while it is
+// still queued (it will be retried, across restarts) or was refused.
+func (r *run) waitDelivery(ctx context.Context, d *Desk, runID string) int {
+	deadline := time.Now().Add(drillDeliveryWait)
+	for {
+		del := d.Delivery(runID)
+		switch del.State {
+		case desk.DeliveryNone:
+			r.out("cli.drill.delivery.none")
+			return ExitOK
+		case desk.DeliveryDelivered:
+			r.out("cli.drill.delivery.delivered")
+			return ExitOK
+		case desk.DeliveryRejected:
+			r.out("cli.drill.delivery.rejected", del.Problem)
+			return ExitUnhealthy
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			r.out("cli.drill.delivery.pending", del.Attempts, del.Problem)
+			return ExitUnhealthy
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type drillRunJSON struct {
+	*drills.Run
+	Current  int           `json:"current"` // index of the step to do; len(steps) when all are done
+	Delivery desk.Delivery `json:"delivery"`
+}
+
+func cmdDrillStatus(ctx context.Context, r *run, args []string) int {
+	fs := flag.NewFlagSet("relais drill status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "cli.flag.json")
+	if !r.parseNoArgs(fs, args, "cli.drill.usage") {
+		return ExitUsage
+	}
+	d := r.openDrillDesk(ctx)
+	if d == nil {
+		return ExitUsage
+	}
+	defer d.Close()
+	runs, err := d.Runs()
+	if err != nil {
+		fmt.Fprintln(r.Stderr, err)
+		return ExitUsage
+	}
+	doc := []drillRunJSON{}
+	undelivered := false
+	for _, run := range runs {
+		del := d.Delivery(run.ID)
+		if run.State == drills.RunCompleted && del.State != desk.DeliveryNone && del.State != desk.DeliveryDelivered {
+			undelivered = true
+		}
+		doc = append(doc, drillRunJSON{Run: run, Current: run.Current(), Delivery: del})
+	}
+	if *asJSON {
+		r.printJSON(doc)
+	} else {
+		if len(doc) == 0 {
+			r.out("cli.drill.no_runs")
+		}
+		for _, it := range doc {
+			state := r.t("cli.drill.run." + string(it.State))
+			r.out("cli.drill.status.line", it.ID, it.Drill.Title.In(r.lang), state, min(it.Current+1, len(it.Steps)), len(it.Steps),
+				it.Started.Local().Format("2006-01-02 15:04"), r.t("cli.drill.delivery_state."+it.Delivery.State))
+		}
+	}
+	if undelivered {
+		return ExitUnhealthy
+	}
+	return ExitOK
+}
+
+func cmdDrillReport(ctx context.Context, r *run, args []string) int {
+	fs := flag.NewFlagSet("relais drill report", flag.ContinueOnError)
+	out := fs.String("o", "", "cli.drill.flag.out")
+	pos, ok := r.parseFlags(fs, args)
+	if !ok {
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		return r.fail(ExitUsage, "cli.drill.usage")
+	}
+	d := r.openDrillDesk(ctx)
+	if d == nil {
+		return ExitUsage
+	}
+	defer d.Close()
+	if *out != "" {
+		if err := d.ExportReport(pos[0], *out); err != nil {
+			fmt.Fprintln(r.Stderr, err)
+			return ExitUsage
+		}
+		r.say("cli.drill.report.written", *out)
+	} else {
+		rep, err := d.report(pos[0])
+		if err != nil {
+			fmt.Fprintln(r.Stderr, err)
+			return ExitUsage
+		}
+		b, err := rep.JSON()
+		if err != nil {
+			return r.fail(ExitUsage, "cli.drill.err.other", err.Error())
+		}
+		r.Stdout.Write(append(b, '\n'))
+	}
+	if del := d.Delivery(pos[0]); del.State == desk.DeliveryPending || del.State == desk.DeliveryRejected {
+		r.say("cli.drill.report.undelivered", r.t("cli.drill.delivery_state."+del.State))
+		return ExitUnhealthy
+	}
+	return ExitOK
+}
+
+func cmdDrillSummarize(r *run, args []string) int {
+	fs := flag.NewFlagSet("relais drill summarize", flag.ContinueOnError)
+	out := fs.String("o", "", "cli.drill.flag.out_table")
+	pos, ok := r.parseFlags(fs, args)
+	if !ok {
+		return ExitUsage
+	}
+	if len(pos) == 0 || *out == "" {
+		return r.fail(ExitUsage, "cli.drill.summarize.usage")
+	}
+	ext := strings.ToLower(filepath.Ext(*out))
+	if ext != ".csv" && ext != ".html" && ext != ".htm" {
+		return r.fail(ExitUsage, "cli.drill.summarize.usage")
+	}
+	t, err := summarizeFiles(pos)
+	if err != nil {
+		return r.fail(ExitUsage, "cli.drill.bad_report", err.Error())
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return r.fail(ExitUsage, "cli.drill.export_failed", *out, err.Error())
+	}
+	var werr error
+	if ext == ".csv" {
+		werr = t.WriteCSV(f, r.lang)
+	} else {
+		werr = t.WriteHTML(f, r.lang)
+	}
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return r.fail(ExitUsage, "cli.drill.export_failed", *out, err.Error())
+	}
+	r.say("cli.drill.summarize.done", len(t.Rows), *out)
+	return ExitOK
+}

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"relais/internal/desk"
+	"relais/internal/drills"
+	"relais/internal/office"
+)
+
+// runIn runs a command with stdin, in the machine's environment.
+func (m *machineT) runIn(stdin string, args ...string) result {
+	m.t.Helper()
+	var out, errb bytes.Buffer
+	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now,
+		Getenv: func(k string) string { return m.vars[k] }}
+	code := Main(context.Background(), args, env)
+	return result{code, out.String(), errb.String()}
+}
+
+// watchOffices collects the demo offices the commands start.
+func watchOffices(t *testing.T) func() []*office.Office {
+	var (
+		mu   sync.Mutex
+		offs []*office.Office
+	)
+	old := demoStarted
+	t.Cleanup(func() { demoStarted = old })
+	demoStarted = func(o *office.Office) {
+		mu.Lock()
+		defer mu.Unlock()
+		offs = append(offs, o)
+	}
+	return func() []*office.Office {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]*office.Office(nil), offs...)
+	}
+}
+
+// The demo office's drill, walked from the terminal to the end: the
+// tunnel comes up for the connexion step and its check verifies it, the
+// portal link opens (recorded, no browser), payroll is checked, the
+// question is answered; the report reaches the office's receiver exactly
+// once and `drill status` says it was delivered.
+func TestDrillStartDemoFromTheTerminal(t *testing.T) {
+	demoSlowDelay = 900 * time.Millisecond
+	m := newMachine(t)
+	offices := watchOffices(t)
+	launches := recordLaunches(t)
+
+	r := m.run("drill", "list", "--json")
+	var list []struct {
+		ID     string `json:"id"`
+		Window string `json:"window"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || r.code != 0 || len(list) != 1 || list[0].ID != "demo" || list[0].Window != "open" {
+		t.Fatalf("drill list: %d %v %+v\n%s%s", r.code, err, list, r.stdout, r.stderr)
+	}
+
+	// scenario, connexion, portail, paie: Enter; avis: choice 2; feedback.
+	r = m.runIn("\n\n\n\n2\nTrès clair.\n", "drill", "start", "demo")
+	if r.code != 0 {
+		t.Fatalf("drill start: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"Étape 1 sur 5", "Étape 5 sur 5", "Exercice « Exercice de démonstration » terminé", "Rapport envoyé"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("drill start output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if n := len(launches()); n != 1 {
+		t.Errorf("the portal link opened %d times, want 1", n)
+	}
+	offs := offices()
+	last := offs[len(offs)-1]
+	reports := last.Reports()
+	if len(reports) != 1 {
+		t.Fatalf("the office received %d reports, want 1", len(reports))
+	}
+	rep, err := drills.ParseReport(reports[0])
+	if err != nil {
+		t.Fatalf("the received report does not parse: %v\n%s", err, reports[0])
+	}
+	if !rep.Completed || rep.DrillID != "demo" || len(rep.Steps) != 5 || rep.Feedback != "Très clair." {
+		t.Fatalf("report: %+v", rep)
+	}
+	if got := rep.Steps[4].Evidence.Answer; got != "Oui, avec de l'aide" {
+		t.Errorf("the answer is %q", got)
+	}
+	if ev := rep.Steps[1].Evidence.Checks; len(ev) != 1 || ev[0].ID != "paie-dns" || ev[0].State != "ok" {
+		t.Errorf("connexion evidence: %+v", ev)
+	}
+
+	r = m.run("drill", "status", "--json")
+	var runs []struct {
+		ID       string        `json:"id"`
+		State    string        `json:"state"`
+		Delivery desk.Delivery `json:"delivery"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &runs); err != nil || r.code != 0 || len(runs) != 1 ||
+		runs[0].State != "completed" || runs[0].Delivery.State != desk.DeliveryDelivered || runs[0].ID != rep.RunID {
+		t.Fatalf("drill status: %d %v %+v\n%s%s", r.code, err, runs, r.stdout, r.stderr)
+	}
+
+	// The report, as a file, and an ambassador's table of it.
+	dir := t.TempDir()
+	for _, f := range []string{"r.json", "r.html"} {
+		if r := m.run("drill", "report", rep.RunID, "-o", filepath.Join(dir, f)); r.code != 0 {
+			t.Fatalf("drill report -o %s: %d\n%s", f, r.code, r.stderr)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "r.html")); !bytes.Contains(b, []byte("Exercice de démonstration")) {
+		t.Errorf("HTML report lacks the drill's title")
+	}
+	csvPath := filepath.Join(dir, "t.csv")
+	if r := m.run("drill", "summarize", filepath.Join(dir, "r.json"), "-o", csvPath); r.code != 0 {
+		t.Fatalf("drill summarize: %d\n%s", r.code, r.stderr)
+	}
+	f, _ := os.Open(csvPath)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("table: %v %q", err, rows)
+	}
+}
+
+// A required step is not skipped without a reason; q pauses and start
+// resumes at the same step.
+func TestDrillPauseSkipAndResume(t *testing.T) {
+	demoSlowDelay = 900 * time.Millisecond
+	m := newMachine(t)
+	// scenario: "p" then an empty reason (EOF): paused, nothing skipped.
+	r := m.runIn("p\n", "drill", "start", "demo")
+	if r.code != 0 || !strings.Contains(r.stdout, "pourquoi la passez-vous") || !strings.Contains(r.stdout, "Exercice mis en pause") {
+		t.Fatalf("skip without reason: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = m.runIn("p\nPas le temps\nq\n", "drill", "start", "demo")
+	if r.code != 0 || !strings.Contains(r.stdout, "Étape 2 sur 5") {
+		t.Fatalf("skip with a reason: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = m.runIn("q\n", "drill", "start", "demo")
+	if !strings.Contains(r.stdout, "Reprise de l'exercice à l'étape 2 sur 5") || !strings.Contains(r.stdout, "Pas le temps") {
+		t.Fatalf("resume: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -1,0 +1,252 @@
+package drills
+
+import (
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"relais/internal/i18n"
+)
+
+// Summarize makes the table of reports. A report seen twice (same run id)
+// counts once: the one that finished last (a run exported while under way,
+// then finished), else the first seen.
+func Summarize(reports []Report) Table {
+	rows := make([]Row, 0, len(reports))
+	finished := make([]time.Time, 0, len(reports))
+	seen := make(map[string]int, len(reports))
+	for i := range reports {
+		r := &reports[i]
+		if j, ok := seen[r.RunID]; ok {
+			if r.Finished.After(finished[j]) {
+				rows[j], finished[j] = rowOf(r), r.Finished
+			}
+			continue
+		}
+		seen[r.RunID] = len(rows)
+		rows = append(rows, rowOf(r))
+		finished = append(finished, r.Finished)
+	}
+	slices.SortFunc(rows, func(a, b Row) int { // run ids are unique here: a total order
+		if c := strings.Compare(a.DrillID, b.DrillID); c != 0 {
+			return c
+		}
+		if c := a.Started.Compare(b.Started); c != 0 {
+			return c
+		}
+		return strings.Compare(a.RunID, b.RunID)
+	})
+	return Table{Rows: rows}
+}
+
+func rowOf(r *Report) Row {
+	row := Row{
+		RunID: r.RunID, Participant: r.Participant, DrillID: r.DrillID, DrillTitle: r.DrillTitle, Started: r.Started,
+		Completed: r.Completed, TimeToOperationalMS: r.TimeToOperationalMS, RTOMS: r.RTOMS, WithinRTO: r.WithinRTO,
+		FailedSteps: []string{}, SkippedSteps: []string{},
+	}
+	for _, s := range r.Steps {
+		if s.Required && s.State != StepDone {
+			row.FailedSteps = append(row.FailedSteps, s.ID)
+		}
+		if s.State == StepSkipped {
+			row.SkippedSteps = append(row.SkippedSteps, s.ID)
+		}
+	}
+	return row
+}
+
+// csvColumns are the CSV's columns, as label keys.
+var csvColumns = []string{
+	"drills.table.col.run_id", "drills.table.col.participant", "drills.table.col.drill_id", "drills.table.col.drill_title",
+	"drills.table.col.started", "drills.table.col.completed", "drills.table.col.tto_s", "drills.table.col.rto_s",
+	"drills.table.col.within_rto", "drills.table.col.failed_steps", "drills.table.col.skipped_steps",
+}
+
+// WriteCSV writes the table as CSV: a header row in lang, then one row per
+// report with machine-friendly values: times in RFC 3339 (UTC), durations
+// in seconds with a dot, booleans true or false (empty when unknown), step
+// ids separated by ";". Text that a spreadsheet would run as a formula
+// (starting with = + - @) is prefixed with a quote: reports come from
+// colleagues' files and are opened in spreadsheets.
+func (t Table) WriteCSV(w io.Writer, lang string) error {
+	cw := csv.NewWriter(w)
+	header := make([]string, len(csvColumns))
+	for i, k := range csvColumns {
+		header[i] = i18n.T(lang, k)
+	}
+	if err := cw.Write(header); err != nil {
+		return fmt.Errorf("drills: csv: %w", err)
+	}
+	rec := make([]string, len(csvColumns))
+	for _, r := range t.Rows {
+		rec[0] = safeCell(r.RunID)
+		rec[1] = safeCell(r.Participant)
+		rec[2] = safeCell(r.DrillID)
+		rec[3] = safeCell(r.DrillTitle.In(lang))
+		rec[4] = r.Started.UTC().Format(time.RFC3339)
+		rec[5] = strconv.FormatBool(r.Completed)
+		rec[6] = ""
+		if r.TimeToOperationalMS != nil {
+			rec[6] = seconds(*r.TimeToOperationalMS)
+		}
+		rec[7] = seconds(r.RTOMS)
+		rec[8] = ""
+		if r.WithinRTO != nil {
+			rec[8] = strconv.FormatBool(*r.WithinRTO)
+		}
+		rec[9] = safeCell(strings.Join(r.FailedSteps, ";"))
+		rec[10] = safeCell(strings.Join(r.SkippedSteps, ";"))
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("drills: csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("drills: csv: %w", err)
+	}
+	return nil
+}
+
+// seconds writes milliseconds as seconds, to the millisecond, with a dot.
+func seconds(ms float64) string {
+	return strconv.FormatFloat(math.Round(ms)/1000, 'f', -1, 64)
+}
+
+// safeCell keeps a spreadsheet from reading a cell as a formula.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// tableView is what the table's page shows, words already in its language.
+type tableView struct {
+	Lang, Title, Count string
+	Head               []string
+	Rows               []tableRow
+	CSS                template.CSS
+}
+
+type tableRow struct {
+	OK                                                             bool
+	Participant, DrillTitle, DrillID, Started, Completed, TTO, RTO string
+	Within, Failed, Skipped, RunID                                 string
+}
+
+var tablePage = template.Must(template.New("table").Parse(`<!DOCTYPE html>
+<html lang="{{.Lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>{{.CSS}}</style>
+</head>
+<body class="wide">
+<h1>{{.Title}}</h1>
+<p>{{.Count}}</p>
+<div class="scroll">
+<table>
+<thead><tr>{{range .Head}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr class="{{if .OK}}ok{{else}}ko{{end}}"><td>{{.Participant}}</td><td>{{.DrillTitle}}<br><small>{{.DrillID}}</small></td><td class="num">{{.Started}}</td><td>{{.Completed}}</td><td class="num">{{.TTO}}</td><td class="num">{{.RTO}}</td><td>{{.Within}}</td><td>{{.Failed}}</td><td>{{.Skipped}}</td><td><small>{{.RunID}}</small></td></tr>
+{{end}}</tbody>
+</table>
+</div>
+</body>
+</html>
+`))
+
+// WriteHTML writes the table as one self-contained page in lang (no
+// script, no outside resource; every text from the reports escaped).
+func (t Table) WriteHTML(w io.Writer, lang string) error {
+	lang = i18n.Normalize(lang)
+	v := tableView{
+		Lang: lang, Title: i18n.T(lang, "drills.table.title"), Count: i18n.T(lang, "drills.table.count", len(t.Rows)),
+		CSS: pageCSS, Rows: make([]tableRow, 0, len(t.Rows)),
+	}
+	for _, k := range []string{"participant", "drill_id", "started", "completed", "tto", "rto", "within_rto", "failed_steps",
+		"skipped_steps", "run_id"} {
+		v.Head = append(v.Head, i18n.T(lang, "drills.table.col."+k))
+	}
+	yes, no, none := i18n.T(lang, "drills.yes"), i18n.T(lang, "drills.no"), "—"
+	word := func(b bool) string {
+		if b {
+			return yes
+		}
+		return no
+	}
+	for _, r := range t.Rows {
+		row := tableRow{
+			OK: r.Completed, Participant: orWord(r.Participant, i18n.T(lang, "drills.report.unnamed")),
+			DrillTitle: r.DrillTitle.In(lang), DrillID: r.DrillID, Started: localTime(r.Started),
+			Completed: word(r.Completed), TTO: none, RTO: humanDuration(fromMS(r.RTOMS)), Within: none,
+			Failed: orWord(strings.Join(r.FailedSteps, ", "), none), Skipped: orWord(strings.Join(r.SkippedSteps, ", "), none),
+			RunID: r.RunID,
+		}
+		if r.TimeToOperationalMS != nil {
+			row.TTO = humanDuration(fromMS(*r.TimeToOperationalMS))
+		}
+		if r.WithinRTO != nil {
+			row.Within = word(*r.WithinRTO)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	if err := tablePage.Execute(w, v); err != nil {
+		return fmt.Errorf("drills: table: %w", err)
+	}
+	return nil
+}
+
+func orWord(s, instead string) string {
+	if strings.TrimSpace(s) == "" {
+		return instead
+	}
+	return s
+}
+
+// localTime is a moment as a person reads it: the laptop's time zone, to
+// the minute, with the zone.
+func localTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Local().Format("2006-01-02 15:04 MST")
+}
+
+// humanDuration writes a duration for people: "45 s", "12 min 05 s",
+// "1 h 02 min" (the same in French and English).
+func humanDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Round(time.Second)
+	h, m, s := int64(d/time.Hour), int64(d%time.Hour/time.Minute), int64(d%time.Minute/time.Second)
+	switch {
+	case h > 0:
+		return fmt.Sprintf("%d h %02d min", h, m)
+	case m > 0:
+		return fmt.Sprintf("%d min %02d s", m, s)
+	}
+	return fmt.Sprintf("%d s", s)
+}
+
+// pageCSS styles the report and the table: readable printed or on screen,
+// no outside resource.
+const pageCSS = template.CSS(`body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1b1b;line-height:1.45}
+body.wide{max-width:none}.scroll{overflow-x:auto}
+h1{font-size:1.6rem;margin-bottom:.25rem}h2{font-size:1.2rem;margin-top:2rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1.2rem}dt{font-weight:600}dd{margin:0}
+table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{border:1px solid #c8c8c8;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f0f0f0}tr.ok td:first-child{border-left:4px solid #2e7d32}tr.ko td:first-child{border-left:4px solid #c62828}
+.done{color:#2e7d32;font-weight:600}.failed{color:#c62828;font-weight:600}.skipped{color:#8a5a00;font-weight:600}.open{color:#555}
+.good{color:#2e7d32;font-weight:600}.bad{color:#c62828;font-weight:600}.over{color:#8a5a00}
+.num{white-space:nowrap}ul{margin:0;padding-left:1.1rem}small{color:#555}footer{margin-top:2rem;color:#555;font-size:.85rem;overflow-wrap:anywhere}
+blockquote{margin:0;padding:.5rem 1rem;border-left:4px solid #c8c8c8;white-space:pre-wrap}`)
