@@ -58,6 +58,7 @@ demo: build
 screenshots: deps
 	mkdir -p assets/screenshots
 	RELAIS_SCREENSHOTS=$(CURDIR)/assets/screenshots $(GO) test -count=1 -run '^TestGUIModeUrgenceUnderXvfb$$' -v .
+	RELAIS_SCREENSHOTS=$(CURDIR)/assets/screenshots $(GO) test -count=1 -run '^TestDrillsDemoOfficeFromTheGUI$$' ./app/
 
 $(GOBIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"image/png"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -68,6 +70,9 @@ func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 			t.Fatalf("stuck at step %d: %q", s.run.Current()+1, visibleTexts(c))
 		}
 		def := s.run.Drill.Steps[s.run.Current()]
+		if def.ID == "connexion" {
+			screenshot(t, tu.window, "drill-step-fr.png")
+		}
 		if def.Kind == "question" && len(def.Choices) > 0 {
 			s.choices.SetSelected(s.choices.Options[0])
 		}
@@ -84,6 +89,7 @@ func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 		t.Fatalf("not on the report: %q", visibleTexts(c))
 	}
 	wantText(t, c, "Exercice réussi : chaque étape obligatoire est faite.")
+	screenshot(t, tu.window, "drill-report-fr.png")
 	mu.Lock()
 	n := len(started)
 	mu.Unlock()
@@ -100,5 +106,24 @@ func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 			t.Fatalf("the report was not delivered: %+v", d.Delivery(runs[0].ID))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// screenshot saves what w shows (Fyne's software painter) into
+// RELAIS_SCREENSHOTS, when set: `make screenshots` keeps the views that
+// only a walk through the screen reaches.
+func screenshot(t *testing.T, w fyne.Window, name string) {
+	t.Helper()
+	dir := os.Getenv("RELAIS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, w.Canvas().Capture()); err != nil {
+		t.Fatal(err)
 	}
 }

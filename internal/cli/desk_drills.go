@@ -201,6 +201,11 @@ func (d *Desk) Delivery(runID string) desk.Delivery {
 		return desk.Delivery{State: desk.DeliveryNone}
 	}
 	del := desk.Delivery{State: it.State, Attempts: it.Attempts, NextAttempt: it.NextAttempt, Delivered: it.Delivered}
+	if it.State == outbox.StatePending && it.Attempts > 0 && it.LastError == "" && it.LastStatus == 0 {
+		// Claimed and not answered yet: the attempt is under way (the
+		// claim's far next attempt only guards against a crash).
+		del.NextAttempt = time.Time{}
+	}
 	if it.State != outbox.StateDelivered && (it.LastError != "" || it.LastStatus != 0) {
 		r := d.newRun(io.Discard, io.Discard)
 		if it.LastStatus != 0 {

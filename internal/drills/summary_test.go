@@ -350,3 +350,31 @@ func BenchmarkWriteTable1000(b *testing.B) {
 		})
 	}
 }
+
+// What `relais drill summarize` does with 1,000 report files, but the
+// reading of the files: parse each report's JSON, combine, write the CSV.
+func BenchmarkParseSummarizeWrite1000(b *testing.B) {
+	g := generateReports(1000, 0)
+	files := make([][]byte, len(g.input))
+	for i, r := range g.input {
+		j, err := r.JSON()
+		if err != nil {
+			b.Fatal(err)
+		}
+		files[i] = j
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		reports := make([]Report, 0, len(files))
+		for _, f := range files {
+			r, err := ParseReport(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			reports = append(reports, *r)
+		}
+		if err := Summarize(reports).WriteCSV(io.Discard, i18n.FR); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
