@@ -11,6 +11,7 @@ package desk
 import (
 	"time"
 
+	"relais/internal/diag"
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/profile"
@@ -83,6 +84,8 @@ type Backend interface {
 
 	// Drills: runs, steps, reports (issue 6).
 	Drills
+	// Diagnostics: bundles for the helpdesk (issue 7).
+	Diagnostics
 
 	// SetLanguage sets the language of the errors ("fr" or "en").
 	SetLanguage(lang string)
@@ -177,4 +180,33 @@ type Delivery struct {
 	NextAttempt time.Time // when pending
 	Delivered   time.Time // when delivered
 	Problem     string    // a sentence: why the last attempt failed; "" when none
+}
+
+// Diagnostics is the diagnostics part of the backend. Every method but
+// HelpdeskOptions may block. Errors are sentences.
+type Diagnostics interface {
+	// HelpdeskOptions says what the profile offers: encryption to the
+	// helpdesk (an age recipient) and upload (an upload_url). From memory.
+	HelpdeskOptions() (canEncrypt, canUpload bool)
+	// ExportDiagnostics writes a bundle into dir ("" = the user's
+	// Downloads or Documents folder, else the data directory) at level
+	// (none, standard, strict), encrypted to the helpdesk when encrypt.
+	ExportDiagnostics(dir, level string, encrypt bool) (DiagExport, error)
+	// OpenBundle reads a bundle; identityFile is an age identity file for
+	// an encrypted one ("" none).
+	OpenBundle(path, identityFile string) (*diag.Bundle, error)
+	// RecentLog is the app's last n log lines, secrets redacted.
+	RecentLog(n int) ([]diag.LogLine, error)
+	// UploadBundle queues a bundle for the profile's upload_url (https
+	// only), delivered by the outbox; its state is Delivery(case code).
+	UploadBundle(path string) error
+}
+
+// DiagExport is a bundle just written.
+type DiagExport struct {
+	Path      string
+	CaseCode  string
+	Encrypted bool
+	Size      int64
+	Failures  []string // collectors that did not finish, noted in the bundle
 }
