@@ -56,6 +56,10 @@ func startGUI(t *testing.T, display, lang string) *guiApp {
 		if strings.Contains(g.logs.String(), "Error in Fyne call thread") {
 			t.Errorf("Fyne's thread check fired:\n%s", g.logs.String())
 		}
+		if strings.Contains(g.logs.String(), "goroutine ") || strings.Contains(g.logs.String(), "ne peut pas ouvrir de fenêtre") ||
+			strings.Contains(g.logs.String(), "cannot open a window") {
+			t.Errorf("the app crashed:\n%s", g.logs.String())
+		}
 	})
 	deadline := time.Now().Add(90 * time.Second)
 	for {

@@ -26,6 +26,15 @@ type bridge struct {
 	latest  engine.Snapshot
 	pending bool      // a flush is scheduled
 	last    time.Time // when the last flush ran
+	stopped bool      // the UI is gone: nothing more is handed over
+}
+
+// stop ends the handing over: once the window loop has ended, fyne.Do
+// would run on the caller's goroutine.
+func (b *bridge) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stopped = true
 }
 
 func newBridge(apply func(engine.Snapshot)) *bridge {
@@ -37,7 +46,7 @@ func newBridge(apply func(engine.Snapshot)) *bridge {
 func (b *bridge) event(ev engine.Event) {
 	b.mu.Lock()
 	b.latest = ev.Snapshot
-	if b.pending {
+	if b.pending || b.stopped {
 		b.mu.Unlock()
 		return
 	}
@@ -56,6 +65,9 @@ func (b *bridge) flush() {
 	s := b.latest
 	b.pending = false
 	b.last = b.now()
+	stopped := b.stopped
 	b.mu.Unlock()
-	b.do(func() { b.apply(s) })
+	if !stopped {
+		b.do(func() { b.apply(s) })
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -34,26 +36,64 @@ func Run(open OpenBackend) (code int) {
 		return 2
 	}
 	// GLFW reports a display or OpenGL it cannot use by panicking on this
-	// (the main) goroutine; a person should read a sentence, not a stack.
+	// (the main) goroutine, before the window is up; a person should read
+	// a sentence, not a stack. A panic once the app runs is a bug: Mode
+	// urgence still ends cleanly (tunnel down, records cleared) and the
+	// stack is printed for the report.
+	var (
+		started atomic.Bool
+		u       *ui
+		sh      *shell // set on the UI goroutine once the backend is open
+	)
 	defer func() {
-		if v := recover(); v != nil {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if !started.Load() {
 			fmt.Fprintln(os.Stderr, i18n.T(l, "app.no_window", fmt.Sprint(v)))
 			code = 2
+			return
 		}
+		if sh != nil {
+			sh.detach()
+		}
+		if u != nil && u.b != nil {
+			u.b.Close()
+		}
+		fmt.Fprintf(os.Stderr, "relais: %v\n%s", v, debug.Stack())
+		code = 3
 	}()
 	a := fyneapp.NewWithID(ID)
+	a.Lifecycle().SetOnStarted(func() { started.Store(true) })
 	a.SetIcon(Icon())
 	w := a.NewWindow(lang.L("app.title"))
 	busy, stopBusy := loading()
 	w.SetContent(busy)
 	w.Resize(fyne.NewSize(800, 600))
-	u := &ui{app: a, win: w, lang: l, info: version.Get(), now: time.Now,
+	u = &ui{app: a, win: w, lang: l, info: version.Get(), now: time.Now,
 		background: func(f func()) { go f() },
 		notify:     func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) },
 		openURL:    openURL(a),
 	}
-	var sh *shell // set on the UI goroutine once the backend is open
 	stop := make(chan struct{})
+	// The tray is set before the window loop starts: Fyne starts the tray
+	// only then (one set later is never started, and its teardown at quit
+	// dereferences a nil D-Bus connection).
+	tray := newTray(u,
+		func() {
+			if sh != nil {
+				sh.onTrayToggle()
+			}
+		},
+		func() { w.Show(); w.RequestFocus() },
+		func() {
+			if sh != nil {
+				sh.onQuit()
+				return
+			}
+			a.Quit()
+		})
 	// The backend opens (the demo office starts) while the window maps.
 	go func() {
 		b, err := open(l)
@@ -65,6 +105,7 @@ func Run(open OpenBackend) (code int) {
 			}
 			u.b = b
 			sh = newShell(u, detected)
+			sh.tray = tray
 			u.prof = b.Profile()
 			if l2 := sh.language(b.Settings().Language); l2 != u.lang {
 				u.lang = l2
@@ -80,6 +121,9 @@ func Run(open OpenBackend) (code int) {
 	// before the process does. Close waits for a Close already under way.
 	w.ShowAndRun()
 	close(stop)
+	if sh != nil {
+		sh.detach()
+	}
 	if u.b != nil {
 		u.b.Close()
 	}

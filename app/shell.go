@@ -31,6 +31,7 @@ type shell struct {
 	apps     *appsScreen
 	drills   *drillsScreen
 	help     *helpScreen
+	diag     *diagScreen
 	settings *settingsScreen
 	screens  []screen
 
@@ -40,6 +41,7 @@ type shell struct {
 	quitting bool
 	// unsubscribe stops the engine events.
 	unsubscribe func()
+	bridge      *bridge
 }
 
 func newShell(u *ui, detected string) *shell {
@@ -54,9 +56,12 @@ func (s *shell) start() {
 	s.u.snap = s.u.b.Snapshot()
 	s.u.win.SetContent(s.build())
 	s.u.win.SetCloseIntercept(s.onClose)
-	br := newBridge(s.apply)
-	s.unsubscribe = s.u.b.Subscribe(br.event)
-	s.tray = newTray(s.u, s.onTrayToggle, s.onShow, s.onQuit)
+	s.bridge = newBridge(s.apply)
+	s.unsubscribe = s.u.b.Subscribe(s.bridge.event)
+	if s.tray == nil {
+		s.tray = newTray(s.u, s.onTrayToggle, s.onShow, s.onQuit)
+	}
+	s.tray.refresh()
 	s.addShortcuts()
 	s.announceDrills()
 	s.reportLayout()
@@ -86,17 +91,26 @@ func (s *shell) build() fyne.CanvasObject {
 	s.apps = newApps(s.u)
 	s.drills = newDrills(s.u)
 	s.help = newHelp(s.u)
+	s.diag = newDiag(s.u)
 	s.settings = newSettings(s.u, s.onLanguage)
-	s.screens = []screen{s.home, s.apps, s.drills, s.help, s.settings}
+	s.screens = []screen{s.home, s.apps, s.drills, s.help, s.diag, s.settings}
 	drillsTab := container.NewTabItemWithIcon(tr("app.drills.tab"), theme.DocumentIcon(), s.drills.content())
 	s.home.onOpenDrills = func() { s.tabs.Select(drillsTab) }
+	diagTab := container.NewTabItemWithIcon(tr("app.diag.tab"), theme.ComputerIcon(), s.diag.content())
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(tr("app.tab.home"), theme.HomeIcon(), s.home.content()),
 		container.NewTabItemWithIcon(tr("app.tab.apps"), theme.ListIcon(), s.apps.content()),
 		drillsTab,
 		container.NewTabItemWithIcon(tr("app.tab.help"), theme.HelpIcon(), s.help.content()),
+		diagTab,
 		container.NewTabItemWithIcon(tr("app.tab.settings"), theme.SettingsIcon(), s.settings.content()),
 	)
+	// The log is read when the tab is shown, not only with engine events.
+	s.tabs.OnSelected = func(it *container.TabItem) {
+		if it == diagTab {
+			s.diag.onShown()
+		}
+	}
 	s.refresh()
 	return s.tabs
 }
@@ -158,6 +172,17 @@ func (s *shell) language(setting string) string {
 	return i18n.Choose(setting, s.detected, def)
 }
 
+// detach stops the engine's events reaching the screens: the window loop
+// has ended.
+func (s *shell) detach() {
+	if s.unsubscribe != nil {
+		s.unsubscribe()
+	}
+	if s.bridge != nil {
+		s.bridge.stop()
+	}
+}
+
 // onClose: closing the window keeps Relais in the tray while Mode urgence
 // is on (the tunnel stays up); otherwise it quits.
 func (s *shell) onClose() {
@@ -196,7 +221,7 @@ func (s *shell) onQuit() {
 	})
 }
 
-// addShortcuts: Ctrl+U (Cmd+U) is Mode urgence, Ctrl+1…5 choose a tab, F5
+// addShortcuts: Ctrl+U (Cmd+U) is Mode urgence, Ctrl+1…6 choose a tab, F5
 // checks again.
 func (s *shell) addShortcuts() {
 	c := s.u.win.Canvas()
@@ -205,7 +230,7 @@ func (s *shell) addShortcuts() {
 			s.home.onUrgence()
 		}
 	})
-	for i, k := range []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5} {
+	for i, k := range []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6} {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
 			s.tabs.SelectIndex(i)
 		})

@@ -59,14 +59,19 @@ func (t *tray) refresh() {
 	if t == nil {
 		return
 	}
-	t.state.Label = trayState(t.u.snap, t.u.b.Active())
-	if t.u.b.Active() {
+	active := t.u.b != nil && t.u.b.Active()
+	if t.u.b == nil {
+		t.state.Label = tr("app.loading")
+	} else {
+		t.state.Label = trayState(t.u.snap, active)
+	}
+	if active {
 		t.toggle.Label = tr("app.tray.stop")
 	} else {
 		t.toggle.Label = tr("app.tray.urgence")
 	}
 	t.menu.Refresh()
-	if k := dotFor(t.u.snap, t.u.b.Active()); k != t.dot {
+	if k := dotFor(t.u.snap, active); k != t.dot {
 		t.dot = k
 		t.desk.SetSystemTrayIcon(trayIcon(k))
 	}
