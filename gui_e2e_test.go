@@ -202,7 +202,7 @@ func TestGUIModeUrgenceUnderXvfb(t *testing.T) {
 			}
 			time.Sleep(time.Second) // the screens refresh (batched)
 			g.xdotool("windowfocus", "--sync", g.window)
-			for i, name := range []string{"home", "apps", "drills", "help", "settings"} {
+			for i, name := range []string{"home", "apps", "drills", "help", "diag", "settings"} {
 				g.xdotool("key", "--clearmodifiers", fmt.Sprintf("ctrl+%d", i+1))
 				time.Sleep(700 * time.Millisecond)
 				g.shot(dir, fmt.Sprintf("%s-%s.png", name, l))

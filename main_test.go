@@ -211,8 +211,8 @@ func TestVersionNamesFyne(t *testing.T) {
 // commands that still work, in the person's language — no stack trace.
 func TestNoDisplaySaysWhatStillWorks(t *testing.T) {
 	for _, tt := range []struct{ lang, want string }{
-		{"fr_FR.UTF-8", "La ligne de commande fonctionne toujours : relais check"},
-		{"en_GB.UTF-8", "The command line still works: relais check"},
+		{"fr_FR.UTF-8", "La ligne de commande fonctionne toujours : relais check, relais diag export"},
+		{"en_GB.UTF-8", "The command line still works: relais check, relais diag export"},
 	} {
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), "RELAIS_TEST_EXEC_MAIN=1", "RELAIS_TEST_ARGS=", "DISPLAY=", "WAYLAND_DISPLAY=",
@@ -239,7 +239,7 @@ func TestUnusableDisplaySaysWhatStillWorks(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 		t.Fatalf("exit %v, want 2\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "The command line still works: relais check") || strings.Contains(string(out), "goroutine") {
+	if !strings.Contains(string(out), "The command line still works: relais check, relais diag export") || strings.Contains(string(out), "goroutine") {
 		t.Errorf("want the sentence and no stack trace, got:\n%s", out)
 	}
 }

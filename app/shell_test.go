@@ -183,7 +183,7 @@ func TestTrayStateAndIcon(t *testing.T) {
 	}
 }
 
-// The whole window on Fyne's test driver: the five tabs in each language,
+// The whole window on Fyne's test driver: the six tabs in each language,
 // Ctrl+U starts Mode urgence, engine events reach the screens, a failing
 // essential app is notified, and a language change rebuilds the window on
 // the same tab.
@@ -192,7 +192,7 @@ func TestShellDrivesTheEngine(t *testing.T) {
 	tu := newTestUI(t, b, "fr")
 	s := newShell(tu.ui, "fr")
 	s.start()
-	if n := len(s.tabs.Items); n != 5 || s.tabs.Items[0].Text != "Accueil" || s.tabs.Items[2].Text != "Exercices" || s.tabs.Items[4].Text != "Réglages" {
+	if n := len(s.tabs.Items); n != 6 || s.tabs.Items[0].Text != "Accueil" || s.tabs.Items[2].Text != "Exercices" || s.tabs.Items[4].Text != "Diagnostic" || s.tabs.Items[5].Text != "Réglages" {
 		t.Fatalf("tabs: %d, %q", n, s.tabs.Items[0].Text)
 	}
 	sc := tu.win.Canvas().(fyne.Shortcutable)

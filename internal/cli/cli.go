@@ -99,6 +99,7 @@ func commands() []command {
 		{"check", "cli.usage.check", cmdCheck},
 		{"open", "cli.open.summary", cmdOpen},
 		{"drill", "cli.usage.drill", cmdDrill},
+		{"diag", "cli.usage.diag", cmdDiag},
 		{"demo", "cli.usage.demo", cmdDemo},
 		{"helper", "cli.usage.helper", cmdHelper},
 	}

@@ -1,30 +1,351 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
+	"filippo.io/age"
+
+	"relais/internal/config"
 	"relais/internal/desk"
 	"relais/internal/diag"
+	"relais/internal/engine"
+	"relais/internal/profile"
+	"relais/internal/store"
+	"relais/internal/version"
 )
 
-// The diagnostics half of the desk.
+// The diagnostics half of the desk: what the store and the engine know,
+// handed to internal/diag, which collects the system and network facts,
+// redacts, anonymises and writes the bundle.
+
+const (
+	diagHistory    = 7 * 24 * time.Hour // check history and log in a bundle
+	diagMaxChecks  = 200_000
+	diagMaxEvents  = 20_000
+	maxBundleFile  = 64 << 20
+	maxIdentityLen = 64 << 10
+)
 
 // HelpdeskOptions says whether the profile names a helpdesk recipient and
 // an upload address.
-func (d *Desk) HelpdeskOptions() (canEncrypt, canUpload bool) { return false, false }
+func (d *Desk) HelpdeskOptions() (canEncrypt, canUpload bool) {
+	d.mu.Lock()
+	p := d.prof.Profile
+	d.mu.Unlock()
+	if p == nil || p.Helpdesk == nil {
+		return false, false
+	}
+	return p.Helpdesk.AgeRecipient != "", p.Helpdesk.UploadURL != ""
+}
 
-// ExportDiagnostics writes a bundle.
+// diagInput gathers what the bundle says, from the store and the engine.
+func (d *Desk) diagInput(ctx context.Context) diag.Input {
+	d.mu.Lock()
+	lang, prof := d.lang, d.prof
+	d.mu.Unlock()
+	in := diag.Input{App: version.Get(), Language: lang, Settings: map[string]string{}}
+
+	snap := d.Snapshot()
+	if !d.Active() {
+		// Mode urgence may run in another process (the app, relais up):
+		// its last record.
+		if es, err := d.em.db.EngineState(ctx); err == nil {
+			var s engine.Snapshot
+			if json.Unmarshal([]byte(es.SnapshotJSON), &s) == nil {
+				snap = s
+			}
+		}
+	}
+	in.Snapshot = &snap
+
+	if c, err := d.em.db.CurrentProfile(ctx); err == nil {
+		pf := &diag.ProfileFacts{Serial: c.Serial, Signature: prof.Signature, FetchedAt: c.CheckedAt, TOML: c.Bytes}
+		if p := prof.Profile; p != nil {
+			pf.Expires, pf.Expired = p.Expires, p.Expired(d.env.Now())
+			in.Secrets = append(in.Secrets, urlSecrets(profileURLs(p)...)...)
+		}
+		if m := d.m.managed; m != nil {
+			pf.Source = m.ProfileURL
+			in.Secrets = append(in.Secrets, urlSecrets(m.ProfileURL)...)
+		} else if d.dm != nil {
+			pf.Source = "demo"
+		}
+		in.Profile = pf
+	}
+	if recs, err := d.em.db.ChecksSince(ctx, d.env.Now().Add(-diagHistory), diagMaxChecks); err == nil {
+		in.Checks = recs
+	}
+	if runs, err := d.walker.Runs(ctx); err == nil {
+		in.Drills = runs
+	}
+	s, locks := d.Settings(), d.Locks()
+	in.Settings["language"] = s.Language
+	in.Settings["autostart"] = strconv.FormatBool(s.Autostart)
+	in.Settings["tunnel_mode"] = s.TunnelMode
+	in.Settings["locked.autostart"] = strconv.FormatBool(locks.Autostart)
+	in.Settings["locked.tunnel_mode"] = strconv.FormatBool(locks.TunnelMode)
+	in.Settings["demo"] = strconv.FormatBool(d.dm != nil)
+	if m := d.m.managed; m != nil && m.Path != "" {
+		if b, err := readCapped(m.Path, 1<<20); err == nil {
+			in.Managed = b
+		}
+	}
+	if id, err := d.m.db.Identity(ctx); err == nil {
+		in.PublicKey = id.PublicKey
+	}
+	// The private key itself, when the keyring holds one, so that it is
+	// scrubbed wherever it might appear.
+	if key, err := deviceVault().PrivateKey(); err == nil {
+		in.Secrets = append(in.Secrets, base64.StdEncoding.EncodeToString(key[:]))
+	}
+	in.Log = d.logLines(ctx, diagMaxEvents, d.env.Now().Add(-diagHistory))
+	return in
+}
+
+// logLines is the app's log (the user's store and, in the demo, the demo
+// store), oldest first.
+func (d *Desk) logLines(ctx context.Context, n int, since time.Time) []diag.LogLine {
+	dbs := []*store.DB{d.em.db}
+	if d.m.db != d.em.db {
+		dbs = append(dbs, d.m.db)
+	}
+	var lines []diag.LogLine
+	for _, db := range dbs {
+		evs, err := db.Events(ctx, n)
+		if err != nil {
+			continue
+		}
+		for _, e := range evs {
+			if e.At.Before(since) {
+				continue
+			}
+			lines = append(lines, diag.LogLine{At: e.At, Source: e.Kind, Message: e.Message})
+		}
+	}
+	slices.SortStableFunc(lines, func(a, b diag.LogLine) int { return a.At.Compare(b.At) })
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
+
+// profileURLs are every URL of a profile, where a token might hide.
+func profileURLs(p *profile.Profile) []string {
+	urls := []string{p.Organisation.ProfileURL}
+	for _, a := range p.Assets {
+		urls = append(urls, a.URL)
+	}
+	for _, l := range p.Links {
+		urls = append(urls, l.URL)
+	}
+	for _, a := range p.Apps {
+		for _, c := range a.Checks {
+			urls = append(urls, c.Target)
+		}
+	}
+	if h := p.Helpdesk; h != nil {
+		urls = append(urls, h.ReportURL, h.UploadURL)
+	}
+	return urls
+}
+
+// urlSecrets are the values of URLs that may be secrets: passwords in the
+// user information and every query value of 8 characters or more.
+func urlSecrets(raw ...string) []string {
+	var out []string
+	for _, r := range raw {
+		u, err := url.Parse(r)
+		if err != nil {
+			continue
+		}
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			out = append(out, pw)
+		}
+		for _, vs := range u.Query() {
+			for _, v := range vs {
+				if len(v) >= 8 {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// diagDir is where a bundle goes when the person did not choose: their
+// Downloads folder, else Documents, else Relais's data directory.
+func (d *Desk) diagDir() (string, error) {
+	for _, sub := range []string{"Downloads", "Téléchargements", "Documents"} {
+		p := filepath.Join(d.env.Home, sub)
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() && d.env.Home != "" {
+			return p, nil
+		}
+	}
+	dir, err := config.DataDir(d.newRun(io.Discard, io.Discard).configEnv())
+	if err != nil {
+		return "", err
+	}
+	dir = filepath.Join(dir, "diagnostics")
+	return dir, os.MkdirAll(dir, 0o700)
+}
+
+// ExportDiagnostics writes a bundle into dir ("" the default folder) at
+// level, encrypted to the profile's helpdesk when encrypt.
 func (d *Desk) ExportDiagnostics(dir, level string, encrypt bool) (desk.DiagExport, error) {
-	return desk.DiagExport{}, errors.New("diag: not yet")
+	r := d.newRun(io.Discard, io.Discard)
+	lv := diag.Level(level)
+	switch lv {
+	case diag.LevelNone, diag.LevelStandard, diag.LevelStrict:
+	default:
+		return desk.DiagExport{}, errors.New(r.t("cli.diag.bad_level", level))
+	}
+	opt := diag.Options{Level: lv, Now: d.env.Now, CaseCode: diag.NewCaseCode()}
+	if encrypt {
+		d.mu.Lock()
+		p := d.prof.Profile
+		d.mu.Unlock()
+		if p == nil || p.Helpdesk == nil || p.Helpdesk.AgeRecipient == "" {
+			return desk.DiagExport{}, errors.New(r.t("cli.diag.no_recipient"))
+		}
+		opt.Recipient = p.Helpdesk.AgeRecipient
+	}
+	if dir == "" {
+		var err error
+		if dir, err = d.diagDir(); err != nil {
+			return desk.DiagExport{}, errors.New(r.t("cli.error.data_dir", err.Error()))
+		}
+	}
+	path := filepath.Join(dir, diag.FileName(opt.CaseCode, encrypt))
+	return d.exportTo(path, opt)
 }
 
-// OpenBundle reads a bundle.
+// exportTo writes the bundle at path, through a temporary file renamed
+// into place: a bundle is whole or absent.
+func (d *Desk) exportTo(path string, opt diag.Options) (desk.DiagExport, error) {
+	r := d.newRun(io.Discard, io.Discard)
+	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
+	defer cancel()
+	in := d.diagInput(ctx)
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".relais-diag-*")
+	if err != nil {
+		return desk.DiagExport{}, errors.New(r.t("cli.diag.write_failed", path, err.Error()))
+	}
+	defer os.Remove(tmp.Name())
+	man, err := diag.Export(ctx, in, opt, tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o600)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return desk.DiagExport{}, errors.New(r.t("cli.diag.write_failed", path, err.Error()))
+	}
+	fi, _ := os.Stat(path)
+	out := desk.DiagExport{Path: path, CaseCode: man.CaseCode, Encrypted: opt.Recipient != ""}
+	if fi != nil {
+		out.Size = fi.Size()
+	}
+	for _, f := range man.Failures {
+		out.Failures = append(out.Failures, f.Name)
+	}
+	_ = d.m.db.LogEvent(ctx, "diag", fmt.Sprintf("bundle %s written (%s, %d bytes, encrypted %t)", man.CaseCode, opt.Level, out.Size, out.Encrypted))
+	return out, nil
+}
+
+// OpenBundle reads a bundle, with an age identity file for an encrypted one.
 func (d *Desk) OpenBundle(path, identityFile string) (*diag.Bundle, error) {
-	return nil, errors.New("diag: not yet")
+	r := d.newRun(io.Discard, io.Discard)
+	return openBundle(r, path, identityFile)
 }
 
-// RecentLog is the app's recent log.
-func (d *Desk) RecentLog(n int) ([]diag.LogLine, error) { return nil, errors.New("diag: not yet") }
+func openBundle(r *run, path, identityFile string) (*diag.Bundle, error) {
+	var ids []age.Identity
+	if identityFile != "" {
+		b, err := readCapped(identityFile, maxIdentityLen)
+		if err == nil {
+			ids, err = age.ParseIdentities(bytes.NewReader(b))
+		}
+		if err != nil {
+			return nil, errors.New(r.t("cli.diag.bad_identity", identityFile, err.Error()))
+		}
+	}
+	b, err := readCapped(path, maxBundleFile)
+	if err != nil {
+		return nil, errors.New(r.t("cli.diag.unreadable", path, err.Error()))
+	}
+	bundle, err := diag.Open(bytes.NewReader(b), ids)
+	switch {
+	case errors.Is(err, diag.ErrEncrypted) && identityFile == "":
+		return nil, errors.New(r.t("cli.diag.need_identity", path))
+	case errors.Is(err, diag.ErrEncrypted):
+		return nil, errors.New(r.t("cli.diag.wrong_identity", path))
+	case err != nil:
+		return nil, errors.New(r.t("cli.diag.unreadable", path, err.Error()))
+	}
+	return bundle, nil
+}
 
-// UploadBundle queues a bundle for the helpdesk.
-func (d *Desk) UploadBundle(path string) error { return errors.New("diag: not yet") }
+// RecentLog is the app's last n log lines, oldest first.
+func (d *Desk) RecentLog(n int) ([]diag.LogLine, error) {
+	return d.logLines(d.ctx, n, time.Time{}), nil
+}
+
+// UploadBundle queues a bundle for the profile's upload_url (https only);
+// the outbox delivers it, keyed by its case code.
+func (d *Desk) UploadBundle(path string) error {
+	r := d.newRun(io.Discard, io.Discard)
+	d.mu.Lock()
+	p := d.prof.Profile
+	d.mu.Unlock()
+	if p == nil || p.Helpdesk == nil || p.Helpdesk.UploadURL == "" {
+		return errors.New(r.t("cli.diag.no_upload"))
+	}
+	u, err := url.Parse(p.Helpdesk.UploadURL)
+	if err != nil || u.Scheme != "https" {
+		return errors.New(r.t("cli.diag.upload_https"))
+	}
+	b, err := readCapped(path, maxBundleFile)
+	if err != nil {
+		return errors.New(r.t("cli.diag.unreadable", path, err.Error()))
+	}
+	code := caseCodeOf(filepath.Base(path))
+	if code == "" {
+		return errors.New(r.t("cli.diag.unreadable", path, "no case code in the name"))
+	}
+	ctype := "application/zip"
+	if strings.HasSuffix(path, ".age") {
+		ctype = "application/octet-stream"
+	}
+	if err := d.out.Enqueue(d.ctx, "diag_bundle", code, p.Helpdesk.UploadURL, ctype, b); err != nil {
+		return errors.New(r.t("cli.diag.upload_failed", err.Error()))
+	}
+	d.wakeOutbox()
+	return nil
+}
+
+// caseCodeOf finds the case code in a bundle's file name.
+func caseCodeOf(name string) string {
+	for i := 0; i+13 <= len(name); i++ {
+		if c := name[i : i+13]; diag.ValidCaseCode(c) {
+			return c
+		}
+	}
+	return ""
+}

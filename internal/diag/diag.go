@@ -15,11 +15,7 @@
 package diag
 
 import (
-	"context"
-	"io"
 	"time"
-
-	"filippo.io/age"
 
 	"relais/internal/drills"
 	"relais/internal/engine"
@@ -79,11 +75,14 @@ type Input struct {
 	// found in the profile's URLs): scrubbed wherever they appear, on top
 	// of the redaction patterns.
 	Secrets []string
+	// People are names of people the bundle may mention (a drill
+	// participant): anonymised like the user's own name.
+	People []string
 }
 
 // Options are how to make the bundle.
 type Options struct {
-	Level Level
+	Level Level // "": LevelStandard
 	// Recipient is the age recipient (age1…) to encrypt to; "": not
 	// encrypted.
 	Recipient string
@@ -92,6 +91,10 @@ type Options struct {
 	Now              func() time.Time
 	// CaseCode names the bundle; "": a new one (NewCaseCode).
 	CaseCode string
+
+	// collectors replace the system and network collectors (tests make
+	// one hang or fail); nil: the real ones.
+	collectors []collector
 }
 
 // DefaultCollectorTimeout bounds each collector.
@@ -123,30 +126,6 @@ type Manifest struct {
 	Redactions int                `json:"redactions"` // how many secrets were removed
 }
 
-// NewCaseCode returns a new case code like RLS-7K3M-Q9TD: 8 random
-// characters from an alphabet without look-alikes (no 0/O, 1/I/L, 2/Z,
-// 5/S, 8/B, U/V).
-func NewCaseCode() string {
-	panic("diag: NewCaseCode not implemented yet")
-}
-
-// ValidCaseCode reports whether s is a well-formed case code.
-func ValidCaseCode(s string) bool {
-	panic("diag: ValidCaseCode not implemented yet")
-}
-
-// FileName is the bundle's file name: relais-diag-<CASE>.zip, or
-// .zip.age when encrypted.
-func FileName(caseCode string, encrypted bool) string {
-	panic("diag: FileName not implemented yet")
-}
-
-// Export collects, redacts, anonymises, writes the zip to w (encrypted
-// when opt.Recipient is set) and returns its manifest.
-func Export(ctx context.Context, in Input, opt Options, w io.Writer) (*Manifest, error) {
-	panic("diag: Export not implemented yet")
-}
-
 // Bundle is an opened bundle.
 type Bundle struct {
 	Manifest Manifest
@@ -159,17 +138,6 @@ var ErrEncrypted = errEncrypted{}
 
 type errEncrypted struct{}
 
-func (errEncrypted) Error() string { return "diag: the bundle is encrypted and no identity given opens it" }
-
-// Open reads a bundle (zip, or age-encrypted zip with one of identities),
-// checks every file against the manifest's SHA-256, and refuses anything
-// malformed or oversized (zip bombs included).
-func Open(r io.Reader, identities []age.Identity) (*Bundle, error) {
-	panic("diag: Open not implemented yet")
-}
-
-// Summary is the bundle's verdict as plain text for a terminal, in lang
-// (`relais diag open`).
-func (b *Bundle) Summary(lang string) string {
-	panic("diag: Summary not implemented yet")
+func (errEncrypted) Error() string {
+	return "diag: the bundle is encrypted and no identity given opens it"
 }

@@ -120,6 +120,20 @@ func (db *DB) CheckHistory(ctx context.Context, checkID string, limit int) ([]Ch
 	return scanChecks(rows)
 }
 
+// ChecksSince returns up to limit results recorded at or after since,
+// oldest first; limit <= 0 returns all of them.
+func (db *DB) ChecksSince(ctx context.Context, since time.Time, limit int) ([]CheckRecord, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT * FROM (SELECT `+checkColumns+` FROM check_results WHERE at >= ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
+		since.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: checks since: %w", err)
+	}
+	return scanChecks(rows)
+}
+
 // CheckCount is how many check results the history holds.
 func (db *DB) CheckCount(ctx context.Context) (int, error) {
 	var n int

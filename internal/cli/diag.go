@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"relais/internal/desk"
+	"relais/internal/diag"
+)
+
+// `relais diag export|open`: diagnostics bundles from the terminal, for
+// machines where no window opens and for the helpdesk.
+
+func cmdDiag(ctx context.Context, r *run, args []string) int {
+	if len(args) == 0 {
+		return r.fail(ExitUsage, "cli.diag.usage")
+	}
+	switch args[0] {
+	case "export":
+		return cmdDiagExport(ctx, r, args[1:])
+	case "open":
+		return cmdDiagOpen(r, args[1:])
+	}
+	return r.fail(ExitUsage, "cli.diag.usage")
+}
+
+type diagExportJSON struct {
+	CaseCode  string   `json:"case_code"`
+	Path      string   `json:"path"`
+	Encrypted bool     `json:"encrypted"`
+	Size      int64    `json:"size"`
+	Level     string   `json:"anonymisation"`
+	Failures  []string `json:"failures"`
+}
+
+func cmdDiagExport(ctx context.Context, r *run, args []string) int {
+	fs := flag.NewFlagSet("relais diag export", flag.ContinueOnError)
+	out := fs.String("o", "", "cli.diag.flag.out")
+	level := fs.String("anonymize", string(diag.LevelStandard), "cli.diag.flag.anonymize")
+	encrypt := fs.Bool("encrypt", false, "cli.diag.flag.encrypt")
+	asJSON := fs.Bool("json", false, "cli.flag.json")
+	if !r.parseNoArgs(fs, args, "cli.diag.usage") {
+		return ExitUsage
+	}
+	d := r.openDrillDesk(ctx)
+	if d == nil {
+		return ExitUsage
+	}
+	defer d.Close()
+	r.say("cli.diag.collecting")
+	var (
+		res diagExportJSON
+		err error
+	)
+	if fi, serr := os.Stat(*out); *out == "" || (serr == nil && fi.IsDir()) {
+		e, xerr := d.ExportDiagnostics(*out, *level, *encrypt)
+		res, err = diagExportJSON{CaseCode: e.CaseCode, Path: e.Path, Encrypted: e.Encrypted, Size: e.Size, Failures: e.Failures}, xerr
+	} else {
+		// An exact file name: the case code is in the bundle, not the name.
+		e, xerr := d.exportFile(*out, *level, *encrypt)
+		res, err = diagExportJSON{CaseCode: e.CaseCode, Path: e.Path, Encrypted: e.Encrypted, Size: e.Size, Failures: e.Failures}, xerr
+	}
+	if err != nil {
+		fmt.Fprintln(r.Stderr, err)
+		return ExitUsage
+	}
+	res.Level = *level
+	if res.Failures == nil {
+		res.Failures = []string{}
+	}
+	if *asJSON {
+		r.printJSON(res)
+		return ExitOK
+	}
+	r.out("cli.diag.case_code", res.CaseCode)
+	r.out("cli.diag.written", res.Path, res.Size)
+	if res.Encrypted {
+		r.out("cli.diag.encrypted")
+	}
+	for _, f := range res.Failures {
+		r.say("cli.diag.collector_failed", f)
+	}
+	return ExitOK
+}
+
+func cmdDiagOpen(r *run, args []string) int {
+	fs := flag.NewFlagSet("relais diag open", flag.ContinueOnError)
+	identity := fs.String("identity", "", "cli.diag.flag.identity")
+	pos, ok := r.parseFlags(fs, args)
+	if !ok {
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		return r.fail(ExitUsage, "cli.diag.usage")
+	}
+	b, err := openBundle(r, pos[0], *identity)
+	if err != nil {
+		fmt.Fprintln(r.Stderr, err)
+		return ExitUsage
+	}
+	fmt.Fprint(r.Stdout, b.Summary(r.lang))
+	return ExitOK
+}
+
+// exportFile writes a bundle to exactly path.
+func (d *Desk) exportFile(path, level string, encrypt bool) (desk.DiagExport, error) {
+	dir := filepath.Dir(path)
+	e, err := d.ExportDiagnostics(dir, level, encrypt)
+	if err != nil {
+		return e, err
+	}
+	if err := os.Rename(e.Path, path); err != nil {
+		return e, err
+	}
+	e.Path = path
+	return e, nil
+}

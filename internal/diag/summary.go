@@ -1,0 +1,363 @@
+package diag
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"relais/internal/checks"
+	"relais/internal/engine"
+	"relais/internal/i18n"
+)
+
+// contents are a bundle's files read back, each nil (or empty) when it is
+// missing or does not parse: a bundle from another version still shows
+// what it can.
+type contents struct {
+	tunnel   *tunnelFile
+	checks   *checksFile
+	profile  *profileFile
+	drills   *drillsFile
+	system   map[string]rawFact
+	network  map[string]rawFact
+	settings map[string]string
+	log      []string // the lines of log.txt
+}
+
+// rawFact is a part of system.json or network.json, its value undecoded.
+type rawFact struct {
+	Value json.RawMessage `json:"value"`
+	Error string          `json:"error"`
+}
+
+func (b *Bundle) contents() contents {
+	var c contents
+	decode := func(name string, v any) bool {
+		data, ok := b.Files[name]
+		return ok && json.Unmarshal(data, v) == nil
+	}
+	c.tunnel, c.checks, c.profile, c.drills = &tunnelFile{}, &checksFile{}, &profileFile{}, &drillsFile{}
+	if !decode(nameTunnel, c.tunnel) {
+		c.tunnel = nil
+	}
+	if !decode(nameChecks, c.checks) {
+		c.checks = nil
+	}
+	if !decode(nameProfile, c.profile) {
+		c.profile = nil
+	}
+	if !decode(nameDrills, c.drills) {
+		c.drills = nil
+	}
+	decode(nameSystem, &c.system)
+	decode(nameNetwork, &c.network)
+	decode(nameSettings, &c.settings)
+	if data := b.Files[nameLog]; len(data) > 0 {
+		c.log = strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	}
+	return c
+}
+
+// factValue decodes the value of a part of system.json or network.json;
+// ok is false when it is missing or does not decode, errText is its
+// collector's error, if any.
+func factValue[T any](facts map[string]rawFact, key string) (v T, errText string, ok bool) {
+	f, found := facts[key]
+	if !found {
+		return v, "", false
+	}
+	if len(f.Value) == 0 || string(f.Value) == "null" {
+		return v, f.Error, false
+	}
+	if err := json.Unmarshal(f.Value, &v); err != nil {
+		return v, f.Error, false
+	}
+	return v, f.Error, true
+}
+
+// verdict is what a person must read first: Mode urgence's state, what
+// fails and why, what works.
+type verdict struct {
+	Class    string // good, warn, bad or idle
+	Headline string // "Mode urgence : en échec"
+	Failing  []appProblem
+	Degraded []string // app names
+	Working  []string // app names
+	Note     string   // no check yet, or the tunnel's failure, in words
+}
+
+type appProblem struct {
+	Name, Criticality, State, Reason string
+}
+
+// names joins app names for a sentence.
+func names(ps []appProblem) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// tr is a translator for one language.
+type tr string
+
+func (l tr) t(key string, args ...any) string { return i18n.T(string(l), key, args...) }
+
+// word is the catalogue's word for a code, or the code itself when the
+// catalogue has none (a code from a newer Relais).
+func (l tr) word(prefix, code string) string {
+	if code == "" {
+		return "—"
+	}
+	key := prefix + code
+	if w := l.t(key); w != key {
+		return w
+	}
+	return code
+}
+
+func (c contents) verdict(l tr) verdict {
+	var v verdict
+	t := c.tunnel
+	switch {
+	case t == nil || !t.Known:
+		v.Class, v.Headline = "idle", l.t("diag.verdict.unknown")
+	case t.Stopped:
+		v.Class, v.Headline = "idle", l.t("diag.verdict.stopped", l.word("diag.phase.", string(t.Phase)))
+	default:
+		v.Headline = l.t("diag.verdict.headline", l.word("diag.phase.", string(t.Phase)))
+		switch t.Phase {
+		case engine.PhaseOperational:
+			v.Class = "good"
+		case engine.PhaseDegraded, engine.PhaseConnecting, engine.PhaseChecking:
+			v.Class = "warn"
+		case engine.PhaseFailed:
+			v.Class = "bad"
+		default:
+			v.Class = "idle"
+		}
+	}
+	if t != nil && t.Error != "" {
+		v.Note = l.t("diag.verdict.tunnel_failed", t.Error)
+	}
+	var rep *checks.Report
+	if c.checks != nil {
+		rep = c.checks.LastReport
+	}
+	if rep == nil {
+		if v.Note == "" {
+			v.Note = l.t("diag.verdict.no_report")
+		}
+		return v
+	}
+	appName := map[string]string{}
+	for _, a := range rep.Apps {
+		appName[a.ID] = a.Name.In(string(l))
+	}
+	for _, a := range rep.Apps {
+		name := a.Name.In(string(l))
+		if name == "" {
+			name = a.ID
+		}
+		switch a.State {
+		case checks.StateOK:
+			v.Working = append(v.Working, name)
+		case checks.StateDegraded:
+			v.Degraded = append(v.Degraded, name)
+		default:
+			v.Failing = append(v.Failing, appProblem{
+				Name: name, Criticality: l.word("diag.crit.", a.Criticality), State: l.word("diag.state.", string(a.State)),
+				Reason: l.appReason(a, appName),
+			})
+		}
+	}
+	return v
+}
+
+// appReason says in words why an app is not working: its first check's
+// reason and next step, or what blocks it.
+func (l tr) appReason(a checks.AppResult, appName map[string]string) string {
+	if a.State == checks.StateBlocked && len(a.BlockedBy) > 0 {
+		by := make([]string, len(a.BlockedBy))
+		for i, id := range a.BlockedBy {
+			if n := appName[id]; n != "" {
+				by[i] = n
+			} else {
+				by[i] = l.word("diag.builtin.", id)
+			}
+		}
+		return l.t("diag.verdict.blocked", strings.Join(by, ", "))
+	}
+	for _, c := range a.Checks {
+		if c.Reason != nil {
+			return strings.TrimSpace(c.Reason.Text.In(string(l)) + " " + c.Reason.Next.In(string(l)))
+		}
+	}
+	if a.State == checks.StatePending {
+		return l.t("diag.verdict.pending")
+	}
+	return l.t("diag.verdict.no_reason")
+}
+
+// tunnelLine is the tunnel in one line.
+func (c contents) tunnelLine(l tr, now time.Time) string {
+	t := c.tunnel
+	if t == nil || !t.Known {
+		return l.t("diag.tunnel.line", l.t("diag.tunnel.unknown"))
+	}
+	s := t.Status
+	parts := []string{}
+	if s.Mode != "" {
+		parts = append(parts, l.word("diag.tunnel.mode.", string(s.Mode)))
+	}
+	if s.Up {
+		parts = append(parts, l.t("diag.tunnel.up"))
+	} else {
+		parts = append(parts, l.t("diag.tunnel.down"))
+	}
+	if s.Endpoint != "" {
+		parts = append(parts, l.t("diag.tunnel.endpoint", s.Endpoint))
+	}
+	if age := s.HandshakeAge(now); age >= 0 {
+		parts = append(parts, l.t("diag.tunnel.handshake", l.duration(age)))
+	} else {
+		parts = append(parts, l.t("diag.tunnel.no_handshake"))
+	}
+	parts = append(parts, l.t("diag.tunnel.bytes", l.bytes(s.RxBytes), l.bytes(s.TxBytes)))
+	return l.t("diag.tunnel.line", strings.Join(parts, ", "))
+}
+
+// profileLine is the profile in one line.
+func (c contents) profileLine(l tr) string {
+	p := c.profile
+	if p == nil || !p.Cached || p.ProfileFacts == nil {
+		return l.t("diag.profile.line_none")
+	}
+	return l.t("diag.profile.line", p.Serial, l.word("diag.signature.", p.Signature), l.expiry(p.ProfileFacts))
+}
+
+func (l tr) expiry(p *ProfileFacts) string {
+	switch {
+	case p.Expires.IsZero():
+		return l.t("diag.profile.never_expires")
+	case p.Expired:
+		return l.t("diag.profile.expired", localTime(p.Expires))
+	}
+	return l.t("diag.profile.expires", localTime(p.Expires))
+}
+
+// failuresLine lists the collectors that failed, "" when none did.
+func (l tr) failuresLine(fs []CollectorFailure) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = f.Name + " (" + f.Error + ")"
+	}
+	return l.t("diag.failures.line", strings.Join(parts, "; "))
+}
+
+// metaLine is the bundle itself: case code, when, which Relais, level.
+func (l tr) metaLine(m Manifest) string {
+	app := m.App.Version
+	if m.App.Commit != "" {
+		app += " (" + m.App.Commit + ")"
+	}
+	s := l.t("diag.meta", m.CaseCode, localTime(m.Created), app, l.word("diag.level.", string(m.Level)))
+	if m.Encrypted {
+		s += " · " + l.t("diag.meta.encrypted")
+	}
+	return s
+}
+
+// Summary is the bundle's verdict as plain text for a terminal, in lang
+// (`relais diag open`).
+func (b *Bundle) Summary(lang string) string {
+	l := tr(i18n.Normalize(lang))
+	c := b.contents()
+	v := c.verdict(l)
+	var s bytes.Buffer
+	line := func(x string) {
+		if x != "" {
+			s.WriteString(x)
+			s.WriteByte('\n')
+		}
+	}
+	line(l.t("diag.title") + " " + b.Manifest.CaseCode)
+	line(l.metaLine(b.Manifest))
+	s.WriteByte('\n')
+	line(v.Headline)
+	line(v.Note)
+	if len(v.Failing) > 0 {
+		line(l.t("diag.verdict.failing", strings.Join(names(v.Failing), ", ")))
+		for _, p := range v.Failing {
+			line("  - " + l.t("diag.verdict.item", p.Name, p.Criticality, p.State, p.Reason))
+		}
+	}
+	if len(v.Degraded) > 0 {
+		line(l.t("diag.verdict.degraded", strings.Join(v.Degraded, ", ")))
+	}
+	if len(v.Working) > 0 {
+		line(l.t("diag.verdict.working", strings.Join(v.Working, ", ")))
+	}
+	line(c.tunnelLine(l, b.Manifest.Created))
+	line(c.profileLine(l))
+	line(l.failuresLine(b.Manifest.Failures))
+	if b.Manifest.Redactions > 0 {
+		line(l.t("diag.redactions", b.Manifest.Redactions))
+	}
+	return s.String()
+}
+
+// localTime is t for people, in the local time zone; "—" for none.
+func localTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Local().Format("2006-01-02 15:04:05 MST")
+}
+
+// duration writes a duration for people: "45 s", "12 min 05 s",
+// "1 h 02 min", "3 j 04 h" (3 d 04 h in English).
+func (l tr) duration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Round(time.Second)
+	days, h, m, s := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour), int64(d%time.Hour/time.Minute), int64(d%time.Minute/time.Second)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%d %s %02d h", days, l.t("diag.units.day"), h)
+	case h > 0:
+		return fmt.Sprintf("%d h %02d min", h, m)
+	case m > 0:
+		return fmt.Sprintf("%d min %02d s", m, s)
+	}
+	return fmt.Sprintf("%d s", s)
+}
+
+// bytes is a byte count for people: 512 o, 1,5 ko, 12,3 Mo (fr) or 512 B,
+// 1.5 kB, 12.3 MB (en).
+func (l tr) bytes(n int64) string {
+	units := strings.Fields(l.t("diag.units.bytes"))
+	if len(units) < 4 {
+		units = []string{"B", "kB", "MB", "GB"}
+	}
+	if n < 1000 {
+		return fmt.Sprintf("%d %s", n, units[0])
+	}
+	f, u := float64(n), 0
+	for f >= 1000 && u < len(units)-1 {
+		f /= 1000
+		u++
+	}
+	s := fmt.Sprintf("%.1f", f)
+	if l == i18n.FR {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s + " " + units[u]
+}
