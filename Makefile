@@ -18,12 +18,13 @@ BENCHTIME   ?= 1s
 # curl, gnome-keyring under dbus-run-session (a real Secret Service), and
 # desktop-file-validate and gio (the login autostart entry, validated and
 # launched by GLib's own parser), xdotool and pgrep (a real click on the
-# real window).
+# real window), Chromium (the diagnostics summary page rendered headless)
+# and ping (the diagnostics' gateway check).
 DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 minisign xvfb x11-utils imagemagick \
                 wireguard-go wireguard-tools iproute2 curl \
                 dbus dbus-daemon gnome-keyring libsecret-tools \
-                desktop-file-utils libglib2.0-bin xdotool procps
+                desktop-file-utils libglib2.0-bin xdotool procps chromium iputils-ping
 
 .PHONY: all deps build run demo screenshots test test-unit lint fmt bench fuzz clean
 
@@ -59,6 +60,7 @@ screenshots: deps
 	mkdir -p assets/screenshots
 	RELAIS_SCREENSHOTS=$(CURDIR)/assets/screenshots $(GO) test -count=1 -run '^TestGUIModeUrgenceUnderXvfb$$' -v .
 	RELAIS_SCREENSHOTS=$(CURDIR)/assets/screenshots $(GO) test -count=1 -run '^TestDrillsDemoOfficeFromTheGUI$$' ./app/
+	RELAIS_SCREENSHOTS=$(CURDIR)/assets/screenshots $(GO) test -count=1 -run 'Chromium' ./internal/diag/
 
 $(GOBIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -88,7 +90,9 @@ bench: deps
 FUZZ_TARGETS := ./internal/profile/:FuzzParse ./internal/profile/:FuzzSplitCondition \
                 ./internal/config/:FuzzParseManaged ./internal/checks/:FuzzCondition \
                 ./internal/wgconf/:FuzzParse ./internal/autostart/:FuzzExecArg \
-                ./internal/drills/:FuzzParseReport
+                ./internal/drills/:FuzzParseReport ./internal/diag/:FuzzOpen ./internal/diag/:FuzzRedact \
+                ./internal/diag/:FuzzAnonymise ./internal/diag/:FuzzParseProcRoute ./internal/diag/:FuzzParseIPv6Route \
+                ./internal/diag/:FuzzParseResolvConf ./internal/diag/:FuzzParseOSRelease ./internal/diag/:FuzzParseUptime
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

@@ -302,9 +302,14 @@ func openBundle(r *run, path, identityFile string) (*diag.Bundle, error) {
 	return bundle, nil
 }
 
-// RecentLog is the app's last n log lines, oldest first.
+// RecentLog is the app's last n log lines, oldest first, secrets
+// redacted (the log should hold none; this is the second line of defence).
 func (d *Desk) RecentLog(n int) ([]diag.LogLine, error) {
-	return d.logLines(d.ctx, n, time.Time{}), nil
+	lines := d.logLines(d.ctx, n, time.Time{})
+	for i := range lines {
+		lines[i].Message = diag.Redact(lines[i].Message)
+	}
+	return lines, nil
 }
 
 // UploadBundle queues a bundle for the profile's upload_url (https only);

@@ -41,6 +41,18 @@ const deviceKeyMark = "[DEVICE-KEY]"
 // anonymiser replaces what identifies the machine and the person with
 // stand-ins, the same value getting the same stand-in in every file of one
 // bundle (one anonymiser per Export). The table is never written anywhere.
+//
+// At standard: public IPv4 and IPv6 addresses ([IP-PUB-n], [IP6-PUB-n]),
+// IPv6 addresses made from a MAC address (EUI-64, even link-local), MAC
+// addresses ([MAC-n]), every dotted host or domain name but localhost
+// ([HOST-n]; a name counts as one under a real top-level domain, an
+// internal one such as .intra, .corp or .local, or one seen in a URL of
+// the bundle, so that file names and code are kept), the machine's name
+// ([HOST-1]), the user's login, full name and home directory ([USER-1]),
+// the names in Input.People, and the device's public key ([DEVICE-KEY]).
+// At strict, also private, CGNAT, ULA and link-local addresses
+// ([IP-PRIV-n], [IP6-PRIV-n]). Loopback, unspecified, multicast and
+// reserved addresses (netmasks) identify nobody and stay.
 type anonymiser struct {
 	level  Level
 	tokens map[string]map[string]string // kind → normalised value → stand-in
@@ -430,8 +442,8 @@ func (a *anonymiser) word(s string, i, j int) string {
 	if r, _ := utf8.DecodeRuneInString(s[j:]); j < len(s) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
 		return ""
 	}
-	if insideMark(s, i, j) {
-		return ""
+	if insideMark(s, i, j) || after(s, j) == '"' && after(s, j+1) == ':' {
+		return "" // a stand-in, or a JSON key (ours, never identifying: a login "user" must not break system.json)
 	}
 	k, ok := a.wordOf[strings.ToLower(s[i:j])]
 	if !ok {

@@ -44,6 +44,16 @@ func TestAnonymise(t *testing.T) {
 	}
 }
 
+// A login that is also a word of our JSON (user, name) does not break the
+// files: keys are ours, never identifying.
+func TestAnonymiseKeepsJSONKeys(t *testing.T) {
+	a := newAnonymiser(LevelStandard, identity{Login: "user", Hostname: "name"}, "")
+	got := a.text(`{"user": {"login": "user", "name": "name"}, "home": "/home/user"}`)
+	if want := `{"user": {"login": "[USER-1]", "name": "[HOST-1]"}, "home": "/home/[USER-1]"}`; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
 // A host under an organisation's own top-level domain is known from the
 // bundle's URLs.
 func TestAnonymiseLearnsDomains(t *testing.T) {

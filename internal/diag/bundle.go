@@ -27,6 +27,9 @@ const (
 	maxInputSize = maxTotalSize + 1<<20
 )
 
+// errNoManifest is a zip without manifest.json.
+var errNoManifest = errors.New("diag: not a diagnostics bundle (no manifest.json)")
+
 // ageHeader starts every age file; armoredHeader an ASCII-armoured one.
 const (
 	ageHeader     = "age-encryption.org/v1\n"

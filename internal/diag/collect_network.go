@@ -423,10 +423,11 @@ func (s *sources) probeGateway(ctx context.Context, r route) gatewayProbe {
 	}
 	ports := []string{"53", "80", "443"}
 	answers := make(chan answer, len(ports))
+	dial := s.dial // the probes may outlive this call: they must not read s
 	for _, port := range ports {
 		go func() {
 			start := time.Now()
-			c, err := s.dial(ctx, "tcp", net.JoinHostPort(host, port))
+			c, err := dial(ctx, "tcp", net.JoinHostPort(host, port))
 			switch {
 			case err == nil:
 				c.Close()

@@ -2,7 +2,6 @@ package diag
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,10 +16,9 @@ import (
 // when opt.Recipient is set) and returns its manifest.
 //
 // Every file is written as text, then redacted (always) and anonymised (at
-// opt.Level) as a whole, in the bundle's order, by one redactor and one
-// anonymiser: the same address gets the same stand-in everywhere.
-// summary.html is then made from those files, so it can show nothing they
-// do not.
+// opt.Level), in the bundle's order, by one redactor and one anonymiser:
+// the same address gets the same stand-in everywhere. summary.html is then
+// made from those files as written, so it can show nothing they do not.
 func Export(ctx context.Context, in Input, opt Options, w io.Writer) (*Manifest, error) {
 	level := opt.Level
 	switch level {
@@ -123,8 +121,8 @@ func Export(ctx context.Context, in Input, opt Options, w io.Writer) (*Manifest,
 	return &m, nil
 }
 
-// entries lists the files in the bundle's order, the manifest and
-// pending (a file still to be made) excepted.
+// entries lists the files in the bundle's order, but the manifest;
+// pending (a file still to be made) is listed without size or hash.
 func entries(files map[string][]byte, pending string) []FileEntry {
 	var out []FileEntry
 	for _, name := range fileOrder {
@@ -218,6 +216,3 @@ func identityOf(results []collected, in Input) identity {
 	id.Others = in.People
 	return id
 }
-
-// errNoManifest is a zip without manifest.json.
-var errNoManifest = errors.New("diag: not a diagnostics bundle (no manifest.json)")
