@@ -106,3 +106,9 @@ func duration(l string, d time.Duration) string {
 	}
 	return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
 }
+
+// reloadDue reports whether data read at `at` should be read again, every
+// `every`, unless a read is under way.
+func reloadDue(loading bool, at time.Time, every time.Duration) bool {
+	return !loading && (at.IsZero() || time.Since(at) >= every)
+}
