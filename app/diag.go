@@ -171,7 +171,9 @@ func (s *diagScreen) loadDue() {
 }
 
 // due reports whether data read at `at` should be read again.
-func (s *diagScreen) due(loading bool, at time.Time) bool { return reloadDue(loading, at, s.reloadEvery) }
+func (s *diagScreen) due(loading bool, at time.Time) bool {
+	return reloadDue(loading, at, s.reloadEvery)
+}
 
 func (s *diagScreen) show(v diagView) {
 	s.view = v

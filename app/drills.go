@@ -179,7 +179,9 @@ func (s *drillsScreen) refresh() {
 }
 
 // due reports whether data read at `at` should be read again.
-func (s *drillsScreen) due(loading bool, at time.Time) bool { return reloadDue(loading, at, s.reloadEvery) }
+func (s *drillsScreen) due(loading bool, at time.Time) bool {
+	return reloadDue(loading, at, s.reloadEvery)
+}
 
 // show puts a view on screen.
 func (s *drillsScreen) show(v drillView) {
