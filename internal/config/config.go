@@ -122,12 +122,28 @@ func LoadManaged(path string) (*Managed, error) {
 	if len(data) > MaxManagedSize {
 		return nil, fmt.Errorf("config: %s: larger than %d bytes", path, MaxManagedSize)
 	}
+	if onlyComments(data) {
+		// The packages install a commented template for the admin to fill
+		// in: until then the machine is not managed.
+		return nil, fmt.Errorf("%w: %s holds no setting yet", ErrNoManaged, path)
+	}
 	m, err := ParseManaged(filepath.Base(path), data)
 	if err != nil {
 		return nil, err
 	}
 	m.Path = path
 	return m, nil
+}
+
+// onlyComments reports whether a TOML text holds nothing but blank lines
+// and comments.
+func onlyComments(data []byte) bool {
+	for _, line := range strings.Split(string(data), "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseManaged decodes strictly (unknown keys are errors) and validates.

@@ -128,3 +128,23 @@ func TestInstallerExampleParses(t *testing.T) {
 		t.Fatalf("%+v", m)
 	}
 }
+
+// The packages install a commented template: until the admin fills it in,
+// the machine is not managed (the app runs on the demo office), rather than
+// refusing to start.
+func TestCommentedTemplateIsNotManaged(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "relais.toml")
+	if err := os.WriteFile(p, []byte("# Relais managed configuration\n\n# profile_url = \"https://x\"\n   # trusted_keys = []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadManaged(p); !errors.Is(err, ErrNoManaged) {
+		t.Fatalf("a commented template: %v, want ErrNoManaged", err)
+	}
+	if err := os.WriteFile(p, []byte("# filled in\nprofile_url = \"https://x.example.org/p.toml\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadManaged(p); err == nil || errors.Is(err, ErrNoManaged) {
+		t.Fatalf("a file with a setting but no key: %v, want a validation error", err)
+	}
+}
