@@ -7,6 +7,7 @@ VERSION     ?= 0.1.0-dev
 COMMIT      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS     := -X relais/internal/version.Version=$(VERSION) -X relais/internal/version.Commit=$(COMMIT)
 STATICCHECK_VERSION ?= 2026.2.2
+NFPM_VERSION ?= v2.43.0
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 FUZZTIME    ?= 60s
 BENCHTIME   ?= 1s
@@ -19,14 +20,17 @@ BENCHTIME   ?= 1s
 # desktop-file-validate and gio (the login autostart entry, validated and
 # launched by GLib's own parser), xdotool and pgrep (a real click on the
 # real window), Chromium (the diagnostics summary page rendered headless)
-# and ping (the diagnostics' gateway check).
+# and ping (the diagnostics' gateway check); lintian, debootstrap, rpm,
+# appstream, systemd-analyze, strip and file (the Linux packages, built with
+# nfpm, linted, and installed into a Debian root made with debootstrap).
 DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 minisign xvfb x11-utils imagemagick \
                 wireguard-go wireguard-tools iproute2 curl \
                 dbus dbus-daemon gnome-keyring libsecret-tools \
-                desktop-file-utils libglib2.0-bin xdotool procps chromium iputils-ping
+                desktop-file-utils libglib2.0-bin xdotool procps chromium iputils-ping \
+                lintian debootstrap rpm appstream systemd binutils file util-linux
 
-.PHONY: all deps build run demo screenshots test test-unit lint fmt bench fuzz clean
+.PHONY: all deps build run demo screenshots test test-unit lint fmt bench fuzz package clean
 
 all: build
 
@@ -65,6 +69,19 @@ screenshots: deps
 $(GOBIN)/staticcheck:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+$(GOBIN)/nfpm:
+	$(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+
+# Everything that can be built here, into dist/, with SHA256SUMS: the Linux
+# .deb and .rpm (nfpm) and the Windows MSI (wixl). The macOS app needs a Mac
+# (installer/macos/README.md).
+package: deps $(GOBIN)/nfpm
+	rm -rf dist && mkdir -p dist
+	$(GO) build -trimpath -buildmode=pie -ldflags "$(LDFLAGS)" -o dist/relais .
+	NFPM=$(GOBIN)/nfpm installer/linux/package.sh $(VERSION) dist/relais dist
+	rm -f dist/relais
+	cd dist && sha256sum * > SHA256SUMS && cat SHA256SUMS
+
 fmt:
 	gofmt -w .
 
@@ -75,7 +92,7 @@ lint: deps $(GOBIN)/staticcheck
 
 # Every test, with the race detector. Set RELAIS_REQUIRE_E2E=1 (CI does) to
 # make tests that need root, a display or a keyring fail instead of skip.
-test: lint
+test: lint $(GOBIN)/nfpm
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Unit tests only, fast, no lint.
@@ -101,3 +118,4 @@ fuzz: deps
 
 clean:
 	rm -f relais
+	rm -rf dist

@@ -116,4 +116,5 @@ var helperCodeKeys = map[helper.Code]string{
 	helper.CodeTunnel:             "cli.helper.error.tunnel",
 	helper.CodeNotUp:              "cli.helper.error.not_up",
 	helper.CodeNotOwner:           "cli.helper.error.not_owner",
+	helper.CodeNoDriver:           "cli.helper.error.no_driver",
 }

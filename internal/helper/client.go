@@ -37,8 +37,7 @@ func Dial(ctx context.Context, socket string) (*Client, error) {
 		ctx, cancel = context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", socket)
+	conn, err := dialEndpoint(ctx, socket)
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %w", ErrNoHelper, socket, err)
 	}
@@ -58,6 +57,13 @@ func Dial(ctx context.Context, socket string) (*Client, error) {
 	}
 	c.hello = *resp.Hello
 	return c, nil
+}
+
+// dialEndpoint connects to the helper's endpoint: a Unix socket; on Windows,
+// pipe_windows.go replaces it with a named-pipe dialer.
+var dialEndpoint = func(ctx context.Context, socket string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "unix", socket)
 }
 
 // Interface is the name of the helper's TUN interface.

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 
 	"relais/internal/profile"
 	"relais/internal/tunnel"
@@ -30,6 +31,10 @@ const (
 	DefaultInterface = "relais0"
 	// SocketEnv overrides the socket path, for the helper and its clients.
 	SocketEnv = "RELAIS_HELPER_SOCKET"
+	// DefaultPipe is the helper's endpoint on Windows: a named pipe.
+	DefaultPipe = `\\.\pipe\relais-helper`
+	// ServiceName is the helper's Windows service (the MSI registers it).
+	ServiceName = "RelaisHelper"
 )
 
 // ProtocolVersion is sent in the greeting; a client refuses a helper that
@@ -37,10 +42,13 @@ const (
 const ProtocolVersion = 1
 
 // SocketPath is where the helper listens: $RELAIS_HELPER_SOCKET, else the
-// default.
+// default (the named pipe DefaultPipe on Windows).
 func SocketPath(getenv func(string) string) string {
 	if p := getenv(SocketEnv); p != "" {
 		return p
+	}
+	if runtime.GOOS == "windows" {
+		return DefaultPipe
 	}
 	return DefaultSocket
 }
@@ -139,6 +147,7 @@ const (
 	CodeTunnel             Code = "tunnel"              // the system refused (TUN, routes, DNS)
 	CodeNotUp              Code = "not_up"              // down with no tunnel
 	CodeNotOwner           Code = "not_owner"           // down from a caller whose tunnel was replaced
+	CodeNoDriver           Code = "no_driver"           // this platform's helper cannot make a TUN (Windows: no wintun yet)
 )
 
 // Error is the helper's typed error, as it crosses the socket. Errors of

@@ -1,0 +1,25 @@
+#!/bin/sh
+# relais postrm (deb: "remove", "purge", "upgrade", ...; rpm: $1 = 0 erase,
+# 1 upgrade).
+set -e
+
+case "$1" in
+remove | 0)
+	if [ -d /run/systemd/system ]; then
+		systemctl daemon-reload || true
+	fi
+	;;
+purge)
+	# The administrator's configuration, the bootstrap profile copy and
+	# anything else under /etc/relais, then the group.
+	rm -rf /etc/relais
+	if getent group relais >/dev/null; then
+		if command -v delgroup >/dev/null 2>&1; then
+			delgroup --system --quiet relais || true
+		else
+			groupdel relais || true
+		fi
+	fi
+	;;
+esac
+exit 0
