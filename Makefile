@@ -8,6 +8,8 @@ COMMIT      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown
 LDFLAGS     := -X relais/internal/version.Version=$(VERSION) -X relais/internal/version.Commit=$(COMMIT)
 STATICCHECK_VERSION ?= 2026.2.2
 NFPM_VERSION ?= v2.43.0
+# The MSI's version must be numeric (MAJOR.MINOR.PATCH).
+MSI_VERSION ?= $(shell echo $(VERSION) | sed 's/[^0-9.].*//')
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 FUZZTIME    ?= 60s
 BENCHTIME   ?= 1s
@@ -22,13 +24,16 @@ BENCHTIME   ?= 1s
 # real window), Chromium (the diagnostics summary page rendered headless)
 # and ping (the diagnostics' gateway check); lintian, debootstrap, rpm,
 # appstream, systemd-analyze, strip and file (the Linux packages, built with
-# nfpm, linted, and installed into a Debian root made with debootstrap).
+# nfpm, linted, and installed into a Debian root made with debootstrap);
+# mingw-w64, msitools/wixl and wine (relais.exe cross-compiled with cgo, the
+# MSI built and read back, the exe run under wine).
 DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 minisign xvfb x11-utils imagemagick \
                 wireguard-go wireguard-tools iproute2 curl \
                 dbus dbus-daemon gnome-keyring libsecret-tools \
                 desktop-file-utils libglib2.0-bin xdotool procps chromium iputils-ping \
-                lintian debootstrap rpm appstream systemd binutils file util-linux
+                lintian debootstrap rpm appstream systemd binutils file util-linux \
+                gcc-mingw-w64-x86-64 msitools wixl wine64 wine python3
 
 .PHONY: all deps build run demo screenshots test test-unit lint fmt bench fuzz package clean
 
@@ -80,6 +85,9 @@ package: deps $(GOBIN)/nfpm
 	$(GO) build -trimpath -buildmode=pie -ldflags "$(LDFLAGS)" -o dist/relais .
 	NFPM=$(GOBIN)/nfpm installer/linux/package.sh $(VERSION) dist/relais dist
 	rm -f dist/relais
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
+	  $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/relais.exe .
+	installer/windows/build-msi.sh $(MSI_VERSION) dist/relais.exe dist
 	cd dist && sha256sum * > SHA256SUMS && cat SHA256SUMS
 
 fmt:
