@@ -64,6 +64,7 @@ func Run(open OpenBackend) (code int) {
 		fmt.Fprintf(os.Stderr, "relais: %v\n%s", v, debug.Stack())
 		code = 3
 	}()
+	detachOwnConsole()
 	a := fyneapp.NewWithID(ID)
 	a.Lifecycle().SetOnStarted(func() { started.Store(true) })
 	a.SetIcon(Icon())
