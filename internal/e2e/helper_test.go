@@ -208,7 +208,7 @@ func TestHelperNeedsRoot(t *testing.T) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	out, err := cmd.CombinedOutput()
 	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "must run as root") {
+	if !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "must run with administrator rights") {
 		t.Fatalf("exit %v: %s", err, out)
 	}
 	t.Logf("as uid %d: %s", nobody, strings.TrimSpace(string(out)))
