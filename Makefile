@@ -6,11 +6,8 @@ GO          ?= go
 VERSION     ?= 0.1.0-dev
 COMMIT      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS     := -X relais/internal/version.Version=$(VERSION) -X relais/internal/version.Commit=$(COMMIT)
-STATICCHECK_VERSION ?= 2026.2.2
-NFPM_VERSION ?= v2.43.0
 # The MSI's version must be numeric (MAJOR.MINOR.PATCH).
 MSI_VERSION ?= $(shell echo $(VERSION) | sed 's/[^0-9.].*//')
-GOBIN       := $(shell $(GO) env GOPATH)/bin
 FUZZTIME    ?= 60s
 BENCHTIME   ?= 1s
 
@@ -71,19 +68,18 @@ screenshots: deps
 	RELAIS_SCREENSHOTS=$(CURDIR)/assets/screenshots $(GO) test -count=1 -run '^TestDrillsDemoOfficeFromTheGUI$$' ./app/
 	RELAIS_SCREENSHOTS=$(CURDIR)/assets/screenshots $(GO) test -count=1 -run 'Chromium' ./internal/diag/
 
-$(GOBIN)/staticcheck:
-	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-
-$(GOBIN)/nfpm:
-	$(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+# Go tools (staticcheck, nfpm) are pinned in go.mod with `tool` directives
+# and run with `go tool`: a fresh machine gets exactly those versions, and
+# nothing is taken from whatever happens to be in $GOPATH/bin.
+STATICCHECK := $(GO) tool staticcheck
 
 # Everything that can be built here, into dist/, with SHA256SUMS: the Linux
 # .deb and .rpm (nfpm) and the Windows MSI (wixl). The macOS app needs a Mac
 # (installer/macos/README.md).
-package: deps $(GOBIN)/nfpm
+package: deps
 	rm -rf dist && mkdir -p dist
 	$(GO) build -trimpath -buildmode=pie -ldflags "$(LDFLAGS)" -o dist/relais .
-	NFPM=$(GOBIN)/nfpm installer/linux/package.sh $(VERSION) dist/relais dist
+	installer/linux/package.sh $(VERSION) dist/relais dist
 	rm -f dist/relais
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
 	  $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/relais.exe .
@@ -93,14 +89,14 @@ package: deps $(GOBIN)/nfpm
 fmt:
 	gofmt -w .
 
-lint: deps $(GOBIN)/staticcheck
+lint: deps
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GOBIN)/staticcheck ./...
+	$(STATICCHECK) ./...
 
 # Every test, with the race detector. Set RELAIS_REQUIRE_E2E=1 (CI does) to
 # make tests that need root, a display or a keyring fail instead of skip.
-test: lint $(GOBIN)/nfpm
+test: lint
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Unit tests only, fast, no lint.

@@ -29,7 +29,15 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	// No test may reach the person's own keyring, settings or session bus.
+	cleanup, err := testenv.IsolateUserDirs()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
 }
 
 // No package under internal/ may depend on Fyne: the engine and the CLI must

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -39,9 +40,14 @@ type fakeBackend struct {
 	settings desk.Settings
 	locks    desk.Locks
 	identity desk.Identity
-	startErr error
-	openErr  error
-	demo     bool
+	// importErr: ImportConf fails with it; replaced: an import replaced
+	// another key; deleted: DeleteKey calls.
+	importErr error
+	replaced  bool
+	deleted   int
+	startErr  error
+	openErr   error
+	demo      bool
 
 	subs map[int]func(engine.Event)
 	next int
@@ -69,7 +75,7 @@ func newFakeBackend(t testing.TB) *fakeBackend {
 		prof:     desk.ProfileState{Profile: p, Serial: p.Serial, Signature: "valid", FetchedAt: testNow.Add(-3 * time.Minute)},
 		assets:   map[string][]byte{"etape1.png": img},
 		settings: desk.DefaultSettings(),
-		identity: desk.Identity{PublicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", Source: "generated"},
+		identity: desk.Identity{PublicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", Source: "generated", Setup: desk.SetupReady},
 		subs:     map[int]func(engine.Event){},
 	}
 }
@@ -186,18 +192,40 @@ func (f *fakeBackend) Identity() desk.Identity {
 	return f.identity
 }
 
-func (f *fakeBackend) GenerateKey() error {
+func (f *fakeBackend) GenerateKey(replace bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.identity.PublicKey != "" && !replace {
+		return &desk.IdentityError{Code: desk.IdentityErrExists, PublicKey: f.identity.PublicKey}
+	}
 	f.keysMade++
-	f.identity = desk.Identity{PublicKey: "bmV3S2V5bmV3S2V5bmV3S2V5bmV3S2V5bmV3S2V5MDA=", Source: "generated"}
+	f.identity = desk.Identity{PublicKey: "bmV3S2V5bmV3S2V5bmV3S2V5bmV3S2V5bmV3S2V5MDA=", Source: "generated", Setup: desk.SetupNoAddress}
 	return nil
 }
 
-func (f *fakeBackend) ImportConf(path string) error {
+// fakeImportKey is the public key of the .conf files the fake imports.
+const fakeImportKey = "aW1wb3J0ZWRpbXBvcnRlZGltcG9ydGVkaW1wb3J0ZWQ="
+
+func (f *fakeBackend) ImportConf(path string, replace bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.imported = append(f.imported, path)
+	if f.importErr != nil {
+		return f.importErr
+	}
+	if f.identity.PublicKey != "" && f.identity.PublicKey != fakeImportKey && !replace {
+		return &desk.IdentityError{Code: desk.IdentityErrExists, File: filepath.Base(path), PublicKey: f.identity.PublicKey}
+	}
+	f.replaced = f.replaced || replace
+	f.identity = desk.Identity{PublicKey: fakeImportKey, Source: filepath.Base(path), Addresses: []string{"10.77.0.2/32"}, Setup: desk.SetupReady}
+	return nil
+}
+
+func (f *fakeBackend) DeleteKey() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deleted++
+	f.identity = desk.Identity{Setup: desk.SetupNone}
 	return nil
 }
 

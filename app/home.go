@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/checks"
+	"relais/internal/desk"
 	"relais/internal/engine"
 	"relais/internal/profile"
 )
@@ -33,6 +34,7 @@ type home struct {
 	problem  *widget.Label // the profile's problem, when the backend reports one
 	drill    *widget.Label
 	drillGo  *widget.Button    // the banner of an open drill window: to the Exercices tab
+	setupGo  *widget.Button    // to Réglages, when the device is not set up
 	box      *fyne.Container   // all of the above, laid out again when a line shows or hides
 	scroll   *container.Scroll // holds box
 
@@ -43,6 +45,10 @@ type home struct {
 	// onOpenDrills shows the Exercices tab; the shell sets it. The banner
 	// of an open drill window shows only when it is set.
 	onOpenDrills func()
+	// onOpenSettings shows the Réglages tab; the shell sets it.
+	onOpenSettings func()
+
+	identity *desk.Identity // nil until read
 }
 
 // Minimum size of the Mode urgence button: big enough to find at once on a
@@ -62,6 +68,7 @@ func newHome(u *ui) *home {
 		problem:  &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance},
 		drill:    &widget.Label{Wrapping: fyne.TextWrapWord},
 		drillGo:  &widget.Button{Icon: theme.DocumentIcon(), Importance: widget.WarningImportance},
+		setupGo:  &widget.Button{Icon: theme.SettingsIcon()},
 	}
 }
 
@@ -76,10 +83,16 @@ func (h *home) content() fyne.CanvasObject {
 			h.onOpenDrills()
 		}
 	}
+	h.setupGo.OnTapped = func() {
+		if h.onOpenSettings != nil {
+			h.onOpenSettings()
+		}
+	}
 	h.box = container.NewVBox(
 		h.drillGo,
 		button,
 		h.state,
+		container.NewCenter(h.setupGo),
 		h.problems,
 		h.failure,
 		h.tto,
@@ -91,7 +104,78 @@ func (h *home) content() fyne.CanvasObject {
 	)
 	h.scroll = container.NewVScroll(h.box)
 	h.refresh()
+	h.identityChanged()
 	return h.scroll
+}
+
+// identityChanged reads the device's identity again (the keyring may
+// block): at start, and when Réglages changed it.
+func (h *home) identityChanged() {
+	b := h.u.b
+	h.u.background(func() {
+		id := b.Identity()
+		fyne.Do(func() {
+			h.identity = &id
+			h.refresh()
+		})
+	})
+}
+
+// notSetUp reports whether Mode urgence cannot work yet for want of the
+// identity IT issues (a key, a tunnel address).
+func (h *home) notSetUp() bool {
+	return h.identity != nil && (h.identity.Setup == desk.SetupNone || h.identity.Setup == desk.SetupNoAddress)
+}
+
+// identityProblem is the identity's problem when it keeps Mode urgence
+// from starting (the keyring lost the key, holds another, or does not
+// answer), as the backend worded it for people; "" otherwise.
+func (h *home) identityProblem() string {
+	if h.identity == nil {
+		return ""
+	}
+	switch h.identity.Setup {
+	case desk.SetupKeyMissing, desk.SetupKeyMismatch, desk.SetupNoKeyring:
+		return h.identity.Problem
+	}
+	return ""
+}
+
+// setupSentence says what is missing and what to do, naming the profile's
+// helpdesk when it has one.
+func (h *home) setupSentence() string {
+	what := "app.identity.home.no_key"
+	if h.identity.Setup == desk.SetupNoAddress {
+		what = "app.identity.home.no_address"
+	}
+	if c := helpdeskContact(h.u.prof.Profile, h.u.lang); c != "" {
+		return tr(what+"_call", c)
+	}
+	return tr(what)
+}
+
+// helpdeskContact is the profile's first helpdesk contact as "name, phone"
+// (or its e-mail when it has no phone); "" when there is none.
+func helpdeskContact(p *profile.Profile, lang string) string {
+	if p == nil {
+		return ""
+	}
+	for _, c := range p.Contacts {
+		if c.Role != "helpdesk" {
+			continue
+		}
+		var parts []string
+		if n := strings.TrimSpace(c.Name.In(lang)); n != "" {
+			parts = append(parts, n)
+		}
+		if c.Phone != "" {
+			parts = append(parts, c.Phone)
+		} else if c.Email != "" {
+			parts = append(parts, c.Email)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return ""
 }
 
 func (h *home) refresh() {
@@ -114,7 +198,7 @@ func (h *home) refresh() {
 	default:
 		b.Text, b.Icon, b.Importance = tr("app.home.button.start"), theme.MediaPlayIcon(), widget.HighImportance
 		b.OnTapped = h.onUrgence
-		if p == nil {
+		if p == nil || h.notSetUp() {
 			b.Disable()
 		} else {
 			b.Enable()
@@ -125,7 +209,20 @@ func (h *home) refresh() {
 	state, problems := h.sentences(on)
 	h.state.SetText(state)
 	showText(h.problems, problems)
-	showText(h.failure, h.startErr)
+	failure := h.startErr
+	setup := h.notSetUp() && p != nil && !h.starting && !h.stopping
+	if setup {
+		failure = "" // the sentence above says what to do instead
+	} else if pr := h.identityProblem(); failure != "" && pr != "" {
+		failure = tr("app.home.start_failed", pr)
+	}
+	showText(h.failure, failure)
+	if setup && h.onOpenSettings != nil {
+		h.setupGo.SetText(tr("app.identity.home.open_settings"))
+		h.setupGo.Show()
+	} else {
+		h.setupGo.Hide()
+	}
 
 	tto := ""
 	if s := currentSnapshot(u); on && s.TimeToOperational != nil {
@@ -165,6 +262,10 @@ func (h *home) sentences(on bool) (state, problems string) {
 		return tr("app.home.state.starting"), ""
 	case h.stopping:
 		return tr("app.home.state.stopping"), ""
+	case h.notSetUp() && (!on || s.TunnelError != ""):
+		return h.setupSentence(), ""
+	case on && s.TunnelError != "" && h.identityProblem() != "":
+		return tr("app.home.state.tunnel_failed", h.identityProblem()), ""
 	case !on:
 		return tr("app.home.state.off"), ""
 	case s.TunnelError != "":
@@ -273,6 +374,9 @@ func (h *home) onUrgence() {
 				h.startErr = tr("app.home.start_failed", err.Error())
 			}
 			h.refresh()
+			// What Mode urgence found of the identity (a key the keyring
+			// lost): read it again, to say what to do.
+			h.identityChanged()
 		})
 	})
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -11,12 +12,15 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"relais/internal/config"
 	"relais/internal/desk"
 	"relais/internal/i18n"
+	"relais/internal/instance"
 	"relais/internal/version"
 )
 
@@ -28,6 +32,8 @@ type OpenBackend func(lang string) (desk.Backend, error)
 // Run opens the main window and blocks until the app quits. It returns an
 // exit code: 0, or 2 when no window can open here (no display, no OpenGL),
 // after saying so in one sentence that names the commands that still work.
+// One app per user: a second launch brings the first one's window forward
+// and returns 0.
 func Run(open OpenBackend) (code int) {
 	detected := i18n.Detect(os.Getenv)
 	l := chooseLanguage("", "")
@@ -35,6 +41,11 @@ func Run(open OpenBackend) (code int) {
 		fmt.Fprintln(os.Stderr, i18n.T(l, "app.no_window", msg))
 		return 2
 	}
+	inst, code, done := single(l)
+	if done {
+		return code
+	}
+	defer inst.Close()
 	// GLFW reports a display or OpenGL it cannot use by panicking on this
 	// (the main) goroutine, before the window is up; a person should read
 	// a sentence, not a stack. A panic once the app runs is a bug: Mode
@@ -77,6 +88,17 @@ func Run(open OpenBackend) (code int) {
 		notify:     func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) },
 		openURL:    openURL(a),
 	}
+	// Another launch of the app brings this window forward, until the
+	// window loop has ended.
+	var looping atomic.Bool
+	looping.Store(true)
+	if inst != nil {
+		inst.Serve(func() {
+			if looping.Load() {
+				fyne.Do(func() { w.Show(); w.RequestFocus() })
+			}
+		})
+	}
 	stop := make(chan struct{})
 	// The tray is set before the window loop starts: Fyne starts the tray
 	// only then (one set later is never started, and its teardown at quit
@@ -114,6 +136,7 @@ func Run(open OpenBackend) (code int) {
 			}
 			b.SetLanguage(u.lang)
 			sh.start()
+			showStoreRecovered(b, w)
 			everyMinute(stop, sh.announceDrills)
 		})
 	}()
@@ -121,6 +144,7 @@ func Run(open OpenBackend) (code int) {
 	// is gone; Mode urgence ends here, tunnel down and records cleared,
 	// before the process does. Close waits for a Close already under way.
 	w.ShowAndRun()
+	looping.Store(false)
 	close(stop)
 	if sh != nil {
 		sh.detach()
@@ -131,6 +155,30 @@ func Run(open OpenBackend) (code int) {
 	return 0
 }
 
+// storeRecoverer is a backend that may have found the local database
+// damaged and started a fresh one (cli.Desk does).
+type storeRecoverer interface{ StoreRecovered() string }
+
+// showStoreRecovered tells the person, once, that the local database was
+// found damaged and replaced: what was kept aside and that the device's key
+// is untouched. It returns whether it said so.
+func showStoreRecovered(b desk.Backend, w fyne.Window) bool {
+	r, ok := b.(storeRecoverer)
+	if !ok {
+		return false
+	}
+	msg := r.StoreRecovered()
+	if msg == "" {
+		return false
+	}
+	text := widget.NewLabel(msg)
+	text.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom(lang.L("app.store.recovered_title"), lang.L("app.store.recovered_ok"), text, w)
+	d.Resize(fyne.NewSize(520, 220))
+	d.Show()
+	return true
+}
+
 // openFailed is the window's content when the backend could not open: the
 // reason, and the commands that still work.
 func openFailed(err error) fyne.CanvasObject {
@@ -139,4 +187,30 @@ func openFailed(err error) fyne.CanvasObject {
 		&widget.Label{Text: err.Error(), Wrapping: fyne.TextWrapWord, Alignment: fyne.TextAlignCenter},
 		&widget.Label{Text: tr("app.open_failed"), Wrapping: fyne.TextWrapWord, Alignment: fyne.TextAlignCenter},
 	))
+}
+
+// single makes this process the one app of the user (its data directory),
+// or hands over to the one running, whose window comes forward: done is
+// then true, with the exit code (0 once handed over, 2 when the running
+// one does not answer). Without a data directory the app runs alone: the
+// backend says what is wrong with it.
+func single(l string) (inst *instance.Instance, code int, done bool) {
+	home, _ := os.UserHomeDir()
+	dir, err := config.DataDir(config.Environment{Getenv: os.Getenv, GOOS: runtime.GOOS, Home: home})
+	if err != nil {
+		return nil, 0, false
+	}
+	inst, err = instance.Acquire(dir)
+	var na *instance.NoAnswerError
+	switch {
+	case err == nil:
+		return inst, 0, false
+	case errors.Is(err, instance.ErrHandedOver):
+		fmt.Fprintln(os.Stderr, i18n.T(l, "instance.handed_over"))
+		return nil, 0, true
+	case errors.As(err, &na):
+		fmt.Fprintln(os.Stderr, i18n.T(l, "instance.no_answer", na.PID))
+		return nil, 2, true
+	}
+	return nil, 0, false
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"image"
 	"image/color"
 	"path/filepath"
@@ -42,7 +43,13 @@ type settingsScreen struct {
 	copyKey    *widget.Button
 	generate   *widget.Button
 	importConf *widget.Button
+	deleteKey  *widget.Button
 	keyMsg     *widget.Label
+	confirm    *dialog.ConfirmDialog // the question on screen, if any
+
+	// onIdentity tells the rest of the window that the identity changed;
+	// the shell sets it.
+	onIdentity func()
 
 	cur      desk.Settings // what the widgets show: each change saves it whole
 	quiet    bool          // the widgets are being set from cur, not by a person
@@ -88,9 +95,11 @@ func (s *settingsScreen) content() fyne.CanvasObject {
 	s.qr.Hide()
 	s.copyKey = &widget.Button{Text: tr("app.settings.copy_key"), Icon: theme.ContentCopyIcon(), OnTapped: s.onCopyKey}
 	s.copyKey.Hide()
-	s.generate = &widget.Button{Text: tr("app.settings.generate"), Importance: widget.HighImportance, OnTapped: s.onGenerate}
+	s.generate = &widget.Button{Text: tr("app.settings.generate"), OnTapped: s.onGenerate}
 	s.generate.Hide()
 	s.importConf = &widget.Button{Text: tr("app.settings.import"), Icon: theme.FolderOpenIcon(), OnTapped: s.onImport}
+	s.deleteKey = &widget.Button{Text: tr("app.identity.delete"), Icon: theme.DeleteIcon(), Importance: widget.DangerImportance, OnTapped: s.onDelete}
+	s.deleteKey.Hide()
 	s.keyMsg = &widget.Label{Wrapping: fyne.TextWrapWord}
 	s.keyMsg.Hide()
 
@@ -114,8 +123,7 @@ func (s *settingsScreen) content() fyne.CanvasObject {
 		&widget.Label{Text: tr("app.settings.key_intro"), Wrapping: fyne.TextWrapWord},
 		s.key, s.keySource, s.keyProblem,
 		container.NewHBox(s.qr, container.NewVBox(s.copyKey)),
-		container.NewHBox(s.generate),
-		container.NewHBox(s.importConf),
+		container.NewHBox(s.importConf, s.generate, s.deleteKey),
 		s.keyMsg,
 		widget.NewSeparator(),
 		&widget.Label{Text: version, Importance: widget.LowImportance},
@@ -243,14 +251,28 @@ func (s *settingsScreen) showIdentity(id desk.Identity) {
 		s.keySource.Hide()
 		s.qr.Hide()
 		s.copyKey.Hide()
+		s.importConf.Importance = widget.HighImportance
+		s.importConf.Refresh()
 		s.generate.Show()
+		s.deleteKey.Hide()
 		return
 	}
+	s.importConf.Importance = widget.MediumImportance
+	s.importConf.Refresh()
+	s.deleteKey.Show()
 	s.key.TextStyle = fyne.TextStyle{Monospace: true}
 	s.key.SetText(id.PublicKey)
-	source := tr("app.settings.key_generated")
-	if id.Source != "" && id.Source != "generated" {
+	var source string
+	switch id.Source {
+	case "", "generated":
+		source = tr("app.settings.key_generated")
+	case "keyring":
+		source = tr("app.identity.key_adopted")
+	default:
 		source = tr("app.settings.key_imported", id.Source)
+	}
+	if id.Setup == desk.SetupNoAddress {
+		source += "\n" + tr("app.identity.no_address")
 	}
 	if len(id.Addresses) > 0 {
 		source += "\n" + tr("app.settings.key_addresses", strings.Join(id.Addresses, ", "))
@@ -290,16 +312,61 @@ func (s *settingsScreen) onCopyKey() {
 func (s *settingsScreen) onGenerate() {
 	s.generate.Disable()
 	s.u.background(func() {
-		err := s.u.b.GenerateKey()
+		err := s.u.b.GenerateKey(false)
 		id := s.u.b.Identity()
 		fyne.Do(func() {
 			s.generate.Enable()
 			if err != nil {
-				s.showKeyMsg(tr("app.settings.generate_failed", err.Error()), true)
+				s.showKeyMsg(tr("app.settings.generate_failed", identityWords(err)), true)
 			} else {
 				s.showKeyMsg(tr("app.settings.generate_done"), false)
 			}
-			s.showIdentity(id)
+			s.identityChanged(id)
+		})
+	})
+}
+
+// identityChanged shows id and tells the rest of the window.
+func (s *settingsScreen) identityChanged(id desk.Identity) {
+	s.showIdentity(id)
+	if s.onIdentity != nil {
+		s.onIdentity()
+	}
+}
+
+// ask shows a question; yes runs when the person confirms.
+func (s *settingsScreen) ask(title, question, confirm string, danger bool, yes func()) {
+	// NewConfirm sizes its wrapped text to the window.
+	s.confirm = dialog.NewConfirm(title, question, func(ok bool) {
+		s.confirm = nil
+		if ok {
+			yes()
+		}
+	}, s.u.win)
+	s.confirm.SetConfirmText(confirm)
+	s.confirm.SetDismissText(tr("app.identity.cancel"))
+	if danger {
+		s.confirm.SetConfirmImportance(widget.DangerImportance)
+	}
+	s.confirm.Show()
+}
+
+// onDelete asks, then deletes the device's identity.
+func (s *settingsScreen) onDelete() {
+	s.ask(tr("app.identity.delete_title"), tr("app.identity.delete_question", s.identity.PublicKey), tr("app.identity.delete_confirm"), true, func() {
+		s.deleteKey.Disable()
+		s.u.background(func() {
+			err := s.u.b.DeleteKey()
+			id := s.u.b.Identity()
+			fyne.Do(func() {
+				s.deleteKey.Enable()
+				if err != nil {
+					s.showKeyMsg(tr("app.identity.delete_failed", identityWords(err)), true)
+				} else {
+					s.showKeyMsg(tr("app.identity.delete_done"), false)
+				}
+				s.identityChanged(id)
+			})
 		})
 	})
 }
@@ -325,23 +392,66 @@ func (s *settingsScreen) onImportChosen(r fyne.URIReadCloser, err error) {
 }
 
 // importFile imports a wg-quick .conf from IT in the background and says
-// how it went.
-func (s *settingsScreen) importFile(path string) {
+// how it went; a file with another key than this device's asks first.
+func (s *settingsScreen) importFile(path string) { s.importAs(path, false) }
+
+func (s *settingsScreen) importAs(path string, replace bool) {
 	name := filepath.Base(path)
 	s.importConf.Disable()
 	s.u.background(func() {
-		err := s.u.b.ImportConf(path)
+		err := s.u.b.ImportConf(path, replace)
 		id := s.u.b.Identity()
 		fyne.Do(func() {
 			s.importConf.Enable()
-			if err != nil {
-				s.showKeyMsg(tr("app.settings.import_failed", name, err.Error()), true)
-			} else {
+			var ie *desk.IdentityError
+			switch {
+			case errors.As(err, &ie) && ie.Code == desk.IdentityErrExists && !replace:
+				s.keyMsg.Hide()
+				s.ask(tr("app.identity.replace_title"), tr("app.identity.replace_question", name, ie.PublicKey), tr("app.identity.replace_confirm"), true,
+					func() { s.importAs(path, true) })
+			case err != nil:
+				s.showKeyMsg(tr("app.settings.import_failed", name, identityWords(err)), true)
+			default:
 				s.showKeyMsg(tr("app.settings.import_done", name), false)
 			}
-			s.showIdentity(id)
+			s.identityChanged(id)
 		})
 	})
+}
+
+// identityWords is an identity operation's error as sentences: the
+// backend's code in the window's language, then its details, one a line.
+func identityWords(err error) string {
+	var e *desk.IdentityError
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	var text string
+	switch e.Code {
+	case desk.IdentityErrExists, desk.IdentityErrNoKeyring, desk.IdentityErrUnreadable, desk.IdentityErrInvalid,
+		desk.IdentityErrTooLarge, desk.IdentityErrNoPrivateKey, desk.IdentityErrPeers, desk.IdentityErrZeroKey,
+		desk.IdentityErrMismatch, desk.IdentityErrStore:
+		text = tr("app.identity.err." + e.Code)
+	default:
+		text = tr("app.identity.err.failed")
+	}
+	detail := e.Detail
+	switch e.Code {
+	case desk.IdentityErrNoKeyring:
+		if len(detail) > 0 {
+			return strings.Join(detail, "\n") // what to do on this system, from the backend
+		}
+	case desk.IdentityErrPeers, desk.IdentityErrUnreadable:
+		detail = nil // said by the sentence; the system's words are not the person's
+	case desk.IdentityErrInvalid:
+		if len(detail) > 3 {
+			detail = append(detail[:3:3], "…")
+		}
+	}
+	for _, d := range detail {
+		text += "\n" + d
+	}
+	return text
 }
 
 // qrImage is text as a QR code, one pixel a module with the standard

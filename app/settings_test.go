@@ -202,6 +202,7 @@ func TestSettingsIdentityProblem(t *testing.T) {
 
 func TestSettingsImport(t *testing.T) {
 	fb := newFakeBackend(t)
+	fb.identity = desk.Identity{Setup: desk.SetupNone}
 	tu, s, c, _ := newTestSettings(t, fb, "fr")
 	test.Tap(s.importConf)
 	if tu.window.Canvas().Overlays().Top() == nil {

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -37,6 +38,12 @@ type shell struct {
 
 	watch *watcher
 	tray  *tray
+	// trayShown reports whether the tray icon is really on screen
+	// (trayShown in tray.go; tests replace it).
+	trayShown func() bool
+	// closeAsk is the question asked when the window closes with Mode
+	// urgence on and no tray to stay in; nil when none is open.
+	closeAsk dialog.Dialog
 	// quitting is set once Quit was asked: the window may then close.
 	quitting bool
 	// unsubscribe stops the engine events.
@@ -45,7 +52,7 @@ type shell struct {
 }
 
 func newShell(u *ui, detected string) *shell {
-	s := &shell{u: u, detected: detected, watch: newWatcher(u.app.Preferences())}
+	s := &shell{u: u, detected: detected, watch: newWatcher(u.app.Preferences()), trayShown: trayShown}
 	return s
 }
 
@@ -97,13 +104,16 @@ func (s *shell) build() fyne.CanvasObject {
 	drillsTab := container.NewTabItemWithIcon(tr("app.drills.tab"), theme.DocumentIcon(), s.drills.content())
 	s.home.onOpenDrills = func() { s.tabs.Select(drillsTab) }
 	diagTab := container.NewTabItemWithIcon(tr("app.diag.tab"), theme.ComputerIcon(), s.diag.content())
+	settingsTab := container.NewTabItemWithIcon(tr("app.tab.settings"), theme.SettingsIcon(), s.settings.content())
+	s.home.onOpenSettings = func() { s.tabs.Select(settingsTab) }
+	s.settings.onIdentity = s.home.identityChanged
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(tr("app.tab.home"), theme.HomeIcon(), s.home.content()),
 		container.NewTabItemWithIcon(tr("app.tab.apps"), theme.ListIcon(), s.apps.content()),
 		drillsTab,
 		container.NewTabItemWithIcon(tr("app.tab.help"), theme.HelpIcon(), s.help.content()),
 		diagTab,
-		container.NewTabItemWithIcon(tr("app.tab.settings"), theme.SettingsIcon(), s.settings.content()),
+		settingsTab,
 	)
 	// The log is read when the tab is shown, not only with engine events.
 	s.tabs.OnSelected = func(it *container.TabItem) {
@@ -184,13 +194,43 @@ func (s *shell) detach() {
 }
 
 // onClose: closing the window keeps Relais in the tray while Mode urgence
-// is on (the tunnel stays up); otherwise it quits.
+// is on (the tunnel stays up), only where the tray is really on screen;
+// without one (stock GNOME) a hidden window would leave an invisible
+// process holding the tunnel, so the person chooses: stop Mode urgence and
+// quit, or keep the window. With Mode urgence off it quits.
 func (s *shell) onClose() {
 	if s.quitting || s.tray == nil || !s.u.b.Active() {
 		s.onQuit()
 		return
 	}
-	s.u.win.Hide()
+	s.u.background(func() {
+		shown := s.trayShown()
+		runDo(func() {
+			if shown {
+				s.u.win.Hide()
+				return
+			}
+			s.askClose()
+		})
+	})
+}
+
+// askClose asks whether to stop Mode urgence and quit, or keep the window.
+func (s *shell) askClose() {
+	if s.quitting || s.closeAsk != nil {
+		return
+	}
+	body := &widget.Label{Text: tr("app.close.body"), Wrapping: fyne.TextWrapWord}
+	d := dialog.NewCustomConfirm(tr("app.close.title"), tr("app.close.quit"), tr("app.close.keep"), body, func(quit bool) {
+		s.closeAsk = nil
+		if quit {
+			s.onQuit()
+		}
+	}, s.u.win)
+	d.Resize(fyne.NewSize(460, 0))
+	s.closeAsk = d
+	s.onShow()
+	d.Show()
 }
 
 func (s *shell) onShow() {

@@ -2,15 +2,19 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/png"
+	"runtime"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"github.com/godbus/dbus/v5"
 
 	"relais/assets"
 	"relais/internal/engine"
@@ -170,4 +174,36 @@ func trayIcon(k dotKind) fyne.Resource {
 	}
 	trayIcons[k] = fyne.NewStaticResource(fmt.Sprintf("relais-tray-%d.png", k), buf.Bytes())
 	return trayIcons[k]
+}
+
+// trayAskTimeout bounds the question to the session bus.
+const trayAskTimeout = 2 * time.Second
+
+// trayShown reports whether the tray icon is really on screen, so that a
+// hidden window can be found again. Windows and macOS always have a tray.
+// Elsewhere Fyne's tray is a StatusNotifierItem: it shows only where a
+// StatusNotifier host (KDE's panel, GNOME with an extension, …) registered
+// with org.kde.StatusNotifierWatcher on the session bus. Stock GNOME has
+// none: a window hidden there leaves an invisible process.
+func trayShown() bool {
+	switch runtime.GOOS {
+	case "windows", "darwin":
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), trayAskTimeout)
+	defer cancel()
+	conn, err := dbus.ConnectSessionBus(dbus.WithContext(ctx))
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	var v dbus.Variant
+	err = conn.Object("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher").
+		CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", dbus.FlagNoAutoStart,
+			"org.kde.StatusNotifierWatcher", "IsStatusNotifierHostRegistered").Store(&v)
+	if err != nil {
+		return false
+	}
+	registered, _ := v.Value().(bool)
+	return registered
 }

@@ -14,8 +14,8 @@
 #                          /usr/share/relais/profile.toml with its
 #                          RELAIS_PROFILE.minisig next to it
 #   RELAIS_ARCH            Go architecture (default: go env GOARCH, else amd64)
-#   NFPM                   the nfpm program (default: nfpm on PATH, else
-#                          $(go env GOPATH)/bin/nfpm)
+#   NFPM                   the nfpm program (default: the version go.mod pins,
+#                          built by `go tool -n nfpm`)
 #   SOURCE_DATE_EPOCH      the date of the changelog and metainfo release
 #
 # Needs ImageMagick's convert (the hicolor icons), gzip and strip (binutils).
@@ -39,10 +39,10 @@ esac
 
 nfpm=${NFPM:-}
 if [ -z "$nfpm" ]; then
-	nfpm=$(command -v nfpm || true)
-	[ -n "$nfpm" ] || nfpm="$(go env GOPATH 2>/dev/null)/bin/nfpm"
+	# The nfpm that go.mod pins (a `tool` directive), never one from PATH.
+	nfpm=$(cd "$repo" && go tool -n nfpm) || { echo "$0: cannot build nfpm (go tool -n nfpm)" >&2; exit 1; }
 fi
-[ -x "$nfpm" ] || { echo "$0: nfpm not found (go install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.43.0)" >&2; exit 1; }
+[ -x "$nfpm" ] || { echo "$0: nfpm not found: $nfpm" >&2; exit 1; }
 arch=${RELAIS_ARCH:-$(go env GOARCH 2>/dev/null || echo amd64)}
 
 mkdir -p "$outdir"

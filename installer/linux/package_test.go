@@ -80,11 +80,6 @@ func TestMain(m *testing.M) {
 func packages(t *testing.T) built {
 	t.Helper()
 	testenv.NeedTools(t, "go", "convert", "gzip", "strip", "dpkg-deb")
-	if _, err := exec.LookPath("nfpm"); err != nil {
-		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
-		_, err := os.Stat(filepath.Join(strings.TrimSpace(string(gopath)), "bin", "nfpm"))
-		testenv.Need(t, err == nil, "nfpm is not installed (go install github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.43.0)")
-	}
 	buildOnce.Do(func() { pkgs = build() })
 	if pkgs.err != nil {
 		t.Fatal(pkgs.err)

@@ -87,14 +87,23 @@ func (r *Runner) runCheck(ctx context.Context, a *profile.App, c *profile.Check)
 		if ctx.Err() != nil && attempt > 0 {
 			break
 		}
+		// The run's deadline may leave this attempt less than its timeout:
+		// its reason then says how long it really waited.
+		limit := timeout
+		if dl, ok := ctx.Deadline(); ok {
+			limit = min(limit, time.Until(dl))
+		}
+		if limit <= 0 && attempt > 0 {
+			break
+		}
 		res.Attempts++
 		clock := &phaseClock{}
 		o, finished := bounded(ctx, timeout, func(ctx context.Context) outcome { return r.attempt(ctx, c, res.Via, clock) })
 		if !finished {
-			o = outcome{err: errAbandoned, took: timeout + grace, phases: clock.get()}
+			o = outcome{err: errAbandoned, took: limit + grace, phases: clock.get()}
 			o.dns = clock.failedInDNS()
 		}
-		r.judge(&res, a, c, o, conds, degraded)
+		r.judge(&res, a, c, o, conds, degraded, limit)
 		if res.State != StateFailed || attempt >= c.Retries || ctx.Err() != nil {
 			break
 		}
@@ -155,7 +164,7 @@ func (r *Runner) attempt(ctx context.Context, c *profile.Check, via string, cloc
 }
 
 // judge turns an outcome into the result's state, conditions and reason.
-func (r *Runner) judge(res *CheckResult, a *profile.App, c *profile.Check, o outcome, conds, degraded []*condition) {
+func (r *Runner) judge(res *CheckResult, a *profile.App, c *profile.Check, o outcome, conds, degraded []*condition, limit time.Duration) {
 	res.Duration, res.Phases, res.Error, res.Reason = o.took, o.phases, "", nil
 	res.Conditions = res.Conditions[:0]
 	var failed []Condition
@@ -186,7 +195,7 @@ func (r *Runner) judge(res *CheckResult, a *profile.App, c *profile.Check, o out
 	case o.err != nil:
 		res.State = StateFailed
 		res.Error = redact(o.err.Error(), parseURL(c.Target))
-		res.Reason = r.errorReason(classify(o.err, o.dns), a.Name, host, res.Via, checkTimeout(c))
+		res.Reason = r.errorReason(classify(o.err, o.dns), a.Name, host, res.Via, waited(limit))
 	case len(failed) > 0:
 		res.State = StateFailed
 		res.Reason = r.conditionReason(a.Name, host, o.seen, failed)
@@ -196,6 +205,16 @@ func (r *Runner) judge(res *CheckResult, a *profile.App, c *profile.Check, o out
 	default:
 		res.State = StateOK
 	}
+}
+
+// waited is how long an attempt waited, as its reason says it: the
+// check's timeout, or what the run's deadline left of it, to the tenth of
+// a second.
+func waited(limit time.Duration) time.Duration {
+	if limit >= 100*time.Millisecond {
+		return limit.Round(100 * time.Millisecond)
+	}
+	return max(limit.Round(time.Millisecond), time.Millisecond)
 }
 
 func exprs(cs []Condition) string {
@@ -252,6 +271,8 @@ func (r *Runner) errorReason(code string, app profile.Text, host, via string, ti
 		return r.newReason(code, texts{key: "checks.reason.timeout", args: named(app, timeout.String())})
 	case CodeTunnelDown:
 		return r.newReason(code, texts{key: "checks.reason.tunnel_down"})
+	case CodeMTU:
+		return r.newReason(code, texts{key: "checks.reason.mtu_blackhole", args: named(app)})
 	}
 	key := "checks.reason." + code
 	if _, ok := nextKey[code]; !ok {
@@ -359,13 +380,57 @@ func (r *Runner) probeHTTP(ctx context.Context, rt *route, target string, seen *
 		seen.certExpiry = resp.TLS.PeerCertificates[0].NotAfter.Sub(r.now())
 		seen.set(profile.PlaceholderCertificateExpiration)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	pr := &progressReader{r: resp.Body, last: time.Now()}
+	headersAt := pr.last
+	body, err := io.ReadAll(io.LimitReader(pr, maxBody))
 	if err != nil {
+		if (isTimeout(err) || ctx.Err() != nil) && bodyStalled(dl, headersAt, pr.last) {
+			return fmt.Errorf("%w: %d bytes of the body, then nothing for %v: %w", errBodyStalled, pr.n,
+				time.Since(pr.last).Round(time.Millisecond), err)
+		}
 		return err
 	}
 	seen.body = string(body)
 	seen.set(profile.PlaceholderBody)
 	return nil
+}
+
+// errBodyStalled is an answer whose headers arrived and whose body then
+// stopped coming for good: what an MTU black hole does (the small packets
+// of the headers pass, every full-size packet of the body is lost on the
+// way, and nothing says so).
+var errBodyStalled = errors.New("checks: the answer's headers arrived, then its body stopped")
+
+// bodyStalled reports whether a body read that ran out of time had stalled
+// rather than been slow: nothing arrived for the last second of the attempt
+// (or its second half, for a shorter one). A body that trickles in until
+// the deadline is slow, not lost.
+func bodyStalled(deadline, headersAt, lastByte time.Time) bool {
+	end := time.Now()
+	if !deadline.IsZero() && deadline.Before(end) {
+		end = deadline
+	}
+	need := time.Second
+	if !deadline.IsZero() {
+		need = min(need, deadline.Sub(headersAt)/2)
+	}
+	return end.Sub(lastByte) >= need
+}
+
+// progressReader counts what a body gave and when it last gave something.
+type progressReader struct {
+	r    io.Reader
+	n    int64
+	last time.Time
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.n += int64(n)
+		p.last = time.Now()
+	}
+	return n, err
 }
 
 // probeTLS connects to target and completes a TLS handshake.
@@ -522,11 +587,7 @@ func (r *Runner) tunnelBuiltin(ctx context.Context, res *CheckResult) {
 	if maxAge <= 0 {
 		maxAge = DefaultHandshakeMaxAge
 	}
-	wait := r.HandshakeWait
-	if wait == 0 {
-		wait = DefaultHandshakeWait
-	}
-	deadline := time.Now().Add(wait)
+	deadline := time.Now().Add(r.handshakeWait())
 	if r.TunnelStatus == nil {
 		res.State = StateFailed
 		res.Conditions = []Condition{{Expr: "[CONNECTED] (false) == true"}}
@@ -560,9 +621,13 @@ func (r *Runner) tunnelBuiltin(ctx context.Context, res *CheckResult) {
 	res.Conditions = append(res.Conditions, Condition{Expr: "[HANDSHAKE_AGE] (" + seen + ") < " + maxAge.String(), OK: ok})
 	if !ok {
 		res.State = StateFailed
-		if age < 0 {
-			res.Reason = r.newReason(CodeTunnelHandshake, texts{key: "checks.reason.tunnel_handshake_never"})
-		} else {
+		switch {
+		case age < 0 && st.TxBytes == 0:
+			// Not one handshake initiation left: the gateway was never asked.
+			res.Reason = r.newReason(CodeTunnelNotSent, texts{key: "checks.reason.tunnel_not_sent"})
+		case age < 0:
+			res.Reason = r.newReason(CodeTunnelNoAnswer, texts{key: "checks.reason.tunnel_no_answer"})
+		default:
 			res.Reason = r.newReason(CodeTunnelHandshake, texts{key: "checks.reason.tunnel_handshake", args: same(age.Round(time.Second).String())})
 		}
 		return

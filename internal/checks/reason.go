@@ -30,6 +30,9 @@ const (
 	CodeCondition       = "condition"        // answered, but a condition does not hold (slow, wrong content)
 	CodeDegraded        = "degraded"         // works, but a degraded_if condition holds
 	CodeTunnelHandshake = "tunnel_handshake" // tunnel up but no recent handshake
+	CodeTunnelNoAnswer  = "tunnel_no_answer" // handshake initiations sent, the gateway never answered
+	CodeTunnelNotSent   = "tunnel_not_sent"  // no handshake initiation could leave for the gateway
+	CodeMTU             = "mtu_blackhole"    // an answer's headers arrived, its body never did: large packets are lost
 	CodeTunnelDown      = "tunnel_down"      // no tunnel
 	CodeNoInternet      = "no_internet"      // no direct access to the internet
 	CodeCaptivePortal   = "captive_portal"   // a captive portal intercepts the traffic
@@ -51,6 +54,9 @@ var nextKey = map[string]string{
 	CodeCondition:       "checks.next.call",
 	CodeDegraded:        "checks.next.degraded",
 	CodeTunnelHandshake: "checks.next.reconnect",
+	CodeTunnelNoAnswer:  "checks.next.reconnect",
+	CodeTunnelNotSent:   "checks.next.internet",
+	CodeMTU:             "checks.next.mtu",
 	CodeTunnelDown:      "checks.next.connect",
 	CodeNoInternet:      "checks.next.internet",
 	CodeCaptivePortal:   "checks.next.captive",
@@ -137,6 +143,9 @@ func classify(err error, dnsPhase bool) string {
 			return CodeDNSNXDomain
 		}
 		return CodeDNSError
+	}
+	if errors.Is(err, errBodyStalled) {
+		return CodeMTU
 	}
 	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
 	var ne net.Error

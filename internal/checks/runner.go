@@ -24,8 +24,12 @@ const (
 	DefaultInternetURL = "https://connectivitycheck.gstatic.com/generate_204"
 	// DefaultCaptiveURL must answer 204 without a redirect; plain http so that a captive
 	// portal can intercept it (and so be detected).
-	DefaultCaptiveURL   = "http://connectivitycheck.gstatic.com/generate_204"
-	DefaultConcurrency  = 32
+	DefaultCaptiveURL = "http://connectivitycheck.gstatic.com/generate_204"
+	// DefaultConcurrency bounds the checks in flight. A run has one deadline: a check still
+	// waiting for a slot when it passes is not run (pending), so the bound is high enough
+	// for every check of any real profile to get its turn even when each waits its full
+	// timeout behind a silent gateway.
+	DefaultConcurrency  = 256
 	DefaultRetryBackoff = 250 * time.Millisecond
 	// BuiltinTimeout bounds each attempt of the internet and captive built-ins.
 	BuiltinTimeout = 5 * time.Second
@@ -224,6 +228,12 @@ func (r *Runner) run(ctx context.Context, p *profile.Profile, sel map[string]boo
 		}
 	}
 
+	// One deadline for the whole run: every check, whatever it waits for
+	// (a slot, what it requires, its retries), is done by then. A gateway
+	// that drops every packet then costs one timeout, not one per slot.
+	ctx, cancel := context.WithTimeout(ctx, r.bound(order))
+	defer cancel()
+
 	limit := r.Concurrency
 	if limit <= 0 {
 		limit = DefaultConcurrency
@@ -259,6 +269,55 @@ func (r *Runner) run(ctx context.Context, p *profile.Profile, sel map[string]boo
 	}
 	rep.Finished = r.now()
 	return rep
+}
+
+// RunBound is the longest a Run of p may take: the largest of its checks'
+// Deadline and of its built-ins' waits. A Runner returns by then plus one
+// second, whatever its Dialers do.
+func (r *Runner) RunBound(p *profile.Profile) time.Duration {
+	var nodes []*node
+	for i := range p.Apps {
+		a := &p.Apps[i]
+		nodes = append(nodes, &node{id: a.ID, app: a, checks: checksOf(a, nil)})
+		for _, req := range a.Requires {
+			if p.App(req) == nil {
+				nodes = append(nodes, &node{id: req})
+			}
+		}
+	}
+	return r.bound(nodes)
+}
+
+// bound is the deadline of a run of nodes.
+func (r *Runner) bound(nodes []*node) time.Duration {
+	var d time.Duration
+	for _, n := range nodes {
+		switch {
+		case n.app != nil:
+			for _, c := range n.checks {
+				d = max(d, r.Deadline(c))
+			}
+		case n.id == profile.BuiltinTunnel:
+			// Reading the status (through the helper in system mode) takes
+			// a moment even when it does not wait.
+			d = max(d, r.handshakeWait(), grace)
+		default:
+			d = max(d, BuiltinTimeout)
+		}
+	}
+	return d
+}
+
+// handshakeWait is how long the tunnel built-in waits for a fresh
+// handshake; 0: it does not wait.
+func (r *Runner) handshakeWait() time.Duration {
+	switch {
+	case r.HandshakeWait < 0:
+		return 0
+	case r.HandshakeWait == 0:
+		return DefaultHandshakeWait
+	}
+	return r.HandshakeWait
 }
 
 func checksOf(a *profile.App, only map[string]bool) []*profile.Check {
@@ -326,6 +385,11 @@ func (r *Runner) runNode(ctx context.Context, p *profile.Profile, n *node, sem c
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
+				n.results[i] = r.skeleton(n.app, c)
+				return
+			}
+			if ctx.Err() != nil { // the run's deadline passed while it waited for a slot: not run
+				<-sem
 				n.results[i] = r.skeleton(n.app, c)
 				return
 			}

@@ -277,7 +277,8 @@ func TestTunnelDownAndBuiltins(t *testing.T) {
 	}{
 		{nil, StateFailed, CodeTunnelDown},
 		{func() tunnel.Status { return tunnel.Status{Up: false} }, StateFailed, CodeTunnelDown},
-		{func() tunnel.Status { return tunnel.Status{Up: true} }, StateFailed, CodeTunnelHandshake},
+		{func() tunnel.Status { return tunnel.Status{Up: true} }, StateFailed, CodeTunnelNotSent},
+		{func() tunnel.Status { return tunnel.Status{Up: true, TxBytes: 148} }, StateFailed, CodeTunnelNoAnswer},
 		{func() tunnel.Status { return tunnel.Status{Up: true, LastHandshake: now.Add(-5 * time.Minute)} }, StateFailed, CodeTunnelHandshake},
 		{func() tunnel.Status { return tunnel.Status{Up: true, LastHandshake: now.Add(-time.Minute)} }, StateOK, ""},
 	} {

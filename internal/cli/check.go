@@ -2,16 +2,19 @@ package cli
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
 	"time"
 
 	"aead.dev/minisign"
+	"golang.org/x/net/proxy"
 
 	"relais/internal/checks"
 	"relais/internal/engine"
@@ -98,11 +101,23 @@ func cmdCheck(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
+	r.adoptBootstrap(ctx, m) // a newer copy installed by a package
 	mode, code := r.chooseMode(ctx, m, *modeFlag)
 	if code != ExitOK {
 		return code
 	}
-	e, code := r.newEngine(ctx, m, mode, engineOptions{once: true})
+	// One key, one tunnel: the tunnel another process of this user holds,
+	// else this check's own under the lock.
+	reuse, lock, err := r.reuseOrClaim(ctx, m)
+	if err != nil {
+		var ce *cliError
+		if errors.As(err, &ce) {
+			return r.fail(ExitUsage, ce.key, ce.args...)
+		}
+		return r.fail(ExitUsage, "cli.check.failed", r.describe(err))
+	}
+	defer lock.Release()
+	e, code := r.newEngine(ctx, m, mode, engineOptions{once: true, reuse: reuse})
 	if e == nil {
 		return code
 	}
@@ -157,12 +172,15 @@ func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any) int {
 	return ExitUnhealthy
 }
 
-// syncForEngine syncs the profile in the background; it returns the newly
-// accepted profile, or nil when the source had nothing newer.
+// syncForEngine syncs the profile in the background, under the one
+// profile policy (syncProfile: the URL, then a newer bootstrap file); it
+// returns the newly accepted profile, or nil when nothing was newer.
 func (r *run) syncForEngine(ctx context.Context, m *machine, url string, keys []minisign.PublicKey) (*engine.Loaded, error) {
-	s := &profile.Syncer{Client: r.HTTPClient, Cache: storeCache{m.db}, Trusted: keys, Now: r.Now,
-		Logf: func(format string, a ...any) { _ = m.db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}
-	res, err := s.SyncURL(ctx, url)
+	src := m.sources()
+	src.URL = url
+	mk := *m
+	mk.keys = keys
+	res, err := r.syncProfile(ctx, &mk, src)
 	if err != nil {
 		return nil, err
 	}
@@ -176,34 +194,92 @@ func (r *run) syncForEngine(ctx context.Context, m *machine, url string, keys []
 // up` through the helper) keeps up: traffic follows the system's routes,
 // so a plain dial goes through it; its status is what that process
 // records. Closing it leaves the tunnel up.
-type systemReuse struct {
-	db  *store.DB
-	now func() time.Time
-}
+type systemReuse struct{ rec *liveRecord }
 
-func (s systemReuse) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+func (s *systemReuse) Dial(ctx context.Context, network, address string) (net.Conn, error) {
 	var d net.Dialer
 	return d.DialContext(ctx, network, address)
 }
 
-func (s systemReuse) Status() tunnel.Status {
-	st, ok := readLiveTunnel(context.Background(), s.db, s.now)
-	if !ok {
-		return tunnel.Status{Mode: tunnel.ModeSystem}
-	}
-	return st
+func (s *systemReuse) Status() tunnel.Status { return s.rec.status() }
+
+func (s *systemReuse) Close() error { return nil }
+
+// socksReuse is a userspace tunnel that another process of this user
+// (relais up, the app) holds: connections go through its local SOCKS5
+// proxy, every step under the caller's deadline; its status is what that
+// process records. The proxy carries TCP only: a DNS question (UDP to
+// port 53) is asked over TCP through it (RFC 7766). Closing it leaves
+// the tunnel up.
+type socksReuse struct {
+	rec  *liveRecord
+	addr string // the holder's SOCKS5 proxy, on loopback
 }
 
-func (s systemReuse) Close() error { return nil }
-
-// runningSystemTunnel returns the system tunnel another live process
-// records as up, or nil.
-func (r *run) runningSystemTunnel(ctx context.Context, m *machine) tunnel.Tunnel {
-	st, ok := readLiveTunnel(ctx, m.db, r.Now)
-	if !ok || st.Mode != tunnel.ModeSystem || !st.Up {
-		return nil
+func (s *socksReuse) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, tunnel.DefaultDialTimeout)
+		defer cancel()
 	}
-	return systemReuse{db: m.db, now: r.Now}
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+		return socksConnect(ctx, s.addr, address)
+	case "udp", "udp4", "udp6":
+		if _, port, err := net.SplitHostPort(address); err == nil && port == "53" {
+			c, err := socksConnect(ctx, s.addr, address)
+			if err != nil {
+				return nil, err
+			}
+			return &dnsOverTCP{Conn: c}, nil
+		}
+	}
+	return nil, fmt.Errorf("relais: %s to %s cannot go through another process's tunnel proxy", network, address)
+}
+
+func (s *socksReuse) Status() tunnel.Status { return s.rec.status() }
+
+func (s *socksReuse) Close() error { return nil }
+
+// socksConnect opens a connection to address through the SOCKS5 proxy at
+// proxyAddr, within ctx's deadline.
+func socksConnect(ctx context.Context, proxyAddr, address string) (net.Conn, error) {
+	d, err := proxy.SOCKS5("tcp", proxyAddr, nil, &net.Dialer{})
+	if err != nil {
+		return nil, err
+	}
+	return d.(proxy.ContextDialer).DialContext(ctx, "tcp", address)
+}
+
+// dnsOverTCP carries DNS messages, written and read one at a time as over
+// UDP, on a TCP connection: each message prefixed with its length.
+type dnsOverTCP struct{ net.Conn }
+
+func (c *dnsOverTCP) Write(p []byte) (int, error) {
+	if len(p) > 0xffff {
+		return 0, errors.New("relais: dns message too long")
+	}
+	b := make([]byte, 2+len(p))
+	binary.BigEndian.PutUint16(b, uint16(len(p)))
+	copy(b[2:], p)
+	if _, err := c.Conn.Write(b); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Read reads one message; a buffer too small gets its beginning, as a UDP
+// read would.
+func (c *dnsOverTCP) Read(p []byte) (int, error) {
+	var l [2]byte
+	if _, err := io.ReadFull(c.Conn, l[:]); err != nil {
+		return 0, err
+	}
+	msg := make([]byte, binary.BigEndian.Uint16(l[:]))
+	if _, err := io.ReadFull(c.Conn, msg); err != nil {
+		return 0, err
+	}
+	return copy(p, msg), nil
 }
 
 // readLiveTunnel reads the recorded tunnel status if its writer is alive

@@ -31,7 +31,15 @@ func TestMain(m *testing.M) {
 	if os.Getenv("RELAIS_CLI_CHILD") == "1" {
 		os.Exit(Main(context.Background(), strings.Fields(os.Getenv("RELAIS_CLI_ARGS")), OSEnv()))
 	}
-	os.Exit(m.Run())
+	// No test may reach the person's own keyring, settings or session bus.
+	cleanup, err := testenv.IsolateUserDirs()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
 }
 
 // machineT is one laptop: its managed configuration, its data directory
@@ -447,7 +455,7 @@ func TestVerifyWithRealMinisign(t *testing.T) {
 
 // Every error code has a sentence in both languages.
 func TestEveryReasonIsTranslated(t *testing.T) {
-	codes := []string{"invalid", "http", "network", "timeout", "other"}
+	codes := []string{"invalid", "http", "network", "timeout", "other", "disk_full", "corrupt"}
 	for _, r := range reasons {
 		codes = append(codes, r.code)
 	}

@@ -20,6 +20,7 @@ import (
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/i18n"
+	"relais/internal/instance"
 	"relais/internal/launch"
 	"relais/internal/outbox"
 	"relais/internal/profile"
@@ -98,8 +99,9 @@ type deskSession struct {
 	db        *store.DB
 	unsub     func()
 	stopRec   func()
-	active    bool          // guarded by Desk.mu
-	final     chan struct{} // closed once the engine's last event was handed on
+	lock      *instance.Lock // the tunnel lock, let go once the records are cleared
+	active    bool           // guarded by Desk.mu
+	final     chan struct{}  // closed once the engine's last event was handed on
 	finalOnce sync.Once
 	endOnce   sync.Once
 }
@@ -149,6 +151,8 @@ func OpenDesk(ctx context.Context, env Env, opt DeskOptions) (*Desk, error) {
 			return nil, stderrError(r, &errb)
 		}
 		d.dm, d.em = dm, dm.machine()
+	} else {
+		r.adoptBootstrap(ctx, m) // a newer copy installed by a package
 	}
 	d.refreshProfile(ctx)
 	d.startDrills()
@@ -232,7 +236,7 @@ func (d *Desk) Start(mode string) error {
 	var tmode tunnel.Mode
 	// The tunnel's local proxies on random loopback ports, as `relais up`;
 	// the GUI's process keeps its own memory limit.
-	opt := engineOptions{proxies: true, noReuse: true, ownMemoryLimit: true}
+	opt := engineOptions{proxies: true, ownMemoryLimit: true}
 	if d.dm != nil {
 		switch tunnel.Mode(mode) {
 		case "", tunnel.ModeAuto, tunnel.ModeUserspace, tunnel.ModeSystem:
@@ -250,6 +254,17 @@ func (d *Desk) Start(mode string) error {
 		}
 	}
 
+	// One key, one tunnel: Mode urgence already on in another process of
+	// this user (relais up in a terminal) is named and left alone.
+	lock, err := r.claimTunnel(d.ctx, d.em, "instance.desk.running")
+	if err != nil {
+		var ce *cliError
+		if errors.As(err, &ce) {
+			return errors.New(r.t(ce.key, ce.args...))
+		}
+		return errors.New(r.t("cli.check.failed", r.describe(err)))
+	}
+
 	// The engine's words (a tunnel that cannot start) are in the language
 	// of this start; it prints nothing.
 	e, _ := d.newRun(io.Discard, io.Discard).newEngine(d.ctx, d.em, tmode, opt)
@@ -265,7 +280,7 @@ func (d *Desk) Start(mode string) error {
 			return l, err
 		}
 	}
-	sess := &deskSession{e: e, db: d.em.db, active: true, final: make(chan struct{})}
+	sess := &deskSession{e: e, db: d.em.db, lock: lock, active: true, final: make(chan struct{})}
 	d.mu.Lock()
 	d.sess = sess
 	d.mu.Unlock()
@@ -301,9 +316,13 @@ func (d *Desk) Start(mode string) error {
 }
 
 // firstSync fetches the profile, as `relais profile sync`, when none is
-// cached yet: a first start with the network.
+// cached yet: a first start with the network; otherwise it adopts a newer
+// bootstrap file (a package upgrade while the app runs).
 func (d *Desk) firstSync() error {
 	if _, err := d.m.db.CurrentProfile(d.ctx); !errors.Is(err, store.ErrNotFound) {
+		if d.newRun(io.Discard, io.Discard).adoptBootstrap(d.ctx, d.m) {
+			d.refreshProfile(d.ctx)
+		}
 		return nil
 	}
 	_, _, err := d.call(cmdProfileSync)
@@ -357,6 +376,7 @@ func (d *Desk) end(sess *deskSession) {
 		for _, err := range clearRecords(sess.db) {
 			_ = sess.db.LogEvent(context.Background(), "engine", err.Error())
 		}
+		sess.lock.Release()
 		final := sess.e.Snapshot()
 		d.mu.Lock()
 		sess.active = false
@@ -673,7 +693,8 @@ func (d *Desk) applyAutostart(on bool) error {
 }
 
 // Identity is the device's WireGuard identity, as `relais key show`
-// reads it (the keyring may be slow to answer).
+// reads it (the keyring may be slow to answer; a key the keyring holds with
+// no record is adopted), and whether Mode urgence can use it.
 func (d *Desk) Identity() desk.Identity {
 	code, out, err := d.call(cmdKeyShow, "--json")
 	var doc keyShowJSON
@@ -681,7 +702,7 @@ func (d *Desk) Identity() desk.Identity {
 		if err == nil {
 			err = jerr
 		}
-		return desk.Identity{Problem: err.Error()}
+		return desk.Identity{Problem: err.Error(), Setup: desk.SetupNoKeyring}
 	}
 	var id desk.Identity
 	if doc.Identity != nil {
@@ -690,27 +711,55 @@ func (d *Desk) Identity() desk.Identity {
 	r := d.newRun(io.Discard, io.Discard)
 	switch {
 	case code == ExitUsage && err != nil: // no keyring: what to do about it
-		id.Problem = err.Error()
+		id.Problem, id.Setup = err.Error(), desk.SetupNoKeyring
 	case doc.Keyring == "mismatch":
-		id.Problem = r.t("cli.desk.key_mismatch")
+		id.Problem, id.Setup = r.t("cli.desk.key_mismatch"), desk.SetupKeyMismatch
 	case doc.Keyring == "absent" && doc.Identity != nil:
-		id.Problem = r.t("cli.desk.key_missing")
-	case doc.Keyring == "present" && doc.Identity == nil:
-		id.Problem = r.t("cli.desk.key_orphan")
+		id.Problem, id.Setup = r.t("cli.desk.key_missing"), desk.SetupKeyMissing
+	case doc.Identity == nil:
+		id.Setup = desk.SetupNone
+	case len(id.Addresses) == 0 && !d.profileHasAddress():
+		id.Setup = desk.SetupNoAddress
+	default:
+		id.Setup = desk.SetupReady
+	}
+	if d.dm != nil {
+		// The demo office has its own client key: Mode urgence needs
+		// nothing of the device's (Problem still says what is wrong).
+		id.Setup = desk.SetupReady
 	}
 	return id
 }
 
-// GenerateKey makes a new device key, as `relais key generate`: a device
-// that has one already keeps it (the error says so).
-func (d *Desk) GenerateKey() error {
-	_, _, err := d.call(cmdKeyGenerate)
+// profileHasAddress reports whether the profile in use gives the device's
+// tunnel address (tunnel.address), so that the identity needs none.
+func (d *Desk) profileHasAddress() bool {
+	d.mu.Lock()
+	p := d.prof.Profile
+	d.mu.Unlock()
+	return p != nil && len(p.Tunnel.Address) > 0
+}
+
+// GenerateKey makes a new device key, as `relais key generate`; a device
+// that has one keeps it unless replace (desk.IdentityErrExists).
+func (d *Desk) GenerateKey(replace bool) error {
+	r := d.newRun(io.Discard, io.Discard)
+	_, err := r.generateIdentity(d.ctx, d.m, []string{}, replace)
 	return err
 }
 
-// ImportConf imports a wg-quick .conf from IT, as `relais key import`.
-func (d *Desk) ImportConf(path string) error {
-	_, _, err := d.call(cmdKeyImport, path)
+// ImportConf imports a wg-quick .conf from IT, as `relais key import`
+// (replace: as --force).
+func (d *Desk) ImportConf(path string, replace bool) error {
+	r := d.newRun(io.Discard, io.Discard)
+	_, _, err := r.importIdentity(d.ctx, d.m, path, replace)
+	return err
+}
+
+// DeleteKey deletes the device's identity, as `relais key delete`.
+func (d *Desk) DeleteKey() error {
+	r := d.newRun(io.Discard, io.Discard)
+	_, err := r.deleteIdentity(d.ctx, d.m)
 	return err
 }
 

@@ -509,36 +509,37 @@ func TestDeskIdentity(t *testing.T) {
 	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
 	d := openDesk(t, m, DeskOptions{Lang: "fr"})
-	if id := d.Identity(); id.PublicKey != "" || id.Problem != "" {
+	if id := d.Identity(); id.PublicKey != "" || id.Problem != "" || id.Setup != desk.SetupNone {
 		t.Fatalf("before any key: %+v", id)
 	}
-	if err := d.GenerateKey(); err != nil {
+	if err := d.GenerateKey(false); err != nil {
 		t.Fatal(err)
 	}
 	id := d.Identity()
-	if len(id.PublicKey) != 44 || id.Source != "generated" || id.Problem != "" {
+	if len(id.PublicKey) != 44 || id.Source != "generated" || id.Problem != "" || id.Setup != desk.SetupNoAddress {
 		t.Fatalf("after generate: %+v", id)
 	}
-	if err := d.GenerateKey(); err == nil || !strings.Contains(err.Error(), id.PublicKey) {
+	if err := d.GenerateKey(false); identityCode(err) != desk.IdentityErrExists || err.(*desk.IdentityError).PublicKey != id.PublicKey {
 		t.Fatalf("a second generate: %v", err)
 	}
-	if err := d.ImportConf(filepath.Join(t.TempDir(), "absent.conf")); err == nil || !strings.Contains(err.Error(), "absent.conf") {
+	if err := d.ImportConf(filepath.Join(t.TempDir(), "absent.conf"), false); identityCode(err) != desk.IdentityErrUnreadable ||
+		err.(*desk.IdentityError).File != "absent.conf" {
 		t.Fatalf("import of a missing file: %v", err)
 	}
-	// IT's .conf: its key replaces the generated one only with --force,
-	// which the app does not give.
+	// IT's .conf: its key replaces the generated one only when asked.
 	conf, key := writeConf(t, tun, nil)
-	if err := d.ImportConf(conf); err == nil || !strings.Contains(err.Error(), id.PublicKey) {
+	if err := d.ImportConf(conf, false); identityCode(err) != desk.IdentityErrExists {
 		t.Fatalf("import over a generated key: %v", err)
 	}
-	if r := m.run("key", "delete"); r.code != ExitOK {
-		t.Fatalf("key delete: %+v", r)
+	if d.Identity().PublicKey != id.PublicKey {
+		t.Fatal("a refused import changed the identity")
 	}
-	if err := d.ImportConf(conf); err != nil {
+	if err := d.ImportConf(conf, true); err != nil {
 		t.Fatal(err)
 	}
 	id = d.Identity()
-	if id.PublicKey != key.PublicKey().String() || id.Source != filepath.Base(conf) || len(id.Addresses) == 0 || id.Problem != "" {
+	if id.PublicKey != key.PublicKey().String() || id.Source != filepath.Base(conf) || len(id.Addresses) == 0 || id.Problem != "" ||
+		id.Setup != desk.SetupReady {
 		t.Fatalf("after import: %+v", id)
 	}
 
@@ -547,20 +548,46 @@ func TestDeskIdentity(t *testing.T) {
 	if err := deviceVault().SetPrivateKey(tunnel.Key(other)); err != nil {
 		t.Fatal(err)
 	}
-	if got := d.Identity(); got.PublicKey != id.PublicKey || !strings.Contains(got.Problem, "ne correspond plus") {
+	if got := d.Identity(); got.PublicKey != id.PublicKey || !strings.Contains(got.Problem, "ne correspond plus") || got.Setup != desk.SetupKeyMismatch {
 		t.Fatalf("mismatch: %+v", got)
 	}
 	d.SetLanguage("en")
 	if got := d.Identity(); !strings.Contains(got.Problem, "no longer matches") {
 		t.Fatalf("mismatch in English: %+v", got)
 	}
+	// Delete: the keyring and the store forget it.
+	if err := d.DeleteKey(); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Identity(); got.PublicKey != "" || got.Setup != desk.SetupNone || storedKey(kr) != "" {
+		t.Fatalf("after delete: %+v", got)
+	}
+	if err := d.ImportConf(conf, false); err != nil {
+		t.Fatal(err)
+	}
 	kr.Fail(errors.New("org.freedesktop.DBus.Error.ServiceUnknown"))
-	if got := d.Identity(); got.PublicKey != id.PublicKey || !strings.Contains(got.Problem, "GNOME Keyring") {
+	if got := d.Identity(); got.PublicKey != key.PublicKey().String() || !strings.Contains(got.Problem, "GNOME Keyring") || got.Setup != desk.SetupNoKeyring {
 		t.Fatalf("no keyring: %+v", got)
 	}
-	if err := d.GenerateKey(); err == nil || !strings.Contains(err.Error(), "GNOME Keyring") {
+	err := d.GenerateKey(true)
+	if identityCode(err) != desk.IdentityErrNoKeyring || !strings.Contains(strings.Join(err.(*desk.IdentityError).Detail, " "), "GNOME Keyring") {
 		t.Fatalf("generate without a keyring: %v", err)
 	}
+	if err := d.DeleteKey(); identityCode(err) != desk.IdentityErrNoKeyring {
+		t.Fatalf("delete without a keyring: %v", err)
+	}
+}
+
+// identityCode is the code of an identity operation's error, "" if none.
+func identityCode(err error) string {
+	var e *desk.IdentityError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err != nil {
+		return "not an IdentityError: " + err.Error()
+	}
+	return ""
 }
 
 // Without managed configuration, `relais status` and `relais open` read

@@ -50,6 +50,9 @@ func cmdDiagExport(ctx context.Context, r *run, args []string) int {
 		return ExitUsage
 	}
 	defer d.Close()
+	if msg := d.StoreRecovered(); msg != "" {
+		fmt.Fprintln(r.Stderr, msg) // the database was damaged: said once, here
+	}
 	r.say("cli.diag.collecting")
 	var (
 		res diagExportJSON

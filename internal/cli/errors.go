@@ -33,6 +33,14 @@ var reasons = []struct {
 // errorCode names what went wrong, for people (through describe) and for
 // the sync history.
 func errorCode(err error) string {
+	// The local store's own troubles come first: a profile that could not
+	// be written on a full disk was not refused.
+	switch {
+	case store.IsDiskFull(err):
+		return "disk_full"
+	case store.IsCorrupt(err):
+		return "corrupt"
+	}
 	for _, r := range reasons {
 		if errors.Is(err, r.err) {
 			return r.code
@@ -56,10 +64,11 @@ func errorCode(err error) string {
 }
 
 // isFetchFailure tells a sync that could not reach its source (the network
-// or the server failed) from one whose content was refused.
+// or the server failed) or keep what it got (the disk is full) from one
+// whose content was refused.
 func isFetchFailure(err error) bool {
 	switch errorCode(err) {
-	case "http", "network", "timeout", "other":
+	case "http", "network", "timeout", "other", "disk_full", "corrupt":
 		return true
 	}
 	return false

@@ -77,7 +77,7 @@ func (r *run) startSystemTunnel(ctx context.Context, m *machine, cur *store.Cach
 	}
 	uctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	t, err := c.Up(uctx, helper.UpRequest{Profile: cur.Bytes, Signature: cur.Signature, PrivateKey: cfg.PrivateKey, Addresses: cfg.Addresses})
+	t, err := c.Up(uctx, helper.UpRequest{Profile: cur.Bytes, Signature: cur.Signature, PrivateKey: cfg.PrivateKey, Addresses: cfg.Addresses, PresharedKey: cfg.Peer.PresharedKey})
 	if err != nil {
 		c.Close()
 		return nil, r.helperError(err)

@@ -34,25 +34,63 @@ var (
 // errNoIdentity, errKeyMismatch, secrets.ErrNoKeyring, secrets.ErrNoKey or
 // tunnel.ErrNoAddress; describeIdentity turns them into a sentence.
 func (r *run) deviceTunnelConfig(ctx context.Context, m *machine, p *profile.Profile) (tunnel.Config, error) {
-	id, err := m.db.Identity(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return tunnel.Config{}, errNoIdentity
+	v := deviceVault()
+	key, kerr := v.PrivateKey()
+	var held *tunnel.Key
+	if kerr == nil {
+		held = &key
 	}
+	id, err := r.storedIdentity(ctx, m, held)
 	if err != nil {
 		return tunnel.Config{}, err
+	}
+	if id == nil {
+		if errors.Is(kerr, secrets.ErrNoKeyring) {
+			return tunnel.Config{}, r.identityError(fmt.Errorf("device identity: %w", kerr))
+		}
+		return tunnel.Config{}, r.identityError(errNoIdentity)
 	}
 	addrs, err := identityAddresses(id)
 	if err != nil {
 		return tunnel.Config{}, err
 	}
-	key, err := deviceVault().PrivateKey()
-	if err != nil {
-		return tunnel.Config{}, fmt.Errorf("device identity: %w", err)
+	if kerr != nil {
+		return tunnel.Config{}, r.identityError(fmt.Errorf("device identity: %w", kerr))
 	}
 	if publicKey(key) != id.PublicKey {
-		return tunnel.Config{}, fmt.Errorf("%w (%s)", errKeyMismatch, id.PublicKey)
+		return tunnel.Config{}, r.identityError(fmt.Errorf("%w (%s)", errKeyMismatch, id.PublicKey))
 	}
-	return tunnel.FromProfile(p.Tunnel, key, addrs)
+	psk, err := v.PresharedKey()
+	switch {
+	case errors.Is(err, secrets.ErrNoKey):
+		psk = tunnel.Key{} // none: the tunnel has no preshared key
+	case err != nil:
+		return tunnel.Config{}, r.identityError(fmt.Errorf("device identity: %w", err))
+	}
+	cfg, err := tunnel.FromProfile(p.Tunnel, key, addrs)
+	if err != nil {
+		if errors.Is(err, tunnel.ErrNoAddress) {
+			return cfg, r.identityError(err)
+		}
+		return cfg, err
+	}
+	cfg.Peer.PresharedKey = psk
+	return cfg, nil
+}
+
+// identityErr is an identity error worded for people (describeIdentity),
+// still errors.Is its cause.
+type identityErr struct {
+	msg string
+	err error
+}
+
+func (e *identityErr) Error() string { return e.msg }
+func (e *identityErr) Unwrap() error { return e.err }
+
+// identityError words err in the invocation's language, keeping it.
+func (r *run) identityError(err error) error {
+	return &identityErr{msg: r.describeIdentity(err), err: err}
 }
 
 // identityAddresses parses the tunnel addresses the store recorded.
@@ -75,6 +113,10 @@ func publicKey(priv tunnel.Key) string { return wgtypes.Key(priv).PublicKey().St
 // key commands) into a sentence saying what to do, in the invocation's
 // language; other errors go to describe.
 func (r *run) describeIdentity(err error) string {
+	var worded *identityErr
+	if errors.As(err, &worded) {
+		return worded.msg
+	}
 	var msg string
 	switch {
 	case errors.Is(err, secrets.ErrNoKeyring):

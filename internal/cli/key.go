@@ -16,6 +16,7 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"relais/internal/desk"
 	"relais/internal/profile"
 	"relais/internal/secrets"
 	"relais/internal/store"
@@ -62,6 +63,10 @@ func toIdentityJSON(id *store.Identity) *identityJSON {
 	return &identityJSON{PublicKey: id.PublicKey, Addresses: append([]string{}, id.Addresses...), Source: id.Source, CreatedAt: id.CreatedAt}
 }
 
+// sourceAdopted is the source of an identity whose key the keyring held
+// with no record in the store (the data directory was reset): adopted.
+const sourceAdopted = "keyring"
+
 // identityFail prints an identity error as a sentence and returns its exit
 // code: a missing keyring or identity is the environment (2), a key that is
 // missing or does not match is an unhealthy identity (1).
@@ -74,48 +79,337 @@ func (r *run) identityFail(err error) int {
 	return ExitUsage
 }
 
-// probeKeyring reads the current private key, if any, before anything is
-// written: without a keyring a command stops here and leaves no trace.
-func (r *run) probeKeyring(v secrets.Vault) (old *tunnel.Key, code int, ok bool) {
+// idError is an identity operation's coded error (desk.IdentityError),
+// wrapping its cause.
+func idError(code string, cause error, detail ...string) *desk.IdentityError {
+	return &desk.IdentityError{Code: code, Err: cause, Detail: detail}
+}
+
+// keyringError is the coded error of a keyring that failed: its sentence,
+// in the invocation's language, as the detail.
+func (r *run) keyringError(err error) *desk.IdentityError {
+	return idError(desk.IdentityErrNoKeyring, err, r.describeIdentity(err))
+}
+
+// vaultState is what the keyring holds before an identity changes: read
+// first, so that without a keyring nothing is written, and so that a failed
+// change can put it back.
+type vaultState struct {
+	priv, psk *tunnel.Key
+}
+
+func readVault(v secrets.Vault) (vaultState, error) {
+	var st vaultState
 	k, err := v.PrivateKey()
 	switch {
 	case err == nil:
-		return &k, ExitOK, true
-	case errors.Is(err, secrets.ErrNoKeyring):
-		return nil, r.identityFail(err), false
+		st.priv = &k
+	case !errors.Is(err, secrets.ErrNoKey):
+		return st, err
 	}
-	return nil, ExitOK, true // ErrNoKey: nothing stored yet, or nothing usable
+	p, err := v.PresharedKey()
+	switch {
+	case err == nil:
+		st.psk = &p
+	case !errors.Is(err, secrets.ErrNoKey):
+		return st, err
+	}
+	return st, nil
 }
 
-// saveIdentity puts the private key in the keyring and the public half in
-// the store. If the store refuses, the keyring gets its previous content
-// back, so the two never disagree.
-func (r *run) saveIdentity(ctx context.Context, m *machine, v secrets.Vault, old *tunnel.Key, priv tunnel.Key, addrs []string, source string) error {
-	if err := v.SetPrivateKey(priv); err != nil {
-		return err
+// restore puts the keyring back as st was (best effort: it follows a
+// failure already reported).
+func (st vaultState) restore(v secrets.Vault) {
+	if st.priv != nil {
+		_ = v.SetPrivateKey(*st.priv)
+	} else {
+		_ = v.DeletePrivateKey()
 	}
+	if st.psk != nil {
+		_ = v.SetPresharedKey(*st.psk)
+	} else {
+		_ = v.DeletePresharedKey()
+	}
+}
+
+// saveIdentity puts the private key (and the preshared key, or none) in
+// the keyring and the public half in the store. If anything fails, the
+// keyring gets its previous content back, so the two never disagree.
+func (r *run) saveIdentity(ctx context.Context, m *machine, v secrets.Vault, old vaultState, priv tunnel.Key, psk *tunnel.Key, addrs []string, source string) (store.Identity, error) {
 	id := store.Identity{PublicKey: publicKey(priv), Addresses: addrs, Source: source, CreatedAt: r.Now()}
-	if err := m.db.SetIdentity(ctx, id); err != nil {
-		if old != nil {
-			_ = v.SetPrivateKey(*old)
-		} else {
-			_ = v.DeletePrivateKey()
-		}
-		return err
+	if err := v.SetPrivateKey(priv); err != nil {
+		old.restore(v)
+		return id, r.keyringError(err)
 	}
-	_ = m.db.LogEvent(ctx, "identity", fmt.Sprintf("WireGuard identity saved (%s), public key %s", source, id.PublicKey))
-	return nil
+	var err error
+	if psk != nil {
+		err = v.SetPresharedKey(*psk)
+	} else if err = v.DeletePresharedKey(); errors.Is(err, secrets.ErrNoKey) {
+		err = nil
+	}
+	if err != nil {
+		old.restore(v)
+		return id, r.keyringError(err)
+	}
+	if err := m.db.SetIdentity(ctx, id); err != nil {
+		old.restore(v)
+		return id, idError(desk.IdentityErrStore, err, r.t("cli.store.write", err.Error()))
+	}
+	what := "WireGuard identity saved (%s), public key %s"
+	if psk != nil {
+		what += ", with a preshared key"
+	}
+	_ = m.db.LogEvent(ctx, "identity", fmt.Sprintf(what, source, id.PublicKey))
+	return id, nil
 }
 
-// refuseReplace says why an existing identity stays, when --force is absent.
-func (r *run) refuseReplace(id *store.Identity, old *tunnel.Key) int {
-	pub := ""
+// storedIdentity is the store's identity; a key the keyring holds with no
+// record (the data directory was reset) is adopted: recorded with no
+// address, so that Relais shows it and uses it rather than neither.
+// key is the keyring's private key, nil when there is none.
+func (r *run) storedIdentity(ctx context.Context, m *machine, key *tunnel.Key) (*store.Identity, error) {
+	id, _, err := r.adoptIdentity(ctx, m, key)
+	return id, err
+}
+
+// adoptIdentity is storedIdentity, saying whether it adopted the key now.
+func (r *run) adoptIdentity(ctx context.Context, m *machine, key *tunnel.Key) (*store.Identity, bool, error) {
+	id, err := m.db.Identity(ctx)
+	switch {
+	case err == nil:
+		return id, false, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, false, err
+	case key == nil:
+		return nil, false, nil
+	}
+	adopted := store.Identity{PublicKey: publicKey(*key), Addresses: []string{}, Source: sourceAdopted, CreatedAt: r.Now()}
+	if err := m.db.SetIdentity(ctx, adopted); err != nil {
+		return nil, false, err
+	}
+	_ = m.db.LogEvent(ctx, "identity", "WireGuard identity adopted from the keyring (no record in the store), public key "+adopted.PublicKey)
+	return &adopted, true, nil
+}
+
+// existsError is the coded error of an identity kept because replace was
+// not asked.
+func existsError(id *store.Identity, old vaultState) *desk.IdentityError {
+	e := idError(desk.IdentityErrExists, nil)
+	if id != nil {
+		e.PublicKey = id.PublicKey
+	} else if old.priv != nil {
+		e.PublicKey = publicKey(*old.priv)
+	}
+	return e
+}
+
+// generateIdentity makes a new key with addrs; an existing identity is
+// replaced only when replace is set. Its errors are *desk.IdentityError.
+func (r *run) generateIdentity(ctx context.Context, m *machine, addrs []string, replace bool) (store.Identity, error) {
+	v := deviceVault()
+	old, err := readVault(v)
+	if err != nil {
+		return store.Identity{}, r.keyringError(err)
+	}
+	id, err := r.storedIdentity(ctx, m, old.priv)
+	if err != nil {
+		return store.Identity{}, idError(desk.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
+	}
+	if (id != nil || old.priv != nil) && !replace {
+		return store.Identity{}, existsError(id, old)
+	}
+	priv, err := wgtypes.GeneratePrivateKey()
+	if err != nil {
+		return store.Identity{}, idError(desk.IdentityErrFailed, err, r.t("cli.key.generate.failed", err.Error()))
+	}
+	// A new key is a new enrolment: a preshared key of the old one goes.
+	return r.saveIdentity(ctx, m, v, old, tunnel.Key(priv), nil, addrs, "generated")
+}
+
+// importOutcome is what an import found out beside the identity.
+type importOutcome struct {
+	serial    int64 // the profile the file was checked against; 0: none cached
+	noPeer    bool  // the file has no [Peer]: only the key and addresses were taken
+	peers     int   // the file's [Peer] count, for IdentityErrPeers
+	unchecked bool
+}
+
+// importIdentity imports a wg-quick .conf from IT: the private key and any
+// preshared key into the keyring, the addresses into the store. Another
+// identity is replaced only when replace is set; the same key again (new
+// addresses from IT) needs no replace. Its errors are *desk.IdentityError.
+func (r *run) importIdentity(ctx context.Context, m *machine, file string, replace bool) (store.Identity, importOutcome, error) {
+	var out importOutcome
+	name := filepath.Base(file)
+	fail := func(code string, cause error, detail ...string) (store.Identity, importOutcome, error) {
+		e := idError(code, cause, detail...)
+		e.File = name
+		return store.Identity{}, out, e
+	}
+	conf, err := wgconf.ReadFile(file)
+	if err != nil {
+		return store.Identity{}, out, importFileError(err, file)
+	}
+	if conf.Interface.PrivateKey == nil {
+		return fail(desk.IdentityErrNoPrivateKey, nil)
+	}
+	if out.peers = len(conf.Peers); out.peers > 1 {
+		return fail(desk.IdentityErrPeers, nil, strconv.Itoa(out.peers))
+	}
+	priv := tunnel.Key(*conf.Interface.PrivateKey)
+	if priv == (tunnel.Key{}) {
+		return fail(desk.IdentityErrZeroKey, nil)
+	}
+	var psk *tunnel.Key
+	if len(conf.Peers) == 1 && conf.Peers[0].PresharedKey != nil && *conf.Peers[0].PresharedKey != (wgtypes.Key{}) {
+		k := tunnel.Key(*conf.Peers[0].PresharedKey)
+		psk = &k
+	}
+	v := deviceVault()
+	old, err := readVault(v)
+	if err != nil {
+		e := r.keyringError(err)
+		e.File = name
+		return store.Identity{}, out, e
+	}
+	if diffs, err := r.confAgainstProfile(ctx, m, conf, &out); err != nil {
+		e := err.(*desk.IdentityError)
+		e.File = name
+		return store.Identity{}, out, e
+	} else if len(diffs) > 0 {
+		return fail(desk.IdentityErrMismatch, nil, diffs...)
+	}
+	id, err := r.storedIdentity(ctx, m, old.priv)
+	if err != nil {
+		return fail(desk.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
+	}
+	pub := publicKey(priv)
+	same := (id == nil || id.PublicKey == pub) && (old.priv == nil || *old.priv == priv)
+	if !same && !replace {
+		e := existsError(id, old)
+		e.File = name
+		return store.Identity{}, out, e
+	}
+	addrs := []string{}
+	for _, a := range conf.Interface.Addresses {
+		addrs = append(addrs, a.String())
+	}
+	saved, err := r.saveIdentity(ctx, m, v, old, priv, psk, addrs, name)
+	if err != nil {
+		err.(*desk.IdentityError).File = name
+		return store.Identity{}, out, err
+	}
+	return saved, out, nil
+}
+
+// confAgainstProfile compares the .conf's peer with the cached profile's
+// tunnel: it returns each difference, as a sentence (a file meant for
+// another server or network is refused). out says what it could check.
+func (r *run) confAgainstProfile(ctx context.Context, m *machine, conf *wgconf.File, out *importOutcome) ([]string, error) {
+	cur, err := m.db.CurrentProfile(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		out.unchecked = true
+		return nil, nil
+	}
+	if err != nil {
+		return nil, idError(desk.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
+	}
+	p, err := profile.Parse("profile.toml", cur.Bytes)
+	if err != nil {
+		return nil, idError(desk.IdentityErrFailed, err, r.t("cli.profile.show.unreadable", r.describe(err)))
+	}
+	out.serial = cur.Serial
+	if len(conf.Peers) == 0 {
+		out.noPeer = true
+		return nil, nil
+	}
+	peer, t := conf.Peers[0], p.Tunnel
+	var diffs []string
+	if got := peer.PublicKey.String(); got != t.ServerPublicKey {
+		diffs = append(diffs, r.t("cli.key.import.differs", r.t("cli.key.field.public_key"), got, t.ServerPublicKey))
+	}
+	if peer.Endpoint != "" && !sameEndpoint(peer.Endpoint, t.Endpoint) {
+		diffs = append(diffs, r.t("cli.key.import.differs", r.t("cli.key.field.endpoint"), peer.Endpoint, t.Endpoint))
+	}
+	var want []netip.Prefix
+	for _, a := range t.AllowedIPs {
+		if p, err := netip.ParsePrefix(a); err == nil {
+			want = append(want, p)
+		}
+	}
+	if got, want := prefixSet(peer.AllowedIPs), prefixSet(want); !slices.Equal(got, want) {
+		diffs = append(diffs, r.t("cli.key.import.differs", r.t("cli.key.field.allowed_ips"), r.list(got), r.list(want)))
+	}
+	return diffs, nil
+}
+
+// deleteIdentity deletes the identity: the keys from the keyring first
+// (without a keyring, the store keeps the public key, so that the identity
+// can still be deleted later, in full), then the record. It reports
+// whether there was anything to delete. Its errors are *desk.IdentityError.
+func (r *run) deleteIdentity(ctx context.Context, m *machine) (bool, error) {
+	v := deviceVault()
+	kerr := v.DeletePrivateKey()
+	if kerr != nil && !errors.Is(kerr, secrets.ErrNoKey) {
+		return false, r.keyringError(kerr)
+	}
+	if err := v.DeletePresharedKey(); err != nil && !errors.Is(err, secrets.ErrNoKey) {
+		return false, r.keyringError(err)
+	}
+	id, err := m.db.Identity(ctx)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, idError(desk.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
+	}
+	if err := m.db.DeleteIdentity(ctx); err != nil {
+		return false, idError(desk.IdentityErrStore, err, r.t("cli.store.write", err.Error()))
+	}
+	if id == nil && kerr != nil {
+		return false, nil
+	}
+	pub := "(none recorded)"
 	if id != nil {
 		pub = id.PublicKey
-	} else if old != nil {
-		pub = publicKey(*old)
 	}
-	return r.fail(ExitUsage, "cli.key.exists", pub)
+	_ = m.db.LogEvent(ctx, "identity", "WireGuard identity deleted, public key "+pub)
+	return true, nil
+}
+
+// identityCmdFail prints an identity operation's error as the CLI says it
+// and returns its exit code.
+func (r *run) identityCmdFail(err error, file string) int {
+	var e *desk.IdentityError
+	if !errors.As(err, &e) {
+		return r.fail(ExitUsage, "cli.store.write", err.Error())
+	}
+	switch e.Code {
+	case desk.IdentityErrExists:
+		return r.fail(ExitUsage, "cli.key.exists", e.PublicKey)
+	case desk.IdentityErrNoKeyring:
+		return r.identityFail(e.Err)
+	case desk.IdentityErrInvalid:
+		for _, d := range e.Detail {
+			fmt.Fprintln(r.Stderr, d)
+		}
+		return r.fail(ExitUsage, "cli.key.import.invalid", file, len(e.Detail))
+	case desk.IdentityErrTooLarge:
+		return r.fail(ExitUsage, "cli.key.import.too_large", file, wgconf.MaxSize)
+	case desk.IdentityErrUnreadable:
+		return r.fail(ExitUsage, "cli.error.read_file", file, e.Err.Error())
+	case desk.IdentityErrNoPrivateKey:
+		return r.fail(ExitUsage, "cli.key.import.no_private_key", file)
+	case desk.IdentityErrPeers:
+		n, _ := strconv.Atoi(e.Detail[0])
+		return r.fail(ExitUsage, "cli.key.import.peers", file, n)
+	case desk.IdentityErrZeroKey:
+		return r.fail(ExitUsage, "cli.key.import.zero_key", file)
+	}
+	for _, d := range e.Detail {
+		fmt.Fprintln(r.Stderr, d)
+	}
+	if e.Code == desk.IdentityErrFailed {
+		return ExitUnhealthy
+	}
+	return ExitUsage
 }
 
 func (r *run) printIdentitySaved(id identityJSON, asJSON bool, doneKey string) {
@@ -145,35 +439,20 @@ func cmdKeyGenerate(ctx context.Context, r *run, args []string) int {
 		}
 		addrs = append(addrs, p.String())
 	}
-	v := deviceVault()
-	old, code, ok := r.probeKeyring(v)
-	if !ok {
-		return code
+	// Without a keyring, stop before the store is even opened: no trace.
+	if _, err := readVault(deviceVault()); err != nil {
+		return r.identityFail(err)
 	}
 	m, code := r.openMachine(false)
 	if m == nil {
 		return code
 	}
 	defer m.Close()
-	id, err := m.db.Identity(ctx)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return r.fail(ExitUsage, "cli.store.read", err.Error())
-	}
-	if (id != nil || old != nil) && !*force {
-		return r.refuseReplace(id, old)
-	}
-	priv, err := wgtypes.GeneratePrivateKey()
+	id, err := r.generateIdentity(ctx, m, addrs, *force)
 	if err != nil {
-		return r.fail(ExitUsage, "cli.key.generate.failed", err.Error())
+		return r.identityCmdFail(err, "")
 	}
-	if err := r.saveIdentity(ctx, m, v, old, tunnel.Key(priv), addrs, "generated"); err != nil {
-		if errors.Is(err, secrets.ErrNoKeyring) {
-			return r.identityFail(err)
-		}
-		return r.fail(ExitUsage, "cli.store.write", err.Error())
-	}
-	r.printIdentitySaved(identityJSON{PublicKey: priv.PublicKey().String(), Addresses: addrs, Source: "generated", CreatedAt: r.Now()},
-		*asJSON, "cli.key.generate.done")
+	r.printIdentitySaved(*toIdentityJSON(&id), *asJSON, "cli.key.generate.done")
 	return ExitOK
 }
 
@@ -189,115 +468,59 @@ func cmdKeyImport(ctx context.Context, r *run, args []string) int {
 		return r.fail(ExitUsage, "cli.key.import.usage")
 	}
 	file := pos[0]
-	conf, err := wgconf.ReadFile(file)
-	if err != nil {
-		var list wgconf.ErrorList
-		switch {
-		case errors.As(err, &list):
-			for _, e := range list {
-				fmt.Fprintln(r.Stderr, e.Error())
-			}
-			return r.fail(ExitUsage, "cli.key.import.invalid", file, len(list))
-		case errors.Is(err, wgconf.ErrTooLarge):
-			return r.fail(ExitUsage, "cli.key.import.too_large", file, wgconf.MaxSize)
-		}
-		return r.fail(ExitUsage, "cli.error.read_file", file, err.Error())
+	// The file first, then the keyring: a bad file is said as such
+	// whatever the keyring; without a keyring, the store is not opened.
+	if _, err := wgconf.ReadFile(file); err != nil {
+		return r.identityCmdFail(importFileError(err, file), file)
 	}
-	if conf.Interface.PrivateKey == nil {
-		return r.fail(ExitUsage, "cli.key.import.no_private_key", file)
-	}
-	if len(conf.Peers) > 1 {
-		return r.fail(ExitUsage, "cli.key.import.peers", file, len(conf.Peers))
-	}
-	priv := tunnel.Key(*conf.Interface.PrivateKey)
-	if priv == (tunnel.Key{}) {
-		return r.fail(ExitUsage, "cli.key.import.zero_key", file)
-	}
-	v := deviceVault()
-	old, code, ok := r.probeKeyring(v)
-	if !ok {
-		return code
+	if _, err := readVault(deviceVault()); err != nil {
+		return r.identityFail(err)
 	}
 	m, code := r.openMachine(false)
 	if m == nil {
 		return code
 	}
 	defer m.Close()
-
-	if code, ok := r.checkConfAgainstProfile(ctx, m, conf, file); !ok {
-		return code
+	id, out, err := r.importIdentity(ctx, m, file, *force)
+	switch {
+	case out.unchecked:
+		r.say("cli.key.import.unchecked")
+	case out.noPeer:
+		r.say("cli.key.import.no_peer", file)
 	}
-	id, err := m.db.Identity(ctx)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return r.fail(ExitUsage, "cli.store.read", err.Error())
-	}
-	pub := publicKey(priv)
-	// Importing the same key again (a new address from IT) needs no --force.
-	same := (id == nil || id.PublicKey == pub) && (old == nil || *old == priv)
-	if !same && !*force {
-		return r.refuseReplace(id, old)
-	}
-	addrs := []string{}
-	for _, a := range conf.Interface.Addresses {
-		addrs = append(addrs, a.String())
-	}
-	source := filepath.Base(file)
-	if err := r.saveIdentity(ctx, m, v, old, priv, addrs, source); err != nil {
-		if errors.Is(err, secrets.ErrNoKeyring) {
-			return r.identityFail(err)
+	var e *desk.IdentityError
+	if errors.As(err, &e) && e.Code == desk.IdentityErrMismatch {
+		for _, d := range e.Detail {
+			fmt.Fprintln(r.Stderr, d)
 		}
-		return r.fail(ExitUsage, "cli.store.write", err.Error())
+		return r.fail(ExitUnhealthy, "cli.key.import.mismatch", file, out.serial)
 	}
-	r.printIdentitySaved(identityJSON{PublicKey: pub, Addresses: addrs, Source: source, CreatedAt: r.Now()}, *asJSON, "cli.key.import.done")
+	if err != nil {
+		return r.identityCmdFail(err, file)
+	}
+	if !out.unchecked && !out.noPeer {
+		r.say("cli.key.import.checked", out.serial)
+	}
+	r.printIdentitySaved(*toIdentityJSON(&id), *asJSON, "cli.key.import.done")
 	r.say("cli.key.import.delete_file", file)
 	return ExitOK
 }
 
-// checkConfAgainstProfile compares the .conf's peer with the cached
-// profile's tunnel: a file meant for another server or network is refused
-// (exit 1), naming each difference.
-func (r *run) checkConfAgainstProfile(ctx context.Context, m *machine, conf *wgconf.File, file string) (int, bool) {
-	cur, err := m.db.CurrentProfile(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		r.say("cli.key.import.unchecked")
-		return ExitOK, true
-	}
-	if err != nil {
-		return r.fail(ExitUsage, "cli.store.read", err.Error()), false
-	}
-	p, err := profile.Parse("profile.toml", cur.Bytes)
-	if err != nil {
-		return r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(err)), false
-	}
-	if len(conf.Peers) == 0 {
-		r.say("cli.key.import.no_peer", file)
-		return ExitOK, true
-	}
-	peer, t := conf.Peers[0], p.Tunnel
-	var diffs []string
-	if got := peer.PublicKey.String(); got != t.ServerPublicKey {
-		diffs = append(diffs, r.t("cli.key.import.differs", r.t("cli.key.field.public_key"), got, t.ServerPublicKey))
-	}
-	if peer.Endpoint != "" && !sameEndpoint(peer.Endpoint, t.Endpoint) {
-		diffs = append(diffs, r.t("cli.key.import.differs", r.t("cli.key.field.endpoint"), peer.Endpoint, t.Endpoint))
-	}
-	var want []netip.Prefix
-	for _, a := range t.AllowedIPs {
-		if p, err := netip.ParsePrefix(a); err == nil {
-			want = append(want, p)
+// importFileError is the coded error of a .conf that does not parse.
+func importFileError(err error, file string) error {
+	var list wgconf.ErrorList
+	e := idError(desk.IdentityErrUnreadable, err, err.Error())
+	switch {
+	case errors.As(err, &list):
+		e = idError(desk.IdentityErrInvalid, err)
+		for _, l := range list {
+			e.Detail = append(e.Detail, l.Error())
 		}
+	case errors.Is(err, wgconf.ErrTooLarge):
+		e = idError(desk.IdentityErrTooLarge, err)
 	}
-	if got, want := prefixSet(peer.AllowedIPs), prefixSet(want); !slices.Equal(got, want) {
-		diffs = append(diffs, r.t("cli.key.import.differs", r.t("cli.key.field.allowed_ips"), r.list(got), r.list(want)))
-	}
-	if len(diffs) == 0 {
-		r.say("cli.key.import.checked", cur.Serial)
-		return ExitOK, true
-	}
-	for _, d := range diffs {
-		fmt.Fprintln(r.Stderr, d)
-	}
-	return r.fail(ExitUnhealthy, "cli.key.import.mismatch", file, cur.Serial), false
+	e.File = filepath.Base(file)
+	return e
 }
 
 // list joins values for a sentence, saying "none" rather than nothing.
@@ -359,12 +582,19 @@ func cmdKeyShow(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	id, err := m.db.Identity(ctx)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	key, kerr := deviceVault().PrivateKey()
+	var held *tunnel.Key
+	if kerr == nil {
+		held = &key
+	}
+	id, adopted, err := r.adoptIdentity(ctx, m, held)
+	if err != nil {
 		return r.fail(ExitUsage, "cli.store.read", err.Error())
 	}
+	if adopted {
+		r.say("cli.key.show.adopted")
+	}
 	doc := keyShowJSON{Identity: toIdentityJSON(id)}
-	key, kerr := deviceVault().PrivateKey()
 	switch {
 	case kerr == nil:
 		doc.Keyring = "present"
@@ -402,9 +632,12 @@ func cmdKeyShow(ctx context.Context, r *run, args []string) int {
 		} else {
 			r.out("cli.key.show.addresses", strings.Join(id.Addresses, ", "))
 		}
-		if id.Source == "generated" {
+		switch id.Source {
+		case "generated":
 			r.out("cli.key.show.source_generated")
-		} else {
+		case sourceAdopted:
+			r.out("cli.key.show.source_adopted")
+		default:
 			r.out("cli.key.show.source_file", id.Source)
 		}
 		r.out("cli.key.show.created", id.CreatedAt.Local().Format(time.DateTime))
@@ -464,6 +697,10 @@ func cmdKeyExportConf(ctx context.Context, r *run, args []string) int {
 	if *withKey {
 		k := wgtypes.Key(cfg.PrivateKey)
 		f.Interface.PrivateKey = &k
+		if cfg.Peer.PresharedKey != (tunnel.Key{}) {
+			psk := wgtypes.Key(cfg.Peer.PresharedKey)
+			f.Peers[0].PresharedKey = &psk
+		}
 	} else {
 		f.Interface.PrivateKeyNote = r.t("cli.key.export.note")
 	}
@@ -532,32 +769,20 @@ func cmdKeyDelete(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.key.delete.usage") {
 		return ExitUsage
 	}
-	// The keyring first: without it, the store keeps the public key so
-	// that the identity can still be deleted later, in full.
-	kerr := deviceVault().DeletePrivateKey()
-	if kerr != nil && !errors.Is(kerr, secrets.ErrNoKey) {
-		return r.identityFail(kerr)
-	}
 	m, code := r.openMachine(false)
 	if m == nil {
 		return code
 	}
 	defer m.Close()
-	id, err := m.db.Identity(ctx)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return r.fail(ExitUsage, "cli.store.read", err.Error())
-	}
-	if err := m.db.DeleteIdentity(ctx); err != nil {
-		return r.fail(ExitUsage, "cli.store.write", err.Error())
-	}
-	if id == nil && kerr != nil {
+	deleted, err := r.deleteIdentity(ctx, m)
+	switch {
+	case err != nil:
+		return r.identityCmdFail(err, "")
+	case !deleted:
 		r.say("cli.key.delete.nothing")
-		return ExitOK
+	default:
+		r.say("cli.key.delete.done")
 	}
-	if id != nil {
-		_ = m.db.LogEvent(ctx, "identity", "WireGuard identity deleted, public key "+id.PublicKey)
-	}
-	r.say("cli.key.delete.done")
 	return ExitOK
 }
 

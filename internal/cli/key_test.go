@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
@@ -422,7 +423,7 @@ func TestKeyGenerateStoreFailureRestoresKeyring(t *testing.T) {
 func TestDeviceTunnelConfig(t *testing.T) {
 	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
-	rr := &run{lang: "fr", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir()}}
+	rr := &run{lang: "fr", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now}}
 	mach, code := rr.openMachine(false)
 	if mach == nil {
 		t.Fatalf("open: %d", code)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"relais/internal/engine"
+	"relais/internal/instance"
 	"relais/internal/profile"
 	"relais/internal/store"
 	"relais/internal/tunnel"
@@ -64,9 +67,11 @@ type engineOptions struct {
 	// a random loopback port); without it, none (relais check).
 	proxies         bool
 	socks, httpAddr string
-	// noReuse: always bring a tunnel up, even if another process keeps a
-	// system tunnel up (relais up owns its tunnel).
-	noReuse bool
+	// reuse, if set, is the tunnel another process of this user holds
+	// (relais check while relais up or the app runs): the engine uses it
+	// and never closes it. Otherwise the caller holds the tunnel lock
+	// (claimTunnel, reuseOrClaim) and the engine brings its own up.
+	reuse tunnel.Tunnel
 	// tunnelConfig, if set, replaces the device's tunnel configuration
 	// (tunnelConfigFor): the demo office's client key.
 	tunnelConfig func(ctx context.Context, p *profile.Profile) (tunnel.Config, error)
@@ -76,8 +81,7 @@ type engineOptions struct {
 }
 
 // newEngine builds the engine of this machine: the cached profile, the
-// device's tunnel in mode (reusing a system tunnel already up unless
-// opt.noReuse), the check runner, the store.
+// device's tunnel in mode (or opt.reuse), the check runner, the store.
 func (r *run) newEngine(ctx context.Context, m *machine, mode tunnel.Mode, opt engineOptions) (*engine.Engine, int) {
 	logf := func(format string, a ...any) {
 		_ = m.db.LogEvent(context.Background(), "engine", fmt.Sprintf(format, a...))
@@ -113,10 +117,8 @@ func (r *run) newEngine(ctx context.Context, m *machine, mode tunnel.Mode, opt e
 		uopt.SOCKS5Addr, uopt.HTTPAddr = opt.socks, opt.httpAddr
 	}
 	e.StartTunnel = func(ctx context.Context, p *profile.Profile) (tunnel.Tunnel, bool, error) {
-		if mode != tunnel.ModeUserspace && !opt.noReuse {
-			if t := r.runningSystemTunnel(ctx, m); t != nil {
-				return t, false, nil
-			}
+		if opt.reuse != nil {
+			return opt.reuse, false, nil
 		}
 		var cfg tunnel.Config
 		var err error
@@ -150,3 +152,132 @@ func (r *run) newEngine(ctx context.Context, m *machine, mode tunnel.Mode, opt e
 	}
 	return e, ExitOK
 }
+
+// One key, one tunnel: two WireGuard peers with the same key fight over
+// the gateway's endpoint, and each loses its traffic by turns. Whoever
+// brings the device's tunnel up (relais up, the app's Mode urgence,
+// relais check) holds an exclusive lock beside the store it records in;
+// the system drops the lock with the process, however it ends, so a
+// holder that died never blocks. Another process of this user reuses the
+// holder's tunnel (relais check) or refuses with a sentence that names it
+// (relais up, the app).
+
+// reuseWait bounds how long relais check waits for the holder of the
+// tunnel to record a tunnel it can reuse (a holder that is starting), or
+// to let the lock go (another relais check).
+var reuseWait = 5 * time.Second
+
+// reusedStatusEvery is how often a reused tunnel's recorded status is
+// read again from the store: the engine and the tunnel check poll Status
+// every few milliseconds.
+const reusedStatusEvery = 200 * time.Millisecond
+
+// tunnelLockPath is the lock of the tunnel of the store m records in.
+func tunnelLockPath(m *machine) string {
+	return filepath.Join(filepath.Dir(m.db.Path()), "tunnel.lock")
+}
+
+// claimTunnel takes the device's tunnel for this process. When another
+// process holds it, the error is a *cliError naming it (key: one of
+// instance.up.running, instance.desk.running).
+func (r *run) claimTunnel(ctx context.Context, m *machine, key string) (*instance.Lock, error) {
+	l, err := instance.TryLock(tunnelLockPath(m))
+	var held *instance.HeldError
+	switch {
+	case err == nil:
+		return l, nil
+	case errors.As(err, &held):
+		return nil, r.heldError(ctx, m, key, held.PID)
+	}
+	return nil, &cliError{key: "cli.store.write", args: []any{err.Error()}}
+}
+
+// heldError is the sentence for a tunnel another process holds: its
+// process id, and its local proxy when it records one.
+func (r *run) heldError(ctx context.Context, m *machine, key string, pid int) *cliError {
+	socks := ""
+	if st, ok := readLiveTunnel(ctx, m.db, r.Now); ok && st.SOCKS5 != "" {
+		socks = r.t("instance.proxy", st.SOCKS5)
+	}
+	if pid <= 0 {
+		return &cliError{key: key + "_unknown", args: []any{socks}}
+	}
+	return &cliError{key: key, args: []any{pid, socks}}
+}
+
+// reuseOrClaim is the tunnel relais check uses: the one another process
+// of this user holds (a system tunnel as is, a userspace tunnel through
+// its SOCKS5 proxy), or, when none does, the lock to bring one up (lock
+// non-nil, tunnel nil). A holder whose tunnel cannot be reused (it
+// records none within reuseWait) gets a *cliError naming it.
+func (r *run) reuseOrClaim(ctx context.Context, m *machine) (tunnel.Tunnel, *instance.Lock, error) {
+	path := tunnelLockPath(m)
+	deadline := time.Now().Add(reuseWait)
+	for {
+		l, err := instance.TryLock(path)
+		var held *instance.HeldError
+		switch {
+		case err == nil:
+			return nil, l, nil
+		case !errors.As(err, &held):
+			return nil, nil, &cliError{key: "cli.store.write", args: []any{err.Error()}}
+		}
+		if t := r.runningTunnel(ctx, m); t != nil {
+			return t, nil, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, nil, r.heldError(ctx, m, "instance.check.running", held.PID)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// runningTunnel returns the tunnel another live process records, in a
+// form this process can use, or nil: a system tunnel (the routes carry
+// the traffic), or a userspace tunnel with its SOCKS5 proxy.
+func (r *run) runningTunnel(ctx context.Context, m *machine) tunnel.Tunnel {
+	st, ok := readLiveTunnel(ctx, m.db, r.Now)
+	switch {
+	case !ok:
+		return nil
+	case st.Mode == tunnel.ModeSystem && st.Up:
+		return &systemReuse{rec: newLiveRecord(m.db, r.Now, st)}
+	case st.Mode == tunnel.ModeUserspace && st.SOCKS5 != "":
+		return &socksReuse{rec: newLiveRecord(m.db, r.Now, st), addr: st.SOCKS5}
+	}
+	return nil
+}
+
+// liveRecord is the status another process records for the tunnel it
+// holds, read again at most every reusedStatusEvery. A record gone or
+// stale (its writer died) reads as a tunnel down.
+type liveRecord struct {
+	db  *store.DB
+	now func() time.Time
+
+	mu   sync.Mutex
+	st   tunnel.Status
+	at   time.Time
+	mode tunnel.Mode
+}
+
+func newLiveRecord(db *store.DB, now func() time.Time, st tunnel.Status) *liveRecord {
+	return &liveRecord{db: db, now: now, st: st, at: time.Now(), mode: st.Mode}
+}
+
+func (l *liveRecord) status() tunnel.Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if time.Since(l.at) >= reusedStatusEvery {
+		st, ok := readLiveTunnel(context.Background(), l.db, l.now)
+		if !ok {
+			st = tunnel.Status{Mode: l.mode}
+		}
+		l.st, l.at = st, time.Now()
+	}
+	return l.st
+}
+

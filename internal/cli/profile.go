@@ -233,6 +233,9 @@ type machine struct {
 	managed *config.Managed
 	keys    []minisign.PublicKey
 	db      *store.DB
+	// recovered: the store was found damaged when this machine was
+	// opened, moved aside and started afresh.
+	recovered *store.Recovery
 }
 
 func (m *machine) Close() {
@@ -282,15 +285,53 @@ func (r *run) openMachine(needManaged bool) (*machine, int) {
 	if err != nil {
 		return nil, r.fail(ExitUsage, "cli.error.data_dir", err.Error())
 	}
-	db, err := store.Open(filepath.Join(dir, "relais.db"))
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	db, rec, err := store.OpenOrRecover(filepath.Join(dir, "relais.db"), now())
 	if err != nil {
 		if errors.Is(err, store.ErrTooNew) {
 			return nil, r.fail(ExitUsage, "cli.store.too_new", err.Error())
 		}
-		return nil, r.fail(ExitUsage, "cli.store.open", err.Error())
+		return nil, r.fail(ExitUsage, "cli.store.open", r.describe(err))
 	}
 	m.db = db
+	if rec != nil {
+		m.recovered = rec
+		r.recovered(m)
+	}
 	return m, ExitOK
+}
+
+// recovered tells the person, once (the damaged file is gone from its
+// place), that the local database was damaged and moved aside, and
+// reinstalls the organisation's profile in the fresh one: from its URL,
+// or the bootstrap file. The device's key stays in the keyring.
+func (r *run) recovered(m *machine) {
+	rec := m.recovered
+	r.say("store.recovered", rec.MovedTo)
+	_ = m.db.LogEvent(context.Background(), "store", r.t("store.recovered", rec.MovedTo))
+	if src := m.sources(); src.URL != "" || src.File != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*profile.DefaultFetchTimeout)
+		defer cancel()
+		res, err := r.syncProfile(ctx, m, src)
+		attempt := store.SyncAttempt{Source: src.URL} // At: the store's clock
+		if res != nil && res.Source != "" {
+			attempt.Source = res.Source
+		}
+		if err != nil {
+			attempt.Outcome, attempt.Code, attempt.Reason = store.OutcomeRefused, errorCode(err), err.Error()
+			if isFetchFailure(err) {
+				attempt.Outcome = store.OutcomeFailed
+			}
+			r.say("store.recovered_no_profile", r.describe(err))
+		} else {
+			attempt.Outcome, attempt.Serial = string(res.Outcome), res.Profile.Serial
+			r.say("store.recovered_profile", res.Profile.Serial)
+		}
+		_ = m.db.RecordSync(ctx, attempt)
+	}
 }
 
 // loadProfile reads and parses the cached profile. On failure it has
@@ -301,7 +342,7 @@ func (r *run) loadProfile(ctx context.Context, m *machine, noProfileKey string) 
 		return nil, nil, r.fail(ExitUsage, noProfileKey)
 	}
 	if err != nil {
-		return nil, nil, r.fail(ExitUsage, "cli.store.read", err.Error())
+		return nil, nil, r.fail(ExitUsage, "cli.store.read", r.describe(err))
 	}
 	p, err := profile.Parse("profile.toml", cur.Bytes)
 	if err != nil {
@@ -310,6 +351,62 @@ func (r *run) loadProfile(ctx context.Context, m *machine, noProfileKey string) 
 		return nil, nil, r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(err))
 	}
 	return cur, p, ExitOK
+}
+
+// sources are where this machine's profile comes from.
+func (m *machine) sources() profile.Sources {
+	if m.managed == nil {
+		return profile.Sources{}
+	}
+	return profile.Sources{URL: m.managed.ProfileURL, File: m.managed.ProfileFile}
+}
+
+// syncProfile runs the one profile policy (profile.Syncer.Sync: the URL
+// first, then the bootstrap file when nothing is cached or it is newer)
+// against this machine's store and trusted keys. Every path that syncs —
+// `relais profile sync`, Mode urgence in `relais up` and the app,
+// `relais check`, the app's start — goes through it.
+func (r *run) syncProfile(ctx context.Context, m *machine, src profile.Sources) (*profile.SyncResult, error) {
+	s := &profile.Syncer{Client: r.HTTPClient, Cache: storeCache{m.db}, Trusted: m.keys, Now: r.Now,
+		Logf: func(format string, a ...any) { _ = m.db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}
+	return s.Sync(ctx, src)
+}
+
+// adoptBootstrap installs the managed bootstrap file when nothing is
+// cached or the file is newer than the cached profile (a package upgrade
+// shipped it), without the network: what `relais check`, `relais up` and
+// the app do before loading the profile. An adopted file is recorded as a
+// sync; a refused one is said (stderr) and logged, and the last good
+// profile stays. It reports whether a profile was adopted.
+func (r *run) adoptBootstrap(ctx context.Context, m *machine) bool {
+	if m.managed == nil || m.managed.ProfileFile == "" {
+		return false
+	}
+	file := m.managed.ProfileFile
+	res, err := r.syncProfile(ctx, m, profile.Sources{File: file})
+	attempt := store.SyncAttempt{Source: file} // At: the store's clock
+	switch {
+	case err != nil:
+		attempt.Outcome, attempt.Code, attempt.Reason = store.OutcomeRefused, errorCode(err), err.Error()
+		if isFetchFailure(err) {
+			attempt.Outcome = store.OutcomeFailed
+		}
+		_ = m.db.LogEvent(ctx, "profile", fmt.Sprintf("bootstrap %s: %v", file, err))
+		// The last good profile, if any, stays: say why the copy is not used.
+		r.say("store.profile.bootstrap_refused", file, r.describe(err))
+		if store.IsDiskFull(err) {
+			return false // recording it would fail the same way
+		}
+	case res.Outcome == profile.Accepted:
+		attempt.Outcome, attempt.Serial = store.OutcomeAccepted, res.Profile.Serial
+		r.say("store.profile.bootstrap_adopted", res.Profile.Serial, file)
+	default:
+		return false // not newer: nothing to record
+	}
+	if rerr := m.db.RecordSync(ctx, attempt); rerr != nil {
+		r.say("cli.store.write", r.describe(rerr))
+	}
+	return err == nil
 }
 
 type syncJSON struct {
@@ -338,26 +435,18 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 	if m.managed.ProfileURL == "" && m.managed.ProfileFile == "" {
 		return r.fail(ExitUsage, "cli.config.no_source", m.managed.Path)
 	}
-	s := &profile.Syncer{Client: r.HTTPClient, Cache: storeCache{m.db}, Trusted: m.keys, Now: r.Now,
-		Logf: func(format string, a ...any) { _ = m.db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}
-
-	var res *profile.SyncResult
-	var err error
-	source := m.managed.ProfileURL
-	if source != "" {
-		r.say("cli.profile.sync.fetching", source)
-		res, err = s.SyncURL(ctx, source)
+	if m.managed.ProfileURL != "" {
+		r.say("cli.profile.sync.fetching", m.managed.ProfileURL)
 	}
-	// The bootstrap file serves when there is no URL, or when the URL
-	// failed and nothing was ever accepted: a first start without network.
-	if m.managed.ProfileFile != "" && (source == "" || err != nil) {
-		if last, _ := m.db.CurrentProfile(ctx); last == nil {
-			if err != nil {
-				r.say("cli.profile.sync.fallback", r.describe(err), m.managed.ProfileFile)
-			}
-			source = m.managed.ProfileFile
-			res, err = s.SyncFile(ctx, source)
-		}
+	res, err := r.syncProfile(ctx, m, m.sources())
+	source := m.managed.ProfileURL
+	if res != nil && res.Source != "" {
+		source = res.Source
+	}
+	if res != nil && res.URLError != nil {
+		// The URL failed and the bootstrap file served: a first start
+		// without network, or a newer copy installed by a package.
+		r.say("cli.profile.sync.fallback", r.describe(res.URLError), m.managed.ProfileFile)
 	}
 	doc := syncJSON{Source: source}
 	if res != nil {
@@ -376,8 +465,9 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 		doc.Outcome, doc.Serial = string(res.Outcome), res.Profile.Serial
 		attempt.Outcome, attempt.Serial = doc.Outcome, res.Profile.Serial
 	}
-	if rerr := m.db.RecordSync(ctx, attempt); rerr != nil {
-		r.say("cli.store.write", rerr.Error())
+	// A full disk is said once, below, not again for the sync's record.
+	if rerr := m.db.RecordSync(ctx, attempt); rerr != nil && !(store.IsDiskFull(rerr) && store.IsDiskFull(err)) {
+		r.say("cli.store.write", r.describe(rerr))
 	}
 	last, _ := m.db.CurrentProfile(ctx)
 	if last != nil {
@@ -388,6 +478,11 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 		return exit
 	}
 	switch {
+	case store.IsDiskFull(err) && last != nil:
+		// Nothing was refused: the profile could not be written.
+		r.say("store.disk_full.sync_kept", last.Serial)
+	case store.IsDiskFull(err):
+		r.say("store.disk_full.sync_none")
 	case err != nil && last != nil:
 		r.say("cli.profile.sync.refused_kept", doc.Reason, last.Serial)
 	case err != nil:
@@ -451,7 +546,7 @@ func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 		return r.fail(ExitUnhealthy, "cli.profile.show.none")
 	}
 	if err != nil {
-		return r.fail(ExitUsage, "cli.store.read", err.Error())
+		return r.fail(ExitUsage, "cli.store.read", r.describe(err))
 	}
 	p, perr := profile.Parse("profile.toml", cur.Bytes)
 	if perr != nil {

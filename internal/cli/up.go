@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -58,14 +59,26 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
+	r.adoptBootstrap(ctx, m) // a newer copy installed by a package
 	mode, code := r.chooseMode(ctx, m, *modeFlag)
 	if code != ExitOK {
 		return code
 	}
+	// One key, one tunnel: a second relais up (or the app's Mode urgence
+	// already on) is named and left alone.
+	lock, err := r.claimTunnel(ctx, m, "instance.up.running")
+	if err != nil {
+		var ce *cliError
+		if errors.As(err, &ce) {
+			return r.fail(ExitUsage, ce.key, ce.args...)
+		}
+		return r.fail(ExitUsage, "cli.check.failed", r.describe(err))
+	}
+	defer lock.Release()
 	// Mode urgence, as `relais check` runs it, but until stopped: the
 	// tunnel with its local proxies, the checks every --recheck and after a
 	// network change, each report and the engine's state in the store.
-	e, code := r.newEngine(ctx, m, mode, engineOptions{recheck: *recheck, proxies: true, socks: *socks, httpAddr: *httpProxy, noReuse: true})
+	e, code := r.newEngine(ctx, m, mode, engineOptions{recheck: *recheck, proxies: true, socks: *socks, httpAddr: *httpProxy})
 	if e == nil {
 		return code
 	}
@@ -104,10 +117,12 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 		unsubscribe()
 		pr.close()
 		for _, err := range clearRecords(m.db) {
-			r.say("cli.store.write", err.Error())
+			r.say("cli.store.write", r.describe(err))
 		}
 	}
 
+	// Progress as it goes: the tunnel's lines follow once it is up.
+	r.say("cli.up.starting", mode)
 	if err := e.Start(ctx); err != nil {
 		cleanUp()
 		var ce *cliError
@@ -149,7 +164,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	r.say("cli.tunnel.up.foreground")
 	pr.start()
 
-	stopRec := startRecording(ctx, m.db, func() tunnel.Status { return e.Snapshot().Tunnel }, r.Now)
+	stopRec := startRecordingWarn(ctx, m.db, func() tunnel.Status { return e.Snapshot().Tunnel }, r.Now, r.recordFailed)
 	select {
 	case <-ctx.Done():
 	case <-e.Done():
@@ -161,7 +176,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	cleanUp()
 	logf("tunnel down")
 	closeMu.Lock()
-	err := closeErr
+	err = closeErr
 	closeMu.Unlock()
 	if err != nil {
 		return r.fail(ExitUnhealthy, "cli.tunnel.close_failed", r.describe(err))
@@ -304,11 +319,18 @@ func upFaults(r *run, rep *checks.Report) (faults []string, key string) {
 // (recordTunnel) until ctx is done or stop is called; stop waits for the
 // last write.
 func startRecording(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time) (stop func()) {
+	return startRecordingWarn(ctx, db, status, now, nil)
+}
+
+// startRecordingWarn is startRecording that calls warn, if set, when the
+// store refuses a record (a full disk), once until a record is written
+// again: `relais status` cannot show what could not be written.
+func startRecordingWarn(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time, warn func(error)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		recordTunnel(ctx, db, status, now)
+		recordTunnel(ctx, db, status, now, warn)
 	}()
 	return func() {
 		cancel()
@@ -334,9 +356,10 @@ func clearRecords(db *store.DB) []error {
 
 // recordTunnel writes the tunnel's status to the store when it changes
 // and every stateRecordEvery, until ctx is done.
-func recordTunnel(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time) {
+func recordTunnel(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time, warn func(error)) {
 	var last tunnel.Status
 	var lastAt time.Time
+	warned := false
 	tick := time.NewTicker(statePoll)
 	defer tick.Stop()
 	for {
@@ -346,7 +369,10 @@ func recordTunnel(ctx context.Context, db *store.DB, status func() tunnel.Status
 		if changed || now().Sub(lastAt) >= stateRecordEvery {
 			b, _ := json.Marshal(s)
 			if err := db.RecordTunnelState(context.WithoutCancel(ctx), store.TunnelState{PID: os.Getpid(), StatusJSON: string(b), UpdatedAt: now()}); err == nil {
-				last, lastAt = s, now()
+				last, lastAt, warned = s, now(), false
+			} else if warn != nil && !warned {
+				warned = true
+				warn(err)
 			}
 		}
 		select {
@@ -361,11 +387,14 @@ func recordTunnel(ctx context.Context, db *store.DB, status func() tunnel.Status
 type statusJSON struct {
 	// Demo: what the desktop app records while it runs the embedded demo
 	// office (a machine without managed configuration).
-	Demo    bool               `json:"demo,omitempty"`
-	Tunnel  *tunnelStateJSON   `json:"tunnel"` // null: no tunnel recorded
-	Profile *profileStatusJSON `json:"profile"`
-	Engine  *engineStatusJSON  `json:"engine"` // null: Mode urgence never recorded
-	Checks  []statusCheckJSON  `json:"checks"` // the last run's results, from the history
+	Demo bool `json:"demo,omitempty"`
+	// DiskFull: the disk of the store is full, so what follows is the last
+	// state recorded and may be out of date (a tunnel may be up unrecorded).
+	DiskFull bool               `json:"disk_full,omitempty"`
+	Tunnel   *tunnelStateJSON   `json:"tunnel"` // null: no tunnel recorded
+	Profile  *profileStatusJSON `json:"profile"`
+	Engine   *engineStatusJSON  `json:"engine"` // null: Mode urgence never recorded
+	Checks   []statusCheckJSON  `json:"checks"` // the last run's results, from the history
 }
 
 // engineStatusJSON is the Mode urgence engine as its process last
@@ -420,11 +449,12 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	defer m.Close()
 	var doc statusJSON
 	doc.Demo = r.useDemoStore(ctx, m)
+	doc.DiskFull = diskFull(filepath.Dir(m.db.Path()))
 	ts, err := m.db.TunnelState(ctx)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		return r.fail(ExitUsage, "cli.store.read", err.Error())
+		return r.fail(ExitUsage, "cli.store.read", r.describe(err))
 	default:
 		st := &tunnelStateJSON{PID: ts.PID, UpdatedAt: ts.UpdatedAt}
 		if err := json.Unmarshal([]byte(ts.StatusJSON), &st.Status); err != nil {
@@ -487,7 +517,12 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 	if doc.Demo {
 		r.out("cli.desk.status_demo")
 	}
+	if doc.DiskFull {
+		r.out("store.disk_full.status")
+	}
 	switch t := doc.Tunnel; {
+	case t == nil && doc.DiskFull:
+		r.out("store.disk_full.tunnel_unknown") // not "none up": it may be up, unrecorded
 	case t == nil:
 		r.out("cli.tunnel.status.none")
 	case t.StaleReason == "process_gone":

@@ -122,6 +122,7 @@ func LoadManaged(path string) (*Managed, error) {
 	if len(data) > MaxManagedSize {
 		return nil, fmt.Errorf("config: %s: larger than %d bytes", path, MaxManagedSize)
 	}
+	data = bytes.TrimPrefix(data, utf8BOM)
 	if onlyComments(data) {
 		// The packages install a commented template for the admin to fill
 		// in: until then the machine is not managed.
@@ -146,9 +147,14 @@ func onlyComments(data []byte) bool {
 	return true
 }
 
+// utf8BOM is the UTF-8 byte-order mark.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
 // ParseManaged decodes strictly (unknown keys are errors) and validates.
 // Errors read "config: NAME:LINE: message".
 func ParseManaged(name string, data []byte) (*Managed, error) {
+	// A UTF-8 byte-order mark (Windows editors write one) is not TOML.
+	data = bytes.TrimPrefix(data, utf8BOM)
 	var m Managed
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {

@@ -107,6 +107,7 @@ func FuzzParseManaged(f *testing.F) {
 	f.Add([]byte("trusted_keys = [\"RWQ\"]\n[locked]\nautostart = true\n"))
 	f.Add([]byte("profile_url = \"https://x\"\n"))
 	f.Add([]byte("[locked]\ntunnel_mode = 3"))
+	f.Add([]byte("\ufefftrusted_keys = [\"RWQ\"]\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseManaged("f.toml", data)
 		if err == nil && len(m.TrustedKeys) == 0 {

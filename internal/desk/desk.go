@@ -75,12 +75,19 @@ type Backend interface {
 
 	// Identity is the device's WireGuard identity. May block (keyring).
 	Identity() Identity
-	// GenerateKey makes a new device key (kept in the OS keyring). May
-	// block.
-	GenerateKey() error
-	// ImportConf imports a wg-quick .conf from IT, as `relais key import`.
-	// May block.
-	ImportConf(path string) error
+	// GenerateKey makes a new device key (kept in the OS keyring); with
+	// replace false, a device that has one keeps it (IdentityErrExists).
+	// May block. Its errors are *IdentityError.
+	GenerateKey(replace bool) error
+	// ImportConf imports a wg-quick .conf from IT, as `relais key import`:
+	// the private key (and the preshared key, if any) into the OS keyring,
+	// the addresses into the store. Another key is replaced only when
+	// replace is true (else IdentityErrExists); importing the same key
+	// again needs no replace. May block. Its errors are *IdentityError.
+	ImportConf(path string, replace bool) error
+	// DeleteKey deletes the device's identity: the keys from the keyring,
+	// the record from the store. May block. Its errors are *IdentityError.
+	DeleteKey() error
 
 	// Drills: runs, steps, reports (issue 6).
 	Drills
@@ -132,11 +139,69 @@ type Locks struct {
 type Identity struct {
 	PublicKey string   // "" when the device has none yet
 	Addresses []string // tunnel addresses IT assigned, if any
-	Source    string   // "generated" or the imported file's name
+	// Source is "generated", "keyring" (a key found in the keyring with no
+	// record, adopted) or the imported file's name.
+	Source string
+	// Setup says whether Mode urgence can use this identity (SetupReady),
+	// or what is missing.
+	Setup string
 	// Problem is a sentence when the keyring cannot be read or the key in
 	// it does not match; "" otherwise.
 	Problem string
 }
+
+// Identity.Setup values.
+const (
+	SetupReady       = "ready"        // Mode urgence has a key and a tunnel address (or the demo needs none)
+	SetupNone        = "none"         // no key yet: IT's .conf is to be imported
+	SetupNoAddress   = "no_address"   // a key but no tunnel address: IT's .conf is to be imported
+	SetupKeyMissing  = "key_missing"  // the store knows a key the keyring lost
+	SetupKeyMismatch = "key_mismatch" // the keyring's key is not the recorded one
+	SetupNoKeyring   = "no_keyring"   // the OS keyring did not answer
+)
+
+// IdentityError is why GenerateKey, ImportConf or DeleteKey failed: a code
+// the GUI words in its language, and the details it shows below.
+type IdentityError struct {
+	Code string // an IdentityErr* value
+	File string // the .conf's base name, for the codes about a file
+	// Detail are lines shown under the sentence: the file's errors
+	// (FILE:LINE: key: message), the differences with the profile, or a
+	// sentence already in the desk's language (no keyring, a store error).
+	Detail []string
+	// PublicKey is the key kept, for IdentityErrExists.
+	PublicKey string
+	// Err is the cause, for errors.Is; never shown as is.
+	Err error
+}
+
+func (e *IdentityError) Unwrap() error { return e.Err }
+
+func (e *IdentityError) Error() string {
+	s := "identity: " + e.Code
+	if e.File != "" {
+		s += ": " + e.File
+	}
+	for _, d := range e.Detail {
+		s += ": " + d
+	}
+	return s
+}
+
+// IdentityError.Code values.
+const (
+	IdentityErrExists       = "exists"         // another key is kept: ask, then call again with replace
+	IdentityErrNoKeyring    = "no_keyring"     // the OS keyring did not answer; nothing was changed
+	IdentityErrUnreadable   = "unreadable"     // the file cannot be read
+	IdentityErrInvalid      = "invalid"        // not a valid wg-quick file; Detail lists the problems
+	IdentityErrTooLarge     = "too_large"      // far larger than any .conf
+	IdentityErrNoPrivateKey = "no_private_key" // the file has no PrivateKey
+	IdentityErrPeers        = "peers"          // more than one [Peer]
+	IdentityErrZeroKey      = "zero_key"       // PrivateKey is all zeros
+	IdentityErrMismatch     = "mismatch"       // the file's server is not the profile's; Detail lists the differences
+	IdentityErrStore        = "store"          // the local database failed; Detail says how
+	IdentityErrFailed       = "failed"         // anything else; Detail says what
+)
 
 // Drills is the drills part of the backend. Every method may block (the
 // store; verification runs checks and actions through the engine). Errors

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,7 +196,14 @@ func runFaultOffice() int {
 	const line = "Relais : page volumineuse.\n"
 	big := strings.Repeat(line, (bigPageSize-len(bigPageEnd))/len(line))
 	big += strings.Repeat(".", bigPageSize-len(big)-len(bigPageEnd)) + bigPageEnd
-	mux.HandleFunc("/big", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, big) })
+	// Like most web servers (nginx, Apache with sendfile), the headers go
+	// out on their own, in a small packet, before the body.
+	mux.HandleFunc("/big", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		io.WriteString(w, big)
+	})
 
 	var web *http.Server
 	var dns net.PacketConn
@@ -384,7 +392,9 @@ type faultReport struct {
 	// RunDeadline bounds the whole run: the longest chain of built-in and
 	// check deadlines through the apps' requires.
 	RunDeadline time.Duration `json:"run_deadline"`
-	Ack         string        `json:"ack,omitempty"` // instead of a report: a command was applied
+	// TimeToOperational is the engine's, once it was operational (0: not yet).
+	TimeToOperational time.Duration `json:"time_to_operational,omitempty"`
+	Ack               string        `json:"ack,omitempty"` // instead of a report: a command was applied
 }
 
 func (r *faultReport) check(id string) *faultCheck {
@@ -444,9 +454,15 @@ type faultClient struct {
 // tunnel to the office, the engine re-checking every faultRecheck, and a
 // captive-portal probe server on the namespace's loopback.
 func (l *lab) startFaultEngine() *faultClient {
+	l.t.Helper()
+	return l.startEngineWith(l.faultProfile())
+}
+
+// startEngineWith is startFaultEngine with another profile (the lab's
+// trusted key signs it).
+func (l *lab) startEngineWith(data []byte) *faultClient {
 	t := l.t
 	t.Helper()
-	data := l.faultProfile()
 	cfg := faultConfig{PrivateKey: l.clientKey.String(), Profile: filepath.Join(l.dir, "fault-profile.toml"),
 		Signature: filepath.Join(l.dir, "fault-profile.toml.minisig"), Trusted: l.trusted.Public.String()}
 	if err := os.WriteFile(cfg.Profile, data, 0o600); err != nil {
@@ -723,6 +739,9 @@ func runFaultEngine() int {
 		r := faultReport{Run: s.Runs, Phase: string(s.Phase), Started: s.Report.Started, Finished: s.Report.Finished,
 			Apps: map[string]string{}, LastHandshake: s.TunnelAtReport.LastHandshake, TunnelStarts: starts.Load(),
 			RunDeadline: runDeadline}
+		if s.TimeToOperational != nil {
+			r.TimeToOperational = *s.TimeToOperational
+		}
 		add := func(c checks.CheckResult) {
 			r.Checks = append(r.Checks, faultCheck{ID: c.ID, App: c.AppID, State: string(c.State), Code: engine.ReasonCode(c),
 				Duration: c.Duration, Deadline: deadlines[c.ID], Attempts: c.Attempts, Error: c.Error})

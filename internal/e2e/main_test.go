@@ -21,6 +21,7 @@ import (
 
 	"relais/internal/cli"
 	"relais/internal/helper"
+	"relais/internal/testenv"
 	"relais/internal/tunnel"
 )
 
@@ -30,7 +31,14 @@ const roleEnv = "RELAIS_E2E_ROLE"
 func TestMain(m *testing.M) {
 	switch os.Getenv(roleEnv) {
 	case "":
+		// No test may reach the person's own keyring, settings or session bus.
+		cleanup, err := testenv.IsolateUserDirs()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
 		code := m.Run()
+		cleanup()
 		if binDir != "" {
 			os.RemoveAll(binDir)
 		}

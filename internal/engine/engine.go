@@ -34,12 +34,20 @@ import (
 // Defaults.
 const (
 	DefaultRecheckInterval = 60 * time.Second
-	DefaultNetworkPoll     = 3 * time.Second        // how often the interface list is read for changes
-	DefaultHandshakeWait   = 5 * time.Second        // how often the interface list is read for changes
-	NetworkDebounce        = 500 * time.Millisecond // a burst of network changes triggers one re-check
-	TunnelStartTimeout     = 30 * time.Second
-	storeTimeout           = 5 * time.Second
-	maxTimeline            = 200
+	DefaultNetworkPoll     = 3 * time.Second // how often the interface list is read for changes
+	DefaultHandshakeWait   = 5 * time.Second // the one wait for a fresh handshake before a run of the checks
+	DefaultHandshakePoll   = time.Second     // how often the tunnel's handshake is read between runs
+	// HandshakeRenewAfter is the handshake age at which the engine asks the
+	// tunnel for a new one (WireGuard's REKEY_AFTER_TIME): an idle tunnel
+	// without persistent keepalive would otherwise let it go stale.
+	HandshakeRenewAfter = 120 * time.Second
+	// handshakeKickEvery spaces the engine's requests for a handshake
+	// (WireGuard's REKEY_TIMEOUT: it ignores closer ones anyway).
+	handshakeKickEvery = 5 * time.Second
+	NetworkDebounce    = 500 * time.Millisecond // a burst of network changes triggers one re-check
+	TunnelStartTimeout = 30 * time.Second
+	storeTimeout       = 5 * time.Second
+	maxTimeline        = 200
 )
 
 // Phase is where Mode urgence stands.
@@ -146,10 +154,18 @@ type Engine struct {
 	NetworkPoll    time.Duration
 	// Once runs the checks once and stops (relais check).
 	Once bool
-	// HandshakeWait bounds the wait for the tunnel's first handshake
-	// before the first checks (a tunnel just up has not shaken hands yet);
-	// 0: DefaultHandshakeWait.
+	// HandshakeWait bounds the wait for a fresh handshake before a run of
+	// the checks (a tunnel just up has not shaken hands yet); it is the
+	// run's one handshake wait: the check runner's tunnel built-in then
+	// reads the status without waiting again. 0: DefaultHandshakeWait.
 	HandshakeWait time.Duration
+	// HandshakeMaxAge is how old a handshake may be and still count as
+	// fresh; 0: checks.DefaultHandshakeMaxAge, as the tunnel built-in.
+	HandshakeMaxAge time.Duration
+	// HandshakePoll is how often the tunnel's handshake is read between
+	// runs: a handshake going stale, or coming back, triggers a run at
+	// once instead of at the next RecheckInterval. 0: DefaultHandshakePoll.
+	HandshakePoll time.Duration
 
 	Now  func() time.Time
 	Logf func(format string, args ...any)
@@ -165,6 +181,7 @@ type Engine struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	recheck chan struct{}
+	kicked  time.Time // the last handshake asked of the tunnel
 }
 
 // ErrStarted is returned by a second Start.
@@ -363,6 +380,12 @@ func (e *Engine) loop(ctx context.Context) {
 	}
 	var netCh <-chan struct{}
 	if !e.Once {
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			e.watchHandshake(ctx)
+		}()
+		defer func() { <-watched }() // before teardown closes the tunnel it reads
 		if e.NetworkChanges != nil {
 			netCh = e.NetworkChanges(ctx)
 		} else {
@@ -449,27 +472,128 @@ func (e *Engine) bringUp(ctx context.Context) {
 	if !owned {
 		kind = EventTunnelReused
 	}
-	e.waitHandshake(ctx, t)
 	e.commit(ctx, kind, "", func(s *Snapshot) {
 		s.TunnelOwned, s.TunnelError = owned, ""
 	})
 }
 
-// waitHandshake waits, within HandshakeWait, for the tunnel's first
-// handshake, so that the first checks do not find a tunnel that is up but
-// has not shaken hands yet.
+// waitHandshake is a run's one handshake wait: when the tunnel is up
+// without a fresh handshake, it asks the tunnel for one and waits for it,
+// within HandshakeWait, so that the checks do not find a tunnel that is up
+// but has not shaken hands yet (or no longer has).
 func (e *Engine) waitHandshake(ctx context.Context, t tunnel.Tunnel) {
+	if t == nil {
+		return
+	}
+	st := t.Status()
+	if !st.Up || e.fresh(st) {
+		return
+	}
+	e.kick(t)
 	wait := e.HandshakeWait
 	if wait <= 0 {
 		wait = DefaultHandshakeWait
 	}
 	deadline := time.Now().Add(wait)
-	for t.Status().LastHandshake.IsZero() && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(5 * time.Millisecond):
 		}
+		if st = t.Status(); !st.Up || e.fresh(st) {
+			return
+		}
+	}
+}
+
+func (e *Engine) maxAge() time.Duration {
+	if e.HandshakeMaxAge > 0 {
+		return e.HandshakeMaxAge
+	}
+	return checks.DefaultHandshakeMaxAge
+}
+
+// fresh reports whether the tunnel has a handshake young enough for the
+// tunnel built-in to pass.
+func (e *Engine) fresh(st tunnel.Status) bool {
+	age := st.HandshakeAge(e.now())
+	return age >= 0 && age < e.maxAge()
+}
+
+// kick asks the tunnel for a handshake, if it can be asked.
+func (e *Engine) kick(t tunnel.Tunnel) {
+	hi, ok := t.(tunnel.HandshakeInitiator)
+	if !ok {
+		return
+	}
+	e.mu.Lock()
+	if time.Since(e.kicked) < handshakeKickEvery {
+		e.mu.Unlock()
+		return
+	}
+	e.kicked = time.Now()
+	e.mu.Unlock()
+	if err := hi.InitiateHandshake(); err != nil {
+		e.logf("engine: %v", err)
+	}
+}
+
+// watchHandshake reads the tunnel's handshake every HandshakePoll between
+// runs and asks for a run at once when it goes stale or comes back (a
+// fresh handshake after a run that was not operational), so that the
+// state shown follows the tunnel within seconds, not RecheckInterval. It
+// also asks the tunnel for a handshake as it ages or while it is stale:
+// WireGuard renews one only when it has something to send.
+func (e *Engine) watchHandshake(ctx context.Context) {
+	poll := e.HandshakePoll
+	if poll <= 0 {
+		poll = DefaultHandshakePoll
+	}
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	var (
+		last     tunnel.Tunnel
+		lastRuns int
+		wasOK    bool
+		lastHS   time.Time
+	)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		e.mu.Lock()
+		t := e.tun
+		phase, runs, atReport := e.snap.Phase, e.snap.Runs, e.snap.TunnelAtReport
+		e.mu.Unlock()
+		if _, failed := t.(failedTunnel); t == nil || failed || runs == 0 {
+			continue
+		}
+		if runs != lastRuns || t != last {
+			// A run ended (or the tunnel changed): changes count from
+			// what that run saw.
+			last, lastRuns = t, runs
+			wasOK, lastHS = e.fresh(atReport), atReport.LastHandshake
+		}
+		st := t.Status()
+		if !st.Up {
+			continue
+		}
+		ok := e.fresh(st)
+		if age := st.HandshakeAge(e.now()); age < 0 || age >= HandshakeRenewAfter {
+			e.kick(t)
+		}
+		switch {
+		case ok != wasOK:
+			e.logf("engine: handshake %s: checking again", map[bool]string{true: "back", false: "stale"}[ok])
+			e.Recheck()
+		case ok && st.LastHandshake.After(lastHS) && phase != PhaseOperational:
+			e.logf("engine: new handshake while %s: checking again", phase)
+			e.Recheck()
+		}
+		wasOK, lastHS = ok, st.LastHandshake
 	}
 }
 
@@ -508,6 +632,7 @@ func (e *Engine) runChecks(ctx context.Context) {
 			s.Phase = PhaseChecking
 		}
 	})
+	e.waitHandshake(ctx, t)
 	r := e.runner(p, t)
 	// Time to operational ends when the last check every essential app
 	// needs turned green, not when the slowest optional one finished.
@@ -567,6 +692,12 @@ func (e *Engine) runner(p *profile.Profile, t tunnel.Tunnel) *checks.Runner {
 	}
 	if r.TunnelStatus == nil {
 		r.TunnelStatus = t.Status
+	}
+	if r.HandshakeWait == 0 {
+		r.HandshakeWait = -1 // the engine waited already (waitHandshake): one wait per run
+	}
+	if r.HandshakeMaxAge == 0 {
+		r.HandshakeMaxAge = e.maxAge()
 	}
 	if r.TunnelDNS == nil {
 		for _, s := range p.Tunnel.DNS {

@@ -81,6 +81,9 @@ type UpRequest struct {
 	Signature  []byte         // its detached minisign signature
 	PrivateKey tunnel.Key     // the device's key: memory only, never logged
 	Addresses  []netip.Prefix // empty: the profile's tunnel.address
+	// PresharedKey is the peer's preshared key from IT's .conf (zero:
+	// none): memory only, never logged, like the private key.
+	PresharedKey tunnel.Key
 }
 
 // upWire is UpRequest on the socket: keys in base64, as wg(8) writes them.
@@ -89,11 +92,17 @@ type upWire struct {
 	Signature  []byte         `json:"signature"`
 	PrivateKey string         `json:"private_key"`
 	Addresses  []netip.Prefix `json:"addresses,omitempty"`
+	// PresharedKey: base64, absent when there is none.
+	PresharedKey string `json:"preshared_key,omitempty"`
 }
 
 // MarshalJSON writes the wire form.
 func (u UpRequest) MarshalJSON() ([]byte, error) {
-	return json.Marshal(upWire{Profile: u.Profile, Signature: u.Signature, PrivateKey: u.PrivateKey.String(), Addresses: u.Addresses})
+	w := upWire{Profile: u.Profile, Signature: u.Signature, PrivateKey: u.PrivateKey.String(), Addresses: u.Addresses}
+	if u.PresharedKey != (tunnel.Key{}) {
+		w.PresharedKey = u.PresharedKey.String()
+	}
+	return json.Marshal(w)
 }
 
 // UnmarshalJSON reads the wire form.
@@ -106,7 +115,13 @@ func (u *UpRequest) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return errors.New("private_key: not a base64 WireGuard key")
 	}
-	*u = UpRequest{Profile: w.Profile, Signature: w.Signature, PrivateKey: k, Addresses: w.Addresses}
+	var psk tunnel.Key
+	if w.PresharedKey != "" {
+		if psk, err = tunnel.ParseKey(w.PresharedKey); err != nil {
+			return errors.New("preshared_key: not a base64 WireGuard key")
+		}
+	}
+	*u = UpRequest{Profile: w.Profile, Signature: w.Signature, PrivateKey: k, Addresses: w.Addresses, PresharedKey: psk}
 	return nil
 }
 

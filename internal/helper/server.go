@@ -241,6 +241,7 @@ func BuildConfig(req UpRequest, trusted []minisign.PublicKey) (tunnel.Config, er
 	if err != nil {
 		return tunnel.Config{}, errorf(CodeInvalidProfile, "%v", err)
 	}
+	cfg.Peer.PresharedKey = req.PresharedKey
 	return cfg, nil
 }
 

@@ -60,6 +60,7 @@ func (b *systemBackend) Up(ctx context.Context, cfg tunnel.Config) error {
 	cur := &systemTunnelState{st: state{Interface: b.iface}, endpoint: endpoint}
 	cur.cfg = cfg
 	cur.cfg.PrivateKey = tunnel.Key{}
+	cur.cfg.Peer.PresharedKey = tunnel.Key{}
 	b.cur = cur
 	if err := b.upLocked(ctx, cur, cfg); err != nil {
 		b.downLocked()
@@ -91,10 +92,19 @@ func (b *systemBackend) upLocked(ctx context.Context, cur *systemTunnelState, cf
 	}
 	cur.dev = device.NewDevice(tdev, conn.NewDefaultBind(), logger)
 	if err := cur.dev.IpcSet(tunnel.UAPIConfig(cfg, cur.endpoint)); err != nil {
-		return fmt.Errorf("configure WireGuard: %s", tunnel.RedactKey(err.Error(), cfg.PrivateKey))
+		msg := tunnel.RedactKey(err.Error(), cfg.PrivateKey)
+		if cfg.Peer.PresharedKey != (tunnel.Key{}) {
+			msg = tunnel.RedactKey(msg, cfg.Peer.PresharedKey)
+		}
+		return fmt.Errorf("configure WireGuard: %s", msg)
 	}
 	if err := cur.dev.Up(); err != nil {
 		return fmt.Errorf("WireGuard up: %w", err)
+	}
+	// Shake hands now, keepalive or not: nothing else may send before the
+	// tunnel check passes.
+	if err := tunnel.InitiateHandshake(cur.dev, cfg.Peer.PublicKey, cfg.Peer.PersistentKeepalive); err != nil {
+		b.logf("%v", err) // the first packet sent will start it instead
 	}
 
 	cur.st.UAPISocket = "/var/run/wireguard/" + b.iface + ".sock"

@@ -1,8 +1,11 @@
 package office
 
 import (
+	"encoding/binary"
+	"io"
 	"net"
 	"strings"
+	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
 )
@@ -60,4 +63,41 @@ func (o *Office) answerDNS(req []byte) []byte {
 		return nil
 	}
 	return out
+}
+
+// dnsTCPIdle bounds how long a DNS-over-TCP connection may wait for its
+// next question.
+const dnsTCPIdle = 10 * time.Second
+
+// serveDNSTCP answers the intra zone over TCP (each message prefixed with
+// its length, RFC 7766) until ln is closed.
+func (o *Office) serveDNSTCP(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			for {
+				_ = c.SetDeadline(time.Now().Add(dnsTCPIdle))
+				var l [2]byte
+				if _, err := io.ReadFull(c, l[:]); err != nil {
+					return
+				}
+				req := make([]byte, binary.BigEndian.Uint16(l[:]))
+				if _, err := io.ReadFull(c, req); err != nil {
+					return
+				}
+				resp := o.answerDNS(req)
+				if resp == nil {
+					return
+				}
+				out := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(resp)), uint16(len(resp)))
+				if _, err := c.Write(append(out, resp...)); err != nil {
+					return
+				}
+			}
+		}()
+	}
 }

@@ -138,6 +138,7 @@ type Office struct {
 	tnet     *netstack.Net
 	servers  []*http.Server
 	dnsConn  net.PacketConn
+	dnsTCP   net.Listener // DNS over TCP (RFC 7766): what another process asks through a tunnel's SOCKS5 proxy
 	zone     map[string]netip.Addr
 	wg       sync.WaitGroup
 	slow     time.Duration
@@ -218,6 +219,13 @@ func Start(ctx context.Context, opt Options) (o *Office, err error) {
 	o.dnsConn = pc
 	o.wg.Add(1)
 	go func() { defer o.wg.Done(); o.serveDNS(pc) }()
+	ln, err := tnet.ListenTCPAddrPort(netip.AddrPortFrom(OfficeAddr, 53))
+	if err != nil {
+		return nil, fmt.Errorf("office: dns over tcp: %w", err)
+	}
+	o.dnsTCP = ln
+	o.wg.Add(1)
+	go func() { defer o.wg.Done(); o.serveDNSTCP(ln) }()
 
 	if err := o.serveTunnel(OfficeAddr, o.portal()); err != nil {
 		return nil, err
@@ -360,6 +368,9 @@ func (o *Office) Close() error {
 		}
 		if o.dnsConn != nil {
 			o.dnsConn.Close()
+		}
+		if o.dnsTCP != nil {
+			o.dnsTCP.Close()
 		}
 		if o.dev != nil {
 			o.dev.Close()

@@ -14,6 +14,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(readExample(f))
 	f.Add(Generate(3))
 	f.Add([]byte(base))
+	f.Add(append([]byte("\ufeff"), base...))
 	files, err := filepath.Glob(filepath.Join(badDir, "*.toml"))
 	if err != nil {
 		f.Fatal(err)

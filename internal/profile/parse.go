@@ -15,6 +15,9 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
+// utf8BOM is the UTF-8 byte-order mark.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
 // Parse decodes a profile strictly and validates all of it. name is the file name used in
 // error messages ("profile.toml").
 //
@@ -25,6 +28,11 @@ func Parse(name string, data []byte) (*Profile, error) {
 	if len(data) > MaxProfileSize {
 		return nil, fmt.Errorf("%w: %s is %d bytes, the limit is %d", ErrTooLarge, name, len(data), MaxProfileSize)
 	}
+
+	// A UTF-8 byte-order mark (Windows editors write one) is not part of the TOML: it is
+	// skipped for the parse, while the signature and the hash stay over the exact bytes.
+	raw := data
+	data = bytes.TrimPrefix(data, utf8BOM)
 
 	// The index comes first: it finds syntax errors and unknown keys in one linear pass.
 	// go-toml's decoder is quadratic in the number of keys of one table, and its strict
@@ -82,7 +90,7 @@ func Parse(name string, data []byte) (*Profile, error) {
 		return nil, sortErrors(errs)
 	}
 
-	sum := sha256.Sum256(data)
+	sum := sha256.Sum256(raw)
 	p.SHA256 = hex.EncodeToString(sum[:])
 	p.applyDefaults(ps)
 	return &p, nil

@@ -30,6 +30,8 @@ var (
 	// ErrInsecureURL: a profile, signature or asset URL that is neither
 	// https nor http on a loopback address.
 	ErrInsecureURL = errors.New("profile: URL must be https (http only on loopback)")
+	// ErrNoSource: neither a profile URL nor a bootstrap file to sync from.
+	ErrNoSource = errors.New("profile: no profile_url or profile_file")
 )
 
 // HTTPError is an unexpected HTTP status from the profile server.
@@ -84,11 +86,15 @@ const (
 
 // SyncResult describes a sync that did not fail.
 type SyncResult struct {
-	Outcome       Outcome
-	Profile       *Profile // the profile now in use
-	Requests      int      // HTTP requests made
-	BytesRead     int64    // body bytes read from the network or file
-	AssetsFetched int      // assets downloaded (not already cached)
+	Outcome Outcome
+	Profile *Profile // the profile now in use
+	Source  string   // the URL or file the outcome is about
+	// URLError is why the profile URL failed when the bootstrap file then
+	// served (Sync only).
+	URLError      error
+	Requests      int   // HTTP requests made
+	BytesRead     int64 // body bytes read from the network or file
+	AssetsFetched int   // assets downloaded (not already cached)
 }
 
 // Syncer fetches, verifies and caches the continuity profile. A refused or
@@ -214,6 +220,104 @@ func (s *Syncer) SyncURL(ctx context.Context, rawURL string) (*SyncResult, error
 		return res, err
 	}
 	return s.accept(ctx, res, rawURL, path.Base(u.Path), body, sig, etag, lastMod, last, prev)
+}
+
+// Sources are where a machine's profile comes from: the managed
+// configuration's profile_url and profile_file (the bootstrap copy a
+// package installs, and a package upgrade replaces).
+type Sources struct {
+	URL  string
+	File string
+}
+
+// Sync is the one profile policy of every path (sync command, Mode
+// urgence, check, the app): the URL first; then the bootstrap file, when
+// there is no URL or the URL failed, adopted when nothing is cached or its
+// serial is newer than the cached one (SyncBootstrap). The rules of
+// Accept hold throughout: a refused or failed sync keeps the last good
+// profile. When the URL failed and the file was not adopted, the URL's
+// error is returned.
+func (s *Syncer) Sync(ctx context.Context, src Sources) (*SyncResult, error) {
+	if src.URL == "" && src.File == "" {
+		return nil, ErrNoSource
+	}
+	var (
+		res    *SyncResult
+		urlErr error
+	)
+	if src.URL != "" {
+		res, urlErr = s.SyncURL(ctx, src.URL)
+		if res != nil {
+			res.Source = src.URL
+		}
+		if urlErr == nil || src.File == "" || ctx.Err() != nil {
+			return res, urlErr
+		}
+	}
+	fres, err := s.SyncBootstrap(ctx, src.File)
+	if fres != nil {
+		fres.Source = src.File
+		if res != nil { // what the URL cost counts too
+			fres.Requests += res.Requests
+			fres.BytesRead += res.BytesRead
+		}
+	}
+	if urlErr == nil {
+		return fres, err
+	}
+	if err == nil && fres.Outcome == Accepted {
+		fres.URLError = urlErr
+		return fres, nil
+	}
+	if err != nil {
+		last, _, perr := s.previous(ctx)
+		if perr == nil && last == nil {
+			// Nothing cached: the file was the only hope, and its error
+			// says why there is still no profile.
+			fres.URLError = urlErr
+			return fres, err
+		}
+		s.logf("profile: bootstrap %s refused: %v", src.File, err)
+	}
+	if res == nil {
+		res = &SyncResult{}
+	}
+	res.Source = src.URL
+	return res, urlErr
+}
+
+// SyncBootstrap installs the bootstrap file when nothing is cached or when
+// its serial is newer than the cached one (a package upgrade shipped it);
+// a file that is not newer leaves the cached profile as it is
+// (NotModified, the cached profile in Profile). A newer file is verified
+// as SyncFile does.
+func (s *Syncer) SyncBootstrap(ctx context.Context, file string) (*SyncResult, error) {
+	last, _, err := s.previous(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res := &SyncResult{Source: file}
+	if last != nil {
+		body, err := readFileLimited(file, MaxProfileSize)
+		if err != nil {
+			return res, err
+		}
+		res.BytesRead = int64(len(body))
+		if fp, perr := Parse(path.Base(file), body); perr == nil && fp.Serial <= last.Serial {
+			cur, err := Parse("profile.toml", last.Bytes)
+			if err != nil {
+				return res, err
+			}
+			res.Outcome, res.Profile = NotModified, cur
+			return res, nil
+		}
+	}
+	fres, err := s.SyncFile(ctx, file)
+	if fres != nil {
+		fres.Source = file
+		fres.BytesRead += res.BytesRead
+	}
+	return fres, err
 }
 
 // SyncFile installs a profile from a file (the managed bootstrap copy) with

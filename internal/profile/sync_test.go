@@ -266,3 +266,68 @@ func BenchmarkSyncNoChange(b *testing.B) {
 	b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
 	b.ReportMetric(float64(read)/float64(b.N), "bodybytes/op")
 }
+
+// Sync is the one policy of every path: the URL first, then the bootstrap
+// file, which is adopted when nothing is cached or when a package upgrade
+// shipped a newer serial at the same path; an older file is no rollback
+// error, it is simply not newer.
+func TestSyncPolicy(t *testing.T) {
+	ctx := context.Background()
+	pk, sk := newKey(t)
+	o := profiletest.New(t)
+	o.Publish(t, sk, 7) // serves the asset the file profiles pin
+	f := filepath.Join(t.TempDir(), "profile.toml")
+	install := func(serial int) {
+		body := profiletest.Example(t, o.Base(), serial)
+		os.WriteFile(f, body, 0o644)
+		os.WriteFile(f+".minisig", minisign.Sign(sk, body), 0o644)
+	}
+	cache := &memCache{}
+	s := &Syncer{Cache: cache, Trusted: []minisign.PublicKey{pk}}
+	check := func(what string, src Sources, wantOutcome Outcome, wantSerial int64) *SyncResult {
+		t.Helper()
+		res, err := s.Sync(ctx, src)
+		if err != nil || res == nil || res.Outcome != wantOutcome || res.Profile == nil || res.Profile.Serial != wantSerial || cache.cur.Serial != wantSerial {
+			t.Fatalf("%s: %+v, %v (cached %+v)", what, res, err, cache.cur)
+		}
+		return res
+	}
+	if _, err := s.Sync(ctx, Sources{}); !errors.Is(err, ErrNoSource) {
+		t.Fatalf("no source: %v", err)
+	}
+	install(7)
+	check("first file", Sources{File: f}, Accepted, 7)
+	check("same file", Sources{File: f}, NotModified, 7)
+	install(8) // a package upgrade
+	if res := check("newer file", Sources{File: f}, Accepted, 8); res.Source != f {
+		t.Fatalf("source: %q", res.Source)
+	}
+	install(6) // an older package: not newer, not an error
+	check("older file", Sources{File: f}, NotModified, 8)
+
+	// The URL comes first.
+	o.Publish(t, sk, 9)
+	install(10)
+	if res := check("URL first", Sources{URL: o.URL(), File: f}, Accepted, 9); res.Source != o.URL() {
+		t.Fatalf("source: %q", res.Source)
+	}
+	// The URL fails: the newer file is adopted, the URL's failure kept.
+	o.Remove(profiletest.ProfilePath)
+	res := check("URL down, newer file", Sources{URL: o.URL(), File: f}, Accepted, 10)
+	var he *HTTPError
+	if !errors.As(res.URLError, &he) || res.Source != f {
+		t.Fatalf("URL error %v, source %q", res.URLError, res.Source)
+	}
+	// The URL fails and the file is not newer: the URL's failure.
+	if _, err := s.Sync(ctx, Sources{URL: o.URL(), File: f}); !errors.As(err, &he) || cache.cur.Serial != 10 {
+		t.Fatalf("URL down, same file: %v", err)
+	}
+	// A newer file with a bad signature is refused; the last good stays.
+	body := profiletest.Example(t, o.Base(), 11)
+	os.WriteFile(f, body, 0o644)
+	_, other := newKey(t)
+	os.WriteFile(f+".minisig", minisign.Sign(other, body), 0o644)
+	if _, err := s.Sync(ctx, Sources{File: f}); err == nil || cache.cur.Serial != 10 {
+		t.Fatalf("newer file, bad signature: %v, serial %d", err, cache.cur.Serial)
+	}
+}

@@ -23,6 +23,8 @@ import (
 const (
 	Service = "org.relais.Relais"
 	User    = "wireguard-private-key"
+	// PresharedUser holds the peer's preshared key, when IT's .conf has one.
+	PresharedUser = "wireguard-preshared-key"
 )
 
 var (
@@ -161,13 +163,52 @@ func (v Vault) DeletePrivateKey() error {
 	return nil
 }
 
+// PresharedKey returns the peer's preshared key, kept beside the private
+// key when IT's .conf had one. Its errors wrap ErrNoKey (none stored: the
+// tunnel has no preshared key) or ErrNoKeyring; they never contain what the
+// keyring held.
+func (v Vault) PresharedKey() (tunnel.Key, error) {
+	s, err := v.Keyring.Get(Service, PresharedUser)
+	if err != nil {
+		return tunnel.Key{}, classifyUser("read", PresharedUser, err)
+	}
+	k, err := tunnel.ParseKey(s)
+	if err != nil || k == (tunnel.Key{}) {
+		return tunnel.Key{}, fmt.Errorf("%w: the keyring item %s/%s is not a WireGuard key", ErrNoKey, Service, PresharedUser)
+	}
+	return k, nil
+}
+
+// SetPresharedKey stores the peer's preshared key, replacing any previous
+// one.
+func (v Vault) SetPresharedKey(k tunnel.Key) error {
+	if k == (tunnel.Key{}) {
+		return errors.New("secrets: refusing to store an all-zero key")
+	}
+	if err := v.Keyring.Set(Service, PresharedUser, k.String()); err != nil {
+		return classifyUser("write", PresharedUser, err)
+	}
+	return nil
+}
+
+// DeletePresharedKey removes the preshared key; its error wraps ErrNoKey
+// when there was none.
+func (v Vault) DeletePresharedKey() error {
+	if err := v.Keyring.Delete(Service, PresharedUser); err != nil {
+		return classifyUser("delete", PresharedUser, err)
+	}
+	return nil
+}
+
 // classify wraps a backend error in the sentinel the caller acts on.
-func classify(op string, err error) error {
+func classify(op string, err error) error { return classifyUser(op, User, err) }
+
+func classifyUser(op, user string, err error) error {
 	switch {
 	case errors.Is(err, ErrNoKeyring), errors.Is(err, ErrNoKey):
 		return err
 	case errors.Is(err, ErrNotFound):
-		return fmt.Errorf("%w (%s/%s)", ErrNoKey, Service, User)
+		return fmt.Errorf("%w (%s/%s)", ErrNoKey, Service, user)
 	}
 	return fmt.Errorf("%w: %s: %w", ErrNoKeyring, op, err)
 }

@@ -169,11 +169,17 @@ func Open(path string) (*DB, error) {
 	ctx := context.Background()
 	if err := connect(ctx, sqlDB); err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("store: open: %w", err)
+		return nil, openError(abs, err)
 	}
 	if err := db.migrate(ctx, ms); err != nil {
 		sqlDB.Close()
-		return nil, err
+		return nil, openError(abs, err)
+	}
+	// A damaged file is found here, not by whichever query reads the
+	// damaged page later: OpenOrRecover can then move it aside.
+	if err := integrity(ctx, db); err != nil {
+		sqlDB.Close()
+		return nil, openError(abs, err)
 	}
 	// SQLite gives the -wal and -shm files the database file's mode when it
 	// creates them; this also corrects ones left behind with a looser mode.
@@ -184,6 +190,21 @@ func Open(path string) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// openError is err as Open returns it: a damaged file as a *CorruptError,
+// anything else wrapped as before.
+func openError(path string, err error) error {
+	var ce *CorruptError
+	switch {
+	case errors.As(err, &ce):
+		return err
+	case IsCorrupt(err):
+		return &CorruptError{Path: path, Detail: err.Error()}
+	case strings.HasPrefix(err.Error(), "store: "):
+		return err
+	}
+	return fmt.Errorf("store: open: %w", err)
 }
 
 // createPrivate creates the database file's directory (0700) if it is

@@ -7,6 +7,7 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -42,4 +43,44 @@ func NeedTools(t testing.TB, names ...string) []string {
 func NeedRoot(t testing.TB) {
 	t.Helper()
 	Need(t, os.Geteuid() == 0, "needs root")
+}
+
+// userDirVars are the variables that point a program at the person's own
+// data: keyrings (gnome-keyring keeps them under XDG_DATA_HOME), settings,
+// state, and the session bus through which the Secret Service is reached.
+const isolatedVar = "RELAIS_TEST_ISOLATED"
+
+var userDirVars = []string{"XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"}
+
+// IsolateUserDirs points the test binary, and every process it starts, at
+// a fresh directory instead of the person's own: XDG_DATA_HOME,
+// XDG_CONFIG_HOME, XDG_STATE_HOME and XDG_RUNTIME_DIR are set below it, and
+// DBUS_SESSION_BUS_ADDRESS is unset, so no test can reach the real login
+// keyring, settings or session bus (a test that needs a bus starts its own
+// with dbus-run-session). XDG_CACHE_HOME and HOME are left alone: the Go
+// build cache lives there, and tests that build binaries need it warm.
+// Call it first in TestMain; the returned func removes the directory.
+//
+// A test binary started by an isolated one (a test re-running itself under
+// dbus-run-session, say) is isolated already: its directories and the bus
+// its parent gave it on purpose are kept.
+func IsolateUserDirs() (cleanup func(), err error) {
+	if os.Getenv(isolatedVar) == "1" {
+		return func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "relais-test-home-")
+	if err != nil {
+		return func() {}, err
+	}
+	for _, v := range userDirVars {
+		sub := dir + string(os.PathSeparator) + strings.ToLower(strings.TrimPrefix(v, "XDG_"))
+		if err := os.MkdirAll(sub, 0o700); err != nil {
+			os.RemoveAll(dir)
+			return func() {}, err
+		}
+		os.Setenv(v, sub)
+	}
+	os.Unsetenv("DBUS_SESSION_BUS_ADDRESS")
+	os.Setenv(isolatedVar, "1")
+	return func() { os.RemoveAll(dir) }, nil
 }

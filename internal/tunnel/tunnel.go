@@ -31,6 +31,7 @@ type Key [32]byte
 // Peer is the emergency environment's WireGuard server.
 type Peer struct {
 	PublicKey           Key
+	PresharedKey        Key            // zero: none; memory only, like the private key
 	Endpoint            string         // host:port; a host name is resolved when the tunnel comes up
 	AllowedIPs          []netip.Prefix // routed through the tunnel
 	PersistentKeepalive time.Duration  // 0: off
@@ -66,6 +67,13 @@ func (s Status) HandshakeAge(now time.Time) time.Duration {
 		return -1
 	}
 	return now.Sub(s.LastHandshake)
+}
+
+// HandshakeInitiator is a tunnel that can start a WireGuard handshake on
+// demand (both modes start one when they come up; the engine asks again
+// when the handshake has gone stale and nothing else would renew it).
+type HandshakeInitiator interface {
+	InitiateHandshake() error
 }
 
 // Tunnel is an up tunnel, in either mode.

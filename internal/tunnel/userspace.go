@@ -119,15 +119,20 @@ func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Use
 	if bind == nil {
 		bind = conn.NewDefaultBind()
 	}
-	u.dev = device.NewDevice(tdev, bind, wgLogger(u.logf, cfg.PrivateKey))
+	u.dev = device.NewDevice(tdev, bind, wgLogger(u.logf, cfg.PrivateKey, cfg.Peer.PresharedKey))
 	u.net = tnet
 	if err := u.dev.IpcSet(UAPIConfig(cfg, endpoint)); err != nil {
 		u.dev.Close()
-		return nil, fmt.Errorf("tunnel: configure: %s", RedactKey(err.Error(), cfg.PrivateKey))
+		return nil, fmt.Errorf("tunnel: configure: %s", RedactKey(RedactKey(err.Error(), cfg.PrivateKey), cfg.Peer.PresharedKey))
 	}
 	if err := u.dev.Up(); err != nil {
 		u.dev.Close()
 		return nil, fmt.Errorf("tunnel: up: %w", err)
+	}
+	// Shake hands now, keepalive or not: the first check must not wait for
+	// a handshake that nothing triggers.
+	if err := u.InitiateHandshake(); err != nil {
+		u.logf("%v", err) // the first packet sent will start it instead
 	}
 	idle := opt.ProxyIdleTimeout
 	if idle == 0 {
@@ -217,6 +222,9 @@ func UAPIConfig(cfg Config, endpoint netip.AddrPort) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "private_key=%s\nreplace_peers=true\n", hex.EncodeToString(cfg.PrivateKey[:]))
 	fmt.Fprintf(&b, "public_key=%s\nendpoint=%s\n", hex.EncodeToString(cfg.Peer.PublicKey[:]), endpoint)
+	if cfg.Peer.PresharedKey != (Key{}) {
+		fmt.Fprintf(&b, "preshared_key=%s\n", hex.EncodeToString(cfg.Peer.PresharedKey[:]))
+	}
 	fmt.Fprintf(&b, "persistent_keepalive_interval=%d\nreplace_allowed_ips=true\n", int(cfg.Peer.PersistentKeepalive/time.Second))
 	for _, p := range cfg.Peer.AllowedIPs {
 		fmt.Fprintf(&b, "allowed_ip=%s\n", p.Masked())
@@ -224,20 +232,24 @@ func UAPIConfig(cfg Config, endpoint netip.AddrPort) string {
 	return b.String()
 }
 
-// wgLogger passes wireguard-go's errors to logf, with the private key
-// removed should one ever appear, and drops its verbose chatter.
-func wgLogger(logf func(string, ...any), priv Key) *device.Logger {
+// wgLogger passes wireguard-go's errors to logf, with the private and
+// preshared keys removed should one ever appear, and drops its verbose
+// chatter.
+func wgLogger(logf func(string, ...any), priv, psk Key) *device.Logger {
 	return &device.Logger{
 		Verbosef: device.DiscardLogf,
 		Errorf: func(format string, args ...any) {
-			logf("%s", RedactKey("wireguard: "+fmt.Sprintf(format, args...), priv))
+			logf("%s", RedactKey(RedactKey("wireguard: "+fmt.Sprintf(format, args...), priv), psk))
 		},
 	}
 }
 
 // RedactKey removes a key, in hex or base64 (the forms wireguard-go and
-// wg(8) write), from s.
+// wg(8) write), from s. The zero key (no preshared key) is no secret.
 func RedactKey(s string, k Key) string {
+	if k == (Key{}) {
+		return s
+	}
 	s = strings.ReplaceAll(s, hex.EncodeToString(k[:]), "(key)")
 	return strings.ReplaceAll(s, k.String(), "(key)")
 }
@@ -372,6 +384,13 @@ func parseUAPIStatus(get string, s *Status) {
 	if sec != 0 || nsec != 0 {
 		s.LastHandshake = time.Unix(sec, nsec)
 	}
+}
+
+// InitiateHandshake starts a handshake with the peer now (see the
+// package's InitiateHandshake); wireguard-go retries it by itself while
+// the peer does not answer.
+func (u *Userspace) InitiateHandshake() error {
+	return InitiateHandshake(u.dev, u.cfg.Peer.PublicKey, u.cfg.Peer.PersistentKeepalive)
 }
 
 // SOCKS5Addr is the local SOCKS5 proxy's address ("" when off).

@@ -144,6 +144,9 @@ func Parse(name string, data []byte) (*File, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, name, MaxSize)
 	}
+	// A UTF-8 byte-order mark (Windows editors write one) is not part of
+	// the first line.
+	data = bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})
 	p := &parser{name: name, f: &File{}}
 	hasInterface := false
 	for i, raw := range strings.Split(string(data), "\n") {

@@ -260,6 +260,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte("[Interface]\nDNS = 1.1.1.1, fe80::1%eth0, corp.\n[Peer]\nPublicKey=AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=\nEndpoint=[::1]:1\r\n"))
+	f.Add([]byte("\ufeff[Interface]\r\nPrivateKey = AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\r\n"))
 	f.Add([]byte("[Interface]\nFwMark = off\nTable = 1234\nListenPort = 0\nPostUp = a = b\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := Parse("fuzz.conf", data)

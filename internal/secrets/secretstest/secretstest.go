@@ -12,9 +12,10 @@ import (
 // Keyring is an in-memory secrets.Keyring. When Err is set, every call
 // fails with it, as a missing or locked OS keyring does.
 type Keyring struct {
-	mu    sync.Mutex // guards items and Err
-	items map[string]string
-	Err   error
+	mu      sync.Mutex // guards items, Err and setErrs
+	items   map[string]string
+	Err     error
+	setErrs map[string]error // Set of these users fails
 }
 
 // New returns an empty keyring.
@@ -25,6 +26,17 @@ func (k *Keyring) Fail(err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.Err = err
+}
+
+// FailSet makes every later Set of user fail with err (nil: work again),
+// as a keyring that refuses one item.
+func (k *Keyring) FailSet(user string, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.setErrs == nil {
+		k.setErrs = map[string]error{}
+	}
+	k.setErrs[user] = err
 }
 
 // Items returns a copy of what the keyring holds, by "service/user".
@@ -56,6 +68,9 @@ func (k *Keyring) Set(service, user, password string) error {
 	defer k.mu.Unlock()
 	if k.Err != nil {
 		return k.Err
+	}
+	if err := k.setErrs[user]; err != nil {
+		return err
 	}
 	if k.items == nil {
 		k.items = map[string]string{}

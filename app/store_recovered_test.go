@@ -1,0 +1,40 @@
+package app
+
+import "testing"
+
+// recoveringBackend is a backend that found its database damaged.
+type recoveringBackend struct {
+	*fakeBackend
+	msg string
+}
+
+func (b recoveringBackend) StoreRecovered() string { return b.msg }
+
+// A damaged database replaced at start is said once, in a dialog with the
+// backend's own sentence; a sound one says nothing.
+func TestStoreRecoveredIsShown(t *testing.T) {
+	for _, l := range []string{"fr", "en"} {
+		fb := newFakeBackend(t)
+		tu := newTestUI(t, recoveringBackend{fb, "La base était endommagée (relais.db.corrupt-1)."}, l)
+		if !showStoreRecovered(tu.b, tu.window) {
+			t.Fatalf("%s: nothing shown", l)
+		}
+		title := map[string]string{"fr": "Base de données locale remplacée", "en": "Local database replaced"}[l]
+		over := tu.window.Canvas().Overlays().Top()
+		if over == nil {
+			t.Fatalf("%s: no dialog", l)
+		}
+		if !containsText(over, title) || !containsText(over, "La base était endommagée (relais.db.corrupt-1).") {
+			t.Errorf("%s: dialog shows %q", l, visibleTexts(over))
+		}
+
+		sound := newTestUI(t, recoveringBackend{newFakeBackend(t), ""}, l)
+		if showStoreRecovered(sound.b, sound.window) || sound.window.Canvas().Overlays().Top() != nil {
+			t.Errorf("%s: a sound database was announced", l)
+		}
+		plain := newTestUI(t, fb, l)
+		if showStoreRecovered(plain.b, plain.window) {
+			t.Errorf("%s: a backend that cannot recover was asked", l)
+		}
+	}
+}
