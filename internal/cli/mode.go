@@ -280,4 +280,3 @@ func (l *liveRecord) status() tunnel.Status {
 	}
 	return l.st
 }
-
