@@ -162,9 +162,10 @@ type Engine struct {
 	// HandshakeMaxAge is how old a handshake may be and still count as
 	// fresh; 0: checks.DefaultHandshakeMaxAge, as the tunnel built-in.
 	HandshakeMaxAge time.Duration
-	// HandshakePoll is how often the tunnel's handshake is read between
-	// runs: a handshake going stale, or coming back, triggers a run at
-	// once instead of at the next RecheckInterval. 0: DefaultHandshakePoll.
+	// HandshakePoll is how often the tunnel's handshake and byte counters
+	// are read between runs: a handshake going stale, or coming back, and
+	// traffic stalling or coming back (trafficWatch), trigger a run at once
+	// instead of at the next RecheckInterval. 0: DefaultHandshakePoll.
 	HandshakePoll time.Duration
 
 	Now  func() time.Time
@@ -541,10 +542,12 @@ func (e *Engine) kick(t tunnel.Tunnel) {
 
 // watchHandshake reads the tunnel's handshake every HandshakePoll between
 // runs and asks for a run at once when it goes stale or comes back (a
-// fresh handshake after a run that was not operational), so that the
-// state shown follows the tunnel within seconds, not RecheckInterval. It
-// also asks the tunnel for a handshake as it ages or while it is stale:
-// WireGuard renews one only when it has something to send.
+// fresh handshake after a run that was not operational), and when the
+// traffic stalls or comes back (trafficWatch: a short outage never ages the
+// handshake), so that the state shown follows the tunnel within seconds,
+// not RecheckInterval. It also asks the tunnel for a handshake as it ages
+// or while it is stale: WireGuard renews one only when it has something to
+// send.
 func (e *Engine) watchHandshake(ctx context.Context) {
 	poll := e.HandshakePoll
 	if poll <= 0 {
@@ -557,6 +560,7 @@ func (e *Engine) watchHandshake(ctx context.Context) {
 		lastRuns int
 		wasOK    bool
 		lastHS   time.Time
+		traffic  trafficWatch
 	)
 	for {
 		select {
@@ -567,9 +571,16 @@ func (e *Engine) watchHandshake(ctx context.Context) {
 		e.mu.Lock()
 		t := e.tun
 		phase, runs, atReport := e.snap.Phase, e.snap.Runs, e.snap.TunnelAtReport
+		var reportStarted time.Time
+		if e.snap.Report != nil {
+			reportStarted = e.snap.Report.Started
+		}
 		e.mu.Unlock()
 		if _, failed := t.(failedTunnel); t == nil || failed || runs == 0 {
 			continue
+		}
+		if t != last {
+			traffic = trafficWatch{}
 		}
 		if runs != lastRuns || t != last {
 			// A run ended (or the tunnel changed): changes count from
@@ -591,6 +602,10 @@ func (e *Engine) watchHandshake(ctx context.Context) {
 			e.Recheck()
 		case ok && st.LastHandshake.After(lastHS) && phase != PhaseOperational:
 			e.logf("engine: new handshake while %s: checking again", phase)
+			e.Recheck()
+		}
+		if why := traffic.observe(e.now(), st, phase, reportStarted); why != "" {
+			e.logf("engine: %s while %s: checking again", why, phase)
 			e.Recheck()
 		}
 		wasOK, lastHS = ok, st.LastHandshake
