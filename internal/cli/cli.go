@@ -1,5 +1,5 @@
-// Package cli is the terminal front end of Relais: the subcommands of
-// ../shared/CLI.md, their flags, their words in French and English, and their
+// Package cli is the terminal front end of Relais: the subcommands listed in
+// the README's "The command line", their flags, their words in French and English, and their
 // exit codes. It turns errors into sentences for people; the packages below
 // it never do. It must never import fyne.io: it runs where no display is.
 package cli
@@ -21,7 +21,7 @@ import (
 	"relais/internal/i18n"
 )
 
-// Exit codes, as ../shared/CLI.md fixes them.
+// Exit codes, the command line's contract (README, "The command line").
 const (
 	ExitOK        = 0 // done and healthy
 	ExitUnhealthy = 1 // done, but what was checked is not healthy

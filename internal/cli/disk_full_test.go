@@ -3,9 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,53 +12,11 @@ import (
 	"relais/internal/testenv"
 )
 
-// smallDisk mounts a tmpfs of size in a temporary directory, unmounted
-// when the test ends.
-func smallDisk(t *testing.T, size string) string {
-	t.Helper()
-	testenv.NeedRoot(t)
-	testenv.NeedTools(t, "mount", "umount")
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		testenv.Need(t, false, fmt.Sprintf("mount tmpfs: %v: %s", err, out))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fillDisk fills the file system of dir to the last byte; the returned
-// function frees it again.
-func fillDisk(t *testing.T, dir string) (free func()) {
-	t.Helper()
-	name := filepath.Join(dir, "filler")
-	f, err := os.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			break
-		}
-	}
-	for {
-		if _, err := f.Write(buf[:1]); err != nil {
-			break
-		}
-	}
-	return func() { os.Remove(name) }
-}
-
 // A full disk while Mode urgence runs: the tunnel keeps working; status
 // once said "none up" and "connecting", and sync "Profil refusé". Now they
 // say that the disk is full, and nothing untrue.
 func TestFullDisk(t *testing.T) {
-	disk := smallDisk(t, "8m")
+	disk := testenv.SmallDisk(t, "8m")
 	m, install := bootstrapOfficeAt(t, filepath.Join(disk, "relais"))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -82,7 +37,7 @@ func TestFullDisk(t *testing.T) {
 	if !strings.Contains(errb.String(), "Mode urgence : ouverture du tunnel (mode userspace)…") {
 		t.Fatalf("up did not say it was starting:\n%s", errb.String())
 	}
-	free := fillDisk(t, disk)
+	free := testenv.FillDisk(t, disk)
 
 	// A newer profile that cannot be written was not refused.
 	install(8)
@@ -135,7 +90,7 @@ func TestFullDisk(t *testing.T) {
 // With no tunnel record at all (it could not be written), status on a
 // full disk says the state is unknown rather than "none up".
 func TestFullDiskStatusWithoutRecord(t *testing.T) {
-	disk := smallDisk(t, "8m")
+	disk := testenv.SmallDisk(t, "8m")
 	home := filepath.Join(disk, "relais")
 	m, _ := bootstrapOfficeAt(t, home)
 	// Another process (the app) holds the store open, as while Mode
@@ -145,7 +100,7 @@ func TestFullDiskStatusWithoutRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	fillDisk(t, disk)
+	testenv.FillDisk(t, disk)
 	r := m.run("status")
 	if !strings.Contains(r.stdout, "Tunnel : état inconnu (le disque est plein") || strings.Contains(r.stdout, "aucun tunnel ouvert") {
 		t.Fatalf("status: %+v", r)

@@ -122,28 +122,8 @@ func keyringSession(t *testing.T, dir string) {
 
 	// gnome-keyring-daemon keeps its keyrings under XDG_DATA_HOME: a
 	// directory of the test's own, outside RELAIS_HOME, never the user's.
-	home := filepath.Join(dir, "session-home")
-	for _, d := range []string{"data", "runtime", "config"} {
-		if err := os.MkdirAll(filepath.Join(home, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	kenv := []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, "data"),
-		"XDG_RUNTIME_DIR=" + filepath.Join(home, "runtime"), "XDG_CONFIG_HOME=" + filepath.Join(home, "config")}
-	daemon := exec.Command("gnome-keyring-daemon", "--unlock", "--components=secrets", "--foreground")
-	daemon.Env = append(os.Environ(), kenv...)
-	// --unlock reads the login keyring's password on stdin and creates the
-	// keyring, unlocked, when there is none.
-	daemon.Stdin = strings.NewReader("relais-test-password")
-	var dout bytes.Buffer
-	daemon.Stdout, daemon.Stderr = &dout, &dout
-	if err := daemon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		daemon.Process.Kill()
-		daemon.Wait()
-	})
+	svc := testenv.StartKeyring(t, dir)
+	kenv := svc.Env
 
 	vault := secrets.Vault{Keyring: secrets.Timeout(secrets.OSKeyring(), 10*time.Second)}
 	for {
@@ -155,7 +135,7 @@ func keyringSession(t *testing.T, dir string) {
 			t.Fatal("a fresh keyring already holds a Relais key")
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("the Secret Service never answered: %v\n%s", err, dout.String())
+			t.Fatalf("the Secret Service never answered: %v\n%s", err, svc.Output())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -181,28 +181,8 @@ func cliSession(t *testing.T, file string) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	home := filepath.Join(dir, "session-home")
-	for _, d := range []string{"data", "runtime", "config"} {
-		if err := os.MkdirAll(filepath.Join(home, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	kenv := []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, "data"),
-		"XDG_RUNTIME_DIR=" + filepath.Join(home, "runtime"), "XDG_CONFIG_HOME=" + filepath.Join(home, "config")}
-	daemon := exec.Command("gnome-keyring-daemon", "--unlock", "--components=secrets", "--foreground")
-	daemon.Env = append(os.Environ(), kenv...)
-	// --unlock reads the login keyring's password on stdin and creates the
-	// keyring, unlocked.
-	daemon.Stdin = strings.NewReader("relais-test-password")
-	var dout bytes.Buffer
-	daemon.Stdout, daemon.Stderr = &dout, &dout
-	if err := daemon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = daemon.Process.Kill()
-		_ = daemon.Wait()
-	})
+	svc := testenv.StartKeyring(t, dir)
+	kenv := svc.Env
 	vault := secrets.Vault{Keyring: secrets.Timeout(secrets.OSKeyring(), 5*time.Second)}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -214,7 +194,7 @@ func cliSession(t *testing.T, file string) {
 			t.Fatal("a fresh keyring already holds a Relais key")
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the Secret Service never answered: %v\n%s", err, dout.String())
+			t.Fatalf("the Secret Service never answered: %v\n%s", err, svc.Output())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

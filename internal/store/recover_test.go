@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,49 +149,10 @@ func TestOpenOrRecoverLeavesSoundFiles(t *testing.T) {
 	}
 }
 
-// smallDisk mounts a tmpfs of size bytes in a temporary directory,
-// unmounted when the test ends.
-func smallDisk(t *testing.T, size string) string {
-	t.Helper()
-	testenv.NeedRoot(t)
-	testenv.NeedTools(t, "mount", "umount")
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		testenv.Need(t, false, fmt.Sprintf("mount tmpfs: %v: %s", err, out))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fillDisk fills the file system of dir to the last byte.
-func fillDisk(t *testing.T, dir string) {
-	t.Helper()
-	f, err := os.Create(filepath.Join(dir, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			break
-		}
-	}
-	for {
-		if _, err := f.Write(buf[:1]); err != nil {
-			return
-		}
-	}
-}
-
 // On a real full file system, writes fail with an error IsDiskFull
 // recognises, never one that looks like corruption; reads still work.
 func TestDiskFullIsRecognised(t *testing.T) {
-	dir := smallDisk(t, "2m")
+	dir := testenv.SmallDisk(t, "2m")
 	db, err := Open(filepath.Join(dir, "relais.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +162,7 @@ func TestDiskFullIsRecognised(t *testing.T) {
 	if err := db.SaveProfile(ctx, testProfile(7), nil); err != nil {
 		t.Fatal(err)
 	}
-	fillDisk(t, dir)
+	testenv.FillDisk(t, dir)
 	var werr error
 	for i := 0; i < 10000 && werr == nil; i++ {
 		werr = db.LogEvent(ctx, "test", strings.Repeat("y", 1000))
