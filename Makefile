@@ -22,13 +22,16 @@ BENCHTIME   ?= 1s
 # and ping (the diagnostics' gateway check); lintian, debootstrap, rpm,
 # appstream, systemd-analyze, strip and file (the Linux packages, built with
 # nfpm, linted, and installed into a Debian root made with debootstrap);
-# mingw-w64, msitools/wixl and wine (relais.exe cross-compiled with cgo, the
+# bash, zsh, fish, groff and man (the shell completion scripts and the manual
+# page, run or checked by the real tools); mingw-w64, msitools/wixl and wine (relais.exe cross-compiled with cgo, the
 # MSI built and read back, the exe run under wine).
 DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 minisign xvfb x11-utils imagemagick \
                 wireguard-go wireguard-tools iproute2 curl \
                 dbus dbus-daemon gnome-keyring libsecret-tools \
                 desktop-file-utils libglib2.0-bin xdotool procps chromium iputils-ping \
+                xdg-utils libreoffice-calc-nogui \
+                bash zsh fish groff-base man-db \
                 lintian debootstrap rpm appstream systemd binutils file util-linux \
                 gcc-mingw-w64-x86-64 msitools wixl wine64 wine python3
 

@@ -96,24 +96,27 @@ func TestDrillResumesAfterSIGKILL(t *testing.T) {
 	status := exec.Command(os.Args[0])
 	status.Env = append(env, "RELAIS_TEST_ARGS=drill status --json")
 	out, _ = status.Output()
-	var runs []struct {
-		State   string `json:"state"`
-		Current int    `json:"current"`
-		Steps   []struct {
-			ID       string `json:"id"`
-			State    string `json:"state"`
-			Evidence struct {
-				Checks []struct {
-					ID    string `json:"id"`
-					State string `json:"state"`
-				} `json:"checks"`
-			} `json:"evidence"`
-		} `json:"steps"`
+	var doc struct {
+		Schema int `json:"schema"`
+		Runs   []struct {
+			State   string `json:"state"`
+			Current int    `json:"current"`
+			Steps   []struct {
+				ID       string `json:"id"`
+				State    string `json:"state"`
+				Evidence struct {
+					Checks []struct {
+						ID    string `json:"id"`
+						State string `json:"state"`
+					} `json:"checks"`
+				} `json:"evidence"`
+			} `json:"steps"`
+		} `json:"runs"`
 	}
-	if err := json.Unmarshal(out, &runs); err != nil || len(runs) != 1 {
+	if err := json.Unmarshal(out, &doc); err != nil || doc.Schema != 1 || len(doc.Runs) != 1 {
 		t.Fatalf("drill status --json: %v\n%s", err, out)
 	}
-	run := runs[0]
+	run := doc.Runs[0]
 	if run.State != "active" || run.Current != 2 || run.Steps[0].State != "done" || run.Steps[1].State != "done" ||
 		len(run.Steps[1].Evidence.Checks) != 1 || run.Steps[1].Evidence.Checks[0].State != "ok" || run.Steps[2].State != "open" {
 		t.Fatalf("the run after SIGKILL: %+v", run)

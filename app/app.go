@@ -5,6 +5,7 @@ package app
 
 import (
 	"os"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
@@ -45,12 +46,33 @@ func chooseLanguage(setting, profileDefault string) string {
 }
 
 // useLanguage makes Fyne's lang package speak l ("fr" or "en") from now on:
-// widgets built afterwards use it.
+// widgets built afterwards use it. Fyne reads the language from the
+// environment only while translations are added, so the variables are set
+// for that moment and then put back: the browsers and programs Relais
+// launches keep the person's own locale, whatever the app's setting.
 func useLanguage(l string) {
+	vars := []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"}
+	saved := make(map[string]*string, len(vars))
+	for _, v := range vars {
+		if val, ok := os.LookupEnv(v); ok {
+			saved[v] = &val
+		} else {
+			saved[v] = nil
+		}
+	}
+	defer func() {
+		for v, val := range saved {
+			if val == nil {
+				os.Unsetenv(v)
+			} else {
+				os.Setenv(v, *val)
+			}
+		}
+	}()
 	os.Setenv("LANGUAGE", l)
-	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+	for _, v := range vars[1:] {
 		if val := os.Getenv(v); val != "" {
-			if val == "C" || val == "POSIX" {
+			if val == "C" || val == "POSIX" || strings.HasPrefix(val, "C.") {
 				os.Setenv(v, l)
 			}
 			break

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -46,15 +47,23 @@ type appRow struct {
 	reason *widget.Label
 	next   *widget.Label
 	when   *widget.Label
+	// details is the rule not met, with the value seen ("[STATUS] (503)
+	// == 200"), under a "Détails" line after the reason and the next step.
+	details *widget.Label
 }
 
-// linkRow shows one emergency link.
+// linkRow shows one emergency link (links.go).
 type linkRow struct {
 	link    profile.Link
 	open    *widget.Button
 	desc    *widget.Label
 	why     *widget.Label // why the link is disabled
 	err     *widget.Label // why the last open failed
+	next    *widget.Label // then what to do: copy the address, call the service desk
+	addr    *widget.Label // the link's address, to copy or read out
+	copy    *widget.Button
+	fails   *fyne.Container // err, next, addr and copy: shown after a failure
+	box     *fyne.Container // the whole row
 	opening bool
 }
 
@@ -168,24 +177,17 @@ func (s *appsScreen) build(p *profile.Profile) {
 			reason: &widget.Label{Wrapping: fyne.TextWrapWord},
 			next:   &widget.Label{Wrapping: fyne.TextWrapWord},
 			when:   &widget.Label{Wrapping: fyne.TextWrapWord, TextStyle: fyne.TextStyle{Italic: true}},
+			details: &widget.Label{Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameCaptionText,
+				Importance: widget.LowImportance},
 		}
 		s.appRows = append(s.appRows, r)
 		s.apps.Add(container.NewBorder(nil, nil, container.NewVBox(r.icon), nil,
-			container.NewVBox(r.title, r.reason, r.next, r.when)))
+			container.NewVBox(r.title, r.reason, r.next, r.details, r.when)))
 	}
 	for _, l := range p.Links {
-		r := &linkRow{
-			link: l,
-			open: &widget.Button{Text: l.Name.In(s.u.lang), Icon: theme.ComputerIcon(), Alignment: widget.ButtonAlignLeading},
-			desc: &widget.Label{Wrapping: fyne.TextWrapWord},
-			why:  &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance},
-			err:  &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance},
-		}
-		r.open.OnTapped = func() { s.onOpenLink(r) }
-		showText(r.desc, l.Description.In(s.u.lang))
-		showText(r.err, "")
+		r := newLinkRow(s.u, l, false, s.onOpenLink)
 		s.linkRows = append(s.linkRows, r)
-		s.links.Add(container.NewVBox(r.open, r.desc, r.why, r.err))
+		s.links.Add(r.box)
 	}
 	s.apps.Refresh()
 	s.links.Refresh()
@@ -211,7 +213,7 @@ func (s *appsScreen) showApp(r *appRow, res *checks.AppResult, on bool) {
 	}
 	r.title.Refresh()
 
-	reason, next := "", ""
+	reason, next, details := "", "", ""
 	switch {
 	case res == nil && !on:
 		reason = tr("app.apps.reason.inactive")
@@ -225,10 +227,14 @@ func (s *appsScreen) showApp(r *appRow, res *checks.AppResult, on bool) {
 	case st != checks.StateOK:
 		if c := firstNotOK(res); c != nil && c.Reason != nil {
 			reason, next = c.Reason.Text.In(u.lang), c.Reason.Next.In(u.lang)
+			if unmet := unmetConditions(c); unmet != "" {
+				details = tr("app.apps.details", unmet)
+			}
 		}
 	}
 	showText(r.reason, reason)
 	showText(r.next, next)
+	showText(r.details, details)
 
 	when := ""
 	if res != nil {
@@ -243,6 +249,18 @@ func (s *appsScreen) showApp(r *appRow, res *checks.AppResult, on bool) {
 		}
 	}
 	showText(r.when, when)
+}
+
+// unmetConditions is the conditions of c that did not hold, with the values
+// seen, for the details line; "" when none.
+func unmetConditions(c *checks.CheckResult) string {
+	var out []string
+	for _, cond := range c.Conditions {
+		if !cond.OK {
+			out = append(out, cond.Expr)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // blockedBy says which apps (or built-in checks) a blocked app waits for.
@@ -287,31 +305,7 @@ func firstNotOK(res *checks.AppResult) *checks.CheckResult {
 // showLink enables a link, or disables it and says why: its tunnel is not
 // up, or an app it needs does not answer.
 func (s *appsScreen) showLink(r *linkRow, rep *checks.Report, on bool) {
-	u := s.u
-	r.open.SetText(r.link.Name.In(u.lang))
-	why := ""
-	if r.link.Via != "direct" && !on {
-		why = tr("app.apps.link.needs_urgence")
-	} else if rep != nil {
-		var down []string
-		for _, id := range r.link.Needs {
-			if a := rep.App(id); a != nil && (a.State == checks.StateFailed || a.State == checks.StateBlocked) {
-				down = append(down, appName(u, *a))
-			}
-		}
-		switch {
-		case len(down) == 1:
-			why = tr("app.apps.link.down_one", down[0])
-		case len(down) > 1:
-			why = tr("app.apps.link.down_many", joinNames(down))
-		}
-	}
-	showText(r.why, why)
-	if why != "" || r.opening {
-		r.open.Disable()
-	} else {
-		r.open.Enable()
-	}
+	r.show(s.u, rep, on)
 }
 
 // onRecheck asks the engine for a run of the checks now.
@@ -321,27 +315,10 @@ func (s *appsScreen) onRecheck() {
 	s.refresh()
 }
 
-// onOpenLink opens a link through the backend (a browser through the
-// tunnel's proxy, or the app the link's scheme names); a failure stays
-// under the link as a sentence.
+// onOpenLink opens a link through the backend; a failure stays under the
+// link as a sentence, with the next step.
 func (s *appsScreen) onOpenLink(r *linkRow) {
-	if r.opening {
-		return
-	}
-	r.opening = true
-	showText(r.err, "")
-	s.refresh()
-	b, id := s.u.b, r.link.ID
-	s.u.background(func() {
-		err := b.OpenLink(id)
-		fyne.Do(func() {
-			r.opening = false
-			if err != nil {
-				showText(r.err, tr("app.apps.link.failed", err.Error()))
-			}
-			s.refresh()
-		})
-	})
+	openLinkRow(s.u, r, s.refresh)
 }
 
 // stateLook is the icon and the colour of a state; the word goes with
@@ -355,7 +332,7 @@ func stateLook(st checks.State) (fyne.Resource, fyne.ThemeColorName) {
 	case checks.StateFailed:
 		return theme.NewErrorThemedResource(theme.ErrorIcon()), theme.ColorNameError
 	case checks.StateBlocked:
-		return theme.NewErrorThemedResource(theme.CancelIcon()), theme.ColorNameError
+		return blockedIcon(), theme.ColorNameError
 	}
 	return theme.MoreHorizontalIcon(), theme.ColorNameForeground
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -273,5 +274,63 @@ func TestAppsNoRawKeys(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A check whose answer is not the one expected says so in a sentence first;
+// the rule with the value seen ("[STATUS] (503) == 200") is only under a
+// "Détails" line, after the reason and the next step.
+func TestAppsConditionUnderDetails(t *testing.T) {
+	fb := newFakeBackend(t)
+	fb.active = true
+	tu, s, c := newTestApps(t, fb, "fr")
+	snap := sampleSnapshot(fb.prof.Profile)
+	a := snap.Report.App("messagerie")
+	a.Checks[0].Conditions = []checks.Condition{
+		{Expr: "[STATUS] (503) == 200", OK: false},
+		{Expr: "[RESPONSE_TIME] (42) < 800", OK: true},
+	}
+	a.Checks[0].Reason.Text.FR = "Messagerie répond, mais pas comme prévu."
+	tu.snap = snap
+	s.refresh()
+
+	var row *appRow
+	for _, r := range s.appRows {
+		if r.id == "messagerie" {
+			row = r
+		}
+	}
+	if row == nil {
+		t.Fatal("no row for messagerie")
+	}
+	if !row.reason.Visible() || row.reason.Text != "Messagerie répond, mais pas comme prévu." {
+		t.Errorf("reason: %q (visible %v)", row.reason.Text, row.reason.Visible())
+	}
+	want := "Détails : [STATUS] (503) == 200"
+	if !hasText(c, want) {
+		t.Errorf("missing %q in %q", want, visibleTexts(c))
+	}
+	// The rule is in no other text, and the condition that held is not shown.
+	for _, x := range visibleTexts(c) {
+		if x != want && strings.Contains(x, "[STATUS]") || strings.Contains(x, "[RESPONSE_TIME]") {
+			t.Errorf("rule syntax outside the details line: %q", x)
+		}
+	}
+	// Details come after what a person reads first.
+	if !row.details.Visible() {
+		t.Fatal("details hidden")
+	}
+	// An ok app has no details line.
+	for _, r := range s.appRows {
+		if r.id == "paie" && r.details.Visible() {
+			t.Errorf("ok app shows details %q", r.details.Text)
+		}
+	}
+	// In English, the same line.
+	tu2, s2, c2 := newTestApps(t, fb, "en")
+	tu2.snap = snap
+	s2.refresh()
+	if !hasText(c2, "Details: [STATUS] (503) == 200") {
+		t.Errorf("missing English details in %q", visibleTexts(c2))
 	}
 }

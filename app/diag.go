@@ -2,13 +2,16 @@ package app
 
 import (
 	"fmt"
+	"image/color"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
@@ -57,6 +60,7 @@ type diagScreen struct {
 	uploadBusy  *widget.Activity
 	resultMsg   *widget.Label // code copied, or why the folder did not open
 	uploadState *widget.Label
+	done        dialog.Dialog // the case code dialog after an export; nil before
 
 	canEncrypt  bool
 	canUpload   bool
@@ -74,6 +78,8 @@ type diagScreen struct {
 
 	// The recent log.
 	logText    *widget.Label
+	events     *widget.Label     // the session's events in words, above the raw log
+	logDetails *widget.Accordion // the raw log, folded under "Détails"
 	logScroll  *container.Scroll
 	logNote    *widget.Label
 	logBusy    *widget.Activity
@@ -94,6 +100,8 @@ type diagScreen struct {
 	openBusy      *widget.Activity
 	openMsg       *widget.Label // why a bundle did not open
 	identityPath  string        // the age identity file chosen; "" none
+	demoKeyLabel  *widget.Label // names the demo service desk's key
+	demoKeyTaken  bool          // the demo's key was chosen for the person once
 	bundlePath    string        // the bundle last asked for
 	opening       bool
 	openFailed    bool // bundlePath did not open
@@ -107,6 +115,9 @@ type diagScreen struct {
 	bFails      *widget.Label
 	bSummary    *widget.Label
 	bSummScroll *container.Scroll
+	bOpenSumm   *widget.Button
+	bSummMsg    *widget.Label // why summary.html did not open
+	summaryDir  string        // the private folder of the last summary.html opened
 	bundle      *diag.Bundle
 	summary     string
 	// summarize is the bundle's verdict in a language: Bundle.Summary
@@ -198,7 +209,7 @@ func (s *diagScreen) buildMain() fyne.CanvasObject {
 	}
 	s.level = &widget.RadioGroup{Options: options, Required: true, OnChanged: s.onLevel}
 	s.levelHint = &widget.Label{Wrapping: fyne.TextWrapWord, TextStyle: fyne.TextStyle{Italic: true}}
-	s.encrypt = &widget.Check{Text: tr("app.diag.encrypt")}
+	s.encrypt = &widget.Check{Text: tr("app.diag.encrypt"), OnChanged: func(bool) { s.showEncryptHint() }}
 	s.encryptHint = wrap()
 	s.export = &widget.Button{Text: tr("app.diag.export"), Icon: theme.DocumentSaveIcon(), Importance: widget.HighImportance, OnTapped: s.onExport}
 	s.exportBusy = widget.NewActivity()
@@ -236,6 +247,8 @@ func (s *diagScreen) buildMain() fyne.CanvasObject {
 	s.chooseIdent = &widget.Button{Text: tr("app.diag.open.identity"), Icon: theme.AccountIcon(), OnTapped: s.onChooseIdentity}
 	s.clearIdent = &widget.Button{Text: tr("app.diag.open.identity_clear"), Icon: theme.ContentClearIcon(), OnTapped: s.onClearIdentity}
 	s.identityLabel = wrap()
+	s.demoKeyLabel = &widget.Label{Wrapping: fyne.TextWrapWord, TextStyle: fyne.TextStyle{Italic: true}}
+	s.demoKeyLabel.Hide()
 	s.openBusy = widget.NewActivity()
 	s.openBusy.Hide()
 	s.openMsg = danger()
@@ -254,6 +267,7 @@ func (s *diagScreen) buildMain() fyne.CanvasObject {
 		widget.NewSeparator(),
 		sectionHeading(tr("app.diag.open.heading")),
 		&widget.Label{Text: tr("app.diag.open.intro"), Wrapping: fyne.TextWrapWord},
+		s.demoKeyLabel,
 		container.NewHBox(s.chooseIdent, s.clearIdent),
 		s.identityLabel,
 		container.NewHBox(s.openBundle, s.openBusy),
@@ -267,13 +281,23 @@ func (s *diagScreen) buildMain() fyne.CanvasObject {
 	s.logBusy = widget.NewActivity()
 	s.logBusy.Hide()
 	s.reload = &widget.Button{Text: tr("app.diag.log.reload"), Icon: theme.ViewRefreshIcon(), OnTapped: s.onReload}
+	s.events = wrap()
+	s.showEvents()
 	logTop := container.NewVBox(
 		sectionHeading(tr("app.diag.log.heading")),
-		&widget.Label{Text: tr("app.diag.log.intro", logLines), Wrapping: fyne.TextWrapWord},
+		s.events,
 		container.NewHBox(s.reload, s.logBusy),
 		s.logNote,
 	)
-	logPane := container.NewBorder(logTop, nil, nil, nil, s.logScroll)
+	// The raw log is the program's own, in its own words: a detail for the
+	// helpdesk, folded away under "Détails", never what a person reads
+	// first.
+	room := canvas.NewRectangle(color.Transparent)
+	room.SetMinSize(fyne.NewSize(0, 260))
+	raw := container.NewBorder(&widget.Label{Text: tr("app.diag.log.intro", logLines), Wrapping: fyne.TextWrapWord}, nil, nil, nil,
+		container.NewStack(room, s.logScroll))
+	s.logDetails = widget.NewAccordion(widget.NewAccordionItem(tr("app.diag.log.details"), raw))
+	logPane := container.NewVScroll(container.NewVBox(logTop, s.logDetails))
 
 	split := container.NewHSplit(s.exportScrl, logPane)
 	split.Offset = 0.5
@@ -292,11 +316,37 @@ func (s *diagScreen) readOptions() {
 	s.canEncrypt, s.canUpload, s.optionsRead = enc, up, true
 	if enc {
 		s.encrypt.Enable()
-		s.encryptHint.SetText(tr("app.diag.encrypt_hint"))
 	} else {
 		s.encrypt.Disable()
-		s.encryptHint.SetText(tr("app.diag.encrypt_unavailable"))
 	}
+	s.showEncryptHint()
+	// In the demo, its service desk's key is named, and chosen once.
+	key := s.u.b.DemoHelpdeskKey()
+	if key != "" && !s.demoKeyTaken {
+		s.demoKeyTaken = true
+		if s.identityPath == "" {
+			s.identityPath = key
+		}
+	}
+	demo := ""
+	if key != "" {
+		demo = tr("app.diag.open.demo_key", key)
+	}
+	showText(s.demoKeyLabel, demo)
+}
+
+// showEncryptHint says who will be able to open the file: the service
+// desk only when encrypted, anyone who receives it otherwise.
+func (s *diagScreen) showEncryptHint() {
+	switch {
+	case !s.canEncrypt:
+		s.encryptHint.SetText(tr("app.diag.encrypt_unavailable"))
+	case s.encrypt.Checked:
+		s.encryptHint.SetText(tr("app.diag.encrypt_hint"))
+	default:
+		s.encryptHint.SetText(tr("app.diag.encrypt_hint_off"))
+	}
+	relayout(s.exportBox, s.exportScrl) // the sentence may take another line
 }
 
 func (s *diagScreen) refreshMain() {
@@ -344,6 +394,9 @@ func (s *diagScreen) onExport() {
 				showText(s.resultMsg, "")
 			}
 			s.refreshMain()
+			if err == nil {
+				s.showCaseCode(ex)
+			}
 		})
 	})
 }
@@ -385,6 +438,38 @@ func (s *diagScreen) refreshResult() {
 	}
 	showText(s.uploadState, state)
 	s.uploadState.Refresh()
+}
+
+// showCaseCode shows the case code of the bundle just made in a dialog,
+// big, with what to do with it: where the eye is, whatever the length of
+// the screen below (the result stays there too).
+func (s *diagScreen) showCaseCode(ex desk.DiagExport) {
+	if s.done != nil {
+		s.done.Hide()
+	}
+	code := &widget.Label{Text: ex.CaseCode, TextStyle: fyne.TextStyle{Monospace: true}, SizeName: theme.SizeNameHeadingText,
+		Selectable: true, Alignment: fyne.TextAlignCenter}
+	facts := "app.diag.result.plain"
+	if ex.Encrypted {
+		facts = "app.diag.result.encrypted"
+	}
+	copied := &widget.Label{Text: tr("app.diag.code_copied"), Importance: widget.SuccessImportance, Alignment: fyne.TextAlignCenter}
+	copied.Hide()
+	copyBtn := &widget.Button{Text: tr("app.diag.copy_code"), Icon: theme.ContentCopyIcon(), Importance: widget.HighImportance}
+	copyBtn.OnTapped = func() {
+		s.u.app.Clipboard().SetContent(ex.CaseCode)
+		copied.Show()
+	}
+	body := container.NewVBox(
+		&widget.Label{Text: tr("app.diag.result.give_code"), TextStyle: fyne.TextStyle{Bold: true}, Alignment: fyne.TextAlignCenter},
+		code,
+		&widget.Label{Text: tr(facts, sizeWords(s.u.lang, ex.Size)), Alignment: fyne.TextAlignCenter},
+		container.NewCenter(copyBtn),
+		copied,
+	)
+	d := dialog.NewCustom(tr("app.diag.done.title"), tr("app.diag.done.close"), body, s.u.win)
+	s.done = d
+	d.Show()
 }
 
 func (s *diagScreen) onCopyCode() {
@@ -500,7 +585,26 @@ func (s *diagScreen) loadLog() {
 	})
 }
 
+// showEvents words the session's timeline (what Mode urgence did, when),
+// newest last: the events the bundle's summary also shows.
+func (s *diagScreen) showEvents() {
+	tl := s.u.snap.Timeline
+	if len(tl) == 0 {
+		s.events.SetText(tr("app.diag.events.none"))
+		return
+	}
+	if len(tl) > 12 {
+		tl = tl[len(tl)-12:]
+	}
+	lines := []string{tr("app.diag.events.intro")}
+	for _, e := range tl {
+		lines = append(lines, clock(s.u.now(), e.At)+"  "+tr("diag.event."+string(e.Kind)))
+	}
+	s.events.SetText(strings.Join(lines, "\n"))
+}
+
 func (s *diagScreen) refreshLog() {
+	s.showEvents()
 	spin(s.logBusy, s.logLoading)
 	setEnabled(s.reload, !s.logLoading)
 	switch {
@@ -633,8 +737,12 @@ func (s *diagScreen) buildBundle() fyne.CanvasObject {
 	s.bFacts = &widget.Label{Wrapping: fyne.TextWrapWord}
 	s.bFiles = &widget.Label{Wrapping: fyne.TextWrapWord, TextStyle: fyne.TextStyle{Monospace: true}}
 	s.bFails = &widget.Label{Wrapping: fyne.TextWrapWord}
-	s.bSummary = &widget.Label{TextStyle: fyne.TextStyle{Monospace: true}, Selectable: true}
-	s.bSummScroll = container.NewScroll(s.bSummary)
+	// The verdict wraps: its lines are sentences, as long as they need.
+	s.bSummary = &widget.Label{TextStyle: fyne.TextStyle{Monospace: true}, Selectable: true, Wrapping: fyne.TextWrapWord}
+	s.bSummScroll = container.NewVScroll(s.bSummary)
+	s.bOpenSumm = &widget.Button{Text: tr("app.diag.bundle.open_summary"), Icon: theme.ComputerIcon(), OnTapped: s.onOpenSummary}
+	s.bSummMsg = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}
+	s.bSummMsg.Hide()
 	facts := container.NewVScroll(container.NewVBox(
 		s.bFacts,
 		widget.NewSeparator(),
@@ -645,7 +753,9 @@ func (s *diagScreen) buildBundle() fyne.CanvasObject {
 		s.bFiles,
 	))
 	summary := container.NewBorder(
-		&widget.Label{Text: tr("app.diag.bundle.summary"), TextStyle: fyne.TextStyle{Bold: true}},
+		container.NewVBox(
+			container.NewBorder(nil, nil, &widget.Label{Text: tr("app.diag.bundle.summary"), TextStyle: fyne.TextStyle{Bold: true}}, s.bOpenSumm),
+			s.bSummMsg),
 		nil, nil, nil, s.bSummScroll)
 	split := container.NewHSplit(facts, summary)
 	split.Offset = 0.4
@@ -698,7 +808,51 @@ func (s *diagScreen) showBundle(b *diag.Bundle, summary string) {
 	s.bFiles.SetText(strings.Join(files, "\n"))
 	s.bSummary.SetText(summary)
 	s.bSummScroll.ScrollToTop()
+	_, hasPage := b.Files[diagSummaryPage]
+	setVisible(s.bOpenSumm, hasPage)
+	showText(s.bSummMsg, "")
 	s.show(diagBundle)
+}
+
+// diagSummaryPage is the bundle's page for the service desk.
+const diagSummaryPage = "summary.html"
+
+// onOpenSummary opens the bundle's summary.html with the default handler,
+// from a copy in a private temporary folder (the one of the summary
+// opened before is removed).
+func (s *diagScreen) onOpenSummary() {
+	if s.bundle == nil {
+		return
+	}
+	page, ok := s.bundle.Files[diagSummaryPage]
+	if !ok {
+		return
+	}
+	dir, err := os.MkdirTemp("", "relais-summary-*") // 0700
+	if err == nil {
+		path := filepath.Join(dir, diagSummaryPage)
+		err = os.WriteFile(path, page, 0o600)
+		var target *url.URL
+		if err == nil {
+			target, err = url.Parse(storage.NewFileURI(path).String())
+		}
+		if err == nil {
+			err = s.u.openURL(target)
+		}
+		if err != nil {
+			os.RemoveAll(dir)
+		} else {
+			if s.summaryDir != "" {
+				os.RemoveAll(s.summaryDir)
+			}
+			s.summaryDir = dir
+		}
+	}
+	msg := ""
+	if err != nil {
+		msg = tr("app.diag.bundle.open_summary_failed", err.Error())
+	}
+	showText(s.bSummMsg, msg)
 }
 
 func (s *diagScreen) onBack() {

@@ -12,9 +12,12 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/desk"
 	"relais/internal/diag"
+	"relais/internal/engine"
 	"relais/internal/version"
 )
 
@@ -287,8 +290,20 @@ func TestDiagRecentLog(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("log:\n%s\nwant:\n%s", s.logText.Text, strings.Join(want, "\n"))
 	}
-	if !s.logText.TextStyle.Monospace || !containsText(c, "profil 42 vérifié") {
-		t.Errorf("the log is not shown in monospace: %q", visibleTexts(c))
+	// The raw log is the program's own words: folded under "Détails",
+	// not what a person reads first; opened, it is there, in monospace.
+	if containsText(c, "profil 42 vérifié") {
+		t.Errorf("the raw log is shown before its Détails line: %q", visibleTexts(c))
+	}
+	if !containsText(c, "Détails : le journal technique de Relais") {
+		t.Fatalf("no Détails line: %q", visibleTexts(c))
+	}
+	if s.logDetails.Items[0].Open {
+		t.Error("the Détails line is open at first")
+	}
+	test.Tap(findButtonLike(t, s.logDetails))
+	if !s.logDetails.Items[0].Open || !s.logText.TextStyle.Monospace || !strings.Contains(s.logText.Text, "profil 42 vérifié") {
+		t.Errorf("the log is not shown in monospace once opened: %q", s.logText.Text)
 	}
 
 	// Given newest first, it still shows oldest first.
@@ -435,7 +450,7 @@ func TestDiagLanguages(t *testing.T) {
 			s.onReload()
 			assertNoRawKeys(t, c)
 			if l == "en" {
-				wantText(t, c, "Make the diagnostics file", "Encrypt for the service desk", "Standard (recommended)", "Recent log")
+				wantText(t, c, "Make the diagnostics file", "Encrypt for the service desk", "Standard (recommended)", "What happened")
 			}
 		})
 	}
@@ -493,4 +508,43 @@ func TestDiagBundleSummaryIsTheBundles(t *testing.T) {
 	if !strings.Contains(want, "RLS-4HXC-W7PJ") {
 		t.Errorf("the summary does not name the case code:\n%s", want)
 	}
+}
+
+// findButtonLike is the accordion's first item header, to tap like a person.
+func findButtonLike(t *testing.T, a *widget.Accordion) fyne.Tappable {
+	t.Helper()
+	for _, o := range test.WidgetRenderer(a).Objects() {
+		if b, ok := o.(fyne.Tappable); ok {
+			return b
+		}
+	}
+	t.Fatal("no header to tap in the accordion")
+	return nil
+}
+
+// What happened is said in words, from Mode urgence's timeline, in the
+// person's language: never the program's English log lines.
+func TestDiagEventsInWords(t *testing.T) {
+	for _, tc := range []struct{ lang, none, intro, up string }{
+		{"fr", "Le mode urgence n'a encore rien fait depuis l'ouverture de Relais.", "Les derniers événements du mode urgence :", "tunnel actif"},
+		{"en", "Mode urgence has done nothing yet since Relais opened.", "Mode urgence's latest events:", "tunnel up"},
+	} {
+		fb := newFakeBackend(t)
+		tu, s, c := newTestDiag(t, fb, tc.lang)
+		if !containsText(c, tc.none) {
+			t.Errorf("%s: %q", tc.lang, visibleTexts(c))
+		}
+		tu.snap.Timeline = []engine.TimelineEntry{
+			{At: testNow.Add(-time.Minute), Kind: engine.EventStarted},
+			{At: testNow.Add(-50 * time.Second), Kind: engine.EventTunnelUp, Detail: "mode userspace"},
+		}
+		s.refreshLog()
+		if !containsText(c, tc.intro) || !containsText(c, clock(testNow, testNow.Add(-50*time.Second))+"  "+tc.up) {
+			t.Errorf("%s: events not in words: %q", tc.lang, s.events.Text)
+		}
+		if strings.Contains(s.events.Text, "tunnel_up") || strings.Contains(s.events.Text, "userspace") {
+			t.Errorf("%s: raw codes: %q", tc.lang, s.events.Text)
+		}
+	}
+	useLanguage("fr")
 }

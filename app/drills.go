@@ -1,10 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +52,12 @@ type drillsScreen struct {
 	runsLoading bool
 	runsDigest  string    // what the runs and deliveries say, for listedKey
 	runsAt      time.Time // wall clock of the last load, for reloadEvery
+	// every calls f on the UI goroutine every second until stop is closed
+	// (nil: everySecond); tests call f themselves. While a run is walked
+	// or a report waits to be delivered, the screen ticks: elapsed times
+	// move, the delivery is read again.
+	every    func(stop <-chan struct{}, f func())
+	tickStop chan struct{}
 	// reloadEvery bounds how often a refresh reads the runs and the
 	// delivery again: refreshes come with every engine event.
 	reloadEvery time.Duration
@@ -58,6 +66,8 @@ type drillsScreen struct {
 
 	// The ambassadors' table.
 	addReport    *widget.Button
+	addFolder    *widget.Button // every report of a folder at once
+	saveTable    *widget.Button
 	clearReports *widget.Button
 	reportFiles  *widget.Label
 	summaryMsg   *widget.Label
@@ -186,6 +196,11 @@ func (s *drillsScreen) due(loading bool, at time.Time) bool {
 // show puts a view on screen.
 func (s *drillsScreen) show(v drillView) {
 	s.view = v
+	if v == viewList {
+		s.stopTicking()
+	} else {
+		s.startTicking()
+	}
 	o := s.listView
 	switch v {
 	case viewWalk:
@@ -195,6 +210,58 @@ func (s *drillsScreen) show(v drillView) {
 	}
 	s.root.Objects = []fyne.CanvasObject{o}
 	s.root.Refresh()
+}
+
+// startTicking makes the screen tick every second (see every).
+func (s *drillsScreen) startTicking() {
+	if s.tickStop != nil {
+		return
+	}
+	s.tickStop = make(chan struct{})
+	every := s.every
+	if every == nil {
+		every = everySecond
+	}
+	every(s.tickStop, s.onTick)
+}
+
+func (s *drillsScreen) stopTicking() {
+	if s.tickStop != nil {
+		close(s.tickStop)
+		s.tickStop = nil
+	}
+}
+
+// onTick moves the elapsed times of the run walked, and reads again the
+// delivery of a report not delivered yet.
+func (s *drillsScreen) onTick() {
+	switch s.view {
+	case viewWalk:
+		if s.run != nil && s.run.State == drills.RunActive {
+			s.refreshWalk()
+		}
+	case viewReport:
+		if !s.deliveryOK || s.delivery.State == desk.DeliveryPending {
+			s.refresh()
+		}
+	}
+}
+
+// everySecond calls f on the UI goroutine every second until stop is
+// closed.
+func everySecond(stop <-chan struct{}, f func()) {
+	t := time.NewTicker(time.Second)
+	go func() {
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				fyne.Do(f)
+			}
+		}
+	}()
 }
 
 // spin starts or stops an activity; a stopped one is hidden (an animation
@@ -235,6 +302,8 @@ func (s *drillsScreen) buildList() fyne.CanvasObject {
 	s.runsNote = wrap()
 	s.listBusy = widget.NewActivity()
 	s.addReport = &widget.Button{Text: tr("app.drills.summary.open"), Icon: theme.FolderOpenIcon(), OnTapped: s.onAddReport}
+	s.addFolder = &widget.Button{Text: tr("app.drills.summary.open_folder"), Icon: theme.FolderOpenIcon(), OnTapped: s.onAddFolder}
+	s.saveTable = &widget.Button{Text: tr("app.drills.summary.save"), Icon: theme.DocumentSaveIcon(), OnTapped: s.onSaveTable}
 	s.clearReports = &widget.Button{Text: tr("app.drills.summary.clear"), Icon: theme.ContentClearIcon(), OnTapped: s.onClearReports}
 	s.reportFiles = wrap()
 	s.summaryMsg = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}
@@ -253,7 +322,7 @@ func (s *drillsScreen) buildList() fyne.CanvasObject {
 		widget.NewSeparator(),
 		sectionHeading(tr("app.drills.summary.heading")),
 		&widget.Label{Text: tr("app.drills.summary.intro"), Wrapping: fyne.TextWrapWord},
-		container.NewHBox(s.addReport, s.clearReports, s.summaryBusy),
+		container.NewHBox(s.addReport, s.addFolder, s.saveTable, s.clearReports, s.summaryBusy),
 		s.reportFiles,
 		s.summaryMsg,
 		s.summaryGrid,
@@ -480,10 +549,110 @@ func (s *drillsScreen) onBack() {
 
 // ---- The ambassadors' table ----
 
+// reportExts are the report files the table reads: the report's JSON and
+// the page "Enregistrer le rapport" writes.
+var reportExts = []string{".json", ".html", ".htm"}
+
 func (s *drillsScreen) onAddReport() {
 	d := dialog.NewFileOpen(s.onReportChosen, s.u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
+	d.SetFilter(storage.NewExtensionFileFilter(reportExts))
 	d.Show()
+}
+
+// onAddFolder adds every report file of a folder: a coordinator's
+// "received reports" folder at once.
+func (s *drillsScreen) onAddFolder() {
+	dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			showText(s.summaryMsg, tr("app.drills.summary.open_failed", err.Error()))
+			return
+		}
+		if u != nil {
+			s.addFolderPath(u.Path())
+		}
+	}, s.u.win).Show()
+}
+
+// addFolderPath adds the report files (.json, .html) directly in dir.
+func (s *drillsScreen) addFolderPath(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		showText(s.summaryMsg, tr("app.drills.summary.open_failed", err.Error()))
+		return
+	}
+	var paths []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && slices.Contains(reportExts, strings.ToLower(filepath.Ext(e.Name()))) {
+			paths = append(paths, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(paths) == 0 {
+		showText(s.summaryMsg, tr("app.drills.summary.folder_empty", dir))
+		return
+	}
+	s.addReports(paths)
+}
+
+// onSaveTable saves the table for a spreadsheet (.csv) or a browser
+// (.html).
+func (s *drillsScreen) onSaveTable() {
+	if s.table == nil || s.summarizing {
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil {
+			showText(s.summaryMsg, tr("app.drills.summary.save_failed", err.Error()))
+			return
+		}
+		if w == nil {
+			return
+		}
+		path := w.URI().Path()
+		w.Close()
+		s.saveTableTo(path)
+	}, s.u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv", ".html"}))
+	d.SetFileName(tr("app.drills.summary.file_name") + ".csv")
+	d.Show()
+}
+
+// saveTableTo writes the table to path: HTML for .html or .htm, else CSV
+// (a name without either gets .csv).
+func (s *drillsScreen) saveTableTo(path string) {
+	t, lang := s.table, s.u.lang
+	if t == nil {
+		return
+	}
+	s.u.background(func() {
+		target := path
+		ext := strings.ToLower(filepath.Ext(path))
+		if ext != ".csv" && ext != ".html" && ext != ".htm" {
+			target = path + ".csv"
+			if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+				os.Remove(path) // what the dialog left
+			}
+		}
+		var buf bytes.Buffer
+		var err error
+		if ext == ".html" || ext == ".htm" {
+			err = t.WriteHTML(&buf, lang)
+		} else {
+			err = t.WriteCSV(&buf, lang)
+		}
+		if err == nil {
+			err = os.WriteFile(target, buf.Bytes(), 0o644)
+		}
+		fyne.Do(func() {
+			if err != nil {
+				showText(s.summaryMsg, tr("app.drills.summary.save_failed", err.Error()))
+				s.summaryMsg.Importance = widget.DangerImportance
+			} else {
+				showText(s.summaryMsg, tr("app.drills.summary.saved", target))
+				s.summaryMsg.Importance = widget.SuccessImportance
+			}
+			s.summaryMsg.Refresh()
+		})
+	})
 }
 
 func (s *drillsScreen) onReportChosen(r fyne.URIReadCloser, err error) {
@@ -526,6 +695,8 @@ func (s *drillsScreen) addReports(paths []string) {
 			s.summarizing = false
 			if err != nil {
 				showText(s.summaryMsg, tr("app.drills.summary.failed", err.Error()))
+				s.summaryMsg.Importance = widget.DangerImportance
+				s.summaryMsg.Refresh()
 			} else {
 				showText(s.summaryMsg, "")
 				s.reportPaths, s.table = all, t
@@ -551,6 +722,7 @@ func (s *drillsScreen) refreshSummary() {
 	spin(s.summaryBusy, s.summarizing)
 	setEnabled(s.addReport, !s.summarizing)
 	setEnabled(s.clearReports, !s.summarizing && len(s.reportPaths) > 0)
+	setEnabled(s.saveTable, !s.summarizing && s.table != nil)
 	names := make([]string, len(s.reportPaths))
 	for i, p := range s.reportPaths {
 		names[i] = filepath.Base(p)
@@ -770,7 +942,7 @@ func (s *drillsScreen) refreshWalk() {
 		if !s.run.Finished.IsZero() {
 			end = s.run.Finished
 		}
-		showText(s.runTime, tr("app.drills.walk.elapsed", duration(l, positive(end.Sub(s.run.Started))), objective(l, rto)))
+		showText(s.runTime, tr("app.drills.walk.elapsed", stopwatch(positive(end.Sub(s.run.Started))), objective(l, rto)))
 		tto := ""
 		if t := s.run.TimeToOperational; t != nil {
 			if *t <= rto {
@@ -841,9 +1013,9 @@ func (s *drillsScreen) showStep(d *profile.Drill, now time.Time) {
 	stepTime := ""
 	switch {
 	case isCurrent && rec != nil && !rec.Started.IsZero() && expected > 0:
-		stepTime = tr("app.drills.walk.step_time_expected", duration(l, positive(now.Sub(rec.Started))), objective(l, expected))
+		stepTime = tr("app.drills.walk.step_time_expected", stopwatch(positive(now.Sub(rec.Started))), objective(l, expected))
 	case isCurrent && rec != nil && !rec.Started.IsZero():
-		stepTime = tr("app.drills.walk.step_time", duration(l, positive(now.Sub(rec.Started))))
+		stepTime = tr("app.drills.walk.step_time", stopwatch(positive(now.Sub(rec.Started))))
 	case expected > 0 && (guide || rec == nil || rec.State == drills.StepOpen):
 		stepTime = tr("app.drills.walk.expected", objective(l, expected))
 	}
@@ -893,7 +1065,7 @@ func (s *drillsScreen) showStep(d *profile.Drill, now time.Time) {
 		s.skipping = false
 	}
 	question := def.Kind == "question"
-	if isCurrent && question && len(def.Choices) > 0 {
+	if (isCurrent || guide) && question && len(def.Choices) > 0 {
 		opts := make([]string, len(def.Choices))
 		for i, c := range def.Choices {
 			opts[i] = c.In(l)
@@ -923,6 +1095,9 @@ func (s *drillsScreen) showStep(d *profile.Drill, now time.Time) {
 		} else {
 			w.Enable()
 		}
+	}
+	if guide {
+		s.choices.Disable() // shown, to read: nothing is recorded
 	}
 }
 
@@ -1267,6 +1442,16 @@ func (s *drillsScreen) refreshReport() {
 			if st.Evidence.Answer != "" {
 				line += "\n" + tr("app.drills.walk.your_answer", st.Evidence.Answer)
 			}
+			if st.Evidence.Note != "" {
+				line += "\n" + tr("app.drills.walk.your_note", st.Evidence.Note)
+			}
+			for _, a := range st.Evidence.Attempts {
+				line += "\n" + s.attemptWords(now, a)
+			}
+			if st.State == drills.StepSkipped && st.Failure != "" {
+				// Skipped after a failed attempt: that attempt too.
+				line += "\n" + s.attemptWords(now, drills.Attempt{At: st.Finished, Failure: st.Failure, Checks: st.Evidence.Checks})
+			}
 			s.repSteps.Add(&widget.Label{Text: line, Wrapping: fyne.TextWrapWord})
 		}
 	}
@@ -1467,6 +1652,21 @@ func outcomeWords(l string, st drills.Step, expected time.Duration) string {
 	return tr("app.drills.outcome.open")
 }
 
+// attemptWords says when an earlier attempt failed and why: the checks
+// that did not answer, the note written then.
+func (s *drillsScreen) attemptWords(now time.Time, a drills.Attempt) string {
+	text := tr("app.drills.report.attempt", longDate(now, a.At), failureWords(a.Failure))
+	for _, c := range a.Checks {
+		if c.State != checks.StateOK && c.State != checks.StateDegraded {
+			text += "\n    " + tr("app.drills.verify.check", s.checkName(c.ID), stateWord(c.State))
+		}
+	}
+	if a.Note != "" {
+		text += "\n    " + tr("app.drills.walk.your_note", a.Note)
+	}
+	return text
+}
+
 func failureWords(code string) string {
 	switch code {
 	case drills.ErrCodeChecksFailed:
@@ -1558,6 +1758,22 @@ func objective(l string, d time.Duration) string {
 }
 
 func positive(d time.Duration) time.Duration { return max(d, 0) }
+
+// stopwatch says a time still running to the second, so that it visibly
+// moves while a person walks a drill: "42 s", "19 min 07 s", "1 h 02 min
+// 07 s" (the same in both languages). A time that is over reads as
+// duration.
+func stopwatch(d time.Duration) string {
+	d = d.Truncate(time.Second)
+	h, m, sec := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	switch {
+	case h > 0:
+		return fmt.Sprintf("%d h %02d min %02d s", h, m, sec)
+	case m > 0:
+		return fmt.Sprintf("%d min %02d s", m, sec)
+	}
+	return fmt.Sprintf("%d s", sec)
+}
 
 func fromMS(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
 

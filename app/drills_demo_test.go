@@ -57,6 +57,8 @@ func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 	tu.now = time.Now
 	s := newDrills(tu.ui)
 	s.reloadEvery = 0
+	var tick func()
+	s.every = func(_ <-chan struct{}, f func()) { tick = f } // the test ticks
 	c := s.content()
 	tu.window.SetContent(c)
 	tu.window.Resize(fyne.NewSize(1024, 700))
@@ -89,6 +91,10 @@ func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 		t.Fatalf("not on the report: %q", visibleTexts(c))
 	}
 	wantText(t, c, "Exercice réussi : chaque étape obligatoire est faite.")
+	// The demo's broken app is not essential: the drill reached operational.
+	if !strings.HasPrefix(s.repTTO.Text, "Opérationnel en ") {
+		t.Errorf("time to operational: %q", s.repTTO.Text)
+	}
 	screenshot(t, tu.window, "drill-report-fr.png")
 	mu.Lock()
 	n := len(started)
@@ -106,6 +112,14 @@ func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 			t.Fatalf("the report was not delivered: %+v", d.Delivery(runs[0].ID))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The report on screen follows: a tick reads the delivery again.
+	if tick == nil {
+		t.Fatal("the report does not tick")
+	}
+	tick()
+	if !strings.HasPrefix(s.repDelivery.Text, "Envoyé au coordonnateur") {
+		t.Errorf("delivered, the report says %q", s.repDelivery.Text)
 	}
 }
 

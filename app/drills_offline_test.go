@@ -58,6 +58,7 @@ func TestDrillsOfflineShowEveryStepAndImage(t *testing.T) {
 	tu.prof = d.Profile()
 	s := newDrills(tu.ui)
 	s.reloadEvery = 0
+	s.every = func(<-chan struct{}, func()) {} // no ticking behind the test's back
 	c := s.content()
 	tu.window.SetContent(c)
 	tu.window.Resize(fyne.NewSize(1024, 700))

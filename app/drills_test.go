@@ -28,6 +28,7 @@ func newTestDrills(t *testing.T, fb *fakeBackend, l string) (*testUI, *drillsScr
 	tu := newTestUI(t, fb, l)
 	s := newDrills(tu.ui)
 	s.reloadEvery = 0
+	s.every = func(<-chan struct{}, func()) {} // tests tick by hand
 	c := s.content()
 	tu.window.SetContent(c)
 	tu.window.Resize(fyne.NewSize(1024, 600))
@@ -166,7 +167,7 @@ func TestDrillsStartAndResume(t *testing.T) {
 		"Annuaire et authentification (annuaire-dns) — pas encore vérifiée",
 		"Cette étape : 18 min 00 s (prévu : 2 min)",
 		"Temps écoulé : 19 min 00 s — objectif : opérationnel en 30 min",
-		"Opérationnel en 1 min 30 s : dans l'objectif.")
+		"Opérationnel en 2 min : dans l'objectif.")
 
 	tap(t, c, "Retour aux exercices")
 	wantText(t, c, "Commencé le "+longDate(testNow, fb.drillsFake().runs[0].Started)+" — en cours, étape 2 sur 6")
@@ -279,7 +280,7 @@ func TestDrillsSkipAndNavigate(t *testing.T) {
 	_, s, c := newTestDrills(t, fb, "fr")
 	walkTo(t, c, s, 2)
 	tap(t, c, "Passer cette étape")
-	if !s.skipBox.Visible() || s.skipReason.PlaceHolder != "Pourquoi passez-vous cette étape ? (obligatoire)" {
+	if !s.skipBox.Visible() || s.skipReason.PlaceHolder != "Écrivez ce qui vous empêche de faire cette étape, par exemple « Teams ne s'ouvre pas » (obligatoire)" {
 		t.Fatalf("no reason asked: %q", visibleTexts(c))
 	}
 	tap(t, c, "Passer l'étape")
@@ -346,12 +347,12 @@ func TestDrillsWalkToReport(t *testing.T) {
 	wantText(t, c,
 		"Rapport : Exercice d'automne 2026 : sinistre du siège",
 		"Exercice réussi : chaque étape obligatoire est faite.",
-		"Opérationnel en 1 min 30 s — objectif : 30 min. Dans l'objectif.",
-		"1. Le scénario — Faite en 1 min 00 s.",
-		"2. Se connecter — Faite en 1 min 00 s (prévu : 2 min).",
-		"6. Vos commentaires — Faite en 1 min 00 s.\nRéponse : Un mode d'emploi imprimé.",
+		"Opérationnel en 2 min — objectif : 30 min. Dans l'objectif.",
+		"1. Le scénario — Faite en 1 min.",
+		"2. Se connecter — Faite en 1 min (prévu : 2 min).",
+		"6. Vos commentaires — Faite en 1 min.\nRéponse : Un mode d'emploi imprimé.",
 		"Vos commentaires : Bien guidé.",
-		"Commencé le "+longDate(testNow, run.Started)+", terminé le "+longDate(testNow, run.Finished)+" (durée : 7 min 00 s)",
+		"Commencé le "+longDate(testNow, run.Started)+", terminé le "+longDate(testNow, run.Finished)+" (durée : 7 min)",
 		"En attente d'envoi (2 tentatives, prochain essai à "+clock(testNow, testNow.Add(5*time.Minute))+"). Dernier essai : Le serveur des rapports ne répond pas.",
 	)
 	d.mu.Lock()
@@ -420,6 +421,7 @@ func TestDrillsGuideMode(t *testing.T) {
 	fb := newFakeBackend(t)
 	_, s, c := newTestDrills(t, fb, "fr")
 	before := len(fb.drillsFake().allCalls())
+	sawChoices := false
 	buttonsNamed(c, "Voir en mode guide")[0].OnTapped()
 	if s.view != viewWalk || s.run != nil || s.guide == nil {
 		t.Fatal("not in guide mode")
@@ -434,9 +436,21 @@ func TestDrillsGuideMode(t *testing.T) {
 				t.Errorf("step %d: %q offered in guide mode", i, b)
 			}
 		}
-		if s.note.Visible() || s.choices.Visible() || s.answer.Visible() {
+		if s.note.Visible() || s.answer.Visible() {
 			t.Errorf("step %d: an input shown in guide mode", i)
 		}
+		// A question's choices show, to read, not to pick.
+		def := s.drill().Steps[i-1]
+		if withChoices := def.Kind == "question" && len(def.Choices) > 0; s.choices.Visible() != withChoices ||
+			withChoices && (!s.choices.Disabled() || len(s.choices.Options) != len(def.Choices) || s.choices.Options[0] != def.Choices[0].FR) {
+			t.Errorf("step %d (%s): choices visible=%v disabled=%v %q", i, def.ID, s.choices.Visible(), s.choices.Disabled(), s.choices.Options)
+		}
+		if def.Kind == "question" && len(def.Choices) > 0 {
+			sawChoices = true
+		}
+	}
+	if !sawChoices {
+		t.Error("the drill guided has no question with choices")
 	}
 	if !s.next.Disabled() {
 		t.Error("Suivant enabled on the last step")
@@ -482,8 +496,8 @@ func TestDrillsSummarize(t *testing.T) {
 	}
 	wantText(t, c, "2 rapports ouverts : camille.json, louis.json",
 		"Qui", "Réussi", "Étapes en échec",
-		"Camille Tremblay", "Oui", "1 min 35 s (objectif : 30 min)", "aucune",
-		"Louis Gagnon", "Non", "40 min 00 s, au-delà de l'objectif (30 min)", "Se connecter, inconnue",
+		"Camille Tremblay", "Oui", "2 min (objectif : 30 min)", "aucune",
+		"Louis Gagnon", "Non", "40 min, au-delà de l'objectif (30 min)", "Se connecter, inconnue",
 		longDate(testNow, testNow.Add(-24*time.Hour)))
 
 	d.summarizeErr = errors.New("Le fichier n'est pas un rapport de Relais.")
@@ -615,4 +629,167 @@ func TestDrillsReportNotQueued(t *testing.T) {
 		t.Fatalf("not on the report: %q", visibleTexts(c))
 	}
 	wantText(t, c, "Le rapport n'a pas pu être mis en file d'envoi : le disque est plein.", "Enregistrer le rapport…")
+}
+
+// The Accueil banner follows the run: "Reprendre (étape 3 sur 6)" while
+// it is under way, then when it was done and whether its report was sent.
+func TestHomeDrillBannerFollowsTheRun(t *testing.T) {
+	fb := newFakeBackend(t)
+	tu := newTestUI(t, fb, "fr")
+	s := newShell(tu.ui, "fr")
+	s.start()
+	s.home.drillRunsEvery = time.Nanosecond // read the runs at every refresh
+	title := "Exercice d'automne 2026 : sinistre du siège"
+	run, err := fb.StartDrill("automne-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range run.Steps[:2] {
+		if run, err = fb.SkipStep(run.ID, st.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.home.refresh()
+	if want := "Reprendre « " + title + " » (étape 3 sur 6)"; !s.home.drillGo.Visible() || s.home.drillGo.Text != want {
+		t.Fatalf("banner during the run: visible=%v %q, want %q", s.home.drillGo.Visible(), s.home.drillGo.Text, want)
+	}
+	for _, st := range run.Steps[2:] {
+		if run, err = fb.SkipStep(run.ID, st.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := fb.FinishDrill(run.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	d := fb.drillsFake()
+	d.mu.Lock()
+	d.delivery = desk.Delivery{State: desk.DeliveryDelivered}
+	finished := d.runs[0].Finished
+	d.mu.Unlock()
+	s.home.refresh()
+	want := "« " + title + " » fait le " + longDate(testNow, finished) + " — envoyé"
+	if !s.home.drillGo.Visible() || s.home.drillGo.Text != want {
+		t.Fatalf("banner after the run: %q, want %q", s.home.drillGo.Text, want)
+	}
+	test.Tap(s.home.drillGo)
+	if s.tabs.Selected().Text != "Exercices" {
+		t.Fatalf("the banner leads to %q", s.tabs.Selected().Text)
+	}
+}
+
+// While a run is walked, its elapsed times move every second; the report
+// of a run reads its delivery again until it is delivered, and shows it.
+func TestDrillsTick(t *testing.T) {
+	fb := newFakeBackend(t)
+	d := fb.drillsFake()
+	d.delivery = desk.Delivery{State: desk.DeliveryPending, Attempts: 1, NextAttempt: testNow.Add(time.Minute)}
+	tu, s, c := newTestDrills(t, fb, "fr")
+	var tick func()
+	s.every = func(_ <-chan struct{}, f func()) { tick = f }
+	now := testNow
+	tu.now = func() time.Time { return now }
+	walkTo(t, c, s, 1)
+	if tick == nil {
+		t.Fatal("the walk does not tick")
+	}
+	before := s.runTime.Text
+	now = now.Add(7 * time.Second)
+	tick()
+	if s.runTime.Text == before {
+		t.Fatalf("elapsed time did not move: %q", before)
+	}
+	for s.run.Current() < 5 {
+		def := s.run.Drill.Steps[s.run.Current()]
+		if def.Kind == "question" && len(def.Choices) > 0 {
+			s.choices.SetSelected(s.choices.Options[0])
+		}
+		tap(t, c, s.act.Text)
+	}
+	s.answer.SetText("Rien.")
+	tap(t, c, "Répondre")
+	tap(t, c, "Terminer l'exercice")
+	if s.view != viewReport || !strings.Contains(s.repDelivery.Text, "En attente d'envoi") {
+		t.Fatalf("report: %q", s.repDelivery.Text)
+	}
+	d.mu.Lock()
+	d.delivery = desk.Delivery{State: desk.DeliveryDelivered, Attempts: 2, Delivered: now}
+	d.mu.Unlock()
+	tick()
+	wantText(t, c, "Envoyé au coordonnateur le "+longDate(now, now)+".")
+}
+
+// The report in the app shows the remarks written on each step and the
+// attempts that failed before a step was done or skipped.
+func TestDrillsReportShowsRemarksAndAttempts(t *testing.T) {
+	fb := newFakeBackend(t)
+	_, s, c := newTestDrills(t, fb, "fr")
+	first := testNow.Add(-3 * time.Hour)
+	run, err := fb.StartDrill("automne-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fb.drillsFake()
+	d.mu.Lock()
+	r := d.runs[0]
+	for i := range r.Steps {
+		r.Steps[i].State, r.Steps[i].Started, r.Steps[i].Finished = drills.StepDone, first, first.Add(time.Minute)
+	}
+	r.Steps[0].Evidence.Note = "Lu deux fois."
+	r.Steps[3].Evidence.Attempts = []drills.Attempt{{At: first.Add(30 * time.Second), Failure: drills.ErrCodeChecksFailed,
+		Checks: []drills.CheckEvidence{{ID: "paie-web", AppID: "paie", State: checks.StateFailed}}, Note: "Teams ne s'ouvre pas"}}
+	r.State, r.Started, r.Finished = drills.RunCompleted, first, first.Add(10*time.Minute)
+	done := copyRun(r)
+	d.mu.Unlock()
+	_ = run
+	s.onOpenReport(done)
+	texts := strings.Join(visibleTexts(c), "\n")
+	for _, want := range []string{
+		"1. Le scénario — Faite en 1 min.\nRemarque : Lu deux fois.",
+		"Essai échoué le " + longDate(testNow, first.Add(30*time.Second)) + " : une application qui vérifie cette étape ne répondait pas.",
+		"Paie (paie-web)", "Remarque : Teams ne s'ouvre pas",
+	} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("report lacks %q:\n%s", want, texts)
+		}
+	}
+}
+
+// A folder of reports is read at once (its .json and .html files, nothing
+// else), and the table is saved from the app, for a French spreadsheet:
+// UTF-8 with its mark, ";" between fields.
+func TestDrillsSummaryFolderAndSave(t *testing.T) {
+	fb := newFakeBackend(t)
+	d := fb.drillsFake()
+	d.rows = []drills.Row{{RunID: "r1", Participant: "Zoé Tremblay", DrillID: "automne-2026",
+		DrillTitle: profile.Text{FR: "Exercice d'automne", EN: "Autumn drill"}, Started: testNow, Completed: true, RTOMS: 1800000}}
+	_, s, c := newTestDrills(t, fb, "fr")
+	if !s.saveTable.Disabled() {
+		t.Error("Enregistrer le tableau enabled with no table")
+	}
+	dir := t.TempDir()
+	for _, n := range []string{"a.json", "b.html", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.addFolderPath(dir)
+	if len(d.summarized) != 1 || strings.Join(d.summarized[0], "|") != filepath.Join(dir, "a.json")+"|"+filepath.Join(dir, "b.html") {
+		t.Fatalf("summarized %q", d.summarized)
+	}
+	if s.saveTable.Disabled() {
+		t.Fatal("Enregistrer le tableau disabled with a table")
+	}
+	out := filepath.Join(t.TempDir(), "synthese")
+	s.saveTableTo(out)
+	wantText(t, c, "Tableau enregistré : "+out+".csv")
+	b, err := os.ReadFile(out + ".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "\ufeffExécution;Participant;") || !strings.Contains(string(b), "Zoé Tremblay") {
+		t.Fatalf("saved table: %q", b)
+	}
+	empty := t.TempDir()
+	s.addFolderPath(empty)
+	wantText(t, c, "Aucun rapport (.json ou .html) dans le dossier "+empty+".")
 }

@@ -30,6 +30,7 @@ type fakeDiag struct {
 	log          []diag.LogLine
 	logErr       error
 	uploadErr    error
+	demoKey      string // DemoHelpdeskKey
 
 	// Recorded.
 	exports  []fakeExport
@@ -137,4 +138,11 @@ func (f *fakeBackend) UploadBundle(path string) error {
 	}
 	d.uploads = append(d.uploads, path)
 	return nil
+}
+
+func (f *fakeBackend) DemoHelpdeskKey() string {
+	d := f.diagFake()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.demoKey
 }

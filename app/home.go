@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"image/color"
 	"sort"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"relais/internal/checks"
 	"relais/internal/desk"
+	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/profile"
 )
@@ -35,6 +37,7 @@ type home struct {
 	drill    *widget.Label
 	drillGo  *widget.Button    // the banner of an open drill window: to the Exercices tab
 	setupGo  *widget.Button    // to Réglages, when the device is not set up
+	links    *linkList         // the emergency links, compact (links.go)
 	box      *fyne.Container   // all of the above, laid out again when a line shows or hides
 	scroll   *container.Scroll // holds box
 
@@ -49,6 +52,14 @@ type home struct {
 	onOpenSettings func()
 
 	identity *desk.Identity // nil until read
+
+	// The runs of this device, for the drill banner: read in the
+	// background at most every drillRunsEvery (0: every 5 s).
+	drillRuns        []*drills.Run
+	drillDels        map[string]desk.Delivery // completed runs' report delivery
+	drillRunsAt      time.Time
+	drillRunsLoading bool
+	drillRunsEvery   time.Duration
 }
 
 // Minimum size of the Mode urgence button: big enough to find at once on a
@@ -102,6 +113,8 @@ func (h *home) content() fyne.CanvasObject {
 		h.problem,
 		h.drill,
 	)
+	h.links = newLinkList(h.u, func() { relayout(h.box, h.scroll) })
+	h.box.Add(h.links.box)
 	h.scroll = container.NewVScroll(h.box)
 	h.refresh()
 	h.identityChanged()
@@ -241,17 +254,22 @@ func (h *home) refresh() {
 	showText(h.profile, h.profileLine())
 	showText(h.problem, u.prof.Problem)
 	showText(h.drill, h.drillLine())
-	if d, open := drillWindow(p, u.now()); open && h.onOpenDrills != nil {
-		h.drillGo.SetText(tr("app.drills.banner", d.Title.In(u.lang)))
-		h.drillGo.Show()
-	} else {
-		h.drillGo.Hide()
+	h.refreshDrillBanner()
+	if reloadDue(h.drillRunsLoading, h.drillRunsAt, cmp.Or(h.drillRunsEvery, 5*time.Second)) {
+		h.loadDrillRuns()
+	}
+	if h.links != nil {
+		h.links.refresh()
 	}
 	relayout(h.box, h.scroll)
 }
 
-// sentences is the overall state in one sentence, and which essential apps
-// do not answer or answer slowly ("" when none).
+// sentences is the overall state in one sentence — Mode urgence's
+// verdict (engine.Judge), worded as the tray, the status summary, the CLI
+// and a bundle word it — and below it which essential apps do not answer
+// or answer slowly, or why the tunnel failed ("" when nothing to add).
+// Before the verdict applies (no profile, starting, stopping, the device
+// not set up), the sentence says that instead.
 func (h *home) sentences(on bool) (state, problems string) {
 	u := h.u
 	s := currentSnapshot(u)
@@ -264,45 +282,33 @@ func (h *home) sentences(on bool) (state, problems string) {
 		return tr("app.home.state.stopping"), ""
 	case h.notSetUp() && (!on || s.TunnelError != ""):
 		return h.setupSentence(), ""
-	case on && s.TunnelError != "" && h.identityProblem() != "":
-		return tr("app.home.state.tunnel_failed", h.identityProblem()), ""
 	case !on:
-		return tr("app.home.state.off"), ""
-	case s.TunnelError != "":
-		return tr("app.home.state.tunnel_failed", s.TunnelError), ""
-	case s.Report == nil && (s.Phase == engine.PhaseChecking || s.Tunnel.Up):
-		return tr("app.home.state.checking"), ""
-	case s.Report == nil:
-		return tr("app.home.state.connecting"), ""
+		return verdictSentence(u.lang, trayVerdict(s, false)), tr("app.home.off_hint")
 	}
-	var total, answering, allOK int
+	v := trayVerdict(s, true)
+	state = verdictSentence(u.lang, v)
+	if v.TunnelFailed {
+		cause := tr(tunnelCauseKey(s))
+		if p := h.identityProblem(); p != "" {
+			cause = p
+		}
+		return state, tr("verdict.cause", cause)
+	}
+	if s.Report == nil {
+		return state, ""
+	}
 	var down, slow []string
 	for _, a := range s.Report.Apps {
 		if a.Criticality != "essential" {
 			continue
 		}
-		total++
-		name := appName(u, a)
 		switch a.State {
 		case checks.StateOK:
-			answering++
-			allOK++
 		case checks.StateDegraded:
-			answering++
-			slow = append(slow, name)
+			slow = append(slow, appName(u, a))
 		default:
-			down = append(down, name)
+			down = append(down, appName(u, a))
 		}
-	}
-	switch {
-	case total == 0:
-		state = tr("app.home.state.connected")
-	case allOK == total:
-		state = tr("app.home.state.all_ok")
-	case plural(u.lang, answering):
-		state = tr("app.home.state.count_many", answering, total)
-	default:
-		state = tr("app.home.state.count_one", answering, total)
 	}
 	var lines []string
 	if len(down) == 1 {
@@ -398,6 +404,73 @@ func (h *home) onStop() {
 	})
 }
 
+// refreshDrillBanner shows the banner of an open drill window: take it
+// now, resume it at its step, or when it was done and whether its report
+// was sent.
+func (h *home) refreshDrillBanner() {
+	d, open := drillWindow(h.u.prof.Profile, h.u.now())
+	if !open || h.onOpenDrills == nil {
+		h.drillGo.Hide()
+		return
+	}
+	title := d.Title.In(h.u.lang)
+	text := tr("app.drills.banner", title)
+	var done *drills.Run
+	for _, r := range h.drillRuns { // newest first
+		if r.DrillID != d.ID {
+			continue
+		}
+		if r.State == drills.RunActive {
+			text = tr("app.drills.banner.resume", title, min(r.Current()+1, len(r.Steps)), len(r.Steps))
+			done = nil
+			break
+		}
+		if done == nil && r.State == drills.RunCompleted {
+			done = r
+		}
+	}
+	if done != nil {
+		when := longDate(h.u.now(), done.Finished)
+		switch h.drillDels[done.ID].State {
+		case desk.DeliveryDelivered, desk.DeliveryPending, desk.DeliveryRejected:
+			text = tr("app.drills.banner.done_delivery", title, when, tr("app.drills.banner.delivery."+h.drillDels[done.ID].State))
+		default:
+			text = tr("app.drills.banner.done", title, when)
+		}
+	}
+	h.drillGo.SetText(text)
+	h.drillGo.Show()
+}
+
+// loadDrillRuns reads the runs and their reports' delivery in the
+// background, then shows the banner again.
+func (h *home) loadDrillRuns() {
+	if h.u.prof.Profile == nil || len(h.u.prof.Profile.Drills) == 0 {
+		return
+	}
+	h.drillRunsLoading = true
+	b := h.u.b
+	h.u.background(func() {
+		runs, err := b.Runs()
+		dels := map[string]desk.Delivery{}
+		for _, r := range runs {
+			if r.State == drills.RunCompleted {
+				dels[r.ID] = b.Delivery(r.ID)
+			}
+		}
+		fyne.Do(func() {
+			h.drillRunsLoading, h.drillRunsAt = false, time.Now()
+			if err == nil {
+				h.drillRuns, h.drillDels = runs, dels
+			}
+			h.refreshDrillBanner()
+			if h.box != nil {
+				relayout(h.box, h.scroll)
+			}
+		})
+	})
+}
+
 // drillWindow returns the drill whose window is open at now (open true; the
 // one closing soonest when several are), else the next to open (open
 // false), else nil. A window includes its opening instant, not its closing
@@ -446,7 +519,8 @@ const (
 	stepRunning                  // under way
 	stepOK                       // done
 	stepSlow                     // done, but an app answers slowly
-	stepFailed                   // failed, or blocked by another step
+	stepFailed                   // failed
+	stepBlocked                  // not checked: blocked by another step
 )
 
 // progressStep is one line of the connection's progress.
@@ -534,8 +608,10 @@ func stepOf(st checks.State) stepState {
 		return stepOK
 	case checks.StateDegraded:
 		return stepSlow
-	case checks.StateFailed, checks.StateBlocked:
+	case checks.StateFailed:
 		return stepFailed
+	case checks.StateBlocked:
+		return stepBlocked
 	}
 	return stepWaiting
 }
@@ -551,6 +627,8 @@ func stepRow(st progressStep) fyne.CanvasObject {
 		icon = theme.NewWarningThemedResource(theme.WarningIcon())
 	case stepFailed:
 		icon = theme.NewErrorThemedResource(theme.ErrorIcon())
+	case stepBlocked:
+		icon = blockedIcon() // as on Applications (stateLook)
 	case stepRunning:
 		icon = theme.ViewRefreshIcon()
 	default:
@@ -625,6 +703,9 @@ var months = [...]string{
 // writes the first of the month "1er"); the year is added when it is not
 // now's.
 func longDate(now, t time.Time) string {
+	if t.IsZero() {
+		return "—" // unknown: never year 1
+	}
 	t = t.Local()
 	month, hm := tr(months[t.Month()-1]), t.Format("15:04")
 	switch {

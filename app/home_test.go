@@ -34,7 +34,7 @@ func TestHomeUrgenceStarts(t *testing.T) {
 	if h.urgence.Text != "Mode urgence" || h.urgence.Disabled() {
 		t.Fatalf("button before: %q disabled=%v", h.urgence.Text, h.urgence.Disabled())
 	}
-	if !hasText(c, "Mode urgence inactif. Cliquez sur le bouton pour vous connecter à l'environnement d'urgence.") {
+	if !hasText(c, "Mode urgence inactif : vous n'êtes pas connecté à l'environnement d'urgence.") || !hasText(c, "Cliquez sur le bouton Mode urgence pour vous connecter.") {
 		t.Errorf("idle sentence missing: %q", visibleTexts(c))
 	}
 	test.Tap(h.urgence)
@@ -45,7 +45,7 @@ func TestHomeUrgenceStarts(t *testing.T) {
 		t.Errorf("button after start: %q disabled=%v", h.urgence.Text, h.urgence.Disabled())
 	}
 	// Mode urgence is on, the first event not shown yet: connecting.
-	if !hasText(c, "Connexion au tunnel…") {
+	if !hasText(c, "Connexion à l'environnement d'urgence en cours…") {
 		t.Errorf("connecting sentence missing: %q", visibleTexts(c))
 	}
 }
@@ -198,15 +198,19 @@ func TestHomeTunnelFailed(t *testing.T) {
 	tu, h, c := newTestHome(t, fb, "fr")
 	tu.snap = engine.Snapshot{
 		Phase: engine.PhaseFailed, Started: testNow.Add(-40 * time.Second),
-		TunnelError: "aucune poignée de main du serveur en 30 s",
+		TunnelError: "tunnel: resolve endpoint \"vpn.example.org\": no such host", TunnelErrorCode: engine.TunnelEndpoint,
 		Timeline: []engine.TimelineEntry{
 			{Kind: engine.EventStarted}, {Kind: engine.EventProfileLoaded},
 			{Kind: engine.EventTunnelStarting}, {Kind: engine.EventTunnelFailed},
 		},
 	}
 	h.refresh()
-	if want := "Le tunnel n'a pas pu s'établir : aucune poignée de main du serveur en 30 s"; h.state.Text != want {
+	if want := "Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir."; h.state.Text != want {
 		t.Errorf("state %q, want %q", h.state.Text, want)
+	}
+	// The cause in words, never the Go error.
+	if want := "Cause : l'adresse de la passerelle d'urgence ne se résout pas (l'accès à Internet fonctionne-t-il ?)."; h.problems.Text != want || !h.problems.Visible() {
+		t.Errorf("cause %q, want %q", h.problems.Text, want)
 	}
 	steps := progressSteps(tu.ui)
 	if steps[1].state != stepFailed || steps[1].text != "Le tunnel n'a pas pu s'établir" {
@@ -246,7 +250,7 @@ func TestHomeProgress(t *testing.T) {
 			t.Errorf("app step while connecting: %+v", st)
 		}
 	}
-	if h.state.Text != "Connexion au tunnel…" {
+	if h.state.Text != "Connexion à l'environnement d'urgence en cours…" {
 		t.Errorf("state while connecting: %q", h.state.Text)
 	}
 	for _, want := range []string{"Profil de continuité chargé (n° 7)", "Établissement du tunnel…", "Messagerie : En attente"} {
@@ -270,7 +274,7 @@ func TestHomeProgress(t *testing.T) {
 	if steps[2].state != stepRunning || steps[2].text != "Annuaire et authentification : vérification…" {
 		t.Errorf("first app step while checking: %+v", steps[2])
 	}
-	if h.state.Text != "Tunnel établi. Vérification des applications…" {
+	if h.state.Text != "Tunnel établi : vérification des applications en cours…" {
 		t.Errorf("state while checking: %q", h.state.Text)
 	}
 

@@ -73,7 +73,7 @@ func TestSettingsUnlocked(t *testing.T) {
 func TestSettingsTunnelMode(t *testing.T) {
 	fb := newFakeBackend(t)
 	_, s, _, langs := newTestSettings(t, fb, "fr")
-	s.mode.SetSelected("Sans droits d'administrateur (userspace)")
+	s.mode.SetSelected("Sans droits d'administrateur")
 	test.Tap(s.autostart)
 	want := []desk.Settings{
 		{Language: desk.LanguageAuto, TunnelMode: desk.ModeUserspace},

@@ -12,6 +12,7 @@ import (
 
 	"relais/internal/checks"
 	"relais/internal/engine"
+	"relais/internal/engine/verdicttest"
 )
 
 // The bridge batches: a burst of events becomes one refresh with the
@@ -153,24 +154,30 @@ func TestWatcherAnnouncesDrillWindowOnce(t *testing.T) {
 func TestTrayStateAndIcon(t *testing.T) {
 	test.NewTempApp(t)
 	useLanguage("fr")
+	cases := map[string]verdicttest.Case{}
+	for _, c := range verdicttest.Cases(testNow) {
+		cases[c.Name] = c
+	}
 	for _, tt := range []struct {
-		phase  engine.Phase
+		name   string
+		s      engine.Snapshot
 		active bool
 		dot    dotKind
 		words  string
 	}{
-		{engine.PhaseIdle, false, dotNone, "Mode urgence inactif"},
-		{engine.PhaseConnecting, true, dotBusy, "Connexion en cours…"},
-		{engine.PhaseOperational, true, dotOK, "Connecté : tout répond"},
-		{engine.PhaseDegraded, true, dotWarn, "Connecté : certaines applications sont lentes"},
-		{engine.PhaseFailed, true, dotFail, "Une application essentielle ne répond pas"},
+		{"off", engine.Snapshot{Phase: engine.PhaseIdle}, false, dotNone, "Mode urgence inactif : vous n'êtes pas connecté à l'environnement d'urgence."},
+		{"connecting", engine.Snapshot{Phase: engine.PhaseConnecting}, true, dotBusy, "Connexion à l'environnement d'urgence en cours…"},
+		{"all ok", cases["all ok"].Snap, true, dotOK, cases["all ok"].FR},
+		{"one slow", cases["one slow"].Snap, true, dotWarn, cases["one slow"].FR},
+		{"two of three", cases["two of three"].Snap, true, dotWarn, cases["two of three"].FR},
+		{"tunnel failed", cases["tunnel failed"].Snap, true, dotFail, cases["tunnel failed"].FR},
+		{"none of three", cases["none of three"].Snap, true, dotFail, cases["none of three"].FR},
 	} {
-		s := engine.Snapshot{Phase: tt.phase}
-		if got := dotFor(s, tt.active); got != tt.dot {
-			t.Errorf("%s: dot %d, want %d", tt.phase, got, tt.dot)
+		if got := dotFor(tt.s, tt.active); got != tt.dot {
+			t.Errorf("%s: dot %d, want %d", tt.name, got, tt.dot)
 		}
-		if got := trayState(s, tt.active); got != tt.words {
-			t.Errorf("%s: %q, want %q", tt.phase, got, tt.words)
+		if got := trayState("fr", tt.s, tt.active); got != tt.words {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.words)
 		}
 	}
 	seen := map[string]bool{}

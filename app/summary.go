@@ -43,33 +43,29 @@ func statusSummary(l string, info version.Info, prof desk.ProfileState, s engine
 	case tun.Up:
 		lines = append(lines, t("app.summary.tunnel_up_no_handshake", mode))
 	case s.TunnelError != "":
-		lines = append(lines, t("app.summary.tunnel_failed", s.TunnelError))
+		lines = append(lines, t("app.summary.tunnel_failed", t(tunnelCauseKey(s))))
 	default:
 		lines = append(lines, t("app.summary.tunnel_down"))
 	}
 
-	lines = append(lines, t("app.summary.phase", summaryWord(l, "app.summary.phase.", string(s.Phase))))
+	// The verdict, in the words Accueil, the tray and the CLI use.
+	lines = append(lines, verdictSentence(l, engine.VerdictOf(s)))
 
 	if s.Report == nil {
 		lines = append(lines, t("app.summary.not_checked"))
 		return strings.Join(lines, "\n")
 	}
-	failing := 0
 	for i := range s.Report.Apps {
 		a := &s.Report.Apps[i]
 		if a.State != checks.StateFailed && a.State != checks.StateBlocked && a.State != checks.StateDegraded {
 			continue
 		}
-		failing++
 		state := summaryWord(l, "app.summary.state.", string(a.State))
 		if r := appReason(a); r != nil {
-			lines = append(lines, t("app.summary.app_reason", a.Name.In(l), state, r.Text.In(l), r.Code))
+			lines = append(lines, t("app.summary.app_reason", a.Name.In(l), state, r.Text.In(l)))
 		} else {
 			lines = append(lines, t("app.summary.app", a.Name.In(l), state))
 		}
-	}
-	if failing == 0 {
-		lines = append(lines, t("app.summary.all_ok"))
 	}
 	return strings.Join(lines, "\n")
 }

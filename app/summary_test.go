@@ -62,53 +62,51 @@ func TestStatusSummary(t *testing.T) {
 		{"sample fr", "fr", info, valid, sampleSnapshot(p), "" +
 			"Relais 1.2.3 (abc1234), état au 2026-11-22 14:30:00\n" +
 			"Profil : série 7, signature valide\n" +
-			"Tunnel : ouvert en mode userspace, dernière poignée de main il y a 2 s\n" +
-			"Mode urgence : en échec\n" +
-			"- Messagerie (en panne) : Le serveur de messagerie a refusé la connexion. [refused]"},
+			"Tunnel : ouvert, sans droits d'administrateur, dernière réponse de la passerelle il y a 2 s\n" +
+			"Vous êtes connecté à l'environnement d'urgence — 2 applications essentielles sur 3 répondent.\n" +
+			"- Messagerie (en panne) : Le serveur de messagerie a refusé la connexion."},
 		{"sample en", "en", info, valid, sampleSnapshot(p), "" +
 			"Relais 1.2.3 (abc1234), status at 2026-11-22 14:30:00\n" +
 			"Profile: serial 7, valid signature\n" +
-			"Tunnel: up in userspace mode, last handshake 2 s ago\n" +
-			"Mode urgence: failed\n" +
-			"- Email (failed): The messagerie server refused the connection. [refused]"},
+			"Tunnel: up, without administrator rights, last answer from the gateway 2 s ago\n" +
+			"You are connected to the emergency environment — 2 of 3 essential applications answer.\n" +
+			"- Email (failed): The messagerie server refused the connection."},
 		{"failed tunnel fr", "fr", info, expired, failedTunnelSnapshot(), "" +
 			"Relais 1.2.3 (abc1234), état au 2026-11-22 14:30:00\n" +
 			"Profil : série 7, signature non vérifiée, expiré\n" +
-			"Tunnel : fermé, échec de l'ouverture : tunnel: helper: no handshake within 30s\n" +
-			"Mode urgence : en échec\n" +
-			"- Annuaire (en panne) : Le tunnel n'est pas ouvert. [tunnel_down]\n" +
-			"- Messagerie (bloquée) : Messagerie n'est pas vérifiée : elle dépend de Annuaire, qui ne fonctionne pas. [blocked]"},
+			"Tunnel : fermé, échec de l'ouverture : le tunnel n'a pas pu s'ouvrir (le détail est dans le journal, onglet Diagnostic).\n" +
+			"Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir.\n" +
+			"- Annuaire (en panne) : Le tunnel n'est pas ouvert.\n" +
+			"- Messagerie (bloquée) : Messagerie n'est pas vérifiée : elle dépend de Annuaire, qui ne fonctionne pas."},
 		{"failed tunnel en", "en", info, expired, failedTunnelSnapshot(), "" +
 			"Relais 1.2.3 (abc1234), status at 2026-11-22 14:30:00\n" +
 			"Profile: serial 7, signature not checked, expired\n" +
-			"Tunnel: down, failed to come up: tunnel: helper: no handshake within 30s\n" +
-			"Mode urgence: failed\n" +
-			"- Directory (failed): The tunnel is not up. [tunnel_down]\n" +
-			"- Email (blocked): Email was not checked: it depends on Directory, which is not working. [blocked]"},
+			"Tunnel: down, failed to come up: the tunnel could not open (the details are in the log, Diagnostics tab).\n" +
+			"You are not connected: the tunnel to the emergency environment could not be established.\n" +
+			"- Directory (failed): The tunnel is not up.\n" +
+			"- Email (blocked): Email was not checked: it depends on Directory, which is not working."},
 		{"idle fr", "fr", version.Info{Version: "0.1.0-dev"}, desk.ProfileState{}, engine.Snapshot{Phase: engine.PhaseIdle}, "" +
 			"Relais 0.1.0-dev, état au 2026-11-22 14:30:00\n" +
 			"Profil : aucun\n" +
 			"Tunnel : fermé\n" +
-			"Mode urgence : à l'arrêt\n" +
+			"Mode urgence inactif : vous n'êtes pas connecté à l'environnement d'urgence.\n" +
 			"Applications : pas encore vérifiées."},
 		{"idle en", "en", version.Info{Version: "0.1.0-dev"}, desk.ProfileState{}, engine.Snapshot{Phase: engine.PhaseIdle}, "" +
 			"Relais 0.1.0-dev, status at 2026-11-22 14:30:00\n" +
 			"Profile: none\n" +
 			"Tunnel: down\n" +
-			"Mode urgence: off\n" +
+			"Mode urgence is off: you are not connected to the emergency environment.\n" +
 			"Applications: not checked yet."},
 		{"all ok fr", "fr", info, valid, allOK, "" +
 			"Relais 1.2.3 (abc1234), état au 2026-11-22 14:30:00\n" +
 			"Profil : série 7, signature valide\n" +
-			"Tunnel : ouvert en mode userspace, dernière poignée de main il y a 2 s\n" +
-			"Mode urgence : opérationnel\n" +
-			"Toutes les applications essentielles répondent."},
+			"Tunnel : ouvert, sans droits d'administrateur, dernière réponse de la passerelle il y a 2 s\n" +
+			"Tout fonctionne : vous êtes connecté à l'environnement d'urgence et chaque application essentielle répond."},
 		{"no handshake en", "en", info, valid, noHandshake, "" +
 			"Relais 1.2.3 (abc1234), status at 2026-11-22 14:30:00\n" +
 			"Profile: serial 7, valid signature\n" +
-			"Tunnel: up in userspace mode, no handshake\n" +
-			"Mode urgence: operational\n" +
-			"Every essential application answers."},
+			"Tunnel: up, without administrator rights, no answer from the gateway\n" +
+			"Everything works: you are connected to the emergency environment and every essential application answers."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

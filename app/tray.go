@@ -65,9 +65,10 @@ func (t *tray) refresh() {
 	}
 	active := t.u.b != nil && t.u.b.Active()
 	if t.u.b == nil {
-		t.state.Label = tr("app.loading")
+		t.state.Label, t.state.Icon = tr("app.loading"), nil
 	} else {
-		t.state.Label = trayState(t.u.snap, active)
+		t.state.Label = trayState(t.u.lang, t.u.snap, active)
+		t.state.Icon = verdictIcon(trayVerdict(t.u.snap, active))
 	}
 	if active {
 		t.toggle.Label = tr("app.tray.stop")
@@ -81,20 +82,23 @@ func (t *tray) refresh() {
 	}
 }
 
-// trayState is the tray's state line.
-func trayState(s engine.Snapshot, active bool) string {
+// trayVerdict is Mode urgence's verdict as the screens show it: off when
+// the backend says Mode urgence is not on; connecting while it is on but
+// the snapshot shown is still the previous session's (or none yet).
+func trayVerdict(s engine.Snapshot, active bool) engine.Verdict {
 	if !active {
-		return tr("app.tray.state.idle")
+		return engine.Verdict{Level: engine.VerdictOff}
 	}
-	switch s.Phase {
-	case engine.PhaseOperational:
-		return tr("app.tray.state.operational")
-	case engine.PhaseDegraded:
-		return tr("app.tray.state.degraded")
-	case engine.PhaseFailed:
-		return tr("app.tray.state.failed")
+	if v := engine.VerdictOf(s); v.Level != engine.VerdictOff {
+		return v
 	}
-	return tr("app.tray.state.connecting")
+	return engine.Verdict{Level: engine.VerdictConnecting}
+}
+
+// trayState is the tray's state line: the verdict's sentence, as Accueil
+// and the status summary word it.
+func trayState(l string, s engine.Snapshot, active bool) string {
+	return verdictSentence(l, trayVerdict(s, active))
 }
 
 // dotKind is the colour of the state dot on the tray icon.
@@ -104,20 +108,19 @@ const (
 	dotNone dotKind = iota // Mode urgence off: the plain icon
 	dotBusy                // connecting or checking: blue
 	dotOK                  // green
-	dotWarn                // degraded: amber
-	dotFail                // failed: red
+	dotWarn                // degraded, or some essential apps do not answer: amber
+	dotFail                // failed (the tunnel, or every essential app): red
 )
 
 func dotFor(s engine.Snapshot, active bool) dotKind {
-	if !active {
+	switch trayVerdict(s, active).Level {
+	case engine.VerdictOff:
 		return dotNone
-	}
-	switch s.Phase {
-	case engine.PhaseOperational:
+	case engine.VerdictOperational:
 		return dotOK
-	case engine.PhaseDegraded:
+	case engine.VerdictDegraded, engine.VerdictPartial:
 		return dotWarn
-	case engine.PhaseFailed:
+	case engine.VerdictFailed:
 		return dotFail
 	}
 	return dotBusy

@@ -3,14 +3,15 @@ package app
 import (
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
 
 	"relais/internal/desk"
 	"relais/internal/engine"
+	"relais/internal/i18n"
 	"relais/internal/version"
 )
 
@@ -49,6 +50,42 @@ type screen interface {
 	refresh()
 }
 
+// verdictSentence words Mode urgence's verdict in language l: the one
+// sentence Accueil, the tray and the status summary show, the same words
+// as the CLI's and a bundle's (engine.Verdict.Message, the verdict.*
+// translations, plural forms by the language's rules).
+func verdictSentence(l string, v engine.Verdict) string {
+	key, n, args := v.Message()
+	if n >= 0 {
+		return i18n.N(l, key, n, args...)
+	}
+	return i18n.T(l, key, args...)
+}
+
+// blockedSVG is a circle struck through (⊘, Material's "block"): the one
+// mark of the blocked state — an app not checked because what it depends
+// on fails — on Applications, Accueil and the tray, as the CLI's "⊘".
+const blockedSVG = `<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24"><path fill="#000000" d="M12 2C6.48 2 2 6.48 2 12s4.48 10 10 10 10-4.48 10-10S17.52 2 12 2zM4 12c0-4.42 3.58-8 8-8 1.85 0 3.55.63 4.9 1.69L5.69 16.9C4.63 15.55 4 13.85 4 12zm8 8c-1.85 0-3.55-.63-4.9-1.69L18.31 7.1C19.37 8.45 20 10.15 20 12c0 4.42-3.58 8-8 8z"/></svg>`
+
+// blockedIcon is blockedSVG in the theme's error colour.
+func blockedIcon() fyne.Resource {
+	return theme.NewErrorThemedResource(fyne.NewStaticResource("relais-blocked.svg", []byte(blockedSVG)))
+}
+
+// verdictIcon is the icon beside the verdict's words (the tray's state
+// line): nil while Mode urgence is off or coming up.
+func verdictIcon(v engine.Verdict) fyne.Resource {
+	switch v.Level {
+	case engine.VerdictOperational:
+		return theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	case engine.VerdictDegraded, engine.VerdictPartial:
+		return theme.NewWarningThemedResource(theme.WarningIcon())
+	case engine.VerdictFailed:
+		return theme.NewErrorThemedResource(theme.ErrorIcon())
+	}
+	return nil
+}
+
 // tr returns the translation of key, formatted with args (printf verbs,
 // as in the CLI's translations).
 func tr(key string, args ...any) string {
@@ -85,6 +122,9 @@ func ago(now, t time.Time) string {
 // clock formats t as a local time of day, or a date and time when it is not
 // today.
 func clock(now, t time.Time) string {
+	if t.IsZero() {
+		return "—" // unknown: never year 1
+	}
 	t = t.Local()
 	if y, m, d := now.Local().Date(); t.Year() == y && t.Month() == m && t.Day() == d {
 		return t.Format("15:04:05")
@@ -92,23 +132,24 @@ func clock(now, t time.Time) string {
 	return t.Format("2006-01-02 15:04")
 }
 
-// duration says d in words people read: "850 ms", "4,2 s", "3 min 05 s".
+// duration says d in words people read, in l's locale: "0,8 s", "4,2 s",
+// "15 min", "1 h 5 min" (i18n.Duration); never milliseconds.
 func duration(l string, d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
-	case d < time.Minute:
-		s := fmt.Sprintf("%.1f s", d.Seconds())
-		if l == "fr" {
-			s = strings.Replace(s, ".", ",", 1)
-		}
-		return s
-	}
-	return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
+	return i18n.Duration(l, d)
 }
 
 // reloadDue reports whether data read at `at` should be read again, every
 // `every`, unless a read is under way.
 func reloadDue(loading bool, at time.Time, every time.Duration) bool {
 	return !loading && (at.IsZero() || time.Since(at) >= every)
+}
+
+// tunnelCauseKey is the words for why the tunnel did not come up: the
+// engine's code, never the Go error (that stays in the log and the bundle).
+func tunnelCauseKey(s engine.Snapshot) string {
+	code := s.TunnelErrorCode
+	if code == "" {
+		code = engine.TunnelFailed
+	}
+	return "verdict.tunnel." + code
 }

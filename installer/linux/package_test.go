@@ -45,6 +45,8 @@ var shipped = map[string]string{
 	"/usr/share/icons/hicolor/128x128/apps/org.relais.Relais.png": "root:root 644",
 	"/usr/share/icons/hicolor/256x256/apps/org.relais.Relais.png": "root:root 644",
 	"/usr/share/doc/relais/copyright":                             "root:root 644",
+	"/usr/share/man/man1/relais.1.gz":                             "root:root 644",
+	"/usr/share/man/fr/man1/relais.1.gz":                          "root:root 644",
 	"/usr/share/doc/relais/changelog.Debian.gz":                   "root:root 644",
 	"/usr/share/doc/relais/README.Debian":                         "root:root 644",
 }
@@ -167,7 +169,8 @@ func mustRun(t *testing.T, name string, args ...string) string {
 // initial-upload-closes-no-bugs (not a Debian archive upload),
 // maintainer-script-calls-systemctl (deb-systemd-helper comes with
 // debhelper, which nfpm does not use; the scripts guard systemctl),
-// no-manual-page, and unknown-field License (nfpm's field, required by rpm).
+// and unknown-field License (nfpm's field, required by rpm). The manual
+// page is shipped: no-manual-page and manual-page warnings are errors here.
 func TestLintian(t *testing.T) {
 	b := packages(t)
 	testenv.NeedTools(t, "lintian")
@@ -177,6 +180,9 @@ func TestLintian(t *testing.T) {
 	for _, l := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(l, "E: ") {
 			t.Errorf("lintian error: %s", l)
+		}
+		if strings.Contains(l, "manual-page") || strings.Contains(l, "groff-message") {
+			t.Errorf("lintian, manual page: %s", l)
 		}
 	}
 	// Lintian exits 2 on a run failure; 1 only for tags at error level.

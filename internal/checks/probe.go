@@ -179,6 +179,7 @@ func (r *Runner) judge(res *CheckResult, a *profile.App, c *profile.Check, o out
 		}
 	}
 	var slow []Condition
+	var slowConds []*condition
 	for _, cond := range degraded {
 		if cond == nil {
 			continue
@@ -188,6 +189,7 @@ func (r *Runner) judge(res *CheckResult, a *profile.App, c *profile.Check, o out
 		res.Conditions = append(res.Conditions, Condition{Expr: ev.Expr, OK: !ev.OK})
 		if ev.OK {
 			slow = append(slow, ev)
+			slowConds = append(slowConds, cond)
 		}
 	}
 	host := targetHost(c)
@@ -201,7 +203,7 @@ func (r *Runner) judge(res *CheckResult, a *profile.App, c *profile.Check, o out
 		res.Reason = r.conditionReason(a.Name, host, o.seen, failed)
 	case len(slow) > 0:
 		res.State = StateDegraded
-		res.Reason = r.newReason(CodeDegraded, texts{key: "checks.reason.degraded", args: named(a.Name, exprs(slow))})
+		res.Reason = r.degradedReason(a.Name, o.seen, slowConds)
 	default:
 		res.State = StateOK
 	}
@@ -217,12 +219,20 @@ func waited(limit time.Duration) time.Duration {
 	return max(limit.Round(time.Millisecond), time.Millisecond)
 }
 
-func exprs(cs []Condition) string {
-	var s []string
-	for _, c := range cs {
-		s = append(s, c.Expr)
+// degradedReason words a degraded_if that held. A response time over its
+// limit reads as the person would say it ("répond en 1,5 s au lieu de
+// 0,8 s au plus"); anything else points at the details, where the rule
+// and the value seen stay (Conditions, JSON).
+func (r *Runner) degradedReason(app profile.Text, seen observed, held []*condition) *Reason {
+	for _, c := range held {
+		if c.placeholder == profile.PlaceholderResponseTime && (c.op == ">" || c.op == ">=") && seen.has[profile.PlaceholderResponseTime] {
+			limit := time.Duration(c.num * float64(time.Millisecond))
+			return r.newReason(CodeDegraded, texts{key: "checks.reason.degraded_slow", args: func(l string) []any {
+				return []any{app.In(l), i18n.Duration(l, seen.responseTime), i18n.Duration(l, limit)}
+			}})
+		}
 	}
-	return strings.Join(s, ", ")
+	return r.newReason(CodeDegraded, texts{key: "checks.reason.degraded", args: named(app)})
 }
 
 // conditionReason explains the first failed condition that matters most: an HTTP status,
@@ -248,10 +258,13 @@ func (r *Runner) conditionReason(app profile.Text, host string, seen observed, f
 	}
 	for _, f := range failed {
 		if strings.HasPrefix(f.Expr, "["+profile.PlaceholderResponseTime+"]") {
-			return r.newReason(CodeCondition, texts{key: "checks.reason.slow", args: named(app, strconv.FormatInt(seen.responseTime.Milliseconds(), 10))})
+			return r.newReason(CodeCondition, texts{key: "checks.reason.slow", args: func(l string) []any {
+				return []any{app.In(l), i18n.Duration(l, seen.responseTime)}
+			}})
 		}
 	}
-	return r.newReason(CodeCondition, texts{key: "checks.reason.condition", args: named(app, failed[0].Expr)})
+	// The rule and the value seen are in the check's conditions (Détails).
+	return r.newReason(CodeCondition, texts{key: "checks.reason.condition", args: named(app)})
 }
 
 // errorReason explains a probe that got no usable answer.
@@ -268,7 +281,9 @@ func (r *Runner) errorReason(code string, app profile.Text, host, via string, ti
 	case CodeDNSError:
 		return r.newReason(code, texts{key: "checks.reason.dns_error", args: same(host, "SERVFAIL")})
 	case CodeTimeout:
-		return r.newReason(code, texts{key: "checks.reason.timeout", args: named(app, timeout.String())})
+		return r.newReason(code, texts{key: "checks.reason.timeout", args: func(l string) []any {
+			return []any{app.In(l), i18n.Duration(l, timeout)}
+		}})
 	case CodeTunnelDown:
 		return r.newReason(code, texts{key: "checks.reason.tunnel_down"})
 	case CodeMTU:
@@ -524,7 +539,7 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 	}
 	if len(causes) > 0 {
 		res.State = StateBlocked
-		res.Reason = r.blockedReason(p, profile.Text{FR: i18nBuiltin(i18n.FR, id), EN: i18nBuiltin(i18n.EN, id)}, causes)
+		res.Reason = r.blockedReason(p, "checks.reason.blocked_builtin", profile.Text{FR: i18nBuiltin(i18n.FR, id), EN: i18nBuiltin(i18n.EN, id)}, causes)
 		return res
 	}
 	select {
@@ -628,7 +643,9 @@ func (r *Runner) tunnelBuiltin(ctx context.Context, res *CheckResult) {
 		case age < 0:
 			res.Reason = r.newReason(CodeTunnelNoAnswer, texts{key: "checks.reason.tunnel_no_answer"})
 		default:
-			res.Reason = r.newReason(CodeTunnelHandshake, texts{key: "checks.reason.tunnel_handshake", args: same(age.Round(time.Second).String())})
+			res.Reason = r.newReason(CodeTunnelHandshake, texts{key: "checks.reason.tunnel_handshake", args: func(l string) []any {
+				return []any{i18n.Duration(l, age)}
+			}})
 		}
 		return
 	}
@@ -640,6 +657,13 @@ func or(s, def string) string {
 		return s
 	}
 	return def
+}
+
+// appName words an app where a sentence names it after a preposition or
+// in a list: « l'application « Courriel » », right for any name, whatever
+// its gender or article.
+func appName(lang string, name profile.Text) string {
+	return i18n.T(lang, "checks.app_name", name.In(lang))
 }
 
 // i18nBuiltin names a built-in check in words.

@@ -110,7 +110,7 @@ func (r *Runner) helpdesk(lang string) string {
 			return i18n.T(lang, "checks.contact.phone", name, c.Phone)
 		}
 		if name != "" {
-			return name
+			return i18n.T(lang, "checks.contact.name", name)
 		}
 	}
 	return i18n.T(lang, "checks.contact.none")

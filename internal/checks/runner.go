@@ -362,7 +362,7 @@ func (r *Runner) runNode(ctx context.Context, p *profile.Profile, n *node, sem c
 	n.results = make([]CheckResult, len(n.checks))
 	if len(causes) > 0 {
 		n.state, n.blocked = StateBlocked, causes
-		reason := r.blockedReason(p, n.app.Name, causes)
+		reason := r.blockedReason(p, "checks.reason.blocked", n.app.Name, causes)
 		for i, c := range n.checks {
 			n.results[i] = r.skeleton(n.app, c)
 			n.results[i].State, n.results[i].Reason = StateBlocked, reason
@@ -434,8 +434,10 @@ func (r *Runner) skeleton(a *profile.App, c *profile.Check) CheckResult {
 }
 
 // blockedReason names the root causes: app names, or the built-ins in words.
-func (r *Runner) blockedReason(p *profile.Profile, subject profile.Text, causes []string) *Reason {
-	return r.newReason(CodeBlocked, texts{key: "checks.reason.blocked",
+// key words the subject: an app (checks.reason.blocked) or a built-in
+// (checks.reason.blocked_builtin).
+func (r *Runner) blockedReason(p *profile.Profile, key string, subject profile.Text, causes []string) *Reason {
+	return r.newReason(CodeBlocked, texts{key: key,
 		args: func(l string) []any { return []any{subject.In(l), causeNames(p, causes, l)} },
 		nextArgs: func(l string) []any {
 			return []any{causeNames(p, causes, l)}
@@ -447,7 +449,7 @@ func causeNames(p *profile.Profile, causes []string, lang string) string {
 	for _, c := range causes {
 		switch {
 		case p.App(c) != nil:
-			names = append(names, p.App(c).Name.In(lang))
+			names = append(names, appName(lang, p.App(c).Name))
 		default:
 			names = append(names, i18nBuiltin(lang, c))
 		}

@@ -477,8 +477,8 @@ func TestReasonsAndJSON(t *testing.T) {
 	}
 	reason := r.newReason(CodeRefused, texts{key: "checks.reason.refused", args: named(profile.Text{FR: "Paie", EN: "Payroll"}, "paie.intra")})
 	s := reason.Sentence()
-	if !strings.HasPrefix(s.FR, "Paie refuse") || !strings.Contains(s.FR, "Centre de services au +1-555-0100") ||
-		!strings.HasPrefix(s.EN, "Payroll refuses") || !strings.Contains(s.EN, "Service desk on +1-555-0100") {
+	if !strings.HasPrefix(s.FR, "Paie refuse") || !strings.Contains(s.FR, "appelez le support (Centre de services, +1-555-0100)") ||
+		!strings.HasPrefix(s.EN, "Payroll refuses") || !strings.Contains(s.EN, "call the helpdesk (Service desk, +1-555-0100)") {
 		t.Errorf("%+v", s)
 	}
 	if got := (&Runner{}).helpdesk(i18n.FR); got != "votre soutien informatique" {
@@ -555,5 +555,54 @@ func TestKeysExist(t *testing.T) {
 	}
 	if n < 30 {
 		t.Errorf("only %d keys found", n)
+	}
+}
+
+// Reasons read right whatever the app's name: the blocked app and its
+// causes are named « l'application « … » » (no "de le", no gender to
+// agree), built-ins by their own words; slowness and waits in the
+// person's units, never milliseconds or Go durations; the helpdesk with an
+// article.
+func TestReasonWordsForAnyName(t *testing.T) {
+	p := &profile.Profile{Apps: []profile.App{{ID: "courriel", Name: profile.Text{FR: "Courriel", EN: "Mail"}}}}
+	r := &Runner{Contacts: helpdesk}
+	blocked := r.blockedReason(p, "checks.reason.blocked", profile.Text{FR: "Archives", EN: "Archives"}, []string{"courriel", profile.BuiltinTunnel}).Sentence()
+	for _, want := range []string{"L'application « Archives » n'est pas vérifiée, car ceci ne fonctionne pas : l'application « Courriel » et le tunnel d'urgence.",
+		"Réglez d'abord ceci : l'application « Courriel » et le tunnel d'urgence ; l'application suivra."} {
+		if !strings.Contains(blocked.FR, want) {
+			t.Errorf("fr: %q lacks %q", blocked.FR, want)
+		}
+	}
+	if !strings.Contains(blocked.EN, "The app “Archives” is not checked, because this is not working: the app “Mail” and the emergency tunnel.") {
+		t.Errorf("en: %q", blocked.EN)
+	}
+	builtin := r.blockedReason(p, "checks.reason.blocked_builtin", profile.Text{FR: i18nBuiltin(i18n.FR, profile.BuiltinCaptive), EN: i18nBuiltin(i18n.EN, profile.BuiltinCaptive)}, []string{profile.BuiltinInternet}).Sentence()
+	if !strings.HasPrefix(builtin.FR, "Impossible de vérifier l'accès au réseau (portail de connexion), car ceci ne fonctionne pas : l'accès à Internet.") {
+		t.Errorf("fr builtin: %q", builtin.FR)
+	}
+	for _, s := range []string{blocked.FR, builtin.FR} {
+		for _, bad := range []string{"de le ", "à le ", "de les ", "appelez Centre"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%q in %q", bad, s)
+			}
+		}
+	}
+
+	var seen observed
+	seen.has = map[string]bool{profile.PlaceholderResponseTime: true}
+	seen.responseTime = 1508 * time.Millisecond
+	slow := r.degradedReason(profile.Text{FR: "Dossiers", EN: "Files"}, seen, []*condition{{placeholder: profile.PlaceholderResponseTime, op: ">", num: 800}}).Sentence()
+	if !strings.HasPrefix(slow.FR, "Dossiers fonctionne, mais lentement : répond en 1,5 s au lieu de 0,8 s au plus.") ||
+		!strings.HasPrefix(slow.EN, "Files works, but slowly: it answers in 1.5 s instead of 0.8 s at most.") {
+		t.Errorf("slow: %+v", slow)
+	}
+	wait := r.errorReason(CodeTimeout, profile.Text{FR: "Paie", EN: "Payroll"}, "paie.intra", "tunnel", 15*time.Minute).Sentence()
+	if !strings.Contains(wait.FR, "rien reçu en 15 min") || !strings.Contains(wait.EN, "15 min") {
+		t.Errorf("timeout: %+v", wait)
+	}
+	for _, s := range []string{slow.FR, slow.EN, wait.FR, wait.EN} {
+		if strings.Contains(s, "[RESPONSE_TIME]") || strings.Contains(s, "ms") || strings.Contains(s, "15m0s") {
+			t.Errorf("raw syntax or units: %q", s)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"relais/internal/checks"
 	"relais/internal/engine"
+	"relais/internal/i18n"
 	"relais/internal/profile"
 	"relais/internal/store"
 	"relais/internal/tunnel"
@@ -36,6 +37,8 @@ type checkDoc struct {
 	Apps                []checkAppJSON                `json:"apps"`
 	Builtins            map[string]checks.CheckResult `json:"builtins,omitempty"`
 	TimeToOperationalMS *float64                      `json:"time_to_operational_ms"`
+	// verdict is Mode urgence's verdict, worded by the table.
+	verdict engine.Verdict
 }
 
 type checkProfileJSON struct {
@@ -61,12 +64,17 @@ type checkAppJSON struct {
 	Checks      []checks.CheckResult `json:"checks"`
 }
 
-// newCheckDoc turns an engine snapshot into the CLI.md document.
+// newCheckDoc turns the snapshot of a finished run (relais check, relais
+// demo --headless) into the command's document. Its verdict is what the
+// run found, with the tunnel as it was at the report: the session has ended
+// by now, and "Mode urgence inactif" would contradict the table above it.
 func newCheckDoc(s engine.Snapshot, now time.Time) checkDoc {
 	t := s.TunnelAtReport
+	found := s
+	found.Stopped, found.Tunnel, found.Verdict = false, t, engine.Verdict{}
 	doc := checkDoc{Profile: checkProfileJSON{Serial: s.Profile.Serial, Signed: s.Profile.Signed},
 		Tunnel: checkTunnelJSON{Mode: t.Mode, Up: t.Up, RxBytes: t.RxBytes, TxBytes: t.TxBytes, Error: s.TunnelError},
-		Apps:   []checkAppJSON{}}
+		Apps:   []checkAppJSON{}, verdict: engine.Judge(found)}
 	if age := t.HandshakeAge(now); age >= 0 {
 		a := age.Seconds()
 		doc.Tunnel.LastHandshakeAgeS = &a
@@ -91,7 +99,7 @@ func newCheckDoc(s engine.Snapshot, now time.Time) checkDoc {
 
 func cmdCheck(ctx context.Context, r *run, args []string) int {
 	fs := flag.NewFlagSet("relais check", flag.ContinueOnError)
-	modeFlag := fs.String("mode", "", "cli.tunnel.flag.mode")
+	modeFlag := enumFlag(fs, "mode", "", "cli.tunnel.flag.mode", string(tunnel.ModeAuto), string(tunnel.ModeUserspace), string(tunnel.ModeSystem))
 	asJSON := fs.Bool("json", false, "cli.flag.json")
 	if !r.parseNoArgs(fs, args, "cli.check.usage") {
 		return ExitUsage
@@ -296,6 +304,16 @@ func readLiveTunnel(ctx context.Context, db *store.DB, now func() time.Time) (tu
 	return st, true
 }
 
+// verdictSentence words Mode urgence's verdict (engine.Judge) as the
+// app's Accueil, tray and status summary and a bundle's summary do.
+func (r *run) verdictSentence(v engine.Verdict) string {
+	key, n, args := v.Message()
+	if n >= 0 {
+		return r.n(key, n, args...)
+	}
+	return r.t(key, args...)
+}
+
 // stateWord is a state in the user's language.
 func (r *run) stateWord(s checks.State) string {
 	return r.t("cli.check.state." + string(s))
@@ -326,9 +344,9 @@ func (r *run) printCheck(doc checkDoc) {
 	r.out("cli.check.profile", doc.Profile.Serial, sig)
 	switch {
 	case doc.Tunnel.Up && doc.Tunnel.LastHandshakeAgeS != nil:
-		r.out("cli.check.tunnel_up", doc.Tunnel.Mode, *doc.Tunnel.LastHandshakeAgeS)
+		r.out("cli.check.tunnel_up", r.modeWords(doc.Tunnel.Mode), i18n.Duration(r.lang, time.Duration(*doc.Tunnel.LastHandshakeAgeS*float64(time.Second))))
 	case doc.Tunnel.Up:
-		r.out("cli.check.tunnel_no_handshake", doc.Tunnel.Mode)
+		r.out("cli.check.tunnel_no_handshake", r.modeWords(doc.Tunnel.Mode))
 	default:
 		r.out("cli.check.tunnel_down", doc.Tunnel.Error)
 	}
@@ -344,7 +362,7 @@ func (r *run) printCheck(doc checkDoc) {
 		}
 		dur := "—"
 		if longest > 0 {
-			dur = fmt.Sprintf("%.1f ms", float64(longest)/float64(time.Millisecond))
+			dur = i18n.Decimal(r.lang, float64(longest)/float64(time.Millisecond), 1) + " ms"
 		}
 		r.out("cli.check.row", stateMark(a.State), name, r.stateWord(a.State), dur, r.t("cli.check.criticality."+a.Criticality))
 		if a.State == checks.StateOK {
@@ -377,9 +395,9 @@ func (r *run) printCheck(doc checkDoc) {
 			}
 		}
 	}
+	// The verdict, in the words of `relais status` and the app.
+	fmt.Fprintln(r.Stdout, r.verdictSentence(doc.verdict))
 	if doc.TimeToOperationalMS != nil {
-		r.out("cli.check.operational", *doc.TimeToOperationalMS)
-	} else {
-		r.out("cli.check.not_operational")
+		r.out("cli.check.operational", i18n.Duration(r.lang, time.Duration(*doc.TimeToOperationalMS*float64(time.Millisecond))))
 	}
 }

@@ -6,7 +6,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 
 	"relais/internal/config"
 	"relais/internal/i18n"
+	"relais/internal/tunnel"
 )
 
 // Exit codes, the command line's contract (README, "The command line").
@@ -55,6 +55,13 @@ func OSEnv() Env {
 type run struct {
 	Env
 	lang string
+	path []command // the command being run, from the table
+
+	json       bool           // --json: stdout carries one document, even on failure
+	helped     bool           // help was asked for and printed: exit 0
+	failed     *failure       // the last failure said, for the --json error document
+	lastReason *reasonSaid    // the last error worded by reason
+	probe      **flag.FlagSet // set: parseFlags only records the command's flags
 }
 
 func (r *run) configEnv() config.Environment {
@@ -63,6 +70,19 @@ func (r *run) configEnv() config.Environment {
 
 // t translates a message key into the invocation's language.
 func (r *run) t(key string, args ...any) string { return i18n.T(r.lang, key, args...) }
+
+// modeWords names a tunnel mode in plain words ("sans droits
+// d'administrateur"), never the flag value.
+func (r *run) modeWords(m tunnel.Mode) string {
+	if m == "" {
+		m = tunnel.ModeAuto
+	}
+	return r.t("cli.mode." + string(m))
+}
+
+// n is the message for key in the plural form n takes in the person's
+// language (key.one or key.other).
+func (r *run) n(key string, n int, args ...any) string { return i18n.N(r.lang, key, n, args...) }
 
 // say prints a line for a person on stderr (progress, diagnostics), so that
 // stdout stays clean for results and --json.
@@ -73,35 +93,88 @@ func (r *run) out(key string, args ...any) { fmt.Fprintln(r.Stdout, r.t(key, arg
 
 // fail prints a message for a person and returns the exit code.
 func (r *run) fail(code int, key string, args ...any) int {
+	if needsConfig[key] && !r.hasManagedConfig() {
+		// Without a managed configuration, "run relais profile sync"
+		// leads to "no managed configuration": point at the demo instead.
+		key, args = "cli.config.none_demo", nil
+	}
 	fmt.Fprintln(r.Stderr, r.t(key, args...))
+	r.failed = &failure{key: key, args: args, reason: r.lastReason}
 	return code
 }
 
-func (r *run) printJSON(v any) {
-	enc := json.NewEncoder(r.Stdout)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+// needsConfig are the failures that send the person to another command
+// which itself needs a managed configuration.
+var needsConfig = map[string]bool{
+	"cli.config.missing":        true,
+	"cli.tunnel.no_profile":     true,
+	"cli.open.no_profile":       true,
+	"cli.key.export.no_profile": true,
+	"cli.profile.show.none":     true,
 }
 
+// hasManagedConfig tells whether this computer has a managed configuration
+// (a damaged one counts: its own message says what to fix).
+func (r *run) hasManagedConfig() bool {
+	if r.Getenv == nil {
+		return true
+	}
+	_, err := config.LoadManaged(config.ManagedPath(r.configEnv()))
+	return !errors.Is(err, config.ErrNoManaged)
+}
+
+func (r *run) printJSON(v any) {
+	writeJSON(r.Stdout, v)
+}
+
+// command is one entry of the command table: what Main dispatches on, and
+// what help, shell completion and the man page are generated from, so that
+// they never drift from what the CLI does.
 type command struct {
 	name    string
-	summary string // message key
+	summary string // message key of its one-line summary
+	args    string // message key of its positional arguments in the synopsis ("" for none)
 	run     func(ctx context.Context, r *run, args []string) int
+	subs    []command // a group (drill, key, …): run is nil
+	hidden  bool      // not listed (man)
 }
 
 func commands() []command {
 	return []command{
-		{"version", "cli.usage.version", cmdVersion},
-		{"profile", "cli.usage.profile", cmdProfile},
-		{"key", "cli.usage.key", cmdKey},
-		{"up", "cli.usage.up", cmdUp},
-		{"status", "cli.usage.status", cmdStatus},
-		{"check", "cli.usage.check", cmdCheck},
-		{"open", "cli.open.summary", cmdOpen},
-		{"drill", "cli.usage.drill", cmdDrill},
-		{"diag", "cli.usage.diag", cmdDiag},
-		{"demo", "cli.usage.demo", cmdDemo},
-		{"helper", "cli.usage.helper", cmdHelper},
+		{name: "version", summary: "cli.usage.version", run: cmdVersion},
+		{name: "profile", summary: "cli.usage.profile", subs: []command{
+			{name: "lint", summary: "cli.help.profile.lint", args: "cli.help.arg.file", run: func(_ context.Context, r *run, a []string) int { return cmdProfileLint(r, a) }},
+			{name: "verify", summary: "cli.help.profile.verify", args: "cli.help.arg.file", run: func(_ context.Context, r *run, a []string) int { return cmdProfileVerify(r, a) }},
+			{name: "sync", summary: "cli.help.profile.sync", run: cmdProfileSync},
+			{name: "show", summary: "cli.help.profile.show", run: cmdProfileShow},
+		}},
+		{name: "key", summary: "cli.usage.key", subs: []command{
+			{name: "generate", summary: "cli.help.key.generate", run: cmdKeyGenerate},
+			{name: "import", summary: "cli.help.key.import", args: "cli.help.arg.conf", run: cmdKeyImport},
+			{name: "show", summary: "cli.help.key.show", run: cmdKeyShow},
+			{name: "export-conf", summary: "cli.help.key.export", run: cmdKeyExportConf},
+			{name: "delete", summary: "cli.help.key.delete", run: cmdKeyDelete},
+		}},
+		{name: "up", summary: "cli.usage.up", run: cmdUp},
+		{name: "status", summary: "cli.usage.status", run: cmdStatus},
+		{name: "check", summary: "cli.usage.check", run: cmdCheck},
+		{name: "open", summary: "cli.open.summary", args: "cli.help.arg.link", run: cmdOpen},
+		{name: "drill", summary: "cli.usage.drill", subs: []command{
+			{name: "list", summary: "cli.help.drill.list", run: cmdDrillList},
+			{name: "start", summary: "cli.help.drill.start", args: "cli.help.arg.drill", run: cmdDrillStart},
+			{name: "status", summary: "cli.help.drill.status", run: cmdDrillStatus},
+			{name: "report", summary: "cli.help.drill.report", args: "cli.help.arg.run", run: cmdDrillReport},
+			{name: "summarize", summary: "cli.help.drill.summarize", args: "cli.help.arg.files", run: func(_ context.Context, r *run, a []string) int { return cmdDrillSummarize(r, a) }},
+		}},
+		{name: "diag", summary: "cli.usage.diag", subs: []command{
+			{name: "export", summary: "cli.help.diag.export", run: cmdDiagExport},
+			{name: "open", summary: "cli.help.diag.open", args: "cli.help.arg.file", run: func(_ context.Context, r *run, a []string) int { return cmdDiagOpen(r, a) }},
+		}},
+		{name: "demo", summary: "cli.usage.demo", run: cmdDemo},
+		{name: "helper", summary: "cli.usage.helper", run: cmdHelper},
+		{name: "help", summary: "cli.help.help", args: "cli.help.arg.command", run: cmdHelp},
+		{name: "completion", summary: "cli.help.completion", subs: completionCommands()},
+		{name: "man", summary: "cli.help.man", run: cmdMan, hidden: true},
 	}
 }
 
@@ -113,30 +186,99 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	forced, args, err := extractLang(args)
 	r := &run{Env: env, lang: i18n.Choose(forced, i18n.Detect(env.Getenv), "")}
-	if err != nil {
-		return r.fail(ExitUsage, "cli.error.lang", err.Error())
+	// With --json, stdout carries one document whatever happens: a command
+	// that fails before printing its own prints an error document instead.
+	var out *countingWriter
+	if wantsJSON(args) {
+		out = &countingWriter{w: r.Stdout}
+		r.Stdout = out
+		r.json = true
 	}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		r.usage(r.Stdout)
-		if len(args) == 0 {
-			return ExitUsage
-		}
+	code := r.dispatch(ctx, args, err)
+	if r.helped {
 		return ExitOK
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, r, args[1:])
+	if out != nil && code != ExitOK && out.n == 0 {
+		r.printErrorJSON()
+	}
+	return code
+}
+
+func (r *run) dispatch(ctx context.Context, args []string, langErr error) int {
+	if langErr != nil {
+		return r.fail(ExitUsage, "cli.error.lang", langErr.Error())
+	}
+	if len(args) == 0 {
+		r.usage(r.Stdout)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "-help":
+		return cmdHelp(ctx, r, args[1:])
+	case "--version", "-version", "-V":
+		return cmdVersion(ctx, r, args[1:])
+	}
+	table := commands()
+	var path []command
+	for {
+		c, ok := findCommand(table, args[0])
+		if !ok {
+			r.fail(ExitUsage, "cli.error.unknown_command", commandName(path, args[0]))
+			if len(path) == 0 {
+				r.usage(r.Stderr)
+			} else {
+				r.groupHelp(r.Stderr, path)
+			}
+			return ExitUsage
+		}
+		path = append(path, c)
+		args = args[1:]
+		if c.subs == nil {
+			r.path = path
+			return c.run(ctx, r, args)
+		}
+		if len(args) == 0 {
+			r.groupHelp(r.Stderr, path)
+			return r.fail(ExitUsage, "cli.error.no_subcommand", commandName(path, ""))
+		}
+		if isHelpFlag(args[0]) || args[0] == "help" {
+			r.helped = true
+			r.groupHelp(r.Stdout, path)
+			return ExitOK
+		}
+		table = c.subs
+	}
+}
+
+func findCommand(table []command, name string) (command, bool) {
+	for _, c := range table {
+		if c.name == name {
+			return c, true
 		}
 	}
-	fmt.Fprintln(r.Stderr, r.t("cli.error.unknown_command", args[0]))
-	r.usage(r.Stderr)
-	return ExitUsage
+	return command{}, false
 }
+
+// commandName is "relais drill start" for the path drill, then start.
+func commandName(path []command, last string) string {
+	parts := []string{"relais"}
+	for _, c := range path {
+		parts = append(parts, c.name)
+	}
+	if last != "" {
+		parts = append(parts, last)
+	}
+	return strings.Join(parts, " ")
+}
+
+func isHelpFlag(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
 
 func (r *run) usage(w io.Writer) {
 	fmt.Fprintln(w, r.t("cli.usage.header"))
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, r.t(c.summary))
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-10s %s\n", c.name, r.t(c.summary))
+		}
 	}
 	fmt.Fprintln(w, r.t("cli.usage.footer"))
 }
@@ -172,23 +314,34 @@ func extractLang(args []string) (string, []string, error) {
 
 // parseFlags parses flags wherever they stand among the positional
 // arguments (`profile verify FILE --trust KEY` as well as `--trust KEY FILE`),
-// which the standard flag package alone does not do.
+// which the standard flag package alone does not do. Every command parses
+// its flags before doing anything else: a bad value is refused before any
+// work starts, in the person's language.
 func (r *run) parseFlags(fs *flag.FlagSet, args []string) ([]string, bool) {
 	fs.SetOutput(io.Discard)
+	if r.probe != nil {
+		*r.probe = fs
+		return nil, false
+	}
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				r.flagUsage(fs, r.Stdout)
+				r.helped = true
+				r.commandHelp(r.Stdout, fs)
 				return nil, false
 			}
-			fmt.Fprintln(r.Stderr, r.t("cli.error.flags", err.Error()))
-			r.flagUsage(fs, r.Stderr)
+			key, fargs := flagError(fs, err)
+			r.fail(ExitUsage, key, fargs...)
+			fmt.Fprintln(r.Stderr, r.t("cli.help.see", commandName(r.path, "")))
 			return nil, false
 		}
 		args = fs.Args()
 		if len(args) == 0 {
 			return positional, true
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), true
 		}
 		positional = append(positional, args[0])
 		args = args[1:]
@@ -200,17 +353,9 @@ func (r *run) parseFlags(fs *flag.FlagSet, args []string) ([]string, bool) {
 func (r *run) parseNoArgs(fs *flag.FlagSet, args []string, usageKey string) bool {
 	pos, ok := r.parseFlags(fs, args)
 	if ok && len(pos) != 0 {
-		fmt.Fprintln(r.Stderr, r.t(usageKey))
-		return false
+		return r.fail(ExitUsage, usageKey) == ExitOK
 	}
 	return ok
-}
-
-func (r *run) flagUsage(fs *flag.FlagSet, w io.Writer) {
-	fmt.Fprintln(w, r.t("cli.usage.of", fs.Name()))
-	fs.VisitAll(func(f *flag.Flag) {
-		fmt.Fprintf(w, "  --%-14s %s\n", f.Name, r.t(f.Usage))
-	})
 }
 
 func cmdVersion(_ context.Context, r *run, args []string) int {

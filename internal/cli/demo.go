@@ -156,6 +156,13 @@ func (r *run) demoStorePath() (string, error) {
 	return filepath.Join(dir, "demo", "relais.db"), nil
 }
 
+// demoHelpdeskKeyPath is where the demo keeps its service desk's age
+// identity, beside the demo store: the demo's encrypted diagnostics open
+// with it (in the app, or with relais diag open --identity).
+func demoHelpdeskKeyPath(storePath string) string {
+	return filepath.Join(filepath.Dir(storePath), office.HelpdeskKeyName)
+}
+
 // startDemo opens the demo store, starts the office and syncs its profile
 // into that store the ordinary way (fetch, verify, cache), for `relais
 // demo` and the desktop app. On failure it has printed why and returns
@@ -172,7 +179,7 @@ func (r *run) startDemo(ctx context.Context) (*demoOffice, int) {
 	if err != nil {
 		return nil, r.fail(ExitUsage, "cli.store.open", err.Error())
 	}
-	off, err := office.Start(ctx, office.Options{SlowDelay: demoSlowDelay})
+	off, err := office.Start(ctx, office.Options{SlowDelay: demoSlowDelay, HelpdeskKeyFile: demoHelpdeskKeyPath(path), BrokenNotEssential: true})
 	if err != nil {
 		db.Close()
 		return nil, r.fail(ExitUsage, "cli.demo.office_failed", r.describe(err))

@@ -269,13 +269,31 @@ func (d *Desk) exportTo(path string, opt diag.Options) (desk.DiagExport, error) 
 	return out, nil
 }
 
-// OpenBundle reads a bundle, with an age identity file for an encrypted one.
+// OpenBundle reads a bundle, with an age identity file for an encrypted
+// one. Its sentences name the app's controls, never a command-line flag.
 func (d *Desk) OpenBundle(path, identityFile string) (*diag.Bundle, error) {
 	r := d.newRun(io.Discard, io.Discard)
-	return openBundle(r, path, identityFile)
+	return openBundleSaying(r, path, identityFile, "desk.diag.need_identity")
 }
 
+// DemoHelpdeskKey is the demo service desk's age identity file, which
+// opens the demo's encrypted diagnostics; "" outside the demo.
+func (d *Desk) DemoHelpdeskKey() string {
+	if d.dm == nil {
+		return ""
+	}
+	return d.dm.off.HelpdeskKeyFile
+}
+
+// openBundle reads a bundle for `relais diag open`.
 func openBundle(r *run, path, identityFile string) (*diag.Bundle, error) {
+	return openBundleSaying(r, path, identityFile, "cli.diag.need_identity")
+}
+
+// openBundleSaying reads a bundle; needIdentity is the message key for an
+// encrypted bundle given no identity (the CLI names its flag, the app its
+// button).
+func openBundleSaying(r *run, path, identityFile, needIdentity string) (*diag.Bundle, error) {
 	var ids []age.Identity
 	if identityFile != "" {
 		b, err := readCapped(identityFile, maxIdentityLen)
@@ -293,7 +311,7 @@ func openBundle(r *run, path, identityFile string) (*diag.Bundle, error) {
 	bundle, err := diag.Open(bytes.NewReader(b), ids)
 	switch {
 	case errors.Is(err, diag.ErrEncrypted) && identityFile == "":
-		return nil, errors.New(r.t("cli.diag.need_identity", path))
+		return nil, errors.New(r.t(needIdentity, path))
 	case errors.Is(err, diag.ErrEncrypted):
 		return nil, errors.New(r.t("cli.diag.wrong_identity", path))
 	case err != nil:

@@ -17,6 +17,7 @@ import (
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/outbox"
+	"relais/internal/profile"
 	"relais/internal/version"
 )
 
@@ -35,11 +36,18 @@ const (
 // deskEngine is the desk as a drills.Engine.
 type deskEngine struct{ d *Desk }
 
+// sentence is an error of the desk already put into words for the person
+// (its reason and what to do next), which a failed drill action shows as
+// it is.
+type sentence struct{ error }
+
+func (s sentence) Unwrap() error { return s.error }
+
 // TunnelUp enters Mode urgence if it is off and waits for the tunnel.
 func (e deskEngine) TunnelUp(ctx context.Context) error {
 	if !e.d.Active() {
 		if err := e.d.Start(""); err != nil {
-			return err
+			return sentence{err}
 		}
 	}
 	for {
@@ -91,7 +99,12 @@ func (e deskEngine) RunChecks(ctx context.Context) (*checks.Report, error) {
 }
 
 // OpenLink opens an emergency link as the app does.
-func (e deskEngine) OpenLink(_ context.Context, id string) error { return e.d.OpenLink(id) }
+func (e deskEngine) OpenLink(_ context.Context, id string) error {
+	if err := e.d.OpenLink(id); err != nil {
+		return sentence{err}
+	}
+	return nil
+}
 
 // Snapshot is the desk's Mode urgence state.
 func (e deskEngine) Snapshot() engine.Snapshot { return e.d.Snapshot() }
@@ -130,6 +143,14 @@ func (d *Desk) drillError(err error) error {
 	r := d.newRun(io.Discard, io.Discard)
 	var de *drills.Error
 	if errors.As(err, &de) {
+		if de.Code == drills.ErrCodeActionFailed {
+			// Why it failed and what to do next, never the action's code.
+			var s sentence
+			if errors.As(de.Err, &s) {
+				return errors.New(s.Error())
+			}
+			return errors.New(r.t("cli.drill.err.action_failed"))
+		}
 		key := "cli.drill.err." + de.Code
 		if msg := r.t(key, de.Detail); msg != key {
 			return errors.New(msg)
@@ -153,7 +174,44 @@ func (d *Desk) StartDrill(id string) (*drills.Run, error) {
 		return nil, errors.New(d.newRun(io.Discard, io.Discard).t("cli.desk.no_profile"))
 	}
 	run, err := d.walker.Start(d.ctx, p, id, lang)
+	if err == nil && d.resumeNeedsTunnel(p, run) {
+		// Resumed after a restart: the tunnel the run had brought up is
+		// gone, and the next step goes through it. Bring it back now; if
+		// it cannot come up, the step says why when it is done.
+		ctx, cancel := context.WithTimeout(d.ctx, drillTunnelWait)
+		if terr := (deskEngine{d}).TunnelUp(ctx); terr != nil {
+			_ = d.em.db.LogEvent(d.ctx, "drills", "resume: the tunnel did not come back: "+terr.Error())
+		}
+		cancel()
+	}
 	return run, d.drillError(err)
+}
+
+// resumeNeedsTunnel: run is resumed past a step that brought the tunnel up
+// (tunnel_up done), Mode urgence is off, and its current step needs the
+// tunnel (a link opened through it; checks and run_checks bring the
+// tunnel up themselves).
+func (d *Desk) resumeNeedsTunnel(p *profile.Profile, run *drills.Run) bool {
+	i := run.Current()
+	if run.State != drills.RunActive || i >= len(run.Steps) || i >= len(run.Drill.Steps) || d.Active() {
+		return false
+	}
+	hadTunnel := false
+	for j := 0; j < i; j++ {
+		if run.Drill.Steps[j].Action == profile.ActionTunnelUp && run.Steps[j].State == drills.StepDone {
+			hadTunnel = true
+		}
+	}
+	id, ok := strings.CutPrefix(run.Drill.Steps[i].Action, profile.ActionOpenLink+":")
+	if !hadTunnel || !ok {
+		return false
+	}
+	for _, l := range p.Links {
+		if l.ID == id {
+			return l.Via == "tunnel"
+		}
+	}
+	return false
 }
 
 // CompleteStep does the run's current step; a failed verification returns
@@ -263,27 +321,52 @@ func renderReport(rep *drills.Report, path, lang string) ([]byte, error) {
 	return nil, fmt.Errorf("%s: .json or .html", filepath.Ext(path))
 }
 
-// Summarize reads report files (JSON) into one table.
+// Summarize reads report files (JSON or the HTML page) into one table.
 func (d *Desk) Summarize(paths []string) (*drills.Table, error) {
 	t, err := summarizeFiles(paths)
 	if err != nil {
-		return nil, errors.New(d.newRun(io.Discard, io.Discard).t("cli.drill.bad_report", err.Error()))
+		return nil, errors.New(d.newRun(io.Discard, io.Discard).badReport(err))
 	}
 	return t, nil
 }
 
-// summarizeFiles reads and combines report files; the first unreadable
-// one is the error, named.
+// reportFileError is a report file that could not be read.
+type reportFileError struct {
+	path string
+	err  error // a *drills.ReportError, or the file's error
+}
+
+func (e *reportFileError) Error() string { return e.path + ": " + e.err.Error() }
+
+func (e *reportFileError) Unwrap() error { return e.err }
+
+// badReport says in words which file is not a report, and why.
+func (r *run) badReport(err error) string {
+	var fe *reportFileError
+	if !errors.As(err, &fe) {
+		return r.t("cli.drill.bad_report", r.describe(err))
+	}
+	name := filepath.Base(fe.path)
+	var re *drills.ReportError
+	if errors.As(fe.err, &re) {
+		return r.t("cli.drill.bad_report."+re.Code, name)
+	}
+	return r.t("cli.drill.bad_report.unreadable", name, r.describe(fe.err))
+}
+
+// summarizeFiles reads and combines report files (each the report's JSON
+// or its HTML page); the first unreadable one is the error, a
+// *reportFileError.
 func summarizeFiles(paths []string) (*drills.Table, error) {
 	reports := make([]drills.Report, 0, len(paths))
 	for _, p := range paths {
 		b, err := readCapped(p, maxReportFile)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+			return nil, &reportFileError{p, err}
 		}
-		rep, err := drills.ParseReport(b)
+		rep, err := drills.ReadReport(b)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+			return nil, &reportFileError{p, err}
 		}
 		reports = append(reports, *rep)
 	}

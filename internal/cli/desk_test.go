@@ -213,7 +213,7 @@ func TestDeskDemo(t *testing.T) {
 	if states["paie-web"] != "ok" || states["messagerie-web"] != "failed" || states["dossiers-web"] != "degraded" {
 		t.Fatalf("status checks: %v", states)
 	}
-	if r := m.run("status"); !strings.Contains(r.stdout, "Démonstration") || !strings.Contains(r.stdout, "Tunnel : ouvert en mode userspace") {
+	if r := m.run("status"); !strings.Contains(r.stdout, "Démonstration") || !strings.Contains(r.stdout, "Tunnel : ouvert (sans droits d'administrateur)") {
 		t.Fatalf("status: %+v", r)
 	}
 

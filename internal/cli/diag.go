@@ -14,19 +14,6 @@ import (
 // `relais diag export|open`: diagnostics bundles from the terminal, for
 // machines where no window opens and for the helpdesk.
 
-func cmdDiag(ctx context.Context, r *run, args []string) int {
-	if len(args) == 0 {
-		return r.fail(ExitUsage, "cli.diag.usage")
-	}
-	switch args[0] {
-	case "export":
-		return cmdDiagExport(ctx, r, args[1:])
-	case "open":
-		return cmdDiagOpen(r, args[1:])
-	}
-	return r.fail(ExitUsage, "cli.diag.usage")
-}
-
 type diagExportJSON struct {
 	CaseCode  string   `json:"case_code"`
 	Path      string   `json:"path"`
@@ -39,7 +26,7 @@ type diagExportJSON struct {
 func cmdDiagExport(ctx context.Context, r *run, args []string) int {
 	fs := flag.NewFlagSet("relais diag export", flag.ContinueOnError)
 	out := fs.String("o", "", "cli.diag.flag.out")
-	level := fs.String("anonymize", string(diag.LevelStandard), "cli.diag.flag.anonymize")
+	level := enumFlag(fs, "anonymize", string(diag.LevelStandard), "cli.diag.flag.anonymize", string(diag.LevelNone), string(diag.LevelStandard), string(diag.LevelStrict))
 	encrypt := fs.Bool("encrypt", false, "cli.diag.flag.encrypt")
 	asJSON := fs.Bool("json", false, "cli.flag.json")
 	if !r.parseNoArgs(fs, args, "cli.diag.usage") {

@@ -34,7 +34,7 @@ func TestFullDisk(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if !strings.Contains(errb.String(), "Mode urgence : ouverture du tunnel (mode userspace)…") {
+	if !strings.Contains(errb.String(), "Mode urgence : ouverture du tunnel (sans droits d'administrateur)…") {
 		t.Fatalf("up did not say it was starting:\n%s", errb.String())
 	}
 	free := testenv.FillDisk(t, disk)

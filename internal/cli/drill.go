@@ -15,6 +15,7 @@ import (
 
 	"relais/internal/desk"
 	"relais/internal/drills"
+	"relais/internal/i18n"
 	"relais/internal/profile"
 )
 
@@ -25,25 +26,6 @@ import (
 // drillDeliveryWait bounds how long `drill start` waits, at the end, for
 // the report to reach the receiver before saying it stays queued.
 var drillDeliveryWait = 15 * time.Second
-
-func cmdDrill(ctx context.Context, r *run, args []string) int {
-	if len(args) == 0 {
-		return r.fail(ExitUsage, "cli.drill.usage")
-	}
-	switch args[0] {
-	case "list":
-		return cmdDrillList(ctx, r, args[1:])
-	case "start":
-		return cmdDrillStart(ctx, r, args[1:])
-	case "status":
-		return cmdDrillStatus(ctx, r, args[1:])
-	case "report":
-		return cmdDrillReport(ctx, r, args[1:])
-	case "summarize":
-		return cmdDrillSummarize(r, args[1:])
-	}
-	return r.fail(ExitUsage, "cli.drill.usage")
-}
 
 // openDrillDesk opens the backend for a drill command; nil after saying why.
 func (r *run) openDrillDesk(ctx context.Context) *Desk {
@@ -101,14 +83,14 @@ func cmdDrillList(ctx context.Context, r *run, args []string) int {
 		doc = append(doc, item)
 	}
 	if *asJSON {
-		r.printJSON(doc)
+		r.printJSON(map[string]any{"drills": doc})
 		return ExitOK
 	}
 	if len(doc) == 0 {
 		r.out("cli.drill.none")
 	}
 	for _, it := range doc {
-		r.out("cli.drill.list.line", it.ID, it.Title.In(r.lang), r.windowWords(it.Window, it.Opens, it.Closes), it.Steps, it.RTO)
+		r.out("cli.drill.list.line", it.ID, it.Title.In(r.lang), r.windowWords(it.Window, it.Opens, it.Closes), it.Steps, i18n.Duration(r.lang, profile.Duration(it.RTO).Duration()))
 		if it.Active != "" {
 			r.out("cli.drill.list.active", it.Active)
 		}
@@ -174,7 +156,7 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 		return ExitUsage
 	}
 	dr := run.Drill
-	r.out("cli.drill.start.title", dr.Title.In(r.lang), dr.Exercise, string(dr.RTO))
+	r.out("cli.drill.start.title", dr.Title.In(r.lang), dr.Exercise, i18n.Duration(r.lang, dr.RTO.Duration()))
 	if cur := run.Current(); cur > 0 {
 		r.out("cli.drill.start.resume", cur+1, len(run.Steps))
 		for i := 0; i < cur; i++ {
@@ -193,7 +175,7 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 			fmt.Fprintln(r.Stdout, r.terminalText(body))
 		}
 		if e := step.Expected.Duration(); e > 0 {
-			r.out("cli.drill.step.expected", e.String())
+			r.out("cli.drill.step.expected", i18n.Duration(r.lang, e))
 		}
 		if len(step.Checks) > 0 {
 			r.out("cli.drill.step.checks", strings.Join(step.Checks, ", "))
@@ -287,7 +269,7 @@ func (r *run) stepOutcome(s drills.Step) string {
 		parts = append(parts, fmt.Sprintf("%s %s", c.ID, r.stateWord(c.State)))
 	}
 	if s.Failure != "" {
-		parts = append(parts, s.Failure)
+		parts = append(parts, r.t("cli.drill.failure."+s.Failure))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -301,9 +283,9 @@ func (r *run) printReportSummary(rep *drills.Report) {
 	rto := time.Duration(rep.RTOMS * float64(time.Millisecond))
 	if rep.TimeToOperationalMS != nil {
 		tto := time.Duration(*rep.TimeToOperationalMS * float64(time.Millisecond)).Round(100 * time.Millisecond)
-		r.out("cli.drill.report.tto", tto.String(), rto.String())
+		r.out("cli.drill.report.tto", i18n.Duration(r.lang, tto), i18n.Duration(r.lang, rto))
 	} else {
-		r.out("cli.drill.report.no_tto", rto.String())
+		r.out("cli.drill.report.no_tto", i18n.Duration(r.lang, rto))
 	}
 }
 
@@ -365,7 +347,7 @@ func cmdDrillStatus(ctx context.Context, r *run, args []string) int {
 		doc = append(doc, drillRunJSON{Run: run, Current: run.Current(), Delivery: del})
 	}
 	if *asJSON {
-		r.printJSON(doc)
+		r.printJSON(map[string]any{"runs": doc})
 	} else {
 		if len(doc) == 0 {
 			r.out("cli.drill.no_runs")
@@ -438,7 +420,8 @@ func cmdDrillSummarize(r *run, args []string) int {
 	}
 	t, err := summarizeFiles(pos)
 	if err != nil {
-		return r.fail(ExitUsage, "cli.drill.bad_report", err.Error())
+		fmt.Fprintln(r.Stderr, r.badReport(err))
+		return ExitUsage
 	}
 	f, err := os.Create(*out)
 	if err != nil {

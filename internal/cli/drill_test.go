@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"relais/internal/desk"
 	"relais/internal/drills"
+	"relais/internal/launch"
 	"relais/internal/office"
 )
 
@@ -59,11 +62,15 @@ func TestDrillStartDemoFromTheTerminal(t *testing.T) {
 	launches := recordLaunches(t)
 
 	r := m.run("drill", "list", "--json")
-	var list []struct {
-		ID     string `json:"id"`
-		Window string `json:"window"`
+	var listDoc struct {
+		Drills []struct {
+			ID     string `json:"id"`
+			Window string `json:"window"`
+		} `json:"drills"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || r.code != 0 || len(list) != 1 || list[0].ID != "demo" || list[0].Window != "open" {
+	err := json.Unmarshal([]byte(r.stdout), &listDoc)
+	list := listDoc.Drills
+	if err != nil || r.code != 0 || len(list) != 1 || list[0].ID != "demo" || list[0].Window != "open" {
 		t.Fatalf("drill list: %d %v %+v\n%s%s", r.code, err, list, r.stdout, r.stderr)
 	}
 
@@ -93,6 +100,11 @@ func TestDrillStartDemoFromTheTerminal(t *testing.T) {
 	if !rep.Completed || rep.DrillID != "demo" || len(rep.Steps) != 5 || rep.Feedback != "Très clair." {
 		t.Fatalf("report: %+v", rep)
 	}
+	// The demo's broken app is not essential: the drill reaches
+	// operational, and its time to operational is within the objective.
+	if rep.TimeToOperationalMS == nil || rep.WithinRTO == nil || !*rep.WithinRTO {
+		t.Errorf("the demo drill never reached operational: %v %v", rep.TimeToOperationalMS, rep.WithinRTO)
+	}
 	if got := rep.Steps[4].Evidence.Answer; got != "Oui, avec de l'aide" {
 		t.Errorf("the answer is %q", got)
 	}
@@ -101,12 +113,16 @@ func TestDrillStartDemoFromTheTerminal(t *testing.T) {
 	}
 
 	r = m.run("drill", "status", "--json")
-	var runs []struct {
-		ID       string        `json:"id"`
-		State    string        `json:"state"`
-		Delivery desk.Delivery `json:"delivery"`
+	var runsDoc struct {
+		Runs []struct {
+			ID       string        `json:"id"`
+			State    string        `json:"state"`
+			Delivery desk.Delivery `json:"delivery"`
+		} `json:"runs"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &runs); err != nil || r.code != 0 || len(runs) != 1 ||
+	err = json.Unmarshal([]byte(r.stdout), &runsDoc)
+	runs := runsDoc.Runs
+	if err != nil || r.code != 0 || len(runs) != 1 ||
 		runs[0].State != "completed" || runs[0].Delivery.State != desk.DeliveryDelivered || runs[0].ID != rep.RunID {
 		t.Fatalf("drill status: %d %v %+v\n%s%s", r.code, err, runs, r.stdout, r.stderr)
 	}
@@ -127,9 +143,27 @@ func TestDrillStartDemoFromTheTerminal(t *testing.T) {
 	}
 	f, _ := os.Open(csvPath)
 	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	bom := make([]byte, 3)
+	if _, err := io.ReadFull(f, bom); err != nil || string(bom) != "\ufeff" {
+		t.Fatalf("the CSV has no byte order mark: %q %v", bom, err)
+	}
+	cr := csv.NewReader(f)
+	cr.Comma = ';'
+	rows, err := cr.ReadAll()
 	if err != nil || len(rows) != 2 {
 		t.Fatalf("table: %v %q", err, rows)
+	}
+
+	// The page saved by "Enregistrer le rapport" is a report too; a file
+	// that is not one gets a sentence, not the decoder's message.
+	if r := m.run("drill", "summarize", filepath.Join(dir, "r.html"), "-o", csvPath); r.code != 0 {
+		t.Fatalf("drill summarize r.html: %d\n%s", r.code, r.stderr)
+	}
+	other := filepath.Join(dir, "autre.json")
+	os.WriteFile(other, []byte(`{"rows": []}`), 0o644)
+	r = m.run("drill", "summarize", other, "-o", csvPath)
+	if r.code == 0 || !strings.Contains(r.stderr, "« autre.json » n'est pas un rapport d'exercice de Relais") || strings.Contains(r.stderr, "json:") {
+		t.Fatalf("a file that is not a report: %d\n%s", r.code, r.stderr)
 	}
 }
 
@@ -150,5 +184,49 @@ func TestDrillPauseSkipAndResume(t *testing.T) {
 	r = m.runIn("q\n", "drill", "start", "demo")
 	if !strings.Contains(r.stdout, "Reprise de l'exercice à l'étape 2 sur 5") || !strings.Contains(r.stdout, "Pas le temps") {
 		t.Fatalf("resume: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A run resumed after a restart (a new process: Mode urgence is off)
+// whose next step opens a link through the tunnel brings the tunnel back
+// first: the portal opens instead of "activez d'abord le Mode urgence".
+func TestDrillResumeBringsTheTunnelBack(t *testing.T) {
+	demoSlowDelay = 900 * time.Millisecond
+	m := newMachine(t)
+	launches := recordLaunches(t)
+	// scenario, connexion (the tunnel comes up), then quit.
+	r := m.runIn("\n\nq\n", "drill", "start", "demo")
+	if r.code != 0 || !strings.Contains(r.stdout, "Étape 3 sur 5") {
+		t.Fatalf("first part: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Durations as a person reads them, not Go's "15m" or "1m0s".
+	if !strings.Contains(r.stdout, "objectif de reprise : 15 min") || !strings.Contains(r.stdout, "Durée prévue : 1 min") || strings.Contains(r.stdout, "0s") {
+		t.Errorf("durations:\n%s", r.stdout)
+	}
+	// Restarted: portail at once.
+	r = m.runIn("\nq\n", "drill", "start", "demo")
+	if r.code != 0 || !strings.Contains(r.stdout, "Étape 4 sur 5") || len(launches()) != 1 {
+		t.Fatalf("resumed: the portal did not open (%d launches): %d\n%s%s", len(launches()), r.code, r.stdout, r.stderr)
+	}
+}
+
+// An action that fails says why and what to do next, in words: never
+// the action's code ("open_link:portail").
+func TestDrillFailedActionSaysWhy(t *testing.T) {
+	demoSlowDelay = 900 * time.Millisecond
+	m := newMachine(t)
+	old := newLauncher
+	t.Cleanup(func() { newLauncher = old })
+	// No browser to start with the tunnel's proxy.
+	newLauncher = func(r *run, dataDir string) *launch.Launcher {
+		return &launch.Launcher{DataDir: dataDir,
+			Exec:     func(string, ...string) error { return errors.New("exit status 3") },
+			LookPath: func(string) (string, error) { return "", errors.New("not found") },
+		}
+	}
+	r := m.runIn("\n\n\nq\n", "drill", "start", "demo")
+	out := r.stdout + r.stderr
+	if strings.Contains(out, "open_link") || strings.Contains(out, "action_failed") || !strings.Contains(out, "Aucun navigateur compatible") || !strings.Contains(out, "Ouvrez ensuite : http://portail.intra/") {
+		t.Fatalf("the failed portal step: %d\n%s", r.code, out)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 
+	"relais/internal/i18n"
+
 	"relais/internal/profile"
 	"relais/internal/store"
 )
@@ -77,15 +79,28 @@ func isFetchFailure(err error) bool {
 // describe turns an error into one sentence in the invocation's language,
 // followed by the technical detail the helpdesk needs.
 func (r *run) describe(err error) string {
-	return r.reason(errorCode(err), err.Error())
+	detail := err.Error()
+	if list := profileErrors(err); len(list) > 0 {
+		detail = profileLines(r.lang, list) // a refused profile's problems, worded
+	}
+	return r.reason(errorCode(err), detail)
 }
 
 func (r *run) reason(code, detail string) string {
-	msg := r.t("cli.reason." + code)
+	r.lastReason = &reasonSaid{code: code, detail: detail, text: reasonIn(r.lang, code, detail)}
+	return r.lastReason.text
+}
+
+// reasonSaid is the last reason worded, so that a --json error document
+// words it again in each language.
+type reasonSaid struct{ code, detail, text string }
+
+func reasonIn(lang, code, detail string) string {
+	msg := i18n.T(lang, "cli.reason."+code)
 	if detail == "" {
 		return msg
 	}
-	return msg + " " + r.t("cli.reason.detail", detail)
+	return msg + " " + i18n.T(lang, "cli.reason.detail", detail)
 }
 
 // storeCache adapts the store to the profile sync's Cache interface: the

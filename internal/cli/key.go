@@ -28,26 +28,6 @@ import (
 // WireGuard identity. The private key goes to the OS keyring and nowhere
 // else; the store keeps the public key and the tunnel addresses.
 
-func cmdKey(ctx context.Context, r *run, args []string) int {
-	if len(args) == 0 {
-		return r.fail(ExitUsage, "cli.key.usage")
-	}
-	switch args[0] {
-	case "generate":
-		return cmdKeyGenerate(ctx, r, args[1:])
-	case "import":
-		return cmdKeyImport(ctx, r, args[1:])
-	case "show":
-		return cmdKeyShow(ctx, r, args[1:])
-	case "export-conf":
-		return cmdKeyExportConf(ctx, r, args[1:])
-	case "delete":
-		return cmdKeyDelete(ctx, r, args[1:])
-	}
-	fmt.Fprintln(r.Stderr, r.t("cli.error.unknown_command", "key "+args[0]))
-	return r.fail(ExitUsage, "cli.key.usage")
-}
-
 // identityJSON is the public half of the identity, as --json prints it.
 type identityJSON struct {
 	PublicKey string    `json:"public_key"`
@@ -390,7 +370,8 @@ func (r *run) identityCmdFail(err error, file string) int {
 		for _, d := range e.Detail {
 			fmt.Fprintln(r.Stderr, d)
 		}
-		return r.fail(ExitUsage, "cli.key.import.invalid", file, len(e.Detail))
+		fmt.Fprintln(r.Stderr, r.n("cli.key.import.invalid", len(e.Detail), file, len(e.Detail)))
+		return ExitUsage
 	case desk.IdentityErrTooLarge:
 		return r.fail(ExitUsage, "cli.key.import.too_large", file, wgconf.MaxSize)
 	case desk.IdentityErrUnreadable:

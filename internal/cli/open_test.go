@@ -94,7 +94,8 @@ const userspaceState = `{"mode":"userspace","up":true,"endpoint":"203.0.113.1:51
 
 func TestOpenRefusals(t *testing.T) {
 	m := newOpenMachine(t, false)
-	if r := m.open("fr", "portail-urgence"); r.code != ExitUsage || !strings.Contains(r.stderr, "relais profile sync") {
+	// No managed configuration: the message points at the demo.
+	if r := m.open("fr", "portail-urgence"); r.code != ExitUsage || !strings.Contains(r.stderr, "relais demo --headless") {
 		t.Fatalf("no profile: %+v", r)
 	}
 	m = newOpenMachine(t, true)

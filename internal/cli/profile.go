@@ -8,36 +8,20 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"aead.dev/minisign"
 
 	"relais/internal/config"
+	"relais/internal/i18n"
 	"relais/internal/profile"
 	"relais/internal/store"
 	"relais/internal/version"
 )
 
 var versionInfo = version.Get
-
-func cmdProfile(ctx context.Context, r *run, args []string) int {
-	if len(args) == 0 {
-		return r.fail(ExitUsage, "cli.profile.usage")
-	}
-	switch args[0] {
-	case "lint":
-		return cmdProfileLint(r, args[1:])
-	case "verify":
-		return cmdProfileVerify(r, args[1:])
-	case "sync":
-		return cmdProfileSync(ctx, r, args[1:])
-	case "show":
-		return cmdProfileShow(ctx, r, args[1:])
-	}
-	fmt.Fprintln(r.Stderr, r.t("cli.error.unknown_command", "profile "+args[0]))
-	return r.fail(ExitUsage, "cli.profile.usage")
-}
 
 // readProfileFile reads a profile from disk, refusing to read more than the
 // profile size limit.
@@ -67,6 +51,7 @@ type lintJSON struct {
 type lintError struct {
 	Line    int    `json:"line"`
 	Path    string `json:"path"`
+	Code    string `json:"code,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -95,7 +80,7 @@ func cmdProfileLint(r *run, args []string) int {
 			doc.Serial = p.Serial
 		}
 		for _, e := range profileErrors(err) {
-			doc.Errors = append(doc.Errors, lintError{Line: e.Line, Path: e.Path, Message: e.Msg})
+			doc.Errors = append(doc.Errors, lintError{Line: e.Line, Path: e.Path, Code: e.Code, Message: e.Msg})
 		}
 		r.printJSON(doc)
 		if err != nil {
@@ -129,12 +114,60 @@ func profileErrors(err error) []*profile.Error {
 func (r *run) printProfileError(err error) {
 	if list := profileErrors(err); len(list) > 0 {
 		for _, e := range list {
-			fmt.Fprintln(r.Stderr, e.Error())
+			fmt.Fprintln(r.Stderr, profileLine(r.lang, e))
 		}
-		r.say("cli.profile.invalid_count", len(list))
+		fmt.Fprintln(r.Stderr, r.n("cli.profile.invalid_count", len(list), len(list)))
 		return
 	}
 	fmt.Fprintln(r.Stderr, r.describe(err))
+}
+
+// profileLine words one located problem in lang as FILE:LINE: path: message:
+// the location and the path are syntax, the message is words.
+func profileLine(lang string, e *profile.Error) string {
+	loc := e.File + ":" + strconv.Itoa(e.Line) + ": "
+	if e.Path != "" {
+		loc += e.Path + ": "
+	}
+	return loc + profileProblem(lang, e.Problem(), e.Msg)
+}
+
+// profileLines words every located problem of err, one a line.
+func profileLines(lang string, list []*profile.Error) string {
+	lines := make([]string, len(list))
+	for i, e := range list {
+		lines[i] = profileLine(lang, e)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// profileProblem words a profile problem under profile.lint.<code>; its Word
+// arguments are words too, its Choices are joined with the language's "or",
+// and its English Detail is said in other languages by <code>.detail.
+// A code no catalogue words (none should) falls back to english.
+func profileProblem(lang string, p profile.Problem, english string) string {
+	key := "profile.lint." + p.Code
+	if c, err := i18n.Catalog(lang); err != nil || c[key] == "" {
+		return english
+	}
+	args := make([]any, len(p.Args))
+	for i, a := range p.Args {
+		switch a := a.(type) {
+		case profile.Word:
+			args[i] = i18n.T(lang, "profile.lint.word."+string(a))
+		case profile.Choices:
+			args[i] = profile.JoinChoices(a, i18n.T(lang, "profile.lint.or"))
+		case profile.Detail:
+			if i18n.Normalize(lang) == i18n.EN {
+				args[i] = string(a)
+			} else {
+				args[i] = i18n.T(lang, key+".detail")
+			}
+		default:
+			args[i] = a
+		}
+	}
+	return i18n.T(lang, key, args...)
 }
 
 func cmdProfileVerify(r *run, args []string) int {
@@ -198,7 +231,7 @@ func cmdProfileVerify(r *run, args []string) int {
 		doc.Serial = p.Serial
 	}
 	for _, e := range profileErrors(lintErr) {
-		doc.Errors = append(doc.Errors, lintError{Line: e.Line, Path: e.Path, Message: e.Msg})
+		doc.Errors = append(doc.Errors, lintError{Line: e.Line, Path: e.Path, Code: e.Code, Message: e.Msg})
 	}
 	if sigErr != nil {
 		doc.Reason = r.describe(sigErr)
@@ -488,7 +521,7 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 	case err != nil:
 		r.say("cli.profile.sync.refused_none", doc.Reason)
 	case res.Outcome == profile.Accepted:
-		r.out("cli.profile.sync.accepted", res.Profile.Serial, res.AssetsFetched)
+		r.out("cli.profile.sync.accepted", res.Profile.Serial, r.n("cli.profile.sync.assets", res.AssetsFetched, res.AssetsFetched))
 	default:
 		r.out("cli.profile.sync.unchanged", res.Profile.Serial)
 	}

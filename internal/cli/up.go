@@ -16,6 +16,7 @@ import (
 
 	"relais/internal/checks"
 	"relais/internal/engine"
+	"relais/internal/i18n"
 	"relais/internal/profile"
 	"relais/internal/store"
 	"relais/internal/tunnel"
@@ -43,7 +44,7 @@ var limitMemory = tunnel.LimitMemory
 
 func cmdUp(ctx context.Context, r *run, args []string) int {
 	fs := flag.NewFlagSet("relais up", flag.ContinueOnError)
-	modeFlag := fs.String("mode", "", "cli.tunnel.flag.mode")
+	modeFlag := enumFlag(fs, "mode", "", "cli.tunnel.flag.mode", string(tunnel.ModeAuto), string(tunnel.ModeUserspace), string(tunnel.ModeSystem))
 	socks := fs.String("socks", "", "cli.tunnel.flag.socks")
 	httpProxy := fs.String("http-proxy", "", "cli.tunnel.flag.http_proxy")
 	recheck := fs.Duration("recheck", engine.DefaultRecheckInterval, "cli.tunnel.flag.recheck")
@@ -122,7 +123,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	}
 
 	// Progress as it goes: the tunnel's lines follow once it is up.
-	r.say("cli.up.starting", mode)
+	r.say("cli.up.starting", r.modeWords(mode))
 	if err := e.Start(ctx); err != nil {
 		cleanUp()
 		var ce *cliError
@@ -146,14 +147,14 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 		case errors.Is(s.err, tunnel.ErrNotLoopback):
 			return r.fail(ExitUsage, "cli.tunnel.not_loopback")
 		}
-		return r.fail(ExitUsage, "cli.tunnel.start_failed", mode, r.describe(s.err))
+		return r.fail(ExitUsage, "cli.tunnel.start_failed", r.modeWords(mode), r.describe(s.err))
 	}
 	st := s.t.Status()
 	logf("tunnel up, mode %s", st.Mode)
 	if *asJSON {
 		r.printJSON(st)
 	} else {
-		r.out("cli.tunnel.up.mode", st.Mode, st.Endpoint)
+		r.out("cli.tunnel.up.mode", r.modeWords(st.Mode), st.Endpoint)
 		if st.SOCKS5 != "" {
 			r.out("cli.tunnel.up.socks", st.SOCKS5)
 		}
@@ -248,7 +249,12 @@ func (p *upPrinter) print(s engine.Snapshot) {
 	if s.TunnelError != p.lastTunEr {
 		p.lastTunEr = s.TunnelError
 		if s.TunnelError != "" {
-			r.say("cli.up.tunnel_failed", at, s.TunnelError)
+			code := s.TunnelErrorCode
+			if code == "" {
+				code = engine.TunnelFailed
+			}
+			r.say("cli.up.tunnel_failed", at, strings.TrimSuffix(r.t("verdict.tunnel."+code), "."))
+			r.say("cli.details", s.TunnelError)
 		}
 	}
 	if s.Report == nil {
@@ -408,6 +414,8 @@ type engineStatusJSON struct {
 	Runs                int                    `json:"runs"`
 	TimeToOperationalMS *float64               `json:"time_to_operational_ms"`
 	Timeline            []engine.TimelineEntry `json:"timeline"`
+	// verdict is the recorded verdict, worded by the text output.
+	verdict engine.Verdict
 }
 
 type statusCheckJSON struct {
@@ -475,7 +483,8 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	if es, err := m.db.EngineState(ctx); err == nil {
 		var snap engine.Snapshot
 		if json.Unmarshal([]byte(es.SnapshotJSON), &snap) == nil {
-			e := &engineStatusJSON{Phase: snap.Phase, PID: es.PID, UpdatedAt: es.UpdatedAt, Stopped: snap.Stopped, Runs: snap.Runs, Timeline: snap.Timeline}
+			e := &engineStatusJSON{Phase: snap.Phase, PID: es.PID, UpdatedAt: es.UpdatedAt, Stopped: snap.Stopped, Runs: snap.Runs, Timeline: snap.Timeline,
+				verdict: engine.VerdictOf(snap)}
 			e.Stale = !snap.Stopped && !processAlive(es.PID)
 			if snap.TimeToOperational != nil {
 				ms := float64(*snap.TimeToOperational) / float64(time.Millisecond)
@@ -530,11 +539,11 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 	case t.Stale:
 		r.out("cli.tunnel.status.stale_old", t.UpdatedAt.Local().Format(time.DateTime))
 	case !t.Up:
-		r.out("cli.tunnel.status.down", t.Mode)
+		r.out("cli.tunnel.status.down", r.modeWords(t.Mode))
 	default:
-		r.out("cli.tunnel.status.up", t.Mode, t.Endpoint)
+		r.out("cli.tunnel.status.up", r.modeWords(t.Mode), t.Endpoint)
 		if t.LastHandshakeAgeS != nil {
-			r.out("cli.tunnel.status.handshake", *t.LastHandshakeAgeS)
+			r.out("cli.tunnel.status.handshake", i18n.Duration(r.lang, time.Duration(*t.LastHandshakeAgeS*float64(time.Second))))
 		} else {
 			r.out("cli.tunnel.status.no_handshake")
 		}
@@ -560,15 +569,18 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 		r.out("cli.tunnel.status.profile_expired")
 	}
 	if e := doc.Engine; e != nil {
-		phase := r.t("cli.engine.phase." + string(e.Phase))
+		// The verdict, in the words of the app's Accueil, tray and summary;
+		// none for a process gone without recording its end.
 		at := e.UpdatedAt.Local().Format(time.DateTime)
 		switch {
 		case e.Stale:
-			r.out("cli.engine.status_stale", e.PID, phase, at)
+			r.out("cli.engine.status_stale", e.PID, at)
 		case e.Stopped:
-			r.out("cli.engine.status_stopped", phase, at)
+			fmt.Fprintln(r.Stdout, r.verdictSentence(e.verdict))
+			r.out("cli.engine.status_stopped", at)
 		default:
-			r.out("cli.engine.status", phase, e.PID, at)
+			fmt.Fprintln(r.Stdout, r.verdictSentence(e.verdict))
+			r.out("cli.engine.status", e.PID, at)
 		}
 		if e.TimeToOperationalMS != nil {
 			r.out("cli.engine.time_to_operational", *e.TimeToOperationalMS)

@@ -102,7 +102,7 @@ func TestUpAgainstTheOffice(t *testing.T) {
 	}
 
 	m := newMachine(t)
-	if r := m.run("up"); r.code != ExitUsage || !strings.Contains(r.stderr, "relais profile sync") {
+	if r := m.run("up"); r.code != ExitUsage || !strings.Contains(r.stderr, "relais demo --headless") /* no managed configuration */ {
 		t.Fatalf("up without a profile: %+v", r)
 	}
 	m.manage(o.ProfileURL, "", o.TrustedKey)
@@ -154,7 +154,7 @@ func TestUpAgainstTheOffice(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "ok") {
 		t.Fatalf("through the proxy: %d %s", resp.StatusCode, body)
 	}
-	if r := m.run("status"); r.code != ExitOK || !strings.Contains(r.stdout, "Tunnel : ouvert en mode userspace") {
+	if r := m.run("status"); r.code != ExitOK || !strings.Contains(r.stdout, "Tunnel : ouvert (sans droits d'administrateur)") {
 		t.Fatalf("status: %+v", r)
 	}
 
@@ -288,7 +288,7 @@ func TestUpRunsModeUrgence(t *testing.T) {
 	if doc.Engine.Phase != "failed" {
 		t.Errorf("phase after a re-check: %s", doc.Engine.Phase)
 	}
-	if r := m.run("status"); r.code != ExitOK || !strings.Contains(r.stdout, "Mode urgence : en échec") {
+	if r := m.run("status"); r.code != ExitOK || !strings.Contains(r.stdout, "Vous êtes connecté à l'environnement d'urgence") || strings.Contains(r.stdout, "en échec") {
 		t.Errorf("status:\n%s", r.stdout)
 	}
 

@@ -260,6 +260,9 @@ type Diagnostics interface {
 	// OpenBundle reads a bundle; identityFile is an age identity file for
 	// an encrypted one ("" none).
 	OpenBundle(path, identityFile string) (*diag.Bundle, error)
+	// DemoHelpdeskKey is the demo service desk's age identity file (it
+	// opens the demo's encrypted bundles); "" outside the demo. From memory.
+	DemoHelpdeskKey() string
 	// RecentLog is the app's last n log lines, secrets redacted.
 	RecentLog(n int) ([]diag.LogLine, error)
 	// UploadBundle queues a bundle for the profile's upload_url (https

@@ -458,12 +458,12 @@ func TestSummaryText(t *testing.T) {
 		t.Fatal(err)
 	}
 	for lang, want := range map[string][]string{
-		"fr": {"RLS-7K3M-Q9TD", "Mode urgence : en échec", "Ne fonctionne pas : Paie, Messagerie.", "Paie (essentielle, en échec) : Le serveur de paie ne répond pas. Appelez le centre de services au 555-0100.",
+		"fr": {"RLS-7K3M-Q9TD", "Vous êtes connecté à l'environnement d'urgence, mais aucune des 2 applications essentielles ne répond.", "Ne fonctionne pas : Paie, Messagerie.", "Paie (essentielle, en panne) : Le serveur de paie ne répond pas.",
 			"Messagerie (essentielle, bloquée) : Bloquée : elle dépend de Paie", "Fonctionne, mais lentement : Agenda.", "Fonctionne : Intranet.",
-			"Tunnel : mode utilisateur, actif, serveur [IP-PUB-1]:51820, dernière poignée de main il y a 12 s, reçu 1,2 Mo, envoyé 345,7 ko",
+			"Tunnel : sans droits d'administrateur, actif, serveur [IP-PUB-1]:51820, dernière réponse de la passerelle il y a 12 s, reçu 1,2 Mo, envoyé 345,7 ko",
 			"Profil : série 7, signature valide, expire le 2027-06-30", "Collectes en échec : network.vpn"},
-		"en": {"Mode urgence: failing", "Not working: Payroll, Email.", "Payroll (essential, failing): The payroll server does not answer. Call the service desk at 555-0100.",
-			"Working, but slowly: Calendar.", "Tunnel: userspace mode, up, server [IP-PUB-1]:51820, last handshake 12 s ago, received 1.2 MB, sent 345.7 kB",
+		"en": {"You are connected to the emergency environment, but none of its 2 essential applications answers.", "Not working: Payroll, Email.", "Payroll (essential, down): The payroll server does not answer.",
+			"Working, but slowly: Calendar.", "Tunnel: without administrator rights, up, server [IP-PUB-1]:51820, last answer from the gateway 12 s ago, received 1.2 MB, sent 345.7 kB",
 			"Profile: serial 7, signature valid", "Collectors that failed: network.vpn"},
 	} {
 		s := b.Summary(lang)

@@ -277,7 +277,10 @@ func marshalPlain(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// fileJSON is v as a file: indented, no HTML escaping, a final newline.
+// fileJSON is v as a file: indented, no HTML escaping, a final newline;
+// an unknown time (a zero time.Time, in this package's types or in the
+// engine's, the checks' and the drills' it carries) is null, never
+// "0001-01-01T00:00:00Z".
 func fileJSON(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -286,5 +289,15 @@ func fileJSON(v any) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return nullZeroTimes(b.Bytes()), nil
+}
+
+// zeroTimeJSON is a zero time.Time as encoding/json writes it. As a whole
+// JSON string (quote to quote) it can only be a time: inside another
+// string its quotes would be escaped.
+var zeroTimeJSON = []byte(`"0001-01-01T00:00:00Z"`)
+
+// nullZeroTimes writes null for every zero time in the JSON text b.
+func nullZeroTimes(b []byte) []byte {
+	return bytes.ReplaceAll(b, zeroTimeJSON, []byte("null"))
 }

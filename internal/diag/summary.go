@@ -125,16 +125,16 @@ func (c contents) verdict(l tr) verdict {
 	switch {
 	case t == nil || !t.Known:
 		v.Class, v.Headline = "idle", l.t("diag.verdict.unknown")
-	case t.Stopped:
-		v.Class, v.Headline = "idle", l.t("diag.verdict.stopped", l.word("diag.phase.", string(t.Phase)))
 	default:
-		v.Headline = l.t("diag.verdict.headline", l.word("diag.phase.", string(t.Phase)))
-		switch t.Phase {
-		case engine.PhaseOperational:
+		// Mode urgence's verdict, in the words of the app and the CLI.
+		ev := engine.Judge(c.snapshot())
+		v.Headline = l.verdictSentence(ev)
+		switch ev.Level {
+		case engine.VerdictOperational:
 			v.Class = "good"
-		case engine.PhaseDegraded, engine.PhaseConnecting, engine.PhaseChecking:
+		case engine.VerdictDegraded, engine.VerdictPartial, engine.VerdictConnecting, engine.VerdictChecking:
 			v.Class = "warn"
-		case engine.PhaseFailed:
+		case engine.VerdictFailed:
 			v.Class = "bad"
 		default:
 			v.Class = "idle"
@@ -177,8 +177,35 @@ func (c contents) verdict(l tr) verdict {
 	return v
 }
 
+// snapshot is the engine's state as the bundle recorded it (tunnel.json
+// and the last report of checks.json), for engine.Judge: a bundle of any
+// version gets the verdict the app and the CLI show for the same state.
+func (c contents) snapshot() engine.Snapshot {
+	var s engine.Snapshot
+	if t := c.tunnel; t != nil {
+		s.Phase, s.Started, s.Stopped, s.Tunnel, s.TunnelError = t.Phase, t.Started, t.Stopped, t.Status, t.Error
+	}
+	if c.checks != nil {
+		s.Report = c.checks.LastReport
+	}
+	return s
+}
+
+// verdictLine is the bundle's verdict sentence.
+func (c contents) verdictLine(l tr) string { return l.verdictSentence(engine.Judge(c.snapshot())) }
+
+// verdictSentence words Mode urgence's verdict as the app and the CLI do.
+func (l tr) verdictSentence(v engine.Verdict) string {
+	key, n, args := v.Message()
+	if n >= 0 {
+		return i18n.N(string(l), key, n, args...)
+	}
+	return l.t(key, args...)
+}
+
 // appReason says in words why an app is not working: its first check's
-// reason and next step, or what blocks it.
+// reason, or what blocks it. The next step the agent was shown ("call the
+// service desk") is left out: the bundle is read by the service desk.
 func (l tr) appReason(a checks.AppResult, appName map[string]string) string {
 	if a.State == checks.StateBlocked && len(a.BlockedBy) > 0 {
 		by := make([]string, len(a.BlockedBy))
@@ -193,7 +220,7 @@ func (l tr) appReason(a checks.AppResult, appName map[string]string) string {
 	}
 	for _, c := range a.Checks {
 		if c.Reason != nil {
-			return strings.TrimSpace(c.Reason.Text.In(string(l)) + " " + c.Reason.Next.In(string(l)))
+			return strings.TrimSpace(c.Reason.Text.In(string(l)))
 		}
 	}
 	if a.State == checks.StatePending {

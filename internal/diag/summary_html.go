@@ -11,6 +11,7 @@ import (
 
 	"relais/internal/checks"
 	"relais/internal/drills"
+	"relais/internal/engine"
 	"relais/internal/i18n"
 )
 
@@ -208,7 +209,7 @@ func (c contents) tunnelSection(l tr, now time.Time) section {
 		tto = l.duration(time.Duration(*t.TimeToOperationalMS * float64(time.Millisecond)))
 	}
 	s.Facts = []fact{
-		{Label: l.t("diag.tunnel.phase"), Value: l.word("diag.phase.", string(t.Phase))},
+		{Label: l.t("diag.tunnel.phase"), Value: c.verdictLine(l)},
 		{Label: l.t("diag.tunnel.started"), Value: localTime(t.Started)},
 		{Label: l.t("diag.tunnel.tto"), Value: tto},
 		{Label: l.t("diag.tunnel.runs"), Value: strconv.Itoa(t.Runs)},
@@ -235,11 +236,37 @@ func (c contents) tunnelSection(l tr, now time.Time) section {
 		tb := table{Caption: l.t("diag.tunnel.timeline"), Head: []string{l.t("diag.col.at"), l.t("diag.col.event"), l.t("diag.col.detail")}}
 		from := max(0, n-timelineShown)
 		for _, e := range t.Timeline[from:] {
-			tb.Rows = append(tb.Rows, []cell{{Text: localTime(e.At), Class: "num"}, {Text: l.word("diag.event.", e.Kind)}, {Text: e.Detail}})
+			tb.Rows = append(tb.Rows, []cell{{Text: localTime(e.At), Class: "num"}, {Text: l.word("diag.event.", e.Kind)}, {Text: l.timelineDetail(e)}})
 		}
 		s.Tables = append(s.Tables, tb)
 	}
 	return s
+}
+
+// timelineDetail is a timeline entry's detail in words: the engine writes
+// codes and Go values (a phase, "serial 7", "endpoint host:port", a Go
+// duration); errors and other details stay as written, for the helpdesk.
+func (l tr) timelineDetail(e engine.TimelineEntry) string {
+	d := e.Detail
+	switch e.Kind {
+	case engine.EventPhase, engine.EventReport:
+		if d != "" {
+			return l.word("diag.phase.", d)
+		}
+	case engine.EventOperational:
+		if v, err := time.ParseDuration(d); err == nil {
+			return i18n.Duration(string(l), v)
+		}
+	case engine.EventProfileLoaded, engine.EventProfileUpdated:
+		if n, ok := strings.CutPrefix(d, "serial "); ok {
+			return l.t("diag.timeline.serial", n)
+		}
+	case engine.EventTunnelUp, engine.EventTunnelReused:
+		if ep, ok := strings.CutPrefix(d, "endpoint "); ok {
+			return l.t("diag.timeline.endpoint", ep)
+		}
+	}
+	return d
 }
 
 func stateClass(s checks.State) string {
@@ -264,7 +291,8 @@ func (c contents) appsSection(l tr) section {
 	row := func(app, crit string, ch checks.CheckResult) []cell {
 		reason := ""
 		if ch.Reason != nil {
-			reason = strings.TrimSpace(ch.Reason.Text.In(string(l)) + " " + ch.Reason.Next.In(string(l)))
+			// Without the agent's next step: the service desk reads this.
+			reason = strings.TrimSpace(ch.Reason.Text.In(string(l)))
 		}
 		if ch.Error != "" {
 			reason = strings.TrimSpace(reason + " [" + ch.Error + "]")

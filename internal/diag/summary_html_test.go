@@ -86,8 +86,8 @@ func checkVerdictFirst(t *testing.T, lang string, doc *html.Node) {
 		t.Fatalf("%s: no h1 or h2", lang)
 	}
 	want := map[string][]string{
-		"fr": {"Mode urgence : en échec", "Ne fonctionne pas : Paie, Messagerie.", "Le serveur de paie ne répond pas.", "Appelez le centre de services au 555-0100.", "Fonctionne, mais lentement : Agenda."},
-		"en": {"Mode urgence: failing", "Not working: Payroll, Email.", "The payroll server does not answer.", "Call the service desk at 555-0100.", "Working, but slowly: Calendar."},
+		"fr": {"Vous êtes connecté à l'environnement d'urgence, mais aucune des 2 applications essentielles ne répond.", "Ne fonctionne pas : Paie, Messagerie.", "Le serveur de paie ne répond pas.", "Fonctionne, mais lentement : Agenda."},
+		"en": {"You are connected to the emergency environment, but none of its 2 essential applications answers.", "Not working: Payroll, Email.", "The payroll server does not answer.", "Working, but slowly: Calendar."},
 	}[lang]
 	if got := strings.TrimSpace(text(h1)); got != want[0] {
 		t.Errorf("%s: first heading %q, want %q", lang, got, want[0])
@@ -173,8 +173,7 @@ func TestCatalogueHasEveryKey(t *testing.T) {
 			keys = append(keys, m[1])
 		}
 	}
-	keys = append(keys, "diag.phase.idle", "diag.phase.connecting", "diag.phase.checking", "diag.phase.operational", "diag.phase.degraded", "diag.phase.failed",
-		"diag.state.pending", "diag.crit.essential", "diag.crit.important", "diag.crit.optional", "diag.builtin.tunnel", "diag.builtin.internet", "diag.builtin.captive",
+	keys = append(keys, "diag.state.pending", "diag.crit.essential", "diag.crit.important", "diag.crit.optional", "diag.builtin.tunnel", "diag.builtin.internet", "diag.builtin.captive",
 		"diag.signature.valid", "diag.signature.invalid", "diag.signature.not_checked", "diag.level.none", "diag.level.standard", "diag.level.strict",
 		"diag.tunnel.mode.userspace", "diag.tunnel.mode.system", "diag.run.active", "diag.run.completed", "diag.event.started", "diag.event.stopped", "diag.reason.timeout")
 	sort.Strings(keys)
@@ -261,5 +260,38 @@ func TestSummaryHTMLInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkVerdictFirst(t, lang, doc)
+	}
+}
+
+// summary.html and the bundle's text summary are read by the service
+// desk: the next steps the agent was shown ("call the service desk at
+// 555-0100", "please wait") are not repeated to it; the reasons stay.
+func TestSummaryDoesNotAdviseTheHelpdesk(t *testing.T) {
+	in, _ := sampleInput(t)
+	raw, _ := export(t, in, Options{CaseCode: "RLS-7K3M-Q9TD", collectors: defaultCollectors(fakeSources())})
+	b, err := Open(bytes.NewReader(raw), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	advice := map[string][]string{
+		"fr": {"Appelez le centre de services au 555-0100.", "Patientez."},
+		"en": {"Call the service desk at 555-0100.", "Please wait."},
+	}
+	reasons := map[string]string{"fr": "Le serveur de paie ne répond pas.", "en": "The payroll server does not answer."}
+	for _, lang := range []string{"fr", "en"} {
+		doc, err := html.Parse(bytes.NewReader(sampleSummary(t, lang)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, s := range map[string]string{"summary.html": text(doc), "summary": b.Summary(lang)} {
+			for _, a := range advice[lang] {
+				if strings.Contains(s, a) {
+					t.Errorf("%s %s repeats the agent's next step %q to the service desk", lang, what, a)
+				}
+			}
+			if !strings.Contains(s, reasons[lang]) {
+				t.Errorf("%s %s lost the reason %q", lang, what, reasons[lang])
+			}
+		}
 	}
 }

@@ -57,6 +57,17 @@ type Evidence struct {
 	Answer string          `json:"answer,omitempty"` // a question's answer (the choice's text in the run's language, or free text)
 	Choice *int            `json:"choice,omitempty"` // the index of the choice, for a question with choices
 	Note   string          `json:"note,omitempty"`   // the participant's note
+	// Attempts are the step's earlier failed attempts, oldest first (the
+	// last one, when the step is failed or skipped, is the step itself).
+	Attempts []Attempt `json:"attempts,omitempty"`
+}
+
+// Attempt is one failed attempt at a step, kept when it is tried again.
+type Attempt struct {
+	At      time.Time       `json:"at"`      // when it failed
+	Failure string          `json:"failure"` // checks_failed, action_failed
+	Checks  []CheckEvidence `json:"checks,omitempty"`
+	Note    string          `json:"note,omitempty"`
 }
 
 // Step is one step of a run.

@@ -34,7 +34,19 @@ type ReportStep struct {
 	ExpectedMS *float64     `json:"expected_ms,omitempty"` // the step's expected duration
 	SkipReason string       `json:"skip_reason,omitempty"`
 	Failure    string       `json:"failure,omitempty"` // the code of the last failed attempt
-	Evidence   Evidence     `json:"evidence"`
+	// Choices are a question's choices, so that an answer (its index,
+	// Evidence.Choice) reads in any language.
+	Choices  []profile.Text `json:"choices,omitempty"`
+	Evidence Evidence       `json:"evidence"`
+}
+
+// AnswerIn is the step's answer in lang: the choice picked, in lang, for
+// a question with choices; else the answer as written.
+func (s ReportStep) AnswerIn(lang string) string {
+	if c := s.Evidence.Choice; c != nil && *c >= 0 && *c < len(s.Choices) {
+		return s.Choices[*c].In(lang)
+	}
+	return s.Evidence.Answer
 }
 
 // Report is what a run sends to the continuity coordinator. It names the
@@ -90,7 +102,7 @@ func BuildReport(r *Run, participant string) Report {
 		}
 		if i < len(r.Drill.Steps) && r.Drill.Steps[i].ID == s.ID {
 			ds := r.Drill.Steps[i]
-			rs.Title = ds.Title
+			rs.Title, rs.Choices = ds.Title, ds.Choices
 			if e := ds.Expected.Duration(); e > 0 {
 				f := ms(e)
 				rs.ExpectedMS = &f
@@ -107,36 +119,93 @@ func BuildReport(r *Run, participant string) Report {
 	return rep
 }
 
+// Why a file is not a report (ReportError.Code), for front ends to put
+// into words.
+const (
+	ReportTooLarge  = "too_large"  // larger than MaxReportSize
+	ReportNotReport = "not_report" // not a drill report of Relais (another file, damaged)
+	ReportNewer     = "newer"      // a report of a newer Relais (another schema)
+)
+
+// ReportError is why ParseReport or ReadReport refused a file; it matches
+// ErrBadReport.
+type ReportError struct {
+	Code   string // ReportTooLarge, ReportNotReport, ReportNewer
+	Detail string // what exactly, in English, for logs
+}
+
+func (e *ReportError) Error() string { return ErrBadReport.Error() + ": " + e.Detail }
+
+func (e *ReportError) Is(target error) bool { return target == ErrBadReport }
+
+func badReport(code, format string, args ...any) error {
+	return &ReportError{Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+// reportDataOpen starts the report's JSON inside its HTML page (HTML),
+// which ReadReport reads back.
+const reportDataOpen = `<script type="application/json" id="relais-report">`
+
+// ReadReport reads a report file as Relais saves it: its JSON, or its
+// HTML page (which carries the JSON). Errors are *ReportError.
+func ReadReport(b []byte) (*Report, error) {
+	if len(b) > MaxReportSize {
+		return nil, badReport(ReportTooLarge, "larger than %d bytes", MaxReportSize)
+	}
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '<' {
+		i := bytes.Index(b, []byte(reportDataOpen))
+		if i < 0 {
+			return nil, badReport(ReportNotReport, "an HTML page without a report's data")
+		}
+		rest := b[i+len(reportDataOpen):]
+		j := bytes.Index(rest, []byte("</script>"))
+		if j < 0 {
+			return nil, badReport(ReportNotReport, "the report's data is cut short")
+		}
+		b = rest[:j]
+	}
+	return ParseReport(b)
+}
+
 // ParseReport reads a report's JSON, strictly: at most MaxReportSize
 // bytes, one JSON object and nothing after it, no unknown field, schema
 // ReportSchema, a run id and a drill id, known step states. Every error
-// matches ErrBadReport.
+// is a *ReportError and matches ErrBadReport.
 func ParseReport(b []byte) (*Report, error) {
 	if len(b) > MaxReportSize {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrBadReport, MaxReportSize)
+		return nil, badReport(ReportTooLarge, "larger than %d bytes", MaxReportSize)
+	}
+	// The schema first: a newer report is said to be newer, whatever
+	// fields it has.
+	var head struct {
+		Schema int `json:"schema"`
+	}
+	if json.Unmarshal(b, &head) == nil && head.Schema > ReportSchema {
+		return nil, badReport(ReportNewer, "schema %d, want %d", head.Schema, ReportSchema)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var r Report
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadReport, err)
+		return nil, badReport(ReportNotReport, "%v", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: data after the report", ErrBadReport)
+		return nil, badReport(ReportNotReport, "data after the report")
 	}
 	switch {
 	case r.Schema != ReportSchema:
-		return nil, fmt.Errorf("%w: schema %d, want %d", ErrBadReport, r.Schema, ReportSchema)
+		return nil, badReport(ReportNotReport, "schema %d, want %d", r.Schema, ReportSchema)
 	case r.RunID == "":
-		return nil, fmt.Errorf("%w: no run_id", ErrBadReport)
+		return nil, badReport(ReportNotReport, "no run_id")
 	case r.DrillID == "":
-		return nil, fmt.Errorf("%w: no drill_id", ErrBadReport)
+		return nil, badReport(ReportNotReport, "no drill_id")
 	}
 	for i, s := range r.Steps {
 		switch s.State {
 		case StepOpen, StepDone, StepSkipped, StepFailed:
 		default:
-			return nil, fmt.Errorf("%w: steps[%d].state: %q", ErrBadReport, i, s.State)
+			return nil, badReport(ReportNotReport, "steps[%d].state: %q", i, s.State)
 		}
 	}
 	if r.Steps == nil {
@@ -170,6 +239,10 @@ type Row struct {
 	WithinRTO           *bool        `json:"within_rto"`
 	FailedSteps         []string     `json:"failed_steps"`  // required step ids not done: failed, skipped (or still open)
 	SkippedSteps        []string     `json:"skipped_steps"` // every skipped step id, required or not
+	Feedback            string       `json:"feedback,omitempty"`
+	// Steps are the report's steps (titles, states, skip reasons, answers
+	// and notes), for the table's words.
+	Steps []ReportStep `json:"steps"`
 }
 
 // Table combines colleagues' reports.

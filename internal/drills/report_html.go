@@ -1,11 +1,14 @@
 package drills
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 
 	"relais/internal/i18n"
+	"relais/internal/profile"
 )
 
 // reportView is what the report's page shows, words already in its
@@ -22,6 +25,7 @@ type reportView struct {
 	HasFeedback             bool
 	Footer                  string
 	CSS                     template.CSS
+	Data                    template.JS // the report's JSON, which ReadReport reads back
 }
 
 type fact struct {
@@ -56,19 +60,22 @@ var reportPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <table>
 <thead><tr><th scope="col">#</th>{{range .Head}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Steps}}<tr class="{{if eq .State "done"}}ok{{else}}ko{{end}}"><td>{{.N}}</td><td>{{.Title}}<br><small>{{.ID}}{{if .Optional}} · {{.Optional}}{{end}}</small></td><td>{{.Kind}}</td><td class="{{.State}}">{{.StateWord}}</td><td class="num{{if .Over}} over{{end}}">{{.Duration}}</td><td class="num">{{.Expected}}</td><td>{{if .Details}}<ul>{{range .Details}}<li>{{.}}</li>{{end}}</ul>{{end}}</td></tr>
+{{range .Steps}}<tr class="{{if eq .State "done"}}ok{{else}}ko{{end}}"><td>{{.N}}</td><td>{{.Title}}{{if .Optional}}<br><small>{{.Optional}}</small>{{end}}</td><td>{{.Kind}}</td><td class="{{.State}}">{{.StateWord}}</td><td class="num{{if .Over}} over{{end}}">{{.Duration}}</td><td class="num">{{.Expected}}</td><td>{{if .Details}}<ul>{{range .Details}}<li>{{.}}</li>{{end}}</ul>{{end}}</td></tr>
 {{end}}</tbody>
 </table>
 <h2>{{.FeedbackTitle}}</h2>
 {{if .HasFeedback}}<blockquote>{{.Feedback}}</blockquote>{{else}}<p>{{.Feedback}}</p>{{end}}
 <footer>{{.Footer}}</footer>
+<script type="application/json" id="relais-report">{{.Data}}</script>
 </body>
 </html>
 `))
 
 // HTML writes the report as one self-contained readable page in lang (fr
-// unless en): no script, no outside resource, every text from the run
-// escaped. Times are in the laptop's time zone.
+// unless en): no script that runs, no outside resource, every text from
+// the run escaped; its JSON rides along in a data block, so that the page
+// is also a report file ReadReport reads. Times are in the laptop's time
+// zone.
 func (r Report) HTML(w io.Writer, lang string) error {
 	lang = i18n.Normalize(lang)
 	t := func(key string, args ...any) string { return i18n.T(lang, key, args...) }
@@ -81,6 +88,13 @@ func (r Report) HTML(w io.Writer, lang string) error {
 	if !v.HasFeedback {
 		v.Feedback = t("drills.report.no_feedback")
 	}
+	// The data block: the JSON as ReadReport reads it, "<", ">" and "&"
+	// escaped by json.Marshal, so that nothing in it closes the block.
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("drills: report %s: %w", r.RunID, err)
+	}
+	v.Data = template.JS(data)
 	when := t("drills.report.in_progress", localTime(r.Started))
 	if !r.Finished.IsZero() {
 		when = t("drills.report.period", localTime(r.Started), localTime(r.Finished))
@@ -89,10 +103,10 @@ func (r Report) HTML(w io.Writer, lang string) error {
 	if !r.Completed {
 		outcome.Value, outcome.Class = t("drills.report.not_completed"), "bad"
 	}
-	rto := humanDuration(fromMS(r.RTOMS))
+	rto := i18n.Duration(lang, fromMS(r.RTOMS))
 	tto := fact{Label: t("drills.report.tto"), Value: t("drills.report.tto_never", rto), Class: "bad"}
 	if r.TimeToOperationalMS != nil {
-		d := humanDuration(fromMS(*r.TimeToOperationalMS))
+		d := i18n.Duration(lang, fromMS(*r.TimeToOperationalMS))
 		if r.WithinRTO != nil && *r.WithinRTO {
 			tto.Value, tto.Class = t("drills.report.tto_within", d, rto), "good"
 		} else {
@@ -101,7 +115,7 @@ func (r Report) HTML(w io.Writer, lang string) error {
 	}
 	v.Facts = []fact{
 		{Label: t("drills.report.participant"), Value: orWord(r.Participant, t("drills.report.unnamed"))},
-		{Label: t("drills.report.drill"), Value: r.DrillID},
+		{Label: t("drills.report.drill"), Value: orWord(r.DrillTitle.In(lang), r.DrillID)},
 		{Label: t("drills.report.exercise"), Value: word(lang, "drills.exercise.", r.Exercise)},
 		{Label: t("drills.report.when"), Value: when},
 		outcome,
@@ -119,10 +133,10 @@ func (r Report) HTML(w io.Writer, lang string) error {
 			sv.Optional = t("drills.report.optional")
 		}
 		if s.DurationMS > 0 {
-			sv.Duration = humanDuration(fromMS(s.DurationMS))
+			sv.Duration = i18n.Duration(lang, fromMS(s.DurationMS))
 		}
 		if s.ExpectedMS != nil {
-			sv.Expected = humanDuration(fromMS(*s.ExpectedMS))
+			sv.Expected = i18n.Duration(lang, fromMS(*s.ExpectedMS))
 			sv.Over = s.DurationMS > *s.ExpectedMS
 		}
 		sv.Details = stepDetails(lang, s)
@@ -139,8 +153,8 @@ func (r Report) HTML(w io.Writer, lang string) error {
 func stepDetails(lang string, s ReportStep) []string {
 	t := func(key string, args ...any) string { return i18n.T(lang, key, args...) }
 	var d []string
-	if s.Evidence.Answer != "" {
-		d = append(d, t("drills.report.answer", s.Evidence.Answer))
+	if a := s.AnswerIn(lang); a != "" {
+		d = append(d, t("drills.report.answer", a))
 	}
 	if s.SkipReason != "" {
 		d = append(d, t("drills.report.skip_reason", s.SkipReason))
@@ -149,12 +163,12 @@ func stepDetails(lang string, s ReportStep) []string {
 		d = append(d, t("drills.report.failure", word(lang, "drills.failure.", s.Failure)))
 	}
 	if s.Evidence.Action != "" {
-		d = append(d, t("drills.report.action", s.Evidence.Action))
+		d = append(d, actionWords(lang, s.Evidence.Action))
 	}
 	for _, c := range s.Evidence.Checks {
 		state := word(lang, "drills.check.", string(c.State))
-		if c.Reason != "" {
-			d = append(d, t("drills.report.check_reason", c.ID, state, c.Reason))
+		if why := reasonWords(lang, c.Reason); why != "" {
+			d = append(d, t("drills.report.check_reason", c.ID, state, why))
 		} else {
 			d = append(d, t("drills.report.check", c.ID, state))
 		}
@@ -163,6 +177,35 @@ func stepDetails(lang string, s ReportStep) []string {
 		d = append(d, t("drills.report.note", s.Evidence.Note))
 	}
 	return d
+}
+
+// actionWords says in a sentence what Relais did for an action step; the
+// action's code (tunnel_up, open_link:<id>) stays in the JSON.
+func actionWords(lang, action string) string {
+	t := func(key string, args ...any) string { return i18n.T(lang, key, args...) }
+	switch {
+	case action == profile.ActionTunnelUp:
+		return t("drills.report.action.tunnel_up")
+	case action == profile.ActionRunChecks:
+		return t("drills.report.action.run_checks")
+	case strings.HasPrefix(action, profile.ActionOpenLink+":"):
+		return t("drills.report.action.open_link", strings.TrimPrefix(action, profile.ActionOpenLink+":"))
+	}
+	return t("drills.report.action.other")
+}
+
+// reasonWords is the short words for a check's reason code, as the
+// diagnostic summary says them; "" for a code without words (it stays in
+// the JSON).
+func reasonWords(lang, code string) string {
+	if code == "" {
+		return ""
+	}
+	key := "diag.reason." + code
+	if w := i18n.T(lang, key); w != key {
+		return w
+	}
+	return ""
 }
 
 // word is the catalogue's word for a code (prefix+code), or the code

@@ -49,7 +49,7 @@ func rowOf(r *Report) Row {
 	row := Row{
 		RunID: r.RunID, Participant: r.Participant, DrillID: r.DrillID, DrillTitle: r.DrillTitle, Started: r.Started,
 		Completed: r.Completed, TimeToOperationalMS: r.TimeToOperationalMS, RTOMS: r.RTOMS, WithinRTO: r.WithinRTO,
-		FailedSteps: []string{}, SkippedSteps: []string{},
+		FailedSteps: []string{}, SkippedSteps: []string{}, Feedback: r.Feedback, Steps: r.Steps,
 	}
 	for _, s := range r.Steps {
 		if s.Required && s.State != StepDone {
@@ -67,16 +67,58 @@ var csvColumns = []string{
 	"drills.table.col.run_id", "drills.table.col.participant", "drills.table.col.drill_id", "drills.table.col.drill_title",
 	"drills.table.col.started", "drills.table.col.completed", "drills.table.col.tto_s", "drills.table.col.rto_s",
 	"drills.table.col.within_rto", "drills.table.col.failed_steps", "drills.table.col.skipped_steps",
+	"drills.table.col.skip_reasons", "drills.table.col.answers", "drills.table.col.notes", "drills.table.col.feedback",
 }
 
-// WriteCSV writes the table as CSV: a header row in lang, then one row per
-// report with machine-friendly values: times in RFC 3339 (UTC), durations
-// in seconds with a dot, booleans true or false (empty when unknown), step
-// ids separated by ";". Text that a spreadsheet would run as a formula
-// (starting with = + - @) is prefixed with a quote: reports come from
-// colleagues' files and are opened in spreadsheets.
+// CSVSeparator is the CSV's field separator: ";", what a spreadsheet set
+// to French (and most of Europe, where "," is the decimal mark) expects.
+const CSVSeparator = ';'
+
+// stepWords are the table's words about a report's steps, in lang: the
+// titles of the steps failed and skipped, then "title: text" for skip
+// reasons, answers (in lang) and notes.
+func stepWords(r Row, lang string) (failed, skipped, reasons, answers, notes []string) {
+	titleOf := func(s ReportStep) string { return orWord(s.Title.In(lang), s.ID) }
+	line := func(s ReportStep, text string) string {
+		return i18n.T(lang, "drills.table.step_text", titleOf(s), text)
+	}
+	for _, s := range r.Steps {
+		if s.Required && s.State != StepDone {
+			failed = append(failed, titleOf(s))
+		}
+		if s.State == StepSkipped {
+			skipped = append(skipped, titleOf(s))
+		}
+		if s.SkipReason != "" {
+			reasons = append(reasons, line(s, s.SkipReason))
+		}
+		if a := s.AnswerIn(lang); a != "" {
+			answers = append(answers, line(s, a))
+		}
+		if s.Evidence.Note != "" {
+			notes = append(notes, line(s, s.Evidence.Note))
+		}
+	}
+	if r.Steps == nil { // a row made without its steps: the ids
+		failed, skipped = r.FailedSteps, r.SkippedSteps
+	}
+	return
+}
+
+// WriteCSV writes the table as CSV for a spreadsheet: UTF-8 with a byte
+// order mark (so that accents read right), fields separated by ";"
+// (CSVSeparator), a header row in lang, then one row per report: times in
+// RFC 3339 (UTC), durations in seconds with a dot, booleans true or false
+// (empty when unknown), steps by their titles in lang and answers in lang,
+// several in a cell separated by " | ". Text that a spreadsheet would run
+// as a formula (starting with = + - @) is prefixed with a quote: reports
+// come from colleagues' files and are opened in spreadsheets.
 func (t Table) WriteCSV(w io.Writer, lang string) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return fmt.Errorf("drills: csv: %w", err)
+	}
 	cw := csv.NewWriter(w)
+	cw.Comma = CSVSeparator
 	header := make([]string, len(csvColumns))
 	for i, k := range csvColumns {
 		header[i] = i18n.T(lang, k)
@@ -101,8 +143,13 @@ func (t Table) WriteCSV(w io.Writer, lang string) error {
 		if r.WithinRTO != nil {
 			rec[8] = strconv.FormatBool(*r.WithinRTO)
 		}
-		rec[9] = safeCell(strings.Join(r.FailedSteps, ";"))
-		rec[10] = safeCell(strings.Join(r.SkippedSteps, ";"))
+		failed, skipped, reasons, answers, notes := stepWords(r, lang)
+		rec[9] = safeCell(strings.Join(failed, " | "))
+		rec[10] = safeCell(strings.Join(skipped, " | "))
+		rec[11] = safeCell(strings.Join(reasons, " | "))
+		rec[12] = safeCell(strings.Join(answers, " | "))
+		rec[13] = safeCell(strings.Join(notes, " | "))
+		rec[14] = safeCell(r.Feedback)
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("drills: csv: %w", err)
 		}
@@ -138,7 +185,9 @@ type tableView struct {
 type tableRow struct {
 	OK                                                             bool
 	Participant, DrillTitle, DrillID, Started, Completed, TTO, RTO string
-	Within, Failed, Skipped, RunID                                 string
+	Within, RunID                                                  string
+	Failed, Skipped, Reasons, Answers, Notes                       []string
+	Feedback                                                       string
 }
 
 var tablePage = template.Must(template.New("table").Parse(`<!DOCTYPE html>
@@ -156,13 +205,13 @@ var tablePage = template.Must(template.New("table").Parse(`<!DOCTYPE html>
 <table>
 <thead><tr>{{range .Head}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr class="{{if .OK}}ok{{else}}ko{{end}}"><td>{{.Participant}}</td><td>{{.DrillTitle}}<br><small>{{.DrillID}}</small></td><td class="num">{{.Started}}</td><td>{{.Completed}}</td><td class="num">{{.TTO}}</td><td class="num">{{.RTO}}</td><td>{{.Within}}</td><td>{{.Failed}}</td><td>{{.Skipped}}</td><td><small>{{.RunID}}</small></td></tr>
+{{range .Rows}}<tr class="{{if .OK}}ok{{else}}ko{{end}}"><td>{{.Participant}}<br><small>{{.RunID}}</small></td><td>{{.DrillTitle}}<br><small>{{.DrillID}}</small></td><td class="num">{{.Started}}</td><td>{{.Completed}}</td><td class="num">{{.TTO}}<br><small>{{.RTO}}</small></td><td>{{.Within}}</td><td>{{template "list" .Failed}}</td><td>{{template "list" .Skipped}}{{template "list" .Reasons}}</td><td>{{template "list" .Answers}}</td><td>{{template "list" .Notes}}{{if .Feedback}}<blockquote>{{.Feedback}}</blockquote>{{end}}</td></tr>
 {{end}}</tbody>
 </table>
 </div>
 </body>
 </html>
-`))
+{{define "list"}}{{if .}}<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}{{end}}`))
 
 // WriteHTML writes the table as one self-contained page in lang (no
 // script, no outside resource; every text from the reports escaped).
@@ -172,8 +221,8 @@ func (t Table) WriteHTML(w io.Writer, lang string) error {
 		Lang: lang, Title: i18n.T(lang, "drills.table.title"), Count: i18n.T(lang, "drills.table.count", len(t.Rows)),
 		CSS: pageCSS, Rows: make([]tableRow, 0, len(t.Rows)),
 	}
-	for _, k := range []string{"participant", "drill_id", "started", "completed", "tto", "rto", "within_rto", "failed_steps",
-		"skipped_steps", "run_id"} {
+	for _, k := range []string{"participant", "drill_id", "started", "completed", "tto", "within_rto", "failed_steps",
+		"skipped_steps", "answers", "notes"} {
 		v.Head = append(v.Head, i18n.T(lang, "drills.table.col."+k))
 	}
 	yes, no, none := i18n.T(lang, "drills.yes"), i18n.T(lang, "drills.no"), "—"
@@ -187,10 +236,10 @@ func (t Table) WriteHTML(w io.Writer, lang string) error {
 		row := tableRow{
 			OK: r.Completed, Participant: orWord(r.Participant, i18n.T(lang, "drills.report.unnamed")),
 			DrillTitle: r.DrillTitle.In(lang), DrillID: r.DrillID, Started: localTime(r.Started),
-			Completed: word(r.Completed), TTO: none, RTO: humanDuration(fromMS(r.RTOMS)), Within: none,
-			Failed: orWord(strings.Join(r.FailedSteps, ", "), none), Skipped: orWord(strings.Join(r.SkippedSteps, ", "), none),
-			RunID: r.RunID,
+			Completed: word(r.Completed), TTO: none, RTO: i18n.T(lang, "drills.table.objective", humanDuration(fromMS(r.RTOMS))),
+			Within: none, RunID: r.RunID, Feedback: r.Feedback,
 		}
+		row.Failed, row.Skipped, row.Reasons, row.Answers, row.Notes = stepWords(r, lang)
 		if r.TimeToOperationalMS != nil {
 			row.TTO = humanDuration(fromMS(*r.TimeToOperationalMS))
 		}
@@ -241,7 +290,7 @@ func humanDuration(d time.Duration) string {
 // pageCSS styles the report and the table: readable printed or on screen,
 // no outside resource.
 const pageCSS = template.CSS(`body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1b1b;line-height:1.45}
-body.wide{max-width:none}.scroll{overflow-x:auto}
+body.wide{max-width:none;margin:1rem auto;font-size:.9rem}.scroll{overflow-x:auto}body.wide td{overflow-wrap:anywhere}
 h1{font-size:1.6rem;margin-bottom:.25rem}h2{font-size:1.2rem;margin-top:2rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1.2rem}dt{font-weight:600}dd{margin:0}
 table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{border:1px solid #c8c8c8;padding:.35rem .5rem;text-align:left;vertical-align:top}

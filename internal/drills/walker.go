@@ -253,6 +253,11 @@ func (w *Walker) Complete(ctx context.Context, runID, stepID string, in Input) (
 	run := rc.run
 	ps := run.Drill.Steps[i]
 	ev := Evidence{Note: strings.TrimSpace(in.Note)}
+	if prev := run.Steps[i]; prev.State == StepFailed {
+		// Tried again: the failed attempt stays in the evidence.
+		ev.Attempts = append(prev.Evidence.Attempts, Attempt{At: prev.Finished, Failure: prev.Failure,
+			Checks: prev.Evidence.Checks, Note: prev.Evidence.Note})
+	}
 
 	if ps.Kind == "question" {
 		if err := answer(&ev, ps, in, run.Language); err != nil {

@@ -115,8 +115,9 @@ func TestWalkExampleDrillScripted(t *testing.T) {
 				Started: at(6 * time.Minute), Finished: at(9 * time.Minute), DurationMS: 180_000,
 				Evidence: Evidence{Checks: []CheckEvidence{
 					{ID: "paie-web", AppID: "paie", State: checks.StateDegraded, Reason: "code_degraded", At: at(9 * time.Minute)},
-					ok("messagerie-imaps", "messagerie", 9*time.Minute), ok("messagerie-smtp", "messagerie", 9*time.Minute)}}},
-			{ID: "difficulte", Title: d.Steps[4].Title, Kind: "question", Required: true, State: StepDone,
+					ok("messagerie-imaps", "messagerie", 9*time.Minute), ok("messagerie-smtp", "messagerie", 9*time.Minute)},
+					Attempts: []Attempt{{At: at(7 * time.Minute), Failure: ErrCodeChecksFailed, Checks: failed.Steps[3].Evidence.Checks}}}},
+			{ID: "difficulte", Title: d.Steps[4].Title, Choices: d.Steps[4].Choices, Kind: "question", Required: true, State: StepDone,
 				Started: at(9 * time.Minute), Finished: at(9*time.Minute + 20*time.Second), DurationMS: 20_000,
 				Evidence: Evidence{Answer: "Oui, avec l'aide d'un ambassadeur", Choice: intp(1)}},
 			{ID: "commentaires", Title: d.Steps[5].Title, Kind: "question", Required: false, State: StepSkipped,
@@ -715,5 +716,42 @@ func TestStartRace(t *testing.T) {
 	wg.Wait()
 	if ids[0] == "" || ids[0] != ids[1] {
 		t.Fatalf("runs %v, want one", ids)
+	}
+}
+
+// A step done after failed attempts keeps them, oldest first, in its
+// evidence and its report: when, why, how each check answered, the note.
+func TestEarlierFailedAttemptsKept(t *testing.T) {
+	ctx := context.Background()
+	p := miniProfile()
+	tw := newTestWalker(t, p, miniNow)
+	run, _ := tw.Start(ctx, p, "mini", "fr")
+	if _, err := tw.Complete(ctx, run.ID, "lire", Input{}); err != nil {
+		t.Fatal(err)
+	}
+	tw.engine.checksErr = errors.New("tunnel down")
+	tw.clock.Advance(time.Minute)
+	first := tw.clock.Now()
+	tw.Complete(ctx, run.ID, "verifier", Input{Note: "le tunnel tombe"})
+	tw.engine.checksErr = nil
+	tw.engine.set("dossiers-web", checks.StateFailed)
+	tw.clock.Advance(time.Minute)
+	second := tw.clock.Now()
+	tw.Complete(ctx, run.ID, "verifier", Input{})
+	tw.engine.set("dossiers-web", checks.StateOK)
+	tw.clock.Advance(time.Minute)
+	r, err := tw.Complete(ctx, run.ID, "verifier", Input{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw.open(t) // as read again after a restart
+	r, _ = tw.Run(ctx, r.ID)
+	at := r.Steps[1].Evidence.Attempts
+	if len(at) != 2 || !at[0].At.Equal(first) || at[0].Failure != ErrCodeChecksFailed || at[0].Note != "le tunnel tombe" ||
+		!at[1].At.Equal(second) || len(at[1].Checks) != 2 || at[1].Checks[1].State != checks.StateFailed {
+		t.Fatalf("earlier attempts: %+v", at)
+	}
+	if got := BuildReport(r, "").Steps[1].Evidence.Attempts; len(got) != 2 {
+		t.Fatalf("report attempts: %+v", got)
 	}
 }

@@ -109,13 +109,17 @@ type Snapshot struct {
 	Stopped           bool            `json:"stopped"`
 	Profile           ProfileInfo     `json:"profile"`
 	Tunnel            tunnel.Status   `json:"tunnel"`
-	TunnelOwned       bool            `json:"tunnel_owned"` // false: a tunnel already up was reused
-	TunnelError       string          `json:"tunnel_error,omitempty"`
-	TunnelAtReport    tunnel.Status   `json:"tunnel_at_report"` // the tunnel when the last report finished
+	TunnelOwned       bool            `json:"tunnel_owned"`                // false: a tunnel already up was reused
+	TunnelError       string          `json:"tunnel_error,omitempty"`      // the error as the code saw it: for the log and the details
+	TunnelErrorCode   string          `json:"tunnel_error_code,omitempty"` // TunnelFailureCode's: what a front end words
+	TunnelAtReport    tunnel.Status   `json:"tunnel_at_report"`            // the tunnel when the last report finished
 	Report            *checks.Report  `json:"report"`
 	Runs              int             `json:"runs"`
 	TimeToOperational *time.Duration  `json:"time_to_operational"` // nil: never operational yet
 	Timeline          []TimelineEntry `json:"timeline"`
+	// Verdict is the overall state, Judge's, kept up to date with every
+	// change: what each front end words.
+	Verdict Verdict `json:"verdict"`
 }
 
 // Event is published on every change; it carries the whole snapshot, so a
@@ -331,6 +335,7 @@ func (e *Engine) commit(ctx context.Context, kind, detail string, change func(*S
 	if change != nil {
 		change(&e.snap)
 	}
+	e.snap.Verdict = Judge(e.snap)
 	e.snap.Timeline = append(e.snap.Timeline, TimelineEntry{At: now, Kind: kind, Detail: detail})
 	if e.snap.Phase != oldPhase {
 		e.snap.Timeline = append(e.snap.Timeline, TimelineEntry{At: now, Kind: EventPhase, Detail: string(e.snap.Phase)})
@@ -463,6 +468,7 @@ func (e *Engine) bringUp(ctx context.Context) {
 		e.mu.Unlock()
 		e.commit(ctx, EventTunnelFailed, err.Error(), func(s *Snapshot) {
 			s.TunnelError, s.Phase, s.Tunnel = err.Error(), PhaseFailed, tunnel.Status{}
+			s.TunnelErrorCode = TunnelFailureCode(err)
 		})
 		return
 	}
@@ -474,7 +480,7 @@ func (e *Engine) bringUp(ctx context.Context) {
 		kind = EventTunnelReused
 	}
 	e.commit(ctx, kind, "", func(s *Snapshot) {
-		s.TunnelOwned, s.TunnelError = owned, ""
+		s.TunnelOwned, s.TunnelError, s.TunnelErrorCode = owned, "", ""
 	})
 }
 

@@ -98,31 +98,30 @@ func Normalize(lang string) string {
 	return FR
 }
 
-// Detect returns the language of the user's locale from the usual POSIX
-// variables (LC_ALL, LC_MESSAGES, LANG, then LANGUAGE), or "" when the locale
-// names neither French nor English — including "C" and "POSIX", which say
-// nothing about the person — so that the caller applies the profile's
-// default language.
+// Detect returns the person's language as GNU gettext finds it, or "" when
+// it is neither French nor English — so that the caller applies the
+// profile's default language. The locale is the first set of LC_ALL,
+// LC_MESSAGES and LANG (as in setlocale(3)); LANGUAGE, a priority list
+// ("en_CA:fr"), comes before it — except in the C or POSIX locale (or none
+// at all), where gettext ignores LANGUAGE and which say nothing about the
+// person.
 func Detect(getenv func(string) string) string {
+	locale := ""
 	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
 		if val := getenv(v); val != "" {
-			if l := fromLocale(val); l != "" {
-				return l
-			}
-			// The first set variable decides, as in setlocale(3); LANGUAGE
-			// is still consulted for a C locale, as GNU gettext does.
-			if val != "C" && val != "POSIX" && !strings.HasPrefix(val, "C.") {
-				return ""
-			}
+			locale = val
 			break
 		}
+	}
+	if locale == "" || locale == "C" || locale == "POSIX" || strings.HasPrefix(locale, "C.") {
+		return ""
 	}
 	for _, part := range strings.Split(getenv("LANGUAGE"), ":") {
 		if l := fromLocale(part); l != "" {
 			return l
 		}
 	}
-	return ""
+	return fromLocale(locale)
 }
 
 func fromLocale(s string) string {

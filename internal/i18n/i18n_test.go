@@ -64,7 +64,10 @@ func TestEveryKeyInSourcesExists(t *testing.T) {
 			if strings.HasSuffix(m[1], ".") {
 				continue
 			}
-			if _, ok := fr[m[1]]; !ok {
+			_, ok := fr[m[1]]
+			_, one := fr[m[1]+".one"] // a plural message (N): both forms
+			_, other := fr[m[1]+".other"]
+			if !ok && !(one && other) {
 				missing = append(missing, path+": "+m[1])
 			}
 		}
@@ -93,7 +96,15 @@ func TestDetect(t *testing.T) {
 		{map[string]string{"LANG": "de_DE.UTF-8"}, ""},
 		{map[string]string{"LC_ALL": "en_GB.UTF-8", "LANG": "fr_FR.UTF-8"}, EN},
 		{map[string]string{"LC_MESSAGES": "fr_FR", "LANG": "en_US"}, FR},
-		{map[string]string{"LANG": "C", "LANGUAGE": "en:fr"}, EN},
+		// LANGUAGE, a priority list, comes before LC_*/LANG (GNU gettext)…
+		{map[string]string{"LANG": "fr_FR.UTF-8", "LANGUAGE": "en_GB:fr"}, EN},
+		{map[string]string{"LC_ALL": "fr_CA.UTF-8", "LANGUAGE": "de:en"}, EN},
+		{map[string]string{"LANG": "en_US.UTF-8", "LANGUAGE": "de:it"}, EN},
+		{map[string]string{"LANG": "de_DE.UTF-8", "LANGUAGE": "fr"}, FR},
+		// …and is ignored in the C locale, or with no locale at all.
+		{map[string]string{"LANG": "C", "LANGUAGE": "en:fr"}, ""},
+		{map[string]string{"LC_ALL": "C.UTF-8", "LANG": "fr_FR.UTF-8", "LANGUAGE": "en"}, ""},
+		{map[string]string{"LANGUAGE": "en"}, ""},
 	}
 	for _, tt := range tests {
 		if got := Detect(func(k string) string { return tt.env[k] }); got != tt.want {
@@ -126,5 +137,42 @@ func TestT(t *testing.T) {
 	}
 	if got := T(EN, "no.such.key"); got != "no.such.key" {
 		t.Errorf("missing key: %q", got)
+	}
+}
+
+// Plurals follow CLDR: French counts 0 and 1 as singular, English only 1.
+func TestN(t *testing.T) {
+	for _, tt := range []struct {
+		lang string
+		n    int
+		want string
+	}{
+		{FR, 0, "Profil invalide : 0 erreur."},
+		{FR, 1, "Profil invalide : 1 erreur."},
+		{FR, 2, "Profil invalide : 2 erreurs."},
+		{EN, 0, "Invalid profile: 0 errors."},
+		{EN, 1, "Invalid profile: 1 error."},
+		{EN, 3, "Invalid profile: 3 errors."},
+	} {
+		if got := N(tt.lang, "cli.profile.invalid_count", tt.n, tt.n); got != tt.want {
+			t.Errorf("N(%s, %d) = %q, want %q", tt.lang, tt.n, got, tt.want)
+		}
+	}
+}
+
+// Every plural message has both forms in both languages.
+func TestPluralPairs(t *testing.T) {
+	for _, l := range []string{FR, EN} {
+		c, err := Catalog(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range c {
+			if base, ok := strings.CutSuffix(k, ".one"); ok {
+				if _, ok := c[base+".other"]; !ok {
+					t.Errorf("%s: %s has no .other form", l, k)
+				}
+			}
+		}
 	}
 }

@@ -114,23 +114,21 @@ func (l *Launcher) openInBrowser(url string, p Proxy) (Result, error) {
 }
 
 // chromiumArgs starts a Chromium-family browser on its own profile with
-// the proxy. SOCKS5 is preferred; the host resolver rules make every name
-// resolve through the proxy (the tunnel's DNS), never on the machine.
+// the proxy, SOCKS5 preferred. The proxy alone makes every name resolve
+// at its end (the tunnel's DNS), never on the machine: Chromium hands a
+// SOCKS5 proxy the host name (socks5://, not socks4://), and an HTTP
+// proxy receives it in the request. No --host-resolver-rules: Chromium
+// answers that flag with its "unsupported command-line flag" bar.
 func chromiumArgs(dir string, socks, httpP *proxyAddr, url string) ([]string, string) {
 	proxyURL := ""
-	exclude := ""
 	if socks != nil {
-		proxyURL, exclude = "socks5://"+socks.String(), socks.host
+		proxyURL = "socks5://" + socks.String()
 	} else {
-		proxyURL, exclude = "http://"+httpP.String(), httpP.host
-	}
-	if strings.Contains(exclude, ":") {
-		exclude = "[" + exclude + "]"
+		proxyURL = "http://" + httpP.String()
 	}
 	return []string{
 		"--user-data-dir=" + dir,
 		"--proxy-server=" + proxyURL,
-		"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE " + exclude,
 		"--no-first-run",
 		"--no-default-browser-check",
 		"--new-window",

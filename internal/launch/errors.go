@@ -24,8 +24,12 @@ type Error struct {
 	Scheme  string // ErrSchemeNotAllowed: the refused scheme, lower case
 	Detail  string // ErrInvalidURL: what is wrong; ErrBadProxy: the address
 	Program string // ErrStart: the program that did not start
-	Proxy   *Proxy // ErrNoBrowser: the proxy to set by hand
-	Err     error  // the cause, if any
+	// ExitCode: ErrStart, the program started and exited with this
+	// non-zero code (xdg-open 3: nothing can open the link; 4: the
+	// application found failed). 0: it did not start at all.
+	ExitCode int
+	Proxy    *Proxy // ErrNoBrowser: the proxy to set by hand
+	Err      error  // the cause, if any
 }
 
 func (e *Error) Error() string {
@@ -58,6 +62,9 @@ func (e *Error) Key() (string, []any) {
 	case ErrBadProxy:
 		return "launch.error.bad_proxy", []any{e.Detail}
 	case ErrStart:
+		if e.ExitCode > 0 {
+			return "launch.error.no_handler", []any{e.URL}
+		}
 		return "launch.error.start_failed", []any{e.Program, fmt.Sprint(e.Err)}
 	case ErrNoBrowser:
 		p := e.Proxy

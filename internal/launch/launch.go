@@ -37,10 +37,17 @@ const (
 // command-line limits of every platform.
 const maxURLLen = 8 << 10
 
-// earlyExitWait is how long Open waits for a program it started to fail.
-// xdg-open and a browser handing the URL to its running instance exit
-// within it; a browser that stays open is left running, unwaited.
+// earlyExitWait is how long Open waits for a browser it started to fail.
+// A browser handing the URL to its running instance exits within it; a
+// browser that stays open is left running, unwaited.
 const earlyExitWait = time.Second
+
+// handlerExitWait is how long Open waits for the platform's handler
+// (xdg-open) to say whether it found an application for the link. It asks
+// the desktop and tries its fallbacks before it gives up (exit 3 after a
+// second or two is common); still running at the deadline, it has handed
+// the link to an application, which is taken as opened.
+const handlerExitWait = 3 * time.Second
 
 // Proxy is the local proxy of a userspace tunnel, as tunnel.Status records
 // it: "127.0.0.1:PORT" addresses, either one possibly empty.
@@ -81,10 +88,15 @@ type Launcher struct {
 }
 
 func (l *Launcher) exec(name string, args ...string) error {
+	return l.execWait(earlyExitWait, name, args...)
+}
+
+// execWait starts a program and waits up to wait for it to fail.
+func (l *Launcher) execWait(wait time.Duration, name string, args ...string) error {
 	if l.Exec != nil {
 		return l.Exec(name, args...)
 	}
-	return start(name, args...)
+	return start(wait, name, args...)
 }
 
 func (l *Launcher) lookPath(name string) (string, error) {
@@ -130,10 +142,33 @@ func (l *Launcher) Open(ctx context.Context, link profile.Link, allowedSchemes [
 func (l *Launcher) openDefault(url string) (Result, error) {
 	name, args := defaultHandler(url, l.getenv)
 	res := Result{Method: MethodDefault, Argv: append([]string{name}, args...)}
-	if err := l.exec(name, args...); err != nil {
-		return res, &Error{Kind: ErrStart, URL: url, Program: name, Err: err}
+	if err := l.execWait(handlerExitWait, name, args...); err != nil {
+		return res, startError(url, name, err)
 	}
 	return res, nil
+}
+
+// startError is ErrStart for a program that did not start or exited with
+// an error (its exit code kept: the handler found nothing to open the link).
+func startError(url, name string, err error) *Error {
+	e := &Error{Kind: ErrStart, URL: url, Program: name, Err: err}
+	var xe *exec.ExitError
+	if errors.As(err, &xe) && xe.ExitCode() > 0 {
+		e.ExitCode = xe.ExitCode()
+	} else if c, ok := exitCodeOf(err); ok {
+		e.ExitCode = c
+	}
+	return e
+}
+
+// exitCodeOf reads "exit status N" from an error that is not an
+// *exec.ExitError (the Exec hook of tests and front ends returns text).
+func exitCodeOf(err error) (int, bool) {
+	var c int
+	if _, serr := fmt.Sscanf(err.Error(), "exit status %d", &c); serr == nil && c > 0 {
+		return c, true
+	}
+	return 0, false
 }
 
 // CheckURL returns the URL's scheme, lower case, if Open may open it: no
@@ -197,10 +232,10 @@ func validScheme(s string) bool {
 }
 
 // start runs a program without a shell, detached from the terminal, and
-// reports a failure to start or an exit with an error within
-// earlyExitWait. A program still running then is left running: a browser
-// outlives the command that opened it.
-func start(name string, args ...string) error {
+// reports a failure to start or an exit with an error within wait. A
+// program still running then is left running: a browser outlives the
+// command that opened it.
+func start(wait time.Duration, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
 	// Standard streams go to the null device: a browser writing to a pipe
 	// whose reader (relais open) has exited would die of SIGPIPE.
@@ -214,7 +249,7 @@ func start(name string, args ...string) error {
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(earlyExitWait):
+	case <-time.After(wait):
 		return nil
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"relais/internal/i18n"
+	"relais/internal/testenv"
 )
 
 // fakeBin puts programs in a fresh directory that becomes the whole PATH.
@@ -147,7 +150,6 @@ func TestChromiumStartedWithTheProxy(t *testing.T) {
 	want := []string{
 		"--user-data-dir=" + dir,
 		"--proxy-server=socks5://127.0.0.1:41080",
-		"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 		"--no-first-run",
 		"--no-default-browser-check",
 		"--new-window",
@@ -240,5 +242,69 @@ func TestNoBrowserInPath(t *testing.T) {
 	}
 	if bin.argv("xdg-open") != nil {
 		t.Error("fell back to xdg-open, which would bypass the tunnel")
+	}
+}
+
+// realXdgOpen runs the real xdg-open (xdg-utils) in a desktop that has no
+// handler for any scheme: no desktop environment, no display, empty XDG
+// directories, and for the fallback browser (BROWSER) a program that
+// fails after delay, as a desktop's launcher does when it finds nothing.
+// xdg-open tries BROWSER twice, then exits 3 ("no method available")
+// after twice delay.
+func realXdgOpen(t *testing.T, delay string) {
+	t.Helper()
+	real := testenv.NeedTools(t, "xdg-open", "xdg-mime", "sed", "sleep")
+	dir := t.TempDir()
+	if err := os.Symlink(real[0], filepath.Join(dir, "xdg-open")); err != nil {
+		t.Fatal(err)
+	}
+	slow := filepath.Join(dir, "slow-handler")
+	if err := os.WriteFile(slow, []byte("#!/bin/sh\nsleep "+delay+"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":/usr/bin:/bin")
+	for _, k := range []string{"DISPLAY", "WAYLAND_DISPLAY", "XDG_CURRENT_DESKTOP", "DESKTOP_SESSION", "KDE_FULL_SESSION", "GNOME_DESKTOP_SESSION_ID", "XDG_SESSION_DESKTOP"} {
+		t.Setenv(k, "")
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_DATA_HOME", filepath.Join(home, "data"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "config"))
+	t.Setenv("XDG_DATA_DIRS", filepath.Join(home, "sysdata"))
+	t.Setenv("XDG_CONFIG_DIRS", filepath.Join(home, "sysconfig"))
+	t.Setenv("BROWSER", slow)
+}
+
+// A link nothing on the computer can open is not "opened": the real
+// xdg-open, failing after about 1.5 s with exit 3, makes Open fail with a
+// sentence that says so, in both languages, without "exit status".
+func TestRealXdgOpenWithoutHandlerFails(t *testing.T) {
+	realXdgOpen(t, "0.75")
+	l := &Launcher{}
+	for _, url := range []string{"msteams:/l/meetup-join/crise", "https://portail.urgence.example/"} {
+		_, err := l.Open(context.Background(), link(url, "direct"), []string{"msteams"}, nil)
+		var le *Error
+		if !errors.As(err, &le) || !errors.Is(err, ErrStart) {
+			t.Fatalf("%s: xdg-open exited 3 after 1.5 s, Open said %v", url, err)
+		}
+		if le.ExitCode != 3 {
+			t.Errorf("%s: exit code %d, want 3", url, le.ExitCode)
+		}
+		for _, lang := range []string{i18n.FR, i18n.EN} {
+			msg := le.Message(lang)
+			if strings.Contains(msg, "exit status") || strings.Contains(msg, "xdg-open") {
+				t.Errorf("%s %s: raw detail in %q", url, lang, msg)
+			}
+		}
+	}
+}
+
+// A handler still running at the deadline has taken the link: Open
+// returns without waiting for it to finish.
+func TestRealXdgOpenStillRunningIsOpened(t *testing.T) {
+	realXdgOpen(t, "3")
+	l := &Launcher{}
+	if _, err := l.Open(context.Background(), link("msteams:/l/meetup-join/crise", "direct"), []string{"msteams"}, nil); err != nil {
+		t.Fatalf("a handler still running is an opened link: %v", err)
 	}
 }

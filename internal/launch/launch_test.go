@@ -256,7 +256,7 @@ func TestStartFailure(t *testing.T) {
 	l := &Launcher{Exec: func(string, ...string) error { return errors.New("exit status 3") }}
 	_, err := l.Open(context.Background(), link("https://www.example.org/", "direct"), nil, nil)
 	var le *Error
-	if !errors.Is(err, ErrStart) || !errors.As(err, &le) || !strings.Contains(le.Message(i18n.EN), "exit status 3") {
+	if !errors.Is(err, ErrStart) || !errors.As(err, &le) || le.ExitCode != 3 || strings.Contains(le.Message(i18n.EN), "exit status") {
 		t.Fatalf("%v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -108,6 +108,15 @@ type Options struct {
 	// apps are essential (the others "important"): Mode urgence against it
 	// ends all green, `relais check` exits 0.
 	HealthyEssentialsOnly bool
+	// BrokenNotEssential publishes a profile where the broken app is
+	// "important", not essential (the demo of `relais demo`): every state
+	// still shows on Applications, and Mode urgence and the demo drill
+	// reach operational, so their time to operational shows.
+	BrokenNotEssential bool
+	// HelpdeskKeyFile keeps the demo helpdesk's age identity (read, or
+	// made and written there, mode 0600), so the demo's encrypted
+	// diagnostics open later; "": a throwaway key.
+	HelpdeskKeyFile string
 }
 
 // Office is a running demo office.
@@ -130,9 +139,12 @@ type Office struct {
 	// Button is the published picture of the Mode urgence button (asset
 	// ButtonAsset, at ButtonPath).
 	Button []byte
-	// HelpdeskIdentity is the demo helpdesk's age key, made at start: the
-	// profile publishes its recipient. Demo only.
+	// HelpdeskIdentity is the demo helpdesk's age key: the profile
+	// publishes its recipient. Demo only.
 	HelpdeskIdentity *age.X25519Identity
+	// HelpdeskKeyFile is the file that holds it (Options.HelpdeskKeyFile);
+	// "" for a throwaway key.
+	HelpdeskKeyFile string
 
 	dev      *device.Device
 	tnet     *netstack.Net
@@ -235,7 +247,11 @@ func Start(ctx context.Context, opt Options) (o *Office, err error) {
 			return nil, err
 		}
 	}
-	if err := o.publish(ctx, opt.Serial, opt.HealthyEssentialsOnly); err != nil {
+	if o.HelpdeskIdentity, err = helpdeskIdentity(opt.HelpdeskKeyFile); err != nil {
+		return nil, fmt.Errorf("office: helpdesk key: %w", err)
+	}
+	o.HelpdeskKeyFile = opt.HelpdeskKeyFile
+	if err := o.publish(ctx, opt.Serial, essentialsOf(opt)); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -382,7 +398,7 @@ func (o *Office) Close() error {
 
 // publish signs the demo profile and serves it on 127.0.0.1, with its
 // asset and the report receiver.
-func (o *Office) publish(_ context.Context, serial int64, healthyEssentialsOnly bool) error {
+func (o *Office) publish(_ context.Context, serial int64, ess essentials) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("office: profile server: %w", err)
@@ -393,11 +409,6 @@ func (o *Office) publish(_ context.Context, serial int64, healthyEssentialsOnly 
 	if serial == 0 {
 		serial = time.Now().UnixMilli()
 	}
-	o.HelpdeskIdentity, err = age.GenerateX25519Identity()
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("office: helpdesk key: %w", err)
-	}
 	o.Button = buttonPNG()
 	sum := sha256.Sum256(o.Button)
 	o.Profile = demoProfile(serial, published{
@@ -406,7 +417,7 @@ func (o *Office) publish(_ context.Context, serial int64, healthyEssentialsOnly 
 		ButtonURL:    base + ButtonPath,
 		ButtonSHA256: hex.EncodeToString(sum[:]),
 		AgeRecipient: o.HelpdeskIdentity.Recipient().String(),
-	}, o.Endpoint, o.PublicKey, healthyEssentialsOnly)
+	}, o.Endpoint, o.PublicKey, ess)
 	if _, err := profile.Parse("demo.toml", o.Profile); err != nil {
 		ln.Close()
 		return fmt.Errorf("office: demo profile: %w", err)

@@ -71,7 +71,7 @@ var testPublished = published{
 }
 
 func TestHealthyEssentialsOnly(t *testing.T) {
-	b := demoProfile(1, testPublished, "127.0.0.1:2", tunnel.Key{}, true)
+	b := demoProfile(1, testPublished, "127.0.0.1:2", tunnel.Key{}, healthyOnly)
 	p, err := profile.Parse("demo.toml", b)
 	if err != nil {
 		t.Fatal(err)

@@ -21,13 +21,33 @@ type published struct {
 	AgeRecipient string // helpdesk.age_recipient
 }
 
+// essentials says which of the office's apps the profile makes essential.
+type essentials int
+
+const (
+	allEssential       essentials = iota // the three apps
+	brokenNotEssential                   // the healthy and the slow one (the demo)
+	healthyOnly                          // the healthy one
+)
+
+// essentialsOf reads Options.
+func essentialsOf(opt Options) essentials {
+	switch {
+	case opt.HealthyEssentialsOnly:
+		return healthyOnly
+	case opt.BrokenNotEssential:
+		return brokenNotEssential
+	}
+	return allEssential
+}
+
 // demoProfile is the demo continuity profile: the office's tunnel, the
 // three apps with their checks (the slow one degraded by design, the broken
 // one failed), an app that requires the broken one (blocked), links,
 // contacts, the helpdesk (report receiver, age recipient), a picture, two
-// help pages and a drill with a step of each kind. With
-// healthyEssentialsOnly, only the healthy apps are essential.
-func demoProfile(serial int64, pub published, endpoint string, serverKey tunnel.Key, healthyEssentialsOnly bool) []byte {
+// help pages and a drill with a step of each kind. ess says which apps
+// are essential (the others are "important").
+func demoProfile(serial int64, pub published, endpoint string, serverKey tunnel.Key, ess essentials) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Profil de démonstration de Relais : généré et signé par le bureau de démonstration.
 schema = 1
@@ -58,7 +78,7 @@ persistent_keepalive = 25
 	for _, a := range Apps {
 		n := names[a.ID]
 		criticality := "essential"
-		if healthyEssentialsOnly && a.Behaviour != Healthy {
+		if ess == healthyOnly && a.Behaviour != Healthy || ess == brokenNotEssential && a.Behaviour == Broken {
 			criticality = "important"
 		}
 		if a.Behaviour == Broken {
@@ -151,7 +171,7 @@ body = { fr = """
 
 ![Le bouton Mode urgence](asset:bouton.png)
 
-Dans cette démonstration, la paie répond, les dossiers partagés sont lents et la messagerie est en panne : c'est voulu.
+Dans cette démonstration, la paie répond, les dossiers partagés sont lents et la messagerie est en panne : c'est voulu. La messagerie n'est pas essentielle ici : le Mode urgence devient quand même opérationnel.
 """, en = """
 # First steps
 
@@ -160,7 +180,7 @@ Dans cette démonstration, la paie répond, les dossiers partagés sont lents et
 
 ![The Mode urgence button](asset:bouton.png)
 
-In this demo, payroll answers, shared folders are slow and email is down: on purpose.
+In this demo, payroll answers, shared folders are slow and email is down: on purpose. Email is not essential here, so Mode urgence still reaches "operational".
 """ }
 
 [[pages]]
@@ -170,13 +190,13 @@ body = { fr = """
 # Quand une application reste rouge
 
 - Lisez la raison affichée à côté de l'application.
-- Essayez **Reconnecter**.
+- Sur l'écran Applications, essayez **Vérifier de nouveau**.
 - Sinon, appelez le centre de services au +1-555-0100 et donnez le code du diagnostic.
 """, en = """
 # When an application stays red
 
 - Read the reason shown beside the application.
-- Try **Reconnect**.
+- On the Applications screen, try **Check again**.
 - Otherwise call the service desk on +1-555-0100 and give the diagnostics code.
 """ }
 
@@ -198,7 +218,7 @@ rto = "15m"
   id = "connexion"
   kind = "action"
   title = { fr = "Se connecter", en = "Connect" }
-  body = { fr = "Cliquez sur **Mode urgence**.\n\n![Le bouton Mode urgence](asset:bouton.png)", en = "Click **Mode urgence**.\n\n![The Mode urgence button](asset:bouton.png)" }
+  body = { fr = "Cliquez sur **Faire l'action et vérifier** : Relais active le Mode urgence pour vous. En situation réelle, c'est le bouton Mode urgence de l'Accueil, que voici :\n\n![Le bouton Mode urgence de l'Accueil](asset:bouton.png)", en = "Click **Do it and check**: Relais turns Mode urgence on for you. In a real emergency, it is the Mode urgence button on Home, shown here:\n\n![The Mode urgence button on Home](asset:bouton.png)" }
   action = "tunnel_up"
   checks = ["paie-dns"]
   expected = "1m"
@@ -207,7 +227,7 @@ rto = "15m"
   id = "portail"
   kind = "action"
   title = { fr = "Ouvrir le portail", en = "Open the portal" }
-  body = { fr = "Ouvrez le portail d'urgence.", en = "Open the emergency portal." }
+  body = { fr = "Cliquez sur **Faire l'action et vérifier** : Relais ouvre le portail d'urgence dans votre navigateur.", en = "Click **Do it and check**: Relais opens the emergency portal in your browser." }
   action = "open_link:portail"
   expected = "2m"
 

@@ -26,30 +26,30 @@ var conditionOps = [...]string{"==", "!=", "<=", ">=", "<", ">"}
 // brackets), the operator (==, !=, <, <=, >, >=) and the value, trimmed. It checks only the
 // grammar; whether the placeholder and value fit a check is Parse's business.
 func SplitCondition(s string) (placeholder, op, value string, err error) {
-	placeholder, op, value, problem := splitCondition(s)
-	if problem != "" {
-		return "", "", "", fmt.Errorf("profile: condition %q: %s", s, problem)
+	placeholder, op, value, pr := splitCondition(s)
+	if !pr.ok() {
+		return "", "", "", fmt.Errorf("profile: condition %q: %s", s, pr.English())
 	}
 	return placeholder, op, value, nil
 }
 
-// splitCondition returns the reason in the words the lint output uses.
-func splitCondition(s string) (placeholder, op, value, problem string) {
+// splitCondition returns the reason as the lint output's Problem.
+func splitCondition(s string) (placeholder, op, value string, pr Problem) {
 	s = strings.TrimSpace(s)
 	if !strings.HasPrefix(s, "[") {
-		return "", "", "", "must start with a [PLACEHOLDER]"
+		return "", "", "", problem("cond_start", Detail("[PLACEHOLDER]"))
 	}
 	end := strings.IndexByte(s, ']')
 	if end < 0 {
-		return "", "", "", "missing ] after the placeholder"
+		return "", "", "", problem("cond_bracket")
 	}
 	placeholder = s[1:end]
 	if placeholder == "" {
-		return "", "", "", "empty placeholder []"
+		return "", "", "", problem("cond_empty")
 	}
 	for i := 0; i < len(placeholder); i++ {
 		if c := placeholder[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return "", "", "", fmt.Sprintf("invalid placeholder %q (upper-case letters, digits and _)", placeholder)
+			return "", "", "", problem("cond_syntax", placeholder)
 		}
 	}
 	rest := strings.TrimLeft(s[end+1:], " \t")
@@ -60,13 +60,13 @@ func splitCondition(s string) (placeholder, op, value, problem string) {
 		}
 	}
 	if op == "" {
-		return "", "", "", "missing operator (==, !=, <, <=, >, >=)"
+		return "", "", "", problem("cond_operator")
 	}
 	value = strings.TrimSpace(rest[len(op):])
 	if value == "" {
-		return "", "", "", "missing value after " + op
+		return "", "", "", problem("cond_value", op)
 	}
-	return placeholder, op, value, ""
+	return placeholder, op, value, Problem{}
 }
 
 // dnsRcodes are the response codes a DNS_RCODE condition may name (RFC 1035, 2136).
@@ -75,68 +75,76 @@ var dnsRcodes = map[string]bool{
 	"REFUSED": true, "YXDOMAIN": true, "YXRRSET": true, "NXRRSET": true, "NOTAUTH": true, "NOTZONE": true,
 }
 
-// conditionProblem says what is wrong with a condition on a check of that type and target,
-// or "".
+// conditionProblem says in English what is wrong with a condition on a check of that
+// type and target, or "".
 func conditionProblem(typ, target, cond string) string {
-	ph, op, value, problem := splitCondition(cond)
-	if problem != "" {
-		return problem
+	if p := conditionCheck(typ, target, cond); !p.ok() {
+		return p.English()
+	}
+	return ""
+}
+
+// conditionCheck says what is wrong with a condition on a check of that type and target.
+func conditionCheck(typ, target, cond string) Problem {
+	ph, op, value, pr := splitCondition(cond)
+	if !pr.ok() {
+		return pr
 	}
 	name := "[" + ph + "]"
 	switch ph {
 	case PlaceholderStatus, PlaceholderBody:
 		if typ != "http" {
-			return name + " only applies to http checks"
+			return problem("cond_http_only", name)
 		}
 	case PlaceholderCertificateExpiration:
 		if typ != "tls" && !(typ == "http" && strings.HasPrefix(strings.ToLower(target), "https:")) {
-			return name + " only applies to tls checks and https URLs"
+			return problem("cond_tls_only", name)
 		}
 	case PlaceholderDNSRcode, PlaceholderIP:
 		if typ != "dns" {
-			return name + " only applies to dns checks"
+			return problem("cond_dns_only", name)
 		}
 	case PlaceholderConnected, PlaceholderResponseTime:
 	default:
-		return fmt.Sprintf("unknown placeholder %s", name)
+		return problem("cond_unknown", name)
 	}
 
 	_, numErr := strconv.ParseFloat(value, 64)
 	_, durErr := time.ParseDuration(value)
 	if op != "==" && op != "!=" && numErr != nil && durErr != nil {
-		return "operator " + op + " needs a number or a duration"
+		return problem("cond_ordering", op)
 	}
 	switch ph {
 	case PlaceholderStatus:
 		if n, err := strconv.Atoi(value); err != nil || n < 100 || n > 599 {
-			return name + " needs an HTTP status code such as 200"
+			return problem("cond_status", name)
 		}
 	case PlaceholderResponseTime:
 		if n, err := strconv.Atoi(value); err != nil || n < 0 {
-			return name + " needs milliseconds such as 1500"
+			return problem("cond_ms", name)
 		}
 	case PlaceholderCertificateExpiration:
 		if durErr != nil {
-			return name + " needs a duration such as 72h"
+			return problem("cond_duration", name)
 		}
 	case PlaceholderConnected:
 		if value != "true" && value != "false" {
-			return name + " needs true or false"
+			return problem("cond_bool", name)
 		}
 	case PlaceholderDNSRcode:
 		if !dnsRcodes[value] {
-			return name + " needs a response code such as NOERROR or NXDOMAIN"
+			return problem("cond_rcode", name)
 		}
 	case PlaceholderIP:
 		if _, err := netip.ParseAddr(value); err != nil && !isPattern(value) {
-			return name + " needs an IP address or pat(...)"
+			return problem("cond_ip", name)
 		}
 	case PlaceholderBody:
 		if strings.HasPrefix(value, "pat(") && !isPattern(value) {
-			return "pat( needs a closing )"
+			return problem("cond_pattern")
 		}
 	}
-	return ""
+	return Problem{}
 }
 
 func isPattern(v string) bool {

@@ -39,13 +39,24 @@ var (
 const MaxErrors = 50
 
 // Error is one problem in a profile, located by line and by path
-// (apps[2].checks[0].target). Path is empty for syntax errors.
+// (apps[2].checks[0].target). Path is empty for syntax errors. Code and Args say what is
+// wrong for front ends to word (see Problem); Msg is the same in English.
 type Error struct {
 	File string // the name given to Parse
 	Line int    // 1-based
 	Path string
 	Msg  string
+	Code string
+	Args []any
 }
+
+// newError locates a problem.
+func newError(file string, line int, path string, p Problem) *Error {
+	return &Error{File: file, Line: line, Path: path, Msg: p.English(), Code: p.Code, Args: p.Args}
+}
+
+// Problem returns what is wrong, without where.
+func (e *Error) Problem() Problem { return Problem{Code: e.Code, Args: e.Args} }
 
 // Error returns "FILE:LINE: PATH: MSG", or "FILE:LINE: MSG" when no path applies: the
 // format editors and CI logs already know how to jump to.

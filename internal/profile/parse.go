@@ -47,7 +47,7 @@ func Parse(name string, data []byte) (*Profile, error) {
 	unknown := func(line int, path string) {
 		if k := strconv.Itoa(line) + ":" + path; !seen[k] {
 			seen[k] = true
-			errs = append(errs, &Error{File: name, Line: line, Path: path, Msg: "unknown key"})
+			errs = append(errs, newError(name, line, path, problem("unknown_key")))
 		}
 	}
 	for _, u := range ps.unknown {
@@ -73,7 +73,7 @@ func Parse(name string, data []byte) (*Profile, error) {
 		case errors.As(err, &decode):
 			return nil, ErrorList{decodeError(name, ps, decode)}
 		default:
-			return nil, ErrorList{{File: name, Line: 1, Msg: strings.TrimPrefix(err.Error(), "toml: ")}}
+			return nil, ErrorList{newError(name, 1, "", problem("syntax", Detail(strings.TrimPrefix(err.Error(), "toml: "))))}
 		}
 	}
 
@@ -134,7 +134,7 @@ func sortErrors(errs []*Error) ErrorList {
 	if len(errs) > MaxErrors {
 		rest := len(errs) - (MaxErrors - 1)
 		next := errs[MaxErrors-1]
-		errs = append(errs[:MaxErrors-1:MaxErrors-1], &Error{File: next.File, Line: next.Line, Msg: fmt.Sprintf("%d more errors not shown", rest)})
+		errs = append(errs[:MaxErrors-1:MaxErrors-1], newError(next.File, next.Line, "", problem("more_errors", rest)))
 	}
 	return ErrorList(errs)
 }
@@ -143,66 +143,67 @@ func sortErrors(errs []*Error) ErrorList {
 // in Go's ("must be an integer, not a string" instead of "into struct field … int64").
 var mismatch = regexp.MustCompile(`^cannot decode TOML (.+?) into (?:struct field \S+ of type )?(\S+)$`)
 
+// redefined recognises go-toml's error for a key given twice.
+var redefined = regexp.MustCompile(`^key (.+) is already defined$`)
+
 // decodeError turns an error that stopped the decoder into an Error. Syntax errors carry no
 // key and keep go-toml's text; type errors get a path and a plainer message.
 func decodeError(name string, ps *positions, de *toml.DecodeError) *Error {
 	line, col := de.Position()
 	msg := strings.TrimPrefix(de.Error(), "toml: ")
-	e := &Error{File: name, Line: max(line, 1), Msg: msg}
 	key := de.Key()
 	if len(key) == 0 {
-		return e
+		return newError(name, max(line, 1), "", problem("syntax", Detail(msg)))
 	}
-	e.Path = ps.pathFor(line, col, key)
+	path := ps.pathFor(line, col, key)
+	pr := problem("syntax", Detail(msg))
 	if m := mismatch.FindStringSubmatch(msg); m != nil {
-		e.Msg = "must be " + goTypeWord(m[2]) + ", not " + tomlKindWord(m[1])
+		pr = problem("type_mismatch", goTypeWord(m[2]), tomlKindWord(m[1]))
+	} else if m := redefined.FindStringSubmatch(msg); m != nil {
+		pr = problem("duplicate_key", m[1])
 	}
-	return e
+	return newError(name, max(line, 1), path, pr)
 }
 
-func goTypeWord(t string) string {
+func goTypeWord(t string) Word {
 	switch {
 	case strings.HasPrefix(t, "[]"):
-		return "an array"
+		return "t_array"
 	case t == "profile.Text":
-		return `a text { fr = "…", en = "…" }`
+		return "t_text"
 	case t == "string" || t == "profile.Duration":
-		return "a string"
+		return "t_string"
 	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
-		return "an integer"
+		return "t_integer"
 	case t == "bool" || t == "*bool":
-		return "a boolean"
+		return "t_boolean"
 	case t == "time.Time":
-		return "a date-time"
+		return "t_datetime"
 	default:
-		return "a table"
+		return "t_table"
 	}
 }
 
-func tomlKindWord(k string) string {
-	switch k {
-	case "integer", "array", "inline table":
-		return "an " + k
-	case "datetime":
-		return "a date-time"
-	case "local datetime":
-		return "a local date-time"
-	default:
-		return "a " + k
+// tomlKindWord names go-toml's kinds ("inline table", "local datetime").
+func tomlKindWord(k string) Word {
+	w := Word("t_" + strings.ReplaceAll(k, " ", "_"))
+	if _, known := englishWords[w]; !known {
+		return "t_value"
 	}
+	return w
 }
 
 // syntaxError reports the parser's error the way the decoder would, without running the
 // decoder.
 func syntaxError(name string, data []byte, ps *positions) *Error {
-	e := &Error{File: name, Line: 1, Msg: ps.syntax.Error()}
+	line, msg := 1, ps.syntax.Error()
 	var perr *unstable.ParserError
 	if errors.As(ps.syntax, &perr) {
-		e.Msg = perr.Message
+		msg = perr.Message
 		// The highlight is a subslice of data: its offset is the difference of capacities.
 		if off := cap(data) - cap(perr.Highlight); perr.Highlight != nil && off >= 0 && off <= len(data) {
-			e.Line = ps.lineAt(off)
+			line = ps.lineAt(off)
 		}
 	}
-	return e
+	return newError(name, line, "", problem("syntax", Detail(msg)))
 }

@@ -45,8 +45,8 @@ const (
 
 // Text is something a person reads, always given in both languages.
 type Text struct {
-	FR string `toml:"fr"`
-	EN string `toml:"en"`
+	FR string `toml:"fr" json:"fr"`
+	EN string `toml:"en" json:"en"`
 }
 
 // In returns the text in lang: "en" gives English, anything else French, the default

@@ -2,7 +2,6 @@ package profile
 
 import (
 	"encoding/base64"
-	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
@@ -27,15 +26,22 @@ type validator struct {
 	assetIDs       map[string]bool
 }
 
-func (v *validator) add(path, msg string) { v.addAt(path, path, msg) }
+func (v *validator) add(path, code string, args ...any) {
+	v.addAt(path, path, problem(code, args...))
+}
 
 // addAt reports at path but on the line of another path, for errors about a whole list
 // that are best shown where the list goes wrong (the 501st app).
-func (v *validator) addAt(path, linePath, msg string) {
-	v.errs = append(v.errs, &Error{File: v.file, Line: v.ps.line(linePath), Path: path, Msg: msg})
+func (v *validator) addAt(path, linePath string, p Problem) {
+	v.errs = append(v.errs, newError(v.file, v.ps.line(linePath), path, p))
 }
 
-func (v *validator) addf(path, format string, args ...any) { v.add(path, fmt.Sprintf(format, args...)) }
+// addProblem reports p unless it is no problem.
+func (v *validator) addProblem(path string, p Problem) {
+	if !p.ok() {
+		v.addAt(path, path, p)
+	}
+}
 
 // str reports a missing or blank required string and says whether it is usable.
 func (v *validator) str(path, s string) bool {
@@ -44,7 +50,7 @@ func (v *validator) str(path, s string) bool {
 		return false
 	}
 	if strings.TrimSpace(s) == "" {
-		v.add(path, "must not be empty")
+		v.add(path, "empty")
 		return false
 	}
 	return true
@@ -72,22 +78,15 @@ func (v *validator) oneOf(path, s string, allowed ...string) bool {
 			return true
 		}
 	}
-	v.add(path, "must be "+orList(allowed))
+	v.add(path, "one_of", Choices(allowed))
 	return false
 }
 
 // via checks an optional via; absent means DefaultVia.
 func (v *validator) via(path, s string) {
 	if v.ps.has(path) && s != "tunnel" && s != "direct" {
-		v.add(path, `must be "tunnel" or "direct"`)
+		v.add(path, "via")
 	}
-}
-
-func orList(words []string) string {
-	if len(words) == 1 {
-		return words[0]
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // id checks a required identifier and that it is unique among seen; it returns whether the
@@ -97,11 +96,11 @@ func (v *validator) id(path, s, what string, seen map[string]string) bool {
 		return false
 	}
 	if !validID(s) {
-		v.add(path, "must match [a-z0-9][a-z0-9-]* (at most 64 characters)")
+		v.add(path, "id_syntax")
 		return false
 	}
 	if first, dup := seen[s]; dup {
-		v.addf(path, "duplicate %s id %q (first on line %d)", what, s, v.ps.line(first))
+		v.add(path, "duplicate_id", Word(what), s, v.ps.line(first))
 		return false
 	}
 	seen[s] = path
@@ -129,7 +128,7 @@ func (v *validator) dateTime(path string) {
 	switch v.ps.kind(path) {
 	case unstable.DateTime, unstable.LocalDateTime, unstable.LocalDate:
 	default:
-		v.add(path, "must be a date or a date-time such as 2027-06-30T00:00:00Z")
+		v.add(path, "date")
 	}
 }
 
@@ -140,7 +139,7 @@ func (v *validator) duration(path string, d Duration) (time.Duration, bool) {
 	}
 	parsed, err := time.ParseDuration(string(d))
 	if err != nil {
-		v.addf(path, "invalid duration %q (use for example 30s, 5m or 2h)", string(d))
+		v.add(path, "duration", string(d))
 		return 0, false
 	}
 	return parsed, true
@@ -153,7 +152,7 @@ func (v *validator) schema(p *Profile) bool {
 		return true
 	}
 	if p.Schema != Schema {
-		v.addf("schema", "unsupported schema %d, this version reads schema %d", p.Schema, Schema)
+		v.add("schema", "schema", p.Schema, Schema)
 		return false
 	}
 	return true
@@ -163,13 +162,13 @@ func (v *validator) profile(p *Profile) {
 	if !v.ps.has("serial") {
 		v.add("serial", "required")
 	} else if p.Serial <= 0 {
-		v.add("serial", "must be greater than 0")
+		v.add("serial", "positive")
 	}
 	if v.ps.has("expires") {
 		v.dateTime("expires")
 	}
 	if v.ps.has("default_language") && p.DefaultLanguage != "fr" && p.DefaultLanguage != "en" {
-		v.add("default_language", `must be "fr" or "en"`)
+		v.add("default_language", "language")
 	}
 	v.schemes(p.AllowedSchemes)
 	v.organisation(&p.Organisation)
@@ -195,13 +194,13 @@ func (v *validator) schemes(list []string) {
 		path := index("allowed_schemes", i)
 		switch {
 		case !validScheme(s):
-			v.addf(path, "%q is not a valid URL scheme", s)
+			v.add(path, "scheme_syntax", s)
 		case strings.ToLower(s) != s:
-			v.add(path, "must be lower case")
+			v.add(path, "lower_case")
 		case s == "http" || s == "https":
-			v.addf(path, "%q is always allowed, remove it", s)
+			v.add(path, "scheme_always", s)
 		case forbiddenSchemes[s]:
-			v.addf(path, "scheme %q is never allowed", s)
+			v.add(path, "scheme_forbidden", s)
 		default:
 			v.allowedSchemes[s] = true
 		}
@@ -242,15 +241,15 @@ func (v *validator) webURL(path, s string) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || u.Hostname() == "" {
-		v.add(path, "must be an absolute https URL")
+		v.add(path, "url_https")
 		return
 	}
 	if u.User != nil {
-		v.add(path, "must not contain a user name or password")
+		v.add(path, "url_userinfo")
 		return
 	}
 	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
-		v.add(path, "must use https (http only on a loopback host)")
+		v.add(path, "url_insecure")
 	}
 }
 
@@ -268,64 +267,62 @@ func (v *validator) tunnel(t *Tunnel) {
 		return
 	}
 	if v.str("tunnel.endpoint", t.Endpoint) {
-		if msg := hostPortProblem(t.Endpoint); msg != "" {
-			v.add("tunnel.endpoint", msg)
-		}
+		v.addProblem("tunnel.endpoint", hostPortProblem(t.Endpoint))
 	}
 	if v.str("tunnel.server_public_key", t.ServerPublicKey) {
 		if k, err := base64.StdEncoding.DecodeString(t.ServerPublicKey); err != nil || len(k) != 32 {
-			v.add("tunnel.server_public_key", "must be a base64 WireGuard public key (32 bytes)")
+			v.add("tunnel.server_public_key", "public_key")
 		}
 	}
 	for i, a := range t.Address {
 		if _, err := netip.ParsePrefix(a); err != nil {
-			v.addf(index("tunnel.address", i), "invalid prefix %q (use CIDR such as 10.20.0.5/32)", a)
+			v.add(index("tunnel.address", i), "prefix", a, "10.20.0.5/32")
 		}
 	}
 	if !v.ps.has("tunnel.allowed_ips") {
 		v.add("tunnel.allowed_ips", "required")
 	} else if len(t.AllowedIPs) == 0 {
-		v.add("tunnel.allowed_ips", "must not be empty")
+		v.add("tunnel.allowed_ips", "empty")
 	}
 	for i, a := range t.AllowedIPs {
 		if _, err := netip.ParsePrefix(a); err != nil {
-			v.addf(index("tunnel.allowed_ips", i), "invalid prefix %q (use CIDR such as 10.20.0.0/16)", a)
+			v.add(index("tunnel.allowed_ips", i), "prefix", a, "10.20.0.0/16")
 		}
 	}
 	for i, a := range t.DNS {
 		if _, err := netip.ParseAddr(a); err != nil {
-			v.addf(index("tunnel.dns", i), "invalid IP address %q", a)
+			v.add(index("tunnel.dns", i), "ip", a)
 		}
 	}
 	for i, d := range t.DNSDomains {
 		if !isDNSName(d) {
-			v.addf(index("tunnel.dns_domains", i), "invalid DNS name %q", d)
+			v.add(index("tunnel.dns_domains", i), "dns_name_bad", d)
 		}
 	}
 	if v.ps.has("tunnel.mtu") && (t.MTU < 576 || t.MTU > 9000) {
-		v.add("tunnel.mtu", "must be between 576 and 9000")
+		v.add("tunnel.mtu", "range", 576, 9000)
 	}
 	if t.PersistentKeepalive < 0 || t.PersistentKeepalive > 65535 {
-		v.add("tunnel.persistent_keepalive", "must be between 0 and 65535")
+		v.add("tunnel.persistent_keepalive", "range", 0, 65535)
 	}
 }
 
-// hostPortProblem returns what is wrong with host:port, or "".
-func hostPortProblem(s string) string {
+// hostPortProblem returns what is wrong with host:port, if anything.
+func hostPortProblem(s string) Problem {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return "must be host:port"
+		return problem("host_port")
 	}
 	if host == "" {
-		return "host must not be empty"
+		return problem("host_empty")
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "port must be between 1 and 65535"
+		return problem("port_range")
 	}
 	if _, err := netip.ParseAddr(host); err != nil && !isDNSName(host) {
-		return fmt.Sprintf("invalid host %q", host)
+		return problem("host_invalid", host)
 	}
-	return ""
+	return Problem{}
 }
 
 // isDNSName accepts host names, with underscores for service names (_ldap._tcp) and an
@@ -355,10 +352,10 @@ func isBuiltin(id string) bool {
 
 func (v *validator) apps(apps []App) {
 	if len(apps) == 0 {
-		v.add("apps", "at least one app is required")
+		v.add("apps", "apps_none")
 	}
 	if len(apps) > MaxApps {
-		v.addAt("apps", index("apps", MaxApps), fmt.Sprintf("too many apps: %d, the limit is %d", len(apps), MaxApps))
+		v.addAt("apps", index("apps", MaxApps), problem("too_many_apps", len(apps), MaxApps))
 	}
 	total := 0
 	for _, a := range apps {
@@ -371,7 +368,7 @@ func (v *validator) apps(apps []App) {
 	for i, a := range apps {
 		path := index("apps", i)
 		if isBuiltin(a.ID) {
-			v.addf(path+".id", "%q is reserved for the built-in check", a.ID)
+			v.add(path+".id", "reserved_id", a.ID)
 		} else if v.id(path+".id", a.ID, "app", seen) {
 			v.appIDs[a.ID] = i
 		}
@@ -386,22 +383,22 @@ func (v *validator) apps(apps []App) {
 			rp := index(path+".requires", j)
 			switch {
 			case r == a.ID:
-				v.add(rp, "an app cannot require itself")
+				v.add(rp, "self_require")
 			case isBuiltin(r):
 			default:
 				if _, ok := v.appIDs[r]; !ok {
-					v.addf(rp, "unknown app %q", r)
+					v.add(rp, "unknown_app", r)
 				}
 			}
 		}
 		if len(a.Checks) == 0 {
-			v.add(path+".checks", "at least one check is required")
+			v.add(path+".checks", "checks_none")
 		}
 		for j := range a.Checks {
 			cp := index(path+".checks", j)
 			n++
 			if n == MaxChecks+1 {
-				v.addAt("apps", cp, fmt.Sprintf("too many checks: %d, the limit is %d across all apps", total, MaxChecks))
+				v.addAt("apps", cp, problem("too_many_checks", total, MaxChecks))
 			}
 			v.check(cp, &a.Checks[j])
 		}
@@ -450,7 +447,7 @@ func (v *validator) cycles(apps []App) {
 					ids = append(ids, apps[s].ID)
 				}
 				ids = append(ids, apps[j].ID)
-				v.add(index("apps", j)+".requires", "dependency cycle: "+strings.Join(ids, " -> "))
+				v.add(index("apps", j)+".requires", "cycle", strings.Join(ids, " -> "))
 			}
 		}
 		stack = stack[:len(stack)-1]
@@ -466,63 +463,57 @@ func (v *validator) cycles(apps []App) {
 func (v *validator) check(path string, c *Check) {
 	if v.str(path+".id", c.ID) {
 		if !validID(c.ID) {
-			v.add(path+".id", "must match [a-z0-9][a-z0-9-]* (at most 64 characters)")
+			v.add(path+".id", "id_syntax")
 		} else if first, dup := v.checkIDs[c.ID]; dup {
-			v.addf(path+".id", "duplicate check id %q (first on line %d)", c.ID, v.ps.line(first))
+			v.add(path+".id", "duplicate_id", Word("check"), c.ID, v.ps.line(first))
 		} else {
 			v.checkIDs[c.ID] = path + ".id"
 		}
 	}
 	typeOK := v.oneOf(path+".type", c.Type, "http", "tcp", "dns", "tls")
 	if v.str(path+".target", c.Target) && typeOK {
-		if msg := targetProblem(c.Type, c.Target); msg != "" {
-			v.add(path+".target", msg)
-		}
+		v.addProblem(path+".target", targetProblem(c.Type, c.Target))
 	}
 	v.via(path+".via", c.Via)
 	if typeOK {
 		for j, cond := range c.Conditions {
-			if msg := conditionProblem(c.Type, c.Target, cond); msg != "" {
-				v.add(index(path+".conditions", j), msg)
-			}
+			v.addProblem(index(path+".conditions", j), conditionCheck(c.Type, c.Target, cond))
 		}
 		for j, cond := range c.DegradedIf {
-			if msg := conditionProblem(c.Type, c.Target, cond); msg != "" {
-				v.add(index(path+".degraded_if", j), msg)
-			}
+			v.addProblem(index(path+".degraded_if", j), conditionCheck(c.Type, c.Target, cond))
 		}
 	}
 	if d, ok := v.duration(path+".timeout", c.Timeout); ok && (d <= 0 || d > time.Minute) {
-		v.add(path+".timeout", "must be greater than 0 and at most 60s")
+		v.add(path+".timeout", "timeout_range")
 	}
 	if c.Retries < 0 || c.Retries > 10 {
-		v.add(path+".retries", "must be between 0 and 10")
+		v.add(path+".retries", "range", 0, 10)
 	}
 }
 
 // targetProblem checks a check's target against its type.
-func targetProblem(typ, target string) string {
+func targetProblem(typ, target string) Problem {
 	switch typ {
 	case "http":
 		u, err := url.Parse(target)
 		switch {
 		case err != nil:
-			return "invalid URL"
+			return problem("url_invalid")
 		case !u.IsAbs():
-			return "must be an absolute URL"
+			return problem("url_absolute")
 		case u.Scheme != "http" && u.Scheme != "https":
-			return "scheme must be http or https"
+			return problem("scheme_target")
 		case u.Hostname() == "":
-			return "URL must have a host"
+			return problem("url_host")
 		}
 	case "tcp", "tls":
 		return hostPortProblem(target)
 	case "dns":
 		if !isDNSName(target) {
-			return "must be a DNS name"
+			return problem("dns_name")
 		}
 	}
-	return ""
+	return Problem{}
 }
 
 func (v *validator) linkList(links []Link) {
@@ -537,14 +528,12 @@ func (v *validator) linkList(links []Link) {
 		v.text(path+".name", l.Name, true)
 		v.text(path+".description", l.Description, false)
 		if v.str(path+".url", l.URL) {
-			if msg := v.linkURLProblem(l.URL); msg != "" {
-				v.add(path+".url", msg)
-			}
+			v.addProblem(path+".url", v.linkURLProblem(l.URL))
 		}
 		v.via(path+".via", l.Via)
 		for j, need := range l.Needs {
 			if _, ok := v.appIDs[need]; !ok {
-				v.addf(index(path+".needs", j), "unknown app %q", need)
+				v.add(index(path+".needs", j), "unknown_app", need)
 			}
 		}
 	}
@@ -552,21 +541,21 @@ func (v *validator) linkList(links []Link) {
 
 // linkURLProblem: links are opened by the system, so the scheme decides which program runs;
 // only the web and the schemes the organisation listed may.
-func (v *validator) linkURLProblem(s string) string {
+func (v *validator) linkURLProblem(s string) Problem {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
-		return "invalid URL"
+		return problem("url_invalid")
 	case !u.IsAbs():
-		return "must be an absolute URL"
+		return problem("url_absolute")
 	case !v.allowedSchemes[u.Scheme]:
-		return fmt.Sprintf("scheme %q is not allowed (http, https or allowed_schemes)", u.Scheme)
+		return problem("scheme_link", u.Scheme)
 	case u.User != nil:
-		return "must not contain a user name or password"
+		return problem("url_userinfo")
 	case (u.Scheme == "http" || u.Scheme == "https") && u.Hostname() == "":
-		return "URL must have a host"
+		return problem("url_host")
 	}
-	return ""
+	return Problem{}
 }
 
 func (v *validator) contacts(contacts []Contact) {
@@ -576,13 +565,13 @@ func (v *validator) contacts(contacts []Contact) {
 		v.oneOf(path+".role", c.Role, "helpdesk", "ambassador", "coordinator")
 		v.text(path+".name", c.Name, true)
 		if strings.TrimSpace(c.Phone) == "" && strings.TrimSpace(c.Email) == "" {
-			v.add(path, "needs a phone or an email")
+			v.add(path, "contact_reach")
 		}
 		if c.Phone != "" && !validPhone(c.Phone) {
-			v.add(path+".phone", "may contain only digits, spaces and + - ( ) .")
+			v.add(path+".phone", "phone")
 		}
 		if c.Email != "" && !validEmail(c.Email) {
-			v.add(path+".email", "must be an email address")
+			v.add(path+".email", "email")
 		}
 		v.text(path+".hours", c.Hours, false)
 	}
@@ -616,9 +605,9 @@ func (v *validator) assetList(assets []Asset) {
 		path := index("assets", i)
 		if v.str(path+".id", a.ID) {
 			if !validAssetID(a.ID) {
-				v.add(path+".id", `must match [A-Za-z0-9._-]+ without ".."`)
+				v.add(path+".id", "asset_id")
 			} else if first, dup := seen[a.ID]; dup {
-				v.addf(path+".id", "duplicate asset id %q (first on line %d)", a.ID, v.ps.line(first))
+				v.add(path+".id", "duplicate_id", Word("asset"), a.ID, v.ps.line(first))
 			} else {
 				seen[a.ID] = path + ".id"
 				v.assetIDs[a.ID] = true
@@ -626,7 +615,7 @@ func (v *validator) assetList(assets []Asset) {
 		}
 		v.webURL(path+".url", a.URL)
 		if v.str(path+".sha256", a.SHA256) && !isLowerHex(a.SHA256, 64) {
-			v.add(path+".sha256", "must be 64 lower-case hex digits")
+			v.add(path+".sha256", "sha256")
 		}
 	}
 }
@@ -663,7 +652,7 @@ func (v *validator) assetRefs(path string, t Text) {
 	for _, lang := range [...]struct{ key, body string }{{"fr", t.FR}, {"en", t.EN}} {
 		for _, ref := range AssetRefs(lang.body) {
 			if !v.assetIDs[ref] {
-				v.addf(path+"."+lang.key, "unknown asset %q", ref)
+				v.add(path+"."+lang.key, "unknown_asset", ref)
 			}
 		}
 	}
@@ -686,9 +675,9 @@ func (v *validator) helpdesk(h *Helpdesk) {
 		switch _, err := age.ParseX25519Recipient(h.AgeRecipient); {
 		case strings.HasPrefix(strings.ToUpper(h.AgeRecipient), "AGE-SECRET-KEY-"):
 			// The profile is public: say plainly that a secret was published.
-			v.add("helpdesk.age_recipient", "is an age secret key: publish its recipient (age1…) and replace the key")
+			v.add("helpdesk.age_recipient", "age_secret")
 		case err != nil:
-			v.add("helpdesk.age_recipient", "must be an age X25519 recipient (age1…)")
+			v.add("helpdesk.age_recipient", "age_recipient")
 		}
 	}
 	if v.ps.has("helpdesk.report_url") {
@@ -701,7 +690,7 @@ func (v *validator) helpdesk(h *Helpdesk) {
 
 func (v *validator) drills(drills []Drill) {
 	if len(drills) > MaxDrills {
-		v.addAt("drills", index("drills", MaxDrills), fmt.Sprintf("too many drills: %d, the limit is %d", len(drills), MaxDrills))
+		v.addAt("drills", index("drills", MaxDrills), problem("too_many_drills", len(drills), MaxDrills))
 	}
 	seen := make(map[string]string)
 	for i := range drills {
@@ -720,12 +709,12 @@ func (v *validator) drills(drills []Drill) {
 			}
 		}
 		if window && !d.Closes.After(d.Opens) {
-			v.add(path+".closes", "must be after opens")
+			v.add(path+".closes", "closes_after")
 		}
 		if !v.ps.has(path + ".rto") {
 			v.add(path+".rto", "required")
 		} else if rto, ok := v.duration(path+".rto", d.RTO); ok && rto <= 0 {
-			v.add(path+".rto", "must be a duration greater than 0")
+			v.add(path+".rto", "duration_positive")
 		}
 		v.steps(path, d.Steps)
 	}
@@ -733,10 +722,10 @@ func (v *validator) drills(drills []Drill) {
 
 func (v *validator) steps(drill string, steps []Step) {
 	if len(steps) == 0 {
-		v.add(drill+".steps", "at least one step is required")
+		v.add(drill+".steps", "steps_none")
 	}
 	if len(steps) > MaxStepsPerDrill {
-		v.addAt(drill+".steps", index(drill+".steps", MaxStepsPerDrill), fmt.Sprintf("too many steps: %d, the limit is %d", len(steps), MaxStepsPerDrill))
+		v.addAt(drill+".steps", index(drill+".steps", MaxStepsPerDrill), problem("too_many_steps", len(steps), MaxStepsPerDrill))
 	}
 	seen := make(map[string]string)
 	for i := range steps {
@@ -751,28 +740,26 @@ func (v *validator) steps(drill string, steps []Step) {
 		hasAction := v.ps.has(path + ".action")
 		switch {
 		case s.Kind == "action" && !hasAction:
-			v.add(path+".action", "required for action steps")
+			v.add(path+".action", "action_required")
 		case s.Kind == "action":
-			if msg := v.actionProblem(s.Action); msg != "" {
-				v.add(path+".action", msg)
-			}
+			v.addProblem(path+".action", v.actionProblem(s.Action))
 		case kindOK && hasAction:
-			v.add(path+".action", "only allowed on action steps")
+			v.add(path+".action", "action_only")
 		}
 
 		if s.Kind == "check" && len(s.Checks) == 0 {
-			v.add(path+".checks", "required for check steps")
+			v.add(path+".checks", "checks_required")
 		}
 		for j, c := range s.Checks {
 			if _, ok := v.checkIDs[c]; !ok {
-				v.addf(index(path+".checks", j), "unknown check %q", c)
+				v.add(index(path+".checks", j), "unknown_check", c)
 			}
 		}
 		if d, ok := v.duration(path+".expected", s.Expected); ok && d <= 0 {
-			v.add(path+".expected", "must be a duration greater than 0")
+			v.add(path+".expected", "duration_positive")
 		}
 		if v.ps.has(path+".choices") && kindOK && s.Kind != "question" {
-			v.add(path+".choices", "only allowed on question steps")
+			v.add(path+".choices", "choices_only")
 		}
 		for j, c := range s.Choices {
 			v.text(index(path+".choices", j), c, true)
@@ -780,16 +767,16 @@ func (v *validator) steps(drill string, steps []Step) {
 	}
 }
 
-func (v *validator) actionProblem(action string) string {
+func (v *validator) actionProblem(action string) Problem {
 	switch {
 	case action == ActionTunnelUp, action == ActionRunChecks:
-		return ""
+		return Problem{}
 	case strings.HasPrefix(action, ActionOpenLink+":"):
 		id := strings.TrimPrefix(action, ActionOpenLink+":")
 		if !v.linkIDs[id] {
-			return fmt.Sprintf("unknown link %q", id)
+			return problem("unknown_link", id)
 		}
-		return ""
+		return Problem{}
 	}
-	return "must be tunnel_up, run_checks or open_link:<link id>"
+	return problem("action")
 }

@@ -57,7 +57,9 @@ var userDirVars = []string{"XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
 // XDG_CONFIG_HOME, XDG_STATE_HOME and XDG_RUNTIME_DIR are set below it, and
 // DBUS_SESSION_BUS_ADDRESS is unset, so no test can reach the real login
 // keyring, settings or session bus (a test that needs a bus starts its own
-// with dbus-run-session). XDG_CACHE_HOME and HOME are left alone: the Go
+// with dbus-run-session); LANGUAGE, LC_ALL and LC_MESSAGES are unset, so
+// the person's language never decides what a test reads. XDG_CACHE_HOME
+// and HOME are left alone: the Go
 // build cache lives there, and tests that build binaries need it warm.
 // Call it first in TestMain; the returned func removes the directory.
 //
@@ -81,6 +83,11 @@ func IsolateUserDirs() (cleanup func(), err error) {
 		os.Setenv(v, sub)
 	}
 	os.Unsetenv("DBUS_SESSION_BUS_ADDRESS")
+	// The person's language choices (LANGUAGE comes before LANG, as in
+	// gettext) must not decide what a test reads: each test sets LANG.
+	for _, v := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES"} {
+		os.Unsetenv(v)
+	}
 	os.Setenv(isolatedVar, "1")
 	return func() { os.RemoveAll(dir) }, nil
 }

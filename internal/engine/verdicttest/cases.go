@@ -1,0 +1,108 @@
+// Package verdicttest holds the snapshot states every front end's test
+// words, with the one verdict sentence each must show in French and in
+// English (Accueil, the tray, the status summary, `relais status`, a
+// diagnostic bundle's summary). Tests only.
+package verdicttest
+
+import (
+	"time"
+
+	"relais/internal/checks"
+	"relais/internal/engine"
+	"relais/internal/profile"
+	"relais/internal/tunnel"
+)
+
+// Case is one state and its verdict sentence in each language.
+type Case struct {
+	Name   string
+	Active bool // Mode urgence is on (the GUI's backend says so)
+	Snap   engine.Snapshot
+	FR, EN string
+}
+
+// Contradictions are words that must never show for a state where some
+// essential apps answer and others do not: neither "all is well" nor
+// Mode urgence "failed" beside "connected".
+var Contradictions = []string{"Tout fonctionne", "Everything works", "Mode urgence : en échec", "Mode urgence: failed", "Mode urgence: failing"}
+
+var names = map[string]profile.Text{
+	"annuaire":    {FR: "Annuaire", EN: "Directory"},
+	"messagerie":  {FR: "Messagerie", EN: "Email"},
+	"paie":        {FR: "Paie", EN: "Payroll"},
+	"site-public": {FR: "Site public", EN: "Public website"},
+}
+
+func app(id, crit string, st checks.State) checks.AppResult {
+	a := checks.AppResult{ID: id, Name: names[id], Criticality: crit, State: st}
+	c := checks.CheckResult{ID: id + "-web", AppID: id, Type: "http", State: st, Duration: 40 * time.Millisecond}
+	if st != checks.StateOK {
+		c.Reason = &checks.Reason{Code: "refused",
+			Text: profile.Text{FR: "Le serveur a refusé la connexion.", EN: "The server refused the connection."},
+			Next: profile.Text{FR: "Appelez le centre de services.", EN: "Call the service desk."}}
+	}
+	if st == checks.StateBlocked {
+		a.BlockedBy = []string{"annuaire"}
+		c.Reason.Code = checks.CodeBlocked
+	}
+	a.Checks = []checks.CheckResult{c}
+	return a
+}
+
+// snap is a snapshot at now with the tunnel up and these apps: annuaire,
+// messagerie and paie essential, site-public optional.
+func snap(now time.Time, annuaire, messagerie, paie, site checks.State) engine.Snapshot {
+	return engine.Snapshot{
+		PID: 4242, Phase: engine.PhaseOf(&checks.Report{Apps: []checks.AppResult{app("annuaire", "essential", annuaire),
+			app("messagerie", "essential", messagerie), app("paie", "essential", paie)}}),
+		Started: now.Add(-time.Minute),
+		Profile: engine.ProfileInfo{Serial: 7, Signed: true, Signature: "valid"},
+		Tunnel: tunnel.Status{Mode: tunnel.ModeUserspace, Up: true, Endpoint: "203.0.113.5:51820",
+			LastHandshake: now.Add(-2 * time.Second)},
+		Report: &checks.Report{Started: now.Add(-21 * time.Second), Finished: now.Add(-20 * time.Second), Apps: []checks.AppResult{
+			app("annuaire", "essential", annuaire), app("messagerie", "essential", messagerie),
+			app("paie", "essential", paie), app("site-public", "optional", site)}},
+		Runs: 1,
+	}
+}
+
+// Cases are the states, at now.
+func Cases(now time.Time) []Case {
+	ok, slow, down, blocked := checks.StateOK, checks.StateDegraded, checks.StateFailed, checks.StateBlocked
+	const connected = "Vous êtes connecté à l'environnement d'urgence"
+	const connectedEN = "You are connected to the emergency environment"
+	tunnelFailed := snap(now, down, blocked, blocked, down)
+	tunnelFailed.Phase, tunnelFailed.Tunnel, tunnelFailed.TunnelError = engine.PhaseFailed, tunnel.Status{Mode: tunnel.ModeUserspace}, "tunnel: no handshake within 30s"
+	stopped := snap(now, ok, ok, down, ok)
+	stopped.Stopped, stopped.Phase = true, engine.PhaseIdle
+	cs := []Case{
+		{"two of three", true, snap(now, ok, down, ok, ok),
+			connected + " — 2 applications essentielles sur 3 répondent.", connectedEN + " — 2 of 3 essential applications answer."},
+		{"one of three", true, snap(now, ok, down, blocked, ok),
+			connected + " — 1 application essentielle sur 3 répond.", connectedEN + " — 1 of 3 essential applications answers."},
+		{"none of three", true, snap(now, down, blocked, down, ok),
+			connected + ", mais aucune des 3 applications essentielles ne répond.", connectedEN + ", but none of its 3 essential applications answers."},
+		{"all ok", true, snap(now, ok, ok, ok, ok),
+			"Tout fonctionne : vous êtes connecté à l'environnement d'urgence et chaque application essentielle répond.",
+			"Everything works: you are connected to the emergency environment and every essential application answers."},
+		{"an optional app down", true, snap(now, ok, ok, ok, down),
+			connected + " et chaque application essentielle répond.", connectedEN + " and every essential application answers."},
+		{"one slow", true, snap(now, ok, slow, ok, ok),
+			connected + " — chaque application essentielle répond, dont 1 lentement.", connectedEN + " — every essential application answers, 1 of them slowly."},
+		{"tunnel failed", true, tunnelFailed,
+			"Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir.",
+			"You are not connected: the tunnel to the emergency environment could not be established."},
+		{"stopped", false, stopped,
+			"Mode urgence inactif : vous n'êtes pas connecté à l'environnement d'urgence.",
+			"Mode urgence is off: you are not connected to the emergency environment."},
+	}
+	return cs
+}
+
+// Text is the case's sentence in lang ("fr" or "en").
+func (c Case) Text(lang string) string {
+	if lang == "en" {
+		return c.EN
+	}
+	return c.FR
+}

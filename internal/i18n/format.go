@@ -1,0 +1,50 @@
+package i18n
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Duration words d for a person in lang: "0,8 s", "1,5 s", "42 s",
+// "15 min", "1 h 5 min" in French; "0.8 s", "15 min", "1 h 5 min" in
+// English. Never milliseconds and never Go's "15m0s": under a minute it
+// is seconds with at most one decimal (a tenth is the least a person
+// notices), above it whole minutes, then hours and minutes.
+func Duration(lang string, d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	switch {
+	case d < 10*time.Second:
+		tenths := math.Round(d.Seconds() * 10)
+		if tenths == 0 && d > 0 {
+			tenths = 1 // "0,1 s" rather than a false "0 s"
+		}
+		return Decimal(lang, tenths/10, 1) + " s"
+	case d < time.Minute:
+		return strconv.Itoa(int(math.Round(d.Seconds()))) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int(math.Round(d.Minutes()))) + " min"
+	}
+	m := int(math.Round(d.Minutes()))
+	h, m := m/60, m%60
+	if m == 0 {
+		return strconv.Itoa(h) + " h"
+	}
+	return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
+}
+
+// Decimal writes x with at most prec decimals (trailing zeros dropped) and
+// the decimal separator of lang: a comma in French, a point in English.
+func Decimal(lang string, x float64, prec int) string {
+	s := strconv.FormatFloat(x, 'f', prec, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if Normalize(lang) == FR {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}

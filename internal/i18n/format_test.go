@@ -1,0 +1,30 @@
+package i18n
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDuration(t *testing.T) {
+	for _, tt := range []struct {
+		d      time.Duration
+		fr, en string
+	}{
+		{1508 * time.Millisecond, "1,5 s", "1.5 s"},
+		{800 * time.Millisecond, "0,8 s", "0.8 s"},
+		{2 * time.Millisecond, "0,1 s", "0.1 s"},
+		{0, "0 s", "0 s"},
+		{5 * time.Second, "5 s", "5 s"},
+		{42400 * time.Millisecond, "42 s", "42 s"},
+		{15 * time.Minute, "15 min", "15 min"},
+		{65 * time.Minute, "1 h 5 min", "1 h 5 min"},
+		{3 * time.Hour, "3 h", "3 h"},
+	} {
+		if got := Duration(FR, tt.d); got != tt.fr {
+			t.Errorf("fr %v: %q, want %q", tt.d, got, tt.fr)
+		}
+		if got := Duration(EN, tt.d); got != tt.en {
+			t.Errorf("en %v: %q, want %q", tt.d, got, tt.en)
+		}
+	}
+}
