@@ -399,7 +399,10 @@ func (r *Runner) probeHTTP(ctx context.Context, rt *route, target string, seen *
 	headersAt := pr.last
 	body, err := io.ReadAll(io.LimitReader(pr, maxBody))
 	if err != nil {
-		if (isTimeout(err) || ctx.Err() != nil) && bodyStalled(dl, headersAt, pr.last) {
+		// An MTU black hole lets the headers through and none of the body:
+		// a body that started, then stalled, is a lossy or slow link (30 %
+		// loss stalls TCP for seconds), not a wrong MTU.
+		if (isTimeout(err) || ctx.Err() != nil) && pr.n == 0 && bodyStalled(dl, headersAt, pr.last) {
 			return fmt.Errorf("%w: %d bytes of the body, then nothing for %v: %w", errBodyStalled, pr.n,
 				time.Since(pr.last).Round(time.Millisecond), err)
 		}
