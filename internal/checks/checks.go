@@ -97,7 +97,7 @@ type checkJSON struct {
 	Target     string      `json:"target,omitempty"`
 	Via        string      `json:"via,omitempty"`
 	State      State       `json:"state"`
-	At         time.Time   `json:"at"`
+	At         *time.Time  `json:"at"` // null: not run (blocked, pending)
 	Duration   float64     `json:"duration_ms"`
 	Phases     phasesJSON  `json:"phases"`
 	Conditions []Condition `json:"conditions"`
@@ -114,9 +114,13 @@ func fromMS(f float64) time.Duration { return time.Duration(f * float64(time.Mil
 // float milliseconds, the reason as {"fr","en"} sentences (with its code, text and next
 // step for tools).
 func (c CheckResult) MarshalJSON() ([]byte, error) {
-	j := checkJSON{ID: c.ID, AppID: c.AppID, Type: c.Type, Target: c.Target, Via: c.Via, State: c.State, At: c.At,
+	j := checkJSON{ID: c.ID, AppID: c.AppID, Type: c.Type, Target: c.Target, Via: c.Via, State: c.State,
 		Duration: ms(c.Duration), Conditions: c.Conditions, Attempts: c.Attempts, Error: c.Error,
 		Phases: phasesJSON{ms(c.Phases.DNS), ms(c.Phases.Connect), ms(c.Phases.TLS), ms(c.Phases.FirstByte)}}
+	if !c.At.IsZero() {
+		at := c.At
+		j.At = &at
+	}
 	if j.Conditions == nil {
 		j.Conditions = []Condition{}
 	}
@@ -133,9 +137,12 @@ func (c *CheckResult) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*c = CheckResult{ID: j.ID, AppID: j.AppID, Type: j.Type, Target: j.Target, Via: j.Via, State: j.State, At: j.At,
+	*c = CheckResult{ID: j.ID, AppID: j.AppID, Type: j.Type, Target: j.Target, Via: j.Via, State: j.State,
 		Duration: fromMS(j.Duration), Conditions: j.Conditions, Attempts: j.Attempts, Error: j.Error,
 		Phases: Phases{fromMS(j.Phases.DNS), fromMS(j.Phases.Connect), fromMS(j.Phases.TLS), fromMS(j.Phases.FirstByte)}}
+	if j.At != nil {
+		c.At = *j.At
+	}
 	if j.Reason != nil {
 		c.Reason = &Reason{Code: j.Reason.Code, Text: j.Reason.Text, Next: j.Reason.Next}
 	}

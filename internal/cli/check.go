@@ -37,7 +37,9 @@ type checkDoc struct {
 	Apps                []checkAppJSON                `json:"apps"`
 	Builtins            map[string]checks.CheckResult `json:"builtins,omitempty"`
 	TimeToOperationalMS *float64                      `json:"time_to_operational_ms"`
-	// verdict is Mode urgence's verdict, worded by the table.
+	// Verdict is Mode urgence's verdict, as the table and every screen
+	// word it.
+	Verdict verdictJSON `json:"verdict"`
 	verdict engine.Verdict
 }
 
@@ -75,6 +77,7 @@ func newCheckDoc(s engine.Snapshot, now time.Time) checkDoc {
 	doc := checkDoc{Profile: checkProfileJSON{Serial: s.Profile.Serial, Signed: s.Profile.Signed},
 		Tunnel: checkTunnelJSON{Mode: t.Mode, Up: t.Up, RxBytes: t.RxBytes, TxBytes: t.TxBytes, Error: s.TunnelError},
 		Apps:   []checkAppJSON{}, verdict: engine.Judge(found)}
+	doc.Verdict = newVerdictJSON(doc.verdict)
 	if age := t.HandshakeAge(now); age >= 0 {
 		a := age.Seconds()
 		doc.Tunnel.LastHandshakeAgeS = &a
@@ -306,12 +309,44 @@ func readLiveTunnel(ctx context.Context, db *store.DB, now func() time.Time) (tu
 
 // verdictSentence words Mode urgence's verdict (engine.Judge) as the
 // app's Accueil, tray and status summary and a bundle's summary do.
-func (r *run) verdictSentence(v engine.Verdict) string {
+func (r *run) verdictSentence(v engine.Verdict) string { return verdictIn(r.lang, v) }
+
+// verdictIn words v in lang, with the verdict's own message (Message).
+func verdictIn(lang string, v engine.Verdict) string {
 	key, n, args := v.Message()
 	if n >= 0 {
-		return r.n(key, n, args...)
+		return i18n.N(lang, key, n, args...)
 	}
-	return r.t(key, args...)
+	return i18n.T(lang, key, args...)
+}
+
+// verdictJSON is Mode urgence's verdict in a --json document: its state,
+// the essential apps that answer and those that do not, and the sentence
+// every screen says.
+type verdictJSON struct {
+	// State is the verdict's level: off, connecting, checking,
+	// operational, degraded, partial, failed; unknown when no verdict can
+	// be given.
+	State               string   `json:"state"`
+	EssentialsAnswering int      `json:"essentials_answering"`
+	EssentialsTotal     int      `json:"essentials_total"`
+	Failing             []string `json:"failing"` // essential apps that do not answer
+	Slow                []string `json:"slow"`    // essential apps that answer slowly
+	Others              []string `json:"others"`  // important and optional apps that are not ok
+	TunnelFailed        bool     `json:"tunnel_failed"`
+	Text                textJSON `json:"text"`
+}
+
+// newVerdictJSON is v for a --json document.
+func newVerdictJSON(v engine.Verdict) verdictJSON {
+	state := string(v.Level)
+	if state == "" {
+		state = "unknown"
+	}
+	orNone := func(ids []string) []string { return append([]string{}, ids...) }
+	return verdictJSON{State: state, EssentialsAnswering: v.EssentialsAnswering, EssentialsTotal: v.EssentialsTotal,
+		Failing: orNone(v.Failing), Slow: orNone(v.Slow), Others: orNone(v.Others), TunnelFailed: v.TunnelFailed,
+		Text: textJSON{FR: verdictIn(i18n.FR, v), EN: verdictIn(i18n.EN, v)}}
 }
 
 // stateWord is a state in the user's language.

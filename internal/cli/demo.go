@@ -73,7 +73,7 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 	if !*headless {
 		st := u.Status()
 		if *asJSON {
-			r.printJSON(st)
+			r.printJSON(tunnelDoc(st))
 		} else {
 			r.out("cli.tunnel.up.socks", st.SOCKS5)
 			r.out("cli.tunnel.up.http", st.HTTPProxy)

@@ -175,7 +175,7 @@ func (d *Desk) newRun(stdout, stderr io.Writer) *run {
 	d.mu.Unlock()
 	env := d.env
 	env.Stdout, env.Stderr = stdout, stderr
-	return &run{Env: env, lang: lang}
+	return &run{Env: env, lang: lang, app: true}
 }
 
 // stderrError is the error a command printed, as one sentence: the last
@@ -262,7 +262,7 @@ func (d *Desk) Start(mode string) error {
 		if errors.As(err, &ce) {
 			return errors.New(r.t(ce.key, ce.args...))
 		}
-		return errors.New(r.t("cli.check.failed", r.describe(err)))
+		return errors.New(r.describe(err)) // the app says "could not start"
 	}
 
 	// The engine's words (a tunnel that cannot start) are in the language
@@ -294,7 +294,7 @@ func (d *Desk) Start(mode string) error {
 		case errors.As(err, &ce):
 			return errors.New(r.t(ce.key, ce.args...))
 		}
-		return errors.New(r.t("cli.check.failed", r.describe(err)))
+		return errors.New(r.describe(err)) // the app says "could not start"
 	}
 	d.mu.Lock()
 	d.last = e.Snapshot() // the new engine's, not the last one's final state
@@ -475,6 +475,15 @@ func (d *Desk) refreshProfile(ctx context.Context) {
 		}
 		// CheckedAt: the last time the source sent or confirmed these bytes.
 		st.Profile, st.Serial, st.FetchedAt = p, c.Serial, c.CheckedAt
+		// A newer copy refused since (by `relais profile sync` or the
+		// bootstrap file of a package upgrade): say why this one stays,
+		// from what the store kept, in the app's language.
+		if ls, err := d.em.db.LastSync(ctx); err == nil && ls.Outcome == store.OutcomeRefused && !ls.At.Before(c.CheckedAt) && problem == nil {
+			serial := c.Serial
+			problem = func(r *run) string {
+				return r.t("cli.desk.sync_failed", serial, reasonIn(r.lang, ls.Code, reasonDetail(r.lang, ls.Reason)))
+			}
+		}
 		for _, a := range p.Assets {
 			if sa, err := d.em.db.Asset(ctx, a.SHA256); err == nil {
 				assets[a.ID] = sa.Bytes

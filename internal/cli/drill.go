@@ -40,15 +40,30 @@ func (r *run) openDrillDesk(ctx context.Context) *Desk {
 	return d
 }
 
+// drillListJSON is one drill of `relais drill list --json`.
 type drillListJSON struct {
 	ID     string        `json:"id"`
 	Title  profile.Text  `json:"title"`
 	Window drills.Window `json:"window"`
-	Opens  time.Time     `json:"opens"`
-	Closes time.Time     `json:"closes"`
+	Opens  *time.Time    `json:"opens"`  // null: no window
+	Closes *time.Time    `json:"closes"` // null: no window
 	Steps  int           `json:"steps"`
-	RTO    string        `json:"rto"`
+	RTOMS  int64         `json:"rto_ms"`               // the recovery-time objective
 	Active string        `json:"active_run,omitempty"` // the run under way, if any
+}
+
+// newDrillListJSON is a drill as `drill list --json` prints it at now.
+func newDrillListJSON(dr profile.Drill, now time.Time) drillListJSON {
+	return drillListJSON{ID: dr.ID, Title: dr.Title, Window: drills.WindowAt(dr, now), Opens: timeOrNull(dr.Opens), Closes: timeOrNull(dr.Closes),
+		Steps: len(dr.Steps), RTOMS: dr.RTO.Duration().Milliseconds()}
+}
+
+// timeOrNull is t for a --json document: nil (null) when it is not known.
+func timeOrNull(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 func cmdDrillList(ctx context.Context, r *run, args []string) int {
@@ -73,7 +88,7 @@ func cmdDrillList(ctx context.Context, r *run, args []string) int {
 	}
 	doc := []drillListJSON{}
 	for _, dr := range p.Drills {
-		item := drillListJSON{ID: dr.ID, Title: dr.Title, Window: drills.WindowAt(dr, r.Now()), Opens: dr.Opens, Closes: dr.Closes, Steps: len(dr.Steps), RTO: string(dr.RTO)}
+		item := newDrillListJSON(dr, r.Now())
 		for _, run := range runs {
 			if run.DrillID == dr.ID && run.State == drills.RunActive {
 				item.Active = run.ID
@@ -90,7 +105,7 @@ func cmdDrillList(ctx context.Context, r *run, args []string) int {
 		r.out("cli.drill.none")
 	}
 	for _, it := range doc {
-		r.out("cli.drill.list.line", it.ID, it.Title.In(r.lang), r.windowWords(it.Window, it.Opens, it.Closes), it.Steps, i18n.Duration(r.lang, profile.Duration(it.RTO).Duration()))
+		r.out("cli.drill.list.line", it.ID, it.Title.In(r.lang), r.windowWords(it.Window, it.Opens, it.Closes), it.Steps, i18n.Duration(r.lang, time.Duration(it.RTOMS)*time.Millisecond))
 		if it.Active != "" {
 			r.out("cli.drill.list.active", it.Active)
 		}
@@ -98,11 +113,11 @@ func cmdDrillList(ctx context.Context, r *run, args []string) int {
 	return ExitOK
 }
 
-func (r *run) windowWords(w drills.Window, opens, closes time.Time) string {
-	switch w {
-	case drills.WindowOpen:
+func (r *run) windowWords(w drills.Window, opens, closes *time.Time) string {
+	switch {
+	case w == drills.WindowOpen && closes != nil:
 		return r.t("cli.drill.window.open", closes.Local().Format("2006-01-02 15:04"))
-	case drills.WindowUpcoming:
+	case w == drills.WindowUpcoming && opens != nil:
 		return r.t("cli.drill.window.upcoming", opens.Local().Format("2006-01-02 15:04"))
 	}
 	return r.t("cli.drill.window.closed")
@@ -315,10 +330,93 @@ func (r *run) waitDelivery(ctx context.Context, d *Desk, runID string) int {
 	}
 }
 
+// drillRunJSON is one run of `relais drill status --json`.
 type drillRunJSON struct {
-	*drills.Run
-	Current  int           `json:"current"` // index of the step to do; len(steps) when all are done
-	Delivery desk.Delivery `json:"delivery"`
+	ID                  string          `json:"id"`
+	DrillID             string          `json:"drill_id"`
+	DrillHash           string          `json:"drill_hash"`
+	Title               profile.Text    `json:"title"` // the drill's, as started
+	ProfileSerial       int64           `json:"profile_serial"`
+	AppVersion          string          `json:"app_version"`
+	Language            string          `json:"language"`
+	State               drills.RunState `json:"state"`
+	Started             *time.Time      `json:"started"`
+	Finished            *time.Time      `json:"finished"` // null while under way
+	RTOMS               int64           `json:"rto_ms"`
+	TimeToOperationalMS *int64          `json:"time_to_operational_ms"` // null: never operational during the run
+	Feedback            string          `json:"feedback,omitempty"`
+	Current             int             `json:"current"` // index of the step to do; len(steps) when all are done
+	Steps               []drillStepJSON `json:"steps"`
+	Delivery            deliveryJSON    `json:"delivery"`
+}
+
+// drillStepJSON is one step of a run.
+type drillStepJSON struct {
+	ID         string           `json:"id"`
+	Kind       string           `json:"kind"`
+	Title      profile.Text     `json:"title"`
+	Required   bool             `json:"required"`
+	State      drills.StepState `json:"state"`
+	Started    *time.Time       `json:"started"`     // null: not reached yet
+	Finished   *time.Time       `json:"finished"`    // null: not done, skipped or failed yet
+	ExpectedMS *int64           `json:"expected_ms"` // null: the drill expects no duration
+	SkipReason string           `json:"skip_reason,omitempty"`
+	Failure    string           `json:"failure,omitempty"` // checks_failed, action_failed
+	Evidence   drills.Evidence  `json:"evidence"`
+}
+
+// deliveryJSON is where a run's report delivery stands.
+type deliveryJSON struct {
+	State       string     `json:"state"` // none | pending | delivered | rejected
+	Attempts    int        `json:"attempts"`
+	NextAttempt *time.Time `json:"next_attempt"` // null: none planned
+	Delivered   *time.Time `json:"delivered"`    // null: not delivered
+	// Problem is why the last attempt failed: a code (http_status,
+	// unreachable) and its sentence; null when none.
+	Problem *codedTextJSON `json:"problem"`
+}
+
+func newDrillRunJSON(run *drills.Run, del deliveryJSON) drillRunJSON {
+	doc := drillRunJSON{ID: run.ID, DrillID: run.DrillID, DrillHash: run.DrillHash, Title: run.Drill.Title, ProfileSerial: run.ProfileSerial,
+		AppVersion: run.AppVersion, Language: run.Language, State: run.State, Started: timeOrNull(run.Started), Finished: timeOrNull(run.Finished),
+		RTOMS: run.Drill.RTO.Duration().Milliseconds(), Feedback: run.Feedback, Current: run.Current(), Steps: []drillStepJSON{}, Delivery: del}
+	if run.TimeToOperational != nil {
+		ms := run.TimeToOperational.Milliseconds()
+		doc.TimeToOperationalMS = &ms
+	}
+	for i, st := range run.Steps {
+		s := drillStepJSON{ID: st.ID, Kind: st.Kind, Required: st.Required, State: st.State, Started: timeOrNull(st.Started), Finished: timeOrNull(st.Finished),
+			SkipReason: st.SkipReason, Failure: st.Failure, Evidence: st.Evidence}
+		if i < len(run.Drill.Steps) {
+			ds := run.Drill.Steps[i]
+			s.Title = ds.Title
+			if e := ds.Expected.Duration(); e > 0 {
+				ms := e.Milliseconds()
+				s.ExpectedMS = &ms
+			}
+		}
+		doc.Steps = append(doc.Steps, s)
+	}
+	return doc
+}
+
+// deliveryJSON is a run's report delivery as Delivery says it, the
+// problem in each language.
+func (d *Desk) deliveryJSON(runID string) deliveryJSON {
+	del := d.Delivery(runID)
+	doc := deliveryJSON{State: del.State, Attempts: del.Attempts, NextAttempt: timeOrNull(del.NextAttempt), Delivered: timeOrNull(del.Delivered)}
+	if del.Problem == "" {
+		return doc
+	}
+	it, err := d.out.Item(d.ctx, runID)
+	switch {
+	case err != nil:
+	case it.LastStatus != 0:
+		doc.Problem = codedText("http_status", "cli.drill.delivery_status", it.LastStatus)
+	default:
+		doc.Problem = codedText("unreachable", "cli.drill.delivery_error", it.LastError)
+	}
+	return doc
 }
 
 func cmdDrillStatus(ctx context.Context, r *run, args []string) int {
@@ -340,11 +438,11 @@ func cmdDrillStatus(ctx context.Context, r *run, args []string) int {
 	doc := []drillRunJSON{}
 	undelivered := false
 	for _, run := range runs {
-		del := d.Delivery(run.ID)
+		del := d.deliveryJSON(run.ID)
 		if run.State == drills.RunCompleted && del.State != desk.DeliveryNone && del.State != desk.DeliveryDelivered {
 			undelivered = true
 		}
-		doc = append(doc, drillRunJSON{Run: run, Current: run.Current(), Delivery: del})
+		doc = append(doc, newDrillRunJSON(run, del))
 	}
 	if *asJSON {
 		r.printJSON(map[string]any{"runs": doc})
@@ -354,8 +452,12 @@ func cmdDrillStatus(ctx context.Context, r *run, args []string) int {
 		}
 		for _, it := range doc {
 			state := r.t("cli.drill.run." + string(it.State))
-			r.out("cli.drill.status.line", it.ID, it.Drill.Title.In(r.lang), state, min(it.Current+1, len(it.Steps)), len(it.Steps),
-				it.Started.Local().Format("2006-01-02 15:04"), r.t("cli.drill.delivery_state."+it.Delivery.State))
+			started := ""
+			if it.Started != nil {
+				started = it.Started.Local().Format("2006-01-02 15:04")
+			}
+			r.out("cli.drill.status.line", it.ID, it.Title.In(r.lang), state, min(it.Current+1, len(it.Steps)), len(it.Steps),
+				started, r.t("cli.drill.delivery_state."+it.Delivery.State))
 		}
 	}
 	if undelivered {

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
+	"strings"
 
+	"relais/internal/helper"
 	"relais/internal/i18n"
 
 	"relais/internal/profile"
@@ -79,6 +82,16 @@ func isFetchFailure(err error) bool {
 // describe turns an error into one sentence in the invocation's language,
 // followed by the technical detail the helpdesk needs.
 func (r *run) describe(err error) string {
+	// The system helper's refusals have their own sentences (with the
+	// app's words in the app); its English message is the detail.
+	if key, detail, ok := helperReason(err); ok {
+		text := r.t(key)
+		if detail != "" {
+			text += " " + r.t("cli.reason.detail", detail)
+		}
+		r.lastReason = &reasonSaid{code: strings.TrimPrefix(key, "cli.helper.error."), detail: detail, text: text, key: key}
+		return text
+	}
 	detail := err.Error()
 	if list := profileErrors(err); len(list) > 0 {
 		detail = profileLines(r.lang, list) // a refused profile's problems, worded
@@ -93,10 +106,63 @@ func (r *run) reason(code, detail string) string {
 
 // reasonSaid is the last reason worded, so that a --json error document
 // words it again in each language.
-type reasonSaid struct{ code, detail, text string }
+type reasonSaid struct{ code, detail, text, key string }
+
+// helperReason is the sentence key for an error of the system helper (a
+// profile it refused keeps the profile's own reason) and its detail.
+func helperReason(err error) (key, detail string, ok bool) {
+	var he *helper.Error
+	switch {
+	case errors.As(err, &he):
+		for _, r := range reasons {
+			if errors.Is(err, r.err) {
+				return "", "", false
+			}
+		}
+		key, ok := helperCodeKeys[he.Code]
+		if !ok {
+			key = "cli.helper.error.other"
+		}
+		return key, he.Message, true
+	case errors.Is(err, helper.ErrNoHelper):
+		return "cli.helper.error.no_helper", "", true
+	}
+	return "", "", false
+}
+
+// storedReason is the detail of err as the store keeps it for a sync
+// attempt, to be worded again in whichever language reads it later: a
+// refused profile's problems worded in both languages ({"fr","en"}, from
+// their codes), any other error as its technical text (said under
+// "détail", which is a log's words).
+func storedReason(err error) string {
+	list := profileErrors(err)
+	if len(list) == 0 {
+		return err.Error()
+	}
+	b, jerr := json.Marshal(textJSON{FR: profileLines(i18n.FR, list), EN: profileLines(i18n.EN, list)})
+	if jerr != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// reasonDetail reads back what storedReason kept, in lang. A reason
+// recorded before the words were kept in both languages is its text.
+func reasonDetail(lang, stored string) string {
+	var t textJSON
+	if strings.HasPrefix(stored, "{") && json.Unmarshal([]byte(stored), &t) == nil && t.FR != "" && t.EN != "" {
+		return t.In(lang)
+	}
+	return stored
+}
 
 func reasonIn(lang, code, detail string) string {
-	msg := i18n.T(lang, "cli.reason."+code)
+	return reasonKeyIn(lang, "cli.reason."+code, detail)
+}
+
+func reasonKeyIn(lang, key, detail string) string {
+	msg := i18n.T(lang, key)
 	if detail == "" {
 		return msg
 	}

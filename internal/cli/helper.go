@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"log"
 	"time"
 
@@ -73,33 +72,16 @@ func (r *run) startSystemTunnel(ctx context.Context, m *machine, cur *store.Cach
 	c, err := helper.Dial(dctx, r.helperSocket())
 	cancel()
 	if err != nil {
-		return nil, r.helperError(err)
+		return nil, err // describe words it (helperReason)
 	}
 	uctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	t, err := c.Up(uctx, helper.UpRequest{Profile: cur.Bytes, Signature: cur.Signature, PrivateKey: cfg.PrivateKey, Addresses: cfg.Addresses, PresharedKey: cfg.Peer.PresharedKey})
 	if err != nil {
 		c.Close()
-		return nil, r.helperError(err)
+		return nil, err // describe words it (helperReason)
 	}
 	return t, nil
-}
-
-// helperError puts the helper's reason into words; the error still wraps
-// the original (a profile refusal stays errors.Is profile.ErrUntrustedKey).
-func (r *run) helperError(err error) error {
-	var he *helper.Error
-	switch {
-	case errors.As(err, &he):
-		key, ok := helperCodeKeys[he.Code]
-		if !ok {
-			key = "cli.helper.error.other"
-		}
-		return fmt.Errorf("%s %w", r.t(key), err)
-	case errors.Is(err, helper.ErrNoHelper):
-		return fmt.Errorf("%s %w", r.t("cli.helper.error.no_helper"), err)
-	}
-	return err
 }
 
 // helperCodeKeys names the sentence for each of the helper's error codes.

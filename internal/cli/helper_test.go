@@ -131,9 +131,6 @@ func TestStartSystemTunnel(t *testing.T) {
 	if !errors.Is(err, profile.ErrUntrustedKey) {
 		t.Fatalf("err = %v, want untrusted key", err)
 	}
-	if want := i18n.T(i18n.FR, "cli.helper.error.untrusted_key"); !strings.Contains(err.Error(), want) {
-		t.Errorf("err = %q, want it to say %q", err, want)
-	}
 	if backend.current() != nil {
 		t.Error("an untrusted profile went up")
 	}
@@ -145,7 +142,7 @@ func TestStartSystemTunnel(t *testing.T) {
 func TestStartSystemTunnelWithoutHelper(t *testing.T) {
 	r, _ := helperRun(filepath.Join(t.TempDir(), "none.sock"))
 	_, err := r.startSystemTunnel(context.Background(), nil, &store.CachedProfile{Bytes: []byte("x")}, tunnel.Config{})
-	if !errors.Is(err, helper.ErrNoHelper) || !strings.Contains(err.Error(), i18n.T(i18n.FR, "cli.helper.error.no_helper")) {
+	if !errors.Is(err, helper.ErrNoHelper) || !strings.HasPrefix(r.describe(err), i18n.T(i18n.FR, "cli.helper.error.no_helper")) {
 		t.Fatalf("err = %v", err)
 	}
 }

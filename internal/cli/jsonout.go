@@ -95,6 +95,22 @@ type errorBody struct {
 	Detail string `json:"detail,omitempty"` // technical detail for the helpdesk
 }
 
+// codedTextJSON is a code with its sentence in each language, and the
+// technical detail for the helpdesk: what a document says of a problem
+// that is not the command's failure (a keyring that does not answer, a
+// report the server refused).
+type codedTextJSON struct {
+	Code   string `json:"code"`
+	FR     string `json:"fr"`
+	EN     string `json:"en"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// codedText words key in each language.
+func codedText(code, key string, args ...any) *codedTextJSON {
+	return &codedTextJSON{Code: code, FR: i18n.T(i18n.FR, key, args...), EN: i18n.T(i18n.EN, key, args...)}
+}
+
 // printErrorJSON prints the error document for the last failure. The code
 // is the failure's message key without "cli."; the texts are that message
 // in each language.
@@ -118,7 +134,11 @@ func (f *failure) in(lang string) string {
 	for i, a := range f.args {
 		args[i] = a
 		if s, ok := a.(string); ok && f.reason != nil && s == f.reason.text {
-			args[i] = reasonIn(lang, f.reason.code, f.reason.detail)
+			if f.reason.key != "" {
+				args[i] = reasonKeyIn(lang, f.reason.key, f.reason.detail)
+			} else {
+				args[i] = reasonIn(lang, f.reason.code, f.reason.detail)
+			}
 		}
 	}
 	return i18n.T(lang, f.key, args...)

@@ -30,17 +30,17 @@ import (
 
 // identityJSON is the public half of the identity, as --json prints it.
 type identityJSON struct {
-	PublicKey string    `json:"public_key"`
-	Addresses []string  `json:"addresses"`
-	Source    string    `json:"source"`
-	CreatedAt time.Time `json:"created_at"`
+	PublicKey string     `json:"public_key"`
+	Addresses []string   `json:"addresses"`
+	Source    string     `json:"source"`
+	CreatedAt *time.Time `json:"created_at"` // null: not recorded
 }
 
 func toIdentityJSON(id *store.Identity) *identityJSON {
 	if id == nil {
 		return nil
 	}
-	return &identityJSON{PublicKey: id.PublicKey, Addresses: append([]string{}, id.Addresses...), Source: id.Source, CreatedAt: id.CreatedAt}
+	return &identityJSON{PublicKey: id.PublicKey, Addresses: append([]string{}, id.Addresses...), Source: id.Source, CreatedAt: timeOrNull(id.CreatedAt)}
 }
 
 // sourceAdopted is the source of an identity whose key the keyring held
@@ -549,7 +549,10 @@ type keyShowJSON struct {
 	// KeyringPublicKey is the public half of the key the keyring holds,
 	// when it differs from the identity's or there is no identity.
 	KeyringPublicKey string `json:"keyring_public_key,omitempty"`
-	KeyringError     string `json:"keyring_error,omitempty"`
+	// KeyringError is why the keyring is unavailable: the code
+	// no_keyring, what to do in each language, the system's error as
+	// detail.
+	KeyringError *codedTextJSON `json:"keyring_error,omitempty"`
 }
 
 func cmdKeyShow(ctx context.Context, r *run, args []string) int {
@@ -586,7 +589,8 @@ func cmdKeyShow(ctx context.Context, r *run, args []string) int {
 			}
 		}
 	case errors.Is(kerr, secrets.ErrNoKeyring):
-		doc.Keyring, doc.KeyringError = "unavailable", kerr.Error()
+		doc.Keyring, doc.KeyringError = "unavailable", codedText("no_keyring", noKeyringKey(r.GOOS))
+		doc.KeyringError.Detail = kerr.Error()
 	default:
 		doc.Keyring = "absent"
 	}
@@ -621,7 +625,9 @@ func cmdKeyShow(ctx context.Context, r *run, args []string) int {
 		default:
 			r.out("cli.key.show.source_file", id.Source)
 		}
-		r.out("cli.key.show.created", id.CreatedAt.Local().Format(time.DateTime))
+		if !id.CreatedAt.IsZero() {
+			r.out("cli.key.show.created", id.CreatedAt.Local().Format(time.DateTime))
+		}
 	}
 	switch doc.Keyring {
 	case "present":

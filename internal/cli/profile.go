@@ -354,7 +354,7 @@ func (r *run) recovered(m *machine) {
 			attempt.Source = res.Source
 		}
 		if err != nil {
-			attempt.Outcome, attempt.Code, attempt.Reason = store.OutcomeRefused, errorCode(err), err.Error()
+			attempt.Outcome, attempt.Code, attempt.Reason = store.OutcomeRefused, errorCode(err), storedReason(err)
 			if isFetchFailure(err) {
 				attempt.Outcome = store.OutcomeFailed
 			}
@@ -420,7 +420,7 @@ func (r *run) adoptBootstrap(ctx context.Context, m *machine) bool {
 	attempt := store.SyncAttempt{Source: file} // At: the store's clock
 	switch {
 	case err != nil:
-		attempt.Outcome, attempt.Code, attempt.Reason = store.OutcomeRefused, errorCode(err), err.Error()
+		attempt.Outcome, attempt.Code, attempt.Reason = store.OutcomeRefused, errorCode(err), storedReason(err)
 		if isFetchFailure(err) {
 			attempt.Outcome = store.OutcomeFailed
 		}
@@ -492,7 +492,7 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 		if isFetchFailure(err) {
 			doc.Outcome = "failed"
 		}
-		attempt.Outcome, attempt.Code, attempt.Reason = doc.Outcome, doc.Code, err.Error()
+		attempt.Outcome, attempt.Code, attempt.Reason = doc.Outcome, doc.Code, storedReason(err)
 		exit = ExitUnhealthy
 	} else {
 		doc.Outcome, doc.Serial = string(res.Outcome), res.Profile.Serial
@@ -551,13 +551,24 @@ type textJSON struct {
 	EN string `json:"en"`
 }
 
+// In is the text in lang (French for anything but English).
+func (t *textJSON) In(lang string) string {
+	if t == nil {
+		return ""
+	}
+	if i18n.Normalize(lang) == i18n.EN {
+		return t.EN
+	}
+	return t.FR
+}
+
 type lastSyncJS struct {
 	At      time.Time `json:"at"`
 	Source  string    `json:"source"`
 	Outcome string    `json:"outcome"`
 	Serial  int64     `json:"serial,omitempty"`
 	Code    string    `json:"code,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
+	Reason  *textJSON `json:"reason,omitempty"` // the sentence, in both languages
 }
 
 func cmdProfileShow(ctx context.Context, r *run, args []string) int {
@@ -599,7 +610,11 @@ func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 	}
 	doc.Expired = p.Expired(r.Now())
 	if ls, err := m.db.LastSync(ctx); err == nil {
-		doc.LastSync = &lastSyncJS{At: ls.At, Source: ls.Source, Outcome: ls.Outcome, Serial: ls.Serial, Code: ls.Code, Reason: ls.Reason}
+		doc.LastSync = &lastSyncJS{At: ls.At, Source: ls.Source, Outcome: ls.Outcome, Serial: ls.Serial, Code: ls.Code}
+		if ls.Outcome != store.OutcomeAccepted && ls.Outcome != store.OutcomeNotModified {
+			doc.LastSync.Reason = &textJSON{reasonIn(i18n.FR, ls.Code, reasonDetail(i18n.FR, ls.Reason)),
+				reasonIn(i18n.EN, ls.Code, reasonDetail(i18n.EN, ls.Reason))}
+		}
 	}
 	healthy := doc.Signature != "invalid" && !doc.Expired
 	if *asJSON {
@@ -632,7 +647,7 @@ func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 			case "accepted", "not_modified":
 				r.out("cli.profile.show.last_sync_ok", when)
 			default:
-				r.out("cli.profile.show.last_sync_refused", when, r.reason(ls.Code, ls.Reason))
+				r.out("cli.profile.show.last_sync_refused", when, ls.Reason.In(r.lang))
 			}
 		}
 	}

@@ -152,7 +152,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	st := s.t.Status()
 	logf("tunnel up, mode %s", st.Mode)
 	if *asJSON {
-		r.printJSON(st)
+		r.printJSON(tunnelDoc(st))
 	} else {
 		r.out("cli.tunnel.up.mode", r.modeWords(st.Mode), st.Endpoint)
 		if st.SOCKS5 != "" {
@@ -260,22 +260,28 @@ func (p *upPrinter) print(s engine.Snapshot) {
 	if s.Report == nil {
 		return
 	}
-	phase := engine.PhaseOf(s.Report)
+	// The verdict's sentence, as Accueil, the tray and `relais status`
+	// word it, then what does not answer, one line each.
+	v := engine.VerdictOf(s)
+	if v.Level == engine.VerdictOff {
+		return // the tunnel is closing: its own lines say so
+	}
 	faults, key := upFaults(r, s.Report)
-	if key = string(phase) + " " + key; key != p.lastKey {
+	if key = string(v.Level) + " " + key; key != p.lastKey {
 		p.lastKey = key
-		switch phase {
-		case engine.PhaseOperational:
-			r.say("cli.up.operational", at)
-		case engine.PhaseDegraded:
-			r.say("cli.up.degraded", at, strings.Join(faults, " "))
-		default:
-			r.say("cli.up.not_operational", at, strings.Join(faults, " "))
+		r.say("cli.up.verdict", at, r.verdictSentence(v))
+		switch v.Level {
+		case engine.VerdictPartial, engine.VerdictDegraded, engine.VerdictFailed:
+			if !v.TunnelFailed { // the tunnel's line says why
+				for _, f := range faults {
+					r.say("cli.up.fault_line", f)
+				}
+			}
 		}
 	}
 	if s.TimeToOperational != nil && !p.ttoShown {
 		p.ttoShown = true
-		r.say("cli.engine.time_to_operational", float64(*s.TimeToOperational)/float64(time.Millisecond))
+		r.say("cli.engine.time_to_operational", i18n.Duration(r.lang, *s.TimeToOperational))
 	}
 }
 
@@ -293,20 +299,10 @@ func upFaults(r *run, rep *checks.Report) (faults []string, key string) {
 		if name == "" {
 			name = a.ID
 		}
+		// A blocked app's checks carry the checks' own sentence (what it
+		// waits for); the key names what blocks it.
 		if a.State == checks.StateBlocked {
-			var by []string
-			for _, id := range a.BlockedBy {
-				if b, ok := rep.Builtins[id]; ok && b.Reason != nil {
-					by = append(by, b.Reason.Text.In(r.lang))
-				} else if dep := rep.App(id); dep != nil && dep.Name.In(r.lang) != "" {
-					by = append(by, dep.Name.In(r.lang))
-				} else {
-					by = append(by, id)
-				}
-			}
-			faults = append(faults, r.t("cli.up.blocked", name, strings.Join(by, ", ")))
 			keys = append(keys, a.ID+":blocked:"+strings.Join(a.BlockedBy, ","))
-			continue
 		}
 		fault, code := r.t("cli.up.fault", name, r.stateWord(a.State)), ""
 		for _, c := range a.Checks {
@@ -316,7 +312,9 @@ func upFaults(r *run, rep *checks.Report) (faults []string, key string) {
 			}
 		}
 		faults = append(faults, fault)
-		keys = append(keys, a.ID+":"+string(a.State)+":"+code)
+		if a.State != checks.StateBlocked {
+			keys = append(keys, a.ID+":"+string(a.State)+":"+code)
+		}
 	}
 	return faults, strings.Join(keys, " ")
 }
@@ -399,8 +397,9 @@ type statusJSON struct {
 	DiskFull bool               `json:"disk_full,omitempty"`
 	Tunnel   *tunnelStateJSON   `json:"tunnel"` // null: no tunnel recorded
 	Profile  *profileStatusJSON `json:"profile"`
-	Engine   *engineStatusJSON  `json:"engine"` // null: Mode urgence never recorded
-	Checks   []statusCheckJSON  `json:"checks"` // the last run's results, from the history
+	Engine   *engineStatusJSON  `json:"engine"`  // null: Mode urgence never recorded
+	Checks   []statusCheckJSON  `json:"checks"`  // the last run's results, from the history
+	Verdict  verdictJSON        `json:"verdict"` // Mode urgence's verdict (statusVerdict)
 }
 
 // engineStatusJSON is the Mode urgence engine as its process last
@@ -428,13 +427,30 @@ type statusCheckJSON struct {
 	At         time.Time `json:"at"`
 }
 
+// tunnelJSON is a tunnel's status as a --json document says it: no
+// zero date for a tunnel without a handshake yet (null).
+type tunnelJSON struct {
+	tunnel.Status
+	LastHandshake *time.Time `json:"last_handshake"` // null: no handshake yet
+}
+
+func tunnelDoc(st tunnel.Status) tunnelJSON {
+	doc := tunnelJSON{Status: st}
+	if !st.LastHandshake.IsZero() {
+		t := st.LastHandshake
+		doc.LastHandshake = &t
+	}
+	return doc
+}
+
 type tunnelStateJSON struct {
 	tunnel.Status
-	PID               int       `json:"pid"`
-	UpdatedAt         time.Time `json:"updated_at"`
-	Stale             bool      `json:"stale"`
-	StaleReason       string    `json:"stale_reason,omitempty"` // process_gone | old_record
-	LastHandshakeAgeS *float64  `json:"last_handshake_age_s"`   // null: no handshake yet
+	LastHandshake     *time.Time `json:"last_handshake"` // null: no handshake yet
+	PID               int        `json:"pid"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+	Stale             bool       `json:"stale"`
+	StaleReason       string     `json:"stale_reason,omitempty"` // process_gone | old_record
+	LastHandshakeAgeS *float64   `json:"last_handshake_age_s"`   // null: no handshake yet
 }
 
 type profileStatusJSON struct {
@@ -468,6 +484,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		if err := json.Unmarshal([]byte(ts.StatusJSON), &st.Status); err != nil {
 			return r.fail(ExitUsage, "cli.store.read", err.Error())
 		}
+		st.LastHandshake = tunnelDoc(st.Status).LastHandshake
 		switch {
 		case !processAlive(ts.PID):
 			st.Stale, st.StaleReason = true, "process_gone"
@@ -511,6 +528,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		doc.Profile = ps
 	}
 	up := doc.Tunnel != nil && doc.Tunnel.Up && !doc.Tunnel.Stale
+	doc.Verdict = statusVerdict(doc)
 	if *asJSON {
 		r.printJSON(doc)
 	} else {
@@ -557,7 +575,7 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 	}
 	switch p := doc.Profile; {
 	case p == nil:
-		r.out("cli.tunnel.status.no_profile")
+		r.out(r.statusKey("cli.tunnel.status.no_profile"))
 	case p.Signature == "valid":
 		r.out("cli.tunnel.status.profile_valid", p.Serial)
 	case p.Signature == "invalid":
@@ -583,11 +601,11 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 			r.out("cli.engine.status", e.PID, at)
 		}
 		if e.TimeToOperationalMS != nil {
-			r.out("cli.engine.time_to_operational", *e.TimeToOperationalMS)
+			r.out("cli.engine.time_to_operational", i18n.Duration(r.lang, time.Duration(*e.TimeToOperationalMS*float64(time.Millisecond))))
 		}
 	}
 	if len(doc.Checks) == 0 {
-		r.out("cli.check.history_none")
+		r.out(r.statusKey("cli.check.history_none"))
 		return
 	}
 	r.out("cli.check.history", doc.Checks[0].At.Local().Format(time.DateTime))

@@ -301,13 +301,16 @@ func TestUpRunsModeUrgence(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("up did not stop")
 	}
-	// The state changed once (not operational) and is said once, in
-	// French, with the essential app at fault and its reason.
+	// The state changed once (some essential apps do not answer) and is
+	// said once, in French, in the verdict's words, with the essential app
+	// at fault and its reason on a line of its own.
 	se := errb.String()
-	if n := strings.Count(se, "Pas opérationnel : "); n != 1 || !strings.Contains(se, "Messagerie est en panne") || !strings.Contains(se, "Tunnel fermé.") {
+	const verdict = "Vous êtes connecté à l'environnement d'urgence — 2 applications essentielles sur 3 répondent."
+	if n := strings.Count(se, "] "+verdict+"\n"); n != 1 || !strings.Contains(se, "  • Messagerie est en panne") || !strings.Contains(se, "Tunnel fermé.") ||
+		strings.Contains(se, "inactif") {
 		t.Errorf("stderr of up (%d state lines):\n%s", n, se)
 	}
-	if strings.Contains(out.String(), "Pas opérationnel") {
+	if strings.Contains(out.String(), verdict) {
 		t.Errorf("state lines on stdout:\n%s", out)
 	}
 	r := m.run("status", "--json")
@@ -353,8 +356,8 @@ func TestUpOperational(t *testing.T) {
 		t.Fatalf("up exit %d\n%s", code, errb)
 	}
 	se := errb.String()
-	if strings.Count(se, "Operational: every essential application answers.") != 1 ||
-		strings.Count(se, "Operational ") != 1 || strings.Contains(se, "Opérationnel") {
+	if strings.Count(se, "] You are connected to the emergency environment and every essential application answers.\n") != 1 ||
+		strings.Count(se, "Operational ") != 1 || strings.Contains(se, "Opérationnel") || strings.Contains(se, "is off") {
 		t.Fatalf("stderr of up:\n%s", se)
 	}
 }

@@ -53,3 +53,48 @@ func TestStatusSaysTheOneVerdict(t *testing.T) {
 		}
 	}
 }
+
+// `relais up` says each change of Mode urgence with that same verdict
+// sentence, then one line per essential app that does not answer, in the
+// checks' own words (never "Pas opérationnel" beside "connecté").
+func TestUpLinesSayTheOneVerdict(t *testing.T) {
+	for _, c := range verdicttest.Cases(time.Now()) {
+		if c.Snap.Report == nil {
+			continue // up says the tunnel's own lines before any report
+		}
+		for _, l := range []string{"fr", "en"} {
+			var errb strings.Builder
+			p := &upPrinter{r: &run{Env: Env{Stderr: &errb, Now: time.Now}, lang: l}, ready: true}
+			s := c.Snap
+			s.Verdict = engine.Judge(s)
+			p.event(engine.Event{Snapshot: s})
+			if engine.Judge(s).Level == engine.VerdictOff {
+				if strings.Contains(errb.String(), c.Text(l)) {
+					t.Errorf("%s %s: up says Mode urgence is off while it closes:\n%s", l, c.Name, errb.String())
+				}
+				continue
+			}
+			if !strings.Contains(errb.String(), "] "+c.Text(l)+"\n") {
+				t.Errorf("%s %s: no line says the verdict %q:\n%s", l, c.Name, c.Text(l), errb.String())
+			}
+			v, want := engine.Judge(s), 0
+			if v.Level != engine.VerdictOff && !v.TunnelFailed {
+				want = len(v.Failing) + len(v.Slow)
+			}
+			if got := strings.Count(errb.String(), "  • "); got != want {
+				t.Errorf("%s %s: %d fault lines, want %d:\n%s", l, c.Name, got, want, errb.String())
+			}
+			for _, bad := range append(verdicttest.Contradictions, "Pas opérationnel", "Not operational") {
+				if v.Level == engine.VerdictPartial && strings.Contains(errb.String(), bad) {
+					t.Errorf("%s %s: up says %q:\n%s", l, c.Name, bad, errb.String())
+				}
+			}
+			// The same state again says nothing more.
+			n := errb.Len()
+			p.event(engine.Event{Snapshot: s})
+			if errb.Len() != n {
+				t.Errorf("%s %s: the same state was said twice:\n%s", l, c.Name, errb.String())
+			}
+		}
+	}
+}

@@ -371,7 +371,8 @@ func TestExportCollectorDeadline(t *testing.T) {
 	if _, e, _ := factValue[[]string](c.network, "resolvectl"); e != errUnsupported.Error() {
 		t.Errorf("resolvectl: %q", e)
 	}
-	if !strings.Contains(string(b.Files[nameSummary]), "network.dns") || !strings.Contains(b.Summary("en"), "Collectors that failed: ") {
+	if !strings.Contains(string(b.Files[nameSummary]), "did not finish") || !strings.Contains(b.Summary("en"), "Collectors that failed: ") ||
+		!strings.Contains(b.Summary("en"), "DNS servers. Details: did not finish") {
 		t.Errorf("the failures are not shown:\n%s", b.Summary("en"))
 	}
 }

@@ -276,16 +276,39 @@ func (l tr) expiry(p *ProfileFacts) string {
 	return l.t("diag.profile.expires", localTime(p.Expires))
 }
 
-// failuresLine lists the collectors that failed, "" when none did.
+// failuresLine names the collectors that failed, "" when none did; their
+// errors are details (failureDetail), not what is read first.
 func (l tr) failuresLine(fs []CollectorFailure) string {
 	if len(fs) == 0 {
 		return ""
 	}
 	parts := make([]string, len(fs))
 	for i, f := range fs {
-		parts[i] = f.Name + " (" + f.Error + ")"
+		parts[i] = l.collectorWord(f.Name)
 	}
-	return l.t("diag.failures.line", strings.Join(parts, "; "))
+	return l.t("diag.failures.line", strings.Join(parts, ", "))
+}
+
+// failureDetail is a failed collector and its error, under "Détails".
+func (l tr) failureDetail(f CollectorFailure) string {
+	return l.t("diag.failures.item", l.collectorWord(f.Name), f.Error)
+}
+
+// collectorWord is a collector's name ("system.uptime", "network.routes")
+// in words: its own, else as the page labels what it collects, else the
+// name itself (a collector of a newer Relais).
+func (l tr) collectorWord(name string) string {
+	if w := l.word("diag.collector.", name); w != name {
+		return w
+	}
+	file, key, ok := strings.Cut(name, ".")
+	if !ok || (file != "system" && file != "network") {
+		return name
+	}
+	if w := l.word("diag."+file+".", key); w != key {
+		return w
+	}
+	return name
 }
 
 // metaLine is the bundle itself: case code, when, which Relais, level.
@@ -334,6 +357,9 @@ func (b *Bundle) Summary(lang string) string {
 	line(c.tunnelLine(l, b.Manifest.Created))
 	line(c.profileLine(l))
 	line(l.failuresLine(b.Manifest.Failures))
+	for _, f := range b.Manifest.Failures {
+		line("  - " + l.failureDetail(f))
+	}
 	if b.Manifest.Redactions > 0 {
 		line(l.t("diag.redactions", b.Manifest.Redactions))
 	}
@@ -348,23 +374,31 @@ func localTime(t time.Time) string {
 	return t.Local().Format("2006-01-02 15:04:05 MST")
 }
 
-// duration writes a duration for people: "45 s", "12 min 05 s",
-// "1 h 02 min", "3 j 04 h" (3 d 04 h in English).
+// duration writes a duration for people in the page's language, as the
+// rest of Relais does ("0,8 s", "42 s", "15 min", "1 h 5 min"), and a
+// day or more in days and hours ("3 j 4 h", "3 d 4 h" in English).
 func (l tr) duration(d time.Duration) string {
 	if d < 0 {
 		d = 0
 	}
-	d = d.Round(time.Second)
-	days, h, m, s := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour), int64(d%time.Hour/time.Minute), int64(d%time.Minute/time.Second)
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%d %s %02d h", days, l.t("diag.units.day"), h)
-	case h > 0:
-		return fmt.Sprintf("%d h %02d min", h, m)
-	case m > 0:
-		return fmt.Sprintf("%d min %02d s", m, s)
+	if d < 24*time.Hour {
+		return i18n.Duration(string(l), d)
 	}
-	return fmt.Sprintf("%d s", s)
+	h := int64(d.Round(time.Hour) / time.Hour)
+	s := fmt.Sprintf("%d %s", h/24, l.t("diag.units.day"))
+	if h%24 != 0 {
+		s += fmt.Sprintf(" %d h", h%24)
+	}
+	return s
+}
+
+// shortDuration is a quick measure (a round trip, a check): under a
+// tenth of a second, the least a person notices, it is "moins de 0,1 s".
+func (l tr) shortDuration(d time.Duration) string {
+	if d < 100*time.Millisecond {
+		return l.t("diag.duration.under", i18n.Duration(string(l), 100*time.Millisecond))
+	}
+	return l.duration(d)
 }
 
 // bytes is a byte count for people: 512 o, 1,5 ko, 12,3 Mo (fr) or 512 B,

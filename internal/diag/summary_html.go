@@ -254,7 +254,10 @@ func (l tr) timelineDetail(e engine.TimelineEntry) string {
 			return l.word("diag.phase.", d)
 		}
 	case engine.EventOperational:
-		if v, err := time.ParseDuration(d); err == nil {
+		if e.DurationMS != nil {
+			return i18n.Duration(string(l), time.Duration(*e.DurationMS)*time.Millisecond)
+		}
+		if v, err := time.ParseDuration(d); err == nil { // recorded by an older Relais
 			return i18n.Duration(string(l), v)
 		}
 	case engine.EventProfileLoaded, engine.EventProfileUpdated:
@@ -295,16 +298,22 @@ func (c contents) appsSection(l tr) section {
 			reason = strings.TrimSpace(ch.Reason.Text.In(string(l)))
 		}
 		if ch.Error != "" {
-			reason = strings.TrimSpace(reason + " [" + ch.Error + "]")
+			// The error as the check saw it (Go's words, in English):
+			// a detail for the helpdesk, after the reason.
+			reason = strings.TrimSpace(reason + " " + l.t("diag.detail", ch.Error))
 		}
 		first := app
 		if crit != "" {
 			first += " (" + crit + ")"
 		}
+		took := "—" // never ran (blocked, pending)
+		if ch.Duration > 0 {
+			took = l.shortDuration(ch.Duration)
+		}
 		return []cell{
 			{Text: first}, {Text: l.word("diag.state.", string(ch.State)), Class: stateClass(ch.State)},
-			{Text: ch.ID + " · " + ch.Type + viaText(ch.Via)}, {Text: orDash(ch.Target)},
-			{Text: strconv.FormatFloat(ms(ch.Duration), 'f', 0, 64) + " ms", Class: "num"}, {Text: orDash(reason)},
+			{Text: l.checkPath(ch)}, {Text: orDash(ch.Target)},
+			{Text: took, Class: "num"}, {Text: orDash(reason)},
 		}
 	}
 	for _, a := range r.Apps {
@@ -326,11 +335,27 @@ func (c contents) appsSection(l tr) section {
 	return s
 }
 
-func viaText(via string) string {
-	if via == "" {
-		return ""
+// checkPath is a check's id, its kind ("HTTP") and the way it went ("par
+// le tunnel"); a built-in check (its kind is its id) is its id and way.
+func (l tr) checkPath(ch checks.CheckResult) string {
+	parts := []string{ch.ID}
+	if ch.Type != "" && ch.Type != ch.ID {
+		parts = append(parts, l.word("diag.check_type.", ch.Type))
 	}
-	return " · " + via
+	if ch.Via != "" {
+		parts = append(parts, l.word("diag.via.", ch.Via))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// flagWords are an interface's or a route's flags ("up", "loopback",
+// "gateway") in words.
+func (l tr) flagWords(flags []string) string {
+	ws := make([]string, len(flags))
+	for i, f := range flags {
+		ws[i] = l.word("diag.netflag.", f)
+	}
+	return strings.Join(ws, " ")
 }
 
 func (c contents) historySection(l tr) section {
@@ -339,6 +364,15 @@ func (c contents) historySection(l tr) section {
 		return s
 	}
 	h := c.checks.History
+	// The apps by name, as the last report has them.
+	appName := map[string]string{}
+	if c.checks.LastReport != nil {
+		for _, a := range c.checks.LastReport.Apps {
+			if n := a.Name.In(string(l)); n != "" {
+				appName[a.ID] = n
+			}
+		}
+	}
 	s.Facts = []fact{
 		{Label: l.t("diag.history.records"), Value: strconv.Itoa(h.Records)},
 		{Label: l.t("diag.history.period"), Value: l.t("diag.apps.run_value", localTime(h.From), localTime(h.To))},
@@ -351,7 +385,11 @@ func (c contents) historySection(l tr) section {
 			}
 			return cell{Text: strconv.Itoa(n), Class: strings.TrimSpace("num " + bad)}
 		}
-		tb.Rows = append(tb.Rows, []cell{{Text: t.Check}, {Text: orDash(t.App)}, count(t.OK, ""), count(t.Degraded, "warn"), count(t.Failed, "bad"), count(t.Blocked, "bad"),
+		app := t.App
+		if n := appName[app]; n != "" {
+			app = n
+		}
+		tb.Rows = append(tb.Rows, []cell{{Text: t.Check}, {Text: orDash(app)}, count(t.OK, ""), count(t.Degraded, "warn"), count(t.Failed, "bad"), count(t.Blocked, "bad"),
 			{Text: l.word("diag.state.", t.LastState) + " · " + localTime(t.Last), Class: stateClass(checks.State(t.LastState))}})
 	}
 	s.Tables = append(s.Tables, tb)
@@ -490,7 +528,7 @@ func (c contents) networkSection(l tr) section {
 			if !contains(i.Flags, "up") {
 				cls = "warn"
 			}
-			tb.Rows = append(tb.Rows, []cell{{Text: i.Name, Class: cls}, {Text: strings.Join(i.Flags, " ")}, {Text: strconv.Itoa(i.MTU), Class: "num"}, {Text: orDash(i.MAC)}, {Text: orDash(addrs)}})
+			tb.Rows = append(tb.Rows, []cell{{Text: i.Name, Class: cls}, {Text: l.flagWords(i.Flags)}, {Text: strconv.Itoa(i.MTU), Class: "num"}, {Text: orDash(i.MAC)}, {Text: orDash(addrs)}})
 		}
 		s.Tables = append(s.Tables, tb)
 	}
@@ -502,7 +540,7 @@ func (c contents) networkSection(l tr) section {
 				if contains(r.Flags, "reject") || r.Iface == "lo" {
 					continue // the kernel's local and unreachable routes say nothing useful
 				}
-				rt.Rows = append(rt.Rows, []cell{{Text: r.Destination}, {Text: orDash(r.Gateway)}, {Text: r.Iface}, {Text: strconv.FormatUint(uint64(r.Metric), 10), Class: "num"}, {Text: strings.Join(r.Flags, " ")}})
+				rt.Rows = append(rt.Rows, []cell{{Text: r.Destination}, {Text: orDash(r.Gateway)}, {Text: r.Iface}, {Text: strconv.FormatUint(uint64(r.Metric), 10), Class: "num"}, {Text: l.flagWords(r.Flags)}})
 			}
 		} else if txt, _, ok := factValue[routeText](c.network, key); ok {
 			s.Pre = strings.Join(txt.Lines, "\n")
@@ -512,16 +550,16 @@ func (c contents) networkSection(l tr) section {
 		s.Tables = append(s.Tables, rt)
 	}
 	errFact("routes", l.t("diag.network.routes"))
-	errFact("routes6", l.t("diag.network.routes")+" (IPv6)")
+	errFact("routes6", l.t("diag.network.routes6"))
 	if gws, _, ok := factValue[[]gatewayProbe](c.network, "gateway"); ok && len(gws) > 0 {
 		gt := table{Caption: l.t("diag.network.gateway"), Head: []string{l.t("diag.col.address"), l.t("diag.col.iface"), l.t("diag.col.method"), l.t("diag.col.answers"), l.t("diag.col.detail")}}
 		for _, g := range gws {
 			ans := cell{Text: l.yesNo(g.Reachable), Class: "bad"}
 			if g.Reachable {
 				ans.Class = "good"
-				ans.Text += fmt.Sprintf(" (%.0f ms)", g.RTTMS)
+				ans.Text += " (" + l.shortDuration(time.Duration(g.RTTMS*float64(time.Millisecond))) + ")"
 			}
-			gt.Rows = append(gt.Rows, []cell{{Text: g.Address}, {Text: g.Iface}, {Text: g.Method}, ans, {Text: orDash(g.Detail)}})
+			gt.Rows = append(gt.Rows, []cell{{Text: g.Address}, {Text: g.Iface}, {Text: l.word("diag.method.", g.Method)}, ans, {Text: orDash(g.Detail)}})
 		}
 		s.Tables = append(s.Tables, gt)
 	}
@@ -565,7 +603,7 @@ func failuresSection(l tr, fs []CollectorFailure) section {
 	}
 	tb := table{Head: []string{l.t("diag.col.collector"), l.t("diag.col.error")}}
 	for _, f := range fs {
-		tb.Rows = append(tb.Rows, []cell{{Text: f.Name}, {Text: f.Error, Class: "bad"}})
+		tb.Rows = append(tb.Rows, []cell{{Text: l.collectorWord(f.Name)}, {Text: f.Error, Class: "bad"}})
 	}
 	s.Tables = []table{tb}
 	return s
@@ -615,9 +653,25 @@ func (c contents) drillsSection(l tr) section {
 func (c contents) settingsSection(l tr) section {
 	s := section{ID: "settings", Title: l.t("diag.section.settings")}
 	for _, k := range sortedKeys(c.settings) {
-		s.Facts = append(s.Facts, fact{Label: k, Value: c.settings[k]})
+		s.Facts = append(s.Facts, fact{Label: l.word("diag.setting.", k), Value: l.settingValue(k, c.settings[k])})
 	}
 	return s
+}
+
+// settingValue is a setting's value in words: yes or no, the tunnel's
+// mode, the language; other values (addresses) as written.
+func (l tr) settingValue(key, v string) string {
+	switch {
+	case v == "true":
+		return l.yesNo(true)
+	case v == "false":
+		return l.yesNo(false)
+	case key == "tunnel_mode":
+		return l.word("diag.tunnel.mode.", v)
+	case key == "language":
+		return l.word("diag.language.", v)
+	}
+	return orDash(v)
 }
 
 func (c contents) logSection(l tr) section {

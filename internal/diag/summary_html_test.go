@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image/png"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 
 	"golang.org/x/net/html"
 
+	"relais/internal/checks"
+	"relais/internal/engine"
 	"relais/internal/i18n"
 	"relais/internal/testenv"
 )
@@ -145,7 +148,7 @@ func TestSummaryHTML(t *testing.T) {
 			t.Errorf("%s: the app's name is not shown as text", lang)
 		}
 		drill := map[string]string{"fr": "Exercice d'automne", "en": "Autumn drill"}[lang]
-		for _, want := range []string{"RLS-7K3M-Q9TD", "network.vpn", "[IP-PUB-1]:51820", "paie-web", "Debian GNU/Linux 12", "[MAC-1]", drill, "1 h 02 min", "Intranet"} {
+		for _, want := range []string{"RLS-7K3M-Q9TD", "network.vpn", "[IP-PUB-1]:51820", "paie-web", "Debian GNU/Linux 12", "[MAC-1]", drill, "1 h 2 min", "Intranet"} {
 			if !strings.Contains(text(doc), want) {
 				t.Errorf("%s: the details lack %q", lang, want)
 			}
@@ -176,6 +179,41 @@ func TestCatalogueHasEveryKey(t *testing.T) {
 	keys = append(keys, "diag.state.pending", "diag.crit.essential", "diag.crit.important", "diag.crit.optional", "diag.builtin.tunnel", "diag.builtin.internet", "diag.builtin.captive",
 		"diag.signature.valid", "diag.signature.invalid", "diag.signature.not_checked", "diag.level.none", "diag.level.standard", "diag.level.strict",
 		"diag.tunnel.mode.userspace", "diag.tunnel.mode.system", "diag.run.active", "diag.run.completed", "diag.event.started", "diag.event.stopped", "diag.reason.timeout")
+	// Every code the page words by prefix: the engine's events and
+	// phases, the checks' reasons, kinds and ways, the network's flags and
+	// probes, the settings the desk records, the collectors.
+	for _, e := range []string{engine.EventStarted, engine.EventProfileLoaded, engine.EventProfileUpdated, engine.EventSyncFailed,
+		engine.EventTunnelStarting, engine.EventTunnelUp, engine.EventTunnelReused, engine.EventTunnelFailed, engine.EventChecking,
+		engine.EventReport, engine.EventPhase, engine.EventOperational, engine.EventNetworkChanged, engine.EventStopped} {
+		keys = append(keys, "diag.event."+e)
+	}
+	for _, p := range []engine.Phase{engine.PhaseIdle, engine.PhaseConnecting, engine.PhaseChecking, engine.PhaseOperational, engine.PhaseDegraded, engine.PhaseFailed} {
+		keys = append(keys, "diag.phase."+string(p))
+	}
+	for _, c := range []string{checks.CodeDNSNXDomain, checks.CodeDNSTimeout, checks.CodeDNSError, checks.CodeRefused, checks.CodeTimeout,
+		checks.CodeUnreachable, checks.CodeTLSExpired, checks.CodeTLSUntrusted, checks.CodeTLSError, checks.CodeHTTPStatus, checks.CodeCondition,
+		checks.CodeDegraded, checks.CodeTunnelHandshake, checks.CodeTunnelNoAnswer, checks.CodeTunnelNotSent, checks.CodeMTU, checks.CodeTunnelDown,
+		checks.CodeNoInternet, checks.CodeCaptivePortal, checks.CodeBlocked} {
+		keys = append(keys, "diag.reason."+c)
+	}
+	for _, f := range []net.Flags{net.FlagUp, net.FlagBroadcast, net.FlagLoopback, net.FlagPointToPoint, net.FlagMulticast, net.FlagRunning} {
+		keys = append(keys, "diag.netflag."+f.String())
+	}
+	for _, f := range routeFlags {
+		keys = append(keys, "diag.netflag."+f.name)
+	}
+	for _, k := range []string{"check_type.http", "check_type.tcp", "check_type.tls", "check_type.dns", "via.tunnel", "via.direct",
+		"method.ping", "method.tcp", "setting.language", "setting.autostart", "setting.tunnel_mode", "setting.locked.autostart",
+		"setting.locked.tunnel_mode", "setting.demo", "setting.profile_url", "language.fr", "language.en", "tunnel.mode.auto"} {
+		keys = append(keys, "diag."+k)
+	}
+	for _, c := range defaultCollectors(fakeSources()) {
+		key := "diag." + c.file + "." + c.key
+		if fr["diag.collector."+c.name()] != "" {
+			key = "diag.collector." + c.name()
+		}
+		keys = append(keys, key)
+	}
 	sort.Strings(keys)
 	for _, k := range keys {
 		if strings.HasSuffix(k, ".") {

@@ -18,6 +18,7 @@ import (
 func TestSummaryTimelineInWords(t *testing.T) {
 	in, _ := sampleInput(t)
 	at := testNow.Add(-10 * time.Minute)
+	tto := int64(1500) // as this Relais records it; the 42s entry is an older Relais's
 	in.Snapshot.Timeline = []engine.TimelineEntry{
 		{At: at, Kind: engine.EventStarted},
 		{At: at, Kind: engine.EventProfileLoaded, Detail: "serial 7"},
@@ -28,6 +29,7 @@ func TestSummaryTimelineInWords(t *testing.T) {
 		{At: at, Kind: engine.EventChecking},
 		{At: at, Kind: engine.EventReport, Detail: "operational"},
 		{At: at, Kind: engine.EventOperational, Detail: (42 * time.Second).String()},
+		{At: at, Kind: engine.EventOperational, DurationMS: &tto},
 		{At: at, Kind: engine.EventPhase, Detail: "failed"},
 		{At: at, Kind: engine.EventPhase, Detail: "degraded"},
 	}
@@ -36,9 +38,9 @@ func TestSummaryTimelineInWords(t *testing.T) {
 		want []string
 		raw  []string
 	}{
-		{"fr", []string{"en cours de connexion", "vérification en cours", "opérationnel", "en échec", "lent", "série 7", "serveur ", "42 s"},
+		{"fr", []string{"en cours de connexion", "vérification en cours", "opérationnel", "en échec", "lent", "série 7", "serveur ", "42 s", "1,5 s"},
 			[]string{"connecting", "checking", "failed", "degraded", "42s", "serial", "endpoint"}},
-		{"en", []string{"connecting", "checking", "operational", "failed", "slow", "serial 7", "server ", "42 s"},
+		{"en", []string{"connecting", "checking", "operational", "failed", "slow", "serial 7", "server ", "42 s", "1.5 s"},
 			[]string{"42s", "endpoint", "degraded"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {

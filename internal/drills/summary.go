@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -105,12 +104,14 @@ func stepWords(r Row, lang string) (failed, skipped, reasons, answers, notes []s
 	return
 }
 
-// WriteCSV writes the table as CSV for a spreadsheet: UTF-8 with a byte
-// order mark (so that accents read right), fields separated by ";"
+// WriteCSV writes the table as CSV for a spreadsheet in lang: UTF-8 with
+// a byte order mark (so that accents read right), fields separated by ";"
 // (CSVSeparator), a header row in lang, then one row per report: times in
-// RFC 3339 (UTC), durations in seconds with a dot, booleans true or false
-// (empty when unknown), steps by their titles in lang and answers in lang,
-// several in a cell separated by " | ". Text that a spreadsheet would run
+// RFC 3339 (UTC), durations in seconds (the columns say so) with lang's
+// decimal mark (a comma in French: a spreadsheet set to French reads
+// "754.321" as text), booleans in the spreadsheet's words for lang (VRAI
+// or FAUX, TRUE or FALSE; empty when unknown), steps by their titles in
+// lang and answers in lang, several in a cell separated by " | ". Text that a spreadsheet would run
 // as a formula (starting with = + - @) is prefixed with a quote: reports
 // come from colleagues' files and are opened in spreadsheets.
 func (t Table) WriteCSV(w io.Writer, lang string) error {
@@ -127,21 +128,27 @@ func (t Table) WriteCSV(w io.Writer, lang string) error {
 		return fmt.Errorf("drills: csv: %w", err)
 	}
 	rec := make([]string, len(csvColumns))
+	truth := func(b bool) string {
+		if b {
+			return i18n.T(lang, "drills.table.csv_true")
+		}
+		return i18n.T(lang, "drills.table.csv_false")
+	}
 	for _, r := range t.Rows {
 		rec[0] = safeCell(r.RunID)
 		rec[1] = safeCell(r.Participant)
 		rec[2] = safeCell(r.DrillID)
 		rec[3] = safeCell(r.DrillTitle.In(lang))
 		rec[4] = r.Started.UTC().Format(time.RFC3339)
-		rec[5] = strconv.FormatBool(r.Completed)
+		rec[5] = truth(r.Completed)
 		rec[6] = ""
 		if r.TimeToOperationalMS != nil {
-			rec[6] = seconds(*r.TimeToOperationalMS)
+			rec[6] = seconds(lang, *r.TimeToOperationalMS)
 		}
-		rec[7] = seconds(r.RTOMS)
+		rec[7] = seconds(lang, r.RTOMS)
 		rec[8] = ""
 		if r.WithinRTO != nil {
-			rec[8] = strconv.FormatBool(*r.WithinRTO)
+			rec[8] = truth(*r.WithinRTO)
 		}
 		failed, skipped, reasons, answers, notes := stepWords(r, lang)
 		rec[9] = safeCell(strings.Join(failed, " | "))
@@ -161,9 +168,11 @@ func (t Table) WriteCSV(w io.Writer, lang string) error {
 	return nil
 }
 
-// seconds writes milliseconds as seconds, to the millisecond, with a dot.
-func seconds(ms float64) string {
-	return strconv.FormatFloat(math.Round(ms)/1000, 'f', -1, 64)
+// seconds writes milliseconds as seconds, to the millisecond, with lang's
+// decimal mark and no thousands separator: "754,321" in French, "754.321"
+// in English, "600" in both.
+func seconds(lang string, ms float64) string {
+	return i18n.Decimal(lang, math.Round(ms)/1000, 3)
 }
 
 // safeCell keeps a spreadsheet from reading a cell as a formula.
@@ -236,12 +245,12 @@ func (t Table) WriteHTML(w io.Writer, lang string) error {
 		row := tableRow{
 			OK: r.Completed, Participant: orWord(r.Participant, i18n.T(lang, "drills.report.unnamed")),
 			DrillTitle: r.DrillTitle.In(lang), DrillID: r.DrillID, Started: localTime(r.Started),
-			Completed: word(r.Completed), TTO: none, RTO: i18n.T(lang, "drills.table.objective", humanDuration(fromMS(r.RTOMS))),
+			Completed: word(r.Completed), TTO: none, RTO: i18n.T(lang, "drills.table.objective", i18n.Duration(lang, fromMS(r.RTOMS))),
 			Within: none, RunID: r.RunID, Feedback: r.Feedback,
 		}
 		row.Failed, row.Skipped, row.Reasons, row.Answers, row.Notes = stepWords(r, lang)
 		if r.TimeToOperationalMS != nil {
-			row.TTO = humanDuration(fromMS(*r.TimeToOperationalMS))
+			row.TTO = i18n.Duration(lang, fromMS(*r.TimeToOperationalMS))
 		}
 		if r.WithinRTO != nil {
 			row.Within = word(*r.WithinRTO)
@@ -268,23 +277,6 @@ func localTime(t time.Time) string {
 		return "—"
 	}
 	return t.Local().Format("2006-01-02 15:04 MST")
-}
-
-// humanDuration writes a duration for people: "45 s", "12 min 05 s",
-// "1 h 02 min" (the same in French and English).
-func humanDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	d = d.Round(time.Second)
-	h, m, s := int64(d/time.Hour), int64(d%time.Hour/time.Minute), int64(d%time.Minute/time.Second)
-	switch {
-	case h > 0:
-		return fmt.Sprintf("%d h %02d min", h, m)
-	case m > 0:
-		return fmt.Sprintf("%d min %02d s", m, s)
-	}
-	return fmt.Sprintf("%d s", s)
 }
 
 // pageCSS styles the report and the table: readable printed or on screen,

@@ -188,9 +188,9 @@ func TestSummarize1000(t *testing.T) {
 		trues, empties := 0, 0
 		for _, rec := range recs[1:] {
 			rows[rec[0]] = rec
-			if rec[5] == "true" {
+			if rec[5] == "VRAI" {
 				trues++
-			} else if rec[5] != "false" {
+			} else if rec[5] != "FAUX" {
 				t.Fatalf("completed %q", rec[5])
 			}
 			if rec[6] == "" {
@@ -201,8 +201,8 @@ func TestSummarize1000(t *testing.T) {
 			t.Fatalf("%d runs, %d completed, %d never operational; want 1000, %d, %d", len(rows), trues, empties, completed, never)
 		}
 		want := map[string][]string{
-			"run-0000": {"run-0000", "Agent 0", "automne-2026", "Exercice d'automne", "2026-11-05T13:00:00Z", "false", "754.321", "600",
-				"false", "connexion | applications", "applications | commentaires"},
+			"run-0000": {"run-0000", "Agent 0", "automne-2026", "Exercice d'automne", "2026-11-05T13:00:00Z", "FAUX", "754,321", "600",
+				"FAUX", "connexion | applications", "applications | commentaires"},
 			"run-0003": {"run-0003", scriptName},
 			"run-0005": {"run-0005", "'" + formulaName},
 		}
@@ -213,13 +213,15 @@ func TestSummarize1000(t *testing.T) {
 		}
 		// Every row, field by field, for one more run chosen at random.
 		r := byRun["run-0421"]
+		frNum := func(f float64) string { return strings.Replace(fmt.Sprint(f), ".", ",", 1) }
+		frBool := func(b bool) string { return map[bool]string{true: "VRAI", false: "FAUX"}[b] }
 		var tto, within string
 		if r.TimeToOperationalMS != nil {
-			tto, within = fmt.Sprint(float64(int64(*r.TimeToOperationalMS+0.5))/1000), fmt.Sprint(*r.WithinRTO)
+			tto, within = frNum(float64(int64(*r.TimeToOperationalMS+0.5))/1000), frBool(*r.WithinRTO)
 		}
 		got := rows["run-0421"]
-		exp := []string{"run-0421", "Agent 421", r.DrillID, r.DrillTitle.FR, r.Started.Format(time.RFC3339), fmt.Sprint(r.Completed),
-			tto, fmt.Sprint(r.RTOMS / 1000), within, got[9], got[10], got[11], got[12], got[13], got[14]}
+		exp := []string{"run-0421", "Agent 421", r.DrillID, r.DrillTitle.FR, r.Started.Format(time.RFC3339), frBool(r.Completed),
+			tto, frNum(r.RTOMS / 1000), within, got[9], got[10], got[11], got[12], got[13], got[14]}
 		if !reflect.DeepEqual(got, exp) {
 			t.Errorf("run-0421: %q\nwant %q", got, exp)
 		}
@@ -310,17 +312,6 @@ func TestSafeCell(t *testing.T) {
 	} {
 		if got := safeCell(in); got != want {
 			t.Errorf("safeCell(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestHumanDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0: "0 s", 400 * time.Millisecond: "0 s", 47 * time.Second: "47 s", 90 * time.Second: "1 min 30 s",
-		30 * time.Minute: "30 min 00 s", 62 * time.Minute: "1 h 02 min", -time.Second: "0 s",
-	} {
-		if got := humanDuration(d); got != want {
-			t.Errorf("humanDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -3,12 +3,13 @@ package drills
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -131,80 +132,146 @@ func TestTableWords(t *testing.T) {
 	}
 }
 
-// The CSV opens right in a spreadsheet set to French: LibreOffice reads it
-// with ";" between fields and UTF-8, and every cell comes back as written
-// (accents, quotes, separators inside cells, the formula guard).
+// The CSV opens right in a spreadsheet set to the reader's language:
+// LibreOffice reads it with ";" between fields and UTF-8 in that language,
+// every text cell comes back as written (accents, quotes, separators inside
+// cells, the formula guard), and the durations and yes/no columns come
+// back as numbers and booleans it computes on (in French, "754.321" would
+// be text and "true" a word).
 func TestCSVReadBackByLibreOffice(t *testing.T) {
 	soffice := testenv.NeedTools(t, "soffice")[0]
 	g := generateReports(40, 0)
 	g.finals[1].Participant = "Zoé « Ç'est ; bon » \"ok\""
 	g.finals[2].Feedback = "Ligne 1\nLigne 2 ; très clair"
 	tab := Summarize(g.finals)
-	dir := t.TempDir()
-	in := filepath.Join(dir, "tableau.csv")
-	var buf bytes.Buffer
-	if err := tab.WriteCSV(&buf, "fr"); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// Open it as a French spreadsheet does (";", '"', UTF-8), save it as
-	// a workbook, then the workbook as a plain CSV (",", UTF-8) to compare.
-	run := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(soffice, append([]string{"--headless", "--norestore", "-env:UserInstallation=file://" + filepath.Join(dir, "lo")}, args...)...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "HOME="+dir)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("soffice %v: %v\n%s", args, err, out)
-		}
-	}
-	run("--infilter=CSV:59,34,76,1", "--convert-to", "xlsx", "--outdir", filepath.Join(dir, "x"), in)
-	run("--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", filepath.Join(dir, "y"), filepath.Join(dir, "x", "tableau.xlsx"))
-	back, err := os.ReadFile(filepath.Join(dir, "y", "tableau.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := csv.NewReader(bytes.NewReader(back)).ReadAll()
-	if err != nil {
-		t.Fatalf("LibreOffice's CSV: %v\n%s", err, back)
-	}
-	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte("\ufeff"))))
-	cr.Comma = CSVSeparator
-	want, err := cr.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d rows back, want %d", len(got), len(want))
-	}
-	for i := range want {
-		for j := range want[i] {
-			w := want[i][j]
-			if j >= len(got[i]) {
-				t.Fatalf("row %d: %d cells back, want %d: %q", i, len(got[i]), len(want[i]), got[i])
+	// The locale LibreOffice reads each language's CSV in (a Windows
+	// language id): French (France), English (United States).
+	for lang, locale := range map[string]string{"fr": "1036", "en": "1033"} {
+		t.Run(lang, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "tableau.csv")
+			var buf bytes.Buffer
+			if err := tab.WriteCSV(&buf, lang); err != nil {
+				t.Fatal(err)
 			}
-			g := got[i][j]
-			// A spreadsheet shows numbers and booleans its own way
-			// (600 → 600, true → TRUE): compare those as values.
-			if g != w && !sameValue(g, w) {
-				t.Errorf("row %d, column %q: %q back, wrote %q", i, want[0][j], g, w)
+			if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
 			}
-		}
+			// Open it as a spreadsheet in that language does (";", '"',
+			// UTF-8), save it as a workbook, then the workbook as a plain
+			// CSV to compare: ",", UTF-8, numbers and booleans in English,
+			// every text cell quoted (a number or a boolean is not).
+			run := func(args ...string) {
+				t.Helper()
+				cmd := exec.Command(soffice, append([]string{"--headless", "--norestore", "-env:UserInstallation=file://" + filepath.Join(dir, "lo")}, args...)...)
+				cmd.Dir = dir
+				cmd.Env = append(os.Environ(), "HOME="+dir)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("soffice %v: %v\n%s", args, err, out)
+				}
+			}
+			run("--infilter=CSV:59,34,76,1,,"+locale, "--convert-to", "xlsx", "--outdir", filepath.Join(dir, "x"), in)
+			run("--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,1033,true", "--outdir", filepath.Join(dir, "y"), filepath.Join(dir, "x", "tableau.xlsx"))
+			back, err := os.ReadFile(filepath.Join(dir, "y", "tableau.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, quoted, err := readQuoted(back)
+			if err != nil {
+				t.Fatalf("LibreOffice's CSV: %v\n%s", err, back)
+			}
+			cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte("\ufeff"))))
+			cr.Comma = CSVSeparator
+			want, err := cr.ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d rows back, want %d", len(got), len(want))
+			}
+			numbers, booleans := map[int]bool{6: true, 7: true}, map[int]bool{5: true, 8: true}
+			for i := range want {
+				for j := range want[i] {
+					w := want[i][j]
+					if j >= len(got[i]) {
+						t.Fatalf("row %d: %d cells back, want %d: %q", i, len(got[i]), len(want[i]), got[i])
+					}
+					g := got[i][j]
+					switch {
+					case i == 0 || w == "" || !numbers[j] && !booleans[j]:
+						if g != w {
+							t.Errorf("row %d, column %q: %q back, wrote %q", i, want[0][j], g, w)
+						}
+					case quoted[i][j]:
+						t.Errorf("row %d, column %q: %q read as text", i, want[0][j], w)
+					case numbers[j]:
+						a, err1 := strconv.ParseFloat(g, 64)
+						b, err2 := strconv.ParseFloat(strings.Replace(w, ",", ".", 1), 64)
+						if err1 != nil || err2 != nil || a != b {
+							t.Errorf("row %d, column %q: %q back, wrote %q: not read as the number", i, want[0][j], g, w)
+						}
+					default:
+						if truth := map[string]string{"VRAI": "TRUE", "FAUX": "FALSE", "TRUE": "TRUE", "FALSE": "FALSE"}[w]; g != truth || truth == "" {
+							t.Errorf("row %d, column %q: %q back, wrote %q: not read as a boolean", i, want[0][j], g, w)
+						}
+					}
+				}
+			}
+		})
 	}
 }
 
-// sameValue: a cell a spreadsheet read as a number, date or boolean.
-func sameValue(got, wrote string) bool {
-	if strings.EqualFold(got, wrote) {
-		return true
+// readQuoted reads a CSV (",", '"'), saying of each field whether it was
+// quoted.
+func readQuoted(b []byte) (rows [][]string, quoted [][]bool, err error) {
+	var row []string
+	var q []bool
+	for i := 0; i < len(b); {
+		var field strings.Builder
+		isQuoted := b[i] == '"'
+		if isQuoted {
+			for i++; ; i++ {
+				if i >= len(b) {
+					return nil, nil, errors.New("a quoted field is not closed")
+				}
+				if b[i] == '"' {
+					if i+1 < len(b) && b[i+1] == '"' {
+						field.WriteByte('"')
+						i++
+						continue
+					}
+					i++
+					break
+				}
+				field.WriteByte(b[i])
+			}
+		} else {
+			for ; i < len(b) && b[i] != ',' && b[i] != '\n' && b[i] != '\r'; i++ {
+				field.WriteByte(b[i])
+			}
+		}
+		row, q = append(row, field.String()), append(q, isQuoted)
+		switch {
+		case i < len(b) && b[i] == ',':
+			i++
+			if i == len(b) {
+				row, q = append(row, ""), append(q, false)
+			}
+			continue
+		case i < len(b) && b[i] == '\r':
+			i++
+		}
+		if i < len(b) && b[i] == '\n' {
+			i++
+		} else if i < len(b) {
+			return nil, nil, fmt.Errorf("unexpected %q after a field", b[i])
+		}
+		rows, quoted, row, q = append(rows, row), append(quoted, q), nil, nil
 	}
-	var a, b float64
-	if json.Unmarshal([]byte(got), &a) == nil && json.Unmarshal([]byte(wrote), &b) == nil {
-		return a == b
+	if row != nil {
+		rows, quoted = append(rows, row), append(quoted, q)
 	}
-	return false
+	return rows, quoted, nil
 }
 
 // ReadReport takes anything: a report's JSON or page comes back, the rest

@@ -99,6 +99,10 @@ type TimelineEntry struct {
 	At     time.Time `json:"at"`
 	Kind   string    `json:"kind"`
 	Detail string    `json:"detail,omitempty"`
+	// DurationMS is the time to operational of an "operational" entry,
+	// in milliseconds (a state recorded by an older Relais has it in
+	// Detail, as Go wrote a duration).
+	DurationMS *int64 `json:"duration_ms,omitempty"`
 }
 
 // Snapshot is the engine's state at one moment, a plain value.
@@ -336,7 +340,12 @@ func (e *Engine) commit(ctx context.Context, kind, detail string, change func(*S
 		change(&e.snap)
 	}
 	e.snap.Verdict = Judge(e.snap)
-	e.snap.Timeline = append(e.snap.Timeline, TimelineEntry{At: now, Kind: kind, Detail: detail})
+	entry := TimelineEntry{At: now, Kind: kind, Detail: detail}
+	if kind == EventOperational && e.snap.TimeToOperational != nil {
+		ms := e.snap.TimeToOperational.Milliseconds()
+		entry.Detail, entry.DurationMS = "", &ms
+	}
+	e.snap.Timeline = append(e.snap.Timeline, entry)
 	if e.snap.Phase != oldPhase {
 		e.snap.Timeline = append(e.snap.Timeline, TimelineEntry{At: now, Kind: EventPhase, Detail: string(e.snap.Phase)})
 	}

@@ -65,7 +65,7 @@ func (e *Error) Key() (string, []any) {
 		if e.ExitCode > 0 {
 			return "launch.error.no_handler", []any{e.URL}
 		}
-		return "launch.error.start_failed", []any{e.Program, fmt.Sprint(e.Err)}
+		return "launch.error.start_failed", []any{e.Program, e.URL, fmt.Sprint(e.Err)}
 	case ErrNoBrowser:
 		p := e.Proxy
 		if p == nil {

@@ -1,0 +1,225 @@
+package drills
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"relais/internal/profile"
+	"relais/internal/store"
+)
+
+// oldSnapshot is a drill as runs stored it before snapshots had their own
+// keys: profile.Drill marshalled with Go's field names.
+const oldSnapshot = `{"ID":"automne-2026","Title":{"fr":"Exercice d'automne","en":"Autumn drill"},"Exercise":"simulation",` +
+	`"Opens":"2026-11-02T07:00:00Z","Closes":"2026-11-20T17:00:00Z","RTO":"30m","Steps":[` +
+	`{"ID":"connexion","Kind":"action","Title":{"fr":"Se connecter","en":"Connect"},"Body":{"fr":"Activez.","en":"Turn it on."},` +
+	`"Action":"tunnel_up","Checks":["annuaire-dns"],"Required":null,"Expected":"5m","Choices":null},` +
+	`{"ID":"difficulte","Kind":"question","Title":{"fr":"Difficulté","en":"Difficulty"},"Body":{"fr":"","en":""},` +
+	`"Action":"","Checks":null,"Required":false,"Expected":"","Choices":[{"fr":"Facile","en":"Easy"},{"fr":"Difficile","en":"Hard"}]}]}`
+
+// oldDrill is oldSnapshot as a profile.Drill.
+func oldDrill() profile.Drill {
+	no := false
+	return profile.Drill{ID: "automne-2026", Title: profile.Text{FR: "Exercice d'automne", EN: "Autumn drill"}, Exercise: "simulation",
+		Opens: time.Date(2026, 11, 2, 7, 0, 0, 0, time.UTC), Closes: time.Date(2026, 11, 20, 17, 0, 0, 0, time.UTC), RTO: "30m",
+		Steps: []profile.Step{
+			{ID: "connexion", Kind: "action", Title: profile.Text{FR: "Se connecter", EN: "Connect"}, Body: profile.Text{FR: "Activez.", EN: "Turn it on."},
+				Action: "tunnel_up", Checks: []string{"annuaire-dns"}, Expected: "5m"},
+			{ID: "difficulte", Kind: "question", Title: profile.Text{FR: "Difficulté", EN: "Difficulty"}, Required: &no,
+				Choices: []profile.Text{{FR: "Facile", EN: "Easy"}, {FR: "Difficile", EN: "Hard"}}},
+		}}
+}
+
+// keysOf are the keys of a JSON object, in any order.
+func keysOf(t *testing.T, raw json.RawMessage) []string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// A run's snapshot of its drill has the keys of every other JSON document
+// (lower snake case), in the store and wherever a run is written; a
+// snapshot stored with Go's field names by an earlier Relais still reads
+// back, with its recorded hash.
+func TestDrillSnapshotKeys(t *testing.T) {
+	d := oldDrill()
+	js, hash, err := drillJSON(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDrill := []string{"closes", "exercise", "id", "opens", "rto", "steps", "title"}
+	wantStep := []string{"action", "body", "checks", "choices", "expected", "id", "kind", "required", "title"}
+	if got := keysOf(t, json.RawMessage(js)); !reflect.DeepEqual(got, wantDrill) {
+		t.Errorf("snapshot keys %q, want %q", got, wantDrill)
+	}
+	var snap struct{ Steps []json.RawMessage }
+	_ = json.Unmarshal([]byte(js), &snap)
+	for _, s := range snap.Steps {
+		if got := keysOf(t, s); !reflect.DeepEqual(got, wantStep) {
+			t.Errorf("step keys %q, want %q", got, wantStep)
+		}
+	}
+	if h, _ := DrillHash(d); h != hash || len(hash) != 64 {
+		t.Errorf("DrillHash %q, drillJSON %q", h, hash)
+	}
+
+	// The snapshot reads back as the same drill, as does an old one.
+	steps := []store.DrillStepRecord{{Index: 0, StepID: "connexion", State: "open", EvidenceJSON: "{}"},
+		{Index: 1, StepID: "difficulte", State: "open", EvidenceJSON: "{}"}}
+	for name, rec := range map[string]store.DrillRunRecord{
+		"new": {ID: "run-new", DrillID: d.ID, DrillHash: hash, DrillJSON: js, Steps: steps},
+		"old": {ID: "run-old", DrillID: d.ID, DrillHash: "0ld", DrillJSON: oldSnapshot, Steps: steps},
+	} {
+		rc, err := fromRecord(&rec)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !reflect.DeepEqual(rc.run.Drill, d) {
+			t.Errorf("%s snapshot read back as\n%+v\nwant\n%+v", name, rc.run.Drill, d)
+		}
+		if rc.run.DrillHash != rec.DrillHash || rc.run.Steps[1].Required || !rc.run.Steps[0].Required {
+			t.Errorf("%s: hash %q, steps %+v", name, rc.run.DrillHash, rc.run.Steps)
+		}
+		// A run, as a bundle or `--json` writes it, has the same keys.
+		b, err := json.Marshal(rc.run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var run struct{ Drill json.RawMessage }
+		_ = json.Unmarshal(b, &run)
+		if got := keysOf(t, run.Drill); !reflect.DeepEqual(got, wantDrill) {
+			t.Errorf("%s: a run's drill has keys %q", name, got)
+		}
+		// And it reads back.
+		var back Run
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back.Drill, d) {
+			t.Errorf("%s: run read back: %v\n%+v", name, err, back.Drill)
+		}
+	}
+}
+
+// The same drill hashes differently before and after snapshots got their
+// keys; reports of both still make one group in the ambassadors' table
+// (by drill, then start), never one per hash.
+func TestTableGroupsByDrillNotHash(t *testing.T) {
+	at := time.Date(2026, 11, 5, 13, 0, 0, 0, time.UTC)
+	mk := func(id, drill, hash string, started time.Time) Report {
+		return Report{Schema: 1, RunID: id, DrillID: drill, DrillHash: hash, Started: started}
+	}
+	tab := Summarize([]Report{
+		mk("a", "automne", "0ld", at), mk("b", "printemps", "new", at.Add(time.Minute)),
+		mk("c", "automne", "new", at.Add(2*time.Minute)), mk("d", "automne", "0ld", at.Add(3*time.Minute)),
+	})
+	var got []string
+	for _, r := range tab.Rows {
+		got = append(got, r.RunID)
+	}
+	if strings.Join(got, "") != "acdb" {
+		t.Fatalf("rows %q, want the autumn runs together by start time", got)
+	}
+}
+
+// No JSON the package writes holds a zero date: an unknown time (a run
+// under way has no end, a step not reached no start) is null, in a report
+// (its file and its page's data), a run and the ambassadors' table. It
+// reads back as an unknown time.
+func TestJSONHasNoZeroDate(t *testing.T) {
+	ctx := context.Background()
+	p := exampleProfile(t)
+	tw := newTestWalker(t, p, autumn)
+	run, err := tw.Start(ctx, p, "automne-2026", "fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw.clock.Advance(time.Minute)
+	if run, err = tw.Complete(ctx, run.ID, "contexte", Input{Note: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	rep := BuildReport(run, "Camille")
+	rep.Steps[0].Evidence.Checks = append(rep.Steps[0].Evidence.Checks, CheckEvidence{ID: "c"})
+	rep.Steps[0].Evidence.Attempts = append(rep.Steps[0].Evidence.Attempts, Attempt{Failure: ErrCodeChecksFailed})
+	if !rep.Finished.IsZero() || !rep.Steps[2].Started.IsZero() {
+		t.Fatalf("the run is not under way: %+v", rep)
+	}
+	js, err := rep.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := rep.HTML(&page, "fr"); err != nil {
+		t.Fatal(err)
+	}
+	runJSON, _ := json.Marshal(run)
+	tabJSON, _ := json.Marshal(Summarize([]Report{{Schema: 1, RunID: "r", DrillID: "d"}}))
+	for name, b := range map[string][]byte{"report": js, "report page": page.Bytes(), "run": runJSON, "table": tabJSON} {
+		if i := bytes.Index(b, []byte("0001-01-01")); i >= 0 {
+			t.Errorf("%s: a zero date: …%s…", name, b[max(0, i-80):min(len(b), i+40)])
+		}
+	}
+	if !bytes.Contains(js, []byte(`"finished": null`)) || !bytes.Contains(js, []byte(`"at": null`)) {
+		t.Errorf("the unknown times are not null:\n%s", js)
+	}
+	back, err := ParseReport(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*back, rep) {
+		t.Errorf("read back:\n%+v\nwant\n%+v", *back, rep)
+	}
+	// A text that reads like a zero date is text: it stays as written.
+	rep.Steps[0].Evidence.Note = "0001-01-01T00:00:00Z"
+	js, _ = rep.JSON()
+	if back, err := ParseReport(js); err != nil || back.Steps[0].Evidence.Note != rep.Steps[0].Evidence.Note {
+		t.Errorf("a note that reads like a date was changed: %v %+v", err, back)
+	}
+}
+
+// A type written with null for its unknown times writes, when its times
+// are known, exactly what encoding/json writes of its fields: the same
+// keys, in the same order, with the same options.
+func TestNullTimesChangeNothingElse(t *testing.T) {
+	at := time.Date(2026, 11, 5, 13, 0, 0, 0, time.UTC)
+	tto, within, choice := 1500.0, true, 1
+	ev := Evidence{Checks: []CheckEvidence{{ID: "c", AppID: "a", State: "ok", At: at}}, Action: "tunnel_up", Choice: &choice,
+		Attempts: []Attempt{{At: at, Failure: ErrCodeChecksFailed, Note: "<b>"}}}
+	step := ReportStep{ID: "s", Title: profile.Text{FR: "Étape", EN: "Step"}, Kind: "action", Required: true, State: StepDone,
+		Started: at, Finished: at.Add(time.Second), DurationMS: 1000, Evidence: ev}
+	type (
+		plainCheck  CheckEvidence
+		plainTry    Attempt
+		plainStep   Step
+		plainRStep  ReportStep
+		plainReport Report
+		plainRow    Row
+	)
+	for name, pair := range map[string][2]any{
+		"check evidence": {ev.Checks[0], plainCheck(ev.Checks[0])},
+		"attempt":        {ev.Attempts[0], plainTry(ev.Attempts[0])},
+		"step": {Step{ID: "s", Kind: "action", Required: true, State: StepDone, Started: at, Finished: at, Failure: "x"},
+			plainStep(Step{ID: "s", Kind: "action", Required: true, State: StepDone, Started: at, Finished: at, Failure: "x"})},
+		"report step": {step, plainRStep(step)},
+		"report": {Report{Schema: 1, RunID: "r", Started: at, Finished: at, TimeToOperationalMS: &tto, WithinRTO: &within, Steps: []ReportStep{step}},
+			plainReport(Report{Schema: 1, RunID: "r", Started: at, Finished: at, TimeToOperationalMS: &tto, WithinRTO: &within, Steps: []ReportStep{step}})},
+		"row": {Row{RunID: "r", Started: at, Steps: []ReportStep{step}}, plainRow(Row{RunID: "r", Started: at, Steps: []ReportStep{step}})},
+	} {
+		got, err1 := json.Marshal(pair[0])
+		want, err2 := json.Marshal(pair[1])
+		if err1 != nil || err2 != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %v %v\n%s\nwant\n%s", name, err1, err2, got, want)
+		}
+	}
+}
