@@ -32,6 +32,7 @@ var reasons = []struct {
 	{profile.ErrTooLarge, "too_large"},
 	{profile.ErrAssetMismatch, "asset_mismatch"},
 	{profile.ErrInsecureURL, "insecure_url"},
+	{profile.ErrLocalRedirect, "local_redirect"},
 	{context.DeadlineExceeded, "timeout"},
 }
 

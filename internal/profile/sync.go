@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path"
+	"strings"
 	"time"
 
 	"aead.dev/minisign"
@@ -30,6 +33,10 @@ var (
 	// ErrInsecureURL: a profile, signature or asset URL that is neither
 	// https nor http on a loopback address.
 	ErrInsecureURL = errors.New("profile: URL must be https (http only on loopback)")
+	// ErrLocalRedirect: the source redirected to this machine or its link
+	// (loopback, link-local such as 169.254.169.254, unspecified): where a
+	// local service, not the organisation, would answer.
+	ErrLocalRedirect = errors.New("profile: redirect to a loopback or link-local address refused")
 	// ErrNoSource: neither a profile URL nor a bootstrap file to sync from.
 	ErrNoSource = errors.New("profile: no profile_url or profile_file")
 )
@@ -133,7 +140,43 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
 		return errors.New("profile: too many redirects")
 	}
-	return CheckFetchURL(req.URL)
+	if err := CheckFetchURL(req.URL); err != nil {
+		return err
+	}
+	// A source on this machine (a test, a local mirror) may redirect
+	// locally; any other may not send the laptop to a local service.
+	if len(via) > 0 && !isLocalHost(req.Context(), via[0].URL.Hostname()) && isLocalHost(req.Context(), req.URL.Hostname()) {
+		return fmt.Errorf("%w: %s", ErrLocalRedirect, req.URL.Redacted())
+	}
+	return nil
+}
+
+// isLocalHost reports whether host is, or resolves to, an address of this
+// machine or its link: loopback, link-local, unspecified. A name that does
+// not resolve is not local (the request fails on its own).
+func isLocalHost(ctx context.Context, host string) bool {
+	local := func(a netip.Addr) bool {
+		a = a.Unmap()
+		return a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified()
+	}
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return local(a)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if local(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckFetchURL accepts https, and http only to a loopback host: the
@@ -424,7 +467,12 @@ func (s *Syncer) get(ctx context.Context, rawURL string, hdr http.Header, limit 
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotModified:
-		return nil, resp, nil
+		if req.Header.Get("If-None-Match") != "" || req.Header.Get("If-Modified-Since") != "" {
+			return nil, resp, nil
+		}
+		// Not asked conditionally, nothing to be "not modified" against:
+		// the source's error (a fetch failure: the bootstrap file is tried).
+		return nil, resp, &HTTPError{URL: req.URL.Redacted(), Status: resp.StatusCode}
 	default:
 		return nil, resp, &HTTPError{URL: req.URL.Redacted(), Status: resp.StatusCode}
 	}
