@@ -73,7 +73,9 @@ type Peer struct {
 	PersistentKeepalive int // seconds, 0: off
 }
 
-// Error is one problem in a file.
+// Error is one problem in a file. It never repeats the value refused: a
+// private key pasted in the wrong field must not reach a terminal, a log
+// or a screenshot; the line and the key say where to look.
 type Error struct {
 	File string
 	Line int
@@ -175,7 +177,7 @@ func Parse(name string, data []byte) (*File, error) {
 				p.peerLine, p.peerKey = line, false
 			default:
 				p.sec = sectionNone
-				p.fail(line, "", "unknown section %s (want [Interface] or [Peer])", text)
+				p.fail(line, "", "unknown section (want [Interface] or [Peer])")
 				continue
 			}
 			p.seen = map[string]bool{}
@@ -239,7 +241,7 @@ func (p *parser) interfaceKey(line int, key, value string) {
 		for _, v := range splitList(value) {
 			a, err := parseAddress(v)
 			if err != nil {
-				p.fail(line, key, "%q is not an address with an optional /prefix", v)
+				p.fail(line, key, "a value is not an address with an optional /prefix")
 				continue
 			}
 			in.Addresses = append(in.Addresses, a)
@@ -249,7 +251,7 @@ func (p *parser) interfaceKey(line int, key, value string) {
 			if a, err := netip.ParseAddr(v); err == nil && a.Zone() == "" {
 				in.DNS = append(in.DNS, a)
 			} else if looksLikeIP(v) || !isDomain(v) {
-				p.fail(line, key, "%q is neither an IP address nor a search domain", v)
+				p.fail(line, key, "a value is neither an IP address nor a search domain")
 			} else {
 				in.DNSSearch = append(in.DNSSearch, v)
 			}
@@ -268,7 +270,7 @@ func (p *parser) interfaceKey(line int, key, value string) {
 		}
 		n, err := strconv.ParseUint(value, 0, 32)
 		if err != nil {
-			p.fail(line, key, "%q is not off or a 32-bit number", value)
+			p.fail(line, key, "not off or a 32-bit number")
 		}
 		in.FwMark = uint32(n)
 	case "table":
@@ -276,7 +278,7 @@ func (p *parser) interfaceKey(line int, key, value string) {
 			return
 		}
 		if value == "" || strings.ContainsAny(value, " \t,") {
-			p.fail(line, key, "%q is not off, auto, a number or a table name", value)
+			p.fail(line, key, "not off, auto, a number or a table name")
 		}
 		in.Table = value
 	case "preup", "postup", "predown", "postdown":
@@ -303,7 +305,7 @@ func (p *parser) interfaceKey(line int, key, value string) {
 			in.SaveConfig = true
 		case "false":
 		default:
-			p.fail(line, key, "%q is neither true nor false", value)
+			p.fail(line, key, "neither true nor false")
 		}
 	default:
 		p.fail(line, key, "unknown key in [Interface]")
@@ -336,14 +338,14 @@ func (p *parser) peerKeyValue(line int, key, value string, peer *Peer) {
 			return
 		}
 		if err := checkEndpoint(value); err != nil {
-			p.fail(line, key, "%q: %v", value, err)
+			p.fail(line, key, "%v", err)
 		}
 		peer.Endpoint = value
 	case "allowedips":
 		for _, v := range splitList(value) {
 			a, err := parseAddress(v)
 			if err != nil {
-				p.fail(line, key, "%q is not an address with an optional /prefix", v)
+				p.fail(line, key, "a value is not an address with an optional /prefix")
 				continue
 			}
 			peer.AllowedIPs = append(peer.AllowedIPs, a)
@@ -361,7 +363,7 @@ func (p *parser) peerKeyValue(line int, key, value string, peer *Peer) {
 func (p *parser) number(line int, key, value string, lo, hi int) int {
 	n, err := strconv.Atoi(value)
 	if err != nil || n < lo || n > hi || strings.HasPrefix(value, "+") {
-		p.fail(line, key, "%q is not a number between %d and %d", value, lo, hi)
+		p.fail(line, key, "not a number between %d and %d", lo, hi)
 		return 0
 	}
 	return n
