@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"log"
+	"net/netip"
 	"time"
 
 	"relais/internal/config"
@@ -76,7 +77,13 @@ func (r *run) startSystemTunnel(ctx context.Context, m *machine, cur *store.Cach
 	}
 	uctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	t, err := c.Up(uctx, helper.UpRequest{Profile: cur.Bytes, Signature: cur.Signature, PrivateKey: cfg.PrivateKey, Addresses: cfg.Addresses, PresharedKey: cfg.Peer.PresharedKey})
+	// The helper takes host addresses only (a .conf's "10.99.0.2/24" is
+	// the address 10.99.0.2; the routes come from the signed profile).
+	hosts := make([]netip.Prefix, len(cfg.Addresses))
+	for i, a := range cfg.Addresses {
+		hosts[i] = netip.PrefixFrom(a.Addr(), a.Addr().BitLen())
+	}
+	t, err := c.Up(uctx, helper.UpRequest{Profile: cur.Bytes, Signature: cur.Signature, PrivateKey: cfg.PrivateKey, Addresses: hosts, PresharedKey: cfg.Peer.PresharedKey})
 	if err != nil {
 		c.Close()
 		return nil, err // describe words it (helperReason)

@@ -370,3 +370,42 @@ func TestExclude(t *testing.T) {
 		}
 	}
 }
+
+// A member of the group may not choose the machine's addresses: a network
+// instead of one address (128.0.0.0/1 routed half the Internet into the
+// tunnel), an address outside the signed profile's networks (the LAN
+// gateway's), or thousands of them, are refused before anything changes.
+func TestUpRefusesAddressesTheProfileDoesNotAllow(t *testing.T) {
+	f := startServer(t, nil)
+	c := dial(t, f.socket)
+	many := make([]netip.Prefix, 20000)
+	for i := range many {
+		many[i] = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 99, 0, byte(i)}), 32)
+	}
+	for name, addrs := range map[string][]netip.Prefix{
+		"half the Internet":   {netip.MustParsePrefix("128.0.0.0/1")},
+		"the office network":  {netip.MustParsePrefix("10.99.0.0/24")},
+		"a /24 in the office": {netip.MustParsePrefix("10.99.0.2/24")},
+		"the LAN gateway":     {netip.MustParsePrefix("192.168.1.1/32")},
+		"twenty thousand":     many,
+	} {
+		req := f.upRequest(1, "192.0.2.1:51820")
+		req.Addresses = addrs
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := c.Up(ctx, req)
+		cancel()
+		var he *Error
+		if !errors.As(err, &he) || he.Code != CodeBadRequest {
+			t.Errorf("%s: %v", name, err)
+		}
+		if up, _, _, _ := f.backend.state(); up {
+			t.Fatalf("%s: the tunnel went up", name)
+		}
+	}
+	// One address of the office network is what a device has.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.Up(ctx, f.upRequest(1, "192.0.2.1:51820")); err != nil {
+		t.Fatal(err)
+	}
+}

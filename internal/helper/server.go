@@ -232,9 +232,22 @@ func BuildConfig(req UpRequest, trusted []minisign.PublicKey) (tunnel.Config, er
 	if req.PrivateKey == (tunnel.Key{}) {
 		return tunnel.Config{}, errorf(CodeBadRequest, "no private key")
 	}
+	if len(req.Addresses) > MaxAddresses {
+		return tunnel.Config{}, errorf(CodeBadRequest, "%d addresses (at most %d)", len(req.Addresses), MaxAddresses)
+	}
+	allowed := clientNetworks(p.Tunnel)
 	for _, a := range req.Addresses {
 		if !usableAddress(a) {
 			return tunnel.Config{}, errorf(CodeBadRequest, "address %s cannot be a tunnel address", a)
+		}
+		// A caller names its own address in the tunnel, never a network:
+		// a prefix would route it (a member once routed 128.0.0.0/1 and
+		// took the LAN gateway's address).
+		if a.Bits() != a.Addr().BitLen() {
+			return tunnel.Config{}, errorf(CodeBadRequest, "address %s is a network, not one address (/32 or /128)", a)
+		}
+		if !inAny(a.Addr(), allowed) {
+			return tunnel.Config{}, errorf(CodeBadRequest, "address %s is outside the tunnel's networks in the signed profile", a)
 		}
 	}
 	cfg, err := tunnel.FromProfile(p.Tunnel, req.PrivateKey, req.Addresses)
@@ -243,6 +256,35 @@ func BuildConfig(req UpRequest, trusted []minisign.PublicKey) (tunnel.Config, er
 	}
 	cfg.Peer.PresharedKey = req.PresharedKey
 	return cfg, nil
+}
+
+// MaxAddresses bounds the tunnel addresses one Up may ask for.
+const MaxAddresses = 4
+
+// clientNetworks are where the signed profile lets a device's tunnel
+// address be: its tunnel.address (when IT assigns it there) and the
+// networks it routes through the tunnel (allowed_ips).
+func clientNetworks(t profile.Tunnel) []netip.Prefix {
+	var nets []netip.Prefix
+	for _, s := range append(append([]string{}, t.Address...), t.AllowedIPs...) {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			nets = append(nets, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			nets = append(nets, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return nets
+}
+
+func inAny(a netip.Addr, nets []netip.Prefix) bool {
+	for _, n := range nets {
+		// A default route (0.0.0.0/0) in allowed_ips is no licence to
+		// take any address: only narrower networks count.
+		if n.Bits() > 0 && n.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 func usableAddress(p netip.Prefix) bool {
