@@ -5,6 +5,7 @@ import (
 	"image"
 	"net/url"
 	"regexp"
+	"relais/internal/launch"
 	"sort"
 	"strings"
 
@@ -262,7 +263,10 @@ func offlineSegments(u *ui, segs []widget.RichTextSegment, alts map[string]strin
 		case *widget.ImageSegment:
 			segs[i] = cachedImage(u, s, alts)
 		case *widget.HyperlinkSegment:
-			if s.URL == nil || s.URL.Scheme == "asset" {
+			// Only what the link policy opens is a link (launch.CheckURL,
+			// the profile's allowed_schemes): a file:, javascript:, ms-msdt:
+			// or share link signed into a page stays words.
+			if s.URL == nil || s.URL.Scheme == "asset" || !linkAllowed(u, s.URL) {
 				segs[i] = &widget.TextSegment{Style: widget.RichTextStyleInline, Text: s.Text}
 				continue
 			}
@@ -275,6 +279,16 @@ func offlineSegments(u *ui, segs []widget.RichTextSegment, alts map[string]strin
 		}
 	}
 	return segs
+}
+
+// linkAllowed reports whether the link policy opens target.
+func linkAllowed(u *ui, target *url.URL) bool {
+	var schemes []string
+	if u.prof.Profile != nil {
+		schemes = u.prof.Profile.AllowedSchemes
+	}
+	_, err := launch.CheckURL(target.String(), schemes)
+	return err == nil
 }
 
 // cachedImage replaces a Markdown image by the cached asset it names, or by

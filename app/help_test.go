@@ -325,3 +325,39 @@ func TestHelpBothLanguages(t *testing.T) {
 	}
 	useLanguage("fr")
 }
+
+// A link signed into a page or a drill step is clickable only if the link
+// policy opens it: file:, javascript:, ms-msdt: and share links stay
+// words, even when the profile lists the scheme (an older signed profile).
+func TestMarkdownLinksFollowTheLinkPolicy(t *testing.T) {
+	fb := newFakeBackend(t)
+	fb.prof.Profile.AllowedSchemes = append(fb.prof.Profile.AllowedSchemes, "ms-msdt", "smb", "msteams")
+	tu := newTestUI(t, fb, "fr")
+	md := "[a](file:///etc/passwd) [b](javascript:alert(1)) [c](ms-msdt:/id%20PCWDiagnostic) [d](smb://srv/share) " +
+		"[e](//srv/share) [f](msteams:/l/meetup-join/x) [g](https://portail.example.org/)\n"
+	var opened []string
+	segs := markdownSegments(tu.ui, md, func(u *url.URL) { opened = append(opened, u.String()) })
+	var links []string
+	var walk func([]widget.RichTextSegment)
+	walk = func(segs []widget.RichTextSegment) {
+		for _, s := range segs {
+			switch s := s.(type) {
+			case *widget.HyperlinkSegment:
+				links = append(links, s.Text)
+				s.OnTapped()
+			case widget.RichTextBlock:
+				walk(s.Segments())
+			}
+		}
+	}
+	walk(segs)
+	if strings.Join(links, ",") != "f,g" {
+		t.Errorf("clickable links %v, want only f (msteams, allowed) and g (https)", links)
+	}
+	if len(opened) != 2 {
+		t.Errorf("opened %v", opened)
+	}
+	if text := richTextString(segs); !strings.Contains(text, "a") || !strings.Contains(text, "d") {
+		t.Errorf("refused links lost their words: %q", text)
+	}
+}

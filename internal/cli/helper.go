@@ -106,4 +106,5 @@ var helperCodeKeys = map[helper.Code]string{
 	helper.CodeNotUp:              "cli.helper.error.not_up",
 	helper.CodeNotOwner:           "cli.helper.error.not_owner",
 	helper.CodeNoDriver:           "cli.helper.error.no_driver",
+	helper.CodeBusy:               "cli.helper.error.busy",
 }

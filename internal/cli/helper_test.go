@@ -151,7 +151,7 @@ func TestStartSystemTunnelWithoutHelper(t *testing.T) {
 func TestHelperCodesTranslated(t *testing.T) {
 	codes := []helper.Code{helper.CodeForbidden, helper.CodeBadRequest, helper.CodeNoConfig, helper.CodeNoTrustedKeys,
 		helper.CodeUnsigned, helper.CodeMalformedSignature, helper.CodeUntrustedKey, helper.CodeBadSignature,
-		helper.CodeInvalidProfile, helper.CodeTunnel, helper.CodeNotUp, helper.CodeNotOwner, helper.CodeNoDriver}
+		helper.CodeInvalidProfile, helper.CodeTunnel, helper.CodeNotUp, helper.CodeNotOwner, helper.CodeNoDriver, helper.CodeBusy}
 	for _, lang := range []string{i18n.FR, i18n.EN} {
 		cat, err := i18n.Catalog(lang)
 		if err != nil {

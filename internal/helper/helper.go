@@ -163,6 +163,7 @@ const (
 	CodeNotUp              Code = "not_up"              // down with no tunnel
 	CodeNotOwner           Code = "not_owner"           // down from a caller whose tunnel was replaced
 	CodeNoDriver           Code = "no_driver"           // this platform's helper cannot make a TUN (Windows: no wintun yet)
+	CodeBusy               Code = "busy"                // too many callers are connected: try again later
 )
 
 // Error is the helper's typed error, as it crosses the socket. Errors of

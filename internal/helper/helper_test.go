@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -81,6 +82,11 @@ type fixture struct {
 
 func startServer(t *testing.T, authorize func(net.Conn) error) *fixture {
 	t.Helper()
+	return startServerWith(t, authorize, nil)
+}
+
+func startServerWith(t *testing.T, authorize func(net.Conn) error, tune func(*Server)) *fixture {
+	t.Helper()
 	f := &fixture{socket: filepath.Join(t.TempDir(), "h.sock"), backend: &fakeBackend{}, trusted: helpertest.NewKey(t)}
 	l, err := net.Listen("unix", f.socket)
 	if err != nil {
@@ -88,6 +94,9 @@ func startServer(t *testing.T, authorize func(net.Conn) error) *fixture {
 	}
 	srv := &Server{Backend: f.backend, Interface: "fake0", Authorize: authorize, Logf: t.Logf,
 		TrustedKeys: func() ([]minisign.PublicKey, error) { return []minisign.PublicKey{f.trusted.Public}, nil }}
+	if tune != nil {
+		tune(srv)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
@@ -408,4 +417,62 @@ func TestUpRefusesAddressesTheProfileDoesNotAllow(t *testing.T) {
 	if _, err := c.Up(ctx, f.upRequest(1, "192.0.2.1:51820")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A caller that opens connections by the hundred and sends nothing is
+// bounded: past MaxConns a connection is refused as busy, an idle one is
+// closed after IdleTimeout, and the tunnel's own connection stays open as
+// long as the tunnel is up.
+func TestConnectionsAreBounded(t *testing.T) {
+	f := startServerWith(t, nil, func(s *Server) { s.MaxConns, s.IdleTimeout = 4, 300*time.Millisecond })
+	owner := dial(t, f.socket)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tun, err := owner.Up(ctx, f.upRequest(1, "192.0.2.1:51820"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idle []net.Conn
+	for range 3 {
+		c, err := net.Dial("unix", f.socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle = append(idle, c)
+	}
+	// The fifth: busy.
+	extra, err := net.Dial("unix", f.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	_ = extra.SetReadDeadline(time.Now().Add(3 * time.Second))
+	var resp Response
+	if err := json.NewDecoder(extra).Decode(&resp); err != nil || resp.Error == nil || resp.Error.Code != CodeBusy {
+		t.Fatalf("fifth connection: %+v, %v", resp, err)
+	}
+	// The idle ones are closed; the owner's stays, and its tunnel too.
+	for _, c := range idle {
+		_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if _, err := io.ReadAll(c); err != nil {
+			t.Fatalf("an idle connection was not closed: %v", err)
+		}
+	}
+	time.Sleep(400 * time.Millisecond)
+	if st := tun.Status(); !st.Up {
+		t.Fatalf("the owner's tunnel went down with the idle ones: %+v", st)
+	}
+	if up, _, _, _ := f.backend.state(); !up {
+		t.Fatal("the owner's connection was closed as idle")
+	}
+	// Slots are free again.
+	waitFor(t, "a free slot", func() bool {
+		c, err := Dial(context.Background(), f.socket)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
 }

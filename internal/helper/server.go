@@ -17,6 +17,12 @@ import (
 	"relais/internal/tunnel"
 )
 
+// Defaults of Server.MaxConns and Server.IdleTimeout.
+const (
+	DefaultMaxConns    = 16
+	DefaultIdleTimeout = 30 * time.Second
+)
+
 // maxLine bounds one request: a profile at its size limit, base64-encoded,
 // plus its signature and the rest.
 const maxLine = profile.MaxProfileSize*4/3 + 64<<10
@@ -42,6 +48,14 @@ type Server struct {
 	Authorize func(net.Conn) error
 	Interface string
 	Logf      func(format string, args ...any)
+
+	// MaxConns bounds the connections served at once (DefaultMaxConns
+	// when 0): a caller that opens hundreds is refused, not fed memory.
+	MaxConns int
+	// IdleTimeout closes a connection that sends no request for that long
+	// (DefaultIdleTimeout when 0), unless it owns the tunnel up, whose
+	// connection lives as long as the tunnel.
+	IdleTimeout time.Duration
 
 	mu    sync.Mutex // guards owner and conns, and serialises Backend calls
 	owner *serverConn
@@ -69,6 +83,11 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	defer stop()
 	var wg sync.WaitGroup
 	var err error
+	limit := s.MaxConns
+	if limit <= 0 {
+		limit = DefaultMaxConns
+	}
+	slots := make(chan struct{}, limit)
 	for {
 		c, aerr := l.Accept()
 		if aerr != nil {
@@ -77,9 +96,19 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			}
 			break
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			s.logf("refused a connection: %d already served", limit)
+			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+			_ = json.NewEncoder(c).Encode(Response{Error: errorf(CodeBusy, "too many connections")})
+			c.Close()
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			s.serveConn(c)
 		}()
 	}
@@ -123,7 +152,22 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	sc := bufio.NewScanner(nc)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
-	for sc.Scan() {
+	idle := s.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	for {
+		s.mu.Lock()
+		owner := s.owner == c
+		s.mu.Unlock()
+		deadline := time.Now().Add(idle)
+		if owner {
+			deadline = time.Time{} // the tunnel's connection: as long as it is up
+		}
+		_ = nc.SetReadDeadline(deadline)
+		if !sc.Scan() {
+			return
+		}
 		var req Request
 		var resp Response
 		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {

@@ -200,7 +200,7 @@ func CheckURL(url string, allowedSchemes []string) (string, error) {
 	}
 	scheme := strings.ToLower(url[:i])
 	allowed := scheme == "http" || scheme == "https"
-	if !allowed && !neverAllowed[scheme] {
+	if !allowed && !neverAllowed[scheme] && !profile.ForbiddenScheme(scheme) && len(scheme) > 1 {
 		allowed = slices.ContainsFunc(allowedSchemes, func(s string) bool { return strings.EqualFold(s, scheme) })
 	}
 	if !allowed {
@@ -216,7 +216,10 @@ func CheckURL(url string, allowedSchemes []string) (string, error) {
 }
 
 // neverAllowed are the schemes that run code or read local files; a
-// profile cannot list them (profile validation refuses them too).
+// profile cannot list them (profile validation refuses them too, with the
+// rest of its deny list, profile.ForbiddenScheme, which applies here as
+// well: a profile signed before the list grew opens none of them; nor a
+// one-letter "scheme", a Windows drive).
 var neverAllowed = map[string]bool{"file": true, "javascript": true, "data": true, "vbscript": true, "about": true, "blob": true}
 
 // validScheme follows RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).

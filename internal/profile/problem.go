@@ -115,6 +115,8 @@ var englishProblems = map[string]string{
 	"scheme_syntax":    "%q is not a valid URL scheme",
 	"scheme_always":    "%q is always allowed, remove it",
 	"scheme_forbidden": "scheme %q is never allowed",
+	"scheme_drive":     "%q is a Windows drive letter, not a scheme",
+	"link_unc":         "link %q is a network path to a file share, never allowed",
 	"scheme_link":      "scheme %q is not allowed (http, https or allowed_schemes)",
 	"scheme_target":    "scheme must be http or https",
 	"url_https":        "must be an absolute https URL",

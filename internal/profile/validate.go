@@ -184,9 +184,23 @@ func (v *validator) profile(p *Profile) {
 	v.drills(p.Drills)
 }
 
-// forbiddenSchemes can run code or read local files when a browser opens them; no profile
-// may turn them into a link.
-var forbiddenSchemes = map[string]bool{"file": true, "javascript": true, "data": true, "vbscript": true, "about": true, "blob": true}
+// forbiddenSchemes run code, read or run local files, reach file shares or hand a
+// document to a program's command line when the system opens them: no profile may allow
+// them, whatever case it writes them in. Every ms-* scheme is refused too (see
+// forbiddenScheme): Windows registers dozens (ms-msdt, ms-officecmd, ms-word, ms-excel…),
+// several of which run commands given in the URL.
+var forbiddenSchemes = map[string]bool{
+	"about": true, "blob": true, "data": true, "file": true, "javascript": true, "vbscript": true,
+	"jar": true, "res": true, "shell": true, "mhtml": true, "mk": true, "hcp": true, "its": true,
+	"search": true, "search-ms": true, "smb": true, "cifs": true, "nfs": true, "afp": true,
+	"jnlp": true, "view-source": true,
+}
+
+// ForbiddenScheme reports whether a scheme, in any case, is on the deny list.
+func ForbiddenScheme(s string) bool {
+	s = strings.ToLower(s)
+	return forbiddenSchemes[s] || strings.HasPrefix(s, "ms-")
+}
 
 func (v *validator) schemes(list []string) {
 	v.allowedSchemes = map[string]bool{"http": true, "https": true}
@@ -195,12 +209,15 @@ func (v *validator) schemes(list []string) {
 		switch {
 		case !validScheme(s):
 			v.add(path, "scheme_syntax", s)
+		case len(s) == 1:
+			// C:\Windows\… parses as the scheme "c": a drive letter, never a scheme.
+			v.add(path, "scheme_drive", s)
+		case ForbiddenScheme(s):
+			v.add(path, "scheme_forbidden", s)
 		case strings.ToLower(s) != s:
 			v.add(path, "lower_case")
 		case s == "http" || s == "https":
 			v.add(path, "scheme_always", s)
-		case forbiddenSchemes[s]:
-			v.add(path, "scheme_forbidden", s)
 		default:
 			v.allowedSchemes[s] = true
 		}
@@ -667,6 +684,7 @@ func (v *validator) pages(pages []Page) {
 		v.text(path+".title", pg.Title, true)
 		v.text(path+".body", pg.Body, true)
 		v.assetRefs(path+".body", pg.Body)
+		v.bodyLinks(path+".body", pg.Body)
 	}
 }
 
@@ -736,6 +754,7 @@ func (v *validator) steps(drill string, steps []Step) {
 		v.text(path+".title", s.Title, true)
 		v.text(path+".body", s.Body, true)
 		v.assetRefs(path+".body", s.Body)
+		v.bodyLinks(path+".body", s.Body)
 
 		hasAction := v.ps.has(path + ".action")
 		switch {
