@@ -87,8 +87,8 @@ func cmdDiagOpen(r *run, args []string) int {
 		return r.fail(ExitUsage, "cli.diag.usage")
 	}
 	b, err := openBundle(r, pos[0], *identity)
-	if err != nil {
-		fmt.Fprintln(r.Stderr, err)
+	if err != nil { // the error may quote the bundle (a member's name)
+		fmt.Fprintln(r.Stderr, diag.TerminalText(err.Error()))
 		return ExitUsage
 	}
 	fmt.Fprint(r.Stdout, b.Summary(r.lang))

@@ -325,14 +325,16 @@ func (l tr) metaLine(m Manifest) string {
 }
 
 // Summary is the bundle's verdict as plain text for a terminal, in lang
-// (`relais diag open`).
+// (`relais diag open`). Every line goes through TerminalText: what the
+// bundle says (app names, reasons, errors, versions) carries no control
+// sequence to the terminal.
 func (b *Bundle) Summary(lang string) string {
 	l := tr(i18n.Normalize(lang))
 	c := b.contents()
 	v := c.verdict(l)
 	var s bytes.Buffer
 	line := func(x string) {
-		if x != "" {
+		if x = TerminalText(x); x != "" {
 			s.WriteString(x)
 			s.WriteByte('\n')
 		}

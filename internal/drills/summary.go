@@ -1,7 +1,7 @@
 package drills
 
 import (
-	"encoding/csv"
+	"bufio"
 	"fmt"
 	"html/template"
 	"io"
@@ -111,15 +111,18 @@ func stepWords(r Row, lang string) (failed, skipped, reasons, answers, notes []s
 // decimal mark (a comma in French: a spreadsheet set to French reads
 // "754.321" as text), booleans in the spreadsheet's words for lang (VRAI
 // or FAUX, TRUE or FALSE; empty when unknown), steps by their titles in
-// lang and answers in lang, several in a cell separated by " | ". Text that a spreadsheet would run
-// as a formula (starting with = + - @) is prefixed with a quote: reports
-// come from colleagues' files and are opened in spreadsheets.
+// lang and answers in lang, several in a cell separated by " | ".
+// Reports come from colleagues' files and are opened in spreadsheets, some
+// splitting on ";" and some on ",": a cell holding either is quoted, and
+// text a spreadsheet could run as a formula (= + - @ tab or CR at the
+// start of the cell, or after a ";", ",", quote or line break inside it,
+// where a spreadsheet splitting on the other separator starts a cell) is
+// prefixed with a quote (safeCell).
 func (t Table) WriteCSV(w io.Writer, lang string) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return fmt.Errorf("drills: csv: %w", err)
 	}
-	cw := csv.NewWriter(w)
-	cw.Comma = CSVSeparator
+	cw := newCSVWriter(w)
 	header := make([]string, len(csvColumns))
 	for i, k := range csvColumns {
 		header[i] = i18n.T(lang, k)
@@ -161,11 +164,42 @@ func (t Table) WriteCSV(w io.Writer, lang string) error {
 			return fmt.Errorf("drills: csv: %w", err)
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := cw.Flush(); err != nil {
 		return fmt.Errorf("drills: csv: %w", err)
 	}
 	return nil
+}
+
+// csvWriter writes records separated by CSVSeparator, one a line ("\n"),
+// as encoding/csv does, except that a field holding "," is quoted too
+// (encoding/csv quotes only its own separator): a spreadsheet that splits
+// on "," keeps it in one cell. A write error is kept: Flush returns it.
+type csvWriter struct{ w *bufio.Writer }
+
+func newCSVWriter(w io.Writer) *csvWriter { return &csvWriter{w: bufio.NewWriter(w)} }
+
+func (c *csvWriter) Write(rec []string) error {
+	for i, f := range rec {
+		if i > 0 {
+			c.w.WriteByte(CSVSeparator)
+		}
+		if !csvNeedsQuotes(f) {
+			c.w.WriteString(f)
+			continue
+		}
+		c.w.WriteByte('"')
+		c.w.WriteString(strings.ReplaceAll(f, `"`, `""`))
+		c.w.WriteByte('"')
+	}
+	return c.w.WriteByte('\n')
+}
+
+func (c *csvWriter) Flush() error { return c.w.Flush() }
+
+// csvNeedsQuotes: a field holding either separator, a quote or a line
+// break, or starting with a space (some readers trim it otherwise).
+func csvNeedsQuotes(f string) bool {
+	return f != "" && (strings.ContainsAny(f, ";,\"\r\n") || f[0] == ' ')
 }
 
 // seconds writes milliseconds as seconds, to the millisecond, with lang's
@@ -175,13 +209,35 @@ func seconds(lang string, ms float64) string {
 	return i18n.Decimal(lang, math.Round(ms)/1000, 3)
 }
 
-// safeCell keeps a spreadsheet from reading a cell as a formula.
+// safeCell keeps a spreadsheet from reading a cell, or any part of it, as
+// a formula: text that starts with = + - @ tab or CR (after spaces) is
+// prefixed with a quote, at the start of the cell and after every ";",
+// ",", quote or line break in it. A spreadsheet that splits on the other
+// separator than the file's ("," instead of ";") does not see the quotes
+// around a cell and starts a new cell, or a new row, at any of these.
 func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	var b strings.Builder
+	start := true // at a place a spreadsheet may start a cell
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if start && c != ' ' && strings.IndexByte(formulaStarts, c) >= 0 {
+			b.WriteByte('\'')
+		}
+		b.WriteByte(c)
+		switch {
+		case strings.IndexByte(cellStarts, c) >= 0:
+			start = true
+		case c != ' ':
+			start = false
+		}
 	}
-	return s
+	return b.String()
 }
+
+const (
+	formulaStarts = "=+-@\t\r" // what a spreadsheet runs as a formula at the start of a cell
+	cellStarts    = ";,\"\r\n" // after which a spreadsheet may start a cell
+)
 
 // tableView is what the table's page shows, words already in its language.
 type tableView struct {

@@ -308,7 +308,8 @@ func TestSummarizeDuplicates(t *testing.T) {
 func TestSafeCell(t *testing.T) {
 	for in, want := range map[string]string{
 		"=1+1": "'=1+1", "+33 1": "'+33 1", "-2": "'-2", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx",
-		"Agent": "Agent", "": "", "a=b": "a=b",
+		"Agent": "Agent", "": "", "a=b": "a=b", "a-b": "a-b", "x;=1": "x;'=1", "x, -1": "x, '-1",
+		"a\n@b": "a\n'@b", "a\r\n+b": "a\r\n'+b", `a"=b"`: `a"'=b"`, "  =1": "  '=1", "\r=1": "'\r'=1",
 	} {
 		if got := safeCell(in); got != want {
 			t.Errorf("safeCell(%q) = %q, want %q", in, got, want)
