@@ -444,13 +444,12 @@ func tunnelDoc(st tunnel.Status) tunnelJSON {
 }
 
 type tunnelStateJSON struct {
-	tunnel.Status
-	LastHandshake     *time.Time `json:"last_handshake"` // null: no handshake yet
-	PID               int        `json:"pid"`
-	UpdatedAt         time.Time  `json:"updated_at"`
-	Stale             bool       `json:"stale"`
-	StaleReason       string     `json:"stale_reason,omitempty"` // process_gone | old_record
-	LastHandshakeAgeS *float64   `json:"last_handshake_age_s"`   // null: no handshake yet
+	tunnelJSON
+	PID               int       `json:"pid"`
+	UpdatedAt         time.Time `json:"updated_at"`
+	Stale             bool      `json:"stale"`
+	StaleReason       string    `json:"stale_reason,omitempty"` // process_gone | old_record
+	LastHandshakeAgeS *float64  `json:"last_handshake_age_s"`   // null: no handshake yet
 }
 
 type profileStatusJSON struct {
@@ -484,7 +483,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		if err := json.Unmarshal([]byte(ts.StatusJSON), &st.Status); err != nil {
 			return r.fail(ExitUsage, "cli.store.read", err.Error())
 		}
-		st.LastHandshake = tunnelDoc(st.Status).LastHandshake
+		st.tunnelJSON = tunnelDoc(st.Status)
 		switch {
 		case !processAlive(ts.PID):
 			st.Stale, st.StaleReason = true, "process_gone"

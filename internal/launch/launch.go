@@ -173,7 +173,7 @@ func exitCodeOf(err error) (int, bool) {
 
 // CheckURL returns the URL's scheme, lower case, if Open may open it: no
 // control character, a scheme that is http, https or in allowedSchemes
-// (and never one of the schemes that run code or read files), and for the
+// (and never one on profile.ForbiddenScheme's deny list), and for the
 // web a host. The URL itself is never rewritten.
 func CheckURL(url string, allowedSchemes []string) (string, error) {
 	invalid := func(why string) (string, error) {
@@ -200,7 +200,7 @@ func CheckURL(url string, allowedSchemes []string) (string, error) {
 	}
 	scheme := strings.ToLower(url[:i])
 	allowed := scheme == "http" || scheme == "https"
-	if !allowed && !neverAllowed[scheme] && !profile.ForbiddenScheme(scheme) && len(scheme) > 1 {
+	if !allowed && !profile.ForbiddenScheme(scheme) {
 		allowed = slices.ContainsFunc(allowedSchemes, func(s string) bool { return strings.EqualFold(s, scheme) })
 	}
 	if !allowed {
@@ -214,13 +214,6 @@ func CheckURL(url string, allowedSchemes []string) (string, error) {
 	}
 	return scheme, nil
 }
-
-// neverAllowed are the schemes that run code or read local files; a
-// profile cannot list them (profile validation refuses them too, with the
-// rest of its deny list, profile.ForbiddenScheme, which applies here as
-// well: a profile signed before the list grew opens none of them; nor a
-// one-letter "scheme", a Windows drive).
-var neverAllowed = map[string]bool{"file": true, "javascript": true, "data": true, "vbscript": true, "about": true, "blob": true}
 
 // validScheme follows RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
 func validScheme(s string) bool {

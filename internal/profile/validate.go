@@ -196,10 +196,11 @@ var forbiddenSchemes = map[string]bool{
 	"jnlp": true, "view-source": true,
 }
 
-// ForbiddenScheme reports whether a scheme, in any case, is on the deny list.
+// ForbiddenScheme reports whether a scheme, in any case, is on the deny
+// list, or is one letter (C:\Windows\… parses as the scheme "c": a drive).
 func ForbiddenScheme(s string) bool {
 	s = strings.ToLower(s)
-	return forbiddenSchemes[s] || strings.HasPrefix(s, "ms-")
+	return len(s) == 1 || forbiddenSchemes[s] || strings.HasPrefix(s, "ms-")
 }
 
 func (v *validator) schemes(list []string) {
@@ -209,8 +210,7 @@ func (v *validator) schemes(list []string) {
 		switch {
 		case !validScheme(s):
 			v.add(path, "scheme_syntax", s)
-		case len(s) == 1:
-			// C:\Windows\… parses as the scheme "c": a drive letter, never a scheme.
+		case len(s) == 1: // a drive letter (ForbiddenScheme), said as such
 			v.add(path, "scheme_drive", s)
 		case ForbiddenScheme(s):
 			v.add(path, "scheme_forbidden", s)
