@@ -121,6 +121,7 @@ type Tunnel struct {
 	ServerPublicKey     string   `toml:"server_public_key"`    // base64, 32 bytes
 	Address             []string `toml:"address"`              // optional: the client's tunnel addresses (CIDR), when IT assigns them here
 	AllowedIPs          []string `toml:"allowed_ips"`          // CIDR prefixes routed through the tunnel
+	AddressPool         []string `toml:"address_pool"`         // optional: CIDR prefixes client addresses may come from (the helper and the server check it)
 	DNS                 []string `toml:"dns"`                  // resolvers reached through the tunnel
 	DNSDomains          []string `toml:"dns_domains"`          // names those resolvers answer for
 	MTU                 int      `toml:"mtu"`                  // DefaultMTU when absent
@@ -146,6 +147,7 @@ type Check struct {
 	DegradedIf []string `toml:"degraded_if"`
 	Timeout    Duration `toml:"timeout"` // DefaultTimeout when absent
 	Retries    int      `toml:"retries"`
+	AllowLocal bool     `toml:"allow_local"` // a target on loopback or link-local is refused without it
 }
 
 // Link is a link of the emergency environment.

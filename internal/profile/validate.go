@@ -296,6 +296,11 @@ func (v *validator) tunnel(t *Tunnel) {
 			v.add(index("tunnel.address", i), "prefix", a, "10.20.0.5/32")
 		}
 	}
+	for i, a := range t.AddressPool {
+		if _, err := netip.ParsePrefix(a); err != nil {
+			v.add(index("tunnel.address_pool", i), "prefix", a, "10.20.128.0/17")
+		}
+	}
 	if !v.ps.has("tunnel.allowed_ips") {
 		v.add("tunnel.allowed_ips", "required")
 	} else if len(t.AllowedIPs) == 0 {
