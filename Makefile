@@ -35,7 +35,7 @@ DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 lintian debootstrap rpm appstream systemd binutils file util-linux \
                 gcc-mingw-w64-x86-64 msitools wixl wine64 wine python3
 
-.PHONY: all deps build run demo screenshots test test-unit lint fmt bench fuzz package clean
+.PHONY: all deps build nogui run demo screenshots test test-unit lint fmt bench fuzz package clean
 
 all: build
 
@@ -51,6 +51,12 @@ deps:
 
 build: deps
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o relais .
+
+# The command line and the helper without the window (-tags nogui): no
+# Fyne, no cgo graphics, no OpenGL or X11 library; for servers and for the
+# helper service. Running it without a command says that it has no window.
+nogui:
+	$(GO) build -trimpath -tags nogui -ldflags "$(LDFLAGS)" -o relais-nogui .
 
 # The desktop app. Without a managed configuration (a fresh machine) it runs
 # on the embedded demo office: nothing to configure.
@@ -79,11 +85,16 @@ STATICCHECK := $(GO) tool staticcheck
 # Everything that can be built here, into dist/, with SHA256SUMS: the Linux
 # .deb and .rpm (nfpm) and the Windows MSI (wixl). The macOS app needs a Mac
 # (installer/macos/README.md).
+#
+# The Linux packages carry two builds: /usr/bin/relais with the window, and
+# the helper the service runs as root, built with -tags nogui (no Fyne, no
+# OpenGL or X11 library).
 package: deps
 	rm -rf dist && mkdir -p dist
 	$(GO) build -trimpath -buildmode=pie -ldflags "$(LDFLAGS)" -o dist/relais .
-	installer/linux/package.sh $(VERSION) dist/relais dist
-	rm -f dist/relais
+	$(GO) build -trimpath -buildmode=pie -tags nogui -ldflags "$(LDFLAGS)" -o dist/relais-helper .
+	installer/linux/package.sh $(VERSION) dist/relais dist/relais-helper dist
+	rm -f dist/relais dist/relais-helper
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
 	  $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/relais.exe .
 	installer/windows/build-msi.sh $(MSI_VERSION) dist/relais.exe dist
@@ -124,5 +135,5 @@ fuzz: deps
 	done
 
 clean:
-	rm -f relais
+	rm -f relais relais-nogui
 	rm -rf dist

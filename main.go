@@ -1,6 +1,11 @@
 // Command relais is the Relais desktop app (no argument, or `relais demo`
 // on the embedded demo office) and its command line (a subcommand). See
 // README.md.
+//
+// Two builds: the default one (or `-tags gui`) has the window (gui.go,
+// Fyne: cgo, OpenGL, X11); `-tags nogui` has only the command line and the
+// helper (nogui.go) and links no graphics library — the packages run the
+// helper from it.
 package main
 
 import (
@@ -9,18 +14,13 @@ import (
 	"os/signal"
 	"syscall"
 
-	"relais/app"
 	"relais/internal/cli"
-	"relais/internal/desk"
 )
 
 func main() {
-	app.Prepare()
+	prepare()
 	if len(os.Args) < 2 || len(os.Args) == 2 && os.Args[1] == "demo" {
-		demo := len(os.Args) == 2
-		os.Exit(app.Run(func(lang string) (desk.Backend, error) {
-			return cli.OpenDesk(context.Background(), cli.OSEnv(), cli.DeskOptions{Lang: lang, Demo: demo})
-		}))
+		os.Exit(runWindow(len(os.Args) == 2))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.OSEnv())

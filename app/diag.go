@@ -793,17 +793,27 @@ func (s *diagScreen) showBundle(b *diag.Bundle, summary string) {
 		enc,
 		tr("app.diag.bundle.redactions", m.Redactions),
 	}, "\n"))
+	// A crafted bundle may list 100,000 of each: the first are listed,
+	// the rest counted (a label of them all took minutes to lay out).
 	var fails []string
-	for _, f := range m.Failures {
+	shown, more := diag.Listed(len(m.Failures))
+	for _, f := range m.Failures[:shown] {
 		fails = append(fails, tr("app.diag.bundle.failure", f.Name, f.Error))
+	}
+	if more > 0 {
+		fails = append(fails, diag.More(s.u.lang, more))
 	}
 	if len(fails) == 0 {
 		fails = []string{tr("app.diag.bundle.no_failures")}
 	}
 	s.bFails.SetText(strings.Join(fails, "\n"))
 	var files []string
-	for _, f := range m.Files {
+	shown, more = diag.Listed(len(m.Files))
+	for _, f := range m.Files[:shown] {
 		files = append(files, tr("app.diag.bundle.file", f.Name, sizeWords(s.u.lang, f.Size)))
+	}
+	if more > 0 {
+		files = append(files, diag.More(s.u.lang, more))
 	}
 	s.bFiles.SetText(strings.Join(files, "\n"))
 	s.bSummary.SetText(summary)

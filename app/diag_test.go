@@ -25,7 +25,7 @@ import (
 // 1024×700 window; it reads the log and the delivery again at every
 // refresh. The bundle's verdict is a stand-in: these tests are about the
 // screen, not about diag's summary.
-func newTestDiag(t *testing.T, fb *fakeBackend, l string) (*testUI, *diagScreen, fyne.CanvasObject) {
+func newTestDiag(t testing.TB, fb *fakeBackend, l string) (*testUI, *diagScreen, fyne.CanvasObject) {
 	t.Helper()
 	tu := newTestUI(t, fb, l)
 	s := newDiag(tu.ui)

@@ -254,7 +254,7 @@ type testUI struct {
 	window fyne.Window
 }
 
-func newTestUI(t *testing.T, b desk.Backend, l string) *testUI {
+func newTestUI(t testing.TB, b desk.Backend, l string) *testUI {
 	t.Helper()
 	a := test.NewTempApp(t)
 	useLanguage(l)

@@ -1,9 +1,14 @@
 #!/bin/sh
-# package.sh VERSION BINARY OUTDIR — build the relais .deb and .rpm.
+# package.sh VERSION BINARY HELPER OUTDIR — build the relais .deb and .rpm.
 #
 #   VERSION  e.g. 0.1.0 or 0.1.0-dev ("-" becomes "~", which sorts before
 #            the release in dpkg and rpm)
-#   BINARY   the relais binary (go build -trimpath ...)
+#   BINARY   the relais binary with the window (go build -trimpath ...),
+#            installed as /usr/bin/relais
+#   HELPER   the relais binary without it (go build -tags nogui ...), which
+#            links no graphics library: installed as
+#            /usr/libexec/relais/relais-helper, it is what the
+#            relais-helper service runs as root
 #   OUTDIR   where the packages go; their paths are printed, one a line
 #
 # Optional, from the environment:
@@ -18,21 +23,29 @@
 #                          built by `go tool -n nfpm`)
 #   SOURCE_DATE_EPOCH      the date of the changelog and metainfo release
 #
-# Needs ImageMagick's convert (the hicolor icons), gzip and strip (binutils);
-# runs BINARY (relais man) for the manual page.
+# Needs ImageMagick's convert (the hicolor icons), gzip, strip and readelf
+# (binutils); runs BINARY (relais man) for the manual page.
 set -eu
 
-if [ $# -ne 3 ]; then
-	echo "usage: $0 VERSION BINARY OUTDIR" >&2
+if [ $# -ne 4 ]; then
+	echo "usage: $0 VERSION BINARY HELPER OUTDIR" >&2
 	exit 2
 fi
 version=$(printf '%s' "$1" | sed 's/^v//; s/-/~/g')
 binary=$2
-outdir=$3
+helper=$3
+outdir=$4
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 [ -x "$binary" ] || { echo "$0: $binary: not an executable" >&2; exit 1; }
+[ -x "$helper" ] || { echo "$0: $helper: not an executable" >&2; exit 1; }
+# The helper runs as root: it must be the build without the window, which
+# needs no OpenGL, X11 or Wayland library.
+if readelf -d "$helper" 2>/dev/null | grep NEEDED | grep -Eq 'lib(GL|EGL|X11|xcb|wayland)'; then
+	echo "$0: $helper links graphics libraries: build it with go build -tags nogui" >&2
+	exit 1
+fi
 case "$version" in
 [0-9]*) ;;
 *) echo "$0: version $1 must start with a digit" >&2; exit 1 ;;
@@ -101,9 +114,10 @@ fi
 # Debian ships stripped binaries (the Go symbol table only serves
 # debuggers; panics keep their stack traces).
 strip --strip-unneeded --remove-section=.comment -o "$build/relais" "$binary"
+strip --strip-unneeded --remove-section=.comment -o "$build/relais-helper" "$helper"
 
 export RELAIS_VERSION="$version" RELAIS_ARCH="$arch" RELAIS_BUILD="$build" RELAIS_SRC="$here"
-export RELAIS_BINARY="$build/relais"
+export RELAIS_BINARY="$build/relais" RELAIS_HELPER_BINARY="$build/relais-helper"
 for packager in deb rpm; do
 	(cd "$here" && "$nfpm" package --config "$build/nfpm.yaml" --packager "$packager" --target "$outdir") >&2
 done

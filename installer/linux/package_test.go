@@ -30,7 +30,8 @@ const debVersion = "1.2.3~test-1"
 // shipped is every file of the .deb, without directories, with its owner
 // and mode, the optional managed configuration and profile included.
 var shipped = map[string]string{
-	"/usr/bin/relais": "root:root 755",
+	"/usr/bin/relais":                                             "root:root 755",
+	"/usr/libexec/relais/relais-helper":                           "root:root 755",
 	"/lib/systemd/system/relais-helper.service":                   "root:root 644",
 	"/etc/relais/relais.toml":                                     "root:root 644",
 	"/etc/relais/relais.toml.example":                             "root:root 644",
@@ -60,6 +61,7 @@ trusted_keys = ["%s"]
 
 type built struct {
 	dir, deb, rpm, pubKey string
+	bin, helper           string // the two builds given to package.sh
 	err                   error
 }
 
@@ -77,11 +79,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// packages builds the binary and runs package.sh once for all the tests,
-// with a managed configuration and a bootstrap profile.
+// packages builds the two binaries (with the window, and -tags nogui for
+// the helper) and runs package.sh once for all the tests, with a managed
+// configuration and a bootstrap profile.
 func packages(t *testing.T) built {
 	t.Helper()
-	testenv.NeedTools(t, "go", "convert", "gzip", "strip", "dpkg-deb")
+	testenv.NeedTools(t, "go", "convert", "gzip", "strip", "readelf", "dpkg-deb")
 	buildOnce.Do(func() { pkgs = build() })
 	if pkgs.err != nil {
 		t.Fatal(pkgs.err)
@@ -108,8 +111,13 @@ func build() built {
 		}
 		return string(out), nil
 	}
-	bin := filepath.Join(dir, "relais")
-	if _, err := run("go", "build", "-trimpath", "-ldflags", "-X relais/internal/version.Version="+version, "-o", bin, "../.."); err != nil {
+	b.bin, b.helper = filepath.Join(dir, "relais"), filepath.Join(dir, "relais-helper")
+	ldflags := "-X relais/internal/version.Version=" + version
+	if _, err := run("go", "build", "-trimpath", "-ldflags", ldflags, "-o", b.bin, "../.."); err != nil {
+		b.err = err
+		return b
+	}
+	if _, err := run("go", "build", "-trimpath", "-tags", "nogui", "-ldflags", ldflags, "-o", b.helper, "../.."); err != nil {
 		b.err = err
 		return b
 	}
@@ -125,7 +133,7 @@ func build() built {
 		b.err = err
 		return b
 	}
-	cmd := exec.Command("./package.sh", version, bin, filepath.Join(dir, "out"))
+	cmd := exec.Command("./package.sh", version, b.bin, b.helper, filepath.Join(dir, "out"))
 	cmd.Env = append(os.Environ(),
 		"RELAIS_MANAGED_CONFIG="+cfg,
 		"RELAIS_PROFILE=../../testdata/profiles/example.toml",
@@ -165,7 +173,7 @@ func mustRun(t *testing.T, name string, args ...string) string {
 }
 
 // Lintian finds no error in the .deb. Its remaining warnings, accepted:
-// hardening-no-pie (the Makefile's go build is not -buildmode=pie),
+// hardening-no-pie (the test builds without -buildmode=pie, make package with it),
 // initial-upload-closes-no-bugs (not a Debian archive upload),
 // maintainer-script-calls-systemctl (deb-systemd-helper comes with
 // debhelper, which nfpm does not use; the scripts guard systemctl),
@@ -254,14 +262,14 @@ func TestDebContents(t *testing.T) {
 		}
 	}
 
-	// The unit, verified with its ExecStart pointing at the extracted binary.
+	// The unit, verified with its ExecStart pointing at the extracted helper.
 	unit := filepath.Join(root, "lib/systemd/system/relais-helper.service")
 	text, err := os.ReadFile(unit)
 	if err != nil {
 		t.Fatal(err)
 	}
 	verify := filepath.Join(t.TempDir(), "relais-helper.service")
-	if err := os.WriteFile(verify, bytes.ReplaceAll(text, []byte("=/usr/bin/relais "), []byte("="+filepath.Join(root, "usr/bin/relais")+" ")), 0o644); err != nil {
+	if err := os.WriteFile(verify, bytes.ReplaceAll(text, []byte("=/usr/libexec/relais/relais-helper "), []byte("="+filepath.Join(root, "usr/libexec/relais/relais-helper")+" ")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("systemd-analyze", "verify", verify).CombinedOutput(); err != nil {
@@ -270,10 +278,10 @@ func TestDebContents(t *testing.T) {
 		t.Errorf("systemd-analyze verify warns:\n%s", out)
 	}
 	for _, want := range []string{
-		"ExecStart=/usr/bin/relais helper --group relais\n",
+		"ExecStart=/usr/libexec/relais/relais-helper helper --group relais\n",
 		"CapabilityBoundingSet=CAP_NET_ADMIN CAP_CHOWN\n",
 		"NoNewPrivileges=yes\n", "ProtectSystem=strict\n", "ProtectHome=yes\n", "PrivateTmp=yes\n",
-		"RuntimeDirectory=relais\n", "DeviceAllow=/dev/net/tun rw\n",
+		"RuntimeDirectory=relais\n", "StateDirectory=relais\n", "StateDirectoryMode=0700\n", "DeviceAllow=/dev/net/tun rw\n",
 		"RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6\n",
 		"WantedBy=multi-user.target\n",
 	} {
@@ -281,13 +289,15 @@ func TestDebContents(t *testing.T) {
 			t.Errorf("unit lacks %q", want)
 		}
 	}
-	// The package's binary is the one built, stripped, and runs.
-	out := mustRun(t, filepath.Join(root, "usr/bin/relais"), "version")
-	if !strings.Contains(out, version) {
-		t.Errorf("relais version: %q lacks %s", out, version)
-	}
-	if strings.Contains(mustRun(t, "file", filepath.Join(root, "usr/bin/relais")), "not stripped") {
-		t.Error("/usr/bin/relais is not stripped")
+	// The package's binaries are the ones built, stripped, and run.
+	for _, bin := range []string{"usr/bin/relais", "usr/libexec/relais/relais-helper"} {
+		out := mustRun(t, filepath.Join(root, bin), "version")
+		if !strings.Contains(out, version) {
+			t.Errorf("/%s version: %q lacks %s", bin, out, version)
+		}
+		if strings.Contains(mustRun(t, "file", filepath.Join(root, bin)), "not stripped") {
+			t.Errorf("/%s is not stripped", bin)
+		}
 	}
 	// No autostart entry system-wide: starting at login is off by default.
 	if _, err := os.Stat(filepath.Join(root, "etc/xdg")); err == nil {
@@ -468,8 +478,10 @@ func TestInstallRemovePurge(t *testing.T) {
 			t.Errorf("dpkg-query Conffiles lacks %s:\n%s", f, conf)
 		}
 	}
-	if out := mustChroot(t, root, "/usr/bin/relais version"); !strings.Contains(out, version) {
-		t.Errorf("relais version in the root: %q", out)
+	for _, bin := range []string{"/usr/bin/relais", "/usr/libexec/relais/relais-helper"} {
+		if out := mustChroot(t, root, bin+" version"); !strings.Contains(out, version) {
+			t.Errorf("%s version in the root: %q", bin, out)
+		}
 	}
 	// The bootstrap profile as shipped still verifies with the team's key.
 	mustChroot(t, root, "/usr/bin/relais profile verify /usr/share/relais/profile.toml --trust /tmp/example.pub")
@@ -479,7 +491,7 @@ func TestInstallRemovePurge(t *testing.T) {
 
 	// Remove: the program goes, the configuration and the group stay.
 	mustChroot(t, root, "dpkg -r relais")
-	for _, gone := range []string{"usr/bin/relais", "lib/systemd/system/relais-helper.service", "usr/share/applications/org.relais.Relais.desktop", "usr/share/relais"} {
+	for _, gone := range []string{"usr/bin/relais", "usr/libexec/relais", "lib/systemd/system/relais-helper.service", "usr/share/applications/org.relais.Relais.desktop", "usr/share/relais"} {
 		if _, err := os.Lstat(filepath.Join(root, gone)); err == nil {
 			t.Errorf("after dpkg -r, /%s is still there", gone)
 		}
@@ -493,7 +505,9 @@ func TestInstallRemovePurge(t *testing.T) {
 		t.Errorf("after dpkg -r, status %q, want rc", out)
 	}
 
-	// Purge: nothing left.
+	// Purge: nothing left, not even the helper's state directory (what
+	// systemd makes for StateDirectory=relais when the service runs).
+	mustChroot(t, root, "mkdir -m 0700 /var/lib/relais && echo 42 >/var/lib/relais/highwater")
 	mustChroot(t, root, "dpkg -P relais")
 	if _, err := chroot(root, "getent group relais"); err == nil {
 		t.Error("after dpkg -P, the relais group remains")
@@ -536,7 +550,7 @@ func copyFile(t *testing.T, src, dst string) {
 func TestPackageWithoutOptions(t *testing.T) {
 	b := packages(t)
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command("./package.sh", "2.0.0", filepath.Join(b.dir, "relais"), out)
+	cmd := exec.Command("./package.sh", "2.0.0", b.bin, b.helper, out)
 	var env []string
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "RELAIS_MANAGED_CONFIG=") && !strings.HasPrefix(e, "RELAIS_PROFILE=") {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
+
+	"relais/internal/profile"
 )
 
 // errTunnelDown is returned for a via=tunnel probe when the Runner has no tunnel.
@@ -37,6 +39,26 @@ type route struct {
 	r      *Runner
 	tunnel bool // via = "tunnel"
 	clock  *phaseClock
+	// allowLocal lets the probe connect to this machine or its link
+	// (profile.IsLocalAddr): a check that says allow_local, or a built-in,
+	// whose URL is Relais's own.
+	allowLocal bool
+}
+
+// localTargetError is a target that is, or resolves to, only addresses of
+// this machine or its link, for a check that does not say allow_local: a
+// local service (or the cloud metadata service) would answer, not the
+// organisation, so the probe does not connect.
+type localTargetError struct {
+	host string
+	addr netip.Addr
+}
+
+func (e *localTargetError) Error() string {
+	if e.host == e.addr.String() {
+		return fmt.Sprintf("checks: %s is an address of this computer or its link, and the check does not say allow_local = true", e.host)
+	}
+	return fmt.Sprintf("checks: %s resolves to %s, an address of this computer or its link, and the check does not say allow_local = true", e.host, e.addr)
 }
 
 func (r *Runner) route(via string, clock *phaseClock) *route {
@@ -143,6 +165,21 @@ func (rt *route) dial(ctx context.Context, network, address string) (net.Conn, e
 	addrs, err := rt.resolve(ctx, host)
 	if err != nil {
 		return nil, err
+	}
+	if !rt.allowLocal {
+		// Checked on what the name resolves to, at each dial: a name the
+		// profile made look remote, or whose answer changes, is held to
+		// the same rule as a literal address.
+		remote := make([]netip.Addr, 0, len(addrs))
+		for _, a := range addrs {
+			if !profile.IsLocalAddr(a) {
+				remote = append(remote, a)
+			}
+		}
+		if len(remote) == 0 {
+			return nil, &localTargetError{host: host, addr: addrs[0]}
+		}
+		addrs = remote
 	}
 	start := time.Now()
 	defer rt.clock.add(func(p *Phases) { p.Connect += time.Since(start) })

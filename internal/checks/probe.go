@@ -131,6 +131,7 @@ func defaultConditions(c *profile.Check) []string {
 // attempt probes once.
 func (r *Runner) attempt(ctx context.Context, c *profile.Check, via string, clock *phaseClock) outcome {
 	rt := r.route(via, clock)
+	rt.allowLocal = c.AllowLocal
 	start := time.Now()
 	var o outcome
 	switch c.Type {
@@ -571,7 +572,9 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 	g, finished := bounded(ctx, BuiltinTimeout, func(ctx context.Context) got {
 		var clock phaseClock
 		var g got
-		g.err = r.probeHTTP(ctx, r.route("direct", &clock), target, &g.seen, &clock, &g.noRedirect)
+		rt := r.route("direct", &clock)
+		rt.allowLocal = true // Relais's own URLs (a test's may be local), not the profile's
+		g.err = r.probeHTTP(ctx, rt, target, &g.seen, &clock, &g.noRedirect)
 		g.phases = clock.get()
 		return g
 	})

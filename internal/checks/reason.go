@@ -37,6 +37,7 @@ const (
 	CodeNoInternet      = "no_internet"      // no direct access to the internet
 	CodeCaptivePortal   = "captive_portal"   // a captive portal intercepts the traffic
 	CodeBlocked         = "blocked"          // not run: something it requires failed
+	CodeLocalTarget     = "local_target"     // not run: the target is on this computer or its link, and the check does not say allow_local
 )
 
 // nextKey is the next step that goes with each code.
@@ -61,6 +62,7 @@ var nextKey = map[string]string{
 	CodeNoInternet:      "checks.next.internet",
 	CodeCaptivePortal:   "checks.next.captive",
 	CodeBlocked:         "checks.next.blocked",
+	CodeLocalTarget:     "checks.next.call",
 }
 
 // langs are the languages every reason is written in.
@@ -127,6 +129,10 @@ func named(subject profile.Text, more ...any) func(string) []any {
 // classify maps an error from a probe to a reason code. dnsPhase says the error came from
 // resolving the target's name.
 func classify(err error, dnsPhase bool) string {
+	var local *localTargetError
+	if errors.As(err, &local) {
+		return CodeLocalTarget
+	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		switch {

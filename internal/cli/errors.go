@@ -29,6 +29,7 @@ var reasons = []struct {
 	{profile.ErrNoTrustedKeys, "no_trusted_keys"},
 	{profile.ErrRollback, "rollback"},
 	{profile.ErrExpired, "expired"},
+	{profile.ErrAssetsTooLarge, "assets_too_large"}, // before ErrTooLarge: it matches both
 	{profile.ErrTooLarge, "too_large"},
 	{profile.ErrAssetMismatch, "asset_mismatch"},
 	{profile.ErrInsecureURL, "insecure_url"},

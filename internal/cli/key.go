@@ -228,7 +228,7 @@ func (r *run) importIdentity(ctx context.Context, m *machine, file string, repla
 	}
 	conf, err := wgconf.ReadFile(file)
 	if err != nil {
-		return store.Identity{}, out, importFileError(err, file)
+		return store.Identity{}, out, r.importFileError(err, file)
 	}
 	if conf.Interface.PrivateKey == nil {
 		return fail(desk.IdentityErrNoPrivateKey, nil)
@@ -452,7 +452,7 @@ func cmdKeyImport(ctx context.Context, r *run, args []string) int {
 	// The file first, then the keyring: a bad file is said as such
 	// whatever the keyring; without a keyring, the store is not opened.
 	if _, err := wgconf.ReadFile(file); err != nil {
-		return r.identityCmdFail(importFileError(err, file), file)
+		return r.identityCmdFail(r.importFileError(err, file), file)
 	}
 	if _, err := readVault(deviceVault()); err != nil {
 		return r.identityFail(err)
@@ -487,21 +487,32 @@ func cmdKeyImport(ctx context.Context, r *run, args []string) int {
 	return ExitOK
 }
 
-// importFileError is the coded error of a .conf that does not parse.
-func importFileError(err error, file string) error {
+// importFileError is the coded error of a .conf that does not parse, its
+// problems worded in the invocation's language ("FILE:LINE: Key: …", the
+// location as written, the problem in words; never the value).
+func (r *run) importFileError(err error, file string) error {
 	var list wgconf.ErrorList
 	e := idError(desk.IdentityErrUnreadable, err, err.Error())
 	switch {
 	case errors.As(err, &list):
 		e = idError(desk.IdentityErrInvalid, err)
 		for _, l := range list {
-			e.Detail = append(e.Detail, l.Error())
+			e.Detail = append(e.Detail, r.confProblem(l))
 		}
 	case errors.Is(err, wgconf.ErrTooLarge):
 		e = idError(desk.IdentityErrTooLarge, err)
 	}
 	e.File = filepath.Base(file)
 	return e
+}
+
+// confProblem words one problem of a .conf.
+func (r *run) confProblem(e *wgconf.Error) string {
+	msg := r.t("cli.key.conf."+e.Code, e.Args...)
+	if e.Key == "" {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, msg)
 }
 
 // list joins values for a sentence, saying "none" rather than nothing.

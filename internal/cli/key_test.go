@@ -264,8 +264,9 @@ func TestKeyImportBadFiles(t *testing.T) {
 	}
 	bad := write("bad.conf", "[Interface]\nPrivateKey = AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\nMTU = lots\n")
 	r := m.run("key", "import", bad)
-	if r.code != ExitUsage || !strings.Contains(r.stderr, bad+":3: MTU:") {
-		t.Fatalf("bad value: %+v", r)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, bad+":3: MTU: ce n'est pas un nombre entre 576 et 65535") ||
+		strings.Contains(r.stderr, "not a number") {
+		t.Fatalf("bad value, in French: %+v", r)
 	}
 	noKey := write("nokey.conf", "[Interface]\nAddress = 10.0.0.2/32\n")
 	if r := m.run("key", "import", noKey); r.code != ExitUsage || !strings.Contains(r.stderr, "PrivateKey") {

@@ -282,11 +282,35 @@ func (l tr) failuresLine(fs []CollectorFailure) string {
 	if len(fs) == 0 {
 		return ""
 	}
-	parts := make([]string, len(fs))
-	for i, f := range fs {
+	shown, more := Listed(len(fs))
+	parts := make([]string, shown)
+	for i, f := range fs[:shown] {
 		parts[i] = l.collectorWord(f.Name)
 	}
+	if more > 0 {
+		return i18n.N(string(l), "diag.failures.line_more", more, strings.Join(parts, ", "), i18n.Integer(string(l), more))
+	}
 	return l.t("diag.failures.line", strings.Join(parts, ", "))
+}
+
+// MaxListed bounds the entries a reader of a bundle lists one by one
+// (collector failures, files): a real bundle has a few; a crafted one with
+// 100,000 is summed up, not laid out (the app's layout of them was
+// quadratic: 4,000 took two minutes).
+const MaxListed = 50
+
+// Listed is how many of n entries to list one by one, and how many are
+// left to say as a number.
+func Listed(n int) (shown, more int) {
+	if n <= MaxListed {
+		return n, 0
+	}
+	return MaxListed, n - MaxListed
+}
+
+// More says how many entries were not listed: "… et 99 950 autres".
+func More(lang string, n int) string {
+	return i18n.N(lang, "diag.more", n, i18n.Integer(lang, n))
 }
 
 // failureDetail is a failed collector and its error, under "Détails".
@@ -359,8 +383,12 @@ func (b *Bundle) Summary(lang string) string {
 	line(c.tunnelLine(l, b.Manifest.Created))
 	line(c.profileLine(l))
 	line(l.failuresLine(b.Manifest.Failures))
-	for _, f := range b.Manifest.Failures {
+	shown, more := Listed(len(b.Manifest.Failures))
+	for _, f := range b.Manifest.Failures[:shown] {
 		line("  - " + l.failureDetail(f))
+	}
+	if more > 0 {
+		line("  " + More(string(l), more))
 	}
 	if b.Manifest.Redactions > 0 {
 		line(l.t("diag.redactions", b.Manifest.Redactions))

@@ -602,8 +602,12 @@ func failuresSection(l tr, fs []CollectorFailure) section {
 		return s
 	}
 	tb := table{Head: []string{l.t("diag.col.collector"), l.t("diag.col.error")}}
-	for _, f := range fs {
+	shown, more := Listed(len(fs))
+	for _, f := range fs[:shown] {
 		tb.Rows = append(tb.Rows, []cell{{Text: l.collectorWord(f.Name)}, {Text: f.Error, Class: "bad"}})
+	}
+	if more > 0 {
+		tb.Rows = append(tb.Rows, []cell{{Text: More(string(l), more)}, {}})
 	}
 	s.Tables = []table{tb}
 	return s

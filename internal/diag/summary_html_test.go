@@ -219,7 +219,8 @@ func TestCatalogueHasEveryKey(t *testing.T) {
 		if strings.HasSuffix(k, ".") {
 			continue
 		}
-		if fr[k] == "" || en[k] == "" {
+		plural := fr[k+".one"] != "" && fr[k+".other"] != "" && en[k+".one"] != "" && en[k+".other"] != ""
+		if (fr[k] == "" || en[k] == "") && !plural {
 			t.Errorf("%s: missing from a catalogue", k)
 		}
 	}

@@ -1,6 +1,10 @@
 package i18n
 
 import (
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
+
 	"math"
 	"strconv"
 	"strings"
@@ -47,4 +51,14 @@ func Decimal(lang string, x float64, prec int) string {
 		s = strings.Replace(s, ".", ",", 1)
 	}
 	return s
+}
+
+// Integer writes n with the digit grouping of lang, CLDR's: "99 950"
+// (a no-break space) in French, "99,950" in English.
+func Integer(lang string, n int) string {
+	tag := language.French
+	if Normalize(lang) == EN {
+		tag = language.English
+	}
+	return message.NewPrinter(tag).Sprint(number.Decimal(n))
 }

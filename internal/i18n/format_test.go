@@ -28,3 +28,18 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestInteger(t *testing.T) {
+	for _, c := range []struct {
+		lang string
+		n    int
+		want string
+	}{
+		{"fr", 7, "7"}, {"fr", 99950, "99\u00a0950"}, {"fr", -1234567, "-1\u00a0234\u00a0567"},
+		{"en", 99950, "99,950"}, {"en", 1000, "1,000"}, {"en", 0, "0"},
+	} {
+		if got := Integer(c.lang, c.n); got != c.want {
+			t.Errorf("Integer(%s, %d) = %q, want %q", c.lang, c.n, got, c.want)
+		}
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"strings"
 	"time"
 
 	"aead.dev/minisign"
@@ -39,7 +38,17 @@ var (
 	ErrLocalRedirect = errors.New("profile: redirect to a loopback or link-local address refused")
 	// ErrNoSource: neither a profile URL nor a bootstrap file to sync from.
 	ErrNoSource = errors.New("profile: no profile_url or profile_file")
+	// ErrAssetsTooLarge: the assets a sync would download together exceed
+	// MaxAssetsTotalSize, or a profile has more than MaxAssets of them; the
+	// whole profile is refused. It matches ErrTooLarge too.
+	ErrAssetsTooLarge error = &tooLargeError{"profile: assets exceed what one sync may download"}
 )
+
+// tooLargeError is a kind of ErrTooLarge with its own words.
+type tooLargeError struct{ msg string }
+
+func (e *tooLargeError) Error() string        { return e.msg }
+func (e *tooLargeError) Is(target error) bool { return target == ErrTooLarge }
 
 // HTTPError is an unexpected HTTP status from the profile server.
 type HTTPError struct {
@@ -101,7 +110,7 @@ type SyncResult struct {
 	URLError      error
 	Requests      int   // HTTP requests made
 	BytesRead     int64 // body bytes read from the network or file
-	AssetsFetched int   // assets downloaded (not already cached)
+	AssetsFetched int   // distinct assets downloaded (not already cached), each once
 }
 
 // Syncer fetches, verifies and caches the continuity profile. A refused or
@@ -155,15 +164,11 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // machine or its link: loopback, link-local, unspecified. A name that does
 // not resolve is not local (the request fails on its own).
 func isLocalHost(ctx context.Context, host string) bool {
-	local := func(a netip.Addr) bool {
-		a = a.Unmap()
-		return a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified()
-	}
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if IsLocalName(host) {
 		return true
 	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		return local(a)
+	if _, err := netip.ParseAddr(host); err == nil {
+		return false
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -172,7 +177,7 @@ func isLocalHost(ctx context.Context, host string) bool {
 		return false
 	}
 	for _, a := range addrs {
-		if local(a) {
+		if IsLocalAddr(a) {
 			return true
 		}
 	}
@@ -398,32 +403,9 @@ func (s *Syncer) accept(ctx context.Context, res *SyncResult, source, name strin
 		res.Outcome, res.Profile = NotModified, p
 		return res, nil
 	}
-	var assets []FetchedAsset
-	for _, a := range p.Assets {
-		have, err := s.Cache.HasAsset(ctx, a.SHA256)
-		if err != nil {
-			return res, fmt.Errorf("profile: cache: %w", err)
-		}
-		if have {
-			continue
-		}
-		au, err := url.Parse(a.URL)
-		if err != nil {
-			return res, fmt.Errorf("profile: asset %s: %w", a.ID, err)
-		}
-		if err := CheckFetchURL(au); err != nil {
-			return res, fmt.Errorf("profile: asset %s: %w", a.ID, err)
-		}
-		b, _, err := s.get(ctx, a.URL, nil, MaxAssetSize, res)
-		if err != nil {
-			return res, fmt.Errorf("profile: asset %s: %w", a.ID, err)
-		}
-		sum := sha256.Sum256(b)
-		if got := hex.EncodeToString(sum[:]); got != a.SHA256 {
-			return res, fmt.Errorf("%w: %s: got %s, profile pins %s", ErrAssetMismatch, a.ID, got, a.SHA256)
-		}
-		assets = append(assets, FetchedAsset{ID: a.ID, SHA256: a.SHA256, Bytes: b, SourceURL: a.URL})
-		res.AssetsFetched++
+	assets, err := s.fetchAssets(ctx, p, res)
+	if err != nil {
+		return res, err
 	}
 	c := Cached{Serial: p.Serial, SHA256: p.SHA256, Bytes: body, Signature: sig, Source: source, ETag: etag, LastModified: lastMod}
 	if err := s.Cache.Save(ctx, c, assets); err != nil {
@@ -432,6 +414,58 @@ func (s *Syncer) accept(ctx context.Context, res *SyncResult, source, name strin
 	res.Outcome, res.Profile = Accepted, p
 	s.logf("profile: accepted serial %d from %s (%d assets fetched)", p.Serial, redactSource(source), len(assets))
 	return res, nil
+}
+
+// fetchAssets downloads the assets the cache does not have: each once,
+// however many entries pin the same SHA-256 (the pin is what an asset is;
+// the first entry's URL serves it), within MaxAssetSize each and
+// MaxAssetsTotalSize together, so that what a sync holds until Save is
+// bounded whatever the profile says. Each one's bytes must match its pin.
+func (s *Syncer) fetchAssets(ctx context.Context, p *Profile, res *SyncResult) ([]FetchedAsset, error) {
+	if len(p.Assets) > MaxAssets { // Accept's validation refuses it first
+		return nil, fmt.Errorf("%w: %d assets, the limit is %d", ErrAssetsTooLarge, len(p.Assets), MaxAssets)
+	}
+	var (
+		assets []FetchedAsset
+		seen   = make(map[string]bool, len(p.Assets))
+		total  int64
+	)
+	for _, a := range p.Assets {
+		if seen[a.SHA256] {
+			continue
+		}
+		seen[a.SHA256] = true
+		have, err := s.Cache.HasAsset(ctx, a.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("profile: cache: %w", err)
+		}
+		if have {
+			continue
+		}
+		au, err := url.Parse(a.URL)
+		if err != nil {
+			return nil, fmt.Errorf("profile: asset %s: %w", a.ID, err)
+		}
+		if err := CheckFetchURL(au); err != nil {
+			return nil, fmt.Errorf("profile: asset %s: %w", a.ID, err)
+		}
+		limit := min(MaxAssetSize, MaxAssetsTotalSize-total)
+		b, _, err := s.get(ctx, a.URL, nil, limit, res)
+		if err != nil {
+			if errors.Is(err, ErrTooLarge) && limit < MaxAssetSize {
+				return nil, fmt.Errorf("%w: asset %s would take them past %d bytes (%d already): %w", ErrAssetsTooLarge, a.ID, MaxAssetsTotalSize, total, err)
+			}
+			return nil, fmt.Errorf("profile: asset %s: %w", a.ID, err)
+		}
+		sum := sha256.Sum256(b)
+		if got := hex.EncodeToString(sum[:]); got != a.SHA256 {
+			return nil, fmt.Errorf("%w: %s: got %s, profile pins %s", ErrAssetMismatch, a.ID, got, a.SHA256)
+		}
+		total += int64(len(b))
+		assets = append(assets, FetchedAsset{ID: a.ID, SHA256: a.SHA256, Bytes: b, SourceURL: a.URL})
+		res.AssetsFetched++
+	}
+	return assets, nil
 }
 
 func redactSource(s string) string {
@@ -479,7 +513,7 @@ func (s *Syncer) get(ctx context.Context, rawURL string, hdr http.Header, limit 
 	if resp.ContentLength > limit {
 		return nil, resp, fmt.Errorf("%w: %s announces %d bytes (limit %d)", ErrTooLarge, req.URL.Redacted(), resp.ContentLength, limit)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	b, err := readBody(resp.Body, resp.ContentLength, limit)
 	res.BytesRead += int64(len(b))
 	if err != nil {
 		return nil, resp, fmt.Errorf("profile: fetch %s: %w", req.URL.Redacted(), err)
@@ -488,6 +522,19 @@ func (s *Syncer) get(ctx context.Context, rawURL string, hdr http.Header, limit 
 		return nil, resp, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, req.URL.Redacted(), limit)
 	}
 	return b, resp, nil
+}
+
+// readBody reads at most limit+1 bytes of r. A body that announced its
+// length (within limit) is read into one buffer of that size, so that a
+// large asset costs its size once rather than the doublings of a growing
+// buffer.
+func readBody(r io.Reader, announced, limit int64) ([]byte, error) {
+	if announced < 0 || announced > limit {
+		return io.ReadAll(io.LimitReader(r, limit+1))
+	}
+	b := make([]byte, announced)
+	n, err := io.ReadFull(r, b)
+	return b[:n], err
 }
 
 func readFileLimited(name string, limit int64) ([]byte, error) {

@@ -494,7 +494,11 @@ func (v *validator) check(path string, c *Check) {
 	}
 	typeOK := v.oneOf(path+".type", c.Type, "http", "tcp", "dns", "tls")
 	if v.str(path+".target", c.Target) && typeOK {
-		v.addProblem(path+".target", targetProblem(c.Type, c.Target))
+		p := targetProblem(c.Type, c.Target)
+		if p.ok() && !c.AllowLocal && IsLocalName(CheckHost(c.Type, c.Target)) {
+			p = problem("target_local", CheckHost(c.Type, c.Target))
+		}
+		v.addProblem(path+".target", p)
 	}
 	v.via(path+".via", c.Via)
 	if typeOK {
@@ -621,6 +625,9 @@ func validEmail(s string) bool {
 
 func (v *validator) assetList(assets []Asset) {
 	v.assetIDs = make(map[string]bool)
+	if len(assets) > MaxAssets {
+		v.addAt("assets", index("assets", MaxAssets), problem("too_many_assets", len(assets), MaxAssets))
+	}
 	seen := make(map[string]string)
 	for i := range assets {
 		a := &assets[i]

@@ -80,8 +80,43 @@ type Error struct {
 	File string
 	Line int
 	Key  string // the key as written, or "" for a line-level problem
-	Msg  string
+	Code string // what is wrong, for a front end to word (Codes lists them)
+	Args []any  // the code's arguments (numbers only: never the value)
+	Msg  string // the same in English, for logs
 }
+
+// Codes are the problems Parse reports, each with its English wording
+// (Error.Msg); a front end words them in the person's language.
+var Codes = map[string]string{
+	"control_char":       "control character in the line",
+	"second_interface":   "a second [Interface] section",
+	"unknown_section":    "unknown section (want [Interface] or [Peer])",
+	"not_key_value":      "not a key = value line",
+	"outside_section":    "outside any section (put it under [Interface] or [Peer])",
+	"no_interface":       "no [Interface] section",
+	"peer_no_public_key": "[Peer] without a PublicKey",
+	"duplicate":          "given twice in the same section",
+	"key":                "not a base64 WireGuard key (44 characters)",
+	"address":            "a value is not an address with an optional /prefix",
+	"dns":                "a value is neither an IP address nor a search domain",
+	"fwmark":             "not off or a 32-bit number",
+	"table":              "not off, auto, a number or a table name",
+	"empty_command":      "empty command",
+	"bool":               "neither true nor false",
+	"unknown_interface":  "unknown key in [Interface]",
+	"unknown_peer":       "unknown key in [Peer]",
+	"range":              "not a number between %d and %d",
+	"endpoint":           "not host:port (an IPv6 address goes in brackets: [2001:db8::1]:51820)",
+	"endpoint_no_host":   "no host",
+	"endpoint_ipv6":      "not an IPv6 address in brackets",
+	"endpoint_host":      "not an IP address or a host name",
+	"endpoint_port":      "the port is not a number between 1 and 65535",
+}
+
+// codeError is a problem found by a value's parser: its code.
+type codeError string
+
+func (c codeError) Error() string { return Codes[string(c)] }
 
 // Error returns "FILE:LINE: key: message", or "FILE:LINE: message".
 func (e *Error) Error() string {
@@ -134,10 +169,20 @@ type parser struct {
 	peerKey  bool            // the current peer has a PublicKey
 }
 
-func (p *parser) fail(line int, key, format string, a ...any) {
+func (p *parser) fail(line int, key, code string, a ...any) {
 	if len(p.errs) < MaxErrors {
-		p.errs = append(p.errs, &Error{File: p.name, Line: line, Key: key, Msg: fmt.Sprintf(format, a...)})
+		p.errs = append(p.errs, &Error{File: p.name, Line: line, Key: key, Code: code, Args: a, Msg: fmt.Sprintf(Codes[code], a...)})
 	}
+}
+
+// failErr reports a value parser's error: its code when it has one.
+func (p *parser) failErr(line int, key string, err error) {
+	code := "key"
+	var c codeError
+	if errors.As(err, &c) {
+		code = string(c)
+	}
+	p.fail(line, key, code)
 }
 
 // Parse reads a wg-quick configuration; name only labels the errors. On
@@ -159,7 +204,7 @@ func Parse(name string, data []byte) (*File, error) {
 			continue
 		}
 		if strings.ContainsFunc(text, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) {
-			p.fail(line, "", "control character in the line")
+			p.fail(line, "", "control_char")
 			continue
 		}
 		if strings.HasPrefix(text, "[") {
@@ -167,7 +212,7 @@ func Parse(name string, data []byte) (*File, error) {
 			switch strings.ToLower(text) {
 			case "[interface]":
 				if hasInterface {
-					p.fail(line, "", "a second [Interface] section")
+					p.fail(line, "", "second_interface")
 				}
 				hasInterface = true
 				p.sec = sectionInterface
@@ -177,7 +222,7 @@ func Parse(name string, data []byte) (*File, error) {
 				p.peerLine, p.peerKey = line, false
 			default:
 				p.sec = sectionNone
-				p.fail(line, "", "unknown section (want [Interface] or [Peer])")
+				p.fail(line, "", "unknown_section")
 				continue
 			}
 			p.seen = map[string]bool{}
@@ -186,12 +231,12 @@ func Parse(name string, data []byte) (*File, error) {
 		key, value, ok := strings.Cut(text, "=")
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if !ok || key == "" {
-			p.fail(line, "", "not a key = value line")
+			p.fail(line, "", "not_key_value")
 			continue
 		}
 		switch p.sec {
 		case sectionNone:
-			p.fail(line, key, "outside any section (put it under [Interface] or [Peer])")
+			p.fail(line, key, "outside_section")
 		case sectionInterface:
 			p.interfaceKey(line, key, value)
 		case sectionPeer:
@@ -200,7 +245,7 @@ func Parse(name string, data []byte) (*File, error) {
 	}
 	p.endPeer()
 	if !hasInterface && len(p.errs) == 0 {
-		p.fail(1, "", "no [Interface] section")
+		p.fail(1, "", "no_interface")
 	}
 	if len(p.errs) > 0 {
 		return nil, p.errs
@@ -210,7 +255,7 @@ func Parse(name string, data []byte) (*File, error) {
 
 func (p *parser) endPeer() {
 	if p.sec == sectionPeer && !p.peerKey {
-		p.fail(p.peerLine, "", "[Peer] without a PublicKey")
+		p.fail(p.peerLine, "", "peer_no_public_key")
 	}
 }
 
@@ -218,7 +263,7 @@ func (p *parser) endPeer() {
 // its section, and complains otherwise.
 func (p *parser) once(line int, key, canonical string) bool {
 	if p.seen[canonical] {
-		p.fail(line, key, "given twice in the same section")
+		p.fail(line, key, "duplicate")
 		return false
 	}
 	p.seen[canonical] = true
@@ -233,7 +278,7 @@ func (p *parser) interfaceKey(line int, key, value string) {
 			return
 		}
 		if k, err := parseKey(value); err != nil {
-			p.fail(line, key, "%v", err)
+			p.failErr(line, key, err)
 		} else {
 			in.PrivateKey = &k
 		}
@@ -241,7 +286,7 @@ func (p *parser) interfaceKey(line int, key, value string) {
 		for _, v := range splitList(value) {
 			a, err := parseAddress(v)
 			if err != nil {
-				p.fail(line, key, "a value is not an address with an optional /prefix")
+				p.fail(line, key, "address")
 				continue
 			}
 			in.Addresses = append(in.Addresses, a)
@@ -251,7 +296,7 @@ func (p *parser) interfaceKey(line int, key, value string) {
 			if a, err := netip.ParseAddr(v); err == nil && a.Zone() == "" {
 				in.DNS = append(in.DNS, a)
 			} else if looksLikeIP(v) || !isDomain(v) {
-				p.fail(line, key, "a value is neither an IP address nor a search domain")
+				p.fail(line, key, "dns")
 			} else {
 				in.DNSSearch = append(in.DNSSearch, v)
 			}
@@ -270,7 +315,7 @@ func (p *parser) interfaceKey(line int, key, value string) {
 		}
 		n, err := strconv.ParseUint(value, 0, 32)
 		if err != nil {
-			p.fail(line, key, "not off or a 32-bit number")
+			p.fail(line, key, "fwmark")
 		}
 		in.FwMark = uint32(n)
 	case "table":
@@ -278,12 +323,12 @@ func (p *parser) interfaceKey(line int, key, value string) {
 			return
 		}
 		if value == "" || strings.ContainsAny(value, " \t,") {
-			p.fail(line, key, "not off, auto, a number or a table name")
+			p.fail(line, key, "table")
 		}
 		in.Table = value
 	case "preup", "postup", "predown", "postdown":
 		if value == "" {
-			p.fail(line, key, "empty command")
+			p.fail(line, key, "empty_command")
 			return
 		}
 		switch strings.ToLower(key) {
@@ -305,10 +350,10 @@ func (p *parser) interfaceKey(line int, key, value string) {
 			in.SaveConfig = true
 		case "false":
 		default:
-			p.fail(line, key, "neither true nor false")
+			p.fail(line, key, "bool")
 		}
 	default:
-		p.fail(line, key, "unknown key in [Interface]")
+		p.fail(line, key, "unknown_interface")
 	}
 }
 
@@ -320,7 +365,7 @@ func (p *parser) peerKeyValue(line int, key, value string, peer *Peer) {
 		}
 		p.peerKey = true
 		if k, err := parseKey(value); err != nil {
-			p.fail(line, key, "%v", err)
+			p.failErr(line, key, err)
 		} else {
 			peer.PublicKey = k
 		}
@@ -329,7 +374,7 @@ func (p *parser) peerKeyValue(line int, key, value string, peer *Peer) {
 			return
 		}
 		if k, err := parseKey(value); err != nil {
-			p.fail(line, key, "%v", err)
+			p.failErr(line, key, err)
 		} else {
 			peer.PresharedKey = &k
 		}
@@ -338,14 +383,14 @@ func (p *parser) peerKeyValue(line int, key, value string, peer *Peer) {
 			return
 		}
 		if err := checkEndpoint(value); err != nil {
-			p.fail(line, key, "%v", err)
+			p.failErr(line, key, err)
 		}
 		peer.Endpoint = value
 	case "allowedips":
 		for _, v := range splitList(value) {
 			a, err := parseAddress(v)
 			if err != nil {
-				p.fail(line, key, "a value is not an address with an optional /prefix")
+				p.fail(line, key, "address")
 				continue
 			}
 			peer.AllowedIPs = append(peer.AllowedIPs, a)
@@ -356,14 +401,14 @@ func (p *parser) peerKeyValue(line int, key, value string, peer *Peer) {
 		}
 		peer.PersistentKeepalive = p.number(line, key, value, 0, 65535)
 	default:
-		p.fail(line, key, "unknown key in [Peer]")
+		p.fail(line, key, "unknown_peer")
 	}
 }
 
 func (p *parser) number(line int, key, value string, lo, hi int) int {
 	n, err := strconv.Atoi(value)
 	if err != nil || n < lo || n > hi || strings.HasPrefix(value, "+") {
-		p.fail(line, key, "not a number between %d and %d", lo, hi)
+		p.fail(line, key, "range", lo, hi)
 		return 0
 	}
 	return n
@@ -375,7 +420,7 @@ func parseKey(s string) (wgtypes.Key, error) {
 	var k wgtypes.Key
 	b, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil || len(b) != len(k) {
-		return k, errors.New("not a base64 WireGuard key (44 characters)")
+		return k, codeError("key")
 	}
 	copy(k[:], b)
 	return k, nil
@@ -428,20 +473,20 @@ func isDomain(v string) bool {
 func checkEndpoint(v string) error {
 	host, port, err := net.SplitHostPort(v)
 	if err != nil {
-		return errors.New("not host:port (an IPv6 address goes in brackets: [2001:db8::1]:51820)")
+		return codeError("endpoint")
 	}
 	if host == "" || strings.ContainsAny(host, " \t") {
-		return errors.New("no host")
+		return codeError("endpoint_no_host")
 	}
 	if strings.Contains(host, ":") {
 		if a, err := netip.ParseAddr(host); err != nil || a.Zone() != "" {
-			return errors.New("not an IPv6 address in brackets")
+			return codeError("endpoint_ipv6")
 		}
 	} else if _, err := netip.ParseAddr(host); err != nil && (looksLikeIP(host) || !isDomain(host)) {
-		return errors.New("not an IP address or a host name")
+		return codeError("endpoint_host")
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return errors.New("the port is not a number between 1 and 65535")
+		return codeError("endpoint_port")
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package wgconf
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -100,6 +101,13 @@ func TestParseErrors(t *testing.T) {
 		}
 		if got := list[0].Error(); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+		// Each problem carries its code, for a front end to word it
+		// (the French `relais key import` printed these in English).
+		for _, e := range list {
+			if _, ok := Codes[e.Code]; !ok || fmt.Sprintf(Codes[e.Code], e.Args...) != e.Msg {
+				t.Errorf("%s: %q has code %q %v", name, e.Msg, e.Code, e.Args)
+			}
 		}
 	}
 }

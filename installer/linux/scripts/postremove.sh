@@ -11,8 +11,9 @@ remove | 0)
 	;;
 purge)
 	# The administrator's configuration, the bootstrap profile copy and
-	# anything else under /etc/relais, then the group.
-	rm -rf /etc/relais
+	# anything else under /etc/relais, the helper's state (the profile
+	# high-water mark, StateDirectory=relais), then the group.
+	rm -rf /etc/relais /var/lib/relais
 	if getent group relais >/dev/null; then
 		if command -v delgroup >/dev/null 2>&1; then
 			delgroup --system --quiet relais || true

@@ -1,0 +1,24 @@
+//go:build !nogui
+
+// The build with the window: the default, or `-tags gui`.
+
+package main
+
+import (
+	"context"
+
+	"relais/app"
+	"relais/internal/cli"
+	"relais/internal/desk"
+)
+
+// prepare must be the first call of main (see app.Prepare).
+func prepare() { app.Prepare() }
+
+// runWindow opens the app, on the demo office when demo is set, and
+// returns its exit code.
+func runWindow(demo bool) int {
+	return app.Run(func(lang string) (desk.Backend, error) {
+		return cli.OpenDesk(context.Background(), cli.OSEnv(), cli.DeskOptions{Lang: lang, Demo: demo})
+	})
+}
