@@ -22,6 +22,7 @@ func cmdHelper(ctx context.Context, r *run, args []string) int {
 	socket := fs.String("socket", helper.SocketPath(r.Getenv), "cli.helper.flag.socket")
 	group := fs.String("group", helper.DefaultGroup, "cli.helper.flag.group")
 	iface := fs.String("interface", helper.DefaultInterface, "cli.helper.flag.interface")
+	stateDir := fs.String("state-dir", helper.DefaultStateDir(r.Getenv), "cli.helper.flag.state_dir")
 	if !r.parseNoArgs(fs, args, "cli.helper.usage") {
 		return ExitUsage
 	}
@@ -30,6 +31,7 @@ func cmdHelper(ctx context.Context, r *run, args []string) int {
 		Socket:     *socket,
 		Group:      *group,
 		Interface:  *iface,
+		StateDir:   *stateDir,
 		ConfigPath: config.ManagedPath(r.configEnv()),
 		Logf:       logger.Printf,
 		Ready:      func(s string) { r.say("cli.helper.listening", s, *iface) },
@@ -107,4 +109,11 @@ var helperCodeKeys = map[helper.Code]string{
 	helper.CodeNotOwner:           "cli.helper.error.not_owner",
 	helper.CodeNoDriver:           "cli.helper.error.no_driver",
 	helper.CodeBusy:               "cli.helper.error.busy",
+	helper.CodeRollback:           "cli.helper.error.rollback",
+	helper.CodeExpired:            "cli.helper.error.expired",
+	helper.CodeOtherOwner:         "cli.helper.error.other_owner",
+	helper.CodeMarkUnreadable:     "cli.helper.error.mark_unreadable",
+	helper.CodeNotRoot:            "cli.helper.error.not_root",
+	helper.CodeAddressInUse:       "cli.helper.error.address_in_use",
+	helper.CodeNoResolver:         "cli.helper.error.no_resolver",
 }

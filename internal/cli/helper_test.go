@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -149,9 +151,23 @@ func TestStartSystemTunnelWithoutHelper(t *testing.T) {
 
 // Every error code the helper can send has a sentence in both languages.
 func TestHelperCodesTranslated(t *testing.T) {
-	codes := []helper.Code{helper.CodeForbidden, helper.CodeBadRequest, helper.CodeNoConfig, helper.CodeNoTrustedKeys,
-		helper.CodeUnsigned, helper.CodeMalformedSignature, helper.CodeUntrustedKey, helper.CodeBadSignature,
-		helper.CodeInvalidProfile, helper.CodeTunnel, helper.CodeNotUp, helper.CodeNotOwner, helper.CodeNoDriver, helper.CodeBusy}
+	// Every code the helper declares, read from its sources: a new one
+	// without a sentence would reach a person as "other".
+	var codes []helper.Code
+	files, _ := filepath.Glob(filepath.Join("..", "helper", "*.go"))
+	decl := regexp.MustCompile(`(?m)^\s*Code[A-Za-z]+\s+Code\s*=\s*"([a-z_]+)"`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range decl.FindAllStringSubmatch(string(b), -1) {
+			codes = append(codes, helper.Code(m[1]))
+		}
+	}
+	if len(codes) < 20 {
+		t.Fatalf("found only %d codes in the helper's sources", len(codes))
+	}
 	for _, lang := range []string{i18n.FR, i18n.EN} {
 		cat, err := i18n.Catalog(lang)
 		if err != nil {

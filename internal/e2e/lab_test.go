@@ -111,6 +111,7 @@ func (l *lab) managedPath() string { return filepath.Join(l.dir, "relais.toml") 
 func (l *lab) socket() string      { return filepath.Join(l.dir, "helper.sock") }
 func (l *lab) statePath() string   { return filepath.Join(l.dir, "state.json") }
 func (l *lab) resolvConf() string  { return filepath.Join("/etc/netns", l.client, "resolv.conf") }
+func (l *lab) stateDir() string    { return filepath.Join(l.dir, "state") }
 
 // holdsKey reports whether s shows the client's private key, in base64
 // or in hex.
@@ -215,7 +216,9 @@ func (l *lab) startHelper(group string) *proc {
 	l.t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", l.client, testBinary(l.t),
 		"helper", "--socket", l.socket(), "--interface", l.iface, "--group", group, "--lang", "en")
-	cmd.Env = append(os.Environ(), roleEnv+"=relais", "RELAIS_CONFIG="+l.managedPath())
+	// The lab's own state directory (the profile's high-water mark), as
+	// systemd's StateDirectory= would give it: never the host's.
+	cmd.Env = append(os.Environ(), roleEnv+"=relais", "RELAIS_CONFIG="+l.managedPath(), "STATE_DIRECTORY="+l.stateDir())
 	p := startProc(l.t, "relais helper", cmd)
 	waitUntil(l.t, "the helper's socket", 10*time.Second, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)

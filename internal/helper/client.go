@@ -38,6 +38,10 @@ func Dial(ctx context.Context, socket string) (*Client, error) {
 		defer cancel()
 	}
 	conn, err := dialEndpoint(ctx, socket)
+	var he *Error
+	if errors.As(err, &he) {
+		return nil, err // an endpoint refused before anything was sent (CodeNotRoot)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %w", ErrNoHelper, socket, err)
 	}
@@ -59,12 +63,10 @@ func Dial(ctx context.Context, socket string) (*Client, error) {
 	return c, nil
 }
 
-// dialEndpoint connects to the helper's endpoint: a Unix socket; on Windows,
-// pipe_windows.go replaces it with a named-pipe dialer.
-var dialEndpoint = func(ctx context.Context, socket string) (net.Conn, error) {
-	var d net.Dialer
-	return d.DialContext(ctx, "unix", socket)
-}
+// dialEndpoint connects to the helper's endpoint, a Unix socket or, on
+// Windows, a named pipe, and checks that root (SYSTEM) serves it before
+// anything is sent: the device's private key goes to the helper only.
+var dialEndpoint = dialSocket
 
 // Interface is the name of the helper's TUN interface.
 func (c *Client) Interface() string { return c.hello.Interface }

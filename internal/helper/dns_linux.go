@@ -2,14 +2,11 @@ package helper
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"strings"
-	"time"
 )
 
 // resolvConfMarker starts every resolv.conf the helper writes.
@@ -17,51 +14,6 @@ const resolvConfMarker = "# Written by relais helper for the emergency tunnel; r
 
 // resolvedStub is systemd-resolved's local stub resolver.
 const resolvedStub = "127.0.0.53"
-
-// useResolved reports whether systemd-resolved serves this machine's DNS:
-// it runs, resolvectl exists, and resolv.conf points at its stub (if it
-// does not, telling resolved would change nothing for programs).
-func useResolved(resolvConf string) bool {
-	if _, err := os.Stat("/run/systemd/resolve/io.systemd.Resolve"); err != nil {
-		return false
-	}
-	if _, err := exec.LookPath("resolvectl"); err != nil {
-		return false
-	}
-	b, err := os.ReadFile(resolvConf)
-	return err == nil && bytes.Contains(b, []byte(resolvedStub))
-}
-
-// setResolved gives the link its DNS servers and routing domains: only
-// names under the profile's domains go to the tunnel's servers (all names
-// when it lists none).
-func setResolved(ctx context.Context, iface string, servers []netip.Addr, domains []string) error {
-	args := []string{"dns", iface}
-	for _, s := range servers {
-		args = append(args, s.String())
-	}
-	if err := resolvectl(ctx, args...); err != nil {
-		return err
-	}
-	args = []string{"domain", iface}
-	for _, d := range domains {
-		args = append(args, "~"+strings.TrimPrefix(d, "~"))
-	}
-	if len(domains) == 0 {
-		args = append(args, "~.")
-	}
-	return resolvectl(ctx, args...)
-}
-
-func resolvectl(ctx context.Context, args ...string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "resolvectl", args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("resolvectl %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
-	}
-	return nil
-}
 
 // resolvConfFor is the resolv.conf of the tunnel: its servers, its domains
 // as search domains. Without systemd-resolved there is no split DNS: like
@@ -109,14 +61,22 @@ func prepareResolvConf(path string, servers []netip.Addr, domains []string) (*dn
 
 // writeResolvConf writes the tunnel's resolv.conf. A plain file is
 // rewritten in place (it may be a bind mount, as under ip netns exec); a
-// symlink is replaced by a file.
+// symlink is replaced by a file. When it fails, the symlink is put back:
+// a refusal (read-only /etc) changes nothing.
 func writeResolvConf(ds *dnsState) error {
 	if ds.Symlink != "" {
 		if err := os.Remove(ds.Path); err != nil {
 			return err
 		}
 	}
-	return os.WriteFile(ds.Path, ds.Written, 0o644)
+	err := os.WriteFile(ds.Path, ds.Written, 0o644)
+	if err != nil && ds.Symlink != "" {
+		_ = os.Remove(ds.Path)
+		if lerr := os.Symlink(ds.Symlink, ds.Path); lerr != nil {
+			return errors.Join(err, lerr)
+		}
+	}
+	return err
 }
 
 // restoreResolvConf puts resolv.conf back, unless someone changed it since

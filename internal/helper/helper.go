@@ -6,8 +6,13 @@
 //
 // The helper trusts no caller with what the tunnel is: it authenticates each
 // connection (SO_PEERCRED: root or a member of the helper's group), verifies
-// the profile itself against the machine's trusted keys, and takes only the
-// private key and the device's addresses from the caller. It must never
+// the profile itself against the machine's trusted keys and accepts it only
+// as profile.Accept would against the last profile it brought up (its
+// high-water mark, kept in the state directory: no rollback, nothing
+// expired), lets a member replace only a tunnel of their own (root may
+// replace any), and takes only the private key and the device's addresses
+// from the caller. Its client, in turn, sends nothing to an endpoint that
+// root does not serve. It must never
 // write or log the private key, and it must leave nothing behind when it
 // stops, when the caller that brought the tunnel up goes away, or after a
 // crash (the next start cleans up what its state file records).
@@ -164,6 +169,11 @@ const (
 	CodeNotOwner           Code = "not_owner"           // down from a caller whose tunnel was replaced
 	CodeNoDriver           Code = "no_driver"           // this platform's helper cannot make a TUN (Windows: no wintun yet)
 	CodeBusy               Code = "busy"                // too many callers are connected: try again later
+	CodeRollback           Code = "rollback"            // the profile is older than the last one the helper brought up (or reuses its serial)
+	CodeExpired            Code = "expired"             // the profile's expiry date has passed
+	CodeOtherOwner         Code = "other_owner"         // the tunnel up is another user's: only that user or root may replace it
+	CodeMarkUnreadable     Code = "mark_unreadable"     // the helper's high-water mark cannot be read: every up is refused
+	CodeNotRoot            Code = "not_root"            // (client side) the helper's socket is not root's: nothing was sent
 )
 
 // Error is the helper's typed error, as it crosses the socket. Errors of
@@ -208,6 +218,19 @@ func errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// acceptSentinels are profile.Accept's refusals that the helper words as
+// its own (they do not unwrap to the profile package's sentinels: the
+// helper's sentence says what to do on this machine).
+var acceptSentinels = []struct {
+	err  error
+	code Code
+}{
+	{profile.ErrRollback, CodeRollback},
+	{profile.ErrExpired, CodeExpired},
+	{profile.ErrInvalid, CodeInvalidProfile},
+	{profile.ErrTooLarge, CodeInvalidProfile},
+}
+
 // asError turns any error into the typed error sent to a client.
 func asError(err error, fallback Code) *Error {
 	var he *Error
@@ -215,6 +238,11 @@ func asError(err error, fallback Code) *Error {
 		return he
 	}
 	for _, s := range profileSentinels {
+		if errors.Is(err, s.err) {
+			return &Error{Code: s.code, Message: err.Error()}
+		}
+	}
+	for _, s := range acceptSentinels {
 		if errors.Is(err, s.err) {
 			return &Error{Code: s.code, Message: err.Error()}
 		}

@@ -419,6 +419,27 @@ func TestUpRefusesAddressesTheProfileDoesNotAllow(t *testing.T) {
 	}
 }
 
+// With tunnel.address_pool, clients' addresses come from the pool only:
+// an address of the office network the tunnel carries (allowed_ips) is
+// refused, one of the pool is taken.
+func TestUpTakesAddressesFromThePool(t *testing.T) {
+	f := startServer(t, nil)
+	c := dial(t, f.socket)
+	p := helpertest.Profile(1, helpertest.Tunnel{Endpoint: "192.0.2.1:51820", ServerPublicKey: serverKey.String(),
+		AllowedIPs: []string{"10.99.0.0/24", "10.20.0.0/16"}, AddressPool: []string{"10.20.128.0/17"}})
+	for addr, ok := range map[string]bool{"10.99.0.7/32": false, "10.20.9.7/32": false, "10.20.130.5/32": true} {
+		req := UpRequest{Profile: p, Signature: f.trusted.Sign(p), PrivateKey: tunnel.Key{9, 9, 9},
+			Addresses: []netip.Prefix{netip.MustParsePrefix(addr)}}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := c.Up(ctx, req)
+		cancel()
+		var he *Error
+		if ok && err != nil || !ok && (!errors.As(err, &he) || he.Code != CodeBadRequest) {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+}
+
 // A caller that opens connections by the hundred and sends nothing is
 // bounded: past MaxConns a connection is refused as busy, an idle one is
 // closed after IdleTimeout, and the tunnel's own connection stays open as

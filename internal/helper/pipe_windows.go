@@ -62,12 +62,13 @@ func listenPipe(path, clientSID string) (net.Listener, error) {
 	return l, nil
 }
 
-func init() { dialEndpoint = dialPipe }
-
-// dialPipe connects to the helper's pipe and checks that it belongs to
+// dialSocket connects to the helper's pipe and checks that it belongs to
 // SYSTEM or Administrators, so that a pipe squatted by an ordinary process
-// never receives the device's private key.
-func dialPipe(ctx context.Context, path string) (net.Conn, error) {
+// never receives the device's private key. (The serving process's own
+// account is not checked: a standard user cannot open a SYSTEM process's
+// token; an ordinary process cannot make a pipe SYSTEM or Administrators
+// own.)
+func dialSocket(ctx context.Context, path string) (net.Conn, error) {
 	c, err := winio.DialPipeAccess(ctx, path, pipeClientAccess)
 	if err != nil {
 		return nil, err
@@ -82,18 +83,18 @@ func dialPipe(ctx context.Context, path string) (net.Conn, error) {
 func checkPipeOwner(c net.Conn) error {
 	f, ok := c.(interface{ Fd() uintptr })
 	if !ok {
-		return errors.New("helper: cannot check the pipe's owner")
+		return errorf(CodeNotRoot, "cannot check the pipe's owner: nothing was sent to it")
 	}
 	sd, err := windows.GetSecurityInfo(windows.Handle(f.Fd()), windows.SE_KERNEL_OBJECT, windows.OWNER_SECURITY_INFORMATION)
 	if err != nil {
-		return fmt.Errorf("helper: reading the pipe's owner: %w", err)
+		return errorf(CodeNotRoot, "reading the pipe's owner: %v: nothing was sent to it", err)
 	}
 	owner, _, err := sd.Owner()
 	if err != nil {
-		return fmt.Errorf("helper: reading the pipe's owner: %w", err)
+		return errorf(CodeNotRoot, "reading the pipe's owner: %v: nothing was sent to it", err)
 	}
 	if owner.IsWellKnown(windows.WinLocalSystemSid) || owner.IsWellKnown(windows.WinBuiltinAdministratorsSid) {
 		return nil
 	}
-	return fmt.Errorf("helper: the pipe belongs to %s, neither SYSTEM nor Administrators: refusing it", owner)
+	return errorf(CodeNotRoot, "the pipe belongs to %s, neither SYSTEM nor Administrators: nothing was sent to it", owner)
 }

@@ -9,6 +9,10 @@ type Options struct {
 	// StatePath records what the helper changed; default state.json beside
 	// the socket.
 	StatePath string
+	// StateDir holds the high-water mark (MarkFileName), root's only;
+	// default DefaultStateDir (systemd's StateDirectory, else
+	// /var/lib/relais). Unlike StatePath it must outlive a reboot.
+	StateDir string
 	// ResolvConf is the resolver configuration rewritten when
 	// systemd-resolved does not serve DNS; default /etc/resolv.conf.
 	ResolvConf string

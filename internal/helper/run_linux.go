@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"aead.dev/minisign"
@@ -32,6 +33,9 @@ func Run(ctx context.Context, o Options) error {
 	if o.StatePath == "" {
 		o.StatePath = filepath.Join(filepath.Dir(o.Socket), "state.json")
 	}
+	if o.StateDir == "" {
+		o.StateDir = DefaultStateDir(os.Getenv)
+	}
 	if o.ResolvConf == "" {
 		o.ResolvConf = "/etc/resolv.conf"
 	}
@@ -44,6 +48,11 @@ func Run(ctx context.Context, o Options) error {
 	gid, hasGroup := lookupGroup(o.Group)
 	if !hasGroup {
 		pitfallNoGroup(o.Logf, o.Group)
+	}
+
+	mark, err := stateDirMark(o.StateDir, o.Logf)
+	if err != nil {
+		return err
 	}
 
 	backend := newSystemBackend(o.Interface, o.StatePath, o.ResolvConf, o.Logf)
@@ -60,6 +69,8 @@ func Run(ctx context.Context, o Options) error {
 		Backend:     backend,
 		TrustedKeys: func() ([]minisign.PublicKey, error) { return LoadTrustedKeys(o.ConfigPath) },
 		Authorize:   groupAuthorizer(gid, hasGroup, o.Group, procGroups),
+		PeerUID:     peerUID,
+		HighWater:   mark,
 		Interface:   o.Interface,
 		Logf:        o.Logf,
 	}
@@ -124,4 +135,39 @@ func lookupGroup(name string) (uint32, bool) {
 // may use the helper.
 func pitfallNoGroup(logf func(string, ...any), group string) {
 	logf("warning: group %q does not exist: only root can use the helper (the installer creates it: groupadd --system %s)", group, group)
+}
+
+// peerUID is the caller's user, from the kernel.
+func peerUID(c net.Conn) (uint32, error) {
+	cred, err := peerCred(c)
+	if err != nil {
+		return 0, err
+	}
+	return cred.Uid, nil
+}
+
+// stateDirMark opens the high-water mark in dir, making dir (0700) when it
+// is missing. An unreadable mark is said at once; the helper still starts
+// (status and down work) and refuses every up until it is removed. A
+// directory that cannot be made (a unit without StateDirectory= under
+// ProtectSystem=strict) is said too, but does not stop the helper: the
+// mark then holds in memory until it restarts, as when a store fails.
+func stateDirMark(dir string, logf func(string, ...any)) (MarkFile, error) {
+	if !filepath.IsAbs(dir) {
+		return MarkFile{}, fmt.Errorf("helper: state directory %q is not an absolute path", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		logf("warning: state directory: %v: the last profile brought up is remembered only until the helper restarts (the unit needs StateDirectory=relais)", err)
+	} else if fi, err := os.Stat(dir); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && (st.Uid != 0 || fi.Mode().Perm()&0o022 != 0) {
+			logf("warning: state directory %s (uid %d, mode %v): someone other than root could remove the high-water mark", dir, st.Uid, fi.Mode().Perm())
+		}
+	}
+	m := MarkFile{Path: filepath.Join(dir, MarkFileName)}
+	if prev, err := m.Load(); err != nil {
+		logf("%v: every up is refused until then", err)
+	} else if prev.Serial > 0 {
+		logf("last profile brought up on this machine: serial %d; older ones are refused", prev.Serial)
+	}
+	return m, nil
 }

@@ -5,6 +5,7 @@ package helper
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -59,7 +60,14 @@ func serveWindows(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	// The high-water mark is kept in memory unless a state directory is
+	// given (no tunnel can come up on Windows yet: see noDriverBackend).
+	var mark HighWater
+	if o.StateDir != "" {
+		mark = MarkFile{Path: filepath.Join(o.StateDir, MarkFileName)}
+	}
 	srv := &Server{
+		HighWater:   mark,
 		Backend:     &noDriverBackend{iface: o.Interface},
 		TrustedKeys: func() ([]minisign.PublicKey, error) { return LoadTrustedKeys(o.ConfigPath) },
 		// The pipe's DACL is the access check (see pipeSDDL).

@@ -57,14 +57,30 @@ type Server struct {
 	// connection lives as long as the tunnel.
 	IdleTimeout time.Duration
 
-	mu    sync.Mutex // guards owner and conns, and serialises Backend calls
+	// HighWater keeps the last profile brought up, so that an older one
+	// (or an expired one) is refused as profile.Accept refuses it; nil
+	// keeps it in memory only, for this Server's life.
+	HighWater HighWater
+	// PeerUID tells who a caller is (on Linux, SO_PEERCRED): a caller may
+	// replace a tunnel up only if it is root or the user who brought it
+	// up. Nil: callers are not told apart (tests; Windows for now).
+	PeerUID func(net.Conn) (uint32, error)
+	// Now is the clock for expiry (time.Now when nil).
+	Now func() time.Time
+
+	mu    sync.Mutex // guards owner, conns and mark, and serialises Backend calls
 	owner *serverConn
 	conns map[*serverConn]struct{}
+	// mark is the newest profile this Server brought up: it stands when
+	// HighWater could not store it (until the helper restarts).
+	mark profile.Previous
 }
 
 type serverConn struct {
 	net.Conn
 	enc *json.Encoder
+	uid uint32 // the caller's user, when Server.PeerUID tells it
+	who string // the caller for the log: "uid N", or "a caller"
 }
 
 func (s *Server) logf(format string, args ...any) {
@@ -128,15 +144,26 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 }
 
 func (s *Server) serveConn(nc net.Conn) {
-	c := &serverConn{Conn: nc, enc: json.NewEncoder(nc)}
+	c := &serverConn{Conn: nc, enc: json.NewEncoder(nc), who: "a caller"}
 	defer c.Close()
+	refuse := func(err error) {
+		s.logf("refused a caller: %v", err)
+		_ = c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		_ = c.enc.Encode(Response{Error: asError(err, CodeForbidden)})
+	}
 	if s.Authorize != nil {
 		if err := s.Authorize(nc); err != nil {
-			s.logf("refused a caller: %v", err)
-			_ = c.SetWriteDeadline(time.Now().Add(2 * time.Second))
-			_ = c.enc.Encode(Response{Error: asError(err, CodeForbidden)})
+			refuse(err)
 			return
 		}
+	}
+	if s.PeerUID != nil {
+		uid, err := s.PeerUID(nc)
+		if err != nil {
+			refuse(errorf(CodeForbidden, "cannot identify the caller: %v", err))
+			return
+		}
+		c.uid, c.who = uid, fmt.Sprintf("uid %d", uid)
 	}
 	s.mu.Lock()
 	if s.conns == nil {
@@ -202,27 +229,7 @@ func (s *Server) handle(c *serverConn, req *Request) Response {
 		if req.Up == nil {
 			return Response{Error: errorf(CodeBadRequest, "up without a tunnel")}
 		}
-		cfg, err := s.config(req.Up)
-		req.Up.PrivateKey = tunnel.Key{}
-		if err != nil {
-			s.logf("refused an up: %v", err)
-			return Response{Error: asError(err, CodeInvalidProfile)}
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		err = s.Backend.Up(ctx, cfg)
-		cfg.PrivateKey = tunnel.Key{}
-		if err != nil {
-			s.owner = nil
-			s.logf("up failed: %v", err)
-			return Response{Error: asError(err, CodeTunnel)}
-		}
-		s.owner = c
-		st := s.Backend.Status()
-		s.logf("tunnel up on %s to %s", st.Interface, st.Endpoint)
-		return Response{Status: &st}
+		return s.up(c, req.Up)
 	case OpDown:
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -249,57 +256,128 @@ func (s *Server) handle(c *serverConn, req *Request) Response {
 	return Response{Error: errorf(CodeBadRequest, "unknown op %q", req.Op)}
 }
 
-// config verifies the request's profile and builds the tunnel from it.
-func (s *Server) config(req *UpRequest) (tunnel.Config, error) {
+// up brings the tunnel up for caller c: the profile accepted against the
+// high-water mark, the tunnel up not another user's, then the system; the
+// mark moves only once the tunnel is up.
+func (s *Server) up(c *serverConn, req *UpRequest) Response {
+	defer func() { req.PrivateKey, req.PresharedKey = tunnel.Key{}, tunnel.Key{} }()
+	refuse := func(err error, fallback Code) Response {
+		s.logf("refused an up from %s: %v", c.who, err)
+		return Response{Error: asError(err, fallback)}
+	}
 	if s.TrustedKeys == nil {
-		return tunnel.Config{}, errorf(CodeNoConfig, "no trusted keys")
+		return refuse(errorf(CodeNoConfig, "no trusted keys"), CodeNoConfig)
 	}
 	keys, err := s.TrustedKeys()
 	if err != nil {
-		return tunnel.Config{}, err
+		return refuse(err, CodeNoConfig)
 	}
-	return BuildConfig(*req, keys)
+	// From here to the mark's update, one up at a time: two callers
+	// cannot both pass the same mark.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev, err := s.lastAccepted()
+	if err != nil {
+		return refuse(err, CodeMarkUnreadable)
+	}
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	cfg, p, err := BuildConfig(*req, keys, prev, now)
+	if err != nil {
+		return refuse(err, CodeInvalidProfile)
+	}
+	defer func() { cfg.PrivateKey, cfg.Peer.PresharedKey = tunnel.Key{}, tunnel.Key{} }()
+	if o := s.owner; o != nil && o != c && s.PeerUID != nil && c.uid != 0 && c.uid != o.uid {
+		return refuse(errorf(CodeOtherOwner, "the tunnel up is uid %d's: only that user or root may replace it", o.uid), CodeOtherOwner)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.Backend.Up(ctx, cfg); err != nil {
+		s.owner = nil
+		s.logf("up failed: %v", err)
+		return Response{Error: asError(err, CodeTunnel)}
+	}
+	s.owner = c
+	s.remember(profile.Previous{Serial: p.Serial, SHA256: p.SHA256})
+	st := s.Backend.Status()
+	s.logf("tunnel up on %s to %s for %s (profile serial %d)", st.Interface, st.Endpoint, c.who, p.Serial)
+	return Response{Status: &st}
+}
+
+// lastAccepted is the high-water mark: the stored one, or this Server's
+// own when it is newer (it could not be stored). Called with s.mu held.
+func (s *Server) lastAccepted() (profile.Previous, error) {
+	prev := s.mark
+	if s.HighWater != nil {
+		stored, err := s.HighWater.Load()
+		if err != nil {
+			return profile.Previous{}, err
+		}
+		if stored.Serial >= prev.Serial {
+			prev = stored
+		}
+	}
+	return prev, nil
+}
+
+// remember moves the mark to p once its tunnel is up. Called with s.mu
+// held. A mark that cannot be stored (a full disk) does not take the
+// tunnel down, an emergency being when it is needed: it holds in memory
+// until the helper restarts, and the next up tries to store it again.
+func (s *Server) remember(p profile.Previous) {
+	s.mark = p
+	if s.HighWater == nil {
+		return
+	}
+	if stored, err := s.HighWater.Load(); err == nil && stored == p {
+		return
+	}
+	if err := s.HighWater.Store(p); err != nil {
+		s.logf("could not record profile serial %d as the high-water mark: %v (older profiles stay refused until the helper restarts)", p.Serial, err)
+	}
 }
 
 // BuildConfig is the helper's whole policy for a tunnel a caller asks for:
-// the profile must carry a valid signature by one of the trusted keys; the
-// peer, allowed IPs (routes) and DNS come from the verified profile only;
-// the caller gives the private key and, optionally, the addresses.
-func BuildConfig(req UpRequest, trusted []minisign.PublicKey) (tunnel.Config, error) {
-	if err := profile.VerifySignature(req.Profile, req.Signature, trusted); err != nil {
-		return tunnel.Config{}, err
-	}
-	p, err := profile.Parse("profile.toml", req.Profile)
+// the profile must be one profile.Accept accepts (a valid signature by one
+// of the trusted keys, not older than prev, the last profile brought up on
+// this machine, with the same serial only for the same bytes, not expired
+// at now); the peer, allowed IPs (routes) and DNS come from the verified
+// profile only; the caller gives the private key and, optionally, the
+// addresses.
+func BuildConfig(req UpRequest, trusted []minisign.PublicKey, prev profile.Previous, now time.Time) (tunnel.Config, *profile.Profile, error) {
+	p, err := profile.Accept("profile.toml", req.Profile, req.Signature, trusted, prev, now)
 	if err != nil {
-		return tunnel.Config{}, errorf(CodeInvalidProfile, "%v", err)
+		return tunnel.Config{}, nil, err
 	}
 	if req.PrivateKey == (tunnel.Key{}) {
-		return tunnel.Config{}, errorf(CodeBadRequest, "no private key")
+		return tunnel.Config{}, nil, errorf(CodeBadRequest, "no private key")
 	}
 	if len(req.Addresses) > MaxAddresses {
-		return tunnel.Config{}, errorf(CodeBadRequest, "%d addresses (at most %d)", len(req.Addresses), MaxAddresses)
+		return tunnel.Config{}, nil, errorf(CodeBadRequest, "%d addresses (at most %d)", len(req.Addresses), MaxAddresses)
 	}
 	allowed := clientNetworks(p.Tunnel)
 	for _, a := range req.Addresses {
 		if !usableAddress(a) {
-			return tunnel.Config{}, errorf(CodeBadRequest, "address %s cannot be a tunnel address", a)
+			return tunnel.Config{}, nil, errorf(CodeBadRequest, "address %s cannot be a tunnel address", a)
 		}
 		// A caller names its own address in the tunnel, never a network:
 		// a prefix would route it (a member once routed 128.0.0.0/1 and
 		// took the LAN gateway's address).
 		if a.Bits() != a.Addr().BitLen() {
-			return tunnel.Config{}, errorf(CodeBadRequest, "address %s is a network, not one address (/32 or /128)", a)
+			return tunnel.Config{}, nil, errorf(CodeBadRequest, "address %s is a network, not one address (/32 or /128)", a)
 		}
 		if !inAny(a.Addr(), allowed) {
-			return tunnel.Config{}, errorf(CodeBadRequest, "address %s is outside the tunnel's networks in the signed profile", a)
+			return tunnel.Config{}, nil, errorf(CodeBadRequest, "address %s is outside the tunnel's networks in the signed profile", a)
 		}
 	}
 	cfg, err := tunnel.FromProfile(p.Tunnel, req.PrivateKey, req.Addresses)
 	if err != nil {
-		return tunnel.Config{}, errorf(CodeInvalidProfile, "%v", err)
+		return tunnel.Config{}, nil, errorf(CodeInvalidProfile, "%v", err)
 	}
 	cfg.Peer.PresharedKey = req.PresharedKey
-	return cfg, nil
+	return cfg, p, nil
 }
 
 // MaxAddresses bounds the tunnel addresses one Up may ask for.
@@ -310,7 +388,13 @@ const MaxAddresses = 4
 // networks it routes through the tunnel (allowed_ips).
 func clientNetworks(t profile.Tunnel) []netip.Prefix {
 	var nets []netip.Prefix
-	for _, s := range append(append([]string{}, t.Address...), t.AllowedIPs...) {
+	// allowed_ips say what the tunnel carries (often the office's own
+	// networks), address_pool where clients live: with a pool, only it.
+	from := t.AllowedIPs
+	if len(t.AddressPool) > 0 {
+		from = t.AddressPool
+	}
+	for _, s := range append(append([]string{}, t.Address...), from...) {
 		if p, err := netip.ParsePrefix(s); err == nil {
 			nets = append(nets, p.Masked())
 		} else if a, err := netip.ParseAddr(s); err == nil {

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 	"golang.zx2c4.com/wireguard/conn"
 	"golang.zx2c4.com/wireguard/device"
 	"golang.zx2c4.com/wireguard/ipc"
@@ -22,8 +25,9 @@ import (
 )
 
 // systemBackend makes the tunnel with a real TUN interface: wireguard-go
-// on it, the WireGuard UAPI socket for wg(8) and wgctrl, addresses, routes
-// and DNS through netlink and the system's resolver configuration.
+// on it, the WireGuard UAPI socket for wg(8) and wgctrl, host addresses
+// and routes through netlink, DNS through systemd-resolved over D-Bus (or
+// resolv.conf where resolved is absent).
 type systemBackend struct {
 	iface      string
 	statePath  string
@@ -53,6 +57,17 @@ func (b *systemBackend) Up(ctx context.Context, cfg tunnel.Config) error {
 	if b.cur != nil {
 		b.downLocked()
 	}
+	// The tunnel's addresses are host addresses, whatever prefix the
+	// profile wrote (10.99.0.2/24 as in a .conf): no route comes from them.
+	addrs := make([]netip.Prefix, len(cfg.Addresses))
+	for i, a := range cfg.Addresses {
+		addrs[i] = hostPrefix(a)
+	}
+	cfg.Addresses = addrs
+	if err := checkAddresses(cfg.Addresses, b.iface); err != nil {
+		b.logf("refused the tunnel's addresses: %v", err)
+		return asError(err, CodeTunnel)
+	}
 	endpoint, err := resolveEndpoint(ctx, cfg.Peer.Endpoint)
 	if err != nil {
 		return errorf(CodeTunnel, "endpoint %s: %v", cfg.Peer.Endpoint, err)
@@ -64,6 +79,12 @@ func (b *systemBackend) Up(ctx context.Context, cfg tunnel.Config) error {
 	b.cur = cur
 	if err := b.upLocked(ctx, cur, cfg); err != nil {
 		b.downLocked()
+		// A coded refusal keeps its code (no_resolver); anything else
+		// is the system's.
+		var he *Error
+		if errors.As(err, &he) {
+			return he
+		}
 		return errorf(CodeTunnel, "%v", err)
 	}
 	return nil
@@ -135,7 +156,9 @@ func (b *systemBackend) upLocked(ctx context.Context, cur *systemTunnelState, cf
 		return fmt.Errorf("find %s: %w", b.iface, err)
 	}
 	for _, a := range cfg.Addresses {
-		if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: prefixNet(a)}); err != nil {
+		// One address, and no prefix route even for IPv6's /128.
+		addr := &netlink.Addr{IPNet: prefixNet(hostPrefix(a)), Flags: unix.IFA_F_NOPREFIXROUTE}
+		if err := netlink.AddrAdd(link, addr); err != nil {
 			return fmt.Errorf("address %s: %w", a, err)
 		}
 	}
@@ -168,14 +191,28 @@ func (b *systemBackend) upLocked(ctx context.Context, cur *systemTunnelState, cf
 	return nil
 }
 
+// setDNS tells systemd-resolved, over D-Bus, the link's servers and
+// domains; only where resolved is not on the system bus does it rewrite
+// resolv.conf. The log says which.
 func (b *systemBackend) setDNS(ctx context.Context, cur *systemTunnelState, cfg tunnel.Config) error {
-	if useResolved(b.resolvConf) {
+	conn, why := findResolved(ctx)
+	if conn != nil {
+		defer conn.Close()
+		link, err := netlink.LinkByName(b.iface)
+		if err != nil {
+			return fmt.Errorf("find %s: %w", b.iface, err)
+		}
+		b.logf("DNS: through systemd-resolved (D-Bus) on %s (index %d)", b.iface, link.Attrs().Index)
+		if !resolvConfUsesResolved(b.resolvConf) {
+			b.logf("DNS: %s does not point at systemd-resolved's stub: programs that read it directly do not see the tunnel's DNS", b.resolvConf)
+		}
 		cur.st.DNS = &dnsState{Mode: "resolved"}
 		if err := writeState(b.statePath, &cur.st); err != nil {
 			return err
 		}
-		return setResolved(ctx, b.iface, cfg.DNS, cfg.DNSDomains)
+		return resolvedSetLink(ctx, conn, link.Attrs().Index, cfg.DNS, cfg.DNSDomains)
 	}
+	b.logf("DNS: %s: writing %s instead", why, b.resolvConf)
 	ds, err := prepareResolvConf(b.resolvConf, cfg.DNS, cfg.DNSDomains)
 	if err != nil {
 		return err
@@ -184,7 +221,19 @@ func (b *systemBackend) setDNS(ctx context.Context, cur *systemTunnelState, cfg 
 	if err := writeState(b.statePath, &cur.st); err != nil {
 		return err
 	}
-	return writeResolvConf(ds)
+	if err := writeResolvConf(ds); err != nil {
+		if !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+			return err
+		}
+		// Refused before anything was written (the service may not write
+		// /etc): there is nothing to restore.
+		cur.st.DNS = nil
+		if serr := writeState(b.statePath, &cur.st); serr != nil {
+			b.logf("state file: %v", serr)
+		}
+		return errorf(CodeNoResolver, "systemd-resolved is not on the system bus (%s) and %s cannot be written: %v", why, b.resolvConf, err)
+	}
+	return nil
 }
 
 func (b *systemBackend) Down() error {
@@ -246,10 +295,18 @@ func undoDNS(ds *dnsState, iface string) error {
 	switch ds.Mode {
 	case "resolved":
 		// resolved forgets a link that disappears; revert in case it is still there.
-		if _, err := netlink.LinkByName(iface); err == nil {
-			return resolvectl(context.Background(), "revert", iface)
+		link, err := netlink.LinkByName(iface)
+		if err != nil {
+			return nil
 		}
-		return nil
+		ctx, cancel := context.WithTimeout(context.Background(), resolvedTimeout)
+		defer cancel()
+		conn, err := connectSystemBus(ctx)
+		if err != nil {
+			return fmt.Errorf("systemd-resolved: %w", err)
+		}
+		defer conn.Close()
+		return resolvedRevertLink(ctx, conn, link.Attrs().Index)
 	case "resolv.conf":
 		return restoreResolvConf(ds)
 	}

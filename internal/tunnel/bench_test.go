@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,7 +34,14 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("RELAIS_TUNNEL_CHILD"); mode != "" {
 		os.Exit(benchChild(mode))
 	}
-	os.Exit(m.Run())
+	if os.Getenv(proxyClientEnv) == "1" {
+		os.Exit(runProxyClient())
+	}
+	code := m.Run()
+	if childPath != "" {
+		os.RemoveAll(filepath.Dir(childPath))
+	}
+	os.Exit(code)
 }
 
 // childReport is what the child prints as JSON on stdout.

@@ -64,6 +64,21 @@ func serveHTTPProxy(p *proxyServer, c net.Conn) {
 	}
 }
 
+// refuseHTTPProxy reads a refused client's first request and answers it
+// without forwarding anything: 403 to a user who is not the owner or
+// cannot be identified, 429 over the per-peer bound.
+func refuseHTTPProxy(_ *proxyServer, c net.Conn, v verdict) {
+	_ = c.SetReadDeadline(time.Now().Add(proxyHandshakeTimeout))
+	if _, err := http.ReadRequest(bufio.NewReaderSize(c, 4<<10)); err != nil {
+		return
+	}
+	if v == refusedBusy {
+		httpProxyError(c, http.StatusTooManyRequests, "too many connections through this proxy at once; close some and retry")
+		return
+	}
+	httpProxyError(c, http.StatusForbidden, "this proxy serves only the user who started it")
+}
+
 func serveConnect(p *proxyServer, c net.Conn, br *bufio.Reader, req *http.Request) {
 	target := req.Host
 	if _, _, err := net.SplitHostPort(target); err != nil {

@@ -34,15 +34,20 @@ type dialFunc func(ctx context.Context, network, address string) (net.Conn, erro
 // proxyServer accepts local connections and hands each to serve. Close
 // closes the listener and every connection, and waits for the goroutines.
 type proxyServer struct {
+	name  string // "socks5" or "http", for the log
 	ln    net.Listener
+	guard *peerGuard // whom to serve; shared by the tunnel's proxies
 	dial  dialFunc
 	idle  time.Duration
 	logf  func(string, ...any)
 	serve func(p *proxyServer, c net.Conn)
-	ctx   context.Context // cancelled by Close: aborts dials in progress
-	stop  context.CancelFunc
-	slots chan struct{} // one per connection being served
-	wg    sync.WaitGroup
+	// refuse answers a connection the guard refused, in the protocol's
+	// words, without dialling anything.
+	refuse func(p *proxyServer, c net.Conn, v verdict)
+	ctx    context.Context // cancelled by Close: aborts dials in progress
+	stop   context.CancelFunc
+	slots  chan struct{} // one per connection being served
+	wg     sync.WaitGroup
 
 	mu     sync.Mutex // guards conns and closed
 	conns  map[net.Conn]struct{}
@@ -53,7 +58,19 @@ type proxyServer struct {
 	transport *http.Transport
 }
 
-func startProxy(addr string, idle time.Duration, dial dialFunc, logf func(string, ...any), serve func(*proxyServer, net.Conn)) (*proxyServer, error) {
+// proxyProtocol is what a local proxy speaks.
+type proxyProtocol struct {
+	name   string
+	serve  func(*proxyServer, net.Conn)
+	refuse func(*proxyServer, net.Conn, verdict)
+}
+
+var (
+	socks5Protocol = proxyProtocol{"socks5", serveSOCKS5, refuseSOCKS5}
+	httpProtocol   = proxyProtocol{"http", serveHTTPProxy, refuseHTTPProxy}
+)
+
+func startProxy(addr string, proto proxyProtocol, guard *peerGuard, idle time.Duration, dial dialFunc, logf func(string, ...any)) (*proxyServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -63,7 +80,8 @@ func startProxy(addr string, idle time.Duration, dial dialFunc, logf func(string
 		return nil, ErrNotLoopback
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	p := &proxyServer{ln: ln, dial: dial, idle: idle, logf: logf, serve: serve, ctx: ctx, stop: stop,
+	p := &proxyServer{name: proto.name, ln: ln, guard: guard, dial: dial, idle: idle, logf: logf,
+		serve: proto.serve, refuse: proto.refuse, ctx: ctx, stop: stop,
 		slots: make(chan struct{}, maxProxyConns), conns: map[net.Conn]struct{}{}}
 	p.transport = &http.Transport{
 		DialContext:           dial,
@@ -112,7 +130,16 @@ func (p *proxyServer) acceptLoop() {
 			defer p.wg.Done()
 			defer func() { <-p.slots }()
 			defer p.untrack(c)
-			p.serve(p, c)
+			// Who is at the other end, before reading or dialling anything.
+			peer, v := p.guard.admit(c, p.name, p.logf)
+			defer p.guard.release(peer)
+			switch v {
+			case admitted:
+				p.serve(p, c)
+			case refusedDropped:
+			default:
+				p.refuse(p, c, v)
+			}
 		}()
 	}
 }

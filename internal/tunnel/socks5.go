@@ -23,6 +23,7 @@ const (
 	socksAtypIPv6      = 0x04
 	socksSucceeded     = 0x00
 	socksGeneralFail   = 0x01
+	socksNotAllowed    = 0x02
 	socksNetUnreach    = 0x03
 	socksHostUnreach   = 0x04
 	socksConnRefused   = 0x05
@@ -32,65 +33,13 @@ const (
 )
 
 // serveSOCKS5 handles one SOCKS5 client: method negotiation (no
-// authentication: the proxy listens on loopback only), one CONNECT, then
-// the relay.
+// authentication: the proxy listens on loopback only and serves its owner
+// only, see peer.go), one CONNECT, then the relay.
 func serveSOCKS5(p *proxyServer, c net.Conn) {
-	_ = c.SetDeadline(time.Now().Add(proxyHandshakeTimeout))
-	var hdr [2]byte
-	if _, err := io.ReadFull(c, hdr[:]); err != nil || hdr[0] != socksVersion {
+	target, ok := readSOCKS5Request(c)
+	if !ok {
 		return
 	}
-	methods := make([]byte, hdr[1])
-	if _, err := io.ReadFull(c, methods); err != nil {
-		return
-	}
-	if !containsByte(methods, socksNoAuth) {
-		_, _ = c.Write([]byte{socksVersion, socksNoAcceptable})
-		return
-	}
-	if _, err := c.Write([]byte{socksVersion, socksNoAuth}); err != nil {
-		return
-	}
-	var req [4]byte
-	if _, err := io.ReadFull(c, req[:]); err != nil || req[0] != socksVersion {
-		return
-	}
-	var host string
-	switch req[3] {
-	case socksAtypIPv4, socksAtypIPv6:
-		n := 4
-		if req[3] == socksAtypIPv6 {
-			n = 16
-		}
-		b := make([]byte, n)
-		if _, err := io.ReadFull(c, b); err != nil {
-			return
-		}
-		a, _ := netip.AddrFromSlice(b)
-		host = a.String()
-	case socksAtypDomain:
-		var l [1]byte
-		if _, err := io.ReadFull(c, l[:]); err != nil {
-			return
-		}
-		b := make([]byte, l[0])
-		if _, err := io.ReadFull(c, b); err != nil {
-			return
-		}
-		host = string(b)
-	default:
-		socksReply(c, socksAtypNotSupp, nil)
-		return
-	}
-	var port [2]byte
-	if _, err := io.ReadFull(c, port[:]); err != nil {
-		return
-	}
-	if req[1] != socksCmdConnect {
-		socksReply(c, socksCmdNotSupport, nil)
-		return
-	}
-	target := net.JoinHostPort(host, strconv.Itoa(int(binary.BigEndian.Uint16(port[:]))))
 	remote, err := p.dialUpstream("tcp", target)
 	if err != nil {
 		p.logf("tunnel: socks5: %v", err)
@@ -103,6 +52,83 @@ func serveSOCKS5(p *proxyServer, c net.Conn) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	p.pipe(c, remote)
+}
+
+// refuseSOCKS5 answers a refused client's request without dialling it:
+// 0x02 (connection not allowed by ruleset) to a user who is not the
+// owner or cannot be identified, 0x01 (general failure) over the per-peer
+// bound.
+func refuseSOCKS5(_ *proxyServer, c net.Conn, v verdict) {
+	if _, ok := readSOCKS5Request(c); !ok {
+		return
+	}
+	code := byte(socksNotAllowed)
+	if v == refusedBusy {
+		code = socksGeneralFail
+	}
+	socksReply(c, code, nil)
+}
+
+// readSOCKS5Request negotiates the method and reads one CONNECT request,
+// answering the requests the proxy does not take; ok is false when the
+// connection must end.
+func readSOCKS5Request(c net.Conn) (target string, ok bool) {
+	_ = c.SetDeadline(time.Now().Add(proxyHandshakeTimeout))
+	var hdr [2]byte
+	if _, err := io.ReadFull(c, hdr[:]); err != nil || hdr[0] != socksVersion {
+		return "", false
+	}
+	methods := make([]byte, hdr[1])
+	if _, err := io.ReadFull(c, methods); err != nil {
+		return "", false
+	}
+	if !containsByte(methods, socksNoAuth) {
+		_, _ = c.Write([]byte{socksVersion, socksNoAcceptable})
+		return "", false
+	}
+	if _, err := c.Write([]byte{socksVersion, socksNoAuth}); err != nil {
+		return "", false
+	}
+	var req [4]byte
+	if _, err := io.ReadFull(c, req[:]); err != nil || req[0] != socksVersion {
+		return "", false
+	}
+	var host string
+	switch req[3] {
+	case socksAtypIPv4, socksAtypIPv6:
+		n := 4
+		if req[3] == socksAtypIPv6 {
+			n = 16
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(c, b); err != nil {
+			return "", false
+		}
+		a, _ := netip.AddrFromSlice(b)
+		host = a.String()
+	case socksAtypDomain:
+		var l [1]byte
+		if _, err := io.ReadFull(c, l[:]); err != nil {
+			return "", false
+		}
+		b := make([]byte, l[0])
+		if _, err := io.ReadFull(c, b); err != nil {
+			return "", false
+		}
+		host = string(b)
+	default:
+		socksReply(c, socksAtypNotSupp, nil)
+		return "", false
+	}
+	var port [2]byte
+	if _, err := io.ReadFull(c, port[:]); err != nil {
+		return "", false
+	}
+	if req[1] != socksCmdConnect {
+		socksReply(c, socksCmdNotSupport, nil)
+		return "", false
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(binary.BigEndian.Uint16(port[:])))), true
 }
 
 func containsByte(b []byte, x byte) bool {

@@ -41,6 +41,15 @@ type UserspaceOptions struct {
 	// ProxyIdleTimeout closes a proxied connection with no traffic either
 	// way for that long; 0 means DefaultProxyIdleTimeout.
 	ProxyIdleTimeout time.Duration
+	// ProxyOwnerUID is the only local user the proxies serve (Linux: the
+	// uid owning the connecting socket); nil: the uid of this process. On
+	// Windows the owner is always this process's user; on macOS the
+	// proxies cannot tell users apart yet and serve every local user (see
+	// peer.go).
+	ProxyOwnerUID *uint32
+	// MaxConnsPerPeer bounds the connections one local user holds through
+	// the proxies at once; 0: DefaultMaxConnsPerPeer.
+	MaxConnsPerPeer int
 	// Logf receives wireguard-go's errors and the proxies' failures, never
 	// a key. nil: silent.
 	Logf func(format string, args ...any)
@@ -138,8 +147,9 @@ func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Use
 	if idle == 0 {
 		idle = DefaultProxyIdleTimeout
 	}
+	guard := newPeerGuard(opt.ProxyOwnerUID, opt.MaxConnsPerPeer)
 	if socksAddr != "" {
-		p, err := startProxy(socksAddr, idle, u.Dial, u.logf, serveSOCKS5)
+		p, err := startProxy(socksAddr, socks5Protocol, guard, idle, u.Dial, u.logf)
 		if err != nil {
 			u.Close()
 			return nil, fmt.Errorf("tunnel: socks5: %w", err)
@@ -148,7 +158,7 @@ func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Use
 		u.socks = p.Addr()
 	}
 	if httpAddr != "" {
-		p, err := startProxy(httpAddr, idle, u.Dial, u.logf, serveHTTPProxy)
+		p, err := startProxy(httpAddr, httpProtocol, guard, idle, u.Dial, u.logf)
 		if err != nil {
 			u.Close()
 			return nil, fmt.Errorf("tunnel: http proxy: %w", err)

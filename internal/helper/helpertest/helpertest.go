@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"aead.dev/minisign"
 )
@@ -20,6 +21,7 @@ type Tunnel struct {
 	ServerPublicKey string // base64
 	Address         []string
 	AllowedIPs      []string
+	AddressPool     []string
 	DNS             []string
 	DNSDomains      []string
 	MTU             int
@@ -40,6 +42,9 @@ func Profile(serial int, t Tunnel) []byte {
 	fmt.Fprintf(&b, "[tunnel]\nendpoint = %q\nserver_public_key = %q\nallowed_ips = %s\n", t.Endpoint, t.ServerPublicKey, q(t.AllowedIPs))
 	if len(t.Address) > 0 {
 		fmt.Fprintf(&b, "address = %s\n", q(t.Address))
+	}
+	if len(t.AddressPool) > 0 {
+		fmt.Fprintf(&b, "address_pool = %s\n", q(t.AddressPool))
 	}
 	if len(t.DNS) > 0 {
 		fmt.Fprintf(&b, "dns = %s\n", q(t.DNS))
@@ -66,6 +71,17 @@ criticality = "essential"
   conditions = ["[CONNECTED] == true"]
 `)
 	return []byte(b.String())
+}
+
+// Expiring is the profile data with an expires date (top level, after
+// the serial).
+func Expiring(data []byte, expires time.Time) []byte {
+	line := fmt.Sprintf("expires = %s\n", expires.UTC().Format(time.RFC3339))
+	s := string(data)
+	if i := strings.Index(s, "\n\n[organisation]"); i >= 0 {
+		return []byte(s[:i+1] + line + s[i+1:])
+	}
+	return data
 }
 
 // Key is a minisign key pair.

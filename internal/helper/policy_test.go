@@ -1,0 +1,248 @@
+package helper
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"aead.dev/minisign"
+
+	"relais/internal/helper/helpertest"
+	"relais/internal/profile"
+)
+
+// upCode brings a tunnel up with req on a new connection and returns the
+// helper's error code ("" when it went up); the connection stays open
+// (it owns the tunnel) until the test ends.
+func upCode(t *testing.T, socket string, req UpRequest) Code {
+	t.Helper()
+	c := dial(t, socket)
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := c.Up(ctx, req)
+	if err == nil {
+		return ""
+	}
+	var he *Error
+	if !errors.As(err, &he) {
+		t.Fatalf("Up: %v", err)
+	}
+	return he.Code
+}
+
+// signed is a request for profile data signed by the fixture's key.
+func (f *fixture) signed(data []byte) UpRequest {
+	r := f.upRequest(1, "192.0.2.1:51820")
+	r.Profile, r.Signature = data, f.trusted.Sign(data)
+	return r
+}
+
+func withMark(dir string) func(*Server) {
+	return func(s *Server) { s.HighWater = MarkFile{Path: filepath.Join(dir, MarkFileName)} }
+}
+
+// An old signed profile (wider routes, other DNS) is refused once a newer
+// one has been up, as is another file reusing the newest serial; the same
+// bytes come up again. The mark survives the helper: a new Server on the
+// same state directory refuses the old profile too.
+func TestUpRefusesRollback(t *testing.T) {
+	dir := t.TempDir()
+	f := startServerWith(t, nil, withMark(dir))
+	newer := f.upRequest(2, "192.0.2.2:51820")
+	if code := upCode(t, f.socket, newer); code != "" {
+		t.Fatalf("serial 2: %s", code)
+	}
+	for name, req := range map[string]UpRequest{
+		"serial 1":                  f.upRequest(1, "192.0.2.1:51820"),
+		"serial 2, other content":   f.upRequest(2, "192.0.2.66:51820"),
+		"serial 1, wider and other": f.signed(helpertest.Profile(1, helpertest.Tunnel{Endpoint: "192.0.2.1:51820", ServerPublicKey: serverKey.String(), AllowedIPs: []string{"0.0.0.0/0"}, DNS: []string{"192.0.2.53"}})),
+	} {
+		if code := upCode(t, f.socket, req); code != CodeRollback {
+			t.Errorf("%s: code %q, want %s", name, code, CodeRollback)
+		}
+		if _, cfg, ups, _ := f.backend.state(); ups != 1 || cfg.Peer.Endpoint != "192.0.2.2:51820" {
+			t.Fatalf("%s: the tunnel changed: %d ups, endpoint %s", name, ups, cfg.Peer.Endpoint)
+		}
+	}
+	if code := upCode(t, f.socket, newer); code != "" {
+		t.Fatalf("serial 2 again, same bytes: %s", code)
+	}
+	fi, err := os.Stat(filepath.Join(dir, MarkFileName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mark file: %v, %v", fi, err)
+	}
+	f.stop()
+
+	// The helper restarts: the mark is read from the state directory.
+	g := startServerWith(t, nil, func(s *Server) {
+		withMark(dir)(s)
+		s.TrustedKeys = func() ([]minisign.PublicKey, error) { return []minisign.PublicKey{f.trusted.Public}, nil }
+	})
+	if code := upCode(t, g.socket, f.upRequest(1, "192.0.2.1:51820")); code != CodeRollback {
+		t.Errorf("after a restart, serial 1: code %q", code)
+	}
+	if code := upCode(t, g.socket, f.upRequest(3, "192.0.2.3:51820")); code != "" {
+		t.Errorf("after a restart, serial 3: %s", code)
+	}
+}
+
+// Without a state directory the mark lives as long as the Server.
+func TestUpRefusesRollbackInMemory(t *testing.T) {
+	f := startServer(t, nil)
+	if code := upCode(t, f.socket, f.upRequest(2, "192.0.2.2:51820")); code != "" {
+		t.Fatal(code)
+	}
+	if code := upCode(t, f.socket, f.upRequest(1, "192.0.2.1:51820")); code != CodeRollback {
+		t.Errorf("code %q", code)
+	}
+}
+
+// A profile whose expiry date has passed is refused, even the first one;
+// one still valid comes up.
+func TestUpRefusesExpired(t *testing.T) {
+	now := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := startServerWith(t, nil, func(s *Server) { s.Now = func() time.Time { return now } })
+	old := f.signed(helpertest.Expiring(testProfile(1, "192.0.2.1:51820"), now.Add(-time.Hour)))
+	if code := upCode(t, f.socket, old); code != CodeExpired {
+		t.Fatalf("expired: code %q", code)
+	}
+	if up, _, ups, _ := f.backend.state(); up || ups != 0 {
+		t.Fatal("the backend was asked to go up")
+	}
+	valid := f.signed(helpertest.Expiring(testProfile(1, "192.0.2.1:51820"), now.Add(time.Hour)))
+	if code := upCode(t, f.socket, valid); code != "" {
+		t.Fatalf("valid: %s", code)
+	}
+}
+
+// The mark moves only when the tunnel came up: a profile the system could
+// not bring up does not make the previous one a rollback.
+func TestMarkOnlyAfterUp(t *testing.T) {
+	dir := t.TempDir()
+	f := startServerWith(t, nil, withMark(dir))
+	f.backend.mu.Lock()
+	f.backend.fail = errors.New("no TUN")
+	f.backend.mu.Unlock()
+	if code := upCode(t, f.socket, f.upRequest(2, "192.0.2.2:51820")); code != CodeTunnel {
+		t.Fatalf("code %q", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, MarkFileName)); !os.IsNotExist(err) {
+		t.Fatalf("mark stored after a failed up: %v", err)
+	}
+	f.backend.mu.Lock()
+	f.backend.fail = nil
+	f.backend.mu.Unlock()
+	if code := upCode(t, f.socket, f.upRequest(1, "192.0.2.1:51820")); code != "" {
+		t.Fatalf("serial 1 after a failed serial 2: %s", code)
+	}
+}
+
+// A mark that cannot be trusted (garbage, writable by others) refuses
+// every up with its own code rather than let an old profile through; a
+// missing mark is no mark.
+func TestMarkUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, MarkFileName)
+	f := startServerWith(t, nil, withMark(dir))
+	if err := os.WriteFile(path, []byte(`{"schema":1,"serial":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := upCode(t, f.socket, f.upRequest(5, "192.0.2.1:51820")); code != CodeMarkUnreadable {
+		t.Errorf("truncated: code %q", code)
+	}
+	if err := (MarkFile{Path: path}).Store(mustPrev(t, 7)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if code := upCode(t, f.socket, f.upRequest(8, "192.0.2.1:51820")); code != CodeMarkUnreadable {
+		t.Errorf("world-writable: code %q", code)
+	}
+	if up, _, _, _ := f.backend.state(); up {
+		t.Fatal("up with an unreadable mark")
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if code := upCode(t, f.socket, f.upRequest(1, "192.0.2.1:51820")); code != "" {
+		t.Errorf("no mark: %s", code)
+	}
+}
+
+func TestMarkFileRoundTrip(t *testing.T) {
+	m := MarkFile{Path: filepath.Join(t.TempDir(), "sub", MarkFileName)}
+	if p, err := m.Load(); err != nil || p.Serial != 0 {
+		t.Fatalf("missing: %+v, %v", p, err)
+	}
+	want := mustPrev(t, 42)
+	if err := m.Store(want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Load(); err != nil || got != want {
+		t.Fatalf("read back %+v, %v", got, err)
+	}
+	for name, body := range map[string]string{
+		"empty":       "",
+		"no serial":   `{"schema":1,"sha256":"` + want.SHA256 + `"}`,
+		"short hash":  `{"schema":1,"serial":3,"sha256":"abcd"}`,
+		"schema 2":    `{"schema":2,"serial":3,"sha256":"` + want.SHA256 + `"}`,
+		"extra field": `{"schema":1,"serial":3,"sha256":"` + want.SHA256 + `","x":1}`,
+	} {
+		if err := os.WriteFile(m.Path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var he *Error
+		if _, err := m.Load(); !errors.As(err, &he) || he.Code != CodeMarkUnreadable {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// A member may not replace another user's live tunnel, even with a valid
+// profile; the same user may (a second session of theirs), and root may.
+func TestOtherUserCannotReplaceTunnel(t *testing.T) {
+	uids := make(chan uint32, 8)
+	f := startServerWith(t, nil, func(s *Server) {
+		s.PeerUID = func(net.Conn) (uint32, error) { return <-uids, nil }
+	})
+	as := func(uid uint32, req UpRequest) Code {
+		uids <- uid
+		return upCode(t, f.socket, req)
+	}
+	endpoint := func() string { _, cfg, _, _ := f.backend.state(); return cfg.Peer.Endpoint }
+	if code := as(1001, f.upRequest(1, "192.0.2.1:51820")); code != "" {
+		t.Fatalf("uid 1001: %s", code)
+	}
+	for _, req := range []UpRequest{f.upRequest(1, "192.0.2.1:51820"), f.upRequest(2, "192.0.2.2:51820")} {
+		if code := as(1002, req); code != CodeOtherOwner {
+			t.Errorf("uid 1002 over uid 1001's tunnel: code %q", code)
+		}
+		if got := endpoint(); got != "192.0.2.1:51820" {
+			t.Fatalf("the tunnel changed: %s", got)
+		}
+	}
+	if code := as(1001, f.upRequest(2, "192.0.2.2:51820")); code != "" {
+		t.Fatalf("uid 1001 again: %s", code)
+	}
+	if code := as(0, f.upRequest(3, "192.0.2.3:51820")); code != "" {
+		t.Fatalf("root: %s", code)
+	}
+	if got := endpoint(); got != "192.0.2.3:51820" {
+		t.Fatalf("root's up: endpoint %s", got)
+	}
+	if code := as(1001, f.upRequest(3, "192.0.2.3:51820")); code != CodeOtherOwner {
+		t.Errorf("uid 1001 over root's tunnel: code %q", code)
+	}
+}
+
+func mustPrev(t *testing.T, serial int64) profile.Previous {
+	t.Helper()
+	return profile.Previous{Serial: serial, SHA256: strings.Repeat("ab", 32)}
+}
