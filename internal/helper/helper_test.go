@@ -1,12 +1,14 @@
 package helper
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -417,6 +419,32 @@ func TestUpRefusesAddressesTheProfileDoesNotAllow(t *testing.T) {
 	if _, err := c.Up(ctx, f.upRequest(1, "192.0.2.1:51820")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A caller that sends half a request and stops is not waited for: the
+// read deadline closes its connection after IdleTimeout, without serving
+// the half line (it was answered, and a half line that parsed would have
+// been run), and the slot it held serves the next caller.
+func TestHalfSentRequestIsClosed(t *testing.T) {
+	f := startServerWith(t, nil, func(s *Server) { s.MaxConns, s.IdleTimeout = 1, 300*time.Millisecond })
+	c, err := net.Dial("unix", f.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	if _, err := r.ReadString('\n'); err != nil { // the hello
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte(`{"op":"up","profile":"`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := r.ReadString('\n'); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the half-sent request was waited for: %q %v", line, err)
+	}
+	// Its slot is free again.
+	dial(t, f.socket)
 }
 
 // With tunnel.address_pool, clients' addresses come from the pool only:

@@ -192,7 +192,9 @@ func (s *Server) serveConn(nc net.Conn) {
 			deadline = time.Time{} // the tunnel's connection: as long as it is up
 		}
 		_ = nc.SetReadDeadline(deadline)
-		if !sc.Scan() {
+		// A line cut by the deadline (or any read error) is half a
+		// request: the scanner hands it over, but it is not served.
+		if !sc.Scan() || sc.Err() != nil {
 			return
 		}
 		var req Request
