@@ -88,7 +88,8 @@ STATICCHECK := $(GO) tool staticcheck
 #
 # The Linux packages carry two builds: /usr/bin/relais with the window, and
 # the helper the service runs as root, built with -tags nogui (no Fyne, no
-# OpenGL or X11 library).
+# OpenGL or X11 library). So does the MSI: relais.exe, and relais-helper.exe
+# (-tags nogui, no OpenGL or GDI DLL) which the RelaisHelper service runs.
 package: deps
 	rm -rf dist && mkdir -p dist
 	$(GO) build -trimpath -buildmode=pie -ldflags "$(LDFLAGS)" -o dist/relais .
@@ -97,7 +98,10 @@ package: deps
 	rm -f dist/relais dist/relais-helper
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
 	  $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/relais.exe .
-	installer/windows/build-msi.sh $(MSI_VERSION) dist/relais.exe dist
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
+	  $(GO) build -trimpath -tags nogui -ldflags "$(LDFLAGS)" -o dist/relais-helper.exe .
+	installer/windows/build-msi.sh $(MSI_VERSION) dist/relais.exe dist/relais-helper.exe dist
+	rm -f dist/relais-helper.exe
 	cd dist && sha256sum * > SHA256SUMS && cat SHA256SUMS
 
 fmt:

@@ -12,6 +12,9 @@ import (
 	"relais/internal/desk"
 )
 
+// hasWindow: relais without a command opens the app.
+const hasWindow = true
+
 // prepare must be the first call of main (see app.Prepare).
 func prepare() { app.Prepare() }
 

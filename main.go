@@ -23,7 +23,9 @@ func main() {
 		os.Exit(runWindow(len(os.Args) == 2))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], cli.OSEnv())
+	env := cli.OSEnv()
+	env.NoWindow = !hasWindow // the help then says relais needs a command
+	code := cli.Main(ctx, os.Args[1:], env)
 	stop()
 	os.Exit(code)
 }

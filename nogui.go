@@ -14,6 +14,10 @@ import (
 	"relais/internal/i18n"
 )
 
+// hasWindow: relais without a command only says that there is no window
+// (runWindow), and the help asks for a command.
+const hasWindow = false
+
 func prepare() {}
 
 // runWindow says, in the person's language, that this build has no window

@@ -21,8 +21,9 @@ var graphicsLibs = []string{"libGL", "libEGL", "libX11", "libxcb", "libXcursor",
 // dependencies, no graphics library in ldd; without a subcommand (or with
 // `demo` alone, which opens the window in the other build) it says in one
 // sentence, in the person's language, that it has no window and what to
-// run instead; every subcommand works. The default build keeps the window,
-// `-tags gui` is the same build, and both tags at once do not build.
+// run instead; its help asks for a command; every subcommand works. The
+// default build keeps the window, `-tags gui` is the same build, and both
+// tags at once do not build.
 func TestNoGUIBuild(t *testing.T) {
 	testenv.NeedTools(t, "go", "ldd")
 
@@ -98,8 +99,15 @@ func TestNoGUIBuild(t *testing.T) {
 			t.Errorf("%s relais %v: exit %d, want 2 and one sentence containing %q:\n%s", tt.lang, tt.args, code, tt.want, out)
 		}
 	}
-	if out, code := run("en_GB.UTF-8", "help"); code != 0 || !strings.Contains(out, "Usage: relais") {
-		t.Errorf("relais help: exit %d\n%s", code, out)
+	// Its help does not promise the app: it asks for a command.
+	for _, tt := range []struct{ lang, arg, want, never string }{
+		{"fr_FR.UTF-8", "help", "Cette version de Relais est sans fenêtre : donnez-lui toujours une commande.", "ouvre l'application"},
+		{"en_GB.UTF-8", "help", "This build of Relais has no window: always give it a command.", "opens the app"},
+		{"en_GB.UTF-8", "--help", "This build of Relais has no window: always give it a command.", "opens the app"},
+	} {
+		if out, code := run(tt.lang, tt.arg); code != 0 || !strings.Contains(out, "Usage") || !strings.Contains(out, tt.want) || strings.Contains(out, tt.never) {
+			t.Errorf("%s relais %s: exit %d, want %q and not %q\n%s", tt.lang, tt.arg, code, tt.want, tt.never, out)
+		}
 	}
 	if out, code := run("en_GB.UTF-8", "helper", "--help"); code != 0 || !strings.Contains(out, "relais helper") {
 		t.Errorf("relais helper --help: exit %d\n%s", code, out)

@@ -43,6 +43,10 @@ type Env struct {
 	// ends record what would start instead.
 	StartProgram func(name string, args ...string) error
 	LookPath     func(file string) (string, error)
+	// NoWindow is set by a build without the window (-tags nogui), where
+	// relais without a command cannot open the app: the help says so
+	// instead of offering the app.
+	NoWindow bool
 }
 
 // OSEnv is the real process environment.
@@ -284,7 +288,7 @@ func commandName(path []command, last string) string {
 func isHelpFlag(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
 
 func (r *run) usage(w io.Writer) {
-	fmt.Fprintln(w, r.t("cli.usage.header"))
+	fmt.Fprintln(w, r.t(r.usageHeaderKey()))
 	for _, c := range commands() {
 		if !c.hidden {
 			fmt.Fprintf(w, "  %-10s %s\n", c.name, r.t(c.summary))

@@ -53,6 +53,16 @@ func cmdHelp(ctx context.Context, r *run, args []string) int {
 	return ExitOK
 }
 
+// usageHeaderKey is the key of the help's first lines: the synopsis, then
+// what relais does without a command — opening the app, which a build
+// without the window (Env.NoWindow) cannot do.
+func (r *run) usageHeaderKey() string {
+	if r.NoWindow {
+		return "cli.nogui.usage_header"
+	}
+	return "cli.usage.header"
+}
+
 // flagsOf returns the flags a command defines, by running it in probe
 // mode: its parseFlags records the flag set and stops it before any work
 // (every command parses its flags first). nil if it has none.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"relais/internal/testenv"
 )
@@ -55,6 +57,45 @@ func TestHelpForEveryCommand(t *testing.T) {
 	}
 	if r := m.run("--version"); r.code != ExitOK || !strings.HasPrefix(r.stdout, "relais ") {
 		t.Errorf("--version: %+v", r)
+	}
+}
+
+// The help's first lines say what relais does without a command: open the
+// app, except in the build without the window (Env.NoWindow), whose help
+// asks for a command instead — the same in every way help is asked for,
+// and in the list printed after an unknown command.
+func TestHelpWithoutWindow(t *testing.T) {
+	m := newMachine(t)
+	helpRun := func(noWindow bool, args ...string) result {
+		t.Helper()
+		var out, errb bytes.Buffer
+		env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: t.TempDir(), Now: time.Now,
+			Getenv: func(k string) string { return m.vars[k] }, NoWindow: noWindow}
+		code := Main(context.Background(), args, env)
+		return result{code, out.String(), errb.String()}
+	}
+	words := map[string]struct{ app, noWindow string }{
+		"fr": {"Sans commande, relais ouvre l'application.", "Cette version de Relais est sans fenêtre : donnez-lui toujours une commande."},
+		"en": {"Without a command, relais opens the app.", "This build of Relais has no window: always give it a command."},
+	}
+	for _, lang := range []string{"fr", "en"} {
+		w := words[lang]
+		for _, ask := range [][]string{{"help"}, {"--help"}, {"-h"}, {"nothing"}} {
+			for _, noWindow := range []bool{false, true} {
+				r := helpRun(noWindow, append(ask, "--lang", lang)...)
+				text := r.stdout
+				if ask[0] == "nothing" {
+					text = r.stderr // the unknown command, then the list
+				}
+				want, never := w.app, w.noWindow
+				if noWindow {
+					want, never = w.noWindow, w.app
+				}
+				if !strings.Contains(text, "Usage") || !strings.Contains(text, want) || strings.Contains(text, never) {
+					t.Errorf("relais %s (%s, NoWindow %v): want %q and not %q in\n%s", ask[0], lang, noWindow, want, never, text)
+				}
+			}
+		}
 	}
 }
 
