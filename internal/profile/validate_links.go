@@ -1,0 +1,106 @@
+package profile
+
+import (
+	"net/url"
+	"strings"
+)
+
+// The validation of links: the schemes a profile may not allow, and the
+// [[links]] list with its URLs (links in Markdown bodies: links.go).
+
+// forbiddenSchemes run code, read or run local files, reach file shares or hand a
+// document to a program's command line when the system opens them: no profile may allow
+// them, whatever case it writes them in. Every ms-* scheme is refused too (see
+// forbiddenScheme): Windows registers dozens (ms-msdt, ms-officecmd, ms-word, ms-excel…),
+// several of which run commands given in the URL.
+var forbiddenSchemes = map[string]bool{
+	"about": true, "blob": true, "data": true, "file": true, "javascript": true, "vbscript": true,
+	"jar": true, "res": true, "shell": true, "mhtml": true, "mk": true, "hcp": true, "its": true,
+	"search": true, "search-ms": true, "smb": true, "cifs": true, "nfs": true, "afp": true,
+	"jnlp": true, "view-source": true,
+}
+
+// ForbiddenScheme reports whether a scheme, in any case, is on the deny
+// list, or is one letter (C:\Windows\… parses as the scheme "c": a drive).
+func ForbiddenScheme(s string) bool {
+	s = strings.ToLower(s)
+	return len(s) == 1 || forbiddenSchemes[s] || strings.HasPrefix(s, "ms-")
+}
+
+func (v *validator) schemes(list []string) {
+	v.allowedSchemes = map[string]bool{"http": true, "https": true}
+	for i, s := range list {
+		path := index("allowed_schemes", i)
+		switch {
+		case !validScheme(s):
+			v.add(path, "scheme_syntax", s)
+		case len(s) == 1: // a drive letter (ForbiddenScheme), said as such
+			v.add(path, "scheme_drive", s)
+		case ForbiddenScheme(s):
+			v.add(path, "scheme_forbidden", s)
+		case strings.ToLower(s) != s:
+			v.add(path, "lower_case")
+		case s == "http" || s == "https":
+			v.add(path, "scheme_always", s)
+		default:
+			v.allowedSchemes[s] = true
+		}
+	}
+}
+
+// validScheme follows RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+func validScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *validator) linkList(links []Link) {
+	v.linkIDs = make(map[string]bool)
+	seen := make(map[string]string)
+	for i := range links {
+		l := &links[i]
+		path := index("links", i)
+		if v.id(path+".id", l.ID, "link", seen) {
+			v.linkIDs[l.ID] = true
+		}
+		v.text(path+".name", l.Name, true)
+		v.text(path+".description", l.Description, false)
+		if v.str(path+".url", l.URL) {
+			v.addProblem(path+".url", v.linkURLProblem(l.URL))
+		}
+		v.via(path+".via", l.Via)
+		for j, need := range l.Needs {
+			if _, ok := v.appIDs[need]; !ok {
+				v.add(index(path+".needs", j), "unknown_app", need)
+			}
+		}
+	}
+}
+
+// linkURLProblem: links are opened by the system, so the scheme decides which program runs;
+// only the web and the schemes the organisation listed may.
+func (v *validator) linkURLProblem(s string) Problem {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return problem("url_invalid")
+	case !u.IsAbs():
+		return problem("url_absolute")
+	case !v.allowedSchemes[u.Scheme]:
+		return problem("scheme_link", u.Scheme)
+	case u.User != nil:
+		return problem("url_userinfo")
+	case (u.Scheme == "http" || u.Scheme == "https") && u.Hostname() == "":
+		return problem("url_host")
+	}
+	return Problem{}
+}
