@@ -129,7 +129,7 @@ bench: deps
 FUZZ_TARGETS := ./internal/profile/:FuzzParse ./internal/profile/:FuzzSplitCondition \
                 ./internal/config/:FuzzParseManaged ./internal/checks/:FuzzCondition \
                 ./internal/wgconf/:FuzzParse ./internal/autostart/:FuzzExecArg \
-                ./internal/drills/:FuzzParseReport ./internal/diag/:FuzzOpen ./internal/diag/:FuzzRedact \
+                ./internal/drills/:FuzzParseReport ./internal/diag/:FuzzOpen ./internal/redact/:FuzzText ./internal/redact/:FuzzURL \
                 ./internal/diag/:FuzzAnonymise ./internal/diag/:FuzzParseProcRoute ./internal/diag/:FuzzParseIPv6Route \
                 ./internal/diag/:FuzzParseResolvConf ./internal/diag/:FuzzParseOSRelease ./internal/diag/:FuzzParseUptime
 fuzz: deps

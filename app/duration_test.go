@@ -9,6 +9,7 @@ import (
 // decimal comma in French, whole minutes beyond a minute, never
 // milliseconds ("durée : 0 ms") nor "15 min 00 s".
 func TestDurationWords(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		lang string
 		d    time.Duration
@@ -30,6 +31,7 @@ func TestDurationWords(t *testing.T) {
 // An unknown time never reads as year 1 ("0001-01-01 00:00", "1 janvier
 // 1"): a screen that gets a zero time says "—".
 func TestNoZeroDate(t *testing.T) {
+	t.Parallel()
 	for _, got := range []string{clock(testNow, time.Time{}), longDate(testNow, time.Time{})} {
 		if got != "—" {
 			t.Errorf("a zero time reads %q, want \"—\"", got)

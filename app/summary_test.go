@@ -37,6 +37,7 @@ func failedTunnelSnapshot() engine.Snapshot {
 }
 
 func TestStatusSummary(t *testing.T) {
+	t.Parallel()
 	b := newFakeBackend(t)
 	p := b.prof.Profile
 	info := version.Info{Version: "1.2.3", Commit: "abc1234"}
@@ -110,6 +111,7 @@ func TestStatusSummary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got := statusSummary(tt.lang, tt.info, tt.prof, tt.snap, testNow)
 			if got != tt.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)

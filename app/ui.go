@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/desk"
 	"relais/internal/engine"
@@ -152,4 +153,35 @@ func tunnelCauseKey(s engine.Snapshot) string {
 		code = engine.TunnelFailed
 	}
 	return "verdict.tunnel." + code
+}
+
+// wrap is a label whose text wraps at word boundaries.
+func wrap() *widget.Label { return &widget.Label{Wrapping: fyne.TextWrapWord} }
+
+// spin starts or stops an activity; a stopped one is hidden (an animation
+// left running redraws the window for nothing).
+func spin(a *widget.Activity, on bool) {
+	if on {
+		a.Show()
+		a.Start()
+		return
+	}
+	a.Stop()
+	a.Hide()
+}
+
+func setEnabled(b *widget.Button, on bool) {
+	if on {
+		b.Enable()
+	} else {
+		b.Disable()
+	}
+}
+
+func setVisible(o fyne.CanvasObject, on bool) {
+	if on {
+		o.Show()
+	} else {
+		o.Hide()
+	}
 }

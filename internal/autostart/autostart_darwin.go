@@ -18,32 +18,12 @@ func (e Entry) Location() (string, error) {
 	return filepath.Join(h, "Library", "LaunchAgents", e.AppID+".plist"), nil
 }
 
-// Enable writes the LaunchAgent, replacing any earlier one, mode 0644 in a
-// directory created 0755 as macOS has it. It does not load the agent now:
-// with RunAtLoad that would start a second copy of the running app.
-func (e Entry) Enable() error {
-	if err := e.validate(); err != nil {
-		return err
-	}
-	path, err := e.Location()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	return writeFileAtomic(path, []byte(LaunchAgentPlist(e)), 0o644)
-}
+// render is the LaunchAgent's property list.
+func (e Entry) render() string { return LaunchAgentPlist(e) }
 
-// Disable removes the LaunchAgent; one already absent is not an error. The
-// running app is left alone.
-func (e Entry) Disable() error {
-	path, err := e.Location()
-	if err != nil {
-		return err
-	}
-	return removeFile(path)
-}
+// refuse refuses nothing more than validate: a property list can carry
+// any path.
+func (e Entry) refuse() error { return nil }
 
 // Enabled reports whether the LaunchAgent exists.
 func (e Entry) Enabled() (bool, error) {

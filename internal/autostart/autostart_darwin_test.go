@@ -34,7 +34,7 @@ func TestEnableDisable(t *testing.T) {
 	if string(data) != LaunchAgentPlist(e) {
 		t.Errorf("file content:\n%s\nwant:\n%s", data, LaunchAgentPlist(e))
 	}
-	for p, want := range map[string]os.FileMode{path: 0o644, filepath.Dir(path): 0o755 | os.ModeDir} {
+	for p, want := range map[string]os.FileMode{path: 0o644, filepath.Dir(path): dirMode | os.ModeDir} {
 		if fi, err := os.Stat(p); err != nil || fi.Mode() != want {
 			t.Errorf("%s: %v, %v; want mode %v", p, fi.Mode(), err, want)
 		}

@@ -35,38 +35,17 @@ func (e Entry) Location() (string, error) {
 	return filepath.Join(dir, "autostart", e.AppID+".desktop"), nil
 }
 
-// Enable writes the autostart entry, replacing any earlier one (one the
-// user turned off in their session's settings included), mode 0644 in a
-// directory created 0700 as the XDG Base Directory spec asks.
-//
-// It refuses a path with '%': the specification writes it "%%", but GLib
-// (GNOME and others) looks for the binary before turning "%%" back into
-// '%', finds none and ignores the entry.
-func (e Entry) Enable() error {
-	if err := e.validate(); err != nil {
-		return err
-	}
+// render is the desktop entry.
+func (e Entry) render() string { return DesktopFile(e) }
+
+// refuse refuses a path with '%': the specification writes it "%%", but
+// GLib (GNOME and others) looks for the binary before turning "%%" back
+// into '%', finds none and ignores the entry.
+func (e Entry) refuse() error {
 	if strings.ContainsRune(e.Exec, '%') {
 		return fmt.Errorf("%w: Exec %q contains '%%', which GLib-based sessions cannot start", ErrInvalidEntry, e.Exec)
 	}
-	path, err := e.Location()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	return writeFileAtomic(path, []byte(DesktopFile(e)), 0o644)
-}
-
-// Disable removes the autostart entry; an entry already absent is not an
-// error.
-func (e Entry) Disable() error {
-	path, err := e.Location()
-	if err != nil {
-		return err
-	}
-	return removeFile(path)
+	return nil
 }
 
 // Enabled reports whether the session will start the app at login: the

@@ -212,17 +212,6 @@ func desktopFileValidate(t *testing.T, validate, path string) {
 	}
 }
 
-func assertMode(t *testing.T, path string, want os.FileMode) {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode() != want {
-		t.Errorf("%s: mode %v, want %v", path, fi.Mode(), want)
-	}
-}
-
 // assertOnlyFile checks that no temporary file was left next to the entry.
 func assertOnlyFile(t *testing.T, dir, name string) {
 	t.Helper()

@@ -17,6 +17,7 @@ import (
 
 	"relais/internal/i18n"
 	"relais/internal/profile"
+	"relais/internal/redact"
 )
 
 // maxBody caps how much of an answer is read for [BODY].
@@ -197,7 +198,7 @@ func (r *Runner) judge(res *CheckResult, a *profile.App, c *profile.Check, o out
 	switch {
 	case o.err != nil:
 		res.State = StateFailed
-		res.Error = redact(o.err.Error(), parseURL(c.Target))
+		res.Error = redact.URLIn(o.err.Error(), c.Target)
 		res.Reason = r.errorReason(classify(o.err, o.dns), a.Name, host, res.Via, waited(limit))
 	case len(failed) > 0:
 		res.State = StateFailed
@@ -303,11 +304,6 @@ func parseURL(s string) *url.URL {
 		return nil
 	}
 	return u
-}
-
-// redactURL is a target fit to show: no user information, no query string.
-func redactURL(s string) string {
-	return redact(s, parseURL(s))
 }
 
 // targetHost is the name a check reaches, for reasons.
@@ -537,9 +533,9 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 	case profile.BuiltinTunnel:
 		res.Via = "tunnel"
 	case profile.BuiltinInternet:
-		res.Target = redactURL(or(r.InternetURL, DefaultInternetURL))
+		res.Target = redact.Target(or(r.InternetURL, DefaultInternetURL))
 	case profile.BuiltinCaptive:
-		res.Target = redactURL(or(r.CaptiveURL, DefaultCaptiveURL))
+		res.Target = redact.Target(or(r.CaptiveURL, DefaultCaptiveURL))
 	}
 	if len(causes) > 0 {
 		res.State = StateBlocked
@@ -584,7 +580,7 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 	res.Phases = g.phases
 	res.Conditions = []Condition{{Expr: "[CONNECTED] (" + strconv.FormatBool(g.err == nil) + ") == true", OK: g.err == nil}}
 	if g.err != nil {
-		res.State, res.Error = StateFailed, redact(g.err.Error(), parseURL(target))
+		res.State, res.Error = StateFailed, redact.URLIn(g.err.Error(), target)
 		res.Reason = r.newReason(CodeNoInternet, texts{key: "checks.reason.no_internet"})
 		return res
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
-	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -194,25 +193,4 @@ func classify(err error, dnsPhase bool) string {
 		return CodeTLSError
 	}
 	return CodeUnreachable
-}
-
-// redact removes credentials from a URL or from text that contains one: the user
-// information and the query string (where tokens travel).
-func redact(s string, u *url.URL) string {
-	if u == nil {
-		return s
-	}
-	if u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			s = strings.ReplaceAll(s, p, "xxxxx")
-		}
-		if n := u.User.Username(); n != "" {
-			s = strings.ReplaceAll(s, n+"@", "xxxxx@")
-			s = strings.ReplaceAll(s, n+":", "xxxxx:")
-		}
-	}
-	if u.RawQuery != "" {
-		s = strings.ReplaceAll(s, u.RawQuery, "…")
-	}
-	return s
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"relais/internal/profile"
+	"relais/internal/redact"
 	"relais/internal/tunnel"
 )
 
@@ -430,7 +431,7 @@ func (r *Runner) skeleton(a *profile.App, c *profile.Check) CheckResult {
 	if via == "" {
 		via = profile.DefaultVia
 	}
-	return CheckResult{ID: c.ID, AppID: a.ID, Type: c.Type, Target: redactURL(c.Target), Via: via, State: StatePending}
+	return CheckResult{ID: c.ID, AppID: a.ID, Type: c.Type, Target: redact.Target(c.Target), Via: via, State: StatePending}
 }
 
 // blockedReason names the root causes: app names, or the built-ins in words.

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"aead.dev/minisign"
 	"golang.org/x/net/proxy"
 
+	"relais/internal/backend"
 	"relais/internal/checks"
 	"relais/internal/engine"
 	"relais/internal/i18n"
@@ -184,21 +184,18 @@ func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any) int {
 }
 
 // syncForEngine syncs the profile in the background, under the one
-// profile policy (syncProfile: the URL, then a newer bootstrap file); it
-// returns the newly accepted profile, or nil when nothing was newer.
-func (r *run) syncForEngine(ctx context.Context, m *machine, url string, keys []minisign.PublicKey) (*engine.Loaded, error) {
-	src := m.sources()
-	src.URL = url
-	mk := *m
-	mk.keys = keys
-	res, err := r.syncProfile(ctx, &mk, src)
+// profile policy (backend.ProfilePolicy.Sync: the URL, then a newer
+// bootstrap file); it returns the newly accepted profile, or nil when
+// nothing was newer.
+func (r *run) syncForEngine(ctx context.Context, m *machine) (*engine.Loaded, error) {
+	res, err := m.policy(r).Sync(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if res.Outcome != profile.Accepted {
 		return nil, nil
 	}
-	return &engine.Loaded{Profile: res.Profile, Info: engine.ProfileInfo{Serial: res.Profile.Serial, Signed: true, Signature: "valid"}}, nil
+	return &engine.Loaded{Profile: res.Profile, Info: engine.ProfileInfo{Serial: res.Profile.Serial, Signed: true, Signature: backend.SignatureValid}}, nil
 }
 
 // systemReuse is a system tunnel that another process (the app or `relais

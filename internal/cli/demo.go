@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -206,7 +207,7 @@ func demoSurprises(rep *checks.Report) []string {
 		want[a.ID] = designedState[a.Behaviour]
 	}
 	var wrong []string
-	for _, id := range sortedKeys(want) {
+	for _, id := range slices.Sorted(maps.Keys(want)) {
 		got := checks.State("missing")
 		if a := rep.App(id); a != nil {
 			got = a.State

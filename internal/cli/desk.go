@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"relais/internal/autostart"
+	"relais/internal/backend"
 	"relais/internal/desk"
 	"relais/internal/drills"
 	"relais/internal/engine"
@@ -23,7 +24,6 @@ import (
 	"relais/internal/instance"
 	"relais/internal/launch"
 	"relais/internal/outbox"
-	"relais/internal/profile"
 	"relais/internal/store"
 	"relais/internal/tunnel"
 )
@@ -319,8 +319,9 @@ func (d *Desk) Start(mode string) error {
 // cached yet: a first start with the network; otherwise it adopts a newer
 // bootstrap file (a package upgrade while the app runs).
 func (d *Desk) firstSync() error {
-	if _, err := d.m.db.CurrentProfile(d.ctx); !errors.Is(err, store.ErrNotFound) {
-		if d.newRun(io.Discard, io.Discard).adoptBootstrap(d.ctx, d.m) {
+	r := d.newRun(io.Discard, io.Discard)
+	if _, err := d.m.policy(r).Current(d.ctx); !errors.Is(err, backend.ErrNoProfile) {
+		if r.adoptBootstrap(d.ctx, d.m) {
 			d.refreshProfile(d.ctx)
 		}
 		return nil
@@ -456,21 +457,19 @@ func (d *Desk) refreshProfile(ctx context.Context) {
 		problem func(r *run) string
 		assets  = map[string][]byte{}
 	)
-	c, err := d.em.db.CurrentProfile(ctx)
+	cur, err := d.em.policy(d.newRun(io.Discard, io.Discard)).Current(ctx)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, backend.ErrNoProfile):
 		problem = func(r *run) string { return r.t("cli.desk.no_profile") }
+	case errors.Is(err, backend.ErrUnreadable):
+		perr := errors.Unwrap(err)
+		problem = func(r *run) string { return r.t("cli.profile.show.unreadable", r.describe(perr)) }
 	case err != nil:
 		problem = func(r *run) string { return r.t("cli.store.read", err.Error()) }
 	default:
-		p, perr := profile.Parse("profile.toml", c.Bytes)
-		if perr != nil {
-			problem = func(r *run) string { return r.t("cli.profile.show.unreadable", r.describe(perr)) }
-			break
-		}
-		var sigErr error
-		st.Signature, sigErr = d.em.signature(c)
-		if sigErr != nil {
+		c, p := cur.Cached, cur.Profile
+		st.Signature = cur.Signature
+		if sigErr := cur.SignatureErr; sigErr != nil {
 			problem = func(r *run) string { return r.t("cli.desk.signature_invalid", r.describe(sigErr)) }
 		}
 		// CheckedAt: the last time the source sent or confirmed these bytes.

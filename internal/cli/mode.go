@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"relais/internal/backend"
 	"relais/internal/engine"
 	"relais/internal/instance"
 	"relais/internal/profile"
@@ -89,26 +90,23 @@ func (r *run) newEngine(ctx context.Context, m *machine, mode tunnel.Mode, opt e
 	var cur *store.CachedProfile
 	e := &engine.Engine{Store: m.db, Checks: checkRunner, Once: opt.once, RecheckInterval: opt.recheck, Now: r.Now, Logf: logf}
 	e.LoadProfile = func(ctx context.Context) (*engine.Loaded, error) {
-		c, err := m.db.CurrentProfile(ctx)
-		if errors.Is(err, store.ErrNotFound) {
+		c, err := m.policy(r).Current(ctx)
+		if errors.Is(err, backend.ErrNoProfile) {
 			return nil, &cliError{key: "cli.tunnel.no_profile"}
+		}
+		if errors.Is(err, backend.ErrUnreadable) {
+			return nil, &cliError{key: "cli.profile.show.unreadable", args: []any{r.describe(errors.Unwrap(err))}}
 		}
 		if err != nil {
 			return nil, &cliError{key: "cli.store.read", args: []any{err.Error()}}
 		}
-		p, err := profile.Parse("profile.toml", c.Bytes)
-		if err != nil {
-			return nil, &cliError{key: "cli.profile.show.unreadable", args: []any{r.describe(err)}}
-		}
-		cur = c
-		info := engine.ProfileInfo{Serial: c.Serial}
-		info.Signature, _ = m.signature(c)
-		info.Signed = info.Signature == "valid"
-		return &engine.Loaded{Profile: p, Info: info}, nil
+		cur = c.Cached
+		info := engine.ProfileInfo{Serial: c.Cached.Serial, Signature: c.Signature, Signed: c.Signed()}
+		return &engine.Loaded{Profile: c.Profile, Info: info}, nil
 	}
-	if !opt.once && m.managed != nil && m.managed.ProfileURL != "" {
+	if !opt.once && m.policy(r).HasURL() {
 		e.SyncProfile = func(ctx context.Context) (*engine.Loaded, error) {
-			return r.syncForEngine(ctx, m, m.managed.ProfileURL, m.keys)
+			return r.syncForEngine(ctx, m)
 		}
 	}
 	uopt := tunnel.UserspaceOptions{SOCKS5Addr: tunnel.Off, HTTPAddr: tunnel.Off,

@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"aead.dev/minisign"
 
+	"relais/internal/backend"
 	"relais/internal/config"
 	"relais/internal/i18n"
 	"relais/internal/profile"
@@ -269,6 +271,24 @@ type machine struct {
 	// recovered: the store was found damaged when this machine was
 	// opened, moved aside and started afresh.
 	recovered *store.Recovery
+
+	polOnce sync.Once
+	pol     *backend.ProfilePolicy
+}
+
+// policy is this machine's one profile policy (backend.ProfilePolicy):
+// its source, syncing, adopting a newer bootstrap file, the cached profile
+// parsed once per change. It is made on first use, with the HTTP client
+// and clock of r.
+func (m *machine) policy(r *run) *backend.ProfilePolicy {
+	m.polOnce.Do(func() {
+		db := m.db
+		m.pol = &backend.ProfilePolicy{Store: db, Managed: m.managed, Trusted: m.keys, HTTPClient: r.HTTPClient, Now: r.Now,
+			Logf: func(format string, a ...any) {
+				_ = db.LogEvent(context.Background(), "profile", fmt.Sprintf(format, a...))
+			}}
+	})
+	return m.pol
 }
 
 func (m *machine) Close() {
@@ -282,13 +302,7 @@ func (m *machine) Close() {
 // office), "not_checked" on a machine that has none; err says why it is
 // "invalid".
 func (m *machine) signature(c *store.CachedProfile) (state string, err error) {
-	if m.managed == nil && len(m.keys) == 0 {
-		return "not_checked", nil
-	}
-	if err := profile.VerifySignature(c.Bytes, c.Signature, m.keys); err != nil {
-		return "invalid", err
-	}
-	return "valid", nil
+	return (&backend.ProfilePolicy{Managed: m.managed, Trusted: m.keys}).Signature(c)
 }
 
 // openMachine loads the managed configuration and opens the store; on
@@ -345,11 +359,11 @@ func (r *run) recovered(m *machine) {
 	rec := m.recovered
 	r.say("store.recovered", rec.MovedTo)
 	_ = m.db.LogEvent(context.Background(), "store", r.t("store.recovered", rec.MovedTo))
-	if src := m.sources(); src.URL != "" || src.File != "" {
+	if pol := m.policy(r); pol.HasSource() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*profile.DefaultFetchTimeout)
 		defer cancel()
-		res, err := r.syncProfile(ctx, m, src)
-		attempt := store.SyncAttempt{Source: src.URL} // At: the store's clock
+		res, err := pol.Sync(ctx)
+		attempt := store.SyncAttempt{Source: pol.Sources().URL} // At: the store's clock
 		if res != nil && res.Source != "" {
 			attempt.Source = res.Source
 		}
@@ -370,69 +384,47 @@ func (r *run) recovered(m *machine) {
 // loadProfile reads and parses the cached profile. On failure it has
 // printed why — noProfileKey when there is none — and returns the exit code.
 func (r *run) loadProfile(ctx context.Context, m *machine, noProfileKey string) (*store.CachedProfile, *profile.Profile, int) {
-	cur, err := m.db.CurrentProfile(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	cur, err := m.policy(r).Current(ctx)
+	if errors.Is(err, backend.ErrNoProfile) {
 		return nil, nil, r.fail(ExitUsage, noProfileKey)
+	}
+	if errors.Is(err, backend.ErrUnreadable) {
+		// The store only holds accepted profiles: this binary is older or
+		// newer than the one that accepted it.
+		return nil, nil, r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(errors.Unwrap(err)))
 	}
 	if err != nil {
 		return nil, nil, r.fail(ExitUsage, "cli.store.read", r.describe(err))
 	}
-	p, err := profile.Parse("profile.toml", cur.Bytes)
-	if err != nil {
-		// The store only holds accepted profiles: this binary is older or
-		// newer than the one that accepted it.
-		return nil, nil, r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(err))
-	}
-	return cur, p, ExitOK
+	return cur.Cached, cur.Profile, ExitOK
 }
 
-// sources are where this machine's profile comes from.
-func (m *machine) sources() profile.Sources {
-	if m.managed == nil {
-		return profile.Sources{}
-	}
-	return profile.Sources{URL: m.managed.ProfileURL, File: m.managed.ProfileFile}
-}
-
-// syncProfile runs the one profile policy (profile.Syncer.Sync: the URL
-// first, then the bootstrap file when nothing is cached or it is newer)
-// against this machine's store and trusted keys. Every path that syncs —
-// `relais profile sync`, Mode urgence in `relais up` and the app,
-// `relais check`, the app's start — goes through it.
-func (r *run) syncProfile(ctx context.Context, m *machine, src profile.Sources) (*profile.SyncResult, error) {
-	s := &profile.Syncer{Client: r.HTTPClient, Cache: storeCache{m.db}, Trusted: m.keys, Now: r.Now,
-		Logf: func(format string, a ...any) { _ = m.db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}
-	return s.Sync(ctx, src)
-}
-
-// adoptBootstrap installs the managed bootstrap file when nothing is
-// cached or the file is newer than the cached profile (a package upgrade
-// shipped it), without the network: what `relais check`, `relais up` and
-// the app do before loading the profile. An adopted file is recorded as a
-// sync; a refused one is said (stderr) and logged, and the last good
-// profile stays. It reports whether a profile was adopted.
+// adoptBootstrap adopts a newer bootstrap file under the one profile
+// policy (backend.ProfilePolicy.AdoptBootstrap): what `relais check`,
+// `relais up` and the app do before loading the profile. An adopted file
+// is recorded as a sync and said (stderr); a refused one is recorded and
+// said, and the last good profile stays. It reports whether a profile was
+// adopted.
 func (r *run) adoptBootstrap(ctx context.Context, m *machine) bool {
-	if m.managed == nil || m.managed.ProfileFile == "" {
+	b, err := m.policy(r).AdoptBootstrap(ctx)
+	if b.File == "" {
 		return false
 	}
-	file := m.managed.ProfileFile
-	res, err := r.syncProfile(ctx, m, profile.Sources{File: file})
-	attempt := store.SyncAttempt{Source: file} // At: the store's clock
+	attempt := store.SyncAttempt{Source: b.File} // At: the store's clock
 	switch {
 	case err != nil:
 		attempt.Outcome, attempt.Code, attempt.Reason = store.OutcomeRefused, errorCode(err), storedReason(err)
 		if isFetchFailure(err) {
 			attempt.Outcome = store.OutcomeFailed
 		}
-		_ = m.db.LogEvent(ctx, "profile", fmt.Sprintf("bootstrap %s: %v", file, err))
 		// The last good profile, if any, stays: say why the copy is not used.
-		r.say("store.profile.bootstrap_refused", file, r.describe(err))
+		r.say("store.profile.bootstrap_refused", b.File, r.describe(err))
 		if store.IsDiskFull(err) {
 			return false // recording it would fail the same way
 		}
-	case res.Outcome == profile.Accepted:
-		attempt.Outcome, attempt.Serial = store.OutcomeAccepted, res.Profile.Serial
-		r.say("store.profile.bootstrap_adopted", res.Profile.Serial, file)
+	case b.Adopted:
+		attempt.Outcome, attempt.Serial = store.OutcomeAccepted, b.Serial
+		r.say("store.profile.bootstrap_adopted", b.Serial, b.File)
 	default:
 		return false // not newer: nothing to record
 	}
@@ -465,21 +457,23 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	if m.managed.ProfileURL == "" && m.managed.ProfileFile == "" {
+	pol := m.policy(r)
+	if !pol.HasSource() {
 		return r.fail(ExitUsage, "cli.config.no_source", m.managed.Path)
 	}
-	if m.managed.ProfileURL != "" {
-		r.say("cli.profile.sync.fetching", m.managed.ProfileURL)
+	src := pol.Sources()
+	if src.URL != "" {
+		r.say("cli.profile.sync.fetching", src.URL)
 	}
-	res, err := r.syncProfile(ctx, m, m.sources())
-	source := m.managed.ProfileURL
+	res, err := pol.Sync(ctx)
+	source := src.URL
 	if res != nil && res.Source != "" {
 		source = res.Source
 	}
 	if res != nil && res.URLError != nil {
 		// The URL failed and the bootstrap file served: a first start
 		// without network, or a newer copy installed by a package.
-		r.say("cli.profile.sync.fallback", r.describe(res.URLError), m.managed.ProfileFile)
+		r.say("cli.profile.sync.fallback", r.describe(res.URLError), src.File)
 	}
 	doc := syncJSON{Source: source}
 	if res != nil {
@@ -582,27 +576,27 @@ func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	cur, err := m.db.CurrentProfile(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	c, err := m.policy(r).Current(ctx)
+	if errors.Is(err, backend.ErrNoProfile) {
 		if *asJSON {
 			r.printJSON(map[string]any{"profile": nil})
 		}
 		return r.fail(ExitUnhealthy, "cli.profile.show.none")
 	}
+	if errors.Is(err, backend.ErrUnreadable) {
+		// The store only ever holds accepted profiles; a parse failure here
+		// means this binary is older or newer than the one that accepted it.
+		return r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(errors.Unwrap(err)))
+	}
 	if err != nil {
 		return r.fail(ExitUsage, "cli.store.read", r.describe(err))
 	}
-	p, perr := profile.Parse("profile.toml", cur.Bytes)
-	if perr != nil {
-		// The store only ever holds accepted profiles; a parse failure here
-		// means this binary is older or newer than the one that accepted it.
-		return r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(perr))
-	}
+	cur, p := c.Cached, c.Profile
 	doc := showJSON{Serial: cur.Serial, SHA256: cur.SHA256, Source: cur.Source, FetchedAt: cur.FetchedAt, CheckedAt: cur.CheckedAt,
 		Organisation: textJSON{p.Organisation.Name.FR, p.Organisation.Name.EN},
 		Apps:         len(p.Apps), Links: len(p.Links), Drills: len(p.Drills), Assets: len(p.Assets)}
-	var sigErr error
-	doc.Signature, sigErr = m.signature(cur)
+	sigErr := c.SignatureErr
+	doc.Signature = c.Signature
 	doc.Signed = doc.Signature == "valid"
 	if !p.Expires.IsZero() {
 		e := p.Expires

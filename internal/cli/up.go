@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"relais/internal/backend"
 	"relais/internal/checks"
 	"relais/internal/engine"
 	"relais/internal/i18n"
@@ -517,13 +518,18 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		}
 	}
 	var sigErr error
-	if cur, err := m.db.CurrentProfile(ctx); err == nil {
-		ps := &profileStatusJSON{Serial: cur.Serial}
-		ps.Signature, sigErr = m.signature(cur)
-		ps.Signed = ps.Signature == "valid"
-		if p, err := profile.Parse("profile.toml", cur.Bytes); err == nil {
-			ps.Expired = p.Expired(r.Now())
-		}
+	var unreadable *backend.UnreadableError
+	switch cur, err := m.policy(r).Current(ctx); {
+	case err == nil:
+		ps := &profileStatusJSON{Serial: cur.Cached.Serial, Signature: cur.Signature, Signed: cur.Signed(), Expired: cur.Profile.Expired(r.Now())}
+		sigErr = cur.SignatureErr
+		doc.Profile = ps
+	case errors.As(err, &unreadable):
+		// Cached but unreadable by this binary: its serial and signature
+		// still say which one it is.
+		ps := &profileStatusJSON{Serial: unreadable.Cached.Serial}
+		ps.Signature, sigErr = m.signature(unreadable.Cached)
+		ps.Signed = ps.Signature == backend.SignatureValid
 		doc.Profile = ps
 	}
 	up := doc.Tunnel != nil && doc.Tunnel.Up && !doc.Tunnel.Stale

@@ -166,7 +166,7 @@ func (a *anonymiser) whole(s string) string {
 }
 
 // line anonymises one line; each pattern runs only on a line that has
-// what it needs (see redactor.line).
+// what it needs (see redact.Redactor.Line).
 func (a *anonymiser) line(s string) string {
 	if a.level == LevelNone {
 		return s

@@ -3,11 +3,12 @@
 // works, what fails and why, then the details), manifest.json, system and
 // network facts, the tunnel's status, the checks and their history, the
 // drill runs, the profile's state, the settings and the managed
-// configuration, and the app's recent log. Secrets are always redacted;
-// addresses, names and user names are anonymised at the chosen level, the
-// same value getting the same stand-in in every file of one bundle; the
-// bundle can be encrypted to the helpdesk's age recipient. A bundle is
-// named by a case code that is easy to read over the phone.
+// configuration, and the app's recent log. Secrets are always redacted
+// (by internal/redact); addresses, names and user names are anonymised at
+// the chosen level, the same value getting the same stand-in in every file
+// of one bundle; the bundle can be encrypted to the helpdesk's age
+// recipient. A bundle is named by a case code that is easy to read over
+// the phone.
 //
 // Each collector runs with a deadline; one that fails is noted in the
 // bundle and the others still ship. It never imports fyne.io or the CLI,

@@ -10,6 +10,7 @@ import (
 	"filippo.io/age"
 
 	"relais/internal/drills"
+	"relais/internal/redact"
 )
 
 // Export collects, redacts, anonymises, writes the zip to w (encrypted
@@ -59,10 +60,10 @@ func Export(ctx context.Context, in Input, opt Options, w io.Writer) (*Manifest,
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("diag: %w", err)
 	}
-	red := newRedactor(in.Secrets)
+	red := redact.New(in.Secrets...)
 	anon := newAnonymiser(level, identityOf(results, in), in.PublicKey)
 	scrub := func(s string) string {
-		return eachLine(anon.whole(red.whole(s)), func(l string) string { return anon.line(red.line(l)) })
+		return eachLine(anon.whole(red.Whole(s)), func(l string) string { return anon.line(red.Line(l)) })
 	}
 
 	raw, err := rawFiles(in, results)
@@ -93,8 +94,8 @@ func Export(ctx context.Context, in Input, opt Options, w io.Writer) (*Manifest,
 	// The page is made of scrubbed text; redacting it again only guards
 	// against a secret in a translation. (Anonymising it would mistake
 	// its CSS selectors for host names.)
-	files[nameSummary] = []byte(red.text(string(html)))
-	m.Redactions = red.count
+	files[nameSummary] = []byte(red.Text(string(html)))
+	m.Redactions = red.Count()
 	m.Files = entries(files, "")
 	mb, err := fileJSON(m)
 	if err != nil {

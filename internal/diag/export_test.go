@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"net"
@@ -24,7 +25,9 @@ var allLevels = []Level{LevelNone, LevelStandard, LevelStrict}
 
 // forms are the ways a secret may be written in a file.
 func forms(secret string) []string {
-	out := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), lowerPercent(url.QueryEscape(secret)), template.HTMLEscapeString(secret), jsonEscape(secret, true)}
+	lowerPercent := regexp.MustCompile(`%[0-9A-F]{2}`).ReplaceAllStringFunc(url.QueryEscape(secret), strings.ToLower)
+	js, _ := json.Marshal(secret)
+	out := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), lowerPercent, template.HTMLEscapeString(secret), strings.Trim(string(js), `"`)}
 	if k, err := base64.StdEncoding.DecodeString(secret); err == nil && len(k) == 32 {
 		out = append(out, hex.EncodeToString(k))
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 	"relais/internal/profile"
 	"relais/internal/store"
 	"relais/internal/tunnel"
+	"relais/internal/tunnel/tunneltest"
 )
 
 type fixture struct {
@@ -95,7 +98,12 @@ func waitFor(t *testing.T, e *Engine, timeout time.Duration, ok func(Event) bool
 	return Event{}
 }
 
+// TestEngineDemoOffice is the engine's integration test: the real
+// userspace tunnel to the demo office, every kind of app state, the store
+// written before each event is published. The other engine tests run on
+// tunneltest.
 func TestEngineDemoOffice(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, office.Options{})
 	e := f.engine()
 	e.RecheckInterval = time.Hour
@@ -162,8 +170,59 @@ func TestEngineDemoOffice(t *testing.T) {
 	e.Stop() // twice is fine
 }
 
+// memFixture is Mode urgence on an in-memory tunnel (tunneltest): an
+// essential app whose health page answers at once, an important one whose
+// page never answers (its check ends at its timeout), and a store. What
+// these tests prove is the engine's logic; TestEngineDemoOffice proves it
+// with the real tunnel and the demo office.
+type memFixture struct {
+	tun  *tunneltest.Tunnel
+	prof *profile.Profile
+	db   *store.DB
+}
+
+func newMemFixture(t *testing.T) *memFixture {
+	t.Helper()
+	tun := tunneltest.New(tunnel.Status{Mode: tunnel.ModeUserspace, LastHandshake: time.Now()})
+	t.Cleanup(func() { tun.Close() })
+	tun.HandleHTTP("10.99.0.2:80", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	tun.HandleHTTP("10.99.0.3:80", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers: the check ends at its timeout
+	}))
+	app := func(id, crit, target, timeout string) profile.App {
+		return profile.App{ID: id, Name: profile.Text{FR: id, EN: id}, Criticality: crit, Requires: []string{profile.BuiltinTunnel},
+			Checks: []profile.Check{{ID: id + "-web", Type: "http", Target: target, Via: "tunnel",
+				Conditions: []string{"[STATUS] == 200", "[BODY] == pat(*ok*)"}, Timeout: profile.Duration(timeout)}}}
+	}
+	p := &profile.Profile{Serial: 7, Apps: []profile.App{
+		app("paie", "essential", "http://10.99.0.2/health", "5s"),
+		app("archives", "important", "http://10.99.0.3/health", "300ms"),
+	}}
+	db, err := store.Open(filepath.Join(t.TempDir(), "relais.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &memFixture{tun: tun, prof: p, db: db}
+}
+
+func (f *memFixture) startTunnel(context.Context, *profile.Profile) (tunnel.Tunnel, bool, error) {
+	return f.tun, true, nil
+}
+
+func (f *memFixture) engine() *Engine {
+	return &Engine{Store: f.db, StartTunnel: f.startTunnel,
+		LoadProfile: func(context.Context) (*Loaded, error) {
+			return &Loaded{Profile: f.prof, Info: ProfileInfo{Serial: f.prof.Serial, Signed: true, Signature: "valid"}}, nil
+		},
+		NetworkChanges: func(context.Context) <-chan struct{} { return nil }}
+}
+
 func TestEngineHealthyEssentialsOperational(t *testing.T) {
-	f := newFixture(t, office.Options{HealthyEssentialsOnly: true})
+	t.Parallel()
+	f := newMemFixture(t)
 	e := f.engine()
 	e.Once = true
 	if err := e.Start(context.Background()); err != nil {
@@ -174,19 +233,47 @@ func TestEngineHealthyEssentialsOperational(t *testing.T) {
 	if s.Phase != PhaseOperational || s.TimeToOperational == nil || *s.TimeToOperational <= 0 {
 		t.Fatalf("%+v", s)
 	}
+	if a := s.Report.App("archives"); a == nil || a.State != checks.StateFailed {
+		t.Errorf("archives: %+v", a)
+	}
 	// Operational as soon as payroll was green, before the slow app ended.
 	if *s.TimeToOperational >= s.Report.Finished.Sub(s.Started) {
 		t.Errorf("time to operational %v not before the run's end %v", *s.TimeToOperational, s.Report.Finished.Sub(s.Started))
 	}
-	if s.Tunnel.Up {
+	if !f.tun.Closed() || s.Tunnel.Up {
 		t.Error("the tunnel the engine brought up is still up after the end")
+	}
+}
+
+// A tunnel reused (not owned) is never closed by the engine.
+func TestEngineLeavesReusedTunnelUp(t *testing.T) {
+	t.Parallel()
+	f := newMemFixture(t)
+	e := f.engine()
+	e.Once = true
+	e.StartTunnel = func(context.Context, *profile.Profile) (tunnel.Tunnel, bool, error) { return f.tun, false, nil }
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-e.Done()
+	s := e.Snapshot()
+	if f.tun.Closed() || s.TunnelOwned || s.Phase != PhaseOperational {
+		t.Errorf("closed %v, snapshot %+v", f.tun.Closed(), s)
+	}
+	seen := false
+	for _, te := range s.Timeline {
+		seen = seen || te.Kind == EventTunnelReused
+	}
+	if !seen {
+		t.Errorf("no %s in the timeline %+v", EventTunnelReused, s.Timeline)
 	}
 }
 
 // A tunnel that cannot come up fails every check through it, and the
 // engine recovers on its own at the next re-check once it can.
 func TestEngineRecoversFromTunnelFailure(t *testing.T) {
-	f := newFixture(t, office.Options{HealthyEssentialsOnly: true})
+	t.Parallel()
+	f := newMemFixture(t)
 	e := f.engine()
 	e.RecheckInterval = 100 * time.Millisecond
 	var fail atomic.Bool
@@ -202,7 +289,7 @@ func TestEngineRecoversFromTunnelFailure(t *testing.T) {
 	}
 	defer e.Stop()
 	ev := waitFor(t, e, 10*time.Second, func(ev Event) bool { return ev.Snapshot.Report != nil })
-	if ev.Snapshot.Phase != PhaseFailed || ev.Snapshot.TunnelError == "" {
+	if ev.Snapshot.Phase != PhaseFailed || ev.Snapshot.TunnelError == "" || ev.Snapshot.TunnelErrorCode != TunnelFailed {
 		t.Fatalf("%+v", ev.Snapshot)
 	}
 	if b := ev.Snapshot.Report.Builtins["tunnel"]; b.State != checks.StateFailed || b.Reason == nil {
@@ -213,22 +300,38 @@ func TestEngineRecoversFromTunnelFailure(t *testing.T) {
 	}
 	fail.Store(false)
 	ev = waitFor(t, e, 10*time.Second, func(ev Event) bool { return ev.Snapshot.Phase == PhaseOperational })
-	if ev.Snapshot.TimeToOperational == nil || ev.Snapshot.TunnelError != "" {
+	if ev.Snapshot.TimeToOperational == nil || ev.Snapshot.TunnelError != "" || ev.Snapshot.TunnelErrorCode != "" {
 		t.Fatalf("%+v", ev.Snapshot)
 	}
 }
 
 // A network change triggers a re-check at once (after the debounce), and a
-// newer profile from the background sync is picked up.
+// newer profile from the background sync is picked up; a changed [tunnel]
+// section means a new tunnel (the old one, the engine's own, is closed).
 func TestEngineNetworkChangeAndProfileUpdate(t *testing.T) {
-	f := newFixture(t, office.Options{HealthyEssentialsOnly: true, SlowDelay: time.Millisecond})
+	t.Parallel()
+	f := newMemFixture(t)
+	f.prof.Apps = f.prof.Apps[:1] // no slow app: each run is quick
 	e := f.engine()
 	e.RecheckInterval = time.Hour
 	netCh := make(chan struct{}, 1)
 	e.NetworkChanges = func(context.Context) <-chan struct{} { return netCh }
+	second := tunneltest.New(tunnel.Status{Mode: tunnel.ModeUserspace, LastHandshake: time.Now()})
+	defer second.Close()
+	second.HandleHTTP("10.99.0.2:80", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	var starts atomic.Int32
+	e.StartTunnel = func(context.Context, *profile.Profile) (tunnel.Tunnel, bool, error) {
+		if starts.Add(1) == 1 {
+			return f.tun, true, nil
+		}
+		return second, true, nil
+	}
 	release := make(chan struct{})
 	newer := *f.prof
 	newer.Serial++
+	newer.Tunnel.Endpoint = "relais.office.test:51820"
 	e.SyncProfile = func(ctx context.Context) (*Loaded, error) {
 		select {
 		case <-release:
@@ -249,8 +352,11 @@ func TestEngineNetworkChangeAndProfileUpdate(t *testing.T) {
 	}
 	close(release)
 	ev = waitFor(t, e, 5*time.Second, func(ev Event) bool { return ev.Snapshot.Runs == 3 })
-	if ev.Snapshot.Profile.Serial != newer.Serial {
-		t.Fatalf("profile not picked up: %+v", ev.Snapshot.Profile)
+	if ev.Snapshot.Profile.Serial != newer.Serial || ev.Snapshot.Phase != PhaseOperational {
+		t.Fatalf("profile not picked up: %+v", ev.Snapshot)
+	}
+	if !f.tun.Closed() || second.Closed() || starts.Load() != 2 {
+		t.Errorf("tunnels after a new [tunnel] section: first closed %v, second closed %v, %d starts", f.tun.Closed(), second.Closed(), starts.Load())
 	}
 	var sawNet, sawProfile bool
 	for _, te := range ev.Snapshot.Timeline {
@@ -265,6 +371,7 @@ func TestEngineNetworkChangeAndProfileUpdate(t *testing.T) {
 // A subscriber that blocks never blocks the engine; it gets the latest
 // state when it wakes up.
 func TestSlowSubscriberIsCoalesced(t *testing.T) {
+	t.Parallel()
 	e := &Engine{}
 	e.snap.Phase = PhaseIdle
 	block := make(chan struct{})

@@ -2,9 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
-	"net"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,44 +9,8 @@ import (
 	"relais/internal/checks"
 	"relais/internal/profile"
 	"relais/internal/tunnel"
+	"relais/internal/tunnel/tunneltest"
 )
-
-// fakeTunnel is a tunnel whose handshake the test sets, and that counts
-// the handshakes asked of it.
-type fakeTunnel struct {
-	mu     sync.Mutex
-	st     tunnel.Status
-	kicks  int
-	onKick func(*tunnel.Status)
-}
-
-func (f *fakeTunnel) Dial(context.Context, string, string) (net.Conn, error) {
-	return nil, errors.New("fake tunnel: no network")
-}
-
-func (f *fakeTunnel) Status() tunnel.Status {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.st
-}
-
-func (f *fakeTunnel) Close() error { return nil }
-
-func (f *fakeTunnel) InitiateHandshake() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.kicks++
-	if f.onKick != nil {
-		f.onKick(&f.st)
-	}
-	return nil
-}
-
-func (f *fakeTunnel) set(fn func(*tunnel.Status)) {
-	f.mu.Lock()
-	fn(&f.st)
-	f.mu.Unlock()
-}
 
 // tunnelOnlyProfile has one essential app that requires the tunnel and
 // has no check of its own: its state is the tunnel built-in's.
@@ -58,7 +19,7 @@ func tunnelOnlyProfile() *profile.Profile {
 		Criticality: "essential", Requires: []string{profile.BuiltinTunnel}}}}
 }
 
-func fakeEngine(p *profile.Profile, ft *fakeTunnel) *Engine {
+func fakeEngine(p *profile.Profile, ft *tunneltest.Tunnel) *Engine {
 	return &Engine{
 		LoadProfile:    func(context.Context) (*Loaded, error) { return &Loaded{Profile: p}, nil },
 		StartTunnel:    func(context.Context, *profile.Profile) (tunnel.Tunnel, bool, error) { return ft, true, nil },
@@ -70,7 +31,8 @@ func fakeEngine(p *profile.Profile, ft *fakeTunnel) *Engine {
 // the handshake, and the check runner's tunnel built-in does not wait a
 // second time (two 5 s waits in a row made 10 s of a 6 s bound).
 func TestEngineOneHandshakeWait(t *testing.T) {
-	ft := &fakeTunnel{st: tunnel.Status{Up: true, TxBytes: 148}}
+	t.Parallel()
+	ft := tunneltest.New(tunnel.Status{TxBytes: 148})
 	e := fakeEngine(tunnelOnlyProfile(), ft)
 	e.Once = true
 	e.HandshakeWait = 20 * time.Millisecond
@@ -94,7 +56,7 @@ func TestEngineOneHandshakeWait(t *testing.T) {
 	if c := s.Report.Builtins[profile.BuiltinTunnel]; c.State != checks.StateFailed || ReasonCode(c) != checks.CodeTunnelNoAnswer {
 		t.Errorf("tunnel: %s %s", c.State, ReasonCode(c))
 	}
-	if ft.kicks == 0 {
+	if ft.Handshakes() == 0 {
 		t.Error("the engine never asked the tunnel for a handshake")
 	}
 }
@@ -102,8 +64,9 @@ func TestEngineOneHandshakeWait(t *testing.T) {
 // A tunnel up without a handshake gets one asked of it before the first
 // run, and the run sees it.
 func TestEngineAsksForHandshake(t *testing.T) {
-	ft := &fakeTunnel{st: tunnel.Status{Up: true}}
-	ft.onKick = func(st *tunnel.Status) { st.LastHandshake, st.TxBytes, st.RxBytes = time.Now(), 148, 92 }
+	t.Parallel()
+	ft := tunneltest.New(tunnel.Status{})
+	ft.OnHandshake(func(st *tunnel.Status) { st.LastHandshake, st.TxBytes, st.RxBytes = time.Now(), 148, 92 }, nil)
 	e := fakeEngine(tunnelOnlyProfile(), ft)
 	e.Once = true
 	e.HandshakeWait = 10 * time.Second // ends as soon as the handshake is there
@@ -120,7 +83,8 @@ func TestEngineAsksForHandshake(t *testing.T) {
 // triggers a run at once (not at the next RecheckInterval, an hour here),
 // and so does its coming back.
 func TestEngineRechecksOnHandshakeTransitions(t *testing.T) {
-	ft := &fakeTunnel{st: tunnel.Status{Up: true, TxBytes: 148, RxBytes: 92, LastHandshake: time.Now()}}
+	t.Parallel()
+	ft := tunneltest.New(tunnel.Status{TxBytes: 148, RxBytes: 92, LastHandshake: time.Now()})
 	e := fakeEngine(tunnelOnlyProfile(), ft)
 	e.RecheckInterval = time.Hour
 	e.HandshakePoll = 5 * time.Millisecond
@@ -137,20 +101,17 @@ func TestEngineRechecksOnHandshakeTransitions(t *testing.T) {
 	}
 
 	// The office goes away: the handshake ages past the limit.
-	ft.set(func(st *tunnel.Status) { st.LastHandshake = time.Now().Add(-10 * time.Minute) })
+	ft.SetStatus(func(st *tunnel.Status) { st.LastHandshake = time.Now().Add(-10 * time.Minute) })
 	stale := waitFor(t, e, 10*time.Second, func(ev Event) bool { return ev.Snapshot.Runs >= 2 })
 	if stale.Snapshot.Phase != PhaseFailed {
 		t.Errorf("after the handshake went stale: %s", stale.Snapshot.Phase)
 	}
-	ft.mu.Lock()
-	kicks := ft.kicks
-	ft.mu.Unlock()
-	if kicks == 0 {
+	if ft.Handshakes() == 0 {
 		t.Error("a stale handshake, and the engine did not ask for a new one")
 	}
 
 	// It comes back.
-	ft.set(func(st *tunnel.Status) { st.LastHandshake = time.Now() })
+	ft.SetStatus(func(st *tunnel.Status) { st.LastHandshake = time.Now() })
 	back := waitFor(t, e, 10*time.Second, func(ev Event) bool {
 		return ev.Snapshot.Runs > stale.Snapshot.Runs && ev.Snapshot.Phase == PhaseOperational
 	})

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"slices"
 	"sync"
 )
 
@@ -80,13 +79,4 @@ func (e *Engine) publish(ev Event) {
 		default:
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -11,6 +11,7 @@ import (
 	"relais/internal/checks"
 	"relais/internal/profile"
 	"relais/internal/tunnel"
+	"relais/internal/tunnel/tunneltest"
 )
 
 // trafficScript feeds a trafficWatch one poll a second, the way the
@@ -53,6 +54,7 @@ func (s *trafficScript) report(started time.Time, phase Phase) { s.started, s.ph
 // with nothing back ask for one run, not one a poll; the run says failed;
 // the traffic coming back asks for one run at once.
 func TestTrafficWatchStallThenBack(t *testing.T) {
+	t.Parallel()
 	s := newTrafficScript(t)
 	for range 30 { // healthy traffic
 		if why := s.poll(500, 800); why != "" {
@@ -109,6 +111,7 @@ func TestTrafficWatchStallThenBack(t *testing.T) {
 // the traffic at once; a run started after the traffic came back needs no
 // other.
 func TestTrafficWatchBackDuringRun(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		runStarted func(stall, back time.Time) time.Time
@@ -156,6 +159,7 @@ func TestTrafficWatchBackDuringRun(t *testing.T) {
 // then ends with a last ACK that only the peer's passive keepalive
 // answers.
 func TestTrafficWatchIdleKeepalive(t *testing.T) {
+	t.Parallel()
 	const interval = 25 // s
 	for _, tc := range []struct {
 		name     string
@@ -201,6 +205,7 @@ func TestTrafficWatchIdleKeepalive(t *testing.T) {
 // keepalive 10 s later; and nothing asks for a run while the report says
 // failed for another reason (a server of the office down).
 func TestTrafficWatchLoneSend(t *testing.T) {
+	t.Parallel()
 	for _, phase := range []Phase{PhaseOperational, PhaseFailed} {
 		s := newTrafficScript(t)
 		s.phase = phase
@@ -219,6 +224,7 @@ func TestTrafficWatchLoneSend(t *testing.T) {
 
 // Counters that start again (a new device) are a new first look.
 func TestTrafficWatchCountersReset(t *testing.T) {
+	t.Parallel()
 	s := newTrafficScript(t)
 	for range 3 {
 		s.poll(300, 0)
@@ -231,16 +237,30 @@ func TestTrafficWatchCountersReset(t *testing.T) {
 	}
 }
 
-// simOffice is a tunnel to an office with a user sending through it: each
-// read of its status is one second later (the engine's clock is the
-// office's) and the user's traffic has grown; it is answered unless the
-// office is down, and so are the checks' connections.
+// simOffice is a tunnel to an office with a user sending through it
+// (tunneltest, scripted): each read of its status is one second later (the
+// engine's clock is the office's) and the user's traffic has grown; it is
+// answered unless the office is down, and so are the checks' connections.
 type simOffice struct {
-	mu    sync.Mutex
-	now   time.Time
-	down  bool
-	st    tunnel.Status
-	reads int
+	*tunneltest.Tunnel
+	mu   sync.Mutex
+	now  time.Time
+	down bool
+}
+
+func newSimOffice(start time.Time, st tunnel.Status) *simOffice {
+	o := &simOffice{Tunnel: tunneltest.New(st), now: start}
+	o.Handle("tcp", "10.99.0.1:443", func(net.Conn) {})
+	o.OnStatus(func(st *tunnel.Status) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.now = o.now.Add(time.Second)
+		st.TxBytes += 400
+		if !o.down {
+			st.RxBytes += 600
+		}
+	})
+	return o
 }
 
 func (o *simOffice) clock() time.Time {
@@ -249,36 +269,15 @@ func (o *simOffice) clock() time.Time {
 	return o.now
 }
 
-func (o *simOffice) Status() tunnel.Status {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.now = o.now.Add(time.Second)
-	o.reads++
-	o.st.TxBytes += 400
-	if !o.down {
-		o.st.RxBytes += 600
-	}
-	return o.st
-}
-
-func (o *simOffice) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	o.mu.Lock()
-	down := o.down
-	o.mu.Unlock()
-	if down {
-		return nil, &net.OpError{Op: "dial", Net: network, Err: os.ErrDeadlineExceeded}
-	}
-	c, peer := net.Pipe()
-	peer.Close()
-	return c, nil
-}
-
-func (o *simOffice) Close() error { return nil }
-
 func (o *simOffice) setDown(down bool) {
 	o.mu.Lock()
 	o.down = down
 	o.mu.Unlock()
+	var err error
+	if down {
+		err = &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	}
+	o.FailDials(err)
 }
 
 // A 20 s outage of the office, while the user works through the tunnel,
@@ -287,8 +286,9 @@ func (o *simOffice) setDown(down bool) {
 // soon as the traffic does — RecheckInterval is an hour here, so only the
 // watcher can ask for those runs.
 func TestEngineRechecksOnTrafficStall(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	o := &simOffice{now: start, st: tunnel.Status{Up: true, LastHandshake: start, TxBytes: 148, RxBytes: 92}}
+	o := newSimOffice(start, tunnel.Status{LastHandshake: start, TxBytes: 148, RxBytes: 92})
 	p := &profile.Profile{Serial: 1, Apps: []profile.App{{ID: "a", Name: profile.Text{FR: "A", EN: "A"},
 		Criticality: "essential", Requires: []string{profile.BuiltinTunnel},
 		Checks: []profile.Check{{ID: "a-tcp", Type: "tcp", Target: "10.99.0.1:443", Via: "tunnel", Timeout: "1s"}}}}}

@@ -40,3 +40,17 @@ func TunnelFailureCode(err error) string {
 	}
 	return TunnelFailed
 }
+
+// TunnelFailure is the code of the tunnel's failure to come up
+// (TunnelFailureCode's), "" when it did not fail: what a front end words
+// and tests, rather than TunnelError, the error as the code saw it. A state
+// recorded by an older Relais, with the error and no code, is TunnelFailed.
+func (s Snapshot) TunnelFailure() string {
+	switch {
+	case s.TunnelErrorCode != "":
+		return s.TunnelErrorCode
+	case s.TunnelError != "":
+		return TunnelFailed
+	}
+	return ""
+}

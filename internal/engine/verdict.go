@@ -34,7 +34,7 @@ type Verdict struct {
 	Failing []string `json:"failing,omitempty"`
 	Slow    []string `json:"slow,omitempty"`
 	Others  []string `json:"others,omitempty"`
-	// TunnelFailed: the tunnel could not come up (Snapshot.TunnelError).
+	// TunnelFailed: the tunnel could not come up (Snapshot.TunnelFailure).
 	TunnelFailed bool `json:"tunnel_failed,omitempty"`
 }
 
@@ -42,8 +42,8 @@ type Verdict struct {
 // snapshot: the same snapshot, read back from the store by another
 // process, gets the same verdict.
 func Judge(s Snapshot) Verdict {
-	v := Verdict{TunnelFailed: s.TunnelError != ""}
-	if s.Stopped || (s.Started.IsZero() && s.Report == nil && s.TunnelError == "" && (s.Phase == "" || s.Phase == PhaseIdle)) {
+	v := Verdict{TunnelFailed: s.TunnelFailure() != ""}
+	if s.Stopped || (s.Started.IsZero() && s.Report == nil && !v.TunnelFailed && (s.Phase == "" || s.Phase == PhaseIdle)) {
 		v.Level = VerdictOff
 		return v
 	}

@@ -21,6 +21,7 @@ func sentence(lang string, v engine.Verdict) string {
 }
 
 func TestVerdictOfEachState(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 22, 14, 30, 0, 0, time.UTC)
 	levels := map[string]engine.VerdictLevel{
 		"two of three": engine.VerdictPartial, "one of three": engine.VerdictPartial, "none of three": engine.VerdictFailed,
@@ -47,6 +48,7 @@ func TestVerdictOfEachState(t *testing.T) {
 // Before the first report, the verdict follows the tunnel; a snapshot read
 // back from its JSON record keeps its verdict.
 func TestVerdictBeforeReportAndRecorded(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	for _, tt := range []struct {
 		s    engine.Snapshot
@@ -74,6 +76,7 @@ func TestVerdictBeforeReportAndRecorded(t *testing.T) {
 // Every sentence Message may name exists in both languages, each plural
 // form too.
 func TestVerdictKeysTranslated(t *testing.T) {
+	t.Parallel()
 	for _, l := range []string{"fr", "en"} {
 		c, err := i18n.Catalog(l)
 		if err != nil {

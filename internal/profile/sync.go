@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"aead.dev/minisign"
+
+	"relais/internal/redact"
 )
 
 // MaxSignatureSize bounds a .minisig file: a real one is about 300 bytes.
@@ -155,7 +157,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	// A source on this machine (a test, a local mirror) may redirect
 	// locally; any other may not send the laptop to a local service.
 	if len(via) > 0 && !isLocalHost(req.Context(), via[0].URL.Hostname()) && isLocalHost(req.Context(), req.URL.Hostname()) {
-		return fmt.Errorf("%w: %s", ErrLocalRedirect, req.URL.Redacted())
+		return fmt.Errorf("%w: %s", ErrLocalRedirect, redact.URL(req.URL.String()))
 	}
 	return nil
 }
@@ -196,7 +198,7 @@ func CheckFetchURL(u *url.URL) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s", ErrInsecureURL, u.Redacted())
+	return fmt.Errorf("%w: %s", ErrInsecureURL, redact.URL(u.String()))
 }
 
 func (s *Syncer) previous(ctx context.Context) (*Cached, Previous, error) {
@@ -256,14 +258,14 @@ func (s *Syncer) SyncURL(ctx context.Context, rawURL string) (*SyncResult, error
 			return res, fmt.Errorf("profile: cache: %w", err)
 		}
 		res.Outcome, res.Profile = NotModified, p
-		s.logf("profile: %s not modified (serial %d)", u.Redacted(), last.Serial)
+		s.logf("profile: %s not modified (serial %d)", redact.URL(u.String()), last.Serial)
 		return res, nil
 	}
 	sig, _, err := s.get(ctx, rawURL+".minisig", nil, MaxSignatureSize, res)
 	if err != nil {
 		var he *HTTPError
 		if errors.As(err, &he) && he.Status == http.StatusNotFound {
-			return res, fmt.Errorf("%w: %s.minisig not found", ErrUnsigned, u.Redacted())
+			return res, fmt.Errorf("%w: %s.minisig not found", ErrUnsigned, redact.URL(u.String()))
 		}
 		return res, err
 	}
@@ -412,7 +414,7 @@ func (s *Syncer) accept(ctx context.Context, res *SyncResult, source, name strin
 		return res, fmt.Errorf("profile: cache: %w", err)
 	}
 	res.Outcome, res.Profile = Accepted, p
-	s.logf("profile: accepted serial %d from %s (%d assets fetched)", p.Serial, redactSource(source), len(assets))
+	s.logf("profile: accepted serial %d from %s (%d assets fetched)", p.Serial, redact.URL(source), len(assets))
 	return res, nil
 }
 
@@ -468,13 +470,6 @@ func (s *Syncer) fetchAssets(ctx context.Context, p *Profile, res *SyncResult) (
 	return assets, nil
 }
 
-func redactSource(s string) string {
-	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
-		return u.Redacted()
-	}
-	return s
-}
-
 // get performs one GET with its own deadline and reads at most limit bytes;
 // a larger body is ErrTooLarge and is never read whole. 304 is returned as
 // is (with a nil body); any other non-200 is an *HTTPError.
@@ -487,7 +482,7 @@ func (s *Syncer) get(ctx context.Context, rawURL string, hdr http.Header, limit 
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("profile: %w", err)
+		return nil, nil, fmt.Errorf("profile: %w", redactURLError(err))
 	}
 	for k, v := range hdr {
 		req.Header[k] = v
@@ -495,7 +490,7 @@ func (s *Syncer) get(ctx context.Context, rawURL string, hdr http.Header, limit 
 	res.Requests++
 	resp, err := s.client().Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("profile: fetch: %w", err)
+		return nil, nil, fmt.Errorf("profile: fetch: %w", redactURLError(err))
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -506,20 +501,20 @@ func (s *Syncer) get(ctx context.Context, rawURL string, hdr http.Header, limit 
 		}
 		// Not asked conditionally, nothing to be "not modified" against:
 		// the source's error (a fetch failure: the bootstrap file is tried).
-		return nil, resp, &HTTPError{URL: req.URL.Redacted(), Status: resp.StatusCode}
+		return nil, resp, &HTTPError{URL: redact.URL(req.URL.String()), Status: resp.StatusCode}
 	default:
-		return nil, resp, &HTTPError{URL: req.URL.Redacted(), Status: resp.StatusCode}
+		return nil, resp, &HTTPError{URL: redact.URL(req.URL.String()), Status: resp.StatusCode}
 	}
 	if resp.ContentLength > limit {
-		return nil, resp, fmt.Errorf("%w: %s announces %d bytes (limit %d)", ErrTooLarge, req.URL.Redacted(), resp.ContentLength, limit)
+		return nil, resp, fmt.Errorf("%w: %s announces %d bytes (limit %d)", ErrTooLarge, redact.URL(req.URL.String()), resp.ContentLength, limit)
 	}
 	b, err := readBody(resp.Body, resp.ContentLength, limit)
 	res.BytesRead += int64(len(b))
 	if err != nil {
-		return nil, resp, fmt.Errorf("profile: fetch %s: %w", req.URL.Redacted(), err)
+		return nil, resp, fmt.Errorf("profile: fetch %s: %w", redact.URL(req.URL.String()), err)
 	}
 	if int64(len(b)) > limit {
-		return nil, resp, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, req.URL.Redacted(), limit)
+		return nil, resp, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, redact.URL(req.URL.String()), limit)
 	}
 	return b, resp, nil
 }
@@ -551,4 +546,14 @@ func readFileLimited(name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, name, limit)
 	}
 	return b, nil
+}
+
+// redactURLError redacts the URL net/url and net/http quote (query
+// included) in the *url.Error they return.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redact.URL(ue.URL)
+	}
+	return err
 }

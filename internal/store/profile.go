@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"relais/internal/redact"
 )
 
 // CachedProfile is a continuity profile as accepted from its source. The
@@ -107,14 +109,14 @@ func (db *DB) SaveProfile(ctx context.Context, p CachedProfile, assets []Asset) 
 			INSERT INTO assets (sha256, asset_id, bytes, source_url, fetched_at)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (sha256) DO NOTHING`,
-			key, a.ID, a.Bytes, redactURL(a.SourceURL), db.orNow(a.FetchedAt).UnixMilli()); err != nil {
+			key, a.ID, a.Bytes, redact.URL(a.SourceURL), db.orNow(a.FetchedAt).UnixMilli()); err != nil {
 			return fmt.Errorf("store: save profile: asset %q: %w", a.ID, err)
 		}
 	}
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO profiles (serial, sha256, bytes, signature, source, etag, last_modified, fetched_at, checked_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.Serial, p.SHA256, p.Bytes, p.Signature, redactURL(p.Source),
+		p.Serial, p.SHA256, p.Bytes, p.Signature, redact.URL(p.Source),
 		p.ETag, p.LastModified, fetched.UnixMilli(), checkedAt.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: save profile: %w", err)

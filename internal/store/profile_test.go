@@ -276,6 +276,7 @@ func TestSaveProfilePrunesHistory(t *testing.T) {
 }
 
 func TestSourceURLPasswordNotStored(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := openTest(t)
 	p := testProfile(1)
@@ -304,5 +305,40 @@ func TestSourceURLPasswordNotStored(t *testing.T) {
 	}
 	if !strings.HasPrefix(got.Source, "https://relais:") || !strings.HasSuffix(got.Source, "@continuite.example.org/profile.toml") {
 		t.Errorf("Source %q, want the URL with its password replaced", got.Source)
+	}
+}
+
+// A token in a source URL's query is a credential too: the store keeps the
+// parameter and drops its value.
+func TestSourceURLTokenNotStored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openTest(t)
+	p := testProfile(1)
+	p.Source = "https://continuite.example.org/profile.toml?token=S3CRET-TOKEN-123&v=2"
+	a := testAsset("logo", "PNG")
+	a.SourceURL = "https://continuite.example.org/logo.png?access_token=S3CRET-TOKEN-123"
+	if err := db.SaveProfile(ctx, p, []Asset{a}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordSync(ctx, SyncAttempt{Source: p.Source, Outcome: OutcomeAccepted, Serial: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.sql.QueryRow(`SELECT
+		(SELECT count(*) FROM profiles WHERE source LIKE '%S3CRET%') +
+		(SELECT count(*) FROM assets WHERE source_url LIKE '%S3CRET%') +
+		(SELECT count(*) FROM sync_attempts WHERE source LIKE '%S3CRET%')`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d rows hold the URL's token", n)
+	}
+	got, err := db.CurrentProfile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Source != "https://continuite.example.org/profile.toml?token=xxxxx&v=2" {
+		t.Errorf("Source %q, want the URL with its token replaced", got.Source)
 	}
 }

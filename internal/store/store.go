@@ -8,9 +8,9 @@
 // The store must never hold a secret: no WireGuard private key, token,
 // password or credential of any kind, not even encrypted. Keys live in the OS
 // keyring; what is here may be read by anyone who gets a copy of the file and
-// ends up in diagnostics bundles. As a last line of defence the store replaces
-// the password of a URL's userinfo before writing a source URL, but callers
-// must not pass secrets in the first place.
+// ends up in diagnostics bundles. As a last line of defence the store writes
+// a source URL through redact.URL (its password and secret-named query
+// values replaced), but callers must not pass secrets in the first place.
 //
 // The store does not verify signatures or decide what is acceptable: it keeps
 // what package profile accepted, and checks only that bytes match their hash.
@@ -394,17 +394,3 @@ func (db *DB) orNow(t time.Time) time.Time {
 
 // fromMillis converts a stored time back; times come back in UTC.
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-// redactURL replaces the password in a URL's userinfo ("https://u:pw@host")
-// so that it is never written to the store. Anything else, file paths
-// included, is returned unchanged.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); !ok {
-		return s
-	}
-	return u.Redacted()
-}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"relais/internal/redact"
 )
 
 // Outcomes of a sync attempt, the values of SyncAttempt.Outcome.
@@ -31,7 +33,7 @@ type SyncAttempt struct {
 func (db *DB) RecordSync(ctx context.Context, a SyncAttempt) error {
 	res, err := db.sql.ExecContext(ctx, `
 		INSERT INTO sync_attempts (at, source, outcome, serial, reason, code) VALUES (?, ?, ?, ?, ?, ?)`,
-		db.orNow(a.At).UnixMilli(), redactURL(a.Source), a.Outcome, a.Serial, a.Reason, a.Code)
+		db.orNow(a.At).UnixMilli(), redact.URL(a.Source), a.Outcome, a.Serial, a.Reason, a.Code)
 	if err != nil {
 		return fmt.Errorf("store: record sync: %w", err)
 	}

@@ -1,4 +1,4 @@
-package diag
+package redact
 
 import (
 	"encoding/base64"
@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-func TestRedact(t *testing.T) {
+func TestText(t *testing.T) {
+	t.Parallel()
 	key := "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 	tests := []struct {
 		in, want string
@@ -42,52 +43,58 @@ func TestRedact(t *testing.T) {
 		{"already: PrivateKey = [REDACTED]", "already: PrivateKey = [REDACTED]", 0},
 	}
 	for _, tt := range tests {
-		r := newRedactor(nil)
-		if got := r.text(tt.in); got != tt.want || r.count != tt.n {
-			t.Errorf("redact(%q)\n got %q (%d)\nwant %q (%d)", tt.in, got, r.count, tt.want, tt.n)
+		r := New()
+		if got := r.Text(tt.in); got != tt.want || r.Count() != tt.n {
+			t.Errorf("Text(%q)\n got %q (%d)\nwant %q (%d)", tt.in, got, r.Count(), tt.want, tt.n)
+		}
+		if got := Text(tt.in); got != tt.want {
+			t.Errorf("Text(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
-// Known secrets go in every form, and none shorter than minSecretLen.
-func TestRedactKnownSecrets(t *testing.T) {
+// Known secrets go in every form, and none shorter than MinSecretLen.
+func TestTextKnownSecrets(t *testing.T) {
+	t.Parallel()
 	key := "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
-	r := newRedactor([]string{key, "tok<&>\"en", "ab", ""})
+	r := New(key, "tok<&>\"en", "ab", "")
 	raw, _ := base64.StdEncoding.DecodeString(key)
 	in := strings.Join([]string{key, url.QueryEscape(key), strings.ReplaceAll(strings.ReplaceAll(url.QueryEscape(key), "%2B", "%2b"), "%3D", "%3d"), url.PathEscape(key),
 		hex.EncodeToString(raw), "tok&lt;&amp;&gt;&#34;en", `tok\u003c\u0026\u003e\"en`, "tok<&>\"en", "ab cd"}, " | ")
-	got := r.text(in)
+	got := r.Text(in)
 	want := strings.Repeat("[REDACTED] | ", 8) + "ab cd"
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	if r.count != 8 {
-		t.Errorf("count %d", r.count)
+	if r.Count() != 8 {
+		t.Errorf("count %d", r.Count())
 	}
-	if Redact("key="+key, key) != "key=[REDACTED]" {
-		t.Error("Redact")
+	if Text("key="+key, key) != "key=[REDACTED]" {
+		t.Error("Text")
 	}
 }
 
-// FuzzRedact: a known secret put anywhere in any text never survives.
-func FuzzRedact(f *testing.F) {
+// FuzzText: no text panics, and a known secret put anywhere in any text
+// never survives, as it is or query-escaped.
+func FuzzText(f *testing.F) {
 	f.Add("log line: ", "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=", uint(4))
 	f.Add("PrivateKey = ", "S3CRET-TOKEN-123", uint(0))
 	f.Add("https://x.example.org/?token=", "p@ss w0rd&x", uint(30))
 	f.Add("", "AGE-SECRET-KEY-1XYZ", uint(0))
 	f.Fuzz(func(t *testing.T, text, secret string, at uint) {
-		if len(secret) < minSecretLen || strings.Contains(secret, "[REDACTED]") || strings.Contains(secret, "REDACTED") {
+		if len(secret) < MinSecretLen || strings.Contains(secret, "[REDACTED]") || strings.Contains(secret, "REDACTED") {
 			return
 		}
 		i := int(at % uint(len(text)+1))
 		planted := text[:i] + secret + text[i:] + " " + url.QueryEscape(secret)
-		r := newRedactor([]string{secret})
-		out := r.text(planted)
+		r := New(secret)
+		out := r.Text(planted)
 		if strings.Contains(out, secret) || strings.Contains(out, url.QueryEscape(secret)) {
 			t.Fatalf("secret %q survives in %q", secret, out)
 		}
-		if r.count < 2 {
-			t.Fatalf("count %d", r.count)
+		if r.Count() < 2 {
+			t.Fatalf("count %d", r.Count())
 		}
+		_ = Text(text) // no panic without known secrets either
 	})
 }

@@ -1,0 +1,137 @@
+// The engine's state, a plain value, and the one way it changes: commit
+// records it in the store, then publishes it.
+
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"relais/internal/checks"
+	"relais/internal/store"
+	"relais/internal/tunnel"
+)
+
+// TimelineEntry is one timestamped step of Mode urgence.
+type TimelineEntry struct {
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	Detail string    `json:"detail,omitempty"`
+	// DurationMS is the time to operational of an "operational" entry,
+	// in milliseconds (a state recorded by an older Relais has it in
+	// Detail, as Go wrote a duration).
+	DurationMS *int64 `json:"duration_ms,omitempty"`
+}
+
+// Snapshot is the engine's state at one moment, a plain value.
+type Snapshot struct {
+	PID               int             `json:"pid"`
+	Phase             Phase           `json:"phase"`
+	Started           time.Time       `json:"started"` // zero: never started
+	Stopped           bool            `json:"stopped"`
+	Profile           ProfileInfo     `json:"profile"`
+	Tunnel            tunnel.Status   `json:"tunnel"`
+	TunnelOwned       bool            `json:"tunnel_owned"`                // false: a tunnel already up was reused
+	TunnelError       string          `json:"tunnel_error,omitempty"`      // the error as the code saw it: for the log and the details
+	TunnelErrorCode   string          `json:"tunnel_error_code,omitempty"` // TunnelFailureCode's: what a front end words
+	TunnelAtReport    tunnel.Status   `json:"tunnel_at_report"`            // the tunnel when the last report finished
+	Report            *checks.Report  `json:"report"`
+	Runs              int             `json:"runs"`
+	TimeToOperational *time.Duration  `json:"time_to_operational"` // nil: never operational yet
+	Timeline          []TimelineEntry `json:"timeline"`
+	// Verdict is the overall state, Judge's, kept up to date with every
+	// change: what each front end words.
+	Verdict Verdict `json:"verdict"`
+}
+
+// Event is published on every change; it carries the whole snapshot, so a
+// subscriber that missed coalesced events still sees the latest state.
+type Event struct {
+	Kind     string
+	At       time.Time
+	Detail   string
+	Snapshot Snapshot
+}
+
+// Snapshot returns the current state, with a fresh tunnel status.
+func (e *Engine) Snapshot() Snapshot {
+	e.mu.Lock()
+	t := e.tun
+	e.mu.Unlock()
+	var st tunnel.Status
+	if t != nil {
+		st = t.Status() // outside the lock: it may ask the helper
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if t != nil && t == e.tun {
+		e.snap.Tunnel = st
+	}
+	return e.snap.clone()
+}
+
+func (s Snapshot) clone() Snapshot {
+	s.Timeline = append([]TimelineEntry(nil), s.Timeline...)
+	if s.TimeToOperational != nil {
+		d := *s.TimeToOperational
+		s.TimeToOperational = &d
+	}
+	return s
+}
+
+// commit applies change to the snapshot, adds a timeline entry, records the
+// state in the store and only then publishes the event.
+func (e *Engine) commit(ctx context.Context, kind, detail string, change func(*Snapshot)) {
+	now := e.now()
+	e.mu.Lock()
+	t := e.tun
+	e.mu.Unlock()
+	var st tunnel.Status
+	if t != nil {
+		st = t.Status()
+	}
+	e.mu.Lock()
+	oldPhase := e.snap.Phase
+	if t != nil && t == e.tun {
+		e.snap.Tunnel = st
+	}
+	if change != nil {
+		change(&e.snap)
+	}
+	e.snap.Verdict = Judge(e.snap)
+	entry := TimelineEntry{At: now, Kind: kind, Detail: detail}
+	if kind == EventOperational && e.snap.TimeToOperational != nil {
+		ms := e.snap.TimeToOperational.Milliseconds()
+		entry.Detail, entry.DurationMS = "", &ms
+	}
+	e.snap.Timeline = append(e.snap.Timeline, entry)
+	if e.snap.Phase != oldPhase {
+		e.snap.Timeline = append(e.snap.Timeline, TimelineEntry{At: now, Kind: EventPhase, Detail: string(e.snap.Phase)})
+	}
+	if n := len(e.snap.Timeline); n > maxTimeline {
+		e.snap.Timeline = append([]TimelineEntry(nil), e.snap.Timeline[n-maxTimeline:]...)
+	}
+	snap := e.snap.clone()
+	e.mu.Unlock()
+
+	e.record(ctx, snap)
+	e.publish(Event{Kind: kind, At: now, Detail: detail, Snapshot: snap})
+	e.logf("engine: %s %s (phase %s)", kind, detail, snap.Phase)
+}
+
+func (e *Engine) record(ctx context.Context, snap Snapshot) {
+	if e.Store == nil {
+		return
+	}
+	b, err := json.Marshal(snap)
+	if err != nil {
+		e.logf("engine: state: %v", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := e.Store.RecordEngineState(ctx, store.EngineState{PID: snap.PID, SnapshotJSON: string(b), UpdatedAt: e.now()}); err != nil {
+		e.logf("engine: %v", err)
+	}
+}
