@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"relais/internal/backend"
 	"slices"
 	"strings"
 
@@ -187,7 +188,7 @@ func (r *run) startDemo(ctx context.Context) (*demoOffice, int) {
 	}
 	demoStarted(off)
 	r.say("cli.demo.office_started", off.Endpoint, off.ProfileURL)
-	s := &profile.Syncer{Client: r.HTTPClient, Cache: storeCache{db}, Trusted: []minisign.PublicKey{off.TrustedKey}, Now: r.Now,
+	s := &profile.Syncer{Client: r.HTTPClient, Cache: backend.StoreCache{DB: db}, Trusted: []minisign.PublicKey{off.TrustedKey}, Now: r.Now,
 		Logf: func(format string, a ...any) { _ = db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}
 	res, err := s.SyncURL(ctx, off.ProfileURL)
 	if err != nil {

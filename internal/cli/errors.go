@@ -170,37 +170,3 @@ func reasonKeyIn(lang, key, detail string) string {
 	}
 	return msg + " " + i18n.T(lang, "cli.reason.detail", detail)
 }
-
-// storeCache adapts the store to the profile sync's Cache interface: the
-// profile package declares what it needs and never imports the store.
-type storeCache struct{ db *store.DB }
-
-func (c storeCache) Last(ctx context.Context) (*profile.Cached, error) {
-	p, err := c.db.CurrentProfile(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &profile.Cached{Serial: p.Serial, SHA256: p.SHA256, Bytes: p.Bytes, Signature: p.Signature,
-		Source: p.Source, ETag: p.ETag, LastModified: p.LastModified}, nil
-}
-
-func (c storeCache) HasAsset(ctx context.Context, sha256 string) (bool, error) {
-	return c.db.HasAsset(ctx, sha256)
-}
-
-func (c storeCache) Save(ctx context.Context, p profile.Cached, assets []profile.FetchedAsset) error {
-	now := c.db.Now()
-	sa := make([]store.Asset, 0, len(assets))
-	for _, a := range assets {
-		sa = append(sa, store.Asset{SHA256: a.SHA256, ID: a.ID, Bytes: a.Bytes, SourceURL: a.SourceURL, FetchedAt: now})
-	}
-	return c.db.SaveProfile(ctx, store.CachedProfile{Serial: p.Serial, SHA256: p.SHA256, Bytes: p.Bytes, Signature: p.Signature,
-		Source: p.Source, ETag: p.ETag, LastModified: p.LastModified, FetchedAt: now, CheckedAt: now}, sa)
-}
-
-func (c storeCache) Touch(ctx context.Context, sha256, etag, lastModified string) error {
-	return c.db.TouchProfile(ctx, sha256, etag, lastModified, c.db.Now())
-}
