@@ -9,7 +9,7 @@ import (
 
 	"relais/app"
 	"relais/internal/cli"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 )
 
 // hasWindow: relais without a command opens the app.
@@ -21,7 +21,7 @@ func prepare() { app.Prepare() }
 // runWindow opens the app, on the demo office when demo is set, and
 // returns its exit code.
 func runWindow(demo bool) int {
-	return app.Run(func(lang string) (desk.Backend, error) {
+	return app.Run(func(lang string) (frontend.Backend, error) {
 		return cli.OpenDesk(context.Background(), cli.OSEnv(), cli.DeskOptions{Lang: lang, Demo: demo})
 	})
 }

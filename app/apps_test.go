@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"relais/internal/checks"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/engine"
 )
 
@@ -225,7 +225,7 @@ func TestAppsLinksNeedUrgence(t *testing.T) {
 
 func TestAppsNoProfile(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.prof = desk.ProfileState{}
+	fb.prof = frontend.ProfileState{}
 	_, s, c := newTestApps(t, fb, "fr")
 	if len(s.appRows) != 0 || len(s.linkRows) != 0 {
 		t.Errorf("rows without a profile: %d apps, %d links", len(s.appRows), len(s.linkRows))

@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/diag"
 )
 
@@ -60,12 +60,12 @@ type diagScreen struct {
 	canUpload   bool
 	optionsRead bool // canEncrypt and canUpload were read once
 	exporting   bool
-	last        *desk.DiagExport // the bundle just made; nil before
+	last        *frontend.DiagExport // the bundle just made; nil before
 	exportErr   string
 	uploading   bool
 	uploaded    bool   // last was queued for upload
 	uploadErr   string // UploadBundle's sentence
-	delivery    desk.Delivery
+	delivery    frontend.Delivery
 	deliveryOK  bool // delivery was read for last
 	delivBusy   bool
 	delivAt     time.Time

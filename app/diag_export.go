@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/diag"
 )
 
@@ -268,7 +268,7 @@ func (s *diagScreen) refreshResult() {
 // showCaseCode shows the case code of the bundle just made in a dialog,
 // big, with what to do with it: where the eye is, whatever the length of
 // the screen below (the result stays there too).
-func (s *diagScreen) showCaseCode(ex desk.DiagExport) {
+func (s *diagScreen) showCaseCode(ex frontend.DiagExport) {
 	if s.done != nil {
 		s.done.Hide()
 	}

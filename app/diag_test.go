@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/diag"
 	"relais/internal/engine"
 	"relais/internal/version"
@@ -219,7 +219,7 @@ func TestDiagUpload(t *testing.T) {
 	_, s, c := newTestDiag(t, fb, "fr")
 	tap(t, c, "Créer le diagnostic")
 	dr := fb.drillsFake()
-	dr.delivery = desk.Delivery{State: desk.DeliveryPending}
+	dr.delivery = frontend.Delivery{State: frontend.DeliveryPending}
 	tap(t, c, "Envoyer au centre de services")
 	path := filepath.Join("/home", "camille", "Téléchargements", "relais-diag-RLS-7K3M-Q9TD.zip")
 	if len(d.uploads) != 1 || d.uploads[0] != path {
@@ -232,20 +232,20 @@ func TestDiagUpload(t *testing.T) {
 	}
 
 	dr.mu.Lock()
-	dr.delivery = desk.Delivery{State: desk.DeliveryPending, Attempts: 2, Problem: "Le serveur ne répond pas."}
+	dr.delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 2, Problem: "Le serveur ne répond pas."}
 	dr.mu.Unlock()
 	s.refresh()
 	wantText(t, c, "En attente d'envoi (tentatives : 2) : le diagnostic partira dès que le réseau le permettra. Dernier essai : Le serveur ne répond pas.")
 
 	at := testNow.Add(-time.Minute)
 	dr.mu.Lock()
-	dr.delivery = desk.Delivery{State: desk.DeliveryDelivered, Attempts: 3, Delivered: at}
+	dr.delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 3, Delivered: at}
 	dr.mu.Unlock()
 	s.refresh()
 	wantText(t, c, "Envoyé au centre de services le "+longDate(testNow, at)+".")
 
 	dr.mu.Lock()
-	dr.delivery = desk.Delivery{State: desk.DeliveryRejected, Problem: "Le fichier est trop gros."}
+	dr.delivery = frontend.Delivery{State: frontend.DeliveryRejected, Problem: "Le fichier est trop gros."}
 	dr.mu.Unlock()
 	s.refresh()
 	wantText(t, c, "Refusé par le centre de services : Le fichier est trop gros. Donnez-lui le code et transmettez le fichier autrement.")
@@ -431,7 +431,7 @@ func TestDiagLanguages(t *testing.T) {
 			d := fb.diagFake()
 			d.canEncrypt, d.canUpload, d.failures, d.bundle = true, true, []string{"routes"}, sampleBundle()
 			d.log = []diag.LogLine{{At: testNow, Source: "engine", Message: "ok"}}
-			fb.drillsFake().delivery = desk.Delivery{State: desk.DeliveryPending, Attempts: 1, Problem: "x"}
+			fb.drillsFake().delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 1, Problem: "x"}
 			_, s, c := newTestDiag(t, fb, l)
 			assertNoRawKeys(t, c)
 			s.export.OnTapped()

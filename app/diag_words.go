@@ -7,7 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 )
 
 // The words of the Diagnostic tab: sizes and deliveries.
@@ -31,9 +31,9 @@ func sizeWords(l string, n int64) string {
 }
 
 // diagDeliveryWords says where the upload of a bundle stands.
-func diagDeliveryWords(now time.Time, d desk.Delivery) string {
+func diagDeliveryWords(now time.Time, d frontend.Delivery) string {
 	switch d.State {
-	case desk.DeliveryPending:
+	case frontend.DeliveryPending:
 		s := tr("app.diag.delivery.pending")
 		if d.Attempts > 0 {
 			s = tr("app.diag.delivery.pending_attempts", d.Attempts)
@@ -42,12 +42,12 @@ func diagDeliveryWords(now time.Time, d desk.Delivery) string {
 			s += " " + tr("app.diag.delivery.last_problem", d.Problem)
 		}
 		return s
-	case desk.DeliveryDelivered:
+	case frontend.DeliveryDelivered:
 		if d.Delivered.IsZero() {
 			return tr("app.diag.delivery.delivered")
 		}
 		return tr("app.diag.delivery.delivered_at", longDate(now, d.Delivered))
-	case desk.DeliveryRejected:
+	case frontend.DeliveryRejected:
 		if d.Problem != "" {
 			return tr("app.diag.delivery.rejected_why", d.Problem)
 		}
@@ -58,9 +58,9 @@ func diagDeliveryWords(now time.Time, d desk.Delivery) string {
 
 func deliveryImportance(state string) widget.Importance {
 	switch state {
-	case desk.DeliveryDelivered:
+	case frontend.DeliveryDelivered:
 		return widget.SuccessImportance
-	case desk.DeliveryRejected:
+	case frontend.DeliveryRejected:
 		return widget.DangerImportance
 	}
 	return widget.MediumImportance

@@ -7,7 +7,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/profile"
 )
@@ -39,7 +39,7 @@ type drillsScreen struct {
 	listedKey  string // what the rows show; they are rebuilt when it changes
 
 	runs        []*drills.Run // newest first, as Runs returned them
-	deliveries  map[string]desk.Delivery
+	deliveries  map[string]frontend.Delivery
 	runsErr     string
 	runsLoaded  bool
 	runsLoading bool
@@ -133,7 +133,7 @@ type drillsScreen struct {
 
 	report       *drills.Report
 	shownReport  *drills.Report // the report the step lines were built for
-	delivery     desk.Delivery
+	delivery     frontend.Delivery
 	deliveryOK   bool // delivery was read for report
 	delivLoading bool
 	delivAt      time.Time
@@ -152,7 +152,7 @@ const (
 var _ screen = (*drillsScreen)(nil)
 
 func newDrills(u *ui) *drillsScreen {
-	return &drillsScreen{u: u, reloadEvery: 10 * time.Second, deliveries: map[string]desk.Delivery{}}
+	return &drillsScreen{u: u, reloadEvery: 10 * time.Second, deliveries: map[string]frontend.Delivery{}}
 }
 
 func (s *drillsScreen) content() fyne.CanvasObject {
@@ -234,7 +234,7 @@ func (s *drillsScreen) onTick() {
 			s.refreshWalk()
 		}
 	case viewReport:
-		if !s.deliveryOK || s.delivery.State == desk.DeliveryPending {
+		if !s.deliveryOK || s.delivery.State == frontend.DeliveryPending {
 			s.refresh()
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"relais/internal/cli"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 )
 
 // The demo office's drill, completed from the Exercices screen against
@@ -107,7 +107,7 @@ func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 		t.Fatalf("runs: %v %d", err, len(runs))
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for d.Delivery(runs[0].ID).State != desk.DeliveryDelivered {
+	for d.Delivery(runs[0].ID).State != frontend.DeliveryDelivered {
 		if time.Now().After(deadline) {
 			t.Fatalf("the report was not delivered: %+v", d.Delivery(runs[0].ID))
 		}

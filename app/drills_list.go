@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/profile"
 )
@@ -184,7 +184,7 @@ func (s *drillsScreen) loadRuns() {
 	b := s.u.b
 	s.u.background(func() {
 		runs, err := b.Runs()
-		dels := map[string]desk.Delivery{}
+		dels := map[string]frontend.Delivery{}
 		if err == nil {
 			for _, r := range runs {
 				if r.State == drills.RunCompleted {
@@ -208,7 +208,7 @@ func (s *drillsScreen) loadRuns() {
 }
 
 // digestRuns sums up what the run rows show.
-func digestRuns(runs []*drills.Run, dels map[string]desk.Delivery) string {
+func digestRuns(runs []*drills.Run, dels map[string]frontend.Delivery) string {
 	var b strings.Builder
 	for _, r := range runs {
 		d := dels[r.ID]

@@ -16,7 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/checks"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/profile"
 )
@@ -325,7 +325,7 @@ func TestDrillsSkipAndNavigate(t *testing.T) {
 func TestDrillsWalkToReport(t *testing.T) {
 	fb := newFakeBackend(t)
 	d := fb.drillsFake()
-	d.delivery = desk.Delivery{State: desk.DeliveryPending, Attempts: 2, NextAttempt: testNow.Add(5 * time.Minute),
+	d.delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 2, NextAttempt: testNow.Add(5 * time.Minute),
 		Problem: "Le serveur des rapports ne répond pas."}
 	tu, s, c := newTestDrills(t, fb, "fr")
 	walkTo(t, c, s, 6)
@@ -356,7 +356,7 @@ func TestDrillsWalkToReport(t *testing.T) {
 		"En attente d'envoi (2 tentatives, prochain essai à "+clock(testNow, testNow.Add(5*time.Minute))+"). Dernier essai : Le serveur des rapports ne répond pas.",
 	)
 	d.mu.Lock()
-	d.delivery = desk.Delivery{State: desk.DeliveryDelivered, Attempts: 3, Delivered: testNow}
+	d.delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 3, Delivered: testNow}
 	d.mu.Unlock()
 	s.refresh()
 	wantText(t, c, "Envoyé au coordonnateur le "+longDate(testNow, testNow)+".")
@@ -663,7 +663,7 @@ func TestHomeDrillBannerFollowsTheRun(t *testing.T) {
 	}
 	d := fb.drillsFake()
 	d.mu.Lock()
-	d.delivery = desk.Delivery{State: desk.DeliveryDelivered}
+	d.delivery = frontend.Delivery{State: frontend.DeliveryDelivered}
 	finished := d.runs[0].Finished
 	d.mu.Unlock()
 	s.home.refresh()
@@ -682,7 +682,7 @@ func TestHomeDrillBannerFollowsTheRun(t *testing.T) {
 func TestDrillsTick(t *testing.T) {
 	fb := newFakeBackend(t)
 	d := fb.drillsFake()
-	d.delivery = desk.Delivery{State: desk.DeliveryPending, Attempts: 1, NextAttempt: testNow.Add(time.Minute)}
+	d.delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 1, NextAttempt: testNow.Add(time.Minute)}
 	tu, s, c := newTestDrills(t, fb, "fr")
 	var tick func()
 	s.every = func(_ <-chan struct{}, f func()) { tick = f }
@@ -712,7 +712,7 @@ func TestDrillsTick(t *testing.T) {
 		t.Fatalf("report: %q", s.repDelivery.Text)
 	}
 	d.mu.Lock()
-	d.delivery = desk.Delivery{State: desk.DeliveryDelivered, Attempts: 2, Delivered: now}
+	d.delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 2, Delivered: now}
 	d.mu.Unlock()
 	tick()
 	wantText(t, c, "Envoyé au coordonnateur le "+longDate(now, now)+".")

@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/profile"
 )
@@ -288,7 +288,7 @@ func (s *drillsScreen) onAct() {
 		}
 	}
 	runID, stepID := s.run.ID, rec.ID
-	s.call(func(b desk.Backend) (*drills.Run, error) { return b.CompleteStep(runID, stepID, in) })
+	s.call(func(b frontend.Backend) (*drills.Run, error) { return b.CompleteStep(runID, stepID, in) })
 }
 
 // onSkip asks why the step is skipped (required steps need a reason).
@@ -324,13 +324,13 @@ func (s *drillsScreen) onSkipConfirm() {
 		return
 	}
 	runID, stepID := s.run.ID, rec.ID
-	s.call(func(b desk.Backend) (*drills.Run, error) { return b.SkipStep(runID, stepID, reason) })
+	s.call(func(b frontend.Backend) (*drills.Run, error) { return b.SkipStep(runID, stepID, reason) })
 }
 
 // call runs a step operation in the background, the buttons disabled
 // meanwhile, then shows the run it returns (a failed verification
 // returns the run with the step failed, and an error) and the error.
-func (s *drillsScreen) call(op func(desk.Backend) (*drills.Run, error)) {
+func (s *drillsScreen) call(op func(frontend.Backend) (*drills.Run, error)) {
 	s.busy, s.walkErr = true, ""
 	s.refreshWalk()
 	b := s.u.b

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"relais/internal/checks"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/profile"
 )
@@ -139,10 +139,10 @@ func failureWords(code string) string {
 }
 
 // deliveryWords says where a report's delivery stands.
-func deliveryWords(now time.Time, d desk.Delivery) string {
+func deliveryWords(now time.Time, d frontend.Delivery) string {
 	var s string
 	switch d.State {
-	case desk.DeliveryPending:
+	case frontend.DeliveryPending:
 		switch {
 		case d.Attempts == 0:
 			s = tr("app.drills.delivery.queued")
@@ -158,13 +158,13 @@ func deliveryWords(now time.Time, d desk.Delivery) string {
 		if d.Problem != "" {
 			s += " " + tr("app.drills.delivery.last_problem", d.Problem)
 		}
-	case desk.DeliveryDelivered:
+	case frontend.DeliveryDelivered:
 		if d.Delivered.IsZero() {
 			s = tr("app.drills.delivery.delivered")
 		} else {
 			s = tr("app.drills.delivery.delivered_at", longDate(now, d.Delivered))
 		}
-	case desk.DeliveryRejected:
+	case frontend.DeliveryRejected:
 		if d.Problem != "" {
 			s = tr("app.drills.delivery.rejected_why", d.Problem)
 		} else {

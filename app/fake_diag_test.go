@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/diag"
 )
 
@@ -69,18 +69,18 @@ func (f *fakeBackend) HelpdeskOptions() (bool, bool) {
 	return d.canEncrypt, d.canUpload
 }
 
-func (f *fakeBackend) ExportDiagnostics(dir, level string, encrypt bool) (desk.DiagExport, error) {
+func (f *fakeBackend) ExportDiagnostics(dir, level string, encrypt bool) (frontend.DiagExport, error) {
 	d := f.diagFake()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.exports = append(d.exports, fakeExport{dir, level, encrypt})
 	switch {
 	case d.exportErr != nil:
-		return desk.DiagExport{}, d.exportErr
+		return frontend.DiagExport{}, d.exportErr
 	case level != string(diag.LevelNone) && level != string(diag.LevelStandard) && level != string(diag.LevelStrict):
-		return desk.DiagExport{}, errors.New("Ce niveau d'anonymisation n'existe pas.")
+		return frontend.DiagExport{}, errors.New("Ce niveau d'anonymisation n'existe pas.")
 	case encrypt && !d.canEncrypt:
-		return desk.DiagExport{}, errors.New("Le profil ne donne pas de clé du centre de services.")
+		return frontend.DiagExport{}, errors.New("Le profil ne donne pas de clé du centre de services.")
 	}
 	if dir == "" {
 		dir = d.dir
@@ -91,7 +91,7 @@ func (f *fakeBackend) ExportDiagnostics(dir, level string, encrypt bool) (desk.D
 		name += ".age"
 		size += 230
 	}
-	return desk.DiagExport{Path: filepath.Join(dir, name), CaseCode: d.caseCode, Encrypted: encrypt, Size: size,
+	return frontend.DiagExport{Path: filepath.Join(dir, name), CaseCode: d.caseCode, Encrypted: encrypt, Size: size,
 		Failures: append([]string(nil), d.failures...)}, nil
 }
 

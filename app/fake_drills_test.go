@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"relais/internal/checks"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 )
 
@@ -22,7 +22,7 @@ type fakeDrills struct {
 
 	// Set by tests.
 	fail         map[string]bool // step ids whose verification fails
-	delivery     desk.Delivery   // what Delivery returns
+	delivery     frontend.Delivery   // what Delivery returns
 	rows         []drills.Row    // what Summarize returns
 	summarizeErr error
 	exportErr    error
@@ -51,7 +51,7 @@ func (f *fakeBackend) drillsFake() *fakeDrills {
 	if !ok {
 		d = &fakeDrills{
 			fail:     map[string]bool{},
-			delivery: desk.Delivery{State: desk.DeliveryNone},
+			delivery: frontend.Delivery{State: frontend.DeliveryNone},
 			clock:    testNow.Add(-20 * time.Minute),
 		}
 		fakeDrillsOf[f] = d
@@ -258,7 +258,7 @@ func (f *fakeBackend) FinishDrill(runID, feedback string) (*drills.Report, error
 	return &rep, d.queueErr
 }
 
-func (f *fakeBackend) Delivery(runID string) desk.Delivery {
+func (f *fakeBackend) Delivery(runID string) frontend.Delivery {
 	d := f.drillsFake()
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -13,14 +13,14 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"relais/internal/checks"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/engine"
 	"relais/internal/profile"
 	"relais/internal/tunnel"
 	"relais/internal/version"
 )
 
-// fakeBackend is a desk.Backend for screen tests: it records what the GUI
+// fakeBackend is a frontend.Backend for screen tests: it records what the GUI
 // asked and returns what the test set.
 type fakeBackend struct {
 	mu       sync.Mutex
@@ -28,18 +28,18 @@ type fakeBackend struct {
 	stops    int
 	rechecks int
 	opened   []string // OpenLink ids
-	saved    []desk.Settings
+	saved    []frontend.Settings
 	imported []string
 	keysMade int
 	lang     string
 	active   bool
 
 	snap     engine.Snapshot
-	prof     desk.ProfileState
+	prof     frontend.ProfileState
 	assets   map[string][]byte
-	settings desk.Settings
-	locks    desk.Locks
-	identity desk.Identity
+	settings frontend.Settings
+	locks    frontend.Locks
+	identity frontend.Identity
 	// importErr: ImportConf fails with it; replaced: an import replaced
 	// another key; deleted: DeleteKey calls.
 	importErr error
@@ -53,7 +53,7 @@ type fakeBackend struct {
 	next int
 }
 
-var _ desk.Backend = (*fakeBackend)(nil)
+var _ frontend.Backend = (*fakeBackend)(nil)
 
 // newFakeBackend serves the example profile of testdata, with its image.
 func newFakeBackend(t testing.TB) *fakeBackend {
@@ -72,10 +72,10 @@ func newFakeBackend(t testing.TB) *fakeBackend {
 	}
 	return &fakeBackend{
 		snap:     engine.Snapshot{Phase: engine.PhaseIdle},
-		prof:     desk.ProfileState{Profile: p, Serial: p.Serial, Signature: "valid", FetchedAt: testNow.Add(-3 * time.Minute)},
+		prof:     frontend.ProfileState{Profile: p, Serial: p.Serial, Signature: "valid", FetchedAt: testNow.Add(-3 * time.Minute)},
 		assets:   map[string][]byte{"etape1.png": img},
-		settings: desk.DefaultSettings(),
-		identity: desk.Identity{PublicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", Source: "generated", Setup: desk.SetupReady},
+		settings: frontend.DefaultSettings(),
+		identity: frontend.Identity{PublicKey: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", Source: "generated", Setup: frontend.SetupReady},
 		subs:     map[int]func(engine.Event){},
 	}
 }
@@ -143,7 +143,7 @@ func (f *fakeBackend) emit(kind string, s engine.Snapshot) {
 	}
 }
 
-func (f *fakeBackend) Profile() desk.ProfileState {
+func (f *fakeBackend) Profile() frontend.ProfileState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.prof
@@ -163,13 +163,13 @@ func (f *fakeBackend) OpenLink(id string) error {
 	return f.openErr
 }
 
-func (f *fakeBackend) Settings() desk.Settings {
+func (f *fakeBackend) Settings() frontend.Settings {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.settings
 }
 
-func (f *fakeBackend) SaveSettings(s desk.Settings) error {
+func (f *fakeBackend) SaveSettings(s frontend.Settings) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.locks.TunnelMode && s.TunnelMode != f.settings.TunnelMode || f.locks.Autostart && s.Autostart != f.settings.Autostart {
@@ -180,13 +180,13 @@ func (f *fakeBackend) SaveSettings(s desk.Settings) error {
 	return nil
 }
 
-func (f *fakeBackend) Locks() desk.Locks {
+func (f *fakeBackend) Locks() frontend.Locks {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.locks
 }
 
-func (f *fakeBackend) Identity() desk.Identity {
+func (f *fakeBackend) Identity() frontend.Identity {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.identity
@@ -196,10 +196,10 @@ func (f *fakeBackend) GenerateKey(replace bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.identity.PublicKey != "" && !replace {
-		return &desk.IdentityError{Code: desk.IdentityErrExists, PublicKey: f.identity.PublicKey}
+		return &frontend.IdentityError{Code: frontend.IdentityErrExists, PublicKey: f.identity.PublicKey}
 	}
 	f.keysMade++
-	f.identity = desk.Identity{PublicKey: "bmV3S2V5bmV3S2V5bmV3S2V5bmV3S2V5bmV3S2V5MDA=", Source: "generated", Setup: desk.SetupNoAddress}
+	f.identity = frontend.Identity{PublicKey: "bmV3S2V5bmV3S2V5bmV3S2V5bmV3S2V5bmV3S2V5MDA=", Source: "generated", Setup: frontend.SetupNoAddress}
 	return nil
 }
 
@@ -214,10 +214,10 @@ func (f *fakeBackend) ImportConf(path string, replace bool) error {
 		return f.importErr
 	}
 	if f.identity.PublicKey != "" && f.identity.PublicKey != fakeImportKey && !replace {
-		return &desk.IdentityError{Code: desk.IdentityErrExists, File: filepath.Base(path), PublicKey: f.identity.PublicKey}
+		return &frontend.IdentityError{Code: frontend.IdentityErrExists, File: filepath.Base(path), PublicKey: f.identity.PublicKey}
 	}
 	f.replaced = f.replaced || replace
-	f.identity = desk.Identity{PublicKey: fakeImportKey, Source: filepath.Base(path), Addresses: []string{"10.77.0.2/32"}, Setup: desk.SetupReady}
+	f.identity = frontend.Identity{PublicKey: fakeImportKey, Source: filepath.Base(path), Addresses: []string{"10.77.0.2/32"}, Setup: frontend.SetupReady}
 	return nil
 }
 
@@ -225,7 +225,7 @@ func (f *fakeBackend) DeleteKey() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.deleted++
-	f.identity = desk.Identity{Setup: desk.SetupNone}
+	f.identity = frontend.Identity{Setup: frontend.SetupNone}
 	return nil
 }
 
@@ -254,7 +254,7 @@ type testUI struct {
 	window fyne.Window
 }
 
-func newTestUI(t testing.TB, b desk.Backend, l string) *testUI {
+func newTestUI(t testing.TB, b frontend.Backend, l string) *testUI {
 	t.Helper()
 	a := test.NewTempApp(t)
 	useLanguage(l)

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 )
 
@@ -293,7 +293,7 @@ func TestHelpProfileChanges(t *testing.T) {
 	if h.pageList.Length() != 3 || h.pageID != "premiers-pas" || !hasText(c, "Nouvelle page") {
 		t.Errorf("pages after update: %d, shown %q: %q", h.pageList.Length(), h.pageID, visibleTexts(c))
 	}
-	tu.prof = desk.ProfileState{}
+	tu.prof = frontend.ProfileState{}
 	h.refresh()
 	for _, want := range []string{
 		"Aucun profil de continuité sur cet ordinateur : les contacts et les pages d'aide arriveront avec lui.",

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/checks"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/profile"
@@ -51,12 +51,12 @@ type home struct {
 	// onOpenSettings shows the Réglages tab; the shell sets it.
 	onOpenSettings func()
 
-	identity *desk.Identity // nil until read
+	identity *frontend.Identity // nil until read
 
 	// The runs of this device, for the drill banner: read in the
 	// background at most every drillRunsEvery (0: every 5 s).
 	drillRuns        []*drills.Run
-	drillDels        map[string]desk.Delivery // completed runs' report delivery
+	drillDels        map[string]frontend.Delivery // completed runs' report delivery
 	drillRunsAt      time.Time
 	drillRunsLoading bool
 	drillRunsEvery   time.Duration
@@ -137,7 +137,7 @@ func (h *home) identityChanged() {
 // notSetUp reports whether Mode urgence cannot work yet for want of the
 // identity IT issues (a key, a tunnel address).
 func (h *home) notSetUp() bool {
-	return h.identity != nil && (h.identity.Setup == desk.SetupNone || h.identity.Setup == desk.SetupNoAddress)
+	return h.identity != nil && (h.identity.Setup == frontend.SetupNone || h.identity.Setup == frontend.SetupNoAddress)
 }
 
 // identityProblem is the identity's problem when it keeps Mode urgence
@@ -148,7 +148,7 @@ func (h *home) identityProblem() string {
 		return ""
 	}
 	switch h.identity.Setup {
-	case desk.SetupKeyMissing, desk.SetupKeyMismatch, desk.SetupNoKeyring:
+	case frontend.SetupKeyMissing, frontend.SetupKeyMismatch, frontend.SetupNoKeyring:
 		return h.identity.Problem
 	}
 	return ""
@@ -158,7 +158,7 @@ func (h *home) identityProblem() string {
 // helpdesk when it has one.
 func (h *home) setupSentence() string {
 	what := "app.identity.home.no_key"
-	if h.identity.Setup == desk.SetupNoAddress {
+	if h.identity.Setup == frontend.SetupNoAddress {
 		what = "app.identity.home.no_address"
 	}
 	if c := helpdeskContact(h.u.prof.Profile, h.u.lang); c != "" {
@@ -432,7 +432,7 @@ func (h *home) refreshDrillBanner() {
 	if done != nil {
 		when := longDate(h.u.now(), done.Finished)
 		switch h.drillDels[done.ID].State {
-		case desk.DeliveryDelivered, desk.DeliveryPending, desk.DeliveryRejected:
+		case frontend.DeliveryDelivered, frontend.DeliveryPending, frontend.DeliveryRejected:
 			text = tr("app.drills.banner.done_delivery", title, when, tr("app.drills.banner.delivery."+h.drillDels[done.ID].State))
 		default:
 			text = tr("app.drills.banner.done", title, when)
@@ -452,7 +452,7 @@ func (h *home) loadDrillRuns() {
 	b := h.u.b
 	h.u.background(func() {
 		runs, err := b.Runs()
-		dels := map[string]desk.Delivery{}
+		dels := map[string]frontend.Delivery{}
 		for _, r := range runs {
 			if r.State == drills.RunCompleted {
 				dels[r.ID] = b.Delivery(r.ID)

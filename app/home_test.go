@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"relais/internal/checks"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/engine"
 	"relais/internal/profile"
 )
@@ -312,7 +312,7 @@ func TestHomeProgress(t *testing.T) {
 // disabled and a sentence says what to do.
 func TestHomeNoProfile(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.prof = desk.ProfileState{Problem: "Le profil n'a jamais pu être téléchargé : le serveur est injoignable."}
+	fb.prof = frontend.ProfileState{Problem: "Le profil n'a jamais pu être téléchargé : le serveur est injoignable."}
 	_, h, c := newTestHome(t, fb, "fr")
 	if !h.urgence.Disabled() {
 		t.Error("Mode urgence enabled without a profile")
@@ -464,7 +464,7 @@ func TestHomeNoRawKeys(t *testing.T) {
 			tu.snap.TunnelError = "x"
 			h.refresh()
 			assertNoRawKeys(t, c) // tunnel failed
-			fb.prof = desk.ProfileState{}
+			fb.prof = frontend.ProfileState{}
 			tu.prof = fb.prof
 			fb.active = false
 			h.refresh()

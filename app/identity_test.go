@@ -7,7 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 )
 
 // A device that is not set up: Accueil says what is missing and what to do,
@@ -17,15 +17,15 @@ func TestHomeNotSetUp(t *testing.T) {
 	for _, tc := range []struct {
 		lang, setup, want string
 	}{
-		{"fr", desk.SetupNone, "Ce poste n'est pas encore configuré pour l'accès d'urgence : importez le fichier reçu du service informatique dans Réglages, ou appelez le support (Centre de services, +33 1 99 00 12 34)."},
-		{"en", desk.SetupNone, "This device is not set up for emergency access yet: import the file you received from IT in Settings, or call the helpdesk (Service desk, +33 1 99 00 12 34)."},
-		{"fr", desk.SetupNoAddress, "Ce poste a une clé, mais pas encore d'adresse pour l'accès d'urgence : importez le fichier reçu du service informatique dans Réglages, ou appelez le support (Centre de services, +33 1 99 00 12 34)."},
-		{"en", desk.SetupNoAddress, "This device has a key but no address for emergency access yet: import the file you received from IT in Settings, or call the helpdesk (Service desk, +33 1 99 00 12 34)."},
+		{"fr", frontend.SetupNone, "Ce poste n'est pas encore configuré pour l'accès d'urgence : importez le fichier reçu du service informatique dans Réglages, ou appelez le support (Centre de services, +33 1 99 00 12 34)."},
+		{"en", frontend.SetupNone, "This device is not set up for emergency access yet: import the file you received from IT in Settings, or call the helpdesk (Service desk, +33 1 99 00 12 34)."},
+		{"fr", frontend.SetupNoAddress, "Ce poste a une clé, mais pas encore d'adresse pour l'accès d'urgence : importez le fichier reçu du service informatique dans Réglages, ou appelez le support (Centre de services, +33 1 99 00 12 34)."},
+		{"en", frontend.SetupNoAddress, "This device has a key but no address for emergency access yet: import the file you received from IT in Settings, or call the helpdesk (Service desk, +33 1 99 00 12 34)."},
 	} {
 		t.Run(tc.lang+"/"+tc.setup, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.identity = desk.Identity{Setup: tc.setup}
-			if tc.setup == desk.SetupNoAddress {
+			fb.identity = frontend.Identity{Setup: tc.setup}
+			if tc.setup == frontend.SetupNoAddress {
 				fb.identity.PublicKey = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 			}
 			tu := newTestUI(t, fb, tc.lang)
@@ -50,7 +50,7 @@ func TestHomeNotSetUp(t *testing.T) {
 			}
 
 			// IT's file imported in Réglages: Accueil reads the identity again.
-			fb.identity = desk.Identity{PublicKey: fakeImportKey, Setup: desk.SetupReady}
+			fb.identity = frontend.Identity{PublicKey: fakeImportKey, Setup: frontend.SetupReady}
 			h.identityChanged()
 			if hasText(c, tc.want) || h.urgence.Disabled() || h.setupGo.Visible() {
 				t.Fatalf("still not set up after the import: %q disabled=%v", visibleTexts(c), h.urgence.Disabled())
@@ -64,7 +64,7 @@ func TestHomeNotSetUp(t *testing.T) {
 func TestHomeNotSetUpNoHelpdesk(t *testing.T) {
 	fb := newFakeBackend(t)
 	fb.prof.Profile.Contacts = nil
-	fb.identity = desk.Identity{Setup: desk.SetupNone}
+	fb.identity = frontend.Identity{Setup: frontend.SetupNone}
 	_, h, c := newTestHome(t, fb, "fr")
 	if want := "Ce poste n'est pas encore configuré pour l'accès d'urgence : importez le fichier reçu du service informatique dans Réglages."; !hasText(c, want) {
 		t.Fatalf("%q not shown: %q", want, visibleTexts(c))
@@ -80,7 +80,7 @@ func TestHomeNotSetUpTunnelError(t *testing.T) {
 	fb := newFakeBackend(t)
 	tu, h, c := newTestHome(t, fb, "fr")
 	fb.active = true
-	fb.identity = desk.Identity{Setup: desk.SetupNone}
+	fb.identity = frontend.Identity{Setup: frontend.SetupNone}
 	h.identityChanged()
 	tu.snap.TunnelError = "this device has no WireGuard identity yet"
 	h.refresh()
@@ -168,11 +168,11 @@ func TestSettingsImportErrorsWorded(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"fr", &desk.IdentityError{Code: desk.IdentityErrInvalid, File: "x.conf", Detail: []string{"x.conf:1: outside any section"}},
+		{"fr", &frontend.IdentityError{Code: frontend.IdentityErrInvalid, File: "x.conf", Detail: []string{"x.conf:1: outside any section"}},
 			"Le fichier x.conf n'a pas été importé : ce n'est pas un fichier WireGuard valide. Problèmes relevés :\nx.conf:1: outside any section"},
-		{"en", &desk.IdentityError{Code: desk.IdentityErrNoPrivateKey, File: "x.conf"},
+		{"en", &frontend.IdentityError{Code: frontend.IdentityErrNoPrivateKey, File: "x.conf"},
 			"The file x.conf was not imported: the file holds no private key. Ask IT for the complete file."},
-		{"fr", &desk.IdentityError{Code: desk.IdentityErrUnreadable, File: "x.conf", Detail: []string{"open x.conf: permission denied"}, Err: errors.New("open x.conf: permission denied")},
+		{"fr", &frontend.IdentityError{Code: frontend.IdentityErrUnreadable, File: "x.conf", Detail: []string{"open x.conf: permission denied"}, Err: errors.New("open x.conf: permission denied")},
 			"Le fichier x.conf n'a pas été importé : le fichier n'a pas pu être lu."},
 	} {
 		fb := newFakeBackend(t)
@@ -195,7 +195,7 @@ func TestHomeIdentityProblemTunnelError(t *testing.T) {
 	fb := newFakeBackend(t)
 	tu, h, c := newTestHome(t, fb, "fr")
 	fb.active = true
-	fb.identity.Setup = desk.SetupKeyMismatch
+	fb.identity.Setup = frontend.SetupKeyMismatch
 	fb.identity.Problem = "La clé de cet ordinateur ne correspond plus à celle que le service informatique connaît."
 	h.identityChanged()
 	tu.snap.TunnelError = "Impossible de préparer le tunnel : créez une nouvelle clé avec « relais key generate --force »."

@@ -18,7 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/config"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/i18n"
 	"relais/internal/instance"
 	"relais/internal/version"
@@ -27,7 +27,7 @@ import (
 // OpenBackend opens the backend the app drives, with errors in lang; main
 // passes cli.OpenDesk. It may take a moment (the demo office starts): the
 // window is already up meanwhile.
-type OpenBackend func(lang string) (desk.Backend, error)
+type OpenBackend func(lang string) (frontend.Backend, error)
 
 // Run opens the main window and blocks until the app quits. It returns an
 // exit code: 0, or 2 when no window can open here (no display, no OpenGL),
@@ -162,7 +162,7 @@ type storeRecoverer interface{ StoreRecovered() string }
 // showStoreRecovered tells the person, once, that the local database was
 // found damaged and replaced: what was kept aside and that the device's key
 // is untouched. It returns whether it said so.
-func showStoreRecovered(b desk.Backend, w fyne.Window) bool {
+func showStoreRecovered(b frontend.Backend, w fyne.Window) bool {
 	r, ok := b.(storeRecoverer)
 	if !ok {
 		return false

@@ -17,7 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"rsc.io/qr"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 )
 
 // settingsScreen is the Réglages tab: language, start at login, tunnel
@@ -51,10 +51,10 @@ type settingsScreen struct {
 	// the shell sets it.
 	onIdentity func()
 
-	cur      desk.Settings // what the widgets show: each change saves it whole
+	cur      frontend.Settings // what the widgets show: each change saves it whole
 	quiet    bool          // the widgets are being set from cur, not by a person
 	asked    bool          // the identity was asked for
-	identity desk.Identity // the last identity read
+	identity frontend.Identity // the last identity read
 
 	// saveMu orders the saves of the background goroutines, one at a time.
 	saveMu sync.Mutex
@@ -62,9 +62,9 @@ type settingsScreen struct {
 
 // The settings' values, and the keys of their words, in the order shown.
 var (
-	languageValues = []string{desk.LanguageAuto, desk.LanguageFR, desk.LanguageEN}
+	languageValues = []string{frontend.LanguageAuto, frontend.LanguageFR, frontend.LanguageEN}
 	languageKeys   = []string{"app.settings.language.auto", "app.settings.language.fr", "app.settings.language.en"}
-	modeValues     = []string{desk.ModeAuto, desk.ModeUserspace, desk.ModeSystem}
+	modeValues     = []string{frontend.ModeAuto, frontend.ModeUserspace, frontend.ModeSystem}
 	modeKeys       = []string{"app.settings.mode.auto", "app.settings.mode.userspace", "app.settings.mode.system"}
 )
 
@@ -139,7 +139,7 @@ func (s *settingsScreen) refresh() {
 }
 
 // showSettings sets the widgets to st without saving anything.
-func (s *settingsScreen) showSettings(st desk.Settings) {
+func (s *settingsScreen) showSettings(st frontend.Settings) {
 	s.quiet = true
 	defer func() { s.quiet = false }()
 	s.language.SetSelected(settingWord(languageKeys, languageValues, st.Language))
@@ -147,7 +147,7 @@ func (s *settingsScreen) showSettings(st desk.Settings) {
 	s.mode.SetSelected(settingWord(modeKeys, modeValues, st.TunnelMode))
 }
 
-func (s *settingsScreen) showLocks(l desk.Locks) {
+func (s *settingsScreen) showLocks(l frontend.Locks) {
 	showLock(s.autostart, s.autoLocked, l.Autostart)
 	showLock(s.mode, s.modeLocked, l.TunnelMode)
 }
@@ -237,7 +237,7 @@ func (s *settingsScreen) loadIdentity() {
 	})
 }
 
-func (s *settingsScreen) showIdentity(id desk.Identity) {
+func (s *settingsScreen) showIdentity(id frontend.Identity) {
 	s.identity = id
 	if id.Problem != "" {
 		s.keyProblem.SetText(id.Problem)
@@ -271,7 +271,7 @@ func (s *settingsScreen) showIdentity(id desk.Identity) {
 	default:
 		source = tr("app.settings.key_imported", id.Source)
 	}
-	if id.Setup == desk.SetupNoAddress {
+	if id.Setup == frontend.SetupNoAddress {
 		source += "\n" + tr("app.identity.no_address")
 	}
 	if len(id.Addresses) > 0 {
@@ -327,7 +327,7 @@ func (s *settingsScreen) onGenerate() {
 }
 
 // identityChanged shows id and tells the rest of the window.
-func (s *settingsScreen) identityChanged(id desk.Identity) {
+func (s *settingsScreen) identityChanged(id frontend.Identity) {
 	s.showIdentity(id)
 	if s.onIdentity != nil {
 		s.onIdentity()
@@ -403,9 +403,9 @@ func (s *settingsScreen) importAs(path string, replace bool) {
 		id := s.u.b.Identity()
 		fyne.Do(func() {
 			s.importConf.Enable()
-			var ie *desk.IdentityError
+			var ie *frontend.IdentityError
 			switch {
-			case errors.As(err, &ie) && ie.Code == desk.IdentityErrExists && !replace:
+			case errors.As(err, &ie) && ie.Code == frontend.IdentityErrExists && !replace:
 				s.keyMsg.Hide()
 				s.ask(tr("app.identity.replace_title"), tr("app.identity.replace_question", name, ie.PublicKey), tr("app.identity.replace_confirm"), true,
 					func() { s.importAs(path, true) })
@@ -422,28 +422,28 @@ func (s *settingsScreen) importAs(path string, replace bool) {
 // identityWords is an identity operation's error as sentences: the
 // backend's code in the window's language, then its details, one a line.
 func identityWords(err error) string {
-	var e *desk.IdentityError
+	var e *frontend.IdentityError
 	if !errors.As(err, &e) {
 		return err.Error()
 	}
 	var text string
 	switch e.Code {
-	case desk.IdentityErrExists, desk.IdentityErrNoKeyring, desk.IdentityErrUnreadable, desk.IdentityErrInvalid,
-		desk.IdentityErrTooLarge, desk.IdentityErrNoPrivateKey, desk.IdentityErrPeers, desk.IdentityErrZeroKey,
-		desk.IdentityErrMismatch, desk.IdentityErrStore:
+	case frontend.IdentityErrExists, frontend.IdentityErrNoKeyring, frontend.IdentityErrUnreadable, frontend.IdentityErrInvalid,
+		frontend.IdentityErrTooLarge, frontend.IdentityErrNoPrivateKey, frontend.IdentityErrPeers, frontend.IdentityErrZeroKey,
+		frontend.IdentityErrMismatch, frontend.IdentityErrStore:
 		text = tr("app.identity.err." + e.Code)
 	default:
 		text = tr("app.identity.err.failed")
 	}
 	detail := e.Detail
 	switch e.Code {
-	case desk.IdentityErrNoKeyring:
+	case frontend.IdentityErrNoKeyring:
 		if len(detail) > 0 {
 			return strings.Join(detail, "\n") // what to do on this system, from the backend
 		}
-	case desk.IdentityErrPeers, desk.IdentityErrUnreadable:
+	case frontend.IdentityErrPeers, frontend.IdentityErrUnreadable:
 		detail = nil // said by the sentence; the system's words are not the person's
-	case desk.IdentityErrInvalid:
+	case frontend.IdentityErrInvalid:
 		if len(detail) > 3 {
 			detail = append(detail[:3:3], "…")
 		}

@@ -10,12 +10,12 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 )
 
 // newTestSettings is the Réglages screen of a test UI in language l, shown
 // in a 1024×600 test window; the languages it asks for are recorded.
-func newTestSettings(t *testing.T, b desk.Backend, l string) (*testUI, *settingsScreen, fyne.CanvasObject, *[]string) {
+func newTestSettings(t *testing.T, b frontend.Backend, l string) (*testUI, *settingsScreen, fyne.CanvasObject, *[]string) {
 	t.Helper()
 	tu := newTestUI(t, b, l)
 	var langs []string
@@ -39,8 +39,8 @@ func countText(o fyne.CanvasObject, s string) int {
 
 func TestSettingsLocked(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.locks = desk.Locks{TunnelMode: true, Autostart: true}
-	fb.settings.TunnelMode = desk.ModeSystem
+	fb.locks = frontend.Locks{TunnelMode: true, Autostart: true}
+	fb.settings.TunnelMode = frontend.ModeSystem
 	_, s, c, _ := newTestSettings(t, fb, "fr")
 	if !s.mode.Disabled() || !s.autostart.Disabled() {
 		t.Errorf("locked settings enabled: mode %v, autostart %v", !s.mode.Disabled(), !s.autostart.Disabled())
@@ -75,9 +75,9 @@ func TestSettingsTunnelMode(t *testing.T) {
 	_, s, _, langs := newTestSettings(t, fb, "fr")
 	s.mode.SetSelected("Sans droits d'administrateur")
 	test.Tap(s.autostart)
-	want := []desk.Settings{
-		{Language: desk.LanguageAuto, TunnelMode: desk.ModeUserspace},
-		{Language: desk.LanguageAuto, TunnelMode: desk.ModeUserspace, Autostart: true},
+	want := []frontend.Settings{
+		{Language: frontend.LanguageAuto, TunnelMode: frontend.ModeUserspace},
+		{Language: frontend.LanguageAuto, TunnelMode: frontend.ModeUserspace, Autostart: true},
 	}
 	if len(fb.saved) != len(want) || fb.saved[0] != want[0] || fb.saved[1] != want[1] {
 		t.Errorf("saved %+v, want %+v", fb.saved, want)
@@ -90,7 +90,7 @@ func TestSettingsTunnelMode(t *testing.T) {
 // refusingBackend refuses every save, keeping the settings as they were.
 type refusingBackend struct{ *fakeBackend }
 
-func (refusingBackend) SaveSettings(desk.Settings) error {
+func (refusingBackend) SaveSettings(frontend.Settings) error {
 	return errors.New("le disque est plein")
 }
 
@@ -166,7 +166,7 @@ func TestSettingsKey(t *testing.T) {
 
 func TestSettingsNoKey(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.identity = desk.Identity{}
+	fb.identity = frontend.Identity{}
 	_, s, c, _ := newTestSettings(t, fb, "fr")
 	if s.qr.Visible() || s.copyKey.Visible() || !s.generate.Visible() {
 		t.Fatalf("without a key: qr %v, copy %v, generate %v", s.qr.Visible(), s.copyKey.Visible(), s.generate.Visible())
@@ -202,7 +202,7 @@ func TestSettingsIdentityProblem(t *testing.T) {
 
 func TestSettingsImport(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.identity = desk.Identity{Setup: desk.SetupNone}
+	fb.identity = frontend.Identity{Setup: frontend.SetupNone}
 	tu, s, c, _ := newTestSettings(t, fb, "fr")
 	test.Tap(s.importConf)
 	if tu.window.Canvas().Overlays().Top() == nil {
@@ -233,7 +233,7 @@ func TestSettingsBothLanguages(t *testing.T) {
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.locks = desk.Locks{Autostart: true}
+			fb.locks = frontend.Locks{Autostart: true}
 			_, _, c, _ := newTestSettings(t, fb, tc.lang)
 			assertNoRawKeys(t, c)
 			if !hasText(c, tc.locked) || !hasText(c, tc.version) {

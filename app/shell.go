@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/engine"
 	"relais/internal/i18n"
 )
@@ -172,7 +172,7 @@ func (s *shell) onLanguage(setting string) {
 // language is the language to speak for a setting: the setting, else the
 // locale, else the profile's default, else French.
 func (s *shell) language(setting string) string {
-	if setting == desk.LanguageAuto {
+	if setting == frontend.LanguageAuto {
 		setting = ""
 	}
 	def := ""

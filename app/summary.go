@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"relais/internal/checks"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/engine"
 	"relais/internal/i18n"
 	"relais/internal/version"
@@ -16,7 +16,7 @@ import (
 // version, the profile, the tunnel, the phase of Mode urgence and each app
 // that is not ok with its reason. It is the same for the same inputs (now
 // is given, apps keep the report's order) and never holds a key.
-func statusSummary(l string, info version.Info, prof desk.ProfileState, s engine.Snapshot, now time.Time) string {
+func statusSummary(l string, info version.Info, prof frontend.ProfileState, s engine.Snapshot, now time.Time) string {
 	t := func(key string, args ...any) string { return i18n.T(l, key, args...) }
 	var lines []string
 	at := now.Format("2006-01-02 15:04:05")

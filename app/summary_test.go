@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"relais/internal/checks"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/engine"
 	"relais/internal/profile"
 	"relais/internal/tunnel"
@@ -41,8 +41,8 @@ func TestStatusSummary(t *testing.T) {
 	b := newFakeBackend(t)
 	p := b.prof.Profile
 	info := version.Info{Version: "1.2.3", Commit: "abc1234"}
-	valid := desk.ProfileState{Profile: p, Serial: 7, Signature: "valid"}
-	expired := desk.ProfileState{Profile: p, Serial: 7, Signature: "not_checked", Expired: true}
+	valid := frontend.ProfileState{Profile: p, Serial: 7, Signature: "valid"}
+	expired := frontend.ProfileState{Profile: p, Serial: 7, Signature: "not_checked", Expired: true}
 
 	allOK := sampleSnapshot(p)
 	allOK.Phase = engine.PhaseOperational
@@ -56,7 +56,7 @@ func TestStatusSummary(t *testing.T) {
 		name string
 		lang string
 		info version.Info
-		prof desk.ProfileState
+		prof frontend.ProfileState
 		snap engine.Snapshot
 		want string
 	}{
@@ -86,13 +86,13 @@ func TestStatusSummary(t *testing.T) {
 			"You are not connected: the tunnel to the emergency environment could not be established.\n" +
 			"- Directory (failed): The tunnel is not up.\n" +
 			"- Email (blocked): Email was not checked: it depends on Directory, which is not working."},
-		{"idle fr", "fr", version.Info{Version: "0.1.0-dev"}, desk.ProfileState{}, engine.Snapshot{Phase: engine.PhaseIdle}, "" +
+		{"idle fr", "fr", version.Info{Version: "0.1.0-dev"}, frontend.ProfileState{}, engine.Snapshot{Phase: engine.PhaseIdle}, "" +
 			"Relais 0.1.0-dev, état au 2026-11-22 14:30:00\n" +
 			"Profil : aucun\n" +
 			"Tunnel : fermé\n" +
 			"Mode urgence inactif : vous n'êtes pas connecté à l'environnement d'urgence.\n" +
 			"Applications : pas encore vérifiées."},
-		{"idle en", "en", version.Info{Version: "0.1.0-dev"}, desk.ProfileState{}, engine.Snapshot{Phase: engine.PhaseIdle}, "" +
+		{"idle en", "en", version.Info{Version: "0.1.0-dev"}, frontend.ProfileState{}, engine.Snapshot{Phase: engine.PhaseIdle}, "" +
 			"Relais 0.1.0-dev, status at 2026-11-22 14:30:00\n" +
 			"Profile: none\n" +
 			"Tunnel: down\n" +

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/engine"
 	"relais/internal/i18n"
 	"relais/internal/version"
@@ -20,7 +20,7 @@ import (
 // and the latest state. Its fields are read and written on the UI
 // goroutine only (the bridge hands engine events over with fyne.Do).
 type ui struct {
-	b    desk.Backend
+	b    frontend.Backend
 	app  fyne.App
 	win  fyne.Window
 	lang string // "fr" or "en": the language shown, profile texts included
@@ -38,7 +38,7 @@ type ui struct {
 
 	// The latest state, as the last refresh saw it.
 	snap engine.Snapshot
-	prof desk.ProfileState
+	prof frontend.ProfileState
 }
 
 // screen is one tab of the main window: one unexported struct per screen,

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/engine/verdicttest"
 )
 
@@ -28,7 +28,7 @@ func TestOneVerdictEverywhere(t *testing.T) {
 			if got := trayState(l, c.Snap, c.Active); got != want {
 				t.Errorf("%s %s: the tray says %q, want %q", l, c.Name, got, want)
 			}
-			sum := statusSummary(l, tu.info, desk.ProfileState{Profile: fb.prof.Profile, Serial: 7, Signature: "valid"}, c.Snap, testNow)
+			sum := statusSummary(l, tu.info, frontend.ProfileState{Profile: fb.prof.Profile, Serial: 7, Signature: "valid"}, c.Snap, testNow)
 			if !strings.Contains(sum, "\n"+want+"\n") && !strings.HasSuffix(sum, "\n"+want) {
 				t.Errorf("%s %s: the summary does not say %q:\n%s", l, c.Name, want, sum)
 			}

@@ -17,7 +17,7 @@ import (
 
 	"relais/internal/autostart"
 	"relais/internal/backend"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/i18n"
@@ -28,7 +28,7 @@ import (
 	"relais/internal/tunnel"
 )
 
-// The desktop app's backend: desk.Backend with the wiring of `relais up`
+// The desktop app's backend: frontend.Backend with the wiring of `relais up`
 // (an organisation's machine) or of `relais demo` (the embedded demo
 // office), so that the GUI, the CLI and `relais status` from another
 // process all see the same Mode urgence.
@@ -55,7 +55,7 @@ type DeskOptions struct {
 	Demo bool
 }
 
-// Desk is the backend the desktop app drives (desk.Backend). On an
+// Desk is the backend the desktop app drives (frontend.Backend). On an
 // organisation's machine (a managed configuration) it runs Mode urgence as
 // `relais up` does, recording it in the user's store; otherwise, or with
 // DeskOptions.Demo, it runs the embedded demo office in the process and
@@ -80,10 +80,10 @@ type Desk struct {
 	last     engine.Snapshot
 	subs     map[int]func(engine.Event)
 	nextSub  int
-	prof     desk.ProfileState // without Problem and Expired, which are worked out when asked
+	prof     frontend.ProfileState // without Problem and Expired, which are worked out when asked
 	problem  func(r *run) string
 	assets   map[string][]byte
-	settings desk.Settings // as saved, before the locks
+	settings frontend.Settings // as saved, before the locks
 
 	walker  *drills.Walker
 	out     *outbox.Outbox
@@ -91,7 +91,7 @@ type Desk struct {
 	outDone chan struct{} // closed when the outbox loop has ended
 }
 
-var _ desk.Backend = (*Desk)(nil)
+var _ frontend.Backend = (*Desk)(nil)
 
 // deskSession is one Mode urgence: one engine, from Start to Stop.
 type deskSession struct {
@@ -453,7 +453,7 @@ func (d *Desk) Subscribe(fn func(engine.Event)) (cancel func()) {
 // Mode urgence: at open, and when the engine accepted a newer profile.
 func (d *Desk) refreshProfile(ctx context.Context) {
 	var (
-		st      desk.ProfileState
+		st      frontend.ProfileState
 		problem func(r *run) string
 		assets  = map[string][]byte{}
 	)
@@ -503,7 +503,7 @@ func (d *Desk) syncFailed(err error) {
 }
 
 // Profile is the cached profile in use, from memory.
-func (d *Desk) Profile() desk.ProfileState {
+func (d *Desk) Profile() frontend.ProfileState {
 	d.mu.Lock()
 	st, problem := d.prof, d.problem
 	d.mu.Unlock()
@@ -560,8 +560,8 @@ func (d *Desk) OpenLink(id string) error {
 
 // loadSettings reads the user's settings over the defaults; a value this
 // version does not know is ignored.
-func loadSettings(ctx context.Context, db *store.DB) (desk.Settings, error) {
-	s := desk.DefaultSettings()
+func loadSettings(ctx context.Context, db *store.DB) (frontend.Settings, error) {
+	s := frontend.DefaultSettings()
 	get := func(key string) (string, bool, error) {
 		v, err := db.Setting(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
@@ -588,25 +588,25 @@ func loadSettings(ctx context.Context, db *store.DB) (desk.Settings, error) {
 }
 
 func validLanguage(v string) bool {
-	return v == desk.LanguageAuto || v == desk.LanguageFR || v == desk.LanguageEN
+	return v == frontend.LanguageAuto || v == frontend.LanguageFR || v == frontend.LanguageEN
 }
 
 func validTunnelMode(v string) bool {
-	return v == desk.ModeAuto || v == desk.ModeUserspace || v == desk.ModeSystem
+	return v == frontend.ModeAuto || v == frontend.ModeUserspace || v == frontend.ModeSystem
 }
 
 // Locks says which settings the managed configuration fixes.
-func (d *Desk) Locks() desk.Locks {
+func (d *Desk) Locks() frontend.Locks {
 	if d.m.managed == nil {
-		return desk.Locks{}
+		return frontend.Locks{}
 	}
 	l := d.m.managed.Locked
-	return desk.Locks{TunnelMode: l.TunnelMode != nil, Autostart: l.Autostart != nil}
+	return frontend.Locks{TunnelMode: l.TunnelMode != nil, Autostart: l.Autostart != nil}
 }
 
 // Settings are the user's settings with the managed locks applied, from
 // memory.
-func (d *Desk) Settings() desk.Settings {
+func (d *Desk) Settings() frontend.Settings {
 	d.mu.Lock()
 	s := d.settings
 	d.mu.Unlock()
@@ -624,7 +624,7 @@ func (d *Desk) Settings() desk.Settings {
 // SaveSettings records s in the user's store, then turns autostart on or
 // off. A change to a setting the organisation locks is refused; the
 // user's own value of a locked setting is kept for the day the lock goes.
-func (d *Desk) SaveSettings(s desk.Settings) error {
+func (d *Desk) SaveSettings(s frontend.Settings) error {
 	d.save.Lock()
 	defer d.save.Unlock()
 	r := d.newRun(io.Discard, io.Discard)
@@ -703,38 +703,38 @@ func (d *Desk) applyAutostart(on bool) error {
 // Identity is the device's WireGuard identity, as `relais key show`
 // reads it (the keyring may be slow to answer; a key the keyring holds with
 // no record is adopted), and whether Mode urgence can use it.
-func (d *Desk) Identity() desk.Identity {
+func (d *Desk) Identity() frontend.Identity {
 	code, out, err := d.call(cmdKeyShow, "--json")
 	var doc keyShowJSON
 	if jerr := json.Unmarshal(out, &doc); jerr != nil {
 		if err == nil {
 			err = jerr
 		}
-		return desk.Identity{Problem: err.Error(), Setup: desk.SetupNoKeyring}
+		return frontend.Identity{Problem: err.Error(), Setup: frontend.SetupNoKeyring}
 	}
-	var id desk.Identity
+	var id frontend.Identity
 	if doc.Identity != nil {
 		id.PublicKey, id.Addresses, id.Source = doc.Identity.PublicKey, doc.Identity.Addresses, doc.Identity.Source
 	}
 	r := d.newRun(io.Discard, io.Discard)
 	switch {
 	case code == ExitUsage && err != nil: // no keyring: what to do about it
-		id.Problem, id.Setup = err.Error(), desk.SetupNoKeyring
+		id.Problem, id.Setup = err.Error(), frontend.SetupNoKeyring
 	case doc.Keyring == "mismatch":
-		id.Problem, id.Setup = r.t("cli.desk.key_mismatch"), desk.SetupKeyMismatch
+		id.Problem, id.Setup = r.t("cli.desk.key_mismatch"), frontend.SetupKeyMismatch
 	case doc.Keyring == "absent" && doc.Identity != nil:
-		id.Problem, id.Setup = r.t("cli.desk.key_missing"), desk.SetupKeyMissing
+		id.Problem, id.Setup = r.t("cli.desk.key_missing"), frontend.SetupKeyMissing
 	case doc.Identity == nil:
-		id.Setup = desk.SetupNone
+		id.Setup = frontend.SetupNone
 	case len(id.Addresses) == 0 && !d.profileHasAddress():
-		id.Setup = desk.SetupNoAddress
+		id.Setup = frontend.SetupNoAddress
 	default:
-		id.Setup = desk.SetupReady
+		id.Setup = frontend.SetupReady
 	}
 	if d.dm != nil {
 		// The demo office has its own client key: Mode urgence needs
 		// nothing of the device's (Problem still says what is wrong).
-		id.Setup = desk.SetupReady
+		id.Setup = frontend.SetupReady
 	}
 	return id
 }
@@ -749,7 +749,7 @@ func (d *Desk) profileHasAddress() bool {
 }
 
 // GenerateKey makes a new device key, as `relais key generate`; a device
-// that has one keeps it unless replace (desk.IdentityErrExists).
+// that has one keeps it unless replace (frontend.IdentityErrExists).
 func (d *Desk) GenerateKey(replace bool) error {
 	r := d.newRun(io.Discard, io.Discard)
 	_, err := r.generateIdentity(d.ctx, d.m, []string{}, replace)

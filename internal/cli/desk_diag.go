@@ -19,7 +19,7 @@ import (
 	"filippo.io/age"
 
 	"relais/internal/config"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/diag"
 	"relais/internal/engine"
 	"relais/internal/profile"
@@ -204,13 +204,13 @@ func (d *Desk) diagDir() (string, error) {
 
 // ExportDiagnostics writes a bundle into dir ("" the default folder) at
 // level, encrypted to the profile's helpdesk when encrypt.
-func (d *Desk) ExportDiagnostics(dir, level string, encrypt bool) (desk.DiagExport, error) {
+func (d *Desk) ExportDiagnostics(dir, level string, encrypt bool) (frontend.DiagExport, error) {
 	r := d.newRun(io.Discard, io.Discard)
 	lv := diag.Level(level)
 	switch lv {
 	case diag.LevelNone, diag.LevelStandard, diag.LevelStrict:
 	default:
-		return desk.DiagExport{}, errors.New(r.t("cli.diag.bad_level", level))
+		return frontend.DiagExport{}, errors.New(r.t("cli.diag.bad_level", level))
 	}
 	opt := diag.Options{Level: lv, Now: d.env.Now, CaseCode: diag.NewCaseCode()}
 	if encrypt {
@@ -218,14 +218,14 @@ func (d *Desk) ExportDiagnostics(dir, level string, encrypt bool) (desk.DiagExpo
 		p := d.prof.Profile
 		d.mu.Unlock()
 		if p == nil || p.Helpdesk == nil || p.Helpdesk.AgeRecipient == "" {
-			return desk.DiagExport{}, errors.New(r.t("cli.diag.no_recipient"))
+			return frontend.DiagExport{}, errors.New(r.t("cli.diag.no_recipient"))
 		}
 		opt.Recipient = p.Helpdesk.AgeRecipient
 	}
 	if dir == "" {
 		var err error
 		if dir, err = d.diagDir(); err != nil {
-			return desk.DiagExport{}, errors.New(r.t("cli.error.data_dir", err.Error()))
+			return frontend.DiagExport{}, errors.New(r.t("cli.error.data_dir", err.Error()))
 		}
 	}
 	path := filepath.Join(dir, diag.FileName(opt.CaseCode, encrypt))
@@ -234,14 +234,14 @@ func (d *Desk) ExportDiagnostics(dir, level string, encrypt bool) (desk.DiagExpo
 
 // exportTo writes the bundle at path, through a temporary file renamed
 // into place: a bundle is whole or absent.
-func (d *Desk) exportTo(path string, opt diag.Options) (desk.DiagExport, error) {
+func (d *Desk) exportTo(path string, opt diag.Options) (frontend.DiagExport, error) {
 	r := d.newRun(io.Discard, io.Discard)
 	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
 	defer cancel()
 	in := d.diagInput(ctx)
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".relais-diag-*")
 	if err != nil {
-		return desk.DiagExport{}, errors.New(r.t("cli.diag.write_failed", path, err.Error()))
+		return frontend.DiagExport{}, errors.New(r.t("cli.diag.write_failed", path, err.Error()))
 	}
 	defer os.Remove(tmp.Name())
 	man, err := diag.Export(ctx, in, opt, tmp)
@@ -255,10 +255,10 @@ func (d *Desk) exportTo(path string, opt diag.Options) (desk.DiagExport, error) 
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		return desk.DiagExport{}, errors.New(r.t("cli.diag.write_failed", path, err.Error()))
+		return frontend.DiagExport{}, errors.New(r.t("cli.diag.write_failed", path, err.Error()))
 	}
 	fi, _ := os.Stat(path)
-	out := desk.DiagExport{Path: path, CaseCode: man.CaseCode, Encrypted: opt.Recipient != ""}
+	out := frontend.DiagExport{Path: path, CaseCode: man.CaseCode, Encrypted: opt.Recipient != ""}
 	if fi != nil {
 		out.Size = fi.Size()
 	}

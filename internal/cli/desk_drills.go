@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"relais/internal/checks"
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/outbox"
@@ -253,12 +253,12 @@ func (d *Desk) FinishDrill(runID, feedback string) (*drills.Report, error) {
 }
 
 // Delivery is where a run's report delivery stands.
-func (d *Desk) Delivery(runID string) desk.Delivery {
+func (d *Desk) Delivery(runID string) frontend.Delivery {
 	it, err := d.out.Item(d.ctx, runID)
 	if err != nil {
-		return desk.Delivery{State: desk.DeliveryNone}
+		return frontend.Delivery{State: frontend.DeliveryNone}
 	}
-	del := desk.Delivery{State: it.State, Attempts: it.Attempts, NextAttempt: it.NextAttempt, Delivered: it.Delivered}
+	del := frontend.Delivery{State: it.State, Attempts: it.Attempts, NextAttempt: it.NextAttempt, Delivered: it.Delivered}
 	if it.State == outbox.StatePending && it.Attempts > 0 && it.LastError == "" && it.LastStatus == 0 {
 		// Claimed and not answered yet: the attempt is under way (the
 		// claim's far next attempt only guards against a crash).

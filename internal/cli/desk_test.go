@@ -18,7 +18,7 @@ import (
 	"aead.dev/minisign"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/engine"
 	"relais/internal/launch"
 	"relais/internal/office"
@@ -255,7 +255,7 @@ func TestDeskDemo(t *testing.T) {
 
 	// Again: a new engine, and the same subscriber hears it.
 	drain(ch)
-	if err := d.Start(desk.ModeAuto); err != nil {
+	if err := d.Start(frontend.ModeAuto); err != nil {
 		t.Fatal(err)
 	}
 	again := waitReport(t, ch, 0)
@@ -310,25 +310,25 @@ func TestDeskManaged(t *testing.T) {
 	if _, err := os.Stat(autostartFile(m)); err != nil {
 		t.Fatalf("locked autostart not applied: %v", err)
 	}
-	if s := d.Settings(); s != (desk.Settings{Language: desk.LanguageAuto, Autostart: true, TunnelMode: desk.ModeUserspace}) {
+	if s := d.Settings(); s != (frontend.Settings{Language: frontend.LanguageAuto, Autostart: true, TunnelMode: frontend.ModeUserspace}) {
 		t.Fatalf("settings %+v", s)
 	}
-	if err := d.SaveSettings(desk.Settings{Language: "en", Autostart: false, TunnelMode: desk.ModeUserspace}); err == nil ||
+	if err := d.SaveSettings(frontend.Settings{Language: "en", Autostart: false, TunnelMode: frontend.ModeUserspace}); err == nil ||
 		err.Error() != "Ce réglage est géré par votre organisation." {
 		t.Fatalf("locked autostart changed: %v", err)
 	}
 	d.SetLanguage("en")
-	if err := d.SaveSettings(desk.Settings{Language: "en", Autostart: true, TunnelMode: desk.ModeSystem}); err == nil ||
+	if err := d.SaveSettings(frontend.Settings{Language: "en", Autostart: true, TunnelMode: frontend.ModeSystem}); err == nil ||
 		err.Error() != "This setting is managed by your organisation." {
 		t.Fatalf("locked tunnel mode changed: %v", err)
 	}
-	if err := d.SaveSettings(desk.Settings{Language: "en", Autostart: true, TunnelMode: desk.ModeUserspace}); err != nil {
+	if err := d.SaveSettings(frontend.Settings{Language: "en", Autostart: true, TunnelMode: frontend.ModeUserspace}); err != nil {
 		t.Fatal(err)
 	}
 	if s := d.Settings(); s.Language != "en" {
 		t.Fatalf("settings %+v", s)
 	}
-	if err := d.Start(desk.ModeSystem); err == nil || !strings.Contains(err.Error(), "Your organisation sets the tunnel mode: userspace") {
+	if err := d.Start(frontend.ModeSystem); err == nil || !strings.Contains(err.Error(), "Your organisation sets the tunnel mode: userspace") {
 		t.Fatalf("Start in a mode the organisation forbids: %v", err)
 	}
 	if d.Active() {
@@ -363,13 +363,13 @@ func TestDeskSettingsAndAutostart(t *testing.T) {
 	m := newMachine(t)
 	m.vars["XDG_CONFIG_HOME"] = t.TempDir()
 	d := openDesk(t, m, DeskOptions{Lang: "fr"})
-	if s := d.Settings(); s != desk.DefaultSettings() {
+	if s := d.Settings(); s != frontend.DefaultSettings() {
 		t.Fatalf("a new user's settings: %+v", s)
 	}
-	if l := d.Locks(); l != (desk.Locks{}) {
+	if l := d.Locks(); l != (frontend.Locks{}) {
 		t.Fatalf("locks without managed configuration: %+v", l)
 	}
-	want := desk.Settings{Language: desk.LanguageEN, Autostart: true, TunnelMode: desk.ModeUserspace}
+	want := frontend.Settings{Language: frontend.LanguageEN, Autostart: true, TunnelMode: frontend.ModeUserspace}
 	if err := d.SaveSettings(want); err != nil {
 		t.Fatal(err)
 	}
@@ -382,11 +382,11 @@ func TestDeskSettingsAndAutostart(t *testing.T) {
 		t.Fatalf("autostart entry:\n%s", b)
 	}
 	for _, bad := range []struct {
-		s    desk.Settings
+		s    frontend.Settings
 		want string
 	}{
-		{desk.Settings{Language: "de", TunnelMode: desk.ModeAuto}, "Langue inconnue : de"},
-		{desk.Settings{Language: desk.LanguageFR, TunnelMode: "turbo"}, "Mode de tunnel inconnu : turbo"},
+		{frontend.Settings{Language: "de", TunnelMode: frontend.ModeAuto}, "Langue inconnue : de"},
+		{frontend.Settings{Language: frontend.LanguageFR, TunnelMode: "turbo"}, "Mode de tunnel inconnu : turbo"},
 	} {
 		if err := d.SaveSettings(bad.s); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("SaveSettings(%+v): %v", bad.s, err)
@@ -509,26 +509,26 @@ func TestDeskIdentity(t *testing.T) {
 	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
 	d := openDesk(t, m, DeskOptions{Lang: "fr"})
-	if id := d.Identity(); id.PublicKey != "" || id.Problem != "" || id.Setup != desk.SetupNone {
+	if id := d.Identity(); id.PublicKey != "" || id.Problem != "" || id.Setup != frontend.SetupNone {
 		t.Fatalf("before any key: %+v", id)
 	}
 	if err := d.GenerateKey(false); err != nil {
 		t.Fatal(err)
 	}
 	id := d.Identity()
-	if len(id.PublicKey) != 44 || id.Source != "generated" || id.Problem != "" || id.Setup != desk.SetupNoAddress {
+	if len(id.PublicKey) != 44 || id.Source != "generated" || id.Problem != "" || id.Setup != frontend.SetupNoAddress {
 		t.Fatalf("after generate: %+v", id)
 	}
-	if err := d.GenerateKey(false); identityCode(err) != desk.IdentityErrExists || err.(*desk.IdentityError).PublicKey != id.PublicKey {
+	if err := d.GenerateKey(false); identityCode(err) != frontend.IdentityErrExists || err.(*frontend.IdentityError).PublicKey != id.PublicKey {
 		t.Fatalf("a second generate: %v", err)
 	}
-	if err := d.ImportConf(filepath.Join(t.TempDir(), "absent.conf"), false); identityCode(err) != desk.IdentityErrUnreadable ||
-		err.(*desk.IdentityError).File != "absent.conf" {
+	if err := d.ImportConf(filepath.Join(t.TempDir(), "absent.conf"), false); identityCode(err) != frontend.IdentityErrUnreadable ||
+		err.(*frontend.IdentityError).File != "absent.conf" {
 		t.Fatalf("import of a missing file: %v", err)
 	}
 	// IT's .conf: its key replaces the generated one only when asked.
 	conf, key := writeConf(t, tun, nil)
-	if err := d.ImportConf(conf, false); identityCode(err) != desk.IdentityErrExists {
+	if err := d.ImportConf(conf, false); identityCode(err) != frontend.IdentityErrExists {
 		t.Fatalf("import over a generated key: %v", err)
 	}
 	if d.Identity().PublicKey != id.PublicKey {
@@ -539,7 +539,7 @@ func TestDeskIdentity(t *testing.T) {
 	}
 	id = d.Identity()
 	if id.PublicKey != key.PublicKey().String() || id.Source != filepath.Base(conf) || len(id.Addresses) == 0 || id.Problem != "" ||
-		id.Setup != desk.SetupReady {
+		id.Setup != frontend.SetupReady {
 		t.Fatalf("after import: %+v", id)
 	}
 
@@ -548,7 +548,7 @@ func TestDeskIdentity(t *testing.T) {
 	if err := deviceVault().SetPrivateKey(tunnel.Key(other)); err != nil {
 		t.Fatal(err)
 	}
-	if got := d.Identity(); got.PublicKey != id.PublicKey || !strings.Contains(got.Problem, "ne correspond plus") || got.Setup != desk.SetupKeyMismatch {
+	if got := d.Identity(); got.PublicKey != id.PublicKey || !strings.Contains(got.Problem, "ne correspond plus") || got.Setup != frontend.SetupKeyMismatch {
 		t.Fatalf("mismatch: %+v", got)
 	}
 	d.SetLanguage("en")
@@ -559,28 +559,28 @@ func TestDeskIdentity(t *testing.T) {
 	if err := d.DeleteKey(); err != nil {
 		t.Fatal(err)
 	}
-	if got := d.Identity(); got.PublicKey != "" || got.Setup != desk.SetupNone || storedKey(kr) != "" {
+	if got := d.Identity(); got.PublicKey != "" || got.Setup != frontend.SetupNone || storedKey(kr) != "" {
 		t.Fatalf("after delete: %+v", got)
 	}
 	if err := d.ImportConf(conf, false); err != nil {
 		t.Fatal(err)
 	}
 	kr.Fail(errors.New("org.freedesktop.DBus.Error.ServiceUnknown"))
-	if got := d.Identity(); got.PublicKey != key.PublicKey().String() || !strings.Contains(got.Problem, "GNOME Keyring") || got.Setup != desk.SetupNoKeyring {
+	if got := d.Identity(); got.PublicKey != key.PublicKey().String() || !strings.Contains(got.Problem, "GNOME Keyring") || got.Setup != frontend.SetupNoKeyring {
 		t.Fatalf("no keyring: %+v", got)
 	}
 	err := d.GenerateKey(true)
-	if identityCode(err) != desk.IdentityErrNoKeyring || !strings.Contains(strings.Join(err.(*desk.IdentityError).Detail, " "), "GNOME Keyring") {
+	if identityCode(err) != frontend.IdentityErrNoKeyring || !strings.Contains(strings.Join(err.(*frontend.IdentityError).Detail, " "), "GNOME Keyring") {
 		t.Fatalf("generate without a keyring: %v", err)
 	}
-	if err := d.DeleteKey(); identityCode(err) != desk.IdentityErrNoKeyring {
+	if err := d.DeleteKey(); identityCode(err) != frontend.IdentityErrNoKeyring {
 		t.Fatalf("delete without a keyring: %v", err)
 	}
 }
 
 // identityCode is the code of an identity operation's error, "" if none.
 func identityCode(err error) string {
-	var e *desk.IdentityError
+	var e *frontend.IdentityError
 	if errors.As(err, &e) {
 		return e.Code
 	}
@@ -703,7 +703,7 @@ func TestDeskProfileUpdates(t *testing.T) {
 	if err := d.Start(""); err != nil {
 		t.Fatal(err)
 	}
-	var ps desk.ProfileState
+	var ps frontend.ProfileState
 	for ps = d.Profile(); ps.Problem == "" && ctx.Err() == nil; ps = d.Profile() {
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/diag"
 )
 
@@ -96,7 +96,7 @@ func cmdDiagOpen(r *run, args []string) int {
 }
 
 // exportFile writes a bundle to exactly path.
-func (d *Desk) exportFile(path, level string, encrypt bool) (desk.DiagExport, error) {
+func (d *Desk) exportFile(path, level string, encrypt bool) (frontend.DiagExport, error) {
 	dir := filepath.Dir(path)
 	e, err := d.ExportDiagnostics(dir, level, encrypt)
 	if err != nil {

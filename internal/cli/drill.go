@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/i18n"
 	"relais/internal/profile"
@@ -312,13 +312,13 @@ func (r *run) waitDelivery(ctx context.Context, d *Desk, runID string) int {
 	for {
 		del := d.Delivery(runID)
 		switch del.State {
-		case desk.DeliveryNone:
+		case frontend.DeliveryNone:
 			r.out("cli.drill.delivery.none")
 			return ExitOK
-		case desk.DeliveryDelivered:
+		case frontend.DeliveryDelivered:
 			r.out("cli.drill.delivery.delivered")
 			return ExitOK
-		case desk.DeliveryRejected:
+		case frontend.DeliveryRejected:
 			r.out("cli.drill.delivery.rejected", del.Problem)
 			return ExitUnhealthy
 		}
@@ -439,7 +439,7 @@ func cmdDrillStatus(ctx context.Context, r *run, args []string) int {
 	undelivered := false
 	for _, run := range runs {
 		del := d.deliveryJSON(run.ID)
-		if run.State == drills.RunCompleted && del.State != desk.DeliveryNone && del.State != desk.DeliveryDelivered {
+		if run.State == drills.RunCompleted && del.State != frontend.DeliveryNone && del.State != frontend.DeliveryDelivered {
 			undelivered = true
 		}
 		doc = append(doc, newDrillRunJSON(run, del))
@@ -499,7 +499,7 @@ func cmdDrillReport(ctx context.Context, r *run, args []string) int {
 		}
 		r.Stdout.Write(append(b, '\n'))
 	}
-	if del := d.Delivery(pos[0]); del.State == desk.DeliveryPending || del.State == desk.DeliveryRejected {
+	if del := d.Delivery(pos[0]); del.State == frontend.DeliveryPending || del.State == frontend.DeliveryRejected {
 		r.say("cli.drill.report.undelivered", r.t("cli.drill.delivery_state."+del.State))
 		return ExitUnhealthy
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/launch"
 	"relais/internal/office"
@@ -117,13 +117,13 @@ func TestDrillStartDemoFromTheTerminal(t *testing.T) {
 		Runs []struct {
 			ID       string        `json:"id"`
 			State    string        `json:"state"`
-			Delivery desk.Delivery `json:"delivery"`
+			Delivery frontend.Delivery `json:"delivery"`
 		} `json:"runs"`
 	}
 	err = json.Unmarshal([]byte(r.stdout), &runsDoc)
 	runs := runsDoc.Runs
 	if err != nil || r.code != 0 || len(runs) != 1 ||
-		runs[0].State != "completed" || runs[0].Delivery.State != desk.DeliveryDelivered || runs[0].ID != rep.RunID {
+		runs[0].State != "completed" || runs[0].Delivery.State != frontend.DeliveryDelivered || runs[0].ID != rep.RunID {
 		t.Fatalf("drill status: %d %v %+v\n%s%s", r.code, err, runs, r.stdout, r.stderr)
 	}
 

@@ -10,7 +10,7 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 	"relais/internal/secrets"
 	"relais/internal/tunnel"
@@ -194,8 +194,8 @@ func TestDeskIdentityErrorsAreCoded(t *testing.T) {
 	d := openDesk(t, m, DeskOptions{Lang: "fr"})
 	conf, _ := writeConf(t, tun, func(f *wgconf.File) { f.Peers[0].Endpoint = "192.0.2.99:51820" })
 	err := d.ImportConf(conf, false)
-	var e *desk.IdentityError
-	if !errors.As(err, &e) || e.Code != desk.IdentityErrMismatch || e.File != "poste-42.conf" || len(e.Detail) != 1 ||
+	var e *frontend.IdentityError
+	if !errors.As(err, &e) || e.Code != frontend.IdentityErrMismatch || e.File != "poste-42.conf" || len(e.Detail) != 1 ||
 		!strings.Contains(e.Detail[0], "192.0.2.99:51820") {
 		t.Fatalf("mismatch: %#v", err)
 	}
@@ -204,7 +204,7 @@ func TestDeskIdentityErrorsAreCoded(t *testing.T) {
 	}
 	good, _ := writeConf(t, tun, nil)
 	err = d.ImportConf(good, false)
-	if !errors.As(err, &e) || e.Code != desk.IdentityErrExists || strings.Contains(err.Error(), "--force") {
+	if !errors.As(err, &e) || e.Code != frontend.IdentityErrExists || strings.Contains(err.Error(), "--force") {
 		t.Fatalf("exists: %#v", err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 	"relais/internal/secrets"
 	"relais/internal/store"
@@ -59,16 +59,16 @@ func (r *run) identityFail(err error) int {
 	return ExitUsage
 }
 
-// idError is an identity operation's coded error (desk.IdentityError),
+// idError is an identity operation's coded error (frontend.IdentityError),
 // wrapping its cause.
-func idError(code string, cause error, detail ...string) *desk.IdentityError {
-	return &desk.IdentityError{Code: code, Err: cause, Detail: detail}
+func idError(code string, cause error, detail ...string) *frontend.IdentityError {
+	return &frontend.IdentityError{Code: code, Err: cause, Detail: detail}
 }
 
 // keyringError is the coded error of a keyring that failed: its sentence,
 // in the invocation's language, as the detail.
-func (r *run) keyringError(err error) *desk.IdentityError {
-	return idError(desk.IdentityErrNoKeyring, err, r.describeIdentity(err))
+func (r *run) keyringError(err error) *frontend.IdentityError {
+	return idError(frontend.IdentityErrNoKeyring, err, r.describeIdentity(err))
 }
 
 // vaultState is what the keyring holds before an identity changes: read
@@ -133,7 +133,7 @@ func (r *run) saveIdentity(ctx context.Context, m *machine, v secrets.Vault, old
 	}
 	if err := m.db.SetIdentity(ctx, id); err != nil {
 		old.restore(v)
-		return id, idError(desk.IdentityErrStore, err, r.t("cli.store.write", err.Error()))
+		return id, idError(frontend.IdentityErrStore, err, r.t("cli.store.write", err.Error()))
 	}
 	what := "WireGuard identity saved (%s), public key %s"
 	if psk != nil {
@@ -173,8 +173,8 @@ func (r *run) adoptIdentity(ctx context.Context, m *machine, key *tunnel.Key) (*
 
 // existsError is the coded error of an identity kept because replace was
 // not asked.
-func existsError(id *store.Identity, old vaultState) *desk.IdentityError {
-	e := idError(desk.IdentityErrExists, nil)
+func existsError(id *store.Identity, old vaultState) *frontend.IdentityError {
+	e := idError(frontend.IdentityErrExists, nil)
 	if id != nil {
 		e.PublicKey = id.PublicKey
 	} else if old.priv != nil {
@@ -184,7 +184,7 @@ func existsError(id *store.Identity, old vaultState) *desk.IdentityError {
 }
 
 // generateIdentity makes a new key with addrs; an existing identity is
-// replaced only when replace is set. Its errors are *desk.IdentityError.
+// replaced only when replace is set. Its errors are *frontend.IdentityError.
 func (r *run) generateIdentity(ctx context.Context, m *machine, addrs []string, replace bool) (store.Identity, error) {
 	v := deviceVault()
 	old, err := readVault(v)
@@ -193,14 +193,14 @@ func (r *run) generateIdentity(ctx context.Context, m *machine, addrs []string, 
 	}
 	id, err := r.storedIdentity(ctx, m, old.priv)
 	if err != nil {
-		return store.Identity{}, idError(desk.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
+		return store.Identity{}, idError(frontend.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
 	}
 	if (id != nil || old.priv != nil) && !replace {
 		return store.Identity{}, existsError(id, old)
 	}
 	priv, err := wgtypes.GeneratePrivateKey()
 	if err != nil {
-		return store.Identity{}, idError(desk.IdentityErrFailed, err, r.t("cli.key.generate.failed", err.Error()))
+		return store.Identity{}, idError(frontend.IdentityErrFailed, err, r.t("cli.key.generate.failed", err.Error()))
 	}
 	// A new key is a new enrolment: a preshared key of the old one goes.
 	return r.saveIdentity(ctx, m, v, old, tunnel.Key(priv), nil, addrs, "generated")
@@ -217,7 +217,7 @@ type importOutcome struct {
 // importIdentity imports a wg-quick .conf from IT: the private key and any
 // preshared key into the keyring, the addresses into the store. Another
 // identity is replaced only when replace is set; the same key again (new
-// addresses from IT) needs no replace. Its errors are *desk.IdentityError.
+// addresses from IT) needs no replace. Its errors are *frontend.IdentityError.
 func (r *run) importIdentity(ctx context.Context, m *machine, file string, replace bool) (store.Identity, importOutcome, error) {
 	var out importOutcome
 	name := filepath.Base(file)
@@ -231,14 +231,14 @@ func (r *run) importIdentity(ctx context.Context, m *machine, file string, repla
 		return store.Identity{}, out, r.importFileError(err, file)
 	}
 	if conf.Interface.PrivateKey == nil {
-		return fail(desk.IdentityErrNoPrivateKey, nil)
+		return fail(frontend.IdentityErrNoPrivateKey, nil)
 	}
 	if out.peers = len(conf.Peers); out.peers > 1 {
-		return fail(desk.IdentityErrPeers, nil, strconv.Itoa(out.peers))
+		return fail(frontend.IdentityErrPeers, nil, strconv.Itoa(out.peers))
 	}
 	priv := tunnel.Key(*conf.Interface.PrivateKey)
 	if priv == (tunnel.Key{}) {
-		return fail(desk.IdentityErrZeroKey, nil)
+		return fail(frontend.IdentityErrZeroKey, nil)
 	}
 	var psk *tunnel.Key
 	if len(conf.Peers) == 1 && conf.Peers[0].PresharedKey != nil && *conf.Peers[0].PresharedKey != (wgtypes.Key{}) {
@@ -253,15 +253,15 @@ func (r *run) importIdentity(ctx context.Context, m *machine, file string, repla
 		return store.Identity{}, out, e
 	}
 	if diffs, err := r.confAgainstProfile(ctx, m, conf, &out); err != nil {
-		e := err.(*desk.IdentityError)
+		e := err.(*frontend.IdentityError)
 		e.File = name
 		return store.Identity{}, out, e
 	} else if len(diffs) > 0 {
-		return fail(desk.IdentityErrMismatch, nil, diffs...)
+		return fail(frontend.IdentityErrMismatch, nil, diffs...)
 	}
 	id, err := r.storedIdentity(ctx, m, old.priv)
 	if err != nil {
-		return fail(desk.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
+		return fail(frontend.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
 	}
 	pub := publicKey(priv)
 	same := (id == nil || id.PublicKey == pub) && (old.priv == nil || *old.priv == priv)
@@ -276,7 +276,7 @@ func (r *run) importIdentity(ctx context.Context, m *machine, file string, repla
 	}
 	saved, err := r.saveIdentity(ctx, m, v, old, priv, psk, addrs, name)
 	if err != nil {
-		err.(*desk.IdentityError).File = name
+		err.(*frontend.IdentityError).File = name
 		return store.Identity{}, out, err
 	}
 	return saved, out, nil
@@ -292,11 +292,11 @@ func (r *run) confAgainstProfile(ctx context.Context, m *machine, conf *wgconf.F
 		return nil, nil
 	}
 	if err != nil {
-		return nil, idError(desk.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
+		return nil, idError(frontend.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
 	}
 	p, err := profile.Parse("profile.toml", cur.Bytes)
 	if err != nil {
-		return nil, idError(desk.IdentityErrFailed, err, r.t("cli.profile.show.unreadable", r.describe(err)))
+		return nil, idError(frontend.IdentityErrFailed, err, r.t("cli.profile.show.unreadable", r.describe(err)))
 	}
 	out.serial = cur.Serial
 	if len(conf.Peers) == 0 {
@@ -326,7 +326,7 @@ func (r *run) confAgainstProfile(ctx context.Context, m *machine, conf *wgconf.F
 // deleteIdentity deletes the identity: the keys from the keyring first
 // (without a keyring, the store keeps the public key, so that the identity
 // can still be deleted later, in full), then the record. It reports
-// whether there was anything to delete. Its errors are *desk.IdentityError.
+// whether there was anything to delete. Its errors are *frontend.IdentityError.
 func (r *run) deleteIdentity(ctx context.Context, m *machine) (bool, error) {
 	v := deviceVault()
 	kerr := v.DeletePrivateKey()
@@ -338,10 +338,10 @@ func (r *run) deleteIdentity(ctx context.Context, m *machine) (bool, error) {
 	}
 	id, err := m.db.Identity(ctx)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return false, idError(desk.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
+		return false, idError(frontend.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
 	}
 	if err := m.db.DeleteIdentity(ctx); err != nil {
-		return false, idError(desk.IdentityErrStore, err, r.t("cli.store.write", err.Error()))
+		return false, idError(frontend.IdentityErrStore, err, r.t("cli.store.write", err.Error()))
 	}
 	if id == nil && kerr != nil {
 		return false, nil
@@ -357,37 +357,37 @@ func (r *run) deleteIdentity(ctx context.Context, m *machine) (bool, error) {
 // identityCmdFail prints an identity operation's error as the CLI says it
 // and returns its exit code.
 func (r *run) identityCmdFail(err error, file string) int {
-	var e *desk.IdentityError
+	var e *frontend.IdentityError
 	if !errors.As(err, &e) {
 		return r.fail(ExitUsage, "cli.store.write", err.Error())
 	}
 	switch e.Code {
-	case desk.IdentityErrExists:
+	case frontend.IdentityErrExists:
 		return r.fail(ExitUsage, "cli.key.exists", e.PublicKey)
-	case desk.IdentityErrNoKeyring:
+	case frontend.IdentityErrNoKeyring:
 		return r.identityFail(e.Err)
-	case desk.IdentityErrInvalid:
+	case frontend.IdentityErrInvalid:
 		for _, d := range e.Detail {
 			fmt.Fprintln(r.Stderr, d)
 		}
 		fmt.Fprintln(r.Stderr, r.n("cli.key.import.invalid", len(e.Detail), file, len(e.Detail)))
 		return ExitUsage
-	case desk.IdentityErrTooLarge:
+	case frontend.IdentityErrTooLarge:
 		return r.fail(ExitUsage, "cli.key.import.too_large", file, wgconf.MaxSize)
-	case desk.IdentityErrUnreadable:
+	case frontend.IdentityErrUnreadable:
 		return r.fail(ExitUsage, "cli.error.read_file", file, e.Err.Error())
-	case desk.IdentityErrNoPrivateKey:
+	case frontend.IdentityErrNoPrivateKey:
 		return r.fail(ExitUsage, "cli.key.import.no_private_key", file)
-	case desk.IdentityErrPeers:
+	case frontend.IdentityErrPeers:
 		n, _ := strconv.Atoi(e.Detail[0])
 		return r.fail(ExitUsage, "cli.key.import.peers", file, n)
-	case desk.IdentityErrZeroKey:
+	case frontend.IdentityErrZeroKey:
 		return r.fail(ExitUsage, "cli.key.import.zero_key", file)
 	}
 	for _, d := range e.Detail {
 		fmt.Fprintln(r.Stderr, d)
 	}
-	if e.Code == desk.IdentityErrFailed {
+	if e.Code == frontend.IdentityErrFailed {
 		return ExitUnhealthy
 	}
 	return ExitUsage
@@ -469,8 +469,8 @@ func cmdKeyImport(ctx context.Context, r *run, args []string) int {
 	case out.noPeer:
 		r.say("cli.key.import.no_peer", file)
 	}
-	var e *desk.IdentityError
-	if errors.As(err, &e) && e.Code == desk.IdentityErrMismatch {
+	var e *frontend.IdentityError
+	if errors.As(err, &e) && e.Code == frontend.IdentityErrMismatch {
 		for _, d := range e.Detail {
 			fmt.Fprintln(r.Stderr, d)
 		}
@@ -492,15 +492,15 @@ func cmdKeyImport(ctx context.Context, r *run, args []string) int {
 // location as written, the problem in words; never the value).
 func (r *run) importFileError(err error, file string) error {
 	var list wgconf.ErrorList
-	e := idError(desk.IdentityErrUnreadable, err, err.Error())
+	e := idError(frontend.IdentityErrUnreadable, err, err.Error())
 	switch {
 	case errors.As(err, &list):
-		e = idError(desk.IdentityErrInvalid, err)
+		e = idError(frontend.IdentityErrInvalid, err)
 		for _, l := range list {
 			e.Detail = append(e.Detail, r.confProblem(l))
 		}
 	case errors.Is(err, wgconf.ErrTooLarge):
-		e = idError(desk.IdentityErrTooLarge, err)
+		e = idError(frontend.IdentityErrTooLarge, err)
 	}
 	e.File = filepath.Base(file)
 	return e

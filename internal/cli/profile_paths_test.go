@@ -13,7 +13,7 @@ import (
 
 	"aead.dev/minisign"
 
-	"relais/internal/desk"
+	"relais/internal/frontend"
 	"relais/internal/office"
 	"relais/internal/profile"
 	"relais/internal/profile/profiletest"
@@ -157,7 +157,7 @@ func TestDeskAdoptsNewerBootstrapFile(t *testing.T) {
 	install(9) // upgraded while the app runs
 	ch, cancel := events(d)
 	defer cancel()
-	if err := d.Start(desk.ModeUserspace); err != nil {
+	if err := d.Start(frontend.ModeUserspace); err != nil {
 		t.Fatal(err)
 	}
 	if snap := waitReport(t, ch, 0); snap.Profile.Serial != 9 {

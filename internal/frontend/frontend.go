@@ -1,12 +1,14 @@
-// Package desk is the contract between the desktop app (app/) and the rest
-// of Relais: the Backend interface the GUI drives and the plain values it
-// exchanges. The GUI imports this package and never the engine's wiring;
-// internal/cli implements Backend (cli.Desk) with the same wiring as
-// `relais up`, and the GUI's tests pass fakes.
+// Package frontend is the contract between the front ends (the desktop app
+// in app/, and what the command line shares with it) and the one backend
+// (internal/backend): the Backend interface the GUI drives, the plain
+// values it exchanges, and Error, the coded error a front end words in the
+// person's language.
 //
-// It must never import fyne.io, the GUI, or anything that does work: it
-// holds types only.
-package desk
+// It must never do I/O, hold state, or import fyne.io, the GUI, the
+// backend, the command line, the store, the tunnel or the helper
+// (architecture_test.go). The value types it still borrows from engine,
+// drills, diag and profile are listed there too.
+package frontend
 
 import (
 	"time"
