@@ -9,8 +9,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"relais/internal/checks"
-	"relais/internal/frontend"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 )
 
 // newTestApps is the Applications screen of a test UI in language l, in a

@@ -8,8 +8,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/frontend"
 	"relais/internal/diag"
+	"relais/internal/frontend"
 )
 
 // The Diagnostic tab: the screen and the view it shows. Each view has its

@@ -15,8 +15,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/frontend"
 	"relais/internal/diag"
+	"relais/internal/frontend"
 )
 
 // The main view of the Diagnostic tab: its layout (the export, the

@@ -15,9 +15,9 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/frontend"
 	"relais/internal/diag"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/version"
 )
 

@@ -7,8 +7,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/frontend"
 	"relais/internal/drills"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 )
 

@@ -10,8 +10,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/frontend"
 	"relais/internal/drills"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 )
 

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"relais/internal/checks"
-	"relais/internal/frontend"
 	"relais/internal/drills"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 )
 

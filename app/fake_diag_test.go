@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"sync"
 
-	"relais/internal/frontend"
 	"relais/internal/diag"
+	"relais/internal/frontend"
 )
 
 // The diagnostics half of fakeBackend: a small simulation, good enough for

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"relais/internal/checks"
-	"relais/internal/frontend"
 	"relais/internal/drills"
+	"relais/internal/frontend"
 )
 
 // The drills half of fakeBackend: a small in-memory walker, good enough
@@ -21,9 +21,9 @@ type fakeDrills struct {
 	mu sync.Mutex // guards every field below
 
 	// Set by tests.
-	fail         map[string]bool // step ids whose verification fails
-	delivery     frontend.Delivery   // what Delivery returns
-	rows         []drills.Row    // what Summarize returns
+	fail         map[string]bool   // step ids whose verification fails
+	delivery     frontend.Delivery // what Delivery returns
+	rows         []drills.Row      // what Summarize returns
 	summarizeErr error
 	exportErr    error
 	queueErr     error // FinishDrill returns the report and this error

@@ -13,8 +13,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"relais/internal/checks"
-	"relais/internal/frontend"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 	"relais/internal/tunnel"
 	"relais/internal/version"

@@ -14,9 +14,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/checks"
-	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 )
 

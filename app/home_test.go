@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"relais/internal/checks"
-	"relais/internal/frontend"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 )
 

@@ -52,8 +52,8 @@ type settingsScreen struct {
 	onIdentity func()
 
 	cur      frontend.Settings // what the widgets show: each change saves it whole
-	quiet    bool          // the widgets are being set from cur, not by a person
-	asked    bool          // the identity was asked for
+	quiet    bool              // the widgets are being set from cur, not by a person
+	asked    bool              // the identity was asked for
 	identity frontend.Identity // the last identity read
 
 	// saveMu orders the saves of the background goroutines, one at a time.

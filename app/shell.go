@@ -13,8 +13,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/frontend"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/i18n"
 )
 

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"relais/internal/checks"
-	"relais/internal/frontend"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 	"relais/internal/tunnel"
 	"relais/internal/version"

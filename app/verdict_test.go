@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"relais/internal/frontend"
 	"relais/internal/engine/verdicttest"
+	"relais/internal/frontend"
 )
 
 // One verdict: for each state, Accueil's sentence, the tray's line and the

@@ -17,9 +17,9 @@ import (
 
 	"relais/internal/autostart"
 	"relais/internal/backend"
-	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/i18n"
 	"relais/internal/instance"
 	"relais/internal/launch"

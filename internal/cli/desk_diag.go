@@ -19,9 +19,9 @@ import (
 	"filippo.io/age"
 
 	"relais/internal/config"
-	"relais/internal/frontend"
 	"relais/internal/diag"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/profile"
 	"relais/internal/store"
 	"relais/internal/version"

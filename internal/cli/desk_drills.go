@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"relais/internal/checks"
-	"relais/internal/frontend"
 	"relais/internal/drills"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/outbox"
 	"relais/internal/profile"
 	"relais/internal/version"

@@ -18,8 +18,8 @@ import (
 	"aead.dev/minisign"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
-	"relais/internal/frontend"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/launch"
 	"relais/internal/office"
 	"relais/internal/profile"

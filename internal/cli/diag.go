@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"relais/internal/frontend"
 	"relais/internal/diag"
+	"relais/internal/frontend"
 )
 
 // `relais diag export|open`: diagnostics bundles from the terminal, for

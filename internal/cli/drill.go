@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"relais/internal/frontend"
 	"relais/internal/drills"
+	"relais/internal/frontend"
 	"relais/internal/i18n"
 	"relais/internal/profile"
 )

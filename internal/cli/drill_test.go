@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"relais/internal/frontend"
 	"relais/internal/drills"
+	"relais/internal/frontend"
 	"relais/internal/launch"
 	"relais/internal/office"
 )
@@ -115,8 +115,8 @@ func TestDrillStartDemoFromTheTerminal(t *testing.T) {
 	r = m.run("drill", "status", "--json")
 	var runsDoc struct {
 		Runs []struct {
-			ID       string        `json:"id"`
-			State    string        `json:"state"`
+			ID       string            `json:"id"`
+			State    string            `json:"state"`
 			Delivery frontend.Delivery `json:"delivery"`
 		} `json:"runs"`
 	}
