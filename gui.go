@@ -8,7 +8,7 @@ import (
 	"context"
 
 	"relais/app"
-	"relais/internal/cli"
+	"relais/internal/backend"
 	"relais/internal/frontend"
 )
 
@@ -22,6 +22,6 @@ func prepare() { app.Prepare() }
 // returns its exit code.
 func runWindow(demo bool) int {
 	return app.Run(func(lang string) (frontend.Backend, error) {
-		return cli.OpenDesk(context.Background(), cli.OSEnv(), cli.DeskOptions{Lang: lang, Demo: demo})
+		return backend.Open(context.Background(), backend.Options{Env: backend.OSEnv(), Lang: lang, Demo: demo})
 	})
 }

@@ -51,6 +51,7 @@ func chooseLanguage(setting, profileDefault string) string {
 // for that moment and then put back: the browsers and programs Relais
 // launches keep the person's own locale, whatever the app's setting.
 func useLanguage(l string) {
+	appLang = l
 	vars := []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"}
 	saved := make(map[string]*string, len(vars))
 	for _, v := range vars {

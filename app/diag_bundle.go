@@ -40,7 +40,7 @@ func (s *diagScreen) onOpenBundle() {
 
 func (s *diagScreen) onBundleChosen(r fyne.URIReadCloser, err error) {
 	if err != nil {
-		showText(s.openMsg, tr("app.diag.open.choose_failed", err.Error()))
+		showText(s.openMsg, tr("app.diag.open.choose_failed", words(err)))
 		relayout(s.exportBox, s.exportScrl)
 		return
 	}
@@ -61,7 +61,7 @@ func (s *diagScreen) onChooseIdentity() {
 // bundle that just failed to open is tried again with it.
 func (s *diagScreen) onIdentityChosen(r fyne.URIReadCloser, err error) {
 	if err != nil {
-		showText(s.openMsg, tr("app.diag.open.choose_failed", err.Error()))
+		showText(s.openMsg, tr("app.diag.open.choose_failed", words(err)))
 		relayout(s.exportBox, s.exportScrl)
 		return
 	}
@@ -101,7 +101,7 @@ func (s *diagScreen) openPath(path string) {
 			s.opening = false
 			if err != nil {
 				s.openFailed = true
-				showText(s.openMsg, tr("app.diag.open.failed", filepath.Base(path), err.Error()))
+				showText(s.openMsg, tr("app.diag.open.failed", filepath.Base(path), words(err)))
 				s.refreshMain()
 				return
 			}
@@ -240,7 +240,7 @@ func (s *diagScreen) onOpenSummary() {
 	}
 	msg := ""
 	if err != nil {
-		msg = tr("app.diag.bundle.open_summary_failed", err.Error())
+		msg = tr("app.diag.bundle.open_summary_failed", words(err))
 	}
 	showText(s.bSummMsg, msg)
 }

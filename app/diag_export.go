@@ -212,7 +212,7 @@ func (s *diagScreen) onExport() {
 		fyne.Do(func() {
 			s.exporting = false
 			if err != nil {
-				s.exportErr = tr("app.diag.export_failed", err.Error())
+				s.exportErr = tr("app.diag.export_failed", words(err))
 			} else {
 				s.last = &ex
 				s.uploaded, s.uploadErr, s.deliveryOK, s.delivAt = false, "", false, time.Time{}
@@ -319,7 +319,7 @@ func (s *diagScreen) onOpenFolder() {
 	}
 	if err != nil {
 		s.resultMsg.Importance = widget.DangerImportance
-		showText(s.resultMsg, tr("app.diag.open_folder_failed", err.Error()))
+		showText(s.resultMsg, tr("app.diag.open_folder_failed", words(err)))
 	} else {
 		showText(s.resultMsg, "")
 	}
@@ -344,7 +344,7 @@ func (s *diagScreen) onUpload() {
 				return
 			}
 			if err != nil {
-				s.uploadErr = err.Error()
+				s.uploadErr = words(err)
 				s.refreshMain()
 				return
 			}

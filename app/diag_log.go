@@ -30,7 +30,7 @@ func (s *diagScreen) loadLog() {
 		fyne.Do(func() {
 			s.logLoading, s.logAt = false, time.Now()
 			if err != nil {
-				s.logErr = err.Error()
+				s.logErr = words(err)
 			} else {
 				s.logErr, s.logLoaded = "", true
 				text := logWords(s.u.now(), lines)

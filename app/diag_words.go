@@ -38,8 +38,8 @@ func diagDeliveryWords(now time.Time, d frontend.Delivery) string {
 		if d.Attempts > 0 {
 			s = tr("app.diag.delivery.pending_attempts", d.Attempts)
 		}
-		if d.Problem != "" {
-			s += " " + tr("app.diag.delivery.last_problem", d.Problem)
+		if d.Problem != nil {
+			s += " " + tr("app.diag.delivery.last_problem", words(d.Problem))
 		}
 		return s
 	case frontend.DeliveryDelivered:
@@ -48,8 +48,8 @@ func diagDeliveryWords(now time.Time, d frontend.Delivery) string {
 		}
 		return tr("app.diag.delivery.delivered_at", longDate(now, d.Delivered))
 	case frontend.DeliveryRejected:
-		if d.Problem != "" {
-			return tr("app.diag.delivery.rejected_why", d.Problem)
+		if d.Problem != nil {
+			return tr("app.diag.delivery.rejected_why", words(d.Problem))
 		}
 		return tr("app.diag.delivery.rejected")
 	}

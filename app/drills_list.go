@@ -195,7 +195,7 @@ func (s *drillsScreen) loadRuns() {
 		fyne.Do(func() {
 			s.runsLoading, s.runsAt = false, time.Now()
 			if err != nil {
-				s.runsErr = err.Error()
+				s.runsErr = words(err)
 			} else {
 				s.runsErr, s.runs, s.deliveries, s.runsLoaded = "", runs, dels, true
 				s.runsDigest = digestRuns(runs, dels)
@@ -213,7 +213,7 @@ func digestRuns(runs []*drills.Run, dels map[string]frontend.Delivery) string {
 	for _, r := range runs {
 		d := dels[r.ID]
 		fmt.Fprintf(&b, "%s %s %d %s %d %d %d %s;", r.ID, r.State, r.Current(), r.Finished, len(r.Steps),
-			d.Attempts, d.NextAttempt.Unix(), d.State+d.Problem+d.Delivered.String())
+			d.Attempts, d.NextAttempt.Unix(), d.State+words(d.Problem)+d.Delivered.String())
 	}
 	return b.String()
 }
@@ -231,7 +231,7 @@ func (s *drillsScreen) onStart(id string) {
 		fyne.Do(func() {
 			s.starting = false
 			if err != nil {
-				s.startErr = err.Error()
+				s.startErr = words(err)
 				s.refreshList()
 				return
 			}

@@ -162,7 +162,7 @@ func (s *drillsScreen) onSave() {
 
 func (s *drillsScreen) onSaveChosen(w fyne.URIWriteCloser, err error) {
 	if err != nil {
-		showText(s.saveMsg, tr("app.drills.report.save_failed", err.Error()))
+		showText(s.saveMsg, tr("app.drills.report.save_failed", words(err)))
 		return
 	}
 	if w == nil {
@@ -197,7 +197,7 @@ func (s *drillsScreen) exportTo(path string) {
 		fyne.Do(func() {
 			s.exporting = false
 			if err != nil {
-				showText(s.saveMsg, tr("app.drills.report.save_failed", err.Error()))
+				showText(s.saveMsg, tr("app.drills.report.save_failed", words(err)))
 				s.saveMsg.Importance = widget.DangerImportance
 			} else {
 				showText(s.saveMsg, tr("app.drills.report.saved", target))

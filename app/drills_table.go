@@ -35,7 +35,7 @@ func (s *drillsScreen) onAddReport() {
 func (s *drillsScreen) onAddFolder() {
 	dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 		if err != nil {
-			showText(s.summaryMsg, tr("app.drills.summary.open_failed", err.Error()))
+			showText(s.summaryMsg, tr("app.drills.summary.open_failed", words(err)))
 			return
 		}
 		if u != nil {
@@ -48,7 +48,7 @@ func (s *drillsScreen) onAddFolder() {
 func (s *drillsScreen) addFolderPath(dir string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		showText(s.summaryMsg, tr("app.drills.summary.open_failed", err.Error()))
+		showText(s.summaryMsg, tr("app.drills.summary.open_failed", words(err)))
 		return
 	}
 	var paths []string
@@ -72,7 +72,7 @@ func (s *drillsScreen) onSaveTable() {
 	}
 	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		if err != nil {
-			showText(s.summaryMsg, tr("app.drills.summary.save_failed", err.Error()))
+			showText(s.summaryMsg, tr("app.drills.summary.save_failed", words(err)))
 			return
 		}
 		if w == nil {
@@ -115,7 +115,7 @@ func (s *drillsScreen) saveTableTo(path string) {
 		}
 		fyne.Do(func() {
 			if err != nil {
-				showText(s.summaryMsg, tr("app.drills.summary.save_failed", err.Error()))
+				showText(s.summaryMsg, tr("app.drills.summary.save_failed", words(err)))
 				s.summaryMsg.Importance = widget.DangerImportance
 			} else {
 				showText(s.summaryMsg, tr("app.drills.summary.saved", target))
@@ -128,7 +128,7 @@ func (s *drillsScreen) saveTableTo(path string) {
 
 func (s *drillsScreen) onReportChosen(r fyne.URIReadCloser, err error) {
 	if err != nil {
-		showText(s.summaryMsg, tr("app.drills.summary.open_failed", err.Error()))
+		showText(s.summaryMsg, tr("app.drills.summary.open_failed", words(err)))
 		return
 	}
 	if r == nil {
@@ -165,7 +165,7 @@ func (s *drillsScreen) addReports(paths []string) {
 		fyne.Do(func() {
 			s.summarizing = false
 			if err != nil {
-				showText(s.summaryMsg, tr("app.drills.summary.failed", err.Error()))
+				showText(s.summaryMsg, tr("app.drills.summary.failed", words(err)))
 				s.summaryMsg.Importance = widget.DangerImportance
 				s.summaryMsg.Refresh()
 			} else {

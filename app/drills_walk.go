@@ -225,7 +225,7 @@ func (s *drillsScreen) refreshWalk() {
 
 func (s *drillsScreen) onOpenURL(target *url.URL) {
 	if err := s.u.openURL(target); err != nil {
-		s.walkErr = tr("app.drills.walk.open_failed", target.String(), err.Error())
+		s.walkErr = tr("app.drills.walk.open_failed", target.String(), words(err))
 		s.refreshWalk()
 	}
 }
@@ -343,7 +343,7 @@ func (s *drillsScreen) call(op func(frontend.Backend) (*drills.Run, error)) {
 				s.at = run.Current()
 			}
 			if err != nil {
-				s.walkErr = err.Error()
+				s.walkErr = words(err)
 			} else {
 				s.skipping = false
 			}
@@ -366,7 +366,7 @@ func (s *drillsScreen) onFinish() {
 			s.busy = false
 			if rep == nil {
 				if err != nil {
-					s.walkErr = err.Error()
+					s.walkErr = words(err)
 				}
 				s.refreshWalk()
 				return
@@ -377,7 +377,7 @@ func (s *drillsScreen) onFinish() {
 			s.showReport(rep)
 			if err != nil {
 				s.saveMsg.Importance = widget.DangerImportance
-				showText(s.saveMsg, err.Error())
+				showText(s.saveMsg, words(err))
 				relayout(s.reportBox, s.reportScrl)
 			}
 		})

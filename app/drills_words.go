@@ -155,8 +155,8 @@ func deliveryWords(now time.Time, d frontend.Delivery) string {
 		default:
 			s = tr("app.drills.delivery.pending_many_next", d.Attempts, clock(now, d.NextAttempt))
 		}
-		if d.Problem != "" {
-			s += " " + tr("app.drills.delivery.last_problem", d.Problem)
+		if d.Problem != nil {
+			s += " " + tr("app.drills.delivery.last_problem", words(d.Problem))
 		}
 	case frontend.DeliveryDelivered:
 		if d.Delivered.IsZero() {
@@ -165,8 +165,8 @@ func deliveryWords(now time.Time, d frontend.Delivery) string {
 			s = tr("app.drills.delivery.delivered_at", longDate(now, d.Delivered))
 		}
 	case frontend.DeliveryRejected:
-		if d.Problem != "" {
-			s = tr("app.drills.delivery.rejected_why", d.Problem)
+		if d.Problem != nil {
+			s = tr("app.drills.delivery.rejected_why", words(d.Problem))
 		} else {
 			s = tr("app.drills.delivery.rejected")
 		}

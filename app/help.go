@@ -165,7 +165,7 @@ func (s *helpScreen) link(text string, target *url.URL) *widget.Hyperlink {
 
 func (s *helpScreen) onOpen(target *url.URL) {
 	if err := s.u.openURL(target); err != nil {
-		s.linkMsg.SetText(tr("app.help.open_failed", target.String(), err.Error()))
+		s.linkMsg.SetText(tr("app.help.open_failed", target.String(), words(err)))
 		s.linkMsg.Show()
 		return
 	}

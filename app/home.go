@@ -149,7 +149,7 @@ func (h *home) identityProblem() string {
 	}
 	switch h.identity.Setup {
 	case frontend.SetupKeyMissing, frontend.SetupKeyMismatch, frontend.SetupNoKeyring:
-		return h.identity.Problem
+		return words(h.identity.Problem)
 	}
 	return ""
 }
@@ -252,7 +252,7 @@ func (h *home) refresh() {
 	h.steps.Refresh()
 
 	showText(h.profile, h.profileLine())
-	showText(h.problem, u.prof.Problem)
+	showText(h.problem, words(u.prof.Problem))
 	showText(h.drill, h.drillLine())
 	h.refreshDrillBanner()
 	if reloadDue(h.drillRunsLoading, h.drillRunsAt, cmp.Or(h.drillRunsEvery, 5*time.Second)) {
@@ -377,7 +377,7 @@ func (h *home) onUrgence() {
 		fyne.Do(func() {
 			h.starting = false
 			if err != nil {
-				h.startErr = tr("app.home.start_failed", err.Error())
+				h.startErr = tr("app.home.start_failed", words(err))
 			}
 			h.refresh()
 			// What Mode urgence found of the identity (a key the keyring

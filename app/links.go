@@ -98,7 +98,7 @@ func openLinkRow(u *ui, r *linkRow, refresh func()) {
 		fyne.Do(func() {
 			r.opening = false
 			if err != nil {
-				r.failed(tr("app.apps.link.failed", err.Error()))
+				r.failed(tr("app.apps.link.failed", words(err)))
 			}
 			refresh()
 		})

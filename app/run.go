@@ -25,7 +25,7 @@ import (
 )
 
 // OpenBackend opens the backend the app drives, with errors in lang; main
-// passes cli.OpenDesk. It may take a moment (the demo office starts): the
+// passes backend.Open. It may take a moment (the demo office starts): the
 // window is already up meanwhile.
 type OpenBackend func(lang string) (frontend.Backend, error)
 
@@ -156,8 +156,8 @@ func Run(open OpenBackend) (code int) {
 }
 
 // storeRecoverer is a backend that may have found the local database
-// damaged and started a fresh one (cli.Desk does).
-type storeRecoverer interface{ StoreRecovered() string }
+// damaged and started a fresh one (backend.Local does).
+type storeRecoverer interface{ StoreRecovered() error }
 
 // showStoreRecovered tells the person, once, that the local database was
 // found damaged and replaced: what was kept aside and that the device's key
@@ -167,10 +167,11 @@ func showStoreRecovered(b frontend.Backend, w fyne.Window) bool {
 	if !ok {
 		return false
 	}
-	msg := r.StoreRecovered()
-	if msg == "" {
+	rec := r.StoreRecovered()
+	if rec == nil {
 		return false
 	}
+	msg := words(rec)
 	text := widget.NewLabel(msg)
 	text.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom(lang.L("app.store.recovered_title"), lang.L("app.store.recovered_ok"), text, w)
@@ -184,7 +185,7 @@ func showStoreRecovered(b frontend.Backend, w fyne.Window) bool {
 func openFailed(err error) fyne.CanvasObject {
 	return container.NewCenter(container.NewVBox(
 		widget.NewIcon(theme.ErrorIcon()),
-		&widget.Label{Text: err.Error(), Wrapping: fyne.TextWrapWord, Alignment: fyne.TextAlignCenter},
+		&widget.Label{Text: words(err), Wrapping: fyne.TextWrapWord, Alignment: fyne.TextAlignCenter},
 		&widget.Label{Text: tr("app.open_failed"), Wrapping: fyne.TextWrapWord, Alignment: fyne.TextAlignCenter},
 	))
 }

@@ -214,7 +214,7 @@ func (s *settingsScreen) save(saved func()) {
 		s.saveMu.Unlock()
 		fyne.Do(func() {
 			if err != nil {
-				s.saveMsg.SetText(tr("app.settings.save_failed", err.Error()))
+				s.saveMsg.SetText(tr("app.settings.save_failed", words(err)))
 				s.saveMsg.Show()
 				s.cur = s.u.b.Settings()
 				s.showSettings(s.cur)
@@ -239,8 +239,8 @@ func (s *settingsScreen) loadIdentity() {
 
 func (s *settingsScreen) showIdentity(id frontend.Identity) {
 	s.identity = id
-	if id.Problem != "" {
-		s.keyProblem.SetText(id.Problem)
+	if id.Problem != nil {
+		s.keyProblem.SetText(words(id.Problem))
 		s.keyProblem.Show()
 	} else {
 		s.keyProblem.Hide()
@@ -284,7 +284,7 @@ func (s *settingsScreen) showIdentity(id frontend.Identity) {
 	img, err := qrImage(id.PublicKey)
 	if err != nil {
 		s.qr.Hide()
-		s.showKeyMsg(tr("app.settings.qr_failed", err.Error()), true)
+		s.showKeyMsg(tr("app.settings.qr_failed", words(err)), true)
 		return
 	}
 	s.qr.Image = img
@@ -379,7 +379,7 @@ func (s *settingsScreen) onImport() {
 
 func (s *settingsScreen) onImportChosen(r fyne.URIReadCloser, err error) {
 	if err != nil {
-		s.showKeyMsg(tr("app.settings.import_open_failed", err.Error()), true)
+		s.showKeyMsg(tr("app.settings.import_open_failed", words(err)), true)
 		return
 	}
 	if r == nil {
@@ -424,7 +424,7 @@ func (s *settingsScreen) importAs(path string, replace bool) {
 func identityWords(err error) string {
 	var e *frontend.IdentityError
 	if !errors.As(err, &e) {
-		return err.Error()
+		return words(err)
 	}
 	var text string
 	switch e.Code {
@@ -435,7 +435,10 @@ func identityWords(err error) string {
 	default:
 		text = tr("app.identity.err.failed")
 	}
-	detail := e.Detail
+	detail := make([]string, len(e.Detail))
+	for i, d := range e.Detail {
+		detail[i] = words(d)
+	}
 	switch e.Code {
 	case frontend.IdentityErrNoKeyring:
 		if len(detail) > 0 {

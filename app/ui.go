@@ -185,3 +185,20 @@ func setVisible(o fyne.CanvasObject, on bool) {
 		o.Hide()
 	}
 }
+
+// appLang is the language the app speaks ("fr" or "en"), set with the
+// translations (useLanguage).
+var appLang = i18n.FR
+
+// words says an error of the backend in the app's language: a coded
+// error (frontend.Error) from its key, with the app's own words for a
+// sentence that names a control (KEY.in_app) rather than a command.
+func words(err error) string {
+	t := func(key string, args ...any) string {
+		if k := key + ".in_app"; lang.L(k) != k {
+			key = k
+		}
+		return tr(key, args...)
+	}
+	return frontend.Words(appLang, err, t, func(err error) string { return frontend.Describe(appLang, err) })
+}

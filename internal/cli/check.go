@@ -2,25 +2,19 @@ package cli
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net"
-	"os"
 	"strings"
 	"time"
-
-	"golang.org/x/net/proxy"
 
 	"relais/internal/backend"
 	"relais/internal/checks"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/i18n"
 	"relais/internal/profile"
-	"relais/internal/store"
 	"relais/internal/tunnel"
 )
 
@@ -112,26 +106,19 @@ func cmdCheck(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	r.adoptBootstrap(ctx, m) // a newer copy installed by a package
-	mode, code := r.chooseMode(ctx, m, *modeFlag)
-	if code != ExitOK {
-		return code
+	m.AdoptBootstrap(ctx) // a newer copy installed by a package
+	mode, err := m.ChooseMode(ctx, *modeFlag)
+	if err != nil {
+		return r.failErr(ExitUsage, err)
 	}
 	// One key, one tunnel: the tunnel another process of this user holds,
 	// else this check's own under the lock.
-	reuse, lock, err := r.reuseOrClaim(ctx, m)
+	reuse, lock, err := m.ReuseOrClaim(ctx)
 	if err != nil {
-		var ce *cliError
-		if errors.As(err, &ce) {
-			return r.fail(ExitUsage, ce.key, ce.args...)
-		}
-		return r.fail(ExitUsage, "cli.check.failed", r.describe(err))
+		return r.startFail(err)
 	}
 	defer lock.Release()
-	e, code := r.newEngine(ctx, m, mode, engineOptions{once: true, reuse: reuse})
-	if e == nil {
-		return code
-	}
+	e := m.NewEngine(mode, backend.SessionOptions{Once: true, Reuse: reuse})
 	snap, code := r.runOnce(ctx, e)
 	if snap == nil {
 		return code
@@ -143,11 +130,7 @@ func cmdCheck(ctx context.Context, r *run, args []string) int {
 // snapshot, or nil and the exit code when it could not start.
 func (r *run) runOnce(ctx context.Context, e *engine.Engine) (*engine.Snapshot, int) {
 	if err := e.Start(ctx); err != nil {
-		var ce *cliError
-		if errors.As(err, &ce) {
-			return nil, r.fail(ExitUsage, ce.key, ce.args...)
-		}
-		return nil, r.fail(ExitUsage, "cli.check.failed", r.describe(err))
+		return nil, r.startFail(err)
 	}
 	<-e.Done()
 	s := e.Snapshot()
@@ -187,8 +170,8 @@ func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any) int {
 // profile policy (backend.ProfilePolicy.Sync: the URL, then a newer
 // bootstrap file); it returns the newly accepted profile, or nil when
 // nothing was newer.
-func (r *run) syncForEngine(ctx context.Context, m *machine) (*engine.Loaded, error) {
-	res, err := m.policy(r).Sync(ctx)
+func (r *run) syncForEngine(ctx context.Context, m *backend.Machine) (*engine.Loaded, error) {
+	res, err := m.Policy().Sync(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -196,112 +179,6 @@ func (r *run) syncForEngine(ctx context.Context, m *machine) (*engine.Loaded, er
 		return nil, nil
 	}
 	return &engine.Loaded{Profile: res.Profile, Info: engine.ProfileInfo{Serial: res.Profile.Serial, Signed: true, Signature: backend.SignatureValid}}, nil
-}
-
-// systemReuse is a system tunnel that another process (the app or `relais
-// up` through the helper) keeps up: traffic follows the system's routes,
-// so a plain dial goes through it; its status is what that process
-// records. Closing it leaves the tunnel up.
-type systemReuse struct{ rec *liveRecord }
-
-func (s *systemReuse) Dial(ctx context.Context, network, address string) (net.Conn, error) {
-	var d net.Dialer
-	return d.DialContext(ctx, network, address)
-}
-
-func (s *systemReuse) Status() tunnel.Status { return s.rec.status() }
-
-func (s *systemReuse) Close() error { return nil }
-
-// socksReuse is a userspace tunnel that another process of this user
-// (relais up, the app) holds: connections go through its local SOCKS5
-// proxy, every step under the caller's deadline; its status is what that
-// process records. The proxy carries TCP only: a DNS question (UDP to
-// port 53) is asked over TCP through it (RFC 7766). Closing it leaves
-// the tunnel up.
-type socksReuse struct {
-	rec  *liveRecord
-	addr string // the holder's SOCKS5 proxy, on loopback
-}
-
-func (s *socksReuse) Dial(ctx context.Context, network, address string) (net.Conn, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, tunnel.DefaultDialTimeout)
-		defer cancel()
-	}
-	switch network {
-	case "tcp", "tcp4", "tcp6":
-		return socksConnect(ctx, s.addr, address)
-	case "udp", "udp4", "udp6":
-		if _, port, err := net.SplitHostPort(address); err == nil && port == "53" {
-			c, err := socksConnect(ctx, s.addr, address)
-			if err != nil {
-				return nil, err
-			}
-			return &dnsOverTCP{Conn: c}, nil
-		}
-	}
-	return nil, fmt.Errorf("relais: %s to %s cannot go through another process's tunnel proxy", network, address)
-}
-
-func (s *socksReuse) Status() tunnel.Status { return s.rec.status() }
-
-func (s *socksReuse) Close() error { return nil }
-
-// socksConnect opens a connection to address through the SOCKS5 proxy at
-// proxyAddr, within ctx's deadline.
-func socksConnect(ctx context.Context, proxyAddr, address string) (net.Conn, error) {
-	d, err := proxy.SOCKS5("tcp", proxyAddr, nil, &net.Dialer{})
-	if err != nil {
-		return nil, err
-	}
-	return d.(proxy.ContextDialer).DialContext(ctx, "tcp", address)
-}
-
-// dnsOverTCP carries DNS messages, written and read one at a time as over
-// UDP, on a TCP connection: each message prefixed with its length.
-type dnsOverTCP struct{ net.Conn }
-
-func (c *dnsOverTCP) Write(p []byte) (int, error) {
-	if len(p) > 0xffff {
-		return 0, errors.New("relais: dns message too long")
-	}
-	b := make([]byte, 2+len(p))
-	binary.BigEndian.PutUint16(b, uint16(len(p)))
-	copy(b[2:], p)
-	if _, err := c.Conn.Write(b); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// Read reads one message; a buffer too small gets its beginning, as a UDP
-// read would.
-func (c *dnsOverTCP) Read(p []byte) (int, error) {
-	var l [2]byte
-	if _, err := io.ReadFull(c.Conn, l[:]); err != nil {
-		return 0, err
-	}
-	msg := make([]byte, binary.BigEndian.Uint16(l[:]))
-	if _, err := io.ReadFull(c.Conn, msg); err != nil {
-		return 0, err
-	}
-	return copy(p, msg), nil
-}
-
-// readLiveTunnel reads the recorded tunnel status if its writer is alive
-// and the record fresh.
-func readLiveTunnel(ctx context.Context, db *store.DB, now func() time.Time) (tunnel.Status, bool) {
-	var st tunnel.Status
-	ts, err := db.TunnelState(ctx)
-	if err != nil || ts.PID == os.Getpid() || !processAlive(ts.PID) || now().Sub(ts.UpdatedAt) > stateStaleAfter {
-		return st, false
-	}
-	if json.Unmarshal([]byte(ts.StatusJSON), &st) != nil {
-		return st, false
-	}
-	return st, true
 }
 
 // verdictSentence words Mode urgence's verdict (engine.Judge) as the
@@ -432,4 +309,14 @@ func (r *run) printCheck(doc checkDoc) {
 	if doc.TimeToOperationalMS != nil {
 		r.out("cli.check.operational", i18n.Duration(r.lang, time.Duration(*doc.TimeToOperationalMS*float64(time.Millisecond))))
 	}
+}
+
+// startFail says why Mode urgence could not start: a coded error as it
+// is, anything else as "the check failed", and returns exit 2.
+func (r *run) startFail(err error) int {
+	var fe *frontend.Error
+	if errors.As(err, &fe) {
+		return r.failErr(ExitUsage, err)
+	}
+	return r.fail(ExitUsage, "cli.check.failed", r.describe(err))
 }

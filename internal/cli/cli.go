@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"relais/internal/backend"
 	"relais/internal/config"
 	"relais/internal/i18n"
 	"relais/internal/tunnel"
@@ -47,6 +48,9 @@ type Env struct {
 	// relais without a command cannot open the app: the help says so
 	// instead of offering the app.
 	NoWindow bool
+	// Seams are the backend's test seams (a keyring, a tunnel
+	// configuration, check probes…); the zero value is the real thing.
+	Seams backend.Seams
 }
 
 // OSEnv is the real process environment.

@@ -6,29 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
-	"relais/internal/backend"
 	"slices"
 	"strings"
 
-	"aead.dev/minisign"
+	"relais/internal/backend"
 
 	"relais/internal/checks"
-	"relais/internal/config"
-	"relais/internal/engine"
 	"relais/internal/office"
-	"relais/internal/profile"
-	"relais/internal/store"
 	"relais/internal/tunnel"
 )
-
-// demoSlowDelay is the slow demo app's delay; tests shorten it.
-var demoSlowDelay = office.DefaultSlowDelay
-
-// demoStarted sees each demo office started; tests use it to ask the
-// office what it received.
-var demoStarted = func(*office.Office) {}
 
 // designedState is the state each kind of demo app must show.
 var designedState = map[office.Behaviour]checks.State{office.Healthy: checks.StateOK, office.Slow: checks.StateDegraded, office.Broken: checks.StateFailed}
@@ -42,13 +28,13 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.demo.usage") {
 		return ExitUsage
 	}
-	dm, code := r.startDemo(ctx)
-	if dm == nil {
-		return code
+	dm, err := backend.StartDemo(ctx, r.backendEnv(), nil)
+	if err != nil {
+		return r.failErr(ExitUsage, err)
 	}
 	defer dm.Close()
-	db, p := dm.db, dm.profile
-	cfg, err := dm.tunnelConfig(ctx, p)
+	db, p := dm.DB, dm.Profile
+	cfg, err := dm.TunnelConfig(ctx, p)
 	if err != nil {
 		return r.fail(ExitUsage, "cli.demo.tunnel_failed", r.describe(err))
 	}
@@ -59,8 +45,8 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 	if *headless {
 		opt.SOCKS5Addr, opt.HTTPAddr = tunnel.Off, tunnel.Off // nobody else will use them
 	}
-	limitMemory(tunnel.DefaultMemoryLimit)
-	startCtx, cancel := context.WithTimeout(ctx, upStartTimeout)
+	r.backendEnv().LimitMemory(tunnel.DefaultMemoryLimit)
+	startCtx, cancel := context.WithTimeout(ctx, backend.StartTimeout)
 	u, err := tunnel.StartUserspace(startCtx, cfg, opt)
 	cancel()
 	if err != nil {
@@ -89,15 +75,7 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 
 	// Mode urgence through the engine, exactly as `relais check` runs it,
 	// against the profile just accepted.
-	e := &engine.Engine{Store: db, Checks: checkRunner, Once: true, Now: r.Now,
-		Logf: func(format string, a ...any) {
-			_ = db.LogEvent(context.Background(), "engine", fmt.Sprintf(format, a...))
-		},
-		LoadProfile: func(context.Context) (*engine.Loaded, error) {
-			return &engine.Loaded{Profile: p, Info: engine.ProfileInfo{Serial: p.Serial, Signed: true, Signature: "valid"}}, nil
-		},
-		StartTunnel: func(context.Context, *profile.Profile) (tunnel.Tunnel, bool, error) { return u, false, nil },
-	}
+	e := dm.Machine().NewEngine(tunnel.ModeUserspace, backend.SessionOptions{Once: true, Reuse: u, Loaded: dm.Loaded()})
 	snap, code := r.runOnce(ctx, e)
 	if snap == nil {
 		return code
@@ -122,84 +100,6 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 	return ExitOK
 }
 
-// demoOffice is the demo: the office running in this process, its own
-// store and the signed profile it published, synced into that store.
-type demoOffice struct {
-	db      *store.DB
-	off     *office.Office
-	profile *profile.Profile
-}
-
-// Close stops the office and closes its store.
-func (d *demoOffice) Close() {
-	d.off.Close()
-	d.db.Close()
-}
-
-// machine is the demo store as a machine whose only trusted key is the
-// office's.
-func (d *demoOffice) machine() *machine {
-	return &machine{db: d.db, keys: []minisign.PublicKey{d.off.TrustedKey}}
-}
-
-// tunnelConfig is the demo tunnel: the profile's, with the client key the
-// office issued.
-func (d *demoOffice) tunnelConfig(_ context.Context, p *profile.Profile) (tunnel.Config, error) {
-	return tunnel.FromProfile(p.Tunnel, d.off.ClientKey, nil)
-}
-
-// demoStorePath is the demo's own store. Its profile, signed by a key
-// made a moment ago, must never become the user's real profile.
-func (r *run) demoStorePath() (string, error) {
-	dir, err := config.DataDir(r.configEnv())
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "demo", "relais.db"), nil
-}
-
-// demoHelpdeskKeyPath is where the demo keeps its service desk's age
-// identity, beside the demo store: the demo's encrypted diagnostics open
-// with it (in the app, or with relais diag open --identity).
-func demoHelpdeskKeyPath(storePath string) string {
-	return filepath.Join(filepath.Dir(storePath), office.HelpdeskKeyName)
-}
-
-// startDemo opens the demo store, starts the office and syncs its profile
-// into that store the ordinary way (fetch, verify, cache), for `relais
-// demo` and the desktop app. On failure it has printed why and returns
-// the exit code.
-func (r *run) startDemo(ctx context.Context) (*demoOffice, int) {
-	path, err := r.demoStorePath()
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(path), 0o700)
-	}
-	if err != nil {
-		return nil, r.fail(ExitUsage, "cli.error.data_dir", err.Error())
-	}
-	db, err := store.Open(path)
-	if err != nil {
-		return nil, r.fail(ExitUsage, "cli.store.open", err.Error())
-	}
-	off, err := office.Start(ctx, office.Options{SlowDelay: demoSlowDelay, HelpdeskKeyFile: demoHelpdeskKeyPath(path), BrokenNotEssential: true})
-	if err != nil {
-		db.Close()
-		return nil, r.fail(ExitUsage, "cli.demo.office_failed", r.describe(err))
-	}
-	demoStarted(off)
-	r.say("cli.demo.office_started", off.Endpoint, off.ProfileURL)
-	s := &profile.Syncer{Client: r.HTTPClient, Cache: backend.StoreCache{DB: db}, Trusted: []minisign.PublicKey{off.TrustedKey}, Now: r.Now,
-		Logf: func(format string, a ...any) { _ = db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}
-	res, err := s.SyncURL(ctx, off.ProfileURL)
-	if err != nil {
-		off.Close()
-		db.Close()
-		return nil, r.fail(ExitUsage, "cli.demo.sync_failed", r.describe(err))
-	}
-	r.say("cli.demo.profile_accepted", res.Profile.Serial)
-	return &demoOffice{db: db, off: off, profile: res.Profile}, ExitOK
-}
-
 // demoSurprises lists the demo apps whose state is not the designed one,
 // as "id: state".
 func demoSurprises(rep *checks.Report) []string {
@@ -218,13 +118,4 @@ func demoSurprises(rep *checks.Report) []string {
 		}
 	}
 	return wrong
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"relais/internal/backend"
 	"relais/internal/diag"
 	"relais/internal/frontend"
 )
@@ -32,14 +33,11 @@ func cmdDiagExport(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.diag.usage") {
 		return ExitUsage
 	}
-	d := r.openDrillDesk(ctx)
+	d := r.openBackend(ctx) // a damaged database is said as it opens
 	if d == nil {
 		return ExitUsage
 	}
 	defer d.Close()
-	if msg := d.StoreRecovered(); msg != "" {
-		fmt.Fprintln(r.Stderr, msg) // the database was damaged: said once, here
-	}
 	r.say("cli.diag.collecting")
 	var (
 		res diagExportJSON
@@ -50,12 +48,11 @@ func cmdDiagExport(ctx context.Context, r *run, args []string) int {
 		res, err = diagExportJSON{CaseCode: e.CaseCode, Path: e.Path, Encrypted: e.Encrypted, Size: e.Size, Failures: e.Failures}, xerr
 	} else {
 		// An exact file name: the case code is in the bundle, not the name.
-		e, xerr := d.exportFile(*out, *level, *encrypt)
+		e, xerr := exportFile(d, *out, *level, *encrypt)
 		res, err = diagExportJSON{CaseCode: e.CaseCode, Path: e.Path, Encrypted: e.Encrypted, Size: e.Size, Failures: e.Failures}, xerr
 	}
 	if err != nil {
-		fmt.Fprintln(r.Stderr, err)
-		return ExitUsage
+		return r.failErr(ExitUsage, err)
 	}
 	res.Level = *level
 	if res.Failures == nil {
@@ -86,9 +83,9 @@ func cmdDiagOpen(r *run, args []string) int {
 	if len(pos) != 1 {
 		return r.fail(ExitUsage, "cli.diag.usage")
 	}
-	b, err := openBundle(r, pos[0], *identity)
+	b, err := backend.OpenBundle(pos[0], *identity, "cli.diag.need_identity")
 	if err != nil { // the error may quote the bundle (a member's name)
-		fmt.Fprintln(r.Stderr, diag.TerminalText(err.Error()))
+		fmt.Fprintln(r.Stderr, diag.TerminalText(r.words(err)))
 		return ExitUsage
 	}
 	fmt.Fprint(r.Stdout, b.Summary(r.lang))
@@ -96,7 +93,7 @@ func cmdDiagOpen(r *run, args []string) int {
 }
 
 // exportFile writes a bundle to exactly path.
-func (d *Desk) exportFile(path, level string, encrypt bool) (frontend.DiagExport, error) {
+func exportFile(d *backend.Local, path, level string, encrypt bool) (frontend.DiagExport, error) {
 	dir := filepath.Dir(path)
 	e, err := d.ExportDiagnostics(dir, level, encrypt)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"relais/internal/backend"
 	"relais/internal/drills"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
@@ -28,10 +29,9 @@ import (
 var drillDeliveryWait = 15 * time.Second
 
 // openDrillDesk opens the backend for a drill command; nil after saying why.
-func (r *run) openDrillDesk(ctx context.Context) *Desk {
-	d, err := OpenDesk(ctx, r.Env, DeskOptions{Lang: r.lang})
-	if err != nil {
-		fmt.Fprintln(r.Stderr, err)
+func (r *run) openDrillDesk(ctx context.Context) *backend.Local {
+	d := r.openBackend(ctx)
+	if d == nil {
 		return nil
 	}
 	if d.Demo() {
@@ -83,8 +83,7 @@ func cmdDrillList(ctx context.Context, r *run, args []string) int {
 	}
 	runs, err := d.Runs()
 	if err != nil {
-		fmt.Fprintln(r.Stderr, err)
-		return ExitUsage
+		return r.failErr(ExitUsage, err)
 	}
 	doc := []drillListJSON{}
 	for _, dr := range p.Drills {
@@ -167,8 +166,7 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 	defer d.Close()
 	run, err := d.StartDrill(pos[0])
 	if err != nil {
-		fmt.Fprintln(r.Stderr, err)
-		return ExitUsage
+		return r.failErr(ExitUsage, err)
 	}
 	dr := run.Drill
 	r.out("cli.drill.start.title", dr.Title.In(r.lang), dr.Exercise, i18n.Duration(r.lang, dr.RTO.Duration()))
@@ -264,8 +262,7 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 	feedback, _ := p.ask("cli.drill.prompt.feedback")
 	rep, err := d.FinishDrill(run.ID, feedback)
 	if err != nil {
-		fmt.Fprintln(r.Stderr, err)
-		return ExitUsage
+		return r.failErr(ExitUsage, err)
 	}
 	r.printReportSummary(rep)
 	return r.waitDelivery(ctx, d, rep.RunID)
@@ -307,7 +304,7 @@ func (r *run) printReportSummary(rep *drills.Report) {
 // waitDelivery waits a little for the report to reach the receiver: exit
 // 0 once delivered (or when the profile names no receiver), 1 while it is
 // still queued (it will be retried, across restarts) or was refused.
-func (r *run) waitDelivery(ctx context.Context, d *Desk, runID string) int {
+func (r *run) waitDelivery(ctx context.Context, d *backend.Local, runID string) int {
 	deadline := time.Now().Add(drillDeliveryWait)
 	for {
 		del := d.Delivery(runID)
@@ -402,20 +399,18 @@ func newDrillRunJSON(run *drills.Run, del deliveryJSON) drillRunJSON {
 
 // deliveryJSON is a run's report delivery as Delivery says it, the
 // problem in each language.
-func (d *Desk) deliveryJSON(runID string) deliveryJSON {
+func newDeliveryJSON(d *backend.Local, runID string) deliveryJSON {
 	del := d.Delivery(runID)
 	doc := deliveryJSON{State: del.State, Attempts: del.Attempts, NextAttempt: timeOrNull(del.NextAttempt), Delivered: timeOrNull(del.Delivered)}
-	if del.Problem == "" {
+	var fe *frontend.Error
+	if !errors.As(del.Problem, &fe) {
 		return doc
 	}
-	it, err := d.out.Item(d.ctx, runID)
-	switch {
-	case err != nil:
-	case it.LastStatus != 0:
-		doc.Problem = codedText("http_status", "cli.drill.delivery_status", it.LastStatus)
-	default:
-		doc.Problem = codedText("unreachable", "cli.drill.delivery_error", it.LastError)
+	code := "unreachable"
+	if fe.Key == "cli.drill.delivery_status" {
+		code = "http_status"
 	}
+	doc.Problem = codedText(code, fe.Key, fe.Args...)
 	return doc
 }
 
@@ -432,13 +427,12 @@ func cmdDrillStatus(ctx context.Context, r *run, args []string) int {
 	defer d.Close()
 	runs, err := d.Runs()
 	if err != nil {
-		fmt.Fprintln(r.Stderr, err)
-		return ExitUsage
+		return r.failErr(ExitUsage, err)
 	}
 	doc := []drillRunJSON{}
 	undelivered := false
 	for _, run := range runs {
-		del := d.deliveryJSON(run.ID)
+		del := newDeliveryJSON(d, run.ID)
 		if run.State == drills.RunCompleted && del.State != frontend.DeliveryNone && del.State != frontend.DeliveryDelivered {
 			undelivered = true
 		}
@@ -483,15 +477,13 @@ func cmdDrillReport(ctx context.Context, r *run, args []string) int {
 	defer d.Close()
 	if *out != "" {
 		if err := d.ExportReport(pos[0], *out); err != nil {
-			fmt.Fprintln(r.Stderr, err)
-			return ExitUsage
+			return r.failErr(ExitUsage, err)
 		}
 		r.say("cli.drill.report.written", *out)
 	} else {
-		rep, err := d.report(pos[0])
+		rep, err := d.Report(pos[0])
 		if err != nil {
-			fmt.Fprintln(r.Stderr, err)
-			return ExitUsage
+			return r.failErr(ExitUsage, err)
 		}
 		b, err := rep.JSON()
 		if err != nil {
@@ -520,9 +512,9 @@ func cmdDrillSummarize(r *run, args []string) int {
 	if ext != ".csv" && ext != ".html" && ext != ".htm" {
 		return r.fail(ExitUsage, "cli.drill.summarize.usage")
 	}
-	t, err := summarizeFiles(pos)
+	t, err := backend.SummarizeFiles(pos)
 	if err != nil {
-		fmt.Fprintln(r.Stderr, r.badReport(err))
+		fmt.Fprintln(r.Stderr, r.words(backend.BadReport(err)))
 		return ExitUsage
 	}
 	f, err := os.Create(*out)

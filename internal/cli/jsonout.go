@@ -78,6 +78,7 @@ func wantsJSON(args []string) bool {
 type failure struct {
 	key    string
 	args   []any
+	err    error // a coded error said through failErr: worded again in each language
 	reason *reasonSaid
 }
 
@@ -130,6 +131,9 @@ func (r *run) printErrorJSON() {
 // in words the failure in lang: a reason worded among its arguments is
 // worded again in lang.
 func (f *failure) in(lang string) string {
+	if f.err != nil {
+		return wordsIn(lang, f.err)
+	}
 	args := make([]any, len(f.args))
 	for i, a := range f.args {
 		args[i] = a

@@ -5,19 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"relais/internal/backend"
 	"relais/internal/frontend"
-	"relais/internal/profile"
 	"relais/internal/secrets"
 	"relais/internal/store"
 	"relais/internal/tunnel"
@@ -43,320 +40,9 @@ func toIdentityJSON(id *store.Identity) *identityJSON {
 	return &identityJSON{PublicKey: id.PublicKey, Addresses: append([]string{}, id.Addresses...), Source: id.Source, CreatedAt: timeOrNull(id.CreatedAt)}
 }
 
-// sourceAdopted is the source of an identity whose key the keyring held
-// with no record in the store (the data directory was reset): adopted.
-const sourceAdopted = "keyring"
-
-// identityFail prints an identity error as a sentence and returns its exit
-// code: a missing keyring or identity is the environment (2), a key that is
-// missing or does not match is an unhealthy identity (1).
-func (r *run) identityFail(err error) int {
-	fmt.Fprintln(r.Stderr, r.describeIdentity(err))
-	switch {
-	case errors.Is(err, errKeyMismatch), errors.Is(err, secrets.ErrNoKey):
-		return ExitUnhealthy
-	}
-	return ExitUsage
-}
-
-// idError is an identity operation's coded error (frontend.IdentityError),
-// wrapping its cause.
-func idError(code string, cause error, detail ...string) *frontend.IdentityError {
-	return &frontend.IdentityError{Code: code, Err: cause, Detail: detail}
-}
-
-// keyringError is the coded error of a keyring that failed: its sentence,
-// in the invocation's language, as the detail.
-func (r *run) keyringError(err error) *frontend.IdentityError {
-	return idError(frontend.IdentityErrNoKeyring, err, r.describeIdentity(err))
-}
-
-// vaultState is what the keyring holds before an identity changes: read
-// first, so that without a keyring nothing is written, and so that a failed
-// change can put it back.
-type vaultState struct {
-	priv, psk *tunnel.Key
-}
-
-func readVault(v secrets.Vault) (vaultState, error) {
-	var st vaultState
-	k, err := v.PrivateKey()
-	switch {
-	case err == nil:
-		st.priv = &k
-	case !errors.Is(err, secrets.ErrNoKey):
-		return st, err
-	}
-	p, err := v.PresharedKey()
-	switch {
-	case err == nil:
-		st.psk = &p
-	case !errors.Is(err, secrets.ErrNoKey):
-		return st, err
-	}
-	return st, nil
-}
-
-// restore puts the keyring back as st was (best effort: it follows a
-// failure already reported).
-func (st vaultState) restore(v secrets.Vault) {
-	if st.priv != nil {
-		_ = v.SetPrivateKey(*st.priv)
-	} else {
-		_ = v.DeletePrivateKey()
-	}
-	if st.psk != nil {
-		_ = v.SetPresharedKey(*st.psk)
-	} else {
-		_ = v.DeletePresharedKey()
-	}
-}
-
-// saveIdentity puts the private key (and the preshared key, or none) in
-// the keyring and the public half in the store. If anything fails, the
-// keyring gets its previous content back, so the two never disagree.
-func (r *run) saveIdentity(ctx context.Context, m *machine, v secrets.Vault, old vaultState, priv tunnel.Key, psk *tunnel.Key, addrs []string, source string) (store.Identity, error) {
-	id := store.Identity{PublicKey: publicKey(priv), Addresses: addrs, Source: source, CreatedAt: r.Now()}
-	if err := v.SetPrivateKey(priv); err != nil {
-		old.restore(v)
-		return id, r.keyringError(err)
-	}
-	var err error
-	if psk != nil {
-		err = v.SetPresharedKey(*psk)
-	} else if err = v.DeletePresharedKey(); errors.Is(err, secrets.ErrNoKey) {
-		err = nil
-	}
-	if err != nil {
-		old.restore(v)
-		return id, r.keyringError(err)
-	}
-	if err := m.db.SetIdentity(ctx, id); err != nil {
-		old.restore(v)
-		return id, idError(frontend.IdentityErrStore, err, r.t("cli.store.write", err.Error()))
-	}
-	what := "WireGuard identity saved (%s), public key %s"
-	if psk != nil {
-		what += ", with a preshared key"
-	}
-	_ = m.db.LogEvent(ctx, "identity", fmt.Sprintf(what, source, id.PublicKey))
-	return id, nil
-}
-
-// storedIdentity is the store's identity; a key the keyring holds with no
-// record (the data directory was reset) is adopted: recorded with no
-// address, so that Relais shows it and uses it rather than neither.
-// key is the keyring's private key, nil when there is none.
-func (r *run) storedIdentity(ctx context.Context, m *machine, key *tunnel.Key) (*store.Identity, error) {
-	id, _, err := r.adoptIdentity(ctx, m, key)
-	return id, err
-}
-
-// adoptIdentity is storedIdentity, saying whether it adopted the key now.
-func (r *run) adoptIdentity(ctx context.Context, m *machine, key *tunnel.Key) (*store.Identity, bool, error) {
-	id, err := m.db.Identity(ctx)
-	switch {
-	case err == nil:
-		return id, false, nil
-	case !errors.Is(err, store.ErrNotFound):
-		return nil, false, err
-	case key == nil:
-		return nil, false, nil
-	}
-	adopted := store.Identity{PublicKey: publicKey(*key), Addresses: []string{}, Source: sourceAdopted, CreatedAt: r.Now()}
-	if err := m.db.SetIdentity(ctx, adopted); err != nil {
-		return nil, false, err
-	}
-	_ = m.db.LogEvent(ctx, "identity", "WireGuard identity adopted from the keyring (no record in the store), public key "+adopted.PublicKey)
-	return &adopted, true, nil
-}
-
-// existsError is the coded error of an identity kept because replace was
-// not asked.
-func existsError(id *store.Identity, old vaultState) *frontend.IdentityError {
-	e := idError(frontend.IdentityErrExists, nil)
-	if id != nil {
-		e.PublicKey = id.PublicKey
-	} else if old.priv != nil {
-		e.PublicKey = publicKey(*old.priv)
-	}
-	return e
-}
-
-// generateIdentity makes a new key with addrs; an existing identity is
-// replaced only when replace is set. Its errors are *frontend.IdentityError.
-func (r *run) generateIdentity(ctx context.Context, m *machine, addrs []string, replace bool) (store.Identity, error) {
-	v := deviceVault()
-	old, err := readVault(v)
-	if err != nil {
-		return store.Identity{}, r.keyringError(err)
-	}
-	id, err := r.storedIdentity(ctx, m, old.priv)
-	if err != nil {
-		return store.Identity{}, idError(frontend.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
-	}
-	if (id != nil || old.priv != nil) && !replace {
-		return store.Identity{}, existsError(id, old)
-	}
-	priv, err := wgtypes.GeneratePrivateKey()
-	if err != nil {
-		return store.Identity{}, idError(frontend.IdentityErrFailed, err, r.t("cli.key.generate.failed", err.Error()))
-	}
-	// A new key is a new enrolment: a preshared key of the old one goes.
-	return r.saveIdentity(ctx, m, v, old, tunnel.Key(priv), nil, addrs, "generated")
-}
-
-// importOutcome is what an import found out beside the identity.
-type importOutcome struct {
-	serial    int64 // the profile the file was checked against; 0: none cached
-	noPeer    bool  // the file has no [Peer]: only the key and addresses were taken
-	peers     int   // the file's [Peer] count, for IdentityErrPeers
-	unchecked bool
-}
-
-// importIdentity imports a wg-quick .conf from IT: the private key and any
-// preshared key into the keyring, the addresses into the store. Another
-// identity is replaced only when replace is set; the same key again (new
-// addresses from IT) needs no replace. Its errors are *frontend.IdentityError.
-func (r *run) importIdentity(ctx context.Context, m *machine, file string, replace bool) (store.Identity, importOutcome, error) {
-	var out importOutcome
-	name := filepath.Base(file)
-	fail := func(code string, cause error, detail ...string) (store.Identity, importOutcome, error) {
-		e := idError(code, cause, detail...)
-		e.File = name
-		return store.Identity{}, out, e
-	}
-	conf, err := wgconf.ReadFile(file)
-	if err != nil {
-		return store.Identity{}, out, r.importFileError(err, file)
-	}
-	if conf.Interface.PrivateKey == nil {
-		return fail(frontend.IdentityErrNoPrivateKey, nil)
-	}
-	if out.peers = len(conf.Peers); out.peers > 1 {
-		return fail(frontend.IdentityErrPeers, nil, strconv.Itoa(out.peers))
-	}
-	priv := tunnel.Key(*conf.Interface.PrivateKey)
-	if priv == (tunnel.Key{}) {
-		return fail(frontend.IdentityErrZeroKey, nil)
-	}
-	var psk *tunnel.Key
-	if len(conf.Peers) == 1 && conf.Peers[0].PresharedKey != nil && *conf.Peers[0].PresharedKey != (wgtypes.Key{}) {
-		k := tunnel.Key(*conf.Peers[0].PresharedKey)
-		psk = &k
-	}
-	v := deviceVault()
-	old, err := readVault(v)
-	if err != nil {
-		e := r.keyringError(err)
-		e.File = name
-		return store.Identity{}, out, e
-	}
-	if diffs, err := r.confAgainstProfile(ctx, m, conf, &out); err != nil {
-		e := err.(*frontend.IdentityError)
-		e.File = name
-		return store.Identity{}, out, e
-	} else if len(diffs) > 0 {
-		return fail(frontend.IdentityErrMismatch, nil, diffs...)
-	}
-	id, err := r.storedIdentity(ctx, m, old.priv)
-	if err != nil {
-		return fail(frontend.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
-	}
-	pub := publicKey(priv)
-	same := (id == nil || id.PublicKey == pub) && (old.priv == nil || *old.priv == priv)
-	if !same && !replace {
-		e := existsError(id, old)
-		e.File = name
-		return store.Identity{}, out, e
-	}
-	addrs := []string{}
-	for _, a := range conf.Interface.Addresses {
-		addrs = append(addrs, a.String())
-	}
-	saved, err := r.saveIdentity(ctx, m, v, old, priv, psk, addrs, name)
-	if err != nil {
-		err.(*frontend.IdentityError).File = name
-		return store.Identity{}, out, err
-	}
-	return saved, out, nil
-}
-
-// confAgainstProfile compares the .conf's peer with the cached profile's
-// tunnel: it returns each difference, as a sentence (a file meant for
-// another server or network is refused). out says what it could check.
-func (r *run) confAgainstProfile(ctx context.Context, m *machine, conf *wgconf.File, out *importOutcome) ([]string, error) {
-	cur, err := m.db.CurrentProfile(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		out.unchecked = true
-		return nil, nil
-	}
-	if err != nil {
-		return nil, idError(frontend.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
-	}
-	p, err := profile.Parse("profile.toml", cur.Bytes)
-	if err != nil {
-		return nil, idError(frontend.IdentityErrFailed, err, r.t("cli.profile.show.unreadable", r.describe(err)))
-	}
-	out.serial = cur.Serial
-	if len(conf.Peers) == 0 {
-		out.noPeer = true
-		return nil, nil
-	}
-	peer, t := conf.Peers[0], p.Tunnel
-	var diffs []string
-	if got := peer.PublicKey.String(); got != t.ServerPublicKey {
-		diffs = append(diffs, r.t("cli.key.import.differs", r.t("cli.key.field.public_key"), got, t.ServerPublicKey))
-	}
-	if peer.Endpoint != "" && !sameEndpoint(peer.Endpoint, t.Endpoint) {
-		diffs = append(diffs, r.t("cli.key.import.differs", r.t("cli.key.field.endpoint"), peer.Endpoint, t.Endpoint))
-	}
-	var want []netip.Prefix
-	for _, a := range t.AllowedIPs {
-		if p, err := netip.ParsePrefix(a); err == nil {
-			want = append(want, p)
-		}
-	}
-	if got, want := prefixSet(peer.AllowedIPs), prefixSet(want); !slices.Equal(got, want) {
-		diffs = append(diffs, r.t("cli.key.import.differs", r.t("cli.key.field.allowed_ips"), r.list(got), r.list(want)))
-	}
-	return diffs, nil
-}
-
-// deleteIdentity deletes the identity: the keys from the keyring first
-// (without a keyring, the store keeps the public key, so that the identity
-// can still be deleted later, in full), then the record. It reports
-// whether there was anything to delete. Its errors are *frontend.IdentityError.
-func (r *run) deleteIdentity(ctx context.Context, m *machine) (bool, error) {
-	v := deviceVault()
-	kerr := v.DeletePrivateKey()
-	if kerr != nil && !errors.Is(kerr, secrets.ErrNoKey) {
-		return false, r.keyringError(kerr)
-	}
-	if err := v.DeletePresharedKey(); err != nil && !errors.Is(err, secrets.ErrNoKey) {
-		return false, r.keyringError(err)
-	}
-	id, err := m.db.Identity(ctx)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return false, idError(frontend.IdentityErrStore, err, r.t("cli.store.read", err.Error()))
-	}
-	if err := m.db.DeleteIdentity(ctx); err != nil {
-		return false, idError(frontend.IdentityErrStore, err, r.t("cli.store.write", err.Error()))
-	}
-	if id == nil && kerr != nil {
-		return false, nil
-	}
-	pub := "(none recorded)"
-	if id != nil {
-		pub = id.PublicKey
-	}
-	_ = m.db.LogEvent(ctx, "identity", "WireGuard identity deleted, public key "+pub)
-	return true, nil
-}
-
 // identityCmdFail prints an identity operation's error as the CLI says it
 // and returns its exit code.
-func (r *run) identityCmdFail(err error, file string) int {
+func (r *run) identityCmdFail(err error, file string, peers int) int {
 	var e *frontend.IdentityError
 	if !errors.As(err, &e) {
 		return r.fail(ExitUsage, "cli.store.write", err.Error())
@@ -368,7 +54,7 @@ func (r *run) identityCmdFail(err error, file string) int {
 		return r.identityFail(e.Err)
 	case frontend.IdentityErrInvalid:
 		for _, d := range e.Detail {
-			fmt.Fprintln(r.Stderr, d)
+			fmt.Fprintln(r.Stderr, r.words(d))
 		}
 		fmt.Fprintln(r.Stderr, r.n("cli.key.import.invalid", len(e.Detail), file, len(e.Detail)))
 		return ExitUsage
@@ -379,13 +65,12 @@ func (r *run) identityCmdFail(err error, file string) int {
 	case frontend.IdentityErrNoPrivateKey:
 		return r.fail(ExitUsage, "cli.key.import.no_private_key", file)
 	case frontend.IdentityErrPeers:
-		n, _ := strconv.Atoi(e.Detail[0])
-		return r.fail(ExitUsage, "cli.key.import.peers", file, n)
+		return r.fail(ExitUsage, "cli.key.import.peers", file, peers)
 	case frontend.IdentityErrZeroKey:
 		return r.fail(ExitUsage, "cli.key.import.zero_key", file)
 	}
 	for _, d := range e.Detail {
-		fmt.Fprintln(r.Stderr, d)
+		fmt.Fprintln(r.Stderr, r.words(d))
 	}
 	if e.Code == frontend.IdentityErrFailed {
 		return ExitUnhealthy
@@ -421,7 +106,7 @@ func cmdKeyGenerate(ctx context.Context, r *run, args []string) int {
 		addrs = append(addrs, p.String())
 	}
 	// Without a keyring, stop before the store is even opened: no trace.
-	if _, err := readVault(deviceVault()); err != nil {
+	if _, err := backend.ReadVault(r.vault()); err != nil {
 		return r.identityFail(err)
 	}
 	m, code := r.openMachine(false)
@@ -429,9 +114,9 @@ func cmdKeyGenerate(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	id, err := r.generateIdentity(ctx, m, addrs, *force)
+	id, err := m.GenerateIdentity(ctx, addrs, *force)
 	if err != nil {
-		return r.identityCmdFail(err, "")
+		return r.identityCmdFail(err, "", 0)
 	}
 	r.printIdentitySaved(*toIdentityJSON(&id), *asJSON, "cli.key.generate.done")
 	return ExitOK
@@ -452,9 +137,9 @@ func cmdKeyImport(ctx context.Context, r *run, args []string) int {
 	// The file first, then the keyring: a bad file is said as such
 	// whatever the keyring; without a keyring, the store is not opened.
 	if _, err := wgconf.ReadFile(file); err != nil {
-		return r.identityCmdFail(r.importFileError(err, file), file)
+		return r.identityCmdFail(backend.ImportFileError(err, file), file, 0)
 	}
-	if _, err := readVault(deviceVault()); err != nil {
+	if _, err := backend.ReadVault(r.vault()); err != nil {
 		return r.identityFail(err)
 	}
 	m, code := r.openMachine(false)
@@ -462,94 +147,29 @@ func cmdKeyImport(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	id, out, err := r.importIdentity(ctx, m, file, *force)
+	id, out, err := m.ImportIdentity(ctx, file, *force)
 	switch {
-	case out.unchecked:
+	case out.Unchecked:
 		r.say("cli.key.import.unchecked")
-	case out.noPeer:
+	case out.NoPeer:
 		r.say("cli.key.import.no_peer", file)
 	}
 	var e *frontend.IdentityError
 	if errors.As(err, &e) && e.Code == frontend.IdentityErrMismatch {
 		for _, d := range e.Detail {
-			fmt.Fprintln(r.Stderr, d)
+			fmt.Fprintln(r.Stderr, r.words(d))
 		}
-		return r.fail(ExitUnhealthy, "cli.key.import.mismatch", file, out.serial)
+		return r.fail(ExitUnhealthy, "cli.key.import.mismatch", file, out.Serial)
 	}
 	if err != nil {
-		return r.identityCmdFail(err, file)
+		return r.identityCmdFail(err, file, out.Peers)
 	}
-	if !out.unchecked && !out.noPeer {
-		r.say("cli.key.import.checked", out.serial)
+	if !out.Unchecked && !out.NoPeer {
+		r.say("cli.key.import.checked", out.Serial)
 	}
 	r.printIdentitySaved(*toIdentityJSON(&id), *asJSON, "cli.key.import.done")
 	r.say("cli.key.import.delete_file", file)
 	return ExitOK
-}
-
-// importFileError is the coded error of a .conf that does not parse, its
-// problems worded in the invocation's language ("FILE:LINE: Key: …", the
-// location as written, the problem in words; never the value).
-func (r *run) importFileError(err error, file string) error {
-	var list wgconf.ErrorList
-	e := idError(frontend.IdentityErrUnreadable, err, err.Error())
-	switch {
-	case errors.As(err, &list):
-		e = idError(frontend.IdentityErrInvalid, err)
-		for _, l := range list {
-			e.Detail = append(e.Detail, r.confProblem(l))
-		}
-	case errors.Is(err, wgconf.ErrTooLarge):
-		e = idError(frontend.IdentityErrTooLarge, err)
-	}
-	e.File = filepath.Base(file)
-	return e
-}
-
-// confProblem words one problem of a .conf.
-func (r *run) confProblem(e *wgconf.Error) string {
-	msg := r.t("cli.key.conf."+e.Code, e.Args...)
-	if e.Key == "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
-	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, msg)
-}
-
-// list joins values for a sentence, saying "none" rather than nothing.
-func (r *run) list(values []string) string {
-	if len(values) == 0 {
-		return r.t("cli.key.import.none")
-	}
-	return strings.Join(values, ", ")
-}
-
-// sameEndpoint compares host:port endpoints, the host without regard to
-// case (a name is not resolved: a file naming the server by IP while the
-// profile names it, or the reverse, is a difference to look at).
-func sameEndpoint(a, b string) bool {
-	ha, pa, errA := net.SplitHostPort(a)
-	hb, pb, errB := net.SplitHostPort(b)
-	if errA != nil || errB != nil {
-		return a == b
-	}
-	na, _ := strconv.Atoi(pa)
-	nb, _ := strconv.Atoi(pb)
-	if aa, err := netip.ParseAddr(ha); err == nil {
-		if ab, err := netip.ParseAddr(hb); err == nil {
-			return aa == ab && na == nb
-		}
-	}
-	return strings.EqualFold(strings.TrimSuffix(ha, "."), strings.TrimSuffix(hb, ".")) && na == nb
-}
-
-// prefixSet is the sorted, deduplicated set of masked prefixes, as routes.
-func prefixSet(ps []netip.Prefix) []string {
-	s := make([]string, 0, len(ps))
-	for _, p := range ps {
-		s = append(s, p.Masked().String())
-	}
-	slices.Sort(s)
-	return slices.Compact(s)
 }
 
 type keyShowJSON struct {
@@ -577,12 +197,12 @@ func cmdKeyShow(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	key, kerr := deviceVault().PrivateKey()
+	key, kerr := r.vault().PrivateKey()
 	var held *tunnel.Key
 	if kerr == nil {
 		held = &key
 	}
-	id, adopted, err := r.adoptIdentity(ctx, m, held)
+	id, adopted, err := m.AdoptIdentity(ctx, held)
 	if err != nil {
 		return r.fail(ExitUsage, "cli.store.read", err.Error())
 	}
@@ -593,14 +213,14 @@ func cmdKeyShow(ctx context.Context, r *run, args []string) int {
 	switch {
 	case kerr == nil:
 		doc.Keyring = "present"
-		if pub := publicKey(key); id == nil || pub != id.PublicKey {
+		if pub := backend.PublicKey(key); id == nil || pub != id.PublicKey {
 			doc.KeyringPublicKey = pub
 			if id != nil {
 				doc.Keyring = "mismatch"
 			}
 		}
 	case errors.Is(kerr, secrets.ErrNoKeyring):
-		doc.Keyring, doc.KeyringError = "unavailable", codedText("no_keyring", noKeyringKey(r.GOOS))
+		doc.Keyring, doc.KeyringError = "unavailable", codedText("no_keyring", backend.NoKeyringKey(r.GOOS))
 		doc.KeyringError.Detail = kerr.Error()
 	default:
 		doc.Keyring = "absent"
@@ -631,7 +251,7 @@ func cmdKeyShow(ctx context.Context, r *run, args []string) int {
 		switch id.Source {
 		case "generated":
 			r.out("cli.key.show.source_generated")
-		case sourceAdopted:
+		case backend.SourceAdopted:
 			r.out("cli.key.show.source_adopted")
 		default:
 			r.out("cli.key.show.source_file", id.Source)
@@ -680,9 +300,9 @@ func cmdKeyExportConf(ctx context.Context, r *run, args []string) int {
 		err error
 	)
 	if *withKey {
-		cfg, err = r.deviceTunnelConfig(ctx, m, p)
+		cfg, err = m.DeviceTunnelConfig(ctx, p)
 	} else {
-		cfg, err = publicTunnelConfig(ctx, m, p)
+		cfg, err = m.PublicTunnelConfig(ctx, p)
 	}
 	if err != nil {
 		return r.identityFail(err)
@@ -723,23 +343,6 @@ func cmdKeyExportConf(ctx context.Context, r *run, args []string) int {
 	return ExitOK
 }
 
-// publicTunnelConfig is deviceTunnelConfig without the private key (left
-// zero), for an export that must not need the keyring.
-func publicTunnelConfig(ctx context.Context, m *machine, p *profile.Profile) (tunnel.Config, error) {
-	id, err := m.db.Identity(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return tunnel.Config{}, errNoIdentity
-	}
-	if err != nil {
-		return tunnel.Config{}, err
-	}
-	addrs, err := identityAddresses(id)
-	if err != nil {
-		return tunnel.Config{}, err
-	}
-	return tunnel.FromProfile(p.Tunnel, tunnel.Key{}, addrs)
-}
-
 // writePrivateFile writes data to name with mode 0600 from its first byte
 // (a temporary file renamed into place), whatever name's mode was.
 func writePrivateFile(name string, data []byte) error {
@@ -772,10 +375,10 @@ func cmdKeyDelete(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	deleted, err := r.deleteIdentity(ctx, m)
+	deleted, err := m.DeleteIdentity(ctx)
 	switch {
 	case err != nil:
-		return r.identityCmdFail(err, "")
+		return r.identityCmdFail(err, "", 0)
 	case !deleted:
 		r.say("cli.key.delete.nothing")
 	default:

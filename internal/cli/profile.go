@@ -7,16 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"aead.dev/minisign"
 
 	"relais/internal/backend"
-	"relais/internal/config"
 	"relais/internal/i18n"
 	"relais/internal/profile"
 	"relais/internal/store"
@@ -98,19 +94,6 @@ func cmdProfileLint(r *run, args []string) int {
 	return ExitOK
 }
 
-// profileErrors flattens a Parse error into its located errors.
-func profileErrors(err error) []*profile.Error {
-	var list profile.ErrorList
-	if errors.As(err, &list) {
-		return list
-	}
-	var one *profile.Error
-	if errors.As(err, &one) {
-		return []*profile.Error{one}
-	}
-	return nil
-}
-
 // printProfileError prints located errors as FILE:LINE: path: message, one
 // a line, and any other error as a sentence.
 func (r *run) printProfileError(err error) {
@@ -122,54 +105,6 @@ func (r *run) printProfileError(err error) {
 		return
 	}
 	fmt.Fprintln(r.Stderr, r.describe(err))
-}
-
-// profileLine words one located problem in lang as FILE:LINE: path: message:
-// the location and the path are syntax, the message is words.
-func profileLine(lang string, e *profile.Error) string {
-	loc := e.File + ":" + strconv.Itoa(e.Line) + ": "
-	if e.Path != "" {
-		loc += e.Path + ": "
-	}
-	return loc + profileProblem(lang, e.Problem(), e.Msg)
-}
-
-// profileLines words every located problem of err, one a line.
-func profileLines(lang string, list []*profile.Error) string {
-	lines := make([]string, len(list))
-	for i, e := range list {
-		lines[i] = profileLine(lang, e)
-	}
-	return strings.Join(lines, "\n")
-}
-
-// profileProblem words a profile problem under profile.lint.<code>; its Word
-// arguments are words too, its Choices are joined with the language's "or",
-// and its English Detail is said in other languages by <code>.detail.
-// A code no catalogue words (none should) falls back to english.
-func profileProblem(lang string, p profile.Problem, english string) string {
-	key := "profile.lint." + p.Code
-	if c, err := i18n.Catalog(lang); err != nil || c[key] == "" {
-		return english
-	}
-	args := make([]any, len(p.Args))
-	for i, a := range p.Args {
-		switch a := a.(type) {
-		case profile.Word:
-			args[i] = i18n.T(lang, "profile.lint.word."+string(a))
-		case profile.Choices:
-			args[i] = profile.JoinChoices(a, i18n.T(lang, "profile.lint.or"))
-		case profile.Detail:
-			if i18n.Normalize(lang) == i18n.EN {
-				args[i] = string(a)
-			} else {
-				args[i] = i18n.T(lang, key+".detail")
-			}
-		default:
-			args[i] = a
-		}
-	}
-	return i18n.T(lang, key, args...)
 }
 
 func cmdProfileVerify(r *run, args []string) int {
@@ -262,129 +197,10 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// machine is what sync and show need: the managed configuration, its
-// trusted keys and the user's store.
-type machine struct {
-	managed *config.Managed
-	keys    []minisign.PublicKey
-	db      *store.DB
-	// recovered: the store was found damaged when this machine was
-	// opened, moved aside and started afresh.
-	recovered *store.Recovery
-
-	polOnce sync.Once
-	pol     *backend.ProfilePolicy
-}
-
-// policy is this machine's one profile policy (backend.ProfilePolicy):
-// its source, syncing, adopting a newer bootstrap file, the cached profile
-// parsed once per change. It is made on first use, with the HTTP client
-// and clock of r.
-func (m *machine) policy(r *run) *backend.ProfilePolicy {
-	m.polOnce.Do(func() {
-		db := m.db
-		m.pol = &backend.ProfilePolicy{Store: db, Managed: m.managed, Trusted: m.keys, HTTPClient: r.HTTPClient, Now: r.Now,
-			Logf: func(format string, a ...any) {
-				_ = db.LogEvent(context.Background(), "profile", fmt.Sprintf(format, a...))
-			}}
-	})
-	return m.pol
-}
-
-func (m *machine) Close() {
-	if m.db != nil {
-		m.db.Close()
-	}
-}
-
-// signature judges a cached profile's signature as this machine can:
-// against the trusted keys of the managed configuration (or of the demo
-// office), "not_checked" on a machine that has none; err says why it is
-// "invalid".
-func (m *machine) signature(c *store.CachedProfile) (state string, err error) {
-	return (&backend.ProfilePolicy{Managed: m.managed, Trusted: m.keys}).Signature(c)
-}
-
-// openMachine loads the managed configuration and opens the store; on
-// failure it has printed why and returns the exit code.
-func (r *run) openMachine(needManaged bool) (*machine, int) {
-	m := &machine{}
-	path := config.ManagedPath(r.configEnv())
-	managed, err := config.LoadManaged(path)
-	switch {
-	case errors.Is(err, config.ErrNoManaged):
-		if needManaged {
-			return nil, r.fail(ExitUsage, "cli.config.missing", path)
-		}
-	case err != nil:
-		return nil, r.fail(ExitUsage, "cli.config.invalid", err.Error())
-	default:
-		m.managed = managed
-		for i, s := range managed.TrustedKeys {
-			k, err := profile.ParseTrustedKey(s)
-			if err != nil {
-				return nil, r.fail(ExitUsage, "cli.config.bad_key", path, i, err.Error())
-			}
-			m.keys = append(m.keys, k)
-		}
-	}
-	dir, err := config.DataDir(r.configEnv())
-	if err != nil {
-		return nil, r.fail(ExitUsage, "cli.error.data_dir", err.Error())
-	}
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
-	}
-	db, rec, err := store.OpenOrRecover(filepath.Join(dir, "relais.db"), now())
-	if err != nil {
-		if errors.Is(err, store.ErrTooNew) {
-			return nil, r.fail(ExitUsage, "cli.store.too_new", err.Error())
-		}
-		return nil, r.fail(ExitUsage, "cli.store.open", r.describe(err))
-	}
-	m.db = db
-	if rec != nil {
-		m.recovered = rec
-		r.recovered(m)
-	}
-	return m, ExitOK
-}
-
-// recovered tells the person, once (the damaged file is gone from its
-// place), that the local database was damaged and moved aside, and
-// reinstalls the organisation's profile in the fresh one: from its URL,
-// or the bootstrap file. The device's key stays in the keyring.
-func (r *run) recovered(m *machine) {
-	rec := m.recovered
-	r.say("store.recovered", rec.MovedTo)
-	_ = m.db.LogEvent(context.Background(), "store", r.t("store.recovered", rec.MovedTo))
-	if pol := m.policy(r); pol.HasSource() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*profile.DefaultFetchTimeout)
-		defer cancel()
-		res, err := pol.Sync(ctx)
-		attempt := store.SyncAttempt{Source: pol.Sources().URL} // At: the store's clock
-		if res != nil && res.Source != "" {
-			attempt.Source = res.Source
-		}
-		if err != nil {
-			attempt.Outcome, attempt.Code, attempt.Reason = store.OutcomeRefused, errorCode(err), storedReason(err)
-			if isFetchFailure(err) {
-				attempt.Outcome = store.OutcomeFailed
-			}
-			r.say("store.recovered_no_profile", r.describe(err))
-		} else {
-			attempt.Outcome, attempt.Serial = string(res.Outcome), res.Profile.Serial
-			r.say("store.recovered_profile", res.Profile.Serial)
-		}
-		_ = m.db.RecordSync(ctx, attempt)
-	}
-}
-
 // loadProfile reads and parses the cached profile. On failure it has
 // printed why — noProfileKey when there is none — and returns the exit code.
-func (r *run) loadProfile(ctx context.Context, m *machine, noProfileKey string) (*store.CachedProfile, *profile.Profile, int) {
-	cur, err := m.policy(r).Current(ctx)
+func (r *run) loadProfile(ctx context.Context, m *backend.Machine, noProfileKey string) (*store.CachedProfile, *profile.Profile, int) {
+	cur, err := m.Policy().Current(ctx)
 	if errors.Is(err, backend.ErrNoProfile) {
 		return nil, nil, r.fail(ExitUsage, noProfileKey)
 	}
@@ -397,41 +213,6 @@ func (r *run) loadProfile(ctx context.Context, m *machine, noProfileKey string) 
 		return nil, nil, r.fail(ExitUsage, "cli.store.read", r.describe(err))
 	}
 	return cur.Cached, cur.Profile, ExitOK
-}
-
-// adoptBootstrap adopts a newer bootstrap file under the one profile
-// policy (backend.ProfilePolicy.AdoptBootstrap): what `relais check`,
-// `relais up` and the app do before loading the profile. An adopted file
-// is recorded as a sync and said (stderr); a refused one is recorded and
-// said, and the last good profile stays. It reports whether a profile was
-// adopted.
-func (r *run) adoptBootstrap(ctx context.Context, m *machine) bool {
-	b, err := m.policy(r).AdoptBootstrap(ctx)
-	if b.File == "" {
-		return false
-	}
-	attempt := store.SyncAttempt{Source: b.File} // At: the store's clock
-	switch {
-	case err != nil:
-		attempt.Outcome, attempt.Code, attempt.Reason = store.OutcomeRefused, errorCode(err), storedReason(err)
-		if isFetchFailure(err) {
-			attempt.Outcome = store.OutcomeFailed
-		}
-		// The last good profile, if any, stays: say why the copy is not used.
-		r.say("store.profile.bootstrap_refused", b.File, r.describe(err))
-		if store.IsDiskFull(err) {
-			return false // recording it would fail the same way
-		}
-	case b.Adopted:
-		attempt.Outcome, attempt.Serial = store.OutcomeAccepted, b.Serial
-		r.say("store.profile.bootstrap_adopted", b.Serial, b.File)
-	default:
-		return false // not newer: nothing to record
-	}
-	if rerr := m.db.RecordSync(ctx, attempt); rerr != nil {
-		r.say("cli.store.write", r.describe(rerr))
-	}
-	return err == nil
 }
 
 type syncJSON struct {
@@ -457,9 +238,9 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	pol := m.policy(r)
+	pol := m.Policy()
 	if !pol.HasSource() {
-		return r.fail(ExitUsage, "cli.config.no_source", m.managed.Path)
+		return r.fail(ExitUsage, "cli.config.no_source", m.Managed.Path)
 	}
 	src := pol.Sources()
 	if src.URL != "" {
@@ -493,10 +274,10 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 		attempt.Outcome, attempt.Serial = doc.Outcome, res.Profile.Serial
 	}
 	// A full disk is said once, below, not again for the sync's record.
-	if rerr := m.db.RecordSync(ctx, attempt); rerr != nil && !(store.IsDiskFull(rerr) && store.IsDiskFull(err)) {
+	if rerr := m.DB.RecordSync(ctx, attempt); rerr != nil && !(store.IsDiskFull(rerr) && store.IsDiskFull(err)) {
 		r.say("cli.store.write", r.describe(rerr))
 	}
-	last, _ := m.db.CurrentProfile(ctx)
+	last, _ := m.DB.CurrentProfile(ctx)
 	if last != nil {
 		doc.InUseSerial = last.Serial
 	}
@@ -576,7 +357,7 @@ func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	c, err := m.policy(r).Current(ctx)
+	c, err := m.Policy().Current(ctx)
 	if errors.Is(err, backend.ErrNoProfile) {
 		if *asJSON {
 			r.printJSON(map[string]any{"profile": nil})
@@ -603,7 +384,7 @@ func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 		doc.Expires = &e
 	}
 	doc.Expired = p.Expired(r.Now())
-	if ls, err := m.db.LastSync(ctx); err == nil {
+	if ls, err := m.DB.LastSync(ctx); err == nil {
 		doc.LastSync = &lastSyncJS{At: ls.At, Source: ls.Source, Outcome: ls.Outcome, Serial: ls.Serial, Code: ls.Code}
 		if ls.Outcome != store.OutcomeAccepted && ls.Outcome != store.OutcomeNotModified {
 			doc.LastSync.Reason = &textJSON{reasonIn(i18n.FR, ls.Code, reasonDetail(i18n.FR, ls.Reason)),

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"relais/internal/frontend"
 	"relais/internal/i18n"
 	"relais/internal/profile"
 )
@@ -158,7 +159,7 @@ func TestProfileLintCatalogue(t *testing.T) {
 	// English details (go-toml's words, notation) are said otherwise in French.
 	for _, code := range []string{"syntax", "cond_start"} {
 		p := profile.Problem{Code: code, Args: []any{profile.Detail("[PLACEHOLDER] at start of value")}}
-		fr, en := profileProblem(i18n.FR, p, ""), profileProblem(i18n.EN, p, "")
+		fr, en := frontend.ProfileProblem(i18n.FR, p, ""), frontend.ProfileProblem(i18n.EN, p, "")
 		if strings.Contains(fr, "PLACEHOLDER") || strings.Contains(fr, "profile.lint") || !strings.Contains(en, "[PLACEHOLDER] at start of value") {
 			t.Errorf("%s: fr %q, en %q", code, fr, en)
 		}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"io"
 	"os"
 
 	"relais/internal/store"
@@ -38,15 +37,4 @@ func (r *run) recordFailed(err error) {
 		return
 	}
 	r.say("cli.store.write", r.describe(err))
-}
-
-// StoreRecovered is, when the local database was found damaged as the
-// desk opened it, the sentence that says so (moved aside, a fresh one
-// started), in the desk's language; "" otherwise. The front end shows it
-// once: the next start finds a sound database.
-func (d *Desk) StoreRecovered() string {
-	if d.m == nil || d.m.recovered == nil {
-		return ""
-	}
-	return d.newRun(io.Discard, io.Discard).t("store.recovered", d.m.recovered.MovedTo)
 }

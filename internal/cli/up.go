@@ -6,12 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"relais/internal/backend"
@@ -22,26 +19,6 @@ import (
 	"relais/internal/store"
 	"relais/internal/tunnel"
 )
-
-// How `relais up` records the tunnel for `relais status`, and when status
-// stops believing a record.
-const (
-	statePoll        = time.Second      // the status is read this often, and recorded when it changed
-	stateRecordEvery = 5 * time.Second  // and recorded at least this often
-	stateStaleAfter  = 20 * time.Second // a record older than this is stale: its writer stopped updating it
-	upStartTimeout   = 30 * time.Second // bound on bringing the tunnel up
-)
-
-// tunnelConfigFor builds the tunnel configuration of this device. It is a
-// variable so that tests, which have no OS keyring, can provide a device
-// identity; the app always uses r.deviceTunnelConfig.
-var tunnelConfigFor = func(ctx context.Context, r *run, m *machine, p *profile.Profile) (tunnel.Config, error) {
-	return r.deviceTunnelConfig(ctx, m, p)
-}
-
-// limitMemory bounds the heap of a process holding a userspace tunnel;
-// tests, which share one process, leave it alone.
-var limitMemory = tunnel.LimitMemory
 
 func cmdUp(ctx context.Context, r *run, args []string) int {
 	fs := flag.NewFlagSet("relais up", flag.ContinueOnError)
@@ -61,31 +38,24 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	r.adoptBootstrap(ctx, m) // a newer copy installed by a package
-	mode, code := r.chooseMode(ctx, m, *modeFlag)
-	if code != ExitOK {
-		return code
+	m.AdoptBootstrap(ctx) // a newer copy installed by a package
+	mode, err := m.ChooseMode(ctx, *modeFlag)
+	if err != nil {
+		return r.failErr(ExitUsage, err)
 	}
 	// One key, one tunnel: a second relais up (or the app's Mode urgence
 	// already on) is named and left alone.
-	lock, err := r.claimTunnel(ctx, m, "instance.up.running")
+	lock, err := m.ClaimTunnel(ctx, "instance.up.running")
 	if err != nil {
-		var ce *cliError
-		if errors.As(err, &ce) {
-			return r.fail(ExitUsage, ce.key, ce.args...)
-		}
-		return r.fail(ExitUsage, "cli.check.failed", r.describe(err))
+		return r.startFail(err)
 	}
 	defer lock.Release()
 	// Mode urgence, as `relais check` runs it, but until stopped: the
 	// tunnel with its local proxies, the checks every --recheck and after a
 	// network change, each report and the engine's state in the store.
-	e, code := r.newEngine(ctx, m, mode, engineOptions{recheck: *recheck, proxies: true, socks: *socks, httpAddr: *httpProxy})
-	if e == nil {
-		return code
-	}
+	e := m.NewEngine(mode, backend.SessionOptions{Recheck: *recheck, Proxies: true, SOCKS: *socks, HTTP: *httpProxy})
 	logf := func(format string, a ...any) {
-		_ = m.db.LogEvent(context.Background(), "tunnel", fmt.Sprintf(format, a...))
+		_ = m.DB.LogEvent(context.Background(), "tunnel", fmt.Sprintf(format, a...))
 	}
 	// The first start of the tunnel decides whether up starts at all (exit
 	// 2 as before); a tunnel lost later is retried by the engine. Close
@@ -118,7 +88,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	cleanUp := func() {
 		unsubscribe()
 		pr.close()
-		for _, err := range clearRecords(m.db) {
+		for _, err := range backend.ClearRecords(m.DB) {
 			r.say("cli.store.write", r.describe(err))
 		}
 	}
@@ -127,11 +97,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	r.say("cli.up.starting", r.modeWords(mode))
 	if err := e.Start(ctx); err != nil {
 		cleanUp()
-		var ce *cliError
-		if errors.As(err, &ce) {
-			return r.fail(ExitUsage, ce.key, ce.args...)
-		}
-		return r.fail(ExitUsage, "cli.check.failed", r.describe(err))
+		return r.startFail(err)
 	}
 	var s started
 	select {
@@ -166,7 +132,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	r.say("cli.tunnel.up.foreground")
 	pr.start()
 
-	stopRec := startRecordingWarn(ctx, m.db, func() tunnel.Status { return e.Snapshot().Tunnel }, r.Now, r.recordFailed)
+	stopRec := backend.StartRecordingWarn(ctx, m.DB, func() tunnel.Status { return e.Snapshot().Tunnel }, r.Now, r.recordFailed)
 	select {
 	case <-ctx.Done():
 	case <-e.Done():
@@ -320,74 +286,6 @@ func upFaults(r *run, rep *checks.Report) (faults []string, key string) {
 	return faults, strings.Join(keys, " ")
 }
 
-// startRecording records the tunnel's status in the background
-// (recordTunnel) until ctx is done or stop is called; stop waits for the
-// last write.
-func startRecording(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time) (stop func()) {
-	return startRecordingWarn(ctx, db, status, now, nil)
-}
-
-// startRecordingWarn is startRecording that calls warn, if set, when the
-// store refuses a record (a full disk), once until a record is written
-// again: `relais status` cannot show what could not be written.
-func startRecordingWarn(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time, warn func(error)) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		recordTunnel(ctx, db, status, now, warn)
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
-}
-
-// clearRecords forgets the tunnel and engine records of this process once
-// Mode urgence is over, so that `relais status` no longer shows them; it
-// returns what the store refused. A fresh context: the caller's may be
-// cancelled already.
-func clearRecords(db *store.DB) []error {
-	var errs []error
-	pid := os.Getpid()
-	if err := db.ClearTunnelState(context.Background(), pid); err != nil {
-		errs = append(errs, err)
-	}
-	if err := db.ClearEngineState(context.Background(), pid); err != nil {
-		errs = append(errs, err)
-	}
-	return errs
-}
-
-// recordTunnel writes the tunnel's status to the store when it changes
-// and every stateRecordEvery, until ctx is done.
-func recordTunnel(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time, warn func(error)) {
-	var last tunnel.Status
-	var lastAt time.Time
-	warned := false
-	tick := time.NewTicker(statePoll)
-	defer tick.Stop()
-	for {
-		s := status()
-		changed := s.Up != last.Up || s.Endpoint != last.Endpoint || !s.LastHandshake.Equal(last.LastHandshake) ||
-			s.SOCKS5 != last.SOCKS5 || s.HTTPProxy != last.HTTPProxy || s.Mode != last.Mode
-		if changed || now().Sub(lastAt) >= stateRecordEvery {
-			b, _ := json.Marshal(s)
-			if err := db.RecordTunnelState(context.WithoutCancel(ctx), store.TunnelState{PID: os.Getpid(), StatusJSON: string(b), UpdatedAt: now()}); err == nil {
-				last, lastAt, warned = s, now(), false
-			} else if warn != nil && !warned {
-				warned = true
-				warn(err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
 // statusJSON is `relais status --json`.
 type statusJSON struct {
 	// Demo: what the desktop app records while it runs the embedded demo
@@ -472,9 +370,9 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	}
 	defer m.Close()
 	var doc statusJSON
-	doc.Demo = r.useDemoStore(ctx, m)
-	doc.DiskFull = diskFull(filepath.Dir(m.db.Path()))
-	ts, err := m.db.TunnelState(ctx)
+	doc.Demo = m.UseDemoStore(ctx)
+	doc.DiskFull = diskFull(filepath.Dir(m.DB.Path()))
+	ts, err := m.DB.TunnelState(ctx)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
@@ -486,9 +384,9 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		}
 		st.tunnelJSON = tunnelDoc(st.Status)
 		switch {
-		case !processAlive(ts.PID):
+		case !backend.ProcessAlive(ts.PID):
 			st.Stale, st.StaleReason = true, "process_gone"
-		case r.Now().Sub(ts.UpdatedAt) > stateStaleAfter:
+		case r.Now().Sub(ts.UpdatedAt) > backend.StaleAfter:
 			st.Stale, st.StaleReason = true, "old_record"
 		}
 		if age := st.HandshakeAge(r.Now()); age >= 0 {
@@ -497,12 +395,12 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		}
 		doc.Tunnel = st
 	}
-	if es, err := m.db.EngineState(ctx); err == nil {
+	if es, err := m.DB.EngineState(ctx); err == nil {
 		var snap engine.Snapshot
 		if json.Unmarshal([]byte(es.SnapshotJSON), &snap) == nil {
 			e := &engineStatusJSON{Phase: snap.Phase, PID: es.PID, UpdatedAt: es.UpdatedAt, Stopped: snap.Stopped, Runs: snap.Runs, Timeline: snap.Timeline,
 				verdict: engine.VerdictOf(snap)}
-			e.Stale = !snap.Stopped && !processAlive(es.PID)
+			e.Stale = !snap.Stopped && !backend.ProcessAlive(es.PID)
 			if snap.TimeToOperational != nil {
 				ms := float64(*snap.TimeToOperational) / float64(time.Millisecond)
 				e.TimeToOperationalMS = &ms
@@ -511,7 +409,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		}
 	}
 	doc.Checks = []statusCheckJSON{}
-	if recs, err := m.db.LastChecks(ctx); err == nil {
+	if recs, err := m.DB.LastChecks(ctx); err == nil {
 		for _, c := range recs {
 			doc.Checks = append(doc.Checks, statusCheckJSON{ID: c.CheckID, AppID: c.AppID, Type: c.Type, State: c.State,
 				DurationMS: float64(c.Duration) / float64(time.Millisecond), ReasonCode: c.ReasonCode, At: c.At})
@@ -519,7 +417,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	}
 	var sigErr error
 	var unreadable *backend.UnreadableError
-	switch cur, err := m.policy(r).Current(ctx); {
+	switch cur, err := m.Policy().Current(ctx); {
 	case err == nil:
 		ps := &profileStatusJSON{Serial: cur.Cached.Serial, Signature: cur.Signature, Signed: cur.Signed(), Expired: cur.Profile.Expired(r.Now())}
 		sigErr = cur.SignatureErr
@@ -528,7 +426,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		// Cached but unreadable by this binary: its serial and signature
 		// still say which one it is.
 		ps := &profileStatusJSON{Serial: unreadable.Cached.Serial}
-		ps.Signature, sigErr = m.signature(unreadable.Cached)
+		ps.Signature, sigErr = m.Signature(unreadable.Cached)
 		ps.Signed = ps.Signature == backend.SignatureValid
 		doc.Profile = ps
 	}
@@ -617,23 +515,4 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 	for _, c := range doc.Checks {
 		r.out("cli.check.history_row", stateMark(checks.State(c.State)), c.ID, r.stateWord(checks.State(c.State)), c.DurationMS, c.ReasonCode)
 	}
-}
-
-// processAlive reports whether a process with this id exists. On Unix,
-// signal 0 probes without touching it (EPERM: it exists, another user's);
-// on Windows, finding the process is the probe. A reused id is caught by
-// the record's age instead.
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	if runtime.GOOS == "windows" {
-		return true
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -13,6 +13,15 @@ import (
 type Error struct {
 	Key  string
 	Args []any
+	// At, if set, is a location said before the words, as is
+	// ("profile.toml:12: Endpoint: ").
+	At string
+	// Detail, if set, is the technical detail the helpdesk needs, said
+	// after the words under "Détails" (cli.reason.detail).
+	Detail string
+	// Then, if set, is a second sentence said after this one (worded in
+	// turn): what this one's reason is.
+	Then error
 	// Err is the cause, for errors.Is and errors.As and for logs; it is
 	// not shown.
 	Err error
@@ -39,10 +48,11 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Words is how a front end says err: an *Error (anywhere in the chain)
-// through t, its error arguments worded in turn; describe for any other
-// error (nil: its own text).
-func Words(err error, t func(key string, args ...any) string, describe func(error) string) string {
+// Words is how a front end says err in lang: an *Error (anywhere in the
+// chain) through t, its error arguments worded in turn, its Detail read
+// back in lang (DetailIn); describe for any other error (nil: its own
+// text).
+func Words(lang string, err error, t func(key string, args ...any) string, describe func(error) string) string {
 	if err == nil {
 		return ""
 	}
@@ -51,12 +61,19 @@ func Words(err error, t func(key string, args ...any) string, describe func(erro
 		args := make([]any, len(fe.Args))
 		for i, a := range fe.Args {
 			if ae, ok := a.(error); ok {
-				args[i] = Words(ae, t, describe)
+				args[i] = Words(lang, ae, t, describe)
 			} else {
 				args[i] = a
 			}
 		}
-		return t(fe.Key, args...)
+		text := fe.At + t(fe.Key, args...)
+		if fe.Detail != "" {
+			text += " " + t("cli.reason.detail", DetailIn(lang, fe.Detail))
+		}
+		if fe.Then != nil {
+			text += " " + Words(lang, fe.Then, t, describe)
+		}
+		return text
 	}
 	if describe != nil {
 		return describe(err)

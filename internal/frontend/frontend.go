@@ -114,8 +114,9 @@ type ProfileState struct {
 	FetchedAt time.Time // when it was last fetched or confirmed unchanged
 	Expired   bool
 	// Problem says why the last sync kept the previous profile, or why
-	// there is none; "" when all is well.
-	Problem string
+	// there is none (a coded *Error, worded by the front end); nil when
+	// all is well.
+	Problem error
 }
 
 // Settings are the user's choices.
@@ -147,9 +148,9 @@ type Identity struct {
 	// Setup says whether Mode urgence can use this identity (SetupReady),
 	// or what is missing.
 	Setup string
-	// Problem is a sentence when the keyring cannot be read or the key in
-	// it does not match; "" otherwise.
-	Problem string
+	// Problem is why the keyring cannot be read or the key in it does not
+	// match (a coded *Error); nil otherwise.
+	Problem error
 }
 
 // Identity.Setup values.
@@ -167,10 +168,11 @@ const (
 type IdentityError struct {
 	Code string // an IdentityErr* value
 	File string // the .conf's base name, for the codes about a file
-	// Detail are lines shown under the sentence: the file's errors
-	// (FILE:LINE: key: message), the differences with the profile, or a
-	// sentence already in the desk's language (no keyring, a store error).
-	Detail []string
+	// Detail are lines shown under the sentence, coded (*Error, worded by
+	// the front end): the file's errors (FILE:LINE: key: message), the
+	// differences with the profile, what to do about the keyring, a store
+	// error.
+	Detail []error
 	// PublicKey is the key kept, for IdentityErrExists.
 	PublicKey string
 	// Err is the cause, for errors.Is; never shown as is.
@@ -185,7 +187,7 @@ func (e *IdentityError) Error() string {
 		s += ": " + e.File
 	}
 	for _, d := range e.Detail {
-		s += ": " + d
+		s += ": " + d.Error()
 	}
 	return s
 }
@@ -246,7 +248,7 @@ type Delivery struct {
 	Attempts    int
 	NextAttempt time.Time // when pending
 	Delivered   time.Time // when delivered
-	Problem     string    // a sentence: why the last attempt failed; "" when none
+	Problem     error     // why the last attempt failed (a coded *Error); nil when none
 }
 
 // Diagnostics is the diagnostics part of the backend. Every method but

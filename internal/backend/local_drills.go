@@ -1,4 +1,4 @@
-package cli
+package backend
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/frontend"
+	"relais/internal/i18n"
 	"relais/internal/outbox"
 	"relais/internal/profile"
 	"relais/internal/version"
@@ -33,21 +34,20 @@ const (
 	maxReportFile   = 1 << 20
 )
 
-// deskEngine is the desk as a drills.Engine.
-type deskEngine struct{ d *Desk }
+// localEngine is the backend as a drills.Engine.
+type localEngine struct{ d *Local }
 
-// sentence is an error of the desk already put into words for the person
-// (its reason and what to do next), which a failed drill action shows as
-// it is.
-type sentence struct{ error }
+// actionErr is why a drill action failed, coded (its reason and what to
+// do next), which a failed drill action shows as it is.
+type actionErr struct{ error }
 
-func (s sentence) Unwrap() error { return s.error }
+func (s actionErr) Unwrap() error { return s.error }
 
 // TunnelUp enters Mode urgence if it is off and waits for the tunnel.
-func (e deskEngine) TunnelUp(ctx context.Context) error {
+func (e localEngine) TunnelUp(ctx context.Context) error {
 	if !e.d.Active() {
 		if err := e.d.Start(""); err != nil {
-			return sentence{err}
+			return actionErr{Coded(err)}
 		}
 	}
 	for {
@@ -56,9 +56,9 @@ func (e deskEngine) TunnelUp(ctx context.Context) error {
 		case s.Tunnel.Up:
 			return nil
 		case s.TunnelError != "":
-			return errors.New(s.TunnelError)
+			return actionErr{frontend.Errorf("cli.drill.err.tunnel_failed", frontend.Errorf("verdict.tunnel."+s.TunnelFailure()))}
 		case s.Stopped:
-			return errors.New("mode urgence stopped")
+			return actionErr{frontend.Errorf("cli.drill.err.stopped")}
 		}
 		select {
 		case <-ctx.Done():
@@ -71,7 +71,7 @@ func (e deskEngine) TunnelUp(ctx context.Context) error {
 // RunChecks runs every check now (entering Mode urgence first if it is
 // off: a check step is about the apps answering through the tunnel) and
 // returns the new report.
-func (e deskEngine) RunChecks(ctx context.Context) (*checks.Report, error) {
+func (e localEngine) RunChecks(ctx context.Context) (*checks.Report, error) {
 	fresh := !e.d.Active()
 	if err := e.TunnelUp(ctx); err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func (e deskEngine) RunChecks(ctx context.Context) (*checks.Report, error) {
 			return s.Report, nil
 		}
 		if s.Stopped {
-			return nil, errors.New("mode urgence stopped")
+			return nil, actionErr{frontend.Errorf("cli.drill.err.stopped")}
 		}
 		select {
 		case <-ctx.Done():
@@ -99,25 +99,25 @@ func (e deskEngine) RunChecks(ctx context.Context) (*checks.Report, error) {
 }
 
 // OpenLink opens an emergency link as the app does.
-func (e deskEngine) OpenLink(_ context.Context, id string) error {
+func (e localEngine) OpenLink(_ context.Context, id string) error {
 	if err := e.d.OpenLink(id); err != nil {
-		return sentence{err}
+		return actionErr{Coded(err)}
 	}
 	return nil
 }
 
 // Snapshot is the desk's Mode urgence state.
-func (e deskEngine) Snapshot() engine.Snapshot { return e.d.Snapshot() }
+func (e localEngine) Snapshot() engine.Snapshot { return e.d.Snapshot() }
 
 // startDrills makes the walker and starts the outbox's delivery loop.
-func (d *Desk) startDrills() {
+func (d *Local) startDrills() {
 	logf := func(format string, a ...any) {
-		_ = d.em.db.LogEvent(context.Background(), "drills", fmt.Sprintf(format, a...))
+		_ = d.em.DB.LogEvent(context.Background(), "drills", fmt.Sprintf(format, a...))
 	}
-	d.walker = &drills.Walker{DB: d.em.db, Engine: deskEngine{d}, Version: version.Get().Version, Now: d.env.Now, Logf: logf}
-	d.out = &outbox.Outbox{DB: d.em.db, Client: d.env.HTTPClient, Now: d.env.Now,
+	d.walker = &drills.Walker{DB: d.em.DB, Engine: localEngine{d}, Version: version.Get().Version, Now: d.env.Now, Logf: logf}
+	d.out = &outbox.Outbox{DB: d.em.DB, Client: d.env.HTTPClient, Now: d.env.Now,
 		Logf: func(format string, a ...any) {
-			_ = d.em.db.LogEvent(context.Background(), "outbox", fmt.Sprintf(format, a...))
+			_ = d.em.DB.LogEvent(context.Background(), "outbox", fmt.Sprintf(format, a...))
 		}}
 	d.wake = make(chan struct{}, 1)
 	d.outDone = make(chan struct{})
@@ -128,50 +128,48 @@ func (d *Desk) startDrills() {
 }
 
 // wakeOutbox asks the outbox to try now (a new report, the network back).
-func (d *Desk) wakeOutbox() {
+func (d *Local) wakeOutbox() {
 	select {
 	case d.wake <- struct{}{}:
 	default:
 	}
 }
 
-// drillError puts an error of the drills package into words.
-func (d *Desk) drillError(err error) error {
+// drillError codes an error of the drills package for the front end.
+func (d *Local) drillError(err error) error {
 	if err == nil {
 		return nil
 	}
-	r := d.newRun(io.Discard, io.Discard)
 	var de *drills.Error
 	if errors.As(err, &de) {
 		if de.Code == drills.ErrCodeActionFailed {
 			// Why it failed and what to do next, never the action's code.
-			var s sentence
+			var s actionErr
 			if errors.As(de.Err, &s) {
-				return errors.New(s.Error())
+				return s.error
 			}
-			return errors.New(r.t("cli.drill.err.action_failed"))
+			return frontend.Wrap(err, "cli.drill.err.action_failed")
 		}
-		key := "cli.drill.err." + de.Code
-		if msg := r.t(key, de.Detail); msg != key {
-			return errors.New(msg)
+		if i18n.T(i18n.FR, "cli.drill.err."+de.Code) != "cli.drill.err."+de.Code {
+			return frontend.Wrap(err, "cli.drill.err."+de.Code, de.Detail)
 		}
 	}
-	return errors.New(r.t("cli.drill.err.other", r.describe(err)))
+	return frontend.Wrap(err, "cli.drill.err.other", Coded(err))
 }
 
 // Runs are this device's drill runs, newest first.
-func (d *Desk) Runs() ([]*drills.Run, error) {
+func (d *Local) Runs() ([]*drills.Run, error) {
 	runs, err := d.walker.Runs(d.ctx)
 	return runs, d.drillError(err)
 }
 
 // StartDrill resumes the active run of drill id, or starts one.
-func (d *Desk) StartDrill(id string) (*drills.Run, error) {
+func (d *Local) StartDrill(id string) (*drills.Run, error) {
 	d.mu.Lock()
 	p, lang := d.prof.Profile, d.lang
 	d.mu.Unlock()
 	if p == nil {
-		return nil, errors.New(d.newRun(io.Discard, io.Discard).t("cli.desk.no_profile"))
+		return nil, frontend.Errorf("cli.desk.no_profile")
 	}
 	run, err := d.walker.Start(d.ctx, p, id, lang)
 	if err == nil && d.resumeNeedsTunnel(p, run) {
@@ -179,8 +177,8 @@ func (d *Desk) StartDrill(id string) (*drills.Run, error) {
 		// gone, and the next step goes through it. Bring it back now; if
 		// it cannot come up, the step says why when it is done.
 		ctx, cancel := context.WithTimeout(d.ctx, drillTunnelWait)
-		if terr := (deskEngine{d}).TunnelUp(ctx); terr != nil {
-			_ = d.em.db.LogEvent(d.ctx, "drills", "resume: the tunnel did not come back: "+terr.Error())
+		if terr := (localEngine{d}).TunnelUp(ctx); terr != nil {
+			_ = d.em.DB.LogEvent(d.ctx, "drills", "resume: the tunnel did not come back: "+terr.Error())
 		}
 		cancel()
 	}
@@ -191,7 +189,7 @@ func (d *Desk) StartDrill(id string) (*drills.Run, error) {
 // (tunnel_up done), Mode urgence is off, and its current step needs the
 // tunnel (a link opened through it; checks and run_checks bring the
 // tunnel up themselves).
-func (d *Desk) resumeNeedsTunnel(p *profile.Profile, run *drills.Run) bool {
+func (d *Local) resumeNeedsTunnel(p *profile.Profile, run *drills.Run) bool {
 	i := run.Current()
 	if run.State != drills.RunActive || i >= len(run.Steps) || i >= len(run.Drill.Steps) || d.Active() {
 		return false
@@ -216,13 +214,13 @@ func (d *Desk) resumeNeedsTunnel(p *profile.Profile, run *drills.Run) bool {
 
 // CompleteStep does the run's current step; a failed verification returns
 // the run with the step marked failed, and why.
-func (d *Desk) CompleteStep(runID, stepID string, in drills.Input) (*drills.Run, error) {
+func (d *Local) CompleteStep(runID, stepID string, in drills.Input) (*drills.Run, error) {
 	run, err := d.walker.Complete(d.ctx, runID, stepID, in)
 	return run, d.drillError(err)
 }
 
 // SkipStep skips the current step; a required one needs a reason.
-func (d *Desk) SkipStep(runID, stepID, reason string) (*drills.Run, error) {
+func (d *Local) SkipStep(runID, stepID, reason string) (*drills.Run, error) {
 	run, err := d.walker.Skip(d.ctx, runID, stepID, reason)
 	return run, d.drillError(err)
 }
@@ -230,8 +228,8 @@ func (d *Desk) SkipStep(runID, stepID, reason string) (*drills.Run, error) {
 // FinishDrill ends the run, makes its report and queues it for the
 // profile's report_url (delivery starts at once, and is retried until it
 // gets through, across restarts).
-func (d *Desk) FinishDrill(runID, feedback string) (*drills.Report, error) {
-	rep, err := d.walker.Finish(d.ctx, runID, feedback, participant())
+func (d *Local) FinishDrill(runID, feedback string) (*drills.Report, error) {
+	rep, err := d.walker.Finish(d.ctx, runID, feedback, Participant())
 	if err != nil {
 		return nil, d.drillError(err)
 	}
@@ -253,7 +251,7 @@ func (d *Desk) FinishDrill(runID, feedback string) (*drills.Report, error) {
 }
 
 // Delivery is where a run's report delivery stands.
-func (d *Desk) Delivery(runID string) frontend.Delivery {
+func (d *Local) Delivery(runID string) frontend.Delivery {
 	it, err := d.out.Item(d.ctx, runID)
 	if err != nil {
 		return frontend.Delivery{State: frontend.DeliveryNone}
@@ -265,30 +263,29 @@ func (d *Desk) Delivery(runID string) frontend.Delivery {
 		del.NextAttempt = time.Time{}
 	}
 	if it.State != outbox.StateDelivered && (it.LastError != "" || it.LastStatus != 0) {
-		r := d.newRun(io.Discard, io.Discard)
 		if it.LastStatus != 0 {
-			del.Problem = r.t("cli.drill.delivery_status", it.LastStatus)
+			del.Problem = frontend.Errorf("cli.drill.delivery_status", it.LastStatus)
 		} else {
-			del.Problem = r.t("cli.drill.delivery_error", it.LastError)
+			del.Problem = frontend.Errorf("cli.drill.delivery_error", it.LastError)
 		}
 	}
 	return del
 }
 
-// report is the report of a run as it stands.
-func (d *Desk) report(runID string) (*drills.Report, error) {
+// Report is the report of a run as it stands.
+func (d *Local) Report(runID string) (*drills.Report, error) {
 	run, err := d.walker.Run(d.ctx, runID)
 	if err != nil {
 		return nil, d.drillError(err)
 	}
-	rep := drills.BuildReport(run, participant())
+	rep := drills.BuildReport(run, Participant())
 	return &rep, nil
 }
 
 // ExportReport writes a run's report to path, as JSON (.json) or a
 // readable page (.html).
-func (d *Desk) ExportReport(runID, path string) error {
-	rep, err := d.report(runID)
+func (d *Local) ExportReport(runID, path string) error {
+	rep, err := d.Report(runID)
 	if err != nil {
 		return err
 	}
@@ -297,12 +294,12 @@ func (d *Desk) ExportReport(runID, path string) error {
 		err = os.WriteFile(path, b, 0o644)
 	}
 	if err != nil {
-		return errors.New(d.newRun(io.Discard, io.Discard).t("cli.drill.export_failed", path, err.Error()))
+		return frontend.Wrap(err, "cli.drill.export_failed", path, err.Error())
 	}
 	return nil
 }
 
-func (d *Desk) language() string {
+func (d *Local) language() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.lang
@@ -322,10 +319,10 @@ func renderReport(rep *drills.Report, path, lang string) ([]byte, error) {
 }
 
 // Summarize reads report files (JSON or the HTML page) into one table.
-func (d *Desk) Summarize(paths []string) (*drills.Table, error) {
-	t, err := summarizeFiles(paths)
+func (d *Local) Summarize(paths []string) (*drills.Table, error) {
+	t, err := SummarizeFiles(paths)
 	if err != nil {
-		return nil, errors.New(d.newRun(io.Discard, io.Discard).badReport(err))
+		return nil, BadReport(err)
 	}
 	return t, nil
 }
@@ -340,27 +337,27 @@ func (e *reportFileError) Error() string { return e.path + ": " + e.err.Error() 
 
 func (e *reportFileError) Unwrap() error { return e.err }
 
-// badReport says in words which file is not a report, and why.
-func (r *run) badReport(err error) string {
+// BadReport codes which file is not a report, and why.
+func BadReport(err error) error {
 	var fe *reportFileError
 	if !errors.As(err, &fe) {
-		return r.t("cli.drill.bad_report", r.describe(err))
+		return frontend.Wrap(err, "cli.drill.bad_report", Coded(err))
 	}
 	name := filepath.Base(fe.path)
 	var re *drills.ReportError
 	if errors.As(fe.err, &re) {
-		return r.t("cli.drill.bad_report."+re.Code, name)
+		return frontend.Wrap(err, "cli.drill.bad_report."+re.Code, name)
 	}
-	return r.t("cli.drill.bad_report.unreadable", name, r.describe(fe.err))
+	return frontend.Wrap(err, "cli.drill.bad_report.unreadable", name, Coded(fe.err))
 }
 
 // summarizeFiles reads and combines report files (each the report's JSON
 // or its HTML page); the first unreadable one is the error, a
 // *reportFileError.
-func summarizeFiles(paths []string) (*drills.Table, error) {
+func SummarizeFiles(paths []string) (*drills.Table, error) {
 	reports := make([]drills.Report, 0, len(paths))
 	for _, p := range paths {
-		b, err := readCapped(p, maxReportFile)
+		b, err := ReadCapped(p, maxReportFile)
 		if err != nil {
 			return nil, &reportFileError{p, err}
 		}
@@ -375,7 +372,7 @@ func summarizeFiles(paths []string) (*drills.Table, error) {
 }
 
 // readCapped reads a file of at most limit bytes.
-func readCapped(name string, limit int64) ([]byte, error) {
+func ReadCapped(name string, limit int64) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
@@ -393,7 +390,7 @@ func readCapped(name string, limit int64) ([]byte, error) {
 
 // participant names who takes a drill in its report: the account's full
 // name, else its login.
-func participant() string {
+func Participant() string {
 	u, err := user.Current()
 	if err != nil {
 		return ""

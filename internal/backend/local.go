@@ -1,22 +1,17 @@
-package cli
+package backend
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"relais/internal/autostart"
-	"relais/internal/backend"
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/frontend"
@@ -28,47 +23,48 @@ import (
 	"relais/internal/tunnel"
 )
 
-// The desktop app's backend: frontend.Backend with the wiring of `relais up`
-// (an organisation's machine) or of `relais demo` (the embedded demo
-// office), so that the GUI, the CLI and `relais status` from another
-// process all see the same Mode urgence.
-
-// The user's settings, as the main store keeps them.
-const (
-	settingLanguage   = "language"
-	settingAutostart  = "autostart"
-	settingTunnelMode = "tunnel_mode"
-)
+// Local is the one backend (frontend.Backend): the desktop app drives it,
+// and the commands that share its state (relais drill, relais diag) are
+// its clients too. On an organisation's machine (a managed configuration)
+// it runs Mode urgence as `relais up` does, recording it in the user's
+// store; otherwise, or with Options.Demo, it runs the embedded demo office
+// in the process and records in the demo store, never in the user's. The
+// demo office starts when Mode urgence needs it (or at open when the demo
+// store has no profile yet, so that the app has one to show). Settings
+// and the device identity are the user's in both cases. Its methods are
+// safe for concurrent use; its errors are *frontend.Error (or
+// *frontend.IdentityError), for the front end to word.
 
 // finalEventWait bounds how long Stop waits for the engine's last event to
 // reach the subscribers.
 const finalEventWait = 2 * time.Second
 
-// DeskOptions configure the desktop backend.
-type DeskOptions struct {
-	// Lang is the language of the errors, "fr" or "en" ("": the user's
-	// locale, else French); SetLanguage changes it.
+// Options configure Open.
+type Options struct {
+	Env
+	// Lang is the language of what the backend writes for people (the
+	// drill reports, the bundles' summaries): "fr" or "en" ("": the
+	// user's locale, else French); SetLanguage changes it.
 	Lang string
 	// Demo forces the embedded demo office; otherwise the demo office is
 	// used when the machine has no managed configuration (the embedded
 	// default: `make run` on a fresh machine).
 	Demo bool
+	// DemoOnStart: never start the demo office at open, even with no demo
+	// profile cached yet (relais drill, relais diag): only Mode urgence
+	// starts it.
+	DemoOnStart bool
 }
 
-// Desk is the backend the desktop app drives (frontend.Backend). On an
-// organisation's machine (a managed configuration) it runs Mode urgence as
-// `relais up` does, recording it in the user's store; otherwise, or with
-// DeskOptions.Demo, it runs the embedded demo office in the process and
-// records in the demo store, never in the user's. Settings and the device
-// identity are the user's in both cases. Its methods are safe for
-// concurrent use.
-type Desk struct {
+// Local is the backend. See the comment above.
+type Local struct {
 	env    Env
-	ctx    context.Context // bounds everything the desk runs; cancelled by Close
+	opt    Options
+	ctx    context.Context // bounds everything the backend runs; cancelled by Close
 	cancel context.CancelFunc
-	m      *machine    // the user's: managed configuration, main store (settings, identity)
-	dm     *demoOffice // the demo office; nil on an organisation's machine
-	em     *machine    // where Mode urgence runs and records: m, or the demo store
+	m      *Machine // the user's: managed configuration, main store (settings, identity)
+	em     *Machine // where Mode urgence runs and records: m, or the demo store
+	demo   bool     // the embedded demo office, not an organisation's machine
 
 	op   sync.Mutex // serialises Start, Stop and Close
 	save sync.Mutex // serialises SaveSettings
@@ -76,12 +72,13 @@ type Desk struct {
 	mu       sync.Mutex
 	lang     string
 	closed   bool
-	sess     *deskSession // the current or last Mode urgence
+	dm       *Demo    // the demo office, once started; nil otherwise
+	sess     *session // the current or last Mode urgence
 	last     engine.Snapshot
 	subs     map[int]func(engine.Event)
 	nextSub  int
 	prof     frontend.ProfileState // without Problem and Expired, which are worked out when asked
-	problem  func(r *run) string
+	problem  error
 	assets   map[string][]byte
 	settings frontend.Settings // as saved, before the locks
 
@@ -91,72 +88,89 @@ type Desk struct {
 	outDone chan struct{} // closed when the outbox loop has ended
 }
 
-var _ frontend.Backend = (*Desk)(nil)
+var _ frontend.Backend = (*Local)(nil)
 
-// deskSession is one Mode urgence: one engine, from Start to Stop.
-type deskSession struct {
+// session is one Mode urgence: one engine, from Start to Stop.
+type session struct {
 	e         *engine.Engine
 	db        *store.DB
 	unsub     func()
 	stopRec   func()
 	lock      *instance.Lock // the tunnel lock, let go once the records are cleared
-	active    bool           // guarded by Desk.mu
+	active    bool           // guarded by Local.mu
 	final     chan struct{}  // closed once the engine's last event was handed on
 	finalOnce sync.Once
 	endOnce   sync.Once
 }
 
-// OpenDesk opens the desktop backend: the managed configuration, the
-// user's store, and in demo mode the demo office with its profile synced
-// into the demo store. ctx bounds the desk's life: once it is done, Mode
-// urgence stops. A locked autostart is applied at once.
-func OpenDesk(ctx context.Context, env Env, opt DeskOptions) (*Desk, error) {
-	if env.Now == nil {
-		env.Now = time.Now
-	}
-	if env.Getenv == nil {
-		env.Getenv = func(string) string { return "" }
-	}
-	d := &Desk{env: env, subs: map[int]func(engine.Event){}, last: engine.Snapshot{Phase: engine.PhaseIdle}}
+// Open opens the backend: the managed configuration, the user's store,
+// and in demo mode the demo store (with the demo office started at once
+// when that store has no profile yet, unless opt.DemoOnStart). ctx bounds
+// the backend's life: once it is done, Mode urgence stops. A locked
+// autostart is applied at once.
+func Open(ctx context.Context, opt Options) (*Local, error) {
+	env := opt.Env.filled()
+	d := &Local{env: env, opt: opt, subs: map[int]func(engine.Event){}, last: engine.Snapshot{Phase: engine.PhaseIdle}}
 	d.lang = i18n.Choose(validLang(opt.Lang), i18n.Detect(env.Getenv), "")
 	d.ctx, d.cancel = context.WithCancel(ctx)
 
-	var errb bytes.Buffer
-	r := d.newRun(io.Discard, &errb)
-	m, _ := r.openMachine(false)
-	if m == nil {
+	m, err := OpenMachine(env, false)
+	if err != nil {
 		d.cancel()
-		return nil, stderrError(r, &errb)
+		return nil, err
 	}
 	d.m, d.em = m, m
-	s, err := loadSettings(ctx, m.db)
+	s, err := loadSettings(ctx, m.DB)
 	if err != nil {
 		m.Close()
 		d.cancel()
-		return nil, errors.New(r.t("cli.store.read", err.Error()))
+		return nil, frontend.Wrap(err, "cli.store.read", err.Error())
 	}
 	d.settings = s
 	if l := d.Locks(); l.Autostart {
 		// The organisation's choice holds at every start, whatever the
 		// session's own settings did meanwhile.
 		if err := d.applyAutostart(d.Settings().Autostart); err != nil {
-			_ = m.db.LogEvent(ctx, "autostart", err.Error())
+			_ = m.DB.LogEvent(ctx, "autostart", err.Error())
 		}
 	}
-	if opt.Demo || m.managed == nil {
-		dm, _ := r.startDemo(ctx)
-		if dm == nil {
+	if opt.Demo || m.Managed == nil {
+		d.demo = true
+		em, err := OpenDemoMachine(env)
+		if err != nil {
 			m.Close()
 			d.cancel()
-			return nil, stderrError(r, &errb)
+			return nil, err
 		}
-		d.dm, d.em = dm, dm.machine()
+		d.em = em
+		if _, err := em.Policy().Current(ctx); errors.Is(err, ErrNoProfile) && !opt.DemoOnStart {
+			if err := d.startDemo(ctx); err != nil {
+				d.em.Close()
+				m.Close()
+				d.cancel()
+				return nil, err
+			}
+		}
 	} else {
-		r.adoptBootstrap(ctx, m) // a newer copy installed by a package
+		m.AdoptBootstrap(ctx) // a newer copy installed by a package
 	}
 	d.refreshProfile(ctx)
 	d.startDrills()
 	return d, nil
+}
+
+// startDemo starts the demo office and makes its store the one Mode
+// urgence records in, its profile just synced.
+func (d *Local) startDemo(ctx context.Context) error {
+	dm, err := StartDemo(ctx, d.env, d.em.DB)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.dm = dm
+	d.mu.Unlock()
+	d.em.Keys = dm.Machine().Keys
+	return nil
 }
 
 // validLang is l if Relais speaks it, else "".
@@ -167,44 +181,12 @@ func validLang(l string) string {
 	return ""
 }
 
-// newRun is an invocation in the desk's environment and current language,
-// writing to stdout and stderr.
-func (d *Desk) newRun(stdout, stderr io.Writer) *run {
-	d.mu.Lock()
-	lang := d.lang
-	d.mu.Unlock()
-	env := d.env
-	env.Stdout, env.Stderr = stdout, stderr
-	return &run{Env: env, lang: lang, app: true}
-}
+// Demo reports whether the backend runs the embedded demo office.
+func (d *Local) Demo() bool { return d.demo }
 
-// stderrError is the error a command printed, as one sentence: the last
-// line it wrote on stderr (progress lines come before it).
-func stderrError(r *run, errb *bytes.Buffer) error {
-	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
-	if msg := strings.TrimSpace(lines[len(lines)-1]); msg != "" {
-		return errors.New(msg)
-	}
-	return errors.New(r.t("cli.desk.failed"))
-}
-
-// call runs a command in-process, as the CLI would, its output captured.
-func (d *Desk) call(cmd func(context.Context, *run, []string) int, args ...string) (code int, stdout []byte, err error) {
-	var out, errb bytes.Buffer
-	r := d.newRun(&out, &errb)
-	code = cmd(d.ctx, r, args)
-	if code != ExitOK {
-		err = stderrError(r, &errb)
-	}
-	return code, out.Bytes(), err
-}
-
-// Demo reports whether the desk runs the embedded demo office.
-func (d *Desk) Demo() bool { return d.dm != nil }
-
-// SetLanguage sets the language of the errors ("fr" or "en"; anything
-// else is ignored).
-func (d *Desk) SetLanguage(lang string) {
+// SetLanguage sets the language of what the backend writes for people
+// ("fr" or "en"; anything else is ignored).
+func (d *Local) SetLanguage(lang string) {
 	if l := validLang(lang); l != "" {
 		d.mu.Lock()
 		d.lang = l
@@ -213,22 +195,20 @@ func (d *Desk) SetLanguage(lang string) {
 }
 
 // Start enters Mode urgence: in the demo, a userspace tunnel to the demo
-// office whatever the mode (the office is a userspace peer on loopback);
-// otherwise in mode ("" = the saved setting, the organisation's lock
-// winning), after a first sync of the profile when none is cached. It
-// returns once the engine has loaded the profile; Start while active does
-// nothing.
-func (d *Desk) Start(mode string) error {
+// office whatever the mode (the office, started now if it is not yet, is
+// a userspace peer on loopback); otherwise in mode ("" = the saved
+// setting, the organisation's lock winning), after a first sync of the
+// profile when none is cached. It returns once the engine has loaded the
+// profile; Start while active does nothing.
+func (d *Local) Start(mode string) error {
 	d.op.Lock()
 	defer d.op.Unlock()
-	var errb bytes.Buffer
-	r := d.newRun(io.Discard, &errb)
 	d.mu.Lock()
 	closed, active := d.closed, d.sess != nil && d.sess.active
 	d.mu.Unlock()
 	switch {
 	case closed:
-		return errors.New(r.t("cli.desk.closed"))
+		return frontend.Errorf("cli.desk.closed")
 	case active:
 		return nil
 	}
@@ -236,18 +216,28 @@ func (d *Desk) Start(mode string) error {
 	var tmode tunnel.Mode
 	// The tunnel's local proxies on random loopback ports, as `relais up`;
 	// the GUI's process keeps its own memory limit.
-	opt := engineOptions{proxies: true, ownMemoryLimit: true}
-	if d.dm != nil {
+	opt := SessionOptions{Proxies: true, OwnMemoryLimit: true}
+	if d.demo {
 		switch tunnel.Mode(mode) {
 		case "", tunnel.ModeAuto, tunnel.ModeUserspace, tunnel.ModeSystem:
 		default:
-			return errors.New(r.t("cli.tunnel.bad_mode", mode))
+			return frontend.Errorf("cli.tunnel.bad_mode", mode)
 		}
-		tmode, opt.tunnelConfig = tunnel.ModeUserspace, d.dm.tunnelConfig
+		d.mu.Lock()
+		dm := d.dm
+		d.mu.Unlock()
+		if dm == nil {
+			if err := d.startDemo(d.ctx); err != nil {
+				return err
+			}
+			d.refreshProfile(d.ctx)
+			dm = d.dm
+		}
+		tmode, opt.TunnelConfig = tunnel.ModeUserspace, dm.TunnelConfig
 	} else {
-		var code int
-		if tmode, code = r.chooseMode(d.ctx, d.m, mode); code != ExitOK {
-			return stderrError(r, &errb)
+		var err error
+		if tmode, err = d.m.ChooseMode(d.ctx, mode); err != nil {
+			return err
 		}
 		if err := d.firstSync(); err != nil {
 			return err
@@ -256,18 +246,12 @@ func (d *Desk) Start(mode string) error {
 
 	// One key, one tunnel: Mode urgence already on in another process of
 	// this user (relais up in a terminal) is named and left alone.
-	lock, err := r.claimTunnel(d.ctx, d.em, "instance.desk.running")
+	lock, err := d.em.ClaimTunnel(d.ctx, "instance.desk.running")
 	if err != nil {
-		var ce *cliError
-		if errors.As(err, &ce) {
-			return errors.New(r.t(ce.key, ce.args...))
-		}
-		return errors.New(r.describe(err)) // the app says "could not start"
+		return err
 	}
 
-	// The engine's words (a tunnel that cannot start) are in the language
-	// of this start; it prints nothing.
-	e, _ := d.newRun(io.Discard, io.Discard).newEngine(d.ctx, d.em, tmode, opt)
+	e := d.em.NewEngine(tmode, opt)
 	if sync := e.SyncProfile; sync != nil {
 		e.SyncProfile = func(ctx context.Context) (*engine.Loaded, error) {
 			l, err := sync(ctx)
@@ -280,26 +264,23 @@ func (d *Desk) Start(mode string) error {
 			return l, err
 		}
 	}
-	sess := &deskSession{e: e, db: d.em.db, lock: lock, active: true, final: make(chan struct{})}
+	sess := &session{e: e, db: d.em.DB, lock: lock, active: true, final: make(chan struct{})}
 	d.mu.Lock()
 	d.sess = sess
 	d.mu.Unlock()
 	sess.unsub = e.Subscribe(d.forward(sess))
 	if err := e.Start(d.ctx); err != nil {
 		d.end(sess)
-		var ce *cliError
-		switch {
-		case errors.As(err, &ce) && ce.key == "cli.tunnel.no_profile":
-			return errors.New(r.t("cli.desk.no_profile"))
-		case errors.As(err, &ce):
-			return errors.New(r.t(ce.key, ce.args...))
+		var fe *frontend.Error
+		if errors.As(err, &fe) && fe.Key == "cli.tunnel.no_profile" {
+			return frontend.Wrap(err, "cli.desk.no_profile")
 		}
-		return errors.New(r.describe(err)) // the app says "could not start"
+		return err
 	}
 	d.mu.Lock()
 	d.last = e.Snapshot() // the new engine's, not the last one's final state
 	d.mu.Unlock()
-	sess.stopRec = startRecording(d.ctx, sess.db, func() tunnel.Status {
+	sess.stopRec = StartRecording(d.ctx, sess.db, func() tunnel.Status {
 		st := e.Snapshot().Tunnel
 		d.mu.Lock()
 		if d.sess == sess && sess.active {
@@ -309,7 +290,7 @@ func (d *Desk) Start(mode string) error {
 		return st
 	}, d.env.Now)
 	go func() {
-		<-e.Done() // Stop, Close, or the desk's context ended
+		<-e.Done() // Stop, Close, or the backend's context ended
 		d.end(sess)
 	}()
 	return nil
@@ -318,24 +299,29 @@ func (d *Desk) Start(mode string) error {
 // firstSync fetches the profile, as `relais profile sync`, when none is
 // cached yet: a first start with the network; otherwise it adopts a newer
 // bootstrap file (a package upgrade while the app runs).
-func (d *Desk) firstSync() error {
-	r := d.newRun(io.Discard, io.Discard)
-	if _, err := d.m.policy(r).Current(d.ctx); !errors.Is(err, backend.ErrNoProfile) {
-		if r.adoptBootstrap(d.ctx, d.m) {
+func (d *Local) firstSync() error {
+	if _, err := d.m.Policy().Current(d.ctx); !errors.Is(err, ErrNoProfile) {
+		if d.m.AdoptBootstrap(d.ctx) {
 			d.refreshProfile(d.ctx)
 		}
 		return nil
 	}
-	_, _, err := d.call(cmdProfileSync)
+	s, err := d.m.SyncProfile(d.ctx)
 	d.refreshProfile(d.ctx)
-	return err
+	if err != nil {
+		return err
+	}
+	if s.Err != nil {
+		return frontend.Wrap(s.Err, "cli.profile.sync.refused_none", s.Err)
+	}
+	return nil
 }
 
 // forward hands the events of one engine to the desk's subscribers,
 // keeping the desk's snapshot and profile up to date first. Events come
 // coalesced (a busy subscriber gets the latest only), so what changed is
 // judged on the snapshot, not on the kind of event.
-func (d *Desk) forward(sess *deskSession) func(engine.Event) {
+func (d *Local) forward(sess *session) func(engine.Event) {
 	return func(ev engine.Event) {
 		d.mu.Lock()
 		newer := ev.Snapshot.Profile.Serial > d.prof.Serial
@@ -364,7 +350,7 @@ func (d *Desk) forward(sess *deskSession) func(engine.Event) {
 // end finishes a Mode urgence once its engine has stopped, as `relais up`
 // does: the last event handed on, the recording stopped, the records
 // cleared, the final snapshot kept.
-func (d *Desk) end(sess *deskSession) {
+func (d *Local) end(sess *session) {
 	sess.endOnce.Do(func() {
 		if sess.stopRec != nil {
 			sess.stopRec()
@@ -374,7 +360,7 @@ func (d *Desk) end(sess *deskSession) {
 		case <-time.After(finalEventWait):
 		}
 		sess.unsub()
-		for _, err := range clearRecords(sess.db) {
+		for _, err := range ClearRecords(sess.db) {
 			_ = sess.db.LogEvent(context.Background(), "engine", err.Error())
 		}
 		sess.lock.Release()
@@ -390,13 +376,13 @@ func (d *Desk) end(sess *deskSession) {
 
 // Stop leaves Mode urgence and returns once the tunnel is down and the
 // records are cleared.
-func (d *Desk) Stop() {
+func (d *Local) Stop() {
 	d.op.Lock()
 	defer d.op.Unlock()
 	d.stop()
 }
 
-func (d *Desk) stop() {
+func (d *Local) stop() {
 	d.mu.Lock()
 	sess := d.sess
 	d.mu.Unlock()
@@ -408,14 +394,14 @@ func (d *Desk) stop() {
 }
 
 // Active reports whether Mode urgence is on.
-func (d *Desk) Active() bool {
+func (d *Local) Active() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.sess != nil && d.sess.active
 }
 
 // Recheck asks the engine for a run of the checks now.
-func (d *Desk) Recheck() {
+func (d *Local) Recheck() {
 	d.mu.Lock()
 	sess := d.sess
 	d.mu.Unlock()
@@ -427,7 +413,7 @@ func (d *Desk) Recheck() {
 // Snapshot is the state of Mode urgence, from memory: the latest event's,
 // with the tunnel's status refreshed every second; the last engine's final
 // state after Stop; Phase idle before any Start.
-func (d *Desk) Snapshot() engine.Snapshot {
+func (d *Local) Snapshot() engine.Snapshot {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := d.last
@@ -436,7 +422,7 @@ func (d *Desk) Snapshot() engine.Snapshot {
 }
 
 // Subscribe calls fn with every event of every engine the desk starts.
-func (d *Desk) Subscribe(fn func(engine.Event)) (cancel func()) {
+func (d *Local) Subscribe(fn func(engine.Event)) (cancel func()) {
 	d.mu.Lock()
 	id := d.nextSub
 	d.nextSub++
@@ -451,40 +437,36 @@ func (d *Desk) Subscribe(fn func(engine.Event)) (cancel func()) {
 
 // refreshProfile reads the cached profile and its assets from the store of
 // Mode urgence: at open, and when the engine accepted a newer profile.
-func (d *Desk) refreshProfile(ctx context.Context) {
+func (d *Local) refreshProfile(ctx context.Context) {
 	var (
 		st      frontend.ProfileState
-		problem func(r *run) string
+		problem error
 		assets  = map[string][]byte{}
 	)
-	cur, err := d.em.policy(d.newRun(io.Discard, io.Discard)).Current(ctx)
+	cur, err := d.em.Policy().Current(ctx)
 	switch {
-	case errors.Is(err, backend.ErrNoProfile):
-		problem = func(r *run) string { return r.t("cli.desk.no_profile") }
-	case errors.Is(err, backend.ErrUnreadable):
-		perr := errors.Unwrap(err)
-		problem = func(r *run) string { return r.t("cli.profile.show.unreadable", r.describe(perr)) }
+	case errors.Is(err, ErrNoProfile):
+		problem = frontend.Wrap(err, "cli.desk.no_profile")
+	case errors.Is(err, ErrUnreadable):
+		problem = frontend.Wrap(err, "cli.profile.show.unreadable", Coded(errors.Unwrap(err)))
 	case err != nil:
-		problem = func(r *run) string { return r.t("cli.store.read", err.Error()) }
+		problem = frontend.Wrap(err, "cli.store.read", err.Error())
 	default:
 		c, p := cur.Cached, cur.Profile
 		st.Signature = cur.Signature
 		if sigErr := cur.SignatureErr; sigErr != nil {
-			problem = func(r *run) string { return r.t("cli.desk.signature_invalid", r.describe(sigErr)) }
+			problem = frontend.Wrap(sigErr, "cli.desk.signature_invalid", Coded(sigErr))
 		}
 		// CheckedAt: the last time the source sent or confirmed these bytes.
 		st.Profile, st.Serial, st.FetchedAt = p, c.Serial, c.CheckedAt
 		// A newer copy refused since (by `relais profile sync` or the
 		// bootstrap file of a package upgrade): say why this one stays,
 		// from what the store kept, in the app's language.
-		if ls, err := d.em.db.LastSync(ctx); err == nil && ls.Outcome == store.OutcomeRefused && !ls.At.Before(c.CheckedAt) && problem == nil {
-			serial := c.Serial
-			problem = func(r *run) string {
-				return r.t("cli.desk.sync_failed", serial, reasonIn(r.lang, ls.Code, reasonDetail(r.lang, ls.Reason)))
-			}
+		if ls, err := d.em.DB.LastSync(ctx); err == nil && ls.Outcome == store.OutcomeRefused && !ls.At.Before(c.CheckedAt) && problem == nil {
+			problem = frontend.Errorf("cli.desk.sync_failed", c.Serial, &frontend.Error{Key: "cli.reason." + ls.Code, Detail: ls.Reason})
 		}
 		for _, a := range p.Assets {
-			if sa, err := d.em.db.Asset(ctx, a.SHA256); err == nil {
+			if sa, err := d.em.DB.Asset(ctx, a.SHA256); err == nil {
 				assets[a.ID] = sa.Bytes
 			}
 		}
@@ -495,29 +477,26 @@ func (d *Desk) refreshProfile(ctx context.Context) {
 }
 
 // syncFailed records why the engine's background sync kept the profile.
-func (d *Desk) syncFailed(err error) {
+func (d *Local) syncFailed(err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	serial := d.prof.Serial
-	d.problem = func(r *run) string { return r.t("cli.desk.sync_failed", serial, r.describe(err)) }
+	d.problem = frontend.Wrap(err, "cli.desk.sync_failed", d.prof.Serial, Coded(err))
 }
 
 // Profile is the cached profile in use, from memory.
-func (d *Desk) Profile() frontend.ProfileState {
+func (d *Local) Profile() frontend.ProfileState {
 	d.mu.Lock()
-	st, problem := d.prof, d.problem
+	st := d.prof
+	st.Problem = d.problem
 	d.mu.Unlock()
 	if st.Profile != nil {
 		st.Expired = st.Profile.Expired(d.env.Now())
-	}
-	if problem != nil {
-		st.Problem = problem(d.newRun(io.Discard, io.Discard))
 	}
 	return st
 }
 
 // Asset returns an asset of the profile in use by its id, from memory.
-func (d *Desk) Asset(id string) ([]byte, bool) {
+func (d *Local) Asset(id string) ([]byte, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b, ok := d.assets[id]
@@ -526,34 +505,33 @@ func (d *Desk) Asset(id string) ([]byte, bool) {
 
 // OpenLink opens an emergency link as `relais open` does; a tunnel link
 // goes through the local proxy of Mode urgence's tunnel, and needs it up.
-func (d *Desk) OpenLink(id string) error {
-	r := d.newRun(io.Discard, io.Discard)
+func (d *Local) OpenLink(id string) error {
 	d.mu.Lock()
 	p, sess := d.prof.Profile, d.sess
 	d.mu.Unlock()
 	if p == nil {
-		return errors.New(r.t("cli.desk.no_profile"))
+		return frontend.Errorf("cli.desk.no_profile")
 	}
-	link, ce := r.findLink(p, id)
-	if ce != nil {
-		return errors.New(r.t(ce.key, ce.args...))
+	link, err := FindLink(p, id)
+	if err != nil {
+		return err
 	}
 	var proxy *launch.Proxy
 	if link.Via == "tunnel" {
-		name := link.Name.In(r.lang)
+		name := link.Name.In(d.language())
 		if sess == nil || !d.Active() {
-			return errors.New(r.t("cli.desk.open_needs_urgence", name))
+			return frontend.Errorf("cli.desk.open_needs_urgence", name)
 		}
 		st := sess.e.Snapshot().Tunnel
 		if !st.Up {
-			return errors.New(r.t("cli.desk.open_tunnel_down", name))
+			return frontend.Errorf("cli.desk.open_tunnel_down", name)
 		}
-		if proxy, ce = tunnelProxy(st); ce != nil {
-			return errors.New(r.t(ce.key, ce.args...))
+		if proxy, err = TunnelProxy(st); err != nil {
+			return err
 		}
 	}
-	if _, ce := r.launchLink(d.ctx, d.em.db, p, link, proxy); ce != nil {
-		return errors.New(r.t(ce.key, ce.args...))
+	if _, err := d.em.LaunchLink(d.ctx, d.em.DB, p, link, proxy); err != nil {
+		return err
 	}
 	return nil
 }
@@ -569,17 +547,17 @@ func loadSettings(ctx context.Context, db *store.DB) (frontend.Settings, error) 
 		}
 		return v, err == nil, err
 	}
-	if v, ok, err := get(settingLanguage); err != nil {
+	if v, ok, err := get(SettingLanguage); err != nil {
 		return s, err
 	} else if ok && validLanguage(v) {
 		s.Language = v
 	}
-	if v, ok, err := get(settingAutostart); err != nil {
+	if v, ok, err := get(SettingAutostart); err != nil {
 		return s, err
 	} else if b, perr := strconv.ParseBool(v); ok && perr == nil {
 		s.Autostart = b
 	}
-	if v, ok, err := get(settingTunnelMode); err != nil {
+	if v, ok, err := get(SettingTunnelMode); err != nil {
 		return s, err
 	} else if ok && validTunnelMode(v) {
 		s.TunnelMode = v
@@ -596,25 +574,25 @@ func validTunnelMode(v string) bool {
 }
 
 // Locks says which settings the managed configuration fixes.
-func (d *Desk) Locks() frontend.Locks {
-	if d.m.managed == nil {
+func (d *Local) Locks() frontend.Locks {
+	if d.m.Managed == nil {
 		return frontend.Locks{}
 	}
-	l := d.m.managed.Locked
+	l := d.m.Managed.Locked
 	return frontend.Locks{TunnelMode: l.TunnelMode != nil, Autostart: l.Autostart != nil}
 }
 
 // Settings are the user's settings with the managed locks applied, from
 // memory.
-func (d *Desk) Settings() frontend.Settings {
+func (d *Local) Settings() frontend.Settings {
 	d.mu.Lock()
 	s := d.settings
 	d.mu.Unlock()
-	if d.m.managed != nil {
-		if v := d.m.managed.Locked.TunnelMode; v != nil {
+	if d.m.Managed != nil {
+		if v := d.m.Managed.Locked.TunnelMode; v != nil {
 			s.TunnelMode = *v
 		}
-		if v := d.m.managed.Locked.Autostart; v != nil {
+		if v := d.m.Managed.Locked.Autostart; v != nil {
 			s.Autostart = *v
 		}
 	}
@@ -624,38 +602,37 @@ func (d *Desk) Settings() frontend.Settings {
 // SaveSettings records s in the user's store, then turns autostart on or
 // off. A change to a setting the organisation locks is refused; the
 // user's own value of a locked setting is kept for the day the lock goes.
-func (d *Desk) SaveSettings(s frontend.Settings) error {
+func (d *Local) SaveSettings(s frontend.Settings) error {
 	d.save.Lock()
 	defer d.save.Unlock()
-	r := d.newRun(io.Discard, io.Discard)
 	locks, cur := d.Locks(), d.Settings()
 	if (locks.TunnelMode && s.TunnelMode != cur.TunnelMode) || (locks.Autostart && s.Autostart != cur.Autostart) {
-		return errors.New(r.t("cli.desk.setting_locked"))
+		return frontend.Errorf("cli.desk.setting_locked")
 	}
 	if !validLanguage(s.Language) {
-		return errors.New(r.t("cli.desk.bad_language", s.Language))
+		return frontend.Errorf("cli.desk.bad_language", s.Language)
 	}
 	if !validTunnelMode(s.TunnelMode) {
-		return errors.New(r.t("cli.tunnel.bad_mode", s.TunnelMode))
+		return frontend.Errorf("cli.tunnel.bad_mode", s.TunnelMode)
 	}
 	d.mu.Lock()
 	closed, saved := d.closed, d.settings
 	d.mu.Unlock()
 	if closed {
-		return errors.New(r.t("cli.desk.closed"))
+		return frontend.Errorf("cli.desk.closed")
 	}
-	values := map[string]string{settingLanguage: s.Language}
+	values := map[string]string{SettingLanguage: s.Language}
 	saved.Language = s.Language
 	if !locks.TunnelMode {
-		values[settingTunnelMode] = s.TunnelMode
+		values[SettingTunnelMode] = s.TunnelMode
 		saved.TunnelMode = s.TunnelMode
 	}
 	if !locks.Autostart {
-		values[settingAutostart] = strconv.FormatBool(s.Autostart)
+		values[SettingAutostart] = strconv.FormatBool(s.Autostart)
 		saved.Autostart = s.Autostart
 	}
-	if err := d.m.db.SetSettings(d.ctx, values); err != nil {
-		return errors.New(r.t("cli.desk.save_failed", err.Error()))
+	if err := d.m.DB.SetSettings(d.ctx, values); err != nil {
+		return frontend.Errorf("cli.desk.save_failed", err.Error())
 	}
 	d.mu.Lock()
 	d.settings = saved
@@ -664,7 +641,7 @@ func (d *Desk) SaveSettings(s frontend.Settings) error {
 		return nil // applied at open
 	}
 	if err := d.applyAutostart(s.Autostart); err != nil {
-		return errors.New(r.t("cli.desk.autostart_failed", err.Error()))
+		return frontend.Errorf("cli.desk.autostart_failed", err.Error())
 	}
 	return nil
 }
@@ -672,7 +649,7 @@ func (d *Desk) SaveSettings(s frontend.Settings) error {
 // autostartEntry is Relais started at login for this user. Its
 // directories follow the environment (HOME, XDG_CONFIG_HOME), which tests
 // point at a temporary directory.
-func (d *Desk) autostartEntry() (autostart.Entry, error) {
+func (d *Local) autostartEntry() (autostart.Entry, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return autostart.Entry{}, err
@@ -684,7 +661,7 @@ func (d *Desk) autostartEntry() (autostart.Entry, error) {
 	return e, nil
 }
 
-func (d *Desk) applyAutostart(on bool) error {
+func (d *Local) applyAutostart(on bool) error {
 	e, err := d.autostartEntry()
 	if err != nil {
 		return err
@@ -695,7 +672,7 @@ func (d *Desk) applyAutostart(on bool) error {
 		err = e.Disable()
 	}
 	if err == nil {
-		_ = d.m.db.LogEvent(d.ctx, "autostart", "autostart "+strconv.FormatBool(on))
+		_ = d.m.DB.LogEvent(d.ctx, "autostart", "autostart "+strconv.FormatBool(on))
 	}
 	return err
 }
@@ -703,35 +680,30 @@ func (d *Desk) applyAutostart(on bool) error {
 // Identity is the device's WireGuard identity, as `relais key show`
 // reads it (the keyring may be slow to answer; a key the keyring holds with
 // no record is adopted), and whether Mode urgence can use it.
-func (d *Desk) Identity() frontend.Identity {
-	code, out, err := d.call(cmdKeyShow, "--json")
-	var doc keyShowJSON
-	if jerr := json.Unmarshal(out, &doc); jerr != nil {
-		if err == nil {
-			err = jerr
-		}
-		return frontend.Identity{Problem: err.Error(), Setup: frontend.SetupNoKeyring}
+func (d *Local) Identity() frontend.Identity {
+	ks, err := d.m.ShowKey(d.ctx)
+	if err != nil {
+		return frontend.Identity{Problem: err, Setup: frontend.SetupNoKeyring}
 	}
 	var id frontend.Identity
-	if doc.Identity != nil {
-		id.PublicKey, id.Addresses, id.Source = doc.Identity.PublicKey, doc.Identity.Addresses, doc.Identity.Source
+	if ks.Identity != nil {
+		id.PublicKey, id.Addresses, id.Source = ks.Identity.PublicKey, append([]string{}, ks.Identity.Addresses...), ks.Identity.Source
 	}
-	r := d.newRun(io.Discard, io.Discard)
 	switch {
-	case code == ExitUsage && err != nil: // no keyring: what to do about it
-		id.Problem, id.Setup = err.Error(), frontend.SetupNoKeyring
-	case doc.Keyring == "mismatch":
-		id.Problem, id.Setup = r.t("cli.desk.key_mismatch"), frontend.SetupKeyMismatch
-	case doc.Keyring == "absent" && doc.Identity != nil:
-		id.Problem, id.Setup = r.t("cli.desk.key_missing"), frontend.SetupKeyMissing
-	case doc.Identity == nil:
+	case ks.Keyring == KeyringUnavailable: // no keyring: what to do about it
+		id.Problem, id.Setup = d.m.identityError(ks.KeyringErr), frontend.SetupNoKeyring
+	case ks.Keyring == KeyringMismatch:
+		id.Problem, id.Setup = frontend.Errorf("cli.desk.key_mismatch"), frontend.SetupKeyMismatch
+	case ks.Keyring == KeyringAbsent && ks.Identity != nil:
+		id.Problem, id.Setup = frontend.Errorf("cli.desk.key_missing"), frontend.SetupKeyMissing
+	case ks.Identity == nil:
 		id.Setup = frontend.SetupNone
 	case len(id.Addresses) == 0 && !d.profileHasAddress():
 		id.Setup = frontend.SetupNoAddress
 	default:
 		id.Setup = frontend.SetupReady
 	}
-	if d.dm != nil {
+	if d.demo {
 		// The demo office has its own client key: Mode urgence needs
 		// nothing of the device's (Problem still says what is wrong).
 		id.Setup = frontend.SetupReady
@@ -741,7 +713,7 @@ func (d *Desk) Identity() frontend.Identity {
 
 // profileHasAddress reports whether the profile in use gives the device's
 // tunnel address (tunnel.address), so that the identity needs none.
-func (d *Desk) profileHasAddress() bool {
+func (d *Local) profileHasAddress() bool {
 	d.mu.Lock()
 	p := d.prof.Profile
 	d.mu.Unlock()
@@ -750,30 +722,27 @@ func (d *Desk) profileHasAddress() bool {
 
 // GenerateKey makes a new device key, as `relais key generate`; a device
 // that has one keeps it unless replace (frontend.IdentityErrExists).
-func (d *Desk) GenerateKey(replace bool) error {
-	r := d.newRun(io.Discard, io.Discard)
-	_, err := r.generateIdentity(d.ctx, d.m, []string{}, replace)
+func (d *Local) GenerateKey(replace bool) error {
+	_, err := d.m.GenerateIdentity(d.ctx, []string{}, replace)
 	return err
 }
 
 // ImportConf imports a wg-quick .conf from IT, as `relais key import`
 // (replace: as --force).
-func (d *Desk) ImportConf(path string, replace bool) error {
-	r := d.newRun(io.Discard, io.Discard)
-	_, _, err := r.importIdentity(d.ctx, d.m, path, replace)
+func (d *Local) ImportConf(path string, replace bool) error {
+	_, _, err := d.m.ImportIdentity(d.ctx, path, replace)
 	return err
 }
 
 // DeleteKey deletes the device's identity, as `relais key delete`.
-func (d *Desk) DeleteKey() error {
-	r := d.newRun(io.Discard, io.Discard)
-	_, err := r.deleteIdentity(d.ctx, d.m)
+func (d *Local) DeleteKey() error {
+	_, err := d.m.DeleteIdentity(d.ctx)
 	return err
 }
 
 // Close stops Mode urgence, clears its records, stops the demo office and
 // closes the stores. The desk cannot start again.
-func (d *Desk) Close() {
+func (d *Local) Close() {
 	d.op.Lock()
 	defer d.op.Unlock()
 	d.mu.Lock()
@@ -786,8 +755,25 @@ func (d *Desk) Close() {
 	d.stop()
 	d.cancel()
 	<-d.outDone
-	if d.dm != nil {
-		d.dm.Close()
+	d.mu.Lock()
+	dm := d.dm
+	d.mu.Unlock()
+	if dm != nil {
+		dm.Office.Close()
+	}
+	if d.em != d.m {
+		d.em.Close()
 	}
 	d.m.Close()
+}
+
+// StoreRecovered is, when the local database was found damaged as the
+// backend opened it (moved aside, a fresh one started), the note that says
+// so; nil otherwise. The front end shows it once: the next start finds a
+// sound database.
+func (d *Local) StoreRecovered() error {
+	if d.m == nil || d.m.Recovered == nil {
+		return nil
+	}
+	return frontend.Errorf("store.recovered", d.m.Recovered.MovedTo)
 }

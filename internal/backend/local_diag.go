@@ -1,4 +1,4 @@
-package cli
+package backend
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/profile"
+	"relais/internal/redact"
 	"relais/internal/store"
 	"relais/internal/version"
 )
@@ -41,7 +41,7 @@ const (
 
 // HelpdeskOptions says whether the profile names a helpdesk recipient and
 // an upload address.
-func (d *Desk) HelpdeskOptions() (canEncrypt, canUpload bool) {
+func (d *Local) HelpdeskOptions() (canEncrypt, canUpload bool) {
 	d.mu.Lock()
 	p := d.prof.Profile
 	d.mu.Unlock()
@@ -52,7 +52,7 @@ func (d *Desk) HelpdeskOptions() (canEncrypt, canUpload bool) {
 }
 
 // diagInput gathers what the bundle says, from the store and the engine.
-func (d *Desk) diagInput(ctx context.Context) diag.Input {
+func (d *Local) diagInput(ctx context.Context) diag.Input {
 	d.mu.Lock()
 	lang, prof := d.lang, d.prof
 	d.mu.Unlock()
@@ -62,7 +62,7 @@ func (d *Desk) diagInput(ctx context.Context) diag.Input {
 	if !d.Active() {
 		// Mode urgence may run in another process (the app, relais up):
 		// its last record.
-		if es, err := d.em.db.EngineState(ctx); err == nil {
+		if es, err := d.em.DB.EngineState(ctx); err == nil {
 			var s engine.Snapshot
 			if json.Unmarshal([]byte(es.SnapshotJSON), &s) == nil {
 				snap = s
@@ -71,21 +71,21 @@ func (d *Desk) diagInput(ctx context.Context) diag.Input {
 	}
 	in.Snapshot = &snap
 
-	if c, err := d.em.db.CurrentProfile(ctx); err == nil {
+	if c, err := d.em.DB.CurrentProfile(ctx); err == nil {
 		pf := &diag.ProfileFacts{Serial: c.Serial, Signature: prof.Signature, FetchedAt: c.CheckedAt, TOML: c.Bytes}
 		if p := prof.Profile; p != nil {
 			pf.Expires, pf.Expired = p.Expires, p.Expired(d.env.Now())
 			in.Secrets = append(in.Secrets, urlSecrets(profileURLs(p)...)...)
 		}
-		if m := d.m.managed; m != nil {
+		if m := d.m.Managed; m != nil {
 			pf.Source = m.ProfileURL
 			in.Secrets = append(in.Secrets, urlSecrets(m.ProfileURL)...)
-		} else if d.dm != nil {
+		} else if d.demo {
 			pf.Source = "demo"
 		}
 		in.Profile = pf
 	}
-	if recs, err := d.em.db.ChecksSince(ctx, d.env.Now().Add(-diagHistory), diagMaxChecks); err == nil {
+	if recs, err := d.em.DB.ChecksSince(ctx, d.env.Now().Add(-diagHistory), diagMaxChecks); err == nil {
 		in.Checks = recs
 	}
 	if runs, err := d.walker.Runs(ctx); err == nil {
@@ -97,18 +97,18 @@ func (d *Desk) diagInput(ctx context.Context) diag.Input {
 	in.Settings["tunnel_mode"] = s.TunnelMode
 	in.Settings["locked.autostart"] = strconv.FormatBool(locks.Autostart)
 	in.Settings["locked.tunnel_mode"] = strconv.FormatBool(locks.TunnelMode)
-	in.Settings["demo"] = strconv.FormatBool(d.dm != nil)
-	if m := d.m.managed; m != nil && m.Path != "" {
-		if b, err := readCapped(m.Path, 1<<20); err == nil {
+	in.Settings["demo"] = strconv.FormatBool(d.demo)
+	if m := d.m.Managed; m != nil && m.Path != "" {
+		if b, err := ReadCapped(m.Path, 1<<20); err == nil {
 			in.Managed = b
 		}
 	}
-	if id, err := d.m.db.Identity(ctx); err == nil {
+	if id, err := d.m.DB.Identity(ctx); err == nil {
 		in.PublicKey = id.PublicKey
 	}
 	// The private key itself, when the keyring holds one, so that it is
 	// scrubbed wherever it might appear.
-	if key, err := deviceVault().PrivateKey(); err == nil {
+	if key, err := d.env.Vault().PrivateKey(); err == nil {
 		in.Secrets = append(in.Secrets, base64.StdEncoding.EncodeToString(key[:]))
 	}
 	in.Log = d.logLines(ctx, diagMaxEvents, d.env.Now().Add(-diagHistory))
@@ -117,10 +117,10 @@ func (d *Desk) diagInput(ctx context.Context) diag.Input {
 
 // logLines is the app's log (the user's store and, in the demo, the demo
 // store), oldest first.
-func (d *Desk) logLines(ctx context.Context, n int, since time.Time) []diag.LogLine {
-	dbs := []*store.DB{d.em.db}
-	if d.m.db != d.em.db {
-		dbs = append(dbs, d.m.db)
+func (d *Local) logLines(ctx context.Context, n int, since time.Time) []diag.LogLine {
+	dbs := []*store.DB{d.em.DB}
+	if d.m.DB != d.em.DB {
+		dbs = append(dbs, d.m.DB)
 	}
 	var lines []diag.LogLine
 	for _, db := range dbs {
@@ -187,14 +187,14 @@ func urlSecrets(raw ...string) []string {
 
 // diagDir is where a bundle goes when the person did not choose: their
 // Downloads folder, else Documents, else Relais's data directory.
-func (d *Desk) diagDir() (string, error) {
+func (d *Local) diagDir() (string, error) {
 	for _, sub := range []string{"Downloads", "Téléchargements", "Documents"} {
 		p := filepath.Join(d.env.Home, sub)
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() && d.env.Home != "" {
 			return p, nil
 		}
 	}
-	dir, err := config.DataDir(d.newRun(io.Discard, io.Discard).configEnv())
+	dir, err := config.DataDir(d.env.ConfigEnv())
 	if err != nil {
 		return "", err
 	}
@@ -204,13 +204,12 @@ func (d *Desk) diagDir() (string, error) {
 
 // ExportDiagnostics writes a bundle into dir ("" the default folder) at
 // level, encrypted to the profile's helpdesk when encrypt.
-func (d *Desk) ExportDiagnostics(dir, level string, encrypt bool) (frontend.DiagExport, error) {
-	r := d.newRun(io.Discard, io.Discard)
+func (d *Local) ExportDiagnostics(dir, level string, encrypt bool) (frontend.DiagExport, error) {
 	lv := diag.Level(level)
 	switch lv {
 	case diag.LevelNone, diag.LevelStandard, diag.LevelStrict:
 	default:
-		return frontend.DiagExport{}, errors.New(r.t("cli.diag.bad_level", level))
+		return frontend.DiagExport{}, frontend.Errorf("cli.diag.bad_level", level)
 	}
 	opt := diag.Options{Level: lv, Now: d.env.Now, CaseCode: diag.NewCaseCode()}
 	if encrypt {
@@ -218,14 +217,14 @@ func (d *Desk) ExportDiagnostics(dir, level string, encrypt bool) (frontend.Diag
 		p := d.prof.Profile
 		d.mu.Unlock()
 		if p == nil || p.Helpdesk == nil || p.Helpdesk.AgeRecipient == "" {
-			return frontend.DiagExport{}, errors.New(r.t("cli.diag.no_recipient"))
+			return frontend.DiagExport{}, frontend.Errorf("cli.diag.no_recipient")
 		}
 		opt.Recipient = p.Helpdesk.AgeRecipient
 	}
 	if dir == "" {
 		var err error
 		if dir, err = d.diagDir(); err != nil {
-			return frontend.DiagExport{}, errors.New(r.t("cli.error.data_dir", err.Error()))
+			return frontend.DiagExport{}, frontend.Errorf("cli.error.data_dir", err.Error())
 		}
 	}
 	path := filepath.Join(dir, diag.FileName(opt.CaseCode, encrypt))
@@ -234,14 +233,13 @@ func (d *Desk) ExportDiagnostics(dir, level string, encrypt bool) (frontend.Diag
 
 // exportTo writes the bundle at path, through a temporary file renamed
 // into place: a bundle is whole or absent.
-func (d *Desk) exportTo(path string, opt diag.Options) (frontend.DiagExport, error) {
-	r := d.newRun(io.Discard, io.Discard)
+func (d *Local) exportTo(path string, opt diag.Options) (frontend.DiagExport, error) {
 	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
 	defer cancel()
 	in := d.diagInput(ctx)
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".relais-diag-*")
 	if err != nil {
-		return frontend.DiagExport{}, errors.New(r.t("cli.diag.write_failed", path, err.Error()))
+		return frontend.DiagExport{}, frontend.Errorf("cli.diag.write_failed", path, err.Error())
 	}
 	defer os.Remove(tmp.Name())
 	man, err := diag.Export(ctx, in, opt, tmp)
@@ -255,7 +253,7 @@ func (d *Desk) exportTo(path string, opt diag.Options) (frontend.DiagExport, err
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		return frontend.DiagExport{}, errors.New(r.t("cli.diag.write_failed", path, err.Error()))
+		return frontend.DiagExport{}, frontend.Errorf("cli.diag.write_failed", path, err.Error())
 	}
 	fi, _ := os.Stat(path)
 	out := frontend.DiagExport{Path: path, CaseCode: man.CaseCode, Encrypted: opt.Recipient != ""}
@@ -265,99 +263,101 @@ func (d *Desk) exportTo(path string, opt diag.Options) (frontend.DiagExport, err
 	for _, f := range man.Failures {
 		out.Failures = append(out.Failures, f.Name)
 	}
-	_ = d.m.db.LogEvent(ctx, "diag", fmt.Sprintf("bundle %s written (%s, %d bytes, encrypted %t)", man.CaseCode, opt.Level, out.Size, out.Encrypted))
+	_ = d.m.DB.LogEvent(ctx, "diag", fmt.Sprintf("bundle %s written (%s, %d bytes, encrypted %t)", man.CaseCode, opt.Level, out.Size, out.Encrypted))
 	return out, nil
 }
 
 // OpenBundle reads a bundle, with an age identity file for an encrypted
-// one. Its sentences name the app's controls, never a command-line flag.
-func (d *Desk) OpenBundle(path, identityFile string) (*diag.Bundle, error) {
-	r := d.newRun(io.Discard, io.Discard)
-	return openBundleSaying(r, path, identityFile, "desk.diag.need_identity")
+// one. Its errors name the app's controls, never a command-line flag.
+func (d *Local) OpenBundle(path, identityFile string) (*diag.Bundle, error) {
+	return OpenBundle(path, identityFile, "desk.diag.need_identity")
 }
 
 // DemoHelpdeskKey is the demo service desk's age identity file, which
-// opens the demo's encrypted diagnostics; "" outside the demo.
-func (d *Desk) DemoHelpdeskKey() string {
-	if d.dm == nil {
+// opens the demo's encrypted diagnostics; "" outside the demo, or before
+// the demo office first ran.
+func (d *Local) DemoHelpdeskKey() string {
+	if !d.demo {
 		return ""
 	}
-	return d.dm.off.HelpdeskKeyFile
+	path, err := d.env.DemoStorePath()
+	if err != nil {
+		return ""
+	}
+	key := DemoHelpdeskKeyPath(path)
+	if _, err := os.Stat(key); err != nil {
+		return ""
+	}
+	return key
 }
 
-// openBundle reads a bundle for `relais diag open`.
-func openBundle(r *run, path, identityFile string) (*diag.Bundle, error) {
-	return openBundleSaying(r, path, identityFile, "cli.diag.need_identity")
-}
-
-// openBundleSaying reads a bundle; needIdentity is the message key for an
+// OpenBundle reads a bundle; needIdentity is the message key for an
 // encrypted bundle given no identity (the CLI names its flag, the app its
 // button).
-func openBundleSaying(r *run, path, identityFile, needIdentity string) (*diag.Bundle, error) {
+func OpenBundle(path, identityFile, needIdentity string) (*diag.Bundle, error) {
 	var ids []age.Identity
 	if identityFile != "" {
-		b, err := readCapped(identityFile, maxIdentityLen)
+		b, err := ReadCapped(identityFile, maxIdentityLen)
 		if err == nil {
 			ids, err = age.ParseIdentities(bytes.NewReader(b))
 		}
 		if err != nil {
-			return nil, errors.New(r.t("cli.diag.bad_identity", identityFile, err.Error()))
+			return nil, frontend.Errorf("cli.diag.bad_identity", identityFile, err.Error())
 		}
 	}
-	b, err := readCapped(path, maxBundleFile)
+	b, err := ReadCapped(path, maxBundleFile)
 	if err != nil {
-		return nil, errors.New(r.t("cli.diag.unreadable", path, err.Error()))
+		return nil, frontend.Errorf("cli.diag.unreadable", path, err.Error())
 	}
 	bundle, err := diag.Open(bytes.NewReader(b), ids)
 	switch {
 	case errors.Is(err, diag.ErrEncrypted) && identityFile == "":
-		return nil, errors.New(r.t(needIdentity, path))
+		return nil, frontend.Errorf(needIdentity, path)
 	case errors.Is(err, diag.ErrEncrypted):
-		return nil, errors.New(r.t("cli.diag.wrong_identity", path))
+		return nil, frontend.Errorf("cli.diag.wrong_identity", path)
 	case err != nil:
-		return nil, errors.New(r.t("cli.diag.unreadable", path, err.Error()))
+		return nil, frontend.Errorf("cli.diag.unreadable", path, err.Error())
 	}
 	return bundle, nil
 }
 
 // RecentLog is the app's last n log lines, oldest first, secrets
 // redacted (the log should hold none; this is the second line of defence).
-func (d *Desk) RecentLog(n int) ([]diag.LogLine, error) {
+func (d *Local) RecentLog(n int) ([]diag.LogLine, error) {
 	lines := d.logLines(d.ctx, n, time.Time{})
 	for i := range lines {
-		lines[i].Message = diag.Redact(lines[i].Message)
+		lines[i].Message = redact.Text(lines[i].Message)
 	}
 	return lines, nil
 }
 
 // UploadBundle queues a bundle for the profile's upload_url (https only);
 // the outbox delivers it, keyed by its case code.
-func (d *Desk) UploadBundle(path string) error {
-	r := d.newRun(io.Discard, io.Discard)
+func (d *Local) UploadBundle(path string) error {
 	d.mu.Lock()
 	p := d.prof.Profile
 	d.mu.Unlock()
 	if p == nil || p.Helpdesk == nil || p.Helpdesk.UploadURL == "" {
-		return errors.New(r.t("cli.diag.no_upload"))
+		return frontend.Errorf("cli.diag.no_upload")
 	}
 	u, err := url.Parse(p.Helpdesk.UploadURL)
 	if err != nil || u.Scheme != "https" {
-		return errors.New(r.t("cli.diag.upload_https"))
+		return frontend.Errorf("cli.diag.upload_https")
 	}
-	b, err := readCapped(path, maxBundleFile)
+	b, err := ReadCapped(path, maxBundleFile)
 	if err != nil {
-		return errors.New(r.t("cli.diag.unreadable", path, err.Error()))
+		return frontend.Errorf("cli.diag.unreadable", path, err.Error())
 	}
 	code := caseCodeOf(filepath.Base(path))
 	if code == "" {
-		return errors.New(r.t("cli.diag.unreadable", path, "no case code in the name"))
+		return frontend.Errorf("cli.diag.unreadable", path, "no case code in the name")
 	}
 	ctype := "application/zip"
 	if strings.HasSuffix(path, ".age") {
 		ctype = "application/octet-stream"
 	}
 	if err := d.out.Enqueue(d.ctx, "diag_bundle", code, p.Helpdesk.UploadURL, ctype, b); err != nil {
-		return errors.New(r.t("cli.diag.upload_failed", err.Error()))
+		return frontend.Errorf("cli.diag.upload_failed", err.Error())
 	}
 	d.wakeOutbox()
 	return nil
