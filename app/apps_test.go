@@ -11,11 +11,12 @@ import (
 	"relais/internal/checks"
 	"relais/internal/engine"
 	"relais/internal/frontend"
+	"relais/internal/frontend/frontendtest"
 )
 
 // newTestApps is the Applications screen of a test UI in language l, in a
 // 1024×600 test window.
-func newTestApps(t *testing.T, fb *fakeBackend, l string) (*testUI, *appsScreen, fyne.CanvasObject) {
+func newTestApps(t *testing.T, fb *frontendtest.Backend, l string) (*testUI, *appsScreen, fyne.CanvasObject) {
 	t.Helper()
 	tu := newTestUI(t, fb, l)
 	s := newApps(tu.ui)
@@ -55,9 +56,9 @@ func linkRowOf(t *testing.T, s *appsScreen, id string) *linkRow {
 
 func TestAppsStates(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.active = true
+	fb.IsActive = true
 	tu, s, c := newTestApps(t, fb, "fr")
-	snap := sampleSnapshot(fb.prof.Profile)
+	snap := sampleSnapshot(fb.Prof.Profile)
 	setApp(snap, "bureau-virtuel", checks.StateBlocked, "annuaire")
 	setApp(snap, "dossiers", checks.StateBlocked, "tunnel", "annuaire")
 	setApp(snap, "telephonie", checks.StateDegraded)
@@ -101,8 +102,8 @@ func TestAppsStates(t *testing.T) {
 	if s.appRows[0].id != "annuaire" || s.appRows[1].id != "messagerie" || s.appRows[2].id != "paie" {
 		t.Errorf("order: %s, %s, %s", s.appRows[0].id, s.appRows[1].id, s.appRows[2].id)
 	}
-	if len(s.appRows) != len(fb.prof.Profile.Apps) {
-		t.Errorf("%d rows for %d apps", len(s.appRows), len(fb.prof.Profile.Apps))
+	if len(s.appRows) != len(fb.Prof.Profile.Apps) {
+		t.Errorf("%d rows for %d apps", len(s.appRows), len(fb.Prof.Profile.Apps))
 	}
 }
 
@@ -113,28 +114,28 @@ func TestAppsRecheck(t *testing.T) {
 		t.Error("Vérifier de nouveau enabled while Mode urgence is off")
 	}
 	test.Tap(s.recheck)
-	if fb.rechecks != 0 {
+	if fb.Rechecks != 0 {
 		t.Fatal("Recheck called while Mode urgence is off")
 	}
 	if !hasText(c, "Le mode urgence est inactif : activez-le pour vérifier les applications.") {
 		t.Errorf("no explanation while off: %q", visibleTexts(c))
 	}
 
-	fb.active = true
-	tu.snap = sampleSnapshot(fb.prof.Profile)
+	fb.IsActive = true
+	tu.snap = sampleSnapshot(fb.Prof.Profile)
 	s.refresh()
 	if s.recheck.Text != "Vérifier de nouveau" || s.recheck.Disabled() {
 		t.Fatalf("button: %q disabled=%v", s.recheck.Text, s.recheck.Disabled())
 	}
 	test.Tap(s.recheck)
-	if fb.rechecks != 1 {
-		t.Fatalf("rechecks = %d, want 1", fb.rechecks)
+	if fb.Rechecks != 1 {
+		t.Fatalf("rechecks = %d, want 1", fb.Rechecks)
 	}
 	if !hasText(c, "Vérification en cours…") {
 		t.Errorf("no feedback after Recheck: %q", visibleTexts(c))
 	}
 	// A new report ends the wait.
-	tu.snap = sampleSnapshot(fb.prof.Profile)
+	tu.snap = sampleSnapshot(fb.Prof.Profile)
 	s.refresh()
 	if containsText(c, "Vérification en cours") {
 		t.Error("still checking after a new report")
@@ -143,9 +144,9 @@ func TestAppsRecheck(t *testing.T) {
 
 func TestAppsLinks(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.active = true
+	fb.IsActive = true
 	tu, s, c := newTestApps(t, fb, "fr")
-	snap := sampleSnapshot(fb.prof.Profile)
+	snap := sampleSnapshot(fb.Prof.Profile)
 	setApp(snap, "paie", checks.StateFailed)
 	tu.snap = snap
 	s.refresh()
@@ -159,8 +160,8 @@ func TestAppsLinks(t *testing.T) {
 		t.Errorf("why = %q, want %q", paie.why.Text, want)
 	}
 	test.Tap(paie.open)
-	if len(fb.opened) != 0 {
-		t.Fatalf("a disabled link opened: %q", fb.opened)
+	if len(fb.Opened) != 0 {
+		t.Fatalf("a disabled link opened: %q", fb.Opened)
 	}
 
 	// The portal needs annuaire, which answers.
@@ -172,8 +173,8 @@ func TestAppsLinks(t *testing.T) {
 		t.Errorf("portal name or description missing: %q", visibleTexts(c))
 	}
 	test.Tap(portal.open)
-	if len(fb.opened) != 1 || fb.opened[0] != "portail-urgence" {
-		t.Fatalf("opened = %q, want [portail-urgence]", fb.opened)
+	if len(fb.Opened) != 1 || fb.Opened[0] != "portail-urgence" {
+		t.Fatalf("opened = %q, want [portail-urgence]", fb.Opened)
 	}
 	if portal.open.Disabled() || portal.err.Visible() {
 		t.Errorf("after a good open: disabled=%v err=%q", portal.open.Disabled(), portal.err.Text)
@@ -189,15 +190,15 @@ func TestAppsLinks(t *testing.T) {
 
 func TestAppsLinkError(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.openErr = errors.New("Aucun navigateur n'a pu s'ouvrir.")
+	fb.OpenErr = errors.New("Aucun navigateur n'a pu s'ouvrir.")
 	_, s, c := newTestApps(t, fb, "fr")
 	crise := linkRowOf(t, s, "cellule-crise") // direct: opens even with Mode urgence off
 	if crise.open.Disabled() {
 		t.Fatalf("direct link disabled while off: %q", crise.why.Text)
 	}
 	test.Tap(crise.open)
-	if len(fb.opened) != 1 || fb.opened[0] != "cellule-crise" {
-		t.Fatalf("opened = %q", fb.opened)
+	if len(fb.Opened) != 1 || fb.Opened[0] != "cellule-crise" {
+		t.Fatalf("opened = %q", fb.Opened)
 	}
 	if want := "Le lien n'a pas pu s'ouvrir : Aucun navigateur n'a pu s'ouvrir."; !hasText(c, want) {
 		t.Errorf("missing %q in %q", want, visibleTexts(c))
@@ -225,7 +226,7 @@ func TestAppsLinksNeedUrgence(t *testing.T) {
 
 func TestAppsNoProfile(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.prof = frontend.ProfileState{}
+	fb.Prof = frontend.ProfileState{}
 	_, s, c := newTestApps(t, fb, "fr")
 	if len(s.appRows) != 0 || len(s.linkRows) != 0 {
 		t.Errorf("rows without a profile: %d apps, %d links", len(s.appRows), len(s.linkRows))
@@ -242,16 +243,16 @@ func TestAppsNoRawKeys(t *testing.T) {
 	for _, l := range []string{"fr", "en"} {
 		t.Run(l, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.openErr = errors.New("no")
+			fb.OpenErr = errors.New("no")
 			tu, s, c := newTestApps(t, fb, l)
 			assertNoRawKeys(t, c) // off
 			test.Tap(linkRowOf(t, s, "cellule-crise").open)
 			assertNoRawKeys(t, c) // open failed
-			fb.active = true
+			fb.IsActive = true
 			tu.snap = engine.Snapshot{Phase: engine.PhaseChecking}
 			s.refresh()
 			assertNoRawKeys(t, c) // first run
-			snap := sampleSnapshot(fb.prof.Profile)
+			snap := sampleSnapshot(fb.Prof.Profile)
 			setApp(snap, "paie", checks.StateBlocked, "annuaire", "internet", "captive")
 			setApp(snap, "bureau-virtuel", checks.StateBlocked)
 			setApp(snap, "dossiers", checks.StateDegraded)
@@ -282,9 +283,9 @@ func TestAppsNoRawKeys(t *testing.T) {
 // "Détails" line, after the reason and the next step.
 func TestAppsConditionUnderDetails(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.active = true
+	fb.IsActive = true
 	tu, s, c := newTestApps(t, fb, "fr")
-	snap := sampleSnapshot(fb.prof.Profile)
+	snap := sampleSnapshot(fb.Prof.Profile)
 	a := snap.Report.App("messagerie")
 	a.Checks[0].Conditions = []checks.Condition{
 		{Expr: "[STATUS] (503) == 200", OK: false},

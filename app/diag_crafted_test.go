@@ -32,7 +32,7 @@ func TestDiagCraftedBundleIsSummedUp(t *testing.T) {
 	for _, l := range []string{"fr", "en"} {
 		t.Run(l, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.diagFake().bundle = craftedBundle(100_000)
+			fb.Diag.Bundle = craftedBundle(100_000)
 			tu, s, _ := newTestDiag(t, fb, l)
 			s.summarize = (*diag.Bundle).Summary
 			s.openPath("/tmp/x.zip.age")
@@ -66,7 +66,7 @@ func TestDiagCraftedBundleIsSummedUp(t *testing.T) {
 func BenchmarkDiagCraftedBundle(b *testing.B) {
 	bundle := craftedBundle(100_000)
 	fb := newFakeBackend(b)
-	fb.diagFake().bundle = bundle
+	fb.Diag.Bundle = bundle
 	tu, s, _ := newTestDiag(b, fb, "fr")
 	s.summarize = (*diag.Bundle).Summary
 	b.ResetTimer()

@@ -24,7 +24,7 @@ func TestDiagCaseCodeDialog(t *testing.T) {
 	for _, l := range []string{"fr", "en"} {
 		t.Run(l, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.diagFake().canEncrypt = true
+			fb.Diag.CanEncrypt = true
 			tu, s, _ := newTestDiag(t, fb, l)
 			tu.window.Resize(fyne.NewSize(1024, 768))
 			if tu.window.Canvas().Overlays().Top() != nil {
@@ -57,7 +57,7 @@ func TestDiagCaseCodeDialog(t *testing.T) {
 				t.Error("Fermer did not close the dialog")
 			}
 			// An export that fails shows no dialog.
-			fb.diagFake().exportErr = errorString("x")
+			fb.Diag.ExportErr = errorString("x")
 			s.export.OnTapped()
 			if tu.window.Canvas().Overlays().Top() != nil {
 				t.Error("a failed export shows the case code dialog")
@@ -74,7 +74,7 @@ func TestDiagEncryptHintFollowsTheBox(t *testing.T) {
 		"en": {"Only the service desk will be able to open the file.", "Without encryption, anyone who receives the file can open it."},
 	} {
 		fb := newFakeBackend(t)
-		fb.diagFake().canEncrypt = true
+		fb.Diag.CanEncrypt = true
 		tu, s, c := newTestDiag(t, fb, l)
 		tu.window.Resize(fyne.NewSize(1024, 768))
 		wantText(t, c, want[0])
@@ -97,10 +97,10 @@ func TestDiagEncryptHintFollowsTheBox(t *testing.T) {
 // bundle with it. Removing it is respected.
 func TestDiagDemoHelpdeskKey(t *testing.T) {
 	fb := newFakeBackend(t)
-	d := fb.diagFake()
-	d.bundle = sampleBundle()
+	d := fb.Diag
+	d.Bundle = sampleBundle()
 	key := filepath.Join(t.TempDir(), "demo", "helpdesk-demo.agekey")
-	d.demoKey, d.needIdentity = key, key
+	d.DemoKey, d.NeedIdentity = key, key
 	tu, s, c := newTestDiag(t, fb, "fr")
 	tu.window.Resize(fyne.NewSize(1024, 768))
 	s.exportScrl.ScrollToBottom()
@@ -110,8 +110,8 @@ func TestDiagDemoHelpdeskKey(t *testing.T) {
 	}
 	wantText(t, c, "Clé d'identité : helpdesk-demo.agekey")
 	s.onBundleChosen(chosen(filepath.Join(t.TempDir(), "relais-diag-RLS-4HXC-W7PJ.zip.age")), nil)
-	if s.view != diagBundle || len(d.opened) != 1 || d.opened[0][1] != key {
-		t.Fatalf("opened %q, want with the demo key", d.opened)
+	if s.view != diagBundle || len(d.Opened) != 1 || d.Opened[0][1] != key {
+		t.Fatalf("opened %q, want with the demo key", d.Opened)
 	}
 	s.onBack()
 	tap(t, c, "Retirer la clé")
@@ -133,7 +133,7 @@ func TestDiagBundleViewerWrapsAndOpensSummary(t *testing.T) {
 			fb := newFakeBackend(t)
 			b := sampleBundle()
 			b.Files["summary.html"] = []byte("<!DOCTYPE html><title>RLS-4HXC-W7PJ</title><p>verdict</p>")
-			fb.diagFake().bundle = b
+			fb.Diag.Bundle = b
 			tu, s, _ := newTestDiag(t, fb, l)
 			s.summarize = func(*diag.Bundle, string) string {
 				return strings.Repeat("Messagerie (essentielle, en échec) : le serveur de messagerie a refusé la connexion. ", 6)

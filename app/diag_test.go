@@ -18,6 +18,7 @@ import (
 	"relais/internal/diag"
 	"relais/internal/engine"
 	"relais/internal/frontend"
+	"relais/internal/frontend/frontendtest"
 	"relais/internal/version"
 )
 
@@ -25,7 +26,7 @@ import (
 // 1024×700 window; it reads the log and the delivery again at every
 // refresh. The bundle's verdict is a stand-in: these tests are about the
 // screen, not about diag's summary.
-func newTestDiag(t testing.TB, fb *fakeBackend, l string) (*testUI, *diagScreen, fyne.CanvasObject) {
+func newTestDiag(t testing.TB, fb *frontendtest.Backend, l string) (*testUI, *diagScreen, fyne.CanvasObject) {
 	t.Helper()
 	tu := newTestUI(t, fb, l)
 	s := newDiag(tu.ui)
@@ -77,7 +78,7 @@ func (c *chosenFile) Close() error                   { c.closed = true; return n
 // starts offering it turns it on.
 func TestDiagEncryptionDefault(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.diagFake().canEncrypt = true
+	fb.Diag.CanEncrypt = true
 	_, s, c := newTestDiag(t, fb, "fr")
 	if !s.encrypt.Checked || s.encrypt.Disabled() {
 		t.Fatalf("can encrypt: checked %v, disabled %v; want on and enabled", s.encrypt.Checked, s.encrypt.Disabled())
@@ -92,10 +93,10 @@ func TestDiagEncryptionDefault(t *testing.T) {
 	if !containsText(c2, "ne donne pas de clé du centre de services") {
 		t.Errorf("no explanation: %q", visibleTexts(c2))
 	}
-	d := fb2.diagFake()
-	d.mu.Lock()
-	d.canEncrypt = true
-	d.mu.Unlock()
+	d := fb2.Diag
+	d.Lock()
+	d.CanEncrypt = true
+	d.Unlock()
 	s2.refresh()
 	if !s2.encrypt.Checked || s2.encrypt.Disabled() {
 		t.Errorf("the profile now gives a key: checked %v, disabled %v", s2.encrypt.Checked, s2.encrypt.Disabled())
@@ -132,14 +133,14 @@ func TestDiagLevels(t *testing.T) {
 // whether it is encrypted and what could not be gathered.
 func TestDiagExport(t *testing.T) {
 	fb := newFakeBackend(t)
-	d := fb.diagFake()
-	d.canEncrypt = true
+	d := fb.Diag
+	d.CanEncrypt = true
 	_, s, c := newTestDiag(t, fb, "fr")
 	wantNoText(t, c, "Donnez ce code au centre de services", "Copier le code")
 
 	tap(t, c, "Créer le diagnostic")
-	if len(d.exports) != 1 || d.exports[0] != (fakeExport{"", "standard", true}) {
-		t.Fatalf("exports %+v, want one at the default folder, standard, encrypted", d.exports)
+	if len(d.Exports) != 1 || d.Exports[0] != (frontendtest.Export{Dir: "", Level: "standard", Encrypt: true}) {
+		t.Fatalf("exports %+v, want one at the default folder, standard, encrypted", d.Exports)
 	}
 	path := filepath.Join("/home", "camille", "Téléchargements", "relais-diag-RLS-7K3M-Q9TD.zip.age")
 	wantText(t, c, "RLS-7K3M-Q9TD", "Donnez ce code au centre de services",
@@ -151,12 +152,12 @@ func TestDiagExport(t *testing.T) {
 		t.Error("the activity still shows, or the button stays disabled, after the export")
 	}
 
-	d.caseCode, d.failures = "RLS-9PQR-T3WX", []string{"routes", "dns"}
+	d.CaseCode, d.Failures = "RLS-9PQR-T3WX", []string{"routes", "dns"}
 	s.level.SetSelected("Stricte")
 	s.encrypt.SetChecked(false)
 	tap(t, c, "Créer le diagnostic")
-	if len(d.exports) != 2 || d.exports[1] != (fakeExport{"", "strict", false}) {
-		t.Fatalf("exports %+v, want the second strict and not encrypted", d.exports)
+	if len(d.Exports) != 2 || d.Exports[1] != (frontendtest.Export{Dir: "", Level: "strict", Encrypt: false}) {
+		t.Fatalf("exports %+v, want the second strict and not encrypted", d.Exports)
 	}
 	wantText(t, c, "RLS-9PQR-T3WX", "48,0 Ko, non chiffré.",
 		"Ces informations n'ont pas pu être recueillies : routes, dns. Le diagnostic contient tout le reste.")
@@ -166,7 +167,7 @@ func TestDiagExport(t *testing.T) {
 // An export that fails says why, and the button works again.
 func TestDiagExportError(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.diagFake().exportErr = errors.New("Le disque est plein.")
+	fb.Diag.ExportErr = errors.New("Le disque est plein.")
 	_, s, c := newTestDiag(t, fb, "fr")
 	tap(t, c, "Créer le diagnostic")
 	wantText(t, c, "Le diagnostic n'a pas pu être créé : Le disque est plein.")
@@ -174,7 +175,7 @@ func TestDiagExportError(t *testing.T) {
 	if s.export.Disabled() {
 		t.Error("the button stays disabled after a failure")
 	}
-	fb.diagFake().exportErr = nil
+	fb.Diag.ExportErr = nil
 	tap(t, c, "Créer le diagnostic")
 	wantNoText(t, c, "Le diagnostic n'a pas pu être créé : Le disque est plein.")
 	wantText(t, c, "RLS-7K3M-Q9TD")
@@ -214,39 +215,39 @@ func TestDiagUpload(t *testing.T) {
 	wantNoText(t, c, "Envoyer au centre de services")
 
 	fb = newFakeBackend(t)
-	d := fb.diagFake()
-	d.canUpload = true
+	d := fb.Diag
+	d.CanUpload = true
 	_, s, c := newTestDiag(t, fb, "fr")
 	tap(t, c, "Créer le diagnostic")
-	dr := fb.drillsFake()
-	dr.delivery = frontend.Delivery{State: frontend.DeliveryPending}
+	dr := fb.Drills
+	dr.Delivery = frontend.Delivery{State: frontend.DeliveryPending}
 	tap(t, c, "Envoyer au centre de services")
 	path := filepath.Join("/home", "camille", "Téléchargements", "relais-diag-RLS-7K3M-Q9TD.zip")
-	if len(d.uploads) != 1 || d.uploads[0] != path {
-		t.Fatalf("uploads %q, want %q", d.uploads, path)
+	if len(d.Uploads) != 1 || d.Uploads[0] != path {
+		t.Fatalf("uploads %q, want %q", d.Uploads, path)
 	}
 	wantText(t, c, "En attente d'envoi : le diagnostic partira dès que le réseau le permettra.")
 	wantNoText(t, c, "Envoyer au centre de services")
-	if calls := dr.allCalls(); len(calls) == 0 || calls[len(calls)-1] != "Delivery RLS-7K3M-Q9TD" {
+	if calls := dr.Calls(); len(calls) == 0 || calls[len(calls)-1] != "Delivery RLS-7K3M-Q9TD" {
 		t.Errorf("delivery asked as %q, want by the case code", calls)
 	}
 
-	dr.mu.Lock()
-	dr.delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 2, Problem: "Le serveur ne répond pas."}
-	dr.mu.Unlock()
+	dr.Lock()
+	dr.Delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 2, Problem: "Le serveur ne répond pas."}
+	dr.Unlock()
 	s.refresh()
 	wantText(t, c, "En attente d'envoi (tentatives : 2) : le diagnostic partira dès que le réseau le permettra. Dernier essai : Le serveur ne répond pas.")
 
 	at := testNow.Add(-time.Minute)
-	dr.mu.Lock()
-	dr.delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 3, Delivered: at}
-	dr.mu.Unlock()
+	dr.Lock()
+	dr.Delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 3, Delivered: at}
+	dr.Unlock()
 	s.refresh()
 	wantText(t, c, "Envoyé au centre de services le "+longDate(testNow, at)+".")
 
-	dr.mu.Lock()
-	dr.delivery = frontend.Delivery{State: frontend.DeliveryRejected, Problem: "Le fichier est trop gros."}
-	dr.mu.Unlock()
+	dr.Lock()
+	dr.Delivery = frontend.Delivery{State: frontend.DeliveryRejected, Problem: "Le fichier est trop gros."}
+	dr.Unlock()
 	s.refresh()
 	wantText(t, c, "Refusé par le centre de services : Le fichier est trop gros. Donnez-lui le code et transmettez le fichier autrement.")
 
@@ -258,8 +259,8 @@ func TestDiagUpload(t *testing.T) {
 // An upload the backend refuses says why.
 func TestDiagUploadError(t *testing.T) {
 	fb := newFakeBackend(t)
-	d := fb.diagFake()
-	d.canUpload, d.uploadErr = true, errors.New("L'adresse d'envoi doit être en https.")
+	d := fb.Diag
+	d.CanUpload, d.UploadErr = true, errors.New("L'adresse d'envoi doit être en https.")
 	_, _, c := newTestDiag(t, fb, "fr")
 	tap(t, c, "Créer le diagnostic")
 	tap(t, c, "Envoyer au centre de services")
@@ -271,15 +272,15 @@ func TestDiagUploadError(t *testing.T) {
 // one say so.
 func TestDiagRecentLog(t *testing.T) {
 	fb := newFakeBackend(t)
-	d := fb.diagFake()
-	d.log = []diag.LogLine{
+	d := fb.Diag
+	d.Log = []diag.LogLine{
 		{At: testNow.Add(-3 * time.Minute), Source: "profile", Message: "profil 42 vérifié"},
 		{At: testNow.Add(-2 * time.Minute), Source: "tunnel", Message: "poignée de main avec 203.0.113.5:51820"},
 		{At: testNow.Add(-time.Minute), Source: "engine", Message: "messagerie : en panne\n"},
 	}
 	_, s, c := newTestDiag(t, fb, "fr")
-	if len(d.logReads) != 1 || d.logReads[0] != 200 {
-		t.Fatalf("log reads %v, want one of 200 lines", d.logReads)
+	if len(d.LogReads) != 1 || d.LogReads[0] != 200 {
+		t.Fatalf("log reads %v, want one of 200 lines", d.LogReads)
 	}
 	got := strings.Split(s.logText.Text, "\n")
 	want := []string{
@@ -307,9 +308,9 @@ func TestDiagRecentLog(t *testing.T) {
 	}
 
 	// Given newest first, it still shows oldest first.
-	d.mu.Lock()
-	d.log = []diag.LogLine{d.log[2], d.log[1], d.log[0], {At: testNow, Source: "outbox", Message: "rapport envoyé"}}
-	d.mu.Unlock()
+	d.Lock()
+	d.Log = []diag.LogLine{d.Log[2], d.Log[1], d.Log[0], {At: testNow, Source: "outbox", Message: "rapport envoyé"}}
+	d.Unlock()
 	s.refresh()
 	got = strings.Split(s.logText.Text, "\n")
 	if len(got) != 4 || got[0] != want[0] || !strings.HasSuffix(got[3], "rapport envoyé") {
@@ -318,22 +319,22 @@ func TestDiagRecentLog(t *testing.T) {
 
 	// Not due: a refresh does not read it; Actualiser does.
 	s.reloadEvery = time.Hour
-	n := len(d.logReads)
+	n := len(d.LogReads)
 	s.refresh()
-	if len(d.logReads) != n {
-		t.Errorf("a refresh read the log %d times before it was due", len(d.logReads)-n)
+	if len(d.LogReads) != n {
+		t.Errorf("a refresh read the log %d times before it was due", len(d.LogReads)-n)
 	}
-	d.mu.Lock()
-	d.log = nil
-	d.mu.Unlock()
+	d.Lock()
+	d.Log = nil
+	d.Unlock()
 	tap(t, c, "Actualiser")
-	if len(d.logReads) != n+1 {
-		t.Fatalf("Actualiser: %d reads, want %d", len(d.logReads), n+1)
+	if len(d.LogReads) != n+1 {
+		t.Fatalf("Actualiser: %d reads, want %d", len(d.LogReads), n+1)
 	}
 	wantText(t, c, "Le journal est vide.")
-	d.mu.Lock()
-	d.logErr = errors.New("Le journal est inaccessible.")
-	d.mu.Unlock()
+	d.Lock()
+	d.LogErr = errors.New("Le journal est inaccessible.")
+	d.Unlock()
 	tap(t, c, "Actualiser")
 	wantText(t, c, "Le journal n'a pas pu être lu : Le journal est inaccessible.")
 }
@@ -342,14 +343,14 @@ func TestDiagRecentLog(t *testing.T) {
 // and what could not be gathered; Retour comes back.
 func TestDiagOpenBundle(t *testing.T) {
 	fb := newFakeBackend(t)
-	d := fb.diagFake()
-	d.bundle = sampleBundle()
+	d := fb.Diag
+	d.Bundle = sampleBundle()
 	_, s, c := newTestDiag(t, fb, "fr")
 	wantText(t, c, "Ouvrir un diagnostic…", "Clé d'identité age…")
 	f := chosen(filepath.Join(t.TempDir(), "relais-diag-RLS-4HXC-W7PJ.zip.age"))
 	s.onBundleChosen(f, nil)
-	if !f.closed || len(d.opened) != 1 || d.opened[0] != [2]string{f.uri.Path(), ""} {
-		t.Fatalf("opened %q (closed %v), want the chosen file without identity", d.opened, f.closed)
+	if !f.closed || len(d.Opened) != 1 || d.Opened[0] != [2]string{f.uri.Path(), ""} {
+		t.Fatalf("opened %q (closed %v), want the chosen file without identity", d.Opened, f.closed)
 	}
 	c = s.root
 	wantText(t, c, "RLS-4HXC-W7PJ", "VERDICT(fr) RLS-4HXC-W7PJ\nMessagerie : en panne")
@@ -375,8 +376,8 @@ func TestDiagOpenBundle(t *testing.T) {
 	}
 	wantText(t, c, "Créer le diagnostic")
 	s.onBundleChosen(nil, nil) // cancelled
-	if len(d.opened) != 1 {
-		t.Errorf("a cancelled dialog opened something: %q", d.opened)
+	if len(d.Opened) != 1 {
+		t.Errorf("a cancelled dialog opened something: %q", d.Opened)
 	}
 }
 
@@ -384,11 +385,11 @@ func TestDiagOpenBundle(t *testing.T) {
 // identity file then opens it with it.
 func TestDiagOpenEncryptedBundle(t *testing.T) {
 	fb := newFakeBackend(t)
-	d := fb.diagFake()
-	d.bundle = sampleBundle()
+	d := fb.Diag
+	d.Bundle = sampleBundle()
 	dir := t.TempDir()
 	key := chosen(filepath.Join(dir, "centre-de-services.key"))
-	d.needIdentity = key.uri.Path()
+	d.NeedIdentity = key.uri.Path()
 	_, s, c := newTestDiag(t, fb, "fr")
 	s.onBundleChosen(chosen(filepath.Join(dir, "dossier.zip.age")), nil)
 	wantText(t, c, "Le diagnostic dossier.zip.age n'a pas pu être ouvert : Ce diagnostic est chiffré et la clé d'identité donnée ne l'ouvre pas.")
@@ -396,8 +397,8 @@ func TestDiagOpenEncryptedBundle(t *testing.T) {
 		t.Fatal("left the main view on an error")
 	}
 	s.onIdentityChosen(key, nil)
-	if len(d.opened) != 2 || d.opened[1] != [2]string{filepath.Join(dir, "dossier.zip.age"), key.uri.Path()} {
-		t.Fatalf("opened %q, want the bundle again with the identity", d.opened)
+	if len(d.Opened) != 2 || d.Opened[1] != [2]string{filepath.Join(dir, "dossier.zip.age"), key.uri.Path()} {
+		t.Fatalf("opened %q, want the bundle again with the identity", d.Opened)
 	}
 	if s.view != diagBundle || !hasText(s.root, "RLS-4HXC-W7PJ") {
 		t.Fatalf("not shown with the identity: %q", visibleTexts(s.root))
@@ -412,7 +413,7 @@ func TestDiagOpenEncryptedBundle(t *testing.T) {
 // An error from OpenBundle (a corrupt file) is a sentence on the main view.
 func TestDiagOpenBundleError(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.diagFake().openErr = errors.New("Ce fichier est abîmé : summary.html ne correspond pas au manifeste.")
+	fb.Diag.OpenErr = errors.New("Ce fichier est abîmé : summary.html ne correspond pas au manifeste.")
 	_, s, c := newTestDiag(t, fb, "fr")
 	s.openPath(filepath.Join(t.TempDir(), "abime.zip"))
 	wantText(t, c, "Le diagnostic abime.zip n'a pas pu être ouvert : Ce fichier est abîmé : summary.html ne correspond pas au manifeste.")
@@ -428,10 +429,10 @@ func TestDiagLanguages(t *testing.T) {
 	for _, l := range []string{"fr", "en"} {
 		t.Run(l, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			d := fb.diagFake()
-			d.canEncrypt, d.canUpload, d.failures, d.bundle = true, true, []string{"routes"}, sampleBundle()
-			d.log = []diag.LogLine{{At: testNow, Source: "engine", Message: "ok"}}
-			fb.drillsFake().delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 1, Problem: "x"}
+			d := fb.Diag
+			d.CanEncrypt, d.CanUpload, d.Failures, d.Bundle = true, true, []string{"routes"}, sampleBundle()
+			d.Log = []diag.LogLine{{At: testNow, Source: "engine", Message: "ok"}}
+			fb.Drills.Delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 1, Problem: "x"}
 			_, s, c := newTestDiag(t, fb, l)
 			assertNoRawKeys(t, c)
 			s.export.OnTapped()
@@ -444,7 +445,7 @@ func TestDiagLanguages(t *testing.T) {
 			}
 			assertNoRawKeys(t, s.root)
 			s.onBack()
-			d.openErr, d.exportErr, d.logErr = errors.New("x"), errors.New("x"), errors.New("x")
+			d.OpenErr, d.ExportErr, d.LogErr = errors.New("x"), errors.New("x"), errors.New("x")
 			s.openPath("/tmp/x.zip")
 			s.export.OnTapped()
 			s.onReload()
@@ -471,14 +472,14 @@ func TestShellDiagTab(t *testing.T) {
 	if got := strings.Join(names, ","); got != "Accueil,Applications,Exercices,Aide,Diagnostic,Réglages" {
 		t.Fatalf("tabs %s", got)
 	}
-	d := fb.diagFake()
-	reads := len(d.logReads)
+	d := fb.Diag
+	reads := len(d.LogReads)
 	sc := tu.win.Canvas().(fyne.Shortcutable)
 	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.Key5, Modifier: fyne.KeyModifierShortcutDefault})
 	if sh.tabs.SelectedIndex() != 4 {
 		t.Fatalf("Ctrl+5: tab %d, want 4", sh.tabs.SelectedIndex())
 	}
-	if len(d.logReads) <= reads {
+	if len(d.LogReads) <= reads {
 		t.Error("selecting the tab did not read the log")
 	}
 	if !hasText(tu.win.Content(), "Créer le diagnostic") {
@@ -495,7 +496,7 @@ func TestShellDiagTab(t *testing.T) {
 func TestDiagBundleSummaryIsTheBundles(t *testing.T) {
 	fb := newFakeBackend(t)
 	b := sampleBundle()
-	fb.diagFake().bundle = b
+	fb.Diag.Bundle = b
 	tu := newTestUI(t, fb, "en")
 	s := newDiag(tu.ui)
 	s.reloadEvery = 0

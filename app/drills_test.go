@@ -18,12 +18,13 @@ import (
 	"relais/internal/checks"
 	"relais/internal/drills"
 	"relais/internal/frontend"
+	"relais/internal/frontend/frontendtest"
 	"relais/internal/profile"
 )
 
 // newTestDrills is the Exercices screen of a test UI in language l, in a
 // 1024×600 window; it reads the runs again at every refresh.
-func newTestDrills(t *testing.T, fb *fakeBackend, l string) (*testUI, *drillsScreen, fyne.CanvasObject) {
+func newTestDrills(t *testing.T, fb *frontendtest.Backend, l string) (*testUI, *drillsScreen, fyne.CanvasObject) {
 	t.Helper()
 	tu := newTestUI(t, fb, l)
 	s := newDrills(tu.ui)
@@ -114,7 +115,7 @@ func wantNoText(t *testing.T, o fyne.CanvasObject, texts ...string) {
 func TestDrillsList(t *testing.T) {
 	fb := newFakeBackend(t)
 	_, _, c := newTestDrills(t, fb, "fr")
-	p := fb.prof.Profile
+	p := fb.Prof.Profile
 	autumn, spring := p.Drills[0], p.Drills[1]
 	wantText(t, c,
 		"Exercice d'automne 2026 : sinistre du siège",
@@ -134,7 +135,7 @@ func TestDrillsList(t *testing.T) {
 	if n := len(buttonsNamed(c, "Reprendre")); n != 0 {
 		t.Errorf("%d Reprendre buttons before any run", n)
 	}
-	if fb.drillsFake().callsOf("Runs") == 0 {
+	if fb.Drills.CallsOf("Runs") == 0 {
 		t.Error("the runs were not read")
 	}
 }
@@ -170,7 +171,7 @@ func TestDrillsStartAndResume(t *testing.T) {
 		"Opérationnel en 2 min : dans l'objectif.")
 
 	tap(t, c, "Retour aux exercices")
-	wantText(t, c, "Commencé le "+longDate(testNow, fb.drillsFake().runs[0].Started)+" — en cours, étape 2 sur 6")
+	wantText(t, c, "Commencé le "+longDate(testNow, fb.Drills.Runs[0].Started)+" — en cours, étape 2 sur 6")
 	if n := len(buttonsNamed(c, "Commencer")); n != 0 {
 		t.Errorf("Commencer still offered beside a run under way")
 	}
@@ -179,7 +180,7 @@ func TestDrillsStartAndResume(t *testing.T) {
 	}
 	tap(t, c, "Reprendre")
 	wantText(t, c, "Étape 2 sur 6", "Se connecter")
-	if n := fb.drillsFake().callsOf("StartDrill"); n != 2 {
+	if n := fb.Drills.CallsOf("StartDrill"); n != 2 {
 		t.Errorf("StartDrill called %d times, want 2 (start, resume)", n)
 	}
 }
@@ -223,12 +224,12 @@ func TestDrillsQuestionChoice(t *testing.T) {
 	}
 	tap(t, c, "Répondre")
 	wantText(t, c, "Choisissez une réponse, puis cliquez sur Répondre.", "Étape 5 sur 6")
-	if n := fb.drillsFake().callsOf("CompleteStep difficulte"); n != 0 {
+	if n := fb.Drills.CallsOf("CompleteStep difficulte"); n != 0 {
 		t.Fatalf("a required question was sent without an answer (%d calls)", n)
 	}
 	s.choices.SetSelected("Oui, avec l'aide d'un ambassadeur")
 	tap(t, c, "Répondre")
-	ev := fb.drillsFake().runs[0].Steps[4].Evidence
+	ev := fb.Drills.Runs[0].Steps[4].Evidence
 	if ev.Choice == nil || *ev.Choice != 1 || ev.Answer != "Oui, avec l'aide d'un ambassadeur" {
 		t.Fatalf("evidence %+v, want choice 1", ev)
 	}
@@ -247,7 +248,7 @@ func TestDrillsQuestionChoice(t *testing.T) {
 // backend's words and shows each check's state; Réessayer tries again.
 func TestDrillsFailedVerification(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.drillsFake().fail["applications"] = true
+	fb.Drills.Fail["applications"] = true
 	_, s, c := newTestDrills(t, fb, "fr")
 	walkTo(t, c, s, 4)
 	wantText(t, c, "Étape 4 sur 6", "Vérifier la paie et la messagerie", "Vérifier")
@@ -263,7 +264,7 @@ func TestDrillsFailedVerification(t *testing.T) {
 	if st := s.run.Steps[3].State; st != drills.StepFailed {
 		t.Fatalf("step state %q, want failed", st)
 	}
-	delete(fb.drillsFake().fail, "applications")
+	delete(fb.Drills.Fail, "applications")
 	tap(t, c, "Réessayer")
 	wantText(t, c, "Étape 5 sur 6")
 	wantNoText(t, c, "La vérification a échoué : la paie ne répond pas. Réessayez dans un instant, ou passez l'étape en disant pourquoi.")
@@ -285,12 +286,12 @@ func TestDrillsSkipAndNavigate(t *testing.T) {
 	}
 	tap(t, c, "Passer l'étape")
 	wantText(t, c, "Cette étape est obligatoire : dites pourquoi vous la passez, le coordonnateur le lira dans le rapport.", "Étape 2 sur 6")
-	if n := fb.drillsFake().callsOf("SkipStep"); n != 0 {
+	if n := fb.Drills.CallsOf("SkipStep"); n != 0 {
 		t.Fatalf("SkipStep called %d times without a reason", n)
 	}
 	s.skipReason.SetText("Pas de réseau à la maison")
 	tap(t, c, "Passer l'étape")
-	if calls := fb.drillsFake().allCalls(); calls[len(calls)-1] != "SkipStep connexion: Pas de réseau à la maison" {
+	if calls := fb.Drills.Calls(); calls[len(calls)-1] != "SkipStep connexion: Pas de réseau à la maison" {
 		t.Fatalf("calls %q", calls)
 	}
 	wantText(t, c, "Étape 3 sur 6", "Ouvrir le portail d'urgence", "Relais ouvre le lien « Portail d'urgence ».")
@@ -324,8 +325,8 @@ func TestDrillsSkipAndNavigate(t *testing.T) {
 // backend.
 func TestDrillsWalkToReport(t *testing.T) {
 	fb := newFakeBackend(t)
-	d := fb.drillsFake()
-	d.delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 2, NextAttempt: testNow.Add(5 * time.Minute),
+	d := fb.Drills
+	d.Delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 2, NextAttempt: testNow.Add(5 * time.Minute),
 		Problem: "Le serveur des rapports ne répond pas."}
 	tu, s, c := newTestDrills(t, fb, "fr")
 	walkTo(t, c, s, 6)
@@ -340,10 +341,10 @@ func TestDrillsWalkToReport(t *testing.T) {
 	if s.view != viewReport {
 		t.Fatalf("not on the report: %q", visibleTexts(c))
 	}
-	if calls := d.allCalls(); !strings.HasPrefix(calls[len(calls)-2], "FinishDrill run-1") {
+	if calls := d.Calls(); !strings.HasPrefix(calls[len(calls)-2], "FinishDrill run-1") {
 		t.Errorf("calls %q", calls)
 	}
-	run := d.runs[0]
+	run := d.Runs[0]
 	wantText(t, c,
 		"Rapport : Exercice d'automne 2026 : sinistre du siège",
 		"Exercice réussi : chaque étape obligatoire est faite.",
@@ -355,9 +356,9 @@ func TestDrillsWalkToReport(t *testing.T) {
 		"Commencé le "+longDate(testNow, run.Started)+", terminé le "+longDate(testNow, run.Finished)+" (durée : 7 min)",
 		"En attente d'envoi (2 tentatives, prochain essai à "+clock(testNow, testNow.Add(5*time.Minute))+"). Dernier essai : Le serveur des rapports ne répond pas.",
 	)
-	d.mu.Lock()
-	d.delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 3, Delivered: testNow}
-	d.mu.Unlock()
+	d.Lock()
+	d.Delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 3, Delivered: testNow}
+	d.Unlock()
 	s.refresh()
 	wantText(t, c, "Envoyé au coordonnateur le "+longDate(testNow, testNow)+".")
 
@@ -376,13 +377,13 @@ func TestDrillsWalkToReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.exportTo(bare)
-	if got := strings.Join(d.exported, "|"); got != filepath.Join(dir, "rapport.json")+"|"+bare+".html" {
+	if got := strings.Join(d.Exported, "|"); got != filepath.Join(dir, "rapport.json")+"|"+bare+".html" {
 		t.Errorf("exported %q", got)
 	}
 	if _, err := os.Stat(bare); !os.IsNotExist(err) {
 		t.Errorf("the dialog's empty file is left: %v", err)
 	}
-	d.exportErr = errors.New("Le dossier est en lecture seule.")
+	d.ExportErr = errors.New("Le dossier est en lecture seule.")
 	s.exportTo(filepath.Join(dir, "x.html"))
 	wantText(t, c, "Le rapport n'a pas pu être enregistré : Le dossier est en lecture seule.")
 
@@ -420,7 +421,7 @@ func TestDrillsIncompleteReport(t *testing.T) {
 func TestDrillsGuideMode(t *testing.T) {
 	fb := newFakeBackend(t)
 	_, s, c := newTestDrills(t, fb, "fr")
-	before := len(fb.drillsFake().allCalls())
+	before := len(fb.Drills.Calls())
 	sawChoices := false
 	buttonsNamed(c, "Voir en mode guide")[0].OnTapped()
 	if s.view != viewWalk || s.run != nil || s.guide == nil {
@@ -459,7 +460,7 @@ func TestDrillsGuideMode(t *testing.T) {
 	tap(t, c, "Précédent")
 	tap(t, c, "Précédent")
 	wantText(t, c, "Étape 4 sur 6", "Vérifiée par : Paie (paie-web)", "Vérifiée par : Messagerie (messagerie-smtp)")
-	if calls := fb.drillsFake().allCalls(); len(calls) != before {
+	if calls := fb.Drills.Calls(); len(calls) != before {
 		t.Errorf("guide mode called the backend: %q", calls[before:])
 	}
 	// The spring drill, upcoming, can be guided too.
@@ -472,11 +473,11 @@ func TestDrillsGuideMode(t *testing.T) {
 // list) become one table; a file that cannot be read leaves it as it was.
 func TestDrillsSummarize(t *testing.T) {
 	fb := newFakeBackend(t)
-	d := fb.drillsFake()
+	d := fb.Drills
 	tto, within, over := 95000.0, true, false
 	late := 2400000.0
 	title := profile.Text{FR: "Exercice d'automne 2026 : sinistre du siège", EN: "Autumn 2026 drill: head office disaster"}
-	d.rows = []drills.Row{
+	d.Rows = []drills.Row{
 		{Participant: "Camille Tremblay", DrillID: "automne-2026", DrillTitle: title, Started: testNow.Add(-48 * time.Hour),
 			Completed: true, TimeToOperationalMS: &tto, RTOMS: 1800000, WithinRTO: &within},
 		{Participant: "Louis Gagnon", DrillID: "automne-2026", DrillTitle: title, Started: testNow.Add(-24 * time.Hour),
@@ -491,7 +492,7 @@ func TestDrillsSummarize(t *testing.T) {
 	s.onReportChosen(nil, nil) // cancelled
 	s.addReports([]string{"/tmp/rapports/camille.json"})
 	s.addReports([]string{"/tmp/rapports/louis.json", "/tmp/rapports/camille.json"})
-	if got := d.summarized[len(d.summarized)-1]; strings.Join(got, "|") != "/tmp/rapports/camille.json|/tmp/rapports/louis.json" {
+	if got := d.Summarized[len(d.Summarized)-1]; strings.Join(got, "|") != "/tmp/rapports/camille.json|/tmp/rapports/louis.json" {
 		t.Fatalf("summarized %q", got)
 	}
 	wantText(t, c, "2 rapports ouverts : camille.json, louis.json",
@@ -500,7 +501,7 @@ func TestDrillsSummarize(t *testing.T) {
 		"Louis Gagnon", "Non", "40 min, au-delà de l'objectif (30 min)", "Se connecter, inconnue",
 		longDate(testNow, testNow.Add(-24*time.Hour)))
 
-	d.summarizeErr = errors.New("Le fichier n'est pas un rapport de Relais.")
+	d.SummarizeErr = errors.New("Le fichier n'est pas un rapport de Relais.")
 	s.addReports([]string{"/tmp/notes.json"})
 	wantText(t, c, "Les rapports n'ont pas pu être réunis (le tableau n'a pas changé) : Le fichier n'est pas un rapport de Relais.",
 		"2 rapports ouverts : camille.json, louis.json", "Louis Gagnon")
@@ -516,11 +517,11 @@ func TestDrillsBothLanguages(t *testing.T) {
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.lang = tc.lang
-			d := fb.drillsFake()
-			d.fail["connexion"] = true
+			fb.Lang = tc.lang
+			d := fb.Drills
+			d.Fail["connexion"] = true
 			tto := 60000.0
-			d.rows = []drills.Row{{Participant: "Camille", DrillID: "automne-2026", Started: testNow, TimeToOperationalMS: &tto, RTOMS: 1800000}}
+			d.Rows = []drills.Row{{Participant: "Camille", DrillID: "automne-2026", Started: testNow, TimeToOperationalMS: &tto, RTOMS: 1800000}}
 			_, s, c := newTestDrills(t, fb, tc.lang)
 			s.addReports([]string{"/tmp/a.json"})
 			assertNoRawKeys(t, c)
@@ -574,9 +575,9 @@ func TestShellDrillBanner(t *testing.T) {
 	wantText(t, tu.win.Content(), "Exercices de continuité", "Commencer")
 
 	fb2 := newFakeBackend(t)
-	p := *fb2.prof.Profile
+	p := *fb2.Prof.Profile
 	p.Drills = p.Drills[1:] // the spring drill only: not open yet
-	fb2.prof.Profile = &p
+	fb2.Prof.Profile = &p
 	tu2 := newTestUI(t, fb2, "fr")
 	s2 := newShell(tu2.ui, "fr")
 	s2.start()
@@ -602,7 +603,7 @@ func TestDrillsBusy(t *testing.T) {
 	if s.walkBusy.Visible() || s.act.Disabled() {
 		t.Errorf("after the call: activity %v, act disabled %v", s.walkBusy.Visible(), s.act.Disabled())
 	}
-	if n := fb.drillsFake().callsOf("CompleteStep"); n != 1 {
+	if n := fb.Drills.CallsOf("CompleteStep"); n != 1 {
 		t.Errorf("CompleteStep called %d times, want 1", n)
 	}
 	wantText(t, c, "Étape 2 sur 6")
@@ -611,7 +612,7 @@ func TestDrillsBusy(t *testing.T) {
 // The runs that cannot be read are said so, in the backend's words.
 func TestDrillsRunsUnreadable(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.drillsFake().runsErr = errors.New("La base de données est verrouillée.")
+	fb.Drills.RunsErr = errors.New("La base de données est verrouillée.")
 	_, _, c := newTestDrills(t, fb, "fr")
 	wantText(t, c, "Vos exercices n'ont pas pu être lus : La base de données est verrouillée.")
 }
@@ -620,7 +621,7 @@ func TestDrillsRunsUnreadable(t *testing.T) {
 // over), with the backend's sentence, and can be saved.
 func TestDrillsReportNotQueued(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.drillsFake().queueErr = errors.New("Le rapport n'a pas pu être mis en file d'envoi : le disque est plein.")
+	fb.Drills.QueueErr = errors.New("Le rapport n'a pas pu être mis en file d'envoi : le disque est plein.")
 	_, s, c := newTestDrills(t, fb, "fr")
 	walkTo(t, c, s, 6)
 	tap(t, c, "Répondre")
@@ -661,11 +662,11 @@ func TestHomeDrillBannerFollowsTheRun(t *testing.T) {
 	if _, err := fb.FinishDrill(run.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	d := fb.drillsFake()
-	d.mu.Lock()
-	d.delivery = frontend.Delivery{State: frontend.DeliveryDelivered}
-	finished := d.runs[0].Finished
-	d.mu.Unlock()
+	d := fb.Drills
+	d.Lock()
+	d.Delivery = frontend.Delivery{State: frontend.DeliveryDelivered}
+	finished := d.Runs[0].Finished
+	d.Unlock()
 	s.home.refresh()
 	want := "« " + title + " » fait le " + longDate(testNow, finished) + " — envoyé"
 	if !s.home.drillGo.Visible() || s.home.drillGo.Text != want {
@@ -681,8 +682,8 @@ func TestHomeDrillBannerFollowsTheRun(t *testing.T) {
 // of a run reads its delivery again until it is delivered, and shows it.
 func TestDrillsTick(t *testing.T) {
 	fb := newFakeBackend(t)
-	d := fb.drillsFake()
-	d.delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 1, NextAttempt: testNow.Add(time.Minute)}
+	d := fb.Drills
+	d.Delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 1, NextAttempt: testNow.Add(time.Minute)}
 	tu, s, c := newTestDrills(t, fb, "fr")
 	var tick func()
 	s.every = func(_ <-chan struct{}, f func()) { tick = f }
@@ -711,9 +712,9 @@ func TestDrillsTick(t *testing.T) {
 	if s.view != viewReport || !strings.Contains(s.repDelivery.Text, "En attente d'envoi") {
 		t.Fatalf("report: %q", s.repDelivery.Text)
 	}
-	d.mu.Lock()
-	d.delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 2, Delivered: now}
-	d.mu.Unlock()
+	d.Lock()
+	d.Delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 2, Delivered: now}
+	d.Unlock()
 	tick()
 	wantText(t, c, "Envoyé au coordonnateur le "+longDate(now, now)+".")
 }
@@ -728,9 +729,9 @@ func TestDrillsReportShowsRemarksAndAttempts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := fb.drillsFake()
-	d.mu.Lock()
-	r := d.runs[0]
+	d := fb.Drills
+	d.Lock()
+	r := d.Runs[0]
 	for i := range r.Steps {
 		r.Steps[i].State, r.Steps[i].Started, r.Steps[i].Finished = drills.StepDone, first, first.Add(time.Minute)
 	}
@@ -738,8 +739,8 @@ func TestDrillsReportShowsRemarksAndAttempts(t *testing.T) {
 	r.Steps[3].Evidence.Attempts = []drills.Attempt{{At: first.Add(30 * time.Second), Failure: drills.ErrCodeChecksFailed,
 		Checks: []drills.CheckEvidence{{ID: "paie-web", AppID: "paie", State: checks.StateFailed}}, Note: "Teams ne s'ouvre pas"}}
 	r.State, r.Started, r.Finished = drills.RunCompleted, first, first.Add(10*time.Minute)
-	done := copyRun(r)
-	d.mu.Unlock()
+	done := frontendtest.CopyRun(r)
+	d.Unlock()
 	_ = run
 	s.onOpenReport(done)
 	texts := strings.Join(visibleTexts(c), "\n")
@@ -759,8 +760,8 @@ func TestDrillsReportShowsRemarksAndAttempts(t *testing.T) {
 // UTF-8 with its mark, ";" between fields.
 func TestDrillsSummaryFolderAndSave(t *testing.T) {
 	fb := newFakeBackend(t)
-	d := fb.drillsFake()
-	d.rows = []drills.Row{{RunID: "r1", Participant: "Zoé Tremblay", DrillID: "automne-2026",
+	d := fb.Drills
+	d.Rows = []drills.Row{{RunID: "r1", Participant: "Zoé Tremblay", DrillID: "automne-2026",
 		DrillTitle: profile.Text{FR: "Exercice d'automne", EN: "Autumn drill"}, Started: testNow, Completed: true, RTOMS: 1800000}}
 	_, s, c := newTestDrills(t, fb, "fr")
 	if !s.saveTable.Disabled() {
@@ -773,8 +774,8 @@ func TestDrillsSummaryFolderAndSave(t *testing.T) {
 		}
 	}
 	s.addFolderPath(dir)
-	if len(d.summarized) != 1 || strings.Join(d.summarized[0], "|") != filepath.Join(dir, "a.json")+"|"+filepath.Join(dir, "b.html") {
-		t.Fatalf("summarized %q", d.summarized)
+	if len(d.Summarized) != 1 || strings.Join(d.Summarized[0], "|") != filepath.Join(dir, "a.json")+"|"+filepath.Join(dir, "b.html") {
+		t.Fatalf("summarized %q", d.Summarized)
 	}
 	if s.saveTable.Disabled() {
 		t.Fatal("Enregistrer le tableau disabled with a table")

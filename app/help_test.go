@@ -15,12 +15,13 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/frontend"
+	"relais/internal/frontend/frontendtest"
 	"relais/internal/profile"
 )
 
 // newTestHelp is the Aide screen of a test UI in language l, shown in a
 // 1024×600 test window.
-func newTestHelp(t *testing.T, fb *fakeBackend, l string) (*testUI, *helpScreen, fyne.CanvasObject) {
+func newTestHelp(t *testing.T, fb *frontendtest.Backend, l string) (*testUI, *helpScreen, fyne.CanvasObject) {
 	t.Helper()
 	tu := newTestUI(t, fb, l)
 	h := newHelp(tu.ui)
@@ -103,9 +104,9 @@ func indexOf(o fyne.CanvasObject, s string) int {
 func TestHelpContacts(t *testing.T) {
 	fb := newFakeBackend(t)
 	// The profile lists the coordinator first: the helpdesk still leads.
-	p := *fb.prof.Profile
+	p := *fb.Prof.Profile
 	p.Contacts = []profile.Contact{p.Contacts[2], p.Contacts[1], p.Contacts[0]}
-	fb.prof.Profile = &p
+	fb.Prof.Profile = &p
 	tu, _, c := newTestHelp(t, fb, "fr")
 
 	for _, s := range []string{"Centre de services", "Assistance informatique\nHoraires : 24 h sur 24, 7 jours sur 7",
@@ -166,7 +167,7 @@ func TestHelpPageImage(t *testing.T) {
 	}
 	var found bool
 	for _, o := range visibleObjects(h.page) {
-		if img, ok := o.(*canvas.Image); ok && img.Resource != nil && bytes.Equal(img.Resource.Content(), fb.assets["etape1.png"]) {
+		if img, ok := o.(*canvas.Image); ok && img.Resource != nil && bytes.Equal(img.Resource.Content(), fb.Assets["etape1.png"]) {
 			found = true
 			if sz := img.MinSize(); sz.Width != 64 || sz.Height != 64 {
 				t.Errorf("image size %v, want the asset's 64×64", sz)
@@ -199,12 +200,12 @@ func assertNoImageSegments(t *testing.T, segs []widget.RichTextSegment) {
 // An image that is not cached shows its alt text, and nothing is fetched.
 func TestHelpPageMissingImage(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.assets = map[string][]byte{"etape1.png": []byte("not an image")}
+	fb.Assets = map[string][]byte{"etape1.png": []byte("not an image")}
 	_, h, c := newTestHelp(t, fb, "en")
 	if want := "[Image not available on this computer: The Mode urgence button]"; !containsText(c, want) {
 		t.Errorf("%q not shown: %q", want, visibleTexts(c))
 	}
-	delete(fb.assets, "etape1.png")
+	delete(fb.Assets, "etape1.png")
 	h.showProfile()
 	if want := "[Image not available on this computer: The Mode urgence button]"; !containsText(c, want) {
 		t.Errorf("%q not shown: %q", want, visibleTexts(c))
@@ -260,7 +261,7 @@ func TestMarkdownSegments(t *testing.T) {
 
 func TestHelpCopySummary(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.snap = sampleSnapshot(fb.prof.Profile)
+	fb.Snap = sampleSnapshot(fb.Prof.Profile)
 	tu, h, c := newTestHelp(t, fb, "fr")
 	want := statusSummary("fr", tu.info, tu.prof, tu.snap, testNow)
 	if h.summary.Text != want {
@@ -285,7 +286,7 @@ func TestHelpCopySummary(t *testing.T) {
 func TestHelpProfileChanges(t *testing.T) {
 	fb := newFakeBackend(t)
 	tu, h, c := newTestHelp(t, fb, "fr")
-	p := *fb.prof.Profile
+	p := *fb.Prof.Profile
 	p.Pages = append([]profile.Page{{ID: "nouvelle", Title: profile.Text{FR: "Nouvelle page", EN: "New page"},
 		Body: profile.Text{FR: "Texte neuf.", EN: "New text."}}}, p.Pages...)
 	tu.prof.Profile = &p
@@ -315,7 +316,7 @@ func TestHelpBothLanguages(t *testing.T) {
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.snap = sampleSnapshot(fb.prof.Profile)
+			fb.Snap = sampleSnapshot(fb.Prof.Profile)
 			_, _, c := newTestHelp(t, fb, tc.lang)
 			assertNoRawKeys(t, c)
 			if !hasText(c, tc.call) || !hasText(c, tc.copy) {
@@ -331,7 +332,7 @@ func TestHelpBothLanguages(t *testing.T) {
 // words, even when the profile lists the scheme (an older signed profile).
 func TestMarkdownLinksFollowTheLinkPolicy(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.prof.Profile.AllowedSchemes = append(fb.prof.Profile.AllowedSchemes, "ms-msdt", "smb", "msteams")
+	fb.Prof.Profile.AllowedSchemes = append(fb.Prof.Profile.AllowedSchemes, "ms-msdt", "smb", "msteams")
 	tu := newTestUI(t, fb, "fr")
 	md := "[a](file:///etc/passwd) [b](javascript:alert(1)) [c](ms-msdt:/id%20PCWDiagnostic) [d](smb://srv/share) " +
 		"[e](//srv/share) [f](msteams:/l/meetup-join/x) [g](https://portail.example.org/)\n"

@@ -13,12 +13,13 @@ import (
 	"relais/internal/checks"
 	"relais/internal/engine"
 	"relais/internal/frontend"
+	"relais/internal/frontend/frontendtest"
 	"relais/internal/profile"
 )
 
 // newTestHome is the Accueil screen of a test UI in language l, shown in
 // a 1024×600 test window (the smallest screen Relais is made for).
-func newTestHome(t *testing.T, fb *fakeBackend, l string) (*testUI, *home, fyne.CanvasObject) {
+func newTestHome(t *testing.T, fb *frontendtest.Backend, l string) (*testUI, *home, fyne.CanvasObject) {
 	t.Helper()
 	tu := newTestUI(t, fb, l)
 	h := newHome(tu.ui)
@@ -38,8 +39,8 @@ func TestHomeUrgenceStarts(t *testing.T) {
 		t.Errorf("idle sentence missing: %q", visibleTexts(c))
 	}
 	test.Tap(h.urgence)
-	if len(fb.starts) != 1 || fb.starts[0] != "" {
-		t.Fatalf("starts = %q, want one Start(\"\")", fb.starts)
+	if len(fb.Starts) != 1 || fb.Starts[0] != "" {
+		t.Fatalf("starts = %q, want one Start(\"\")", fb.Starts)
 	}
 	if h.urgence.Text != "Arrêter le mode urgence" || h.urgence.Disabled() {
 		t.Errorf("button after start: %q disabled=%v", h.urgence.Text, h.urgence.Disabled())
@@ -66,14 +67,14 @@ func TestHomeUrgenceDisabledWhileStarting(t *testing.T) {
 	}
 	test.Tap(h.urgence)
 	later()
-	if len(fb.starts) != 1 {
-		t.Errorf("starts = %d, want 1", len(fb.starts))
+	if len(fb.Starts) != 1 {
+		t.Errorf("starts = %d, want 1", len(fb.Starts))
 	}
 }
 
 func TestHomeUrgenceError(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.startErr = errors.New("le profil en cache est illisible.")
+	fb.StartErr = errors.New("le profil en cache est illisible.")
 	_, h, c := newTestHome(t, fb, "fr")
 	test.Tap(h.urgence)
 	want := "Le mode urgence n'a pas pu démarrer : le profil en cache est illisible."
@@ -84,7 +85,7 @@ func TestHomeUrgenceError(t *testing.T) {
 		t.Errorf("button after error: %q disabled=%v", h.urgence.Text, h.urgence.Disabled())
 	}
 	// A new try clears the old error.
-	fb.startErr = nil
+	fb.StartErr = nil
 	test.Tap(h.urgence)
 	if containsText(c, "n'a pas pu démarrer") {
 		t.Error("old error still shown after a successful start")
@@ -93,16 +94,16 @@ func TestHomeUrgenceError(t *testing.T) {
 
 func TestHomeStop(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.active = true
+	fb.IsActive = true
 	tu, h, _ := newTestHome(t, fb, "fr")
-	tu.snap = sampleSnapshot(fb.prof.Profile)
+	tu.snap = sampleSnapshot(fb.Prof.Profile)
 	h.refresh()
 	if h.urgence.Text != "Arrêter le mode urgence" {
 		t.Fatalf("button when on: %q", h.urgence.Text)
 	}
 	test.Tap(h.urgence)
-	if fb.stops != 1 || len(fb.starts) != 0 {
-		t.Fatalf("stops = %d, starts = %d; want 1, 0", fb.stops, len(fb.starts))
+	if fb.Stops != 1 || len(fb.Starts) != 0 {
+		t.Fatalf("stops = %d, starts = %d; want 1, 0", fb.Stops, len(fb.Starts))
 	}
 	if h.urgence.Text != "Mode urgence" || h.urgence.Disabled() {
 		t.Errorf("button after stop: %q disabled=%v", h.urgence.Text, h.urgence.Disabled())
@@ -126,9 +127,9 @@ func essentialCounts(p *profile.Profile) (answering, total int) {
 
 func TestHomeSampleSnapshot(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.active = true
+	fb.IsActive = true
 	tu, h, c := newTestHome(t, fb, "fr")
-	p := fb.prof.Profile
+	p := fb.Prof.Profile
 	tu.snap = sampleSnapshot(p)
 	h.refresh()
 
@@ -177,9 +178,9 @@ func TestHomeSampleSnapshot(t *testing.T) {
 
 func TestHomeProfileLine(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.prof.Expired = true
-	fb.prof.Signature = "not_checked"
-	fb.prof.Problem = "Le serveur du profil ne répond pas ; le profil précédent reste en service."
+	fb.Prof.Expired = true
+	fb.Prof.Signature = "not_checked"
+	fb.Prof.Problem = "Le serveur du profil ne répond pas ; le profil précédent reste en service."
 	_, h, c := newTestHome(t, fb, "fr")
 	_ = h
 	for _, want := range []string{
@@ -194,7 +195,7 @@ func TestHomeProfileLine(t *testing.T) {
 
 func TestHomeTunnelFailed(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.active = true
+	fb.IsActive = true
 	tu, h, c := newTestHome(t, fb, "fr")
 	tu.snap = engine.Snapshot{
 		Phase: engine.PhaseFailed, Started: testNow.Add(-40 * time.Second),
@@ -223,9 +224,9 @@ func TestHomeTunnelFailed(t *testing.T) {
 
 func TestHomeProgress(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.active = true
+	fb.IsActive = true
 	tu, h, c := newTestHome(t, fb, "fr")
-	p := fb.prof.Profile
+	p := fb.Prof.Profile
 
 	// Connecting: the profile is loaded, the tunnel on its way, no app
 	// checked yet.
@@ -312,13 +313,13 @@ func TestHomeProgress(t *testing.T) {
 // disabled and a sentence says what to do.
 func TestHomeNoProfile(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.prof = frontend.ProfileState{Problem: "Le profil n'a jamais pu être téléchargé : le serveur est injoignable."}
+	fb.Prof = frontend.ProfileState{Problem: "Le profil n'a jamais pu être téléchargé : le serveur est injoignable."}
 	_, h, c := newTestHome(t, fb, "fr")
 	if !h.urgence.Disabled() {
 		t.Error("Mode urgence enabled without a profile")
 	}
 	test.Tap(h.urgence)
-	if len(fb.starts) != 0 {
+	if len(fb.Starts) != 0 {
 		t.Errorf("Start called without a profile")
 	}
 	for _, want := range []string{
@@ -385,9 +386,9 @@ func TestDrillWindow(t *testing.T) {
 
 func TestHomeNextDrill(t *testing.T) {
 	fb := newFakeBackend(t)
-	p := *fb.prof.Profile
+	p := *fb.Prof.Profile
 	p.Drills = p.Drills[1:] // the spring drill only: not open yet
-	fb.prof.Profile = &p
+	fb.Prof.Profile = &p
 	_, _, c := newTestHome(t, fb, "fr")
 	want := "Prochain exercice : Exercice de printemps 2027 : parcours commenté, le " + longDate(testNow, p.Drills[0].Opens)
 	if !hasText(c, want) {
@@ -423,15 +424,15 @@ func TestHomeNoRawKeys(t *testing.T) {
 	for _, l := range []string{"fr", "en"} {
 		t.Run(l, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.prof.Expired = true
-			fb.prof.Problem = "problem"
-			fb.startErr = errors.New("no")
+			fb.Prof.Expired = true
+			fb.Prof.Problem = "problem"
+			fb.StartErr = errors.New("no")
 			tu, h, c := newTestHome(t, fb, l)
 			assertNoRawKeys(t, c) // idle
 			test.Tap(h.urgence)
 			assertNoRawKeys(t, c) // start failed
-			fb.active = true
-			p := fb.prof.Profile
+			fb.IsActive = true
+			p := fb.Prof.Profile
 			tu.snap = engine.Snapshot{Phase: engine.PhaseConnecting, Timeline: []engine.TimelineEntry{{Kind: engine.EventProfileLoaded}}}
 			h.refresh()
 			assertNoRawKeys(t, c) // connecting
@@ -464,9 +465,9 @@ func TestHomeNoRawKeys(t *testing.T) {
 			tu.snap.TunnelError = "x"
 			h.refresh()
 			assertNoRawKeys(t, c) // tunnel failed
-			fb.prof = frontend.ProfileState{}
-			tu.prof = fb.prof
-			fb.active = false
+			fb.Prof = frontend.ProfileState{}
+			tu.prof = fb.Prof
+			fb.IsActive = false
 			h.refresh()
 			assertNoRawKeys(t, c) // no profile
 		})

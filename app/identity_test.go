@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"relais/internal/frontend"
+	"relais/internal/frontend/frontendtest"
 )
 
 // A device that is not set up: Accueil says what is missing and what to do,
@@ -24,9 +25,9 @@ func TestHomeNotSetUp(t *testing.T) {
 	} {
 		t.Run(tc.lang+"/"+tc.setup, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.identity = frontend.Identity{Setup: tc.setup}
+			fb.Ident = frontend.Identity{Setup: tc.setup}
 			if tc.setup == frontend.SetupNoAddress {
-				fb.identity.PublicKey = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+				fb.Ident.PublicKey = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 			}
 			tu := newTestUI(t, fb, tc.lang)
 			h := newHome(tu.ui)
@@ -50,7 +51,7 @@ func TestHomeNotSetUp(t *testing.T) {
 			}
 
 			// IT's file imported in Réglages: Accueil reads the identity again.
-			fb.identity = frontend.Identity{PublicKey: fakeImportKey, Setup: frontend.SetupReady}
+			fb.Ident = frontend.Identity{PublicKey: frontendtest.ImportedKey, Setup: frontend.SetupReady}
 			h.identityChanged()
 			if hasText(c, tc.want) || h.urgence.Disabled() || h.setupGo.Visible() {
 				t.Fatalf("still not set up after the import: %q disabled=%v", visibleTexts(c), h.urgence.Disabled())
@@ -63,8 +64,8 @@ func TestHomeNotSetUp(t *testing.T) {
 // Without a helpdesk in the profile, the sentence ends at what to do.
 func TestHomeNotSetUpNoHelpdesk(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.prof.Profile.Contacts = nil
-	fb.identity = frontend.Identity{Setup: frontend.SetupNone}
+	fb.Prof.Profile.Contacts = nil
+	fb.Ident = frontend.Identity{Setup: frontend.SetupNone}
 	_, h, c := newTestHome(t, fb, "fr")
 	if want := "Ce poste n'est pas encore configuré pour l'accès d'urgence : importez le fichier reçu du service informatique dans Réglages."; !hasText(c, want) {
 		t.Fatalf("%q not shown: %q", want, visibleTexts(c))
@@ -79,8 +80,8 @@ func TestHomeNotSetUpNoHelpdesk(t *testing.T) {
 func TestHomeNotSetUpTunnelError(t *testing.T) {
 	fb := newFakeBackend(t)
 	tu, h, c := newTestHome(t, fb, "fr")
-	fb.active = true
-	fb.identity = frontend.Identity{Setup: frontend.SetupNone}
+	fb.IsActive = true
+	fb.Ident = frontend.Identity{Setup: frontend.SetupNone}
 	h.identityChanged()
 	tu.snap.TunnelError = "this device has no WireGuard identity yet"
 	h.refresh()
@@ -96,7 +97,7 @@ func TestSettingsImportReplaceAsks(t *testing.T) {
 	tu, s, c, _ := newTestSettings(t, fb, "fr")
 	identities := 0
 	s.onIdentity = func() { identities++ }
-	old := fb.identity.PublicKey
+	old := fb.Ident.PublicKey
 	s.importFile("/tmp/informatique/poste-42.conf")
 	if s.confirm == nil {
 		t.Fatalf("no question before replacing the key: %q", visibleTexts(c))
@@ -112,18 +113,18 @@ func TestSettingsImportReplaceAsks(t *testing.T) {
 		}
 	}
 	s.confirm.Dismiss() // Annuler
-	if fb.replaced || fb.identity.PublicKey != old {
+	if fb.Replaced || fb.Ident.PublicKey != old {
 		t.Fatal("replaced without a yes")
 	}
 	s.importFile("/tmp/informatique/poste-42.conf")
 	s.confirm.Confirm()
-	if !fb.replaced || fb.identity.PublicKey != fakeImportKey {
-		t.Fatalf("not replaced after a yes: %+v", fb.identity)
+	if !fb.Replaced || fb.Ident.PublicKey != frontendtest.ImportedKey {
+		t.Fatalf("not replaced after a yes: %+v", fb.Ident)
 	}
 	if want := "Fichier poste-42.conf importé : la clé est dans le trousseau du système, vous pouvez supprimer le fichier."; !hasText(c, want) {
 		t.Errorf("%q not shown: %q", want, visibleTexts(c))
 	}
-	if !hasText(c, fakeImportKey) || identities == 0 {
+	if !hasText(c, frontendtest.ImportedKey) || identities == 0 {
 		t.Errorf("the new key is not shown (%d identity changes): %q", identities, visibleTexts(c))
 	}
 	for _, l := range visibleTexts(c) {
@@ -142,17 +143,17 @@ func TestSettingsDeleteAsks(t *testing.T) {
 		t.Fatal("no delete button beside a key")
 	}
 	test.Tap(s.deleteKey)
-	if s.confirm == nil || fb.deleted != 0 {
-		t.Fatalf("deleted without a question (%d)", fb.deleted)
+	if s.confirm == nil || fb.Deleted != 0 {
+		t.Fatalf("deleted without a question (%d)", fb.Deleted)
 	}
 	s.confirm.Dismiss()
-	if fb.deleted != 0 {
+	if fb.Deleted != 0 {
 		t.Fatal("deleted after Cancel")
 	}
 	test.Tap(s.deleteKey)
 	s.confirm.Confirm()
-	if fb.deleted != 1 {
-		t.Fatalf("DeleteKey called %d times", fb.deleted)
+	if fb.Deleted != 1 {
+		t.Fatalf("DeleteKey called %d times", fb.Deleted)
 	}
 	if !hasText(c, "Key deleted. Import the file from IT to set this device up again.") || s.deleteKey.Visible() || !s.generate.Visible() {
 		t.Errorf("after delete: %q", visibleTexts(c))
@@ -176,7 +177,7 @@ func TestSettingsImportErrorsWorded(t *testing.T) {
 			"Le fichier x.conf n'a pas été importé : le fichier n'a pas pu être lu."},
 	} {
 		fb := newFakeBackend(t)
-		fb.importErr = tc.err
+		fb.ImportErr = tc.err
 		_, s, c, _ := newTestSettings(t, fb, tc.lang)
 		s.importFile("/tmp/x.conf")
 		if !hasText(c, tc.want) {
@@ -194,13 +195,13 @@ func TestSettingsImportErrorsWorded(t *testing.T) {
 func TestHomeIdentityProblemTunnelError(t *testing.T) {
 	fb := newFakeBackend(t)
 	tu, h, c := newTestHome(t, fb, "fr")
-	fb.active = true
-	fb.identity.Setup = frontend.SetupKeyMismatch
-	fb.identity.Problem = "La clé de cet ordinateur ne correspond plus à celle que le service informatique connaît."
+	fb.IsActive = true
+	fb.Ident.Setup = frontend.SetupKeyMismatch
+	fb.Ident.Problem = "La clé de cet ordinateur ne correspond plus à celle que le service informatique connaît."
 	h.identityChanged()
 	tu.snap.TunnelError = "Impossible de préparer le tunnel : créez une nouvelle clé avec « relais key generate --force »."
 	h.refresh()
-	if containsText(c, "--force") || !containsText(c, fb.identity.Problem) {
+	if containsText(c, "--force") || !containsText(c, fb.Ident.Problem) {
 		t.Fatalf("shown: %q", visibleTexts(c))
 	}
 }

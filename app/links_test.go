@@ -22,7 +22,7 @@ func TestAppsLinkFailureNextStep(t *testing.T) {
 			tu.window.Resize(fyne.NewSize(1024, 768))
 			r := linkRowOf(t, s, "consignes-publiques")
 			wantNoText(t, c, want[0], want[1])
-			fb.openErr = errors.New("Impossible de lancer /usr/bin/chromium : exit status 1")
+			fb.OpenErr = errors.New("Impossible de lancer /usr/bin/chromium : exit status 1")
 			test.Tap(r.open)
 			wantText(t, c, want[0], "https://www.example.org/urgence", want[1])
 			s.scroll.ScrollToBottom()
@@ -32,7 +32,7 @@ func TestAppsLinkFailureNextStep(t *testing.T) {
 				t.Errorf("clipboard %q", got)
 			}
 			wantText(t, c, want[2])
-			fb.openErr = nil
+			fb.OpenErr = nil
 			test.Tap(r.open)
 			wantNoText(t, c, want[0], want[1], "https://www.example.org/urgence")
 		})
@@ -66,10 +66,10 @@ func TestHomeEmergencyLinks(t *testing.T) {
 				t.Fatalf("the tunnel link is not disabled with its reason while off: %+v", pr)
 			}
 			tap(t, c, crisis)
-			if len(fb.opened) != 1 || fb.opened[0] != "cellule-crise" {
-				t.Fatalf("opened %q", fb.opened)
+			if len(fb.Opened) != 1 || fb.Opened[0] != "cellule-crise" {
+				t.Fatalf("opened %q", fb.Opened)
 			}
-			fb.openErr = errors.New("x")
+			fb.OpenErr = errors.New("x")
 			tap(t, c, crisis)
 			wantText(t, c, map[string]string{"fr": "Copier l'adresse", "en": "Copy the address"}[l])
 			assertNoRawKeys(t, c)

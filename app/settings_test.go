@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"relais/internal/frontend"
+	"relais/internal/frontend/frontendtest"
 )
 
 // newTestSettings is the Réglages screen of a test UI in language l, shown
@@ -39,8 +40,8 @@ func countText(o fyne.CanvasObject, s string) int {
 
 func TestSettingsLocked(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.locks = frontend.Locks{TunnelMode: true, Autostart: true}
-	fb.settings.TunnelMode = frontend.ModeSystem
+	fb.Locked = frontend.Locks{TunnelMode: true, Autostart: true}
+	fb.UserSettings.TunnelMode = frontend.ModeSystem
 	_, s, c, _ := newTestSettings(t, fb, "fr")
 	if !s.mode.Disabled() || !s.autostart.Disabled() {
 		t.Errorf("locked settings enabled: mode %v, autostart %v", !s.mode.Disabled(), !s.autostart.Disabled())
@@ -79,8 +80,8 @@ func TestSettingsTunnelMode(t *testing.T) {
 		{Language: frontend.LanguageAuto, TunnelMode: frontend.ModeUserspace},
 		{Language: frontend.LanguageAuto, TunnelMode: frontend.ModeUserspace, Autostart: true},
 	}
-	if len(fb.saved) != len(want) || fb.saved[0] != want[0] || fb.saved[1] != want[1] {
-		t.Errorf("saved %+v, want %+v", fb.saved, want)
+	if len(fb.Saved) != len(want) || fb.Saved[0] != want[0] || fb.Saved[1] != want[1] {
+		t.Errorf("saved %+v, want %+v", fb.Saved, want)
 	}
 	if len(*langs) != 0 {
 		t.Errorf("language changed: %q", *langs)
@@ -88,7 +89,7 @@ func TestSettingsTunnelMode(t *testing.T) {
 }
 
 // refusingBackend refuses every save, keeping the settings as they were.
-type refusingBackend struct{ *fakeBackend }
+type refusingBackend struct{ *frontendtest.Backend }
 
 func (refusingBackend) SaveSettings(frontend.Settings) error {
 	return errors.New("le disque est plein")
@@ -123,15 +124,15 @@ func TestSettingsLanguage(t *testing.T) {
 	if got := strings.Join(*langs, ","); got != "en,fr,auto" {
 		t.Errorf("onLanguage got %q, want en,fr,auto", got)
 	}
-	if len(fb.saved) != 3 || fb.saved[0].Language != "en" || fb.saved[2].Language != "auto" {
-		t.Errorf("saved %+v", fb.saved)
+	if len(fb.Saved) != 3 || fb.Saved[0].Language != "en" || fb.Saved[2].Language != "auto" {
+		t.Errorf("saved %+v", fb.Saved)
 	}
 }
 
 func TestSettingsKey(t *testing.T) {
 	fb := newFakeBackend(t)
 	tu, s, c, _ := newTestSettings(t, fb, "fr")
-	key := fb.identity.PublicKey
+	key := fb.Ident.PublicKey
 	if !hasText(c, key) || !hasText(c, "Clé créée sur cet appareil.") {
 		t.Errorf("key not shown: %q", visibleTexts(c))
 	}
@@ -166,7 +167,7 @@ func TestSettingsKey(t *testing.T) {
 
 func TestSettingsNoKey(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.identity = frontend.Identity{}
+	fb.Ident = frontend.Identity{}
 	_, s, c, _ := newTestSettings(t, fb, "fr")
 	if s.qr.Visible() || s.copyKey.Visible() || !s.generate.Visible() {
 		t.Fatalf("without a key: qr %v, copy %v, generate %v", s.qr.Visible(), s.copyKey.Visible(), s.generate.Visible())
@@ -175,10 +176,10 @@ func TestSettingsNoKey(t *testing.T) {
 		t.Errorf("no invitation to create a key: %q", visibleTexts(c))
 	}
 	test.Tap(s.generate)
-	if fb.keysMade != 1 {
-		t.Fatalf("GenerateKey called %d times", fb.keysMade)
+	if fb.KeysMade != 1 {
+		t.Fatalf("GenerateKey called %d times", fb.KeysMade)
 	}
-	if !hasText(c, fb.identity.PublicKey) || !s.qr.Visible() || s.generate.Visible() {
+	if !hasText(c, fb.Ident.PublicKey) || !s.qr.Visible() || s.generate.Visible() {
 		t.Errorf("new key not shown: %q", visibleTexts(c))
 	}
 	if !containsText(c, "Clé créée. Donnez la clé publique au service informatique") {
@@ -188,9 +189,9 @@ func TestSettingsNoKey(t *testing.T) {
 
 func TestSettingsIdentityProblem(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.identity.Problem = "Le trousseau du système n'est pas disponible."
-	fb.identity.Source = "poste-42.conf"
-	fb.identity.Addresses = []string{"10.77.0.2/32"}
+	fb.Ident.Problem = "Le trousseau du système n'est pas disponible."
+	fb.Ident.Source = "poste-42.conf"
+	fb.Ident.Addresses = []string{"10.77.0.2/32"}
 	_, _, c, _ := newTestSettings(t, fb, "fr")
 	for _, want := range []string{"Le trousseau du système n'est pas disponible.",
 		"Clé importée du fichier poste-42.conf.\nAdresses dans le tunnel : 10.77.0.2/32"} {
@@ -202,7 +203,7 @@ func TestSettingsIdentityProblem(t *testing.T) {
 
 func TestSettingsImport(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.identity = frontend.Identity{Setup: frontend.SetupNone}
+	fb.Ident = frontend.Identity{Setup: frontend.SetupNone}
 	tu, s, c, _ := newTestSettings(t, fb, "fr")
 	test.Tap(s.importConf)
 	if tu.window.Canvas().Overlays().Top() == nil {
@@ -210,16 +211,16 @@ func TestSettingsImport(t *testing.T) {
 	}
 	tu.window.Canvas().Overlays().Top().Hide()
 	s.onImportChosen(nil, nil) // cancelled
-	if len(fb.imported) != 0 {
-		t.Fatalf("imported %q after a cancel", fb.imported)
+	if len(fb.Imported) != 0 {
+		t.Fatalf("imported %q after a cancel", fb.Imported)
 	}
 	s.onImportChosen(nil, errors.New("permission refusée"))
 	if want := "Le fichier choisi n'a pas pu être ouvert : permission refusée"; !hasText(c, want) {
 		t.Errorf("%q not shown: %q", want, visibleTexts(c))
 	}
 	s.importFile("/tmp/informatique/poste-42.conf")
-	if len(fb.imported) != 1 || fb.imported[0] != "/tmp/informatique/poste-42.conf" {
-		t.Fatalf("imported %q", fb.imported)
+	if len(fb.Imported) != 1 || fb.Imported[0] != "/tmp/informatique/poste-42.conf" {
+		t.Fatalf("imported %q", fb.Imported)
 	}
 	if want := "Fichier poste-42.conf importé : la clé est dans le trousseau du système, vous pouvez supprimer le fichier."; !hasText(c, want) {
 		t.Errorf("%q not shown: %q", want, visibleTexts(c))
@@ -233,7 +234,7 @@ func TestSettingsBothLanguages(t *testing.T) {
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.locks = frontend.Locks{Autostart: true}
+			fb.Locked = frontend.Locks{Autostart: true}
 			_, _, c, _ := newTestSettings(t, fb, tc.lang)
 			assertNoRawKeys(t, c)
 			if !hasText(c, tc.locked) || !hasText(c, tc.version) {

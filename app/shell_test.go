@@ -133,7 +133,7 @@ func equalNotes(a, b []note) bool {
 func TestWatcherAnnouncesDrillWindowOnce(t *testing.T) {
 	a := test.NewTempApp(t)
 	useLanguage("fr")
-	p := newFakeBackend(t).prof.Profile
+	p := newFakeBackend(t).Prof.Profile
 	d := p.Drills[0]
 	w := newWatcher(a.Preferences())
 	if got := w.drills("fr", p, d.Opens.Add(-time.Hour)); len(got) != 0 {
@@ -204,8 +204,8 @@ func TestShellDrivesTheEngine(t *testing.T) {
 	}
 	sc := tu.win.Canvas().(fyne.Shortcutable)
 	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyU, Modifier: fyne.KeyModifierShortcutDefault})
-	if len(b.starts) != 1 {
-		t.Fatalf("Ctrl+U: %d starts, want 1", len(b.starts))
+	if len(b.Starts) != 1 {
+		t.Fatalf("Ctrl+U: %d starts, want 1", len(b.Starts))
 	}
 	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.Key2, Modifier: fyne.KeyModifierShortcutDefault})
 	if s.tabs.SelectedIndex() != 1 {
@@ -213,8 +213,8 @@ func TestShellDrivesTheEngine(t *testing.T) {
 	}
 
 	// An engine event reaches the screens through the bridge (fyne.Do).
-	snap := sampleSnapshot(b.prof.Profile)
-	b.emit(engine.EventReport, snap)
+	snap := sampleSnapshot(b.Prof.Profile)
+	b.Emit(engine.EventReport, snap)
 	deadline := time.Now().Add(5 * time.Second)
 	for !hasText(tu.win.Content(), "Messagerie — En panne") {
 		if time.Now().After(deadline) {
@@ -229,8 +229,8 @@ func TestShellDrivesTheEngine(t *testing.T) {
 
 	// English: rebuilt on the same tab, with English words.
 	s.onLanguage("en")
-	if s.tabs.SelectedIndex() != 1 || s.tabs.Items[0].Text != "Home" || tu.lang != "en" || b.lang != "en" {
-		t.Fatalf("after switching to English: tab %d, %q, lang %s/%s", s.tabs.SelectedIndex(), s.tabs.Items[0].Text, tu.lang, b.lang)
+	if s.tabs.SelectedIndex() != 1 || s.tabs.Items[0].Text != "Home" || tu.lang != "en" || b.Lang != "en" {
+		t.Fatalf("after switching to English: tab %d, %q, lang %s/%s", s.tabs.SelectedIndex(), s.tabs.Items[0].Text, tu.lang, b.Lang)
 	}
 	for _, txt := range visibleTexts(tu.win.Content()) {
 		if rawKey.MatchString(txt) {

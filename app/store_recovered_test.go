@@ -1,10 +1,14 @@
 package app
 
-import "testing"
+import (
+	"testing"
+
+	"relais/internal/frontend/frontendtest"
+)
 
 // recoveringBackend is a backend that found its database damaged.
 type recoveringBackend struct {
-	*fakeBackend
+	*frontendtest.Backend
 	msg string
 }
 

@@ -39,7 +39,7 @@ func failedTunnelSnapshot() engine.Snapshot {
 func TestStatusSummary(t *testing.T) {
 	t.Parallel()
 	b := newFakeBackend(t)
-	p := b.prof.Profile
+	p := b.Prof.Profile
 	info := version.Info{Version: "1.2.3", Commit: "abc1234"}
 	valid := frontend.ProfileState{Profile: p, Serial: 7, Signature: "valid"}
 	expired := frontend.ProfileState{Profile: p, Serial: 7, Signature: "not_checked", Expired: true}

@@ -18,7 +18,7 @@ func TestOneVerdictEverywhere(t *testing.T) {
 		for _, c := range verdicttest.Cases(testNow) {
 			want := c.Text(l)
 			fb := newFakeBackend(t)
-			fb.active = c.Active
+			fb.IsActive = c.Active
 			tu, h, _ := newTestHome(t, fb, l)
 			tu.snap = c.Snap
 			h.refresh()
@@ -28,7 +28,7 @@ func TestOneVerdictEverywhere(t *testing.T) {
 			if got := trayState(l, c.Snap, c.Active); got != want {
 				t.Errorf("%s %s: the tray says %q, want %q", l, c.Name, got, want)
 			}
-			sum := statusSummary(l, tu.info, frontend.ProfileState{Profile: fb.prof.Profile, Serial: 7, Signature: "valid"}, c.Snap, testNow)
+			sum := statusSummary(l, tu.info, frontend.ProfileState{Profile: fb.Prof.Profile, Serial: 7, Signature: "valid"}, c.Snap, testNow)
 			if !strings.Contains(sum, "\n"+want+"\n") && !strings.HasSuffix(sum, "\n"+want) {
 				t.Errorf("%s %s: the summary does not say %q:\n%s", l, c.Name, want, sum)
 			}

@@ -1,0 +1,140 @@
+package frontendtest
+
+import (
+	"path/filepath"
+	"sync"
+
+	"relais/internal/diag"
+	"relais/internal/frontend"
+)
+
+// Diag is the diagnostics half of the fake: a small simulation, good
+// enough for a diagnostics screen; it writes and reads no file. A test sets
+// or reads its fields before the front end runs, after it has done what
+// was asked, or between Lock and Unlock.
+type Diag struct {
+	mu sync.Mutex // guards every field below
+
+	// Set by tests.
+	CanEncrypt, CanUpload bool         // HelpdeskOptions
+	CaseCode              string       // the case code of the next export
+	Dir                   string       // where exports go when no folder is given
+	Failures              []string     // collectors that "did not finish"
+	ExportErr             error        // ExportDiagnostics fails with it
+	Bundle                *diag.Bundle // what OpenBundle returns (nil: not a bundle)
+	OpenErr               error        // OpenBundle fails with it
+	NeedIdentity          string       // OpenBundle fails unless given this identity file
+	Log                   []diag.LogLine
+	LogErr                error  // RecentLog fails with it
+	UploadErr             error  // UploadBundle fails with it
+	DemoKey               string // DemoHelpdeskKey
+
+	// Recorded.
+	Exports  []Export    // ExportDiagnostics calls
+	Opened   [][2]string // OpenBundle calls: path, identity file
+	LogReads []int       // RecentLog's n, call by call
+	Uploads  []string    // UploadBundle paths queued
+}
+
+// Export is one ExportDiagnostics call.
+type Export struct {
+	Dir, Level string
+	Encrypt    bool
+}
+
+func newDiag() *Diag {
+	return &Diag{CaseCode: "RLS-7K3M-Q9TD", Dir: filepath.Join("/home", "camille", "Téléchargements")}
+}
+
+// Lock holds the diagnostics state for a test; Unlock lets go.
+func (d *Diag) Lock() { d.mu.Lock() }
+
+// Unlock lets go of the state Lock holds.
+func (d *Diag) Unlock() { d.mu.Unlock() }
+
+func (f *Backend) HelpdeskOptions() (bool, bool) {
+	d := f.Diag
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.CanEncrypt, d.CanUpload
+}
+
+// ExportDiagnostics says where the bundle would be, its size made up.
+func (f *Backend) ExportDiagnostics(dir, level string, encrypt bool) (frontend.DiagExport, error) {
+	d := f.Diag
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.Exports = append(d.Exports, Export{Dir: dir, Level: level, Encrypt: encrypt})
+	switch {
+	case d.ExportErr != nil:
+		return frontend.DiagExport{}, d.ExportErr
+	case level != string(diag.LevelNone) && level != string(diag.LevelStandard) && level != string(diag.LevelStrict):
+		return frontend.DiagExport{}, sentence("Ce niveau d'anonymisation n'existe pas.")
+	case encrypt && !d.CanEncrypt:
+		return frontend.DiagExport{}, sentence("Le profil ne donne pas de clé du centre de services.")
+	}
+	if dir == "" {
+		dir = d.Dir
+	}
+	name := "relais-diag-" + d.CaseCode + ".zip"
+	size := int64(48 * 1024)
+	if encrypt {
+		name += ".age"
+		size += 230
+	}
+	return frontend.DiagExport{Path: filepath.Join(dir, name), CaseCode: d.CaseCode, Encrypted: encrypt, Size: size,
+		Failures: append([]string(nil), d.Failures...)}, nil
+}
+
+func (f *Backend) OpenBundle(path, identityFile string) (*diag.Bundle, error) {
+	d := f.Diag
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.Opened = append(d.Opened, [2]string{path, identityFile})
+	switch {
+	case d.OpenErr != nil:
+		return nil, d.OpenErr
+	case d.NeedIdentity != "" && identityFile != d.NeedIdentity:
+		return nil, sentence("Ce diagnostic est chiffré et la clé d'identité donnée ne l'ouvre pas.")
+	case d.Bundle == nil:
+		return nil, sentence("Ce fichier n'est pas un diagnostic de Relais.")
+	}
+	return d.Bundle, nil
+}
+
+// RecentLog is the last n lines of Log.
+func (f *Backend) RecentLog(n int) ([]diag.LogLine, error) {
+	d := f.Diag
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.LogReads = append(d.LogReads, n)
+	if d.LogErr != nil {
+		return nil, d.LogErr
+	}
+	lines := d.Log
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return append([]diag.LogLine(nil), lines...), nil
+}
+
+func (f *Backend) UploadBundle(path string) error {
+	d := f.Diag
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.UploadErr != nil {
+		return d.UploadErr
+	}
+	if !d.CanUpload {
+		return sentence("Le profil ne donne pas d'adresse d'envoi.")
+	}
+	d.Uploads = append(d.Uploads, path)
+	return nil
+}
+
+func (f *Backend) DemoHelpdeskKey() string {
+	d := f.Diag
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.DemoKey
+}
