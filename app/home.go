@@ -280,7 +280,7 @@ func (h *home) sentences(on bool) (state, problems string) {
 		return tr("app.home.state.starting"), ""
 	case h.stopping:
 		return tr("app.home.state.stopping"), ""
-	case h.notSetUp() && (!on || s.TunnelError != ""):
+	case h.notSetUp() && (!on || s.TunnelFailure() != ""):
 		return h.setupSentence(), ""
 	case !on:
 		return verdictSentence(u.lang, trayVerdict(s, false)), tr("app.home.off_hint")
@@ -547,10 +547,11 @@ func progressSteps(u *ui) []progressStep {
 	if s.Report != nil || s.Tunnel.Up {
 		loaded = true
 	}
-	if tunnelKind == "" && s.Report != nil && s.TunnelError == "" {
+	failed := s.TunnelFailure() != ""
+	if tunnelKind == "" && s.Report != nil && !failed {
 		tunnelKind = engine.EventTunnelUp
 	}
-	if s.TunnelError != "" {
+	if failed {
 		tunnelKind = engine.EventTunnelFailed
 	}
 

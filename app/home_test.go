@@ -222,6 +222,44 @@ func TestHomeTunnelFailed(t *testing.T) {
 	}
 }
 
+// The tunnel's failure is its code, worded in the person's language: the
+// engine's error (English, for the log) is never what Accueil shows, and a
+// state with the code alone still says the tunnel failed, and why.
+func TestHomeTunnelFailureWordsCode(t *testing.T) {
+	for _, tt := range []struct {
+		name, err string
+	}{
+		{"with the error", "helper: forbidden: uid 1000 is not in group relais"},
+		{"the code alone", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fb := newFakeBackend(t)
+			fb.active = true
+			tu, h, c := newTestHome(t, fb, "fr")
+			tu.snap = engine.Snapshot{
+				Phase: engine.PhaseFailed, Started: testNow.Add(-40 * time.Second),
+				TunnelError: tt.err, TunnelErrorCode: engine.TunnelHelperRefused,
+				Timeline: []engine.TimelineEntry{{Kind: engine.EventStarted}, {Kind: engine.EventProfileLoaded}},
+			}
+			h.refresh()
+			if want := "Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir."; h.state.Text != want {
+				t.Errorf("state %q, want %q", h.state.Text, want)
+			}
+			if want := "Cause : l'assistant système a refusé d'ouvrir le tunnel, ou n'a pas pu (le détail est dans le journal, onglet Diagnostic)."; h.problems.Text != want {
+				t.Errorf("cause %q, want %q", h.problems.Text, want)
+			}
+			if steps := progressSteps(tu.ui); steps[1].state != stepFailed || steps[1].text != "Le tunnel n'a pas pu s'établir" {
+				t.Errorf("tunnel step: %+v", steps[1])
+			}
+			for _, s := range visibleTexts(c) {
+				if strings.Contains(s, "forbidden") || strings.Contains(s, "helper_refused") {
+					t.Errorf("the error or the code shown: %q", s)
+				}
+			}
+		})
+	}
+}
+
 func TestHomeProgress(t *testing.T) {
 	fb := newFakeBackend(t)
 	fb.IsActive = true

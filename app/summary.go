@@ -42,7 +42,7 @@ func statusSummary(l string, info version.Info, prof frontend.ProfileState, s en
 		lines = append(lines, t("app.summary.tunnel_up", mode, int(age.Seconds())))
 	case tun.Up:
 		lines = append(lines, t("app.summary.tunnel_up_no_handshake", mode))
-	case s.TunnelError != "":
+	case s.TunnelFailure() != "":
 		lines = append(lines, t("app.summary.tunnel_failed", t(tunnelCauseKey(s))))
 	default:
 		lines = append(lines, t("app.summary.tunnel_down"))

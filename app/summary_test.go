@@ -51,6 +51,11 @@ func TestStatusSummary(t *testing.T) {
 	}
 	noHandshake := allOK
 	noHandshake.Tunnel.LastHandshake = time.Time{}
+	// The tunnel's failure is its code, worded; the error (English, for the
+	// log) never shows, and a state with the code alone says it as well.
+	helperRefused := engine.Snapshot{Phase: engine.PhaseFailed, Started: testNow.Add(-time.Minute), Tunnel: tunnel.Status{Mode: tunnel.ModeSystem},
+		TunnelError: "helper: forbidden: uid 1000 is not in group relais", TunnelErrorCode: engine.TunnelHelperRefused}
+	noIdentity := engine.Snapshot{Phase: engine.PhaseFailed, Started: testNow.Add(-time.Minute), TunnelErrorCode: engine.TunnelNoIdentity}
 
 	tests := []struct {
 		name string
@@ -86,6 +91,24 @@ func TestStatusSummary(t *testing.T) {
 			"You are not connected: the tunnel to the emergency environment could not be established.\n" +
 			"- Directory (failed): The tunnel is not up.\n" +
 			"- Email (blocked): Email was not checked: it depends on Directory, which is not working."},
+		{"tunnel refused by the helper fr", "fr", info, valid, helperRefused, "" +
+			"Relais 1.2.3 (abc1234), état au 2026-11-22 14:30:00\n" +
+			"Profil : série 7, signature valide\n" +
+			"Tunnel : fermé, échec de l'ouverture : l'assistant système a refusé d'ouvrir le tunnel, ou n'a pas pu (le détail est dans le journal, onglet Diagnostic).\n" +
+			"Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir.\n" +
+			"Applications : pas encore vérifiées."},
+		{"tunnel refused by the helper en", "en", info, valid, helperRefused, "" +
+			"Relais 1.2.3 (abc1234), status at 2026-11-22 14:30:00\n" +
+			"Profile: serial 7, valid signature\n" +
+			"Tunnel: down, failed to come up: the system helper refused to open the tunnel, or could not (the details are in the log, Diagnostics tab).\n" +
+			"You are not connected: the tunnel to the emergency environment could not be established.\n" +
+			"Applications: not checked yet."},
+		{"no identity, the code alone fr", "fr", info, valid, noIdentity, "" +
+			"Relais 1.2.3 (abc1234), état au 2026-11-22 14:30:00\n" +
+			"Profil : série 7, signature valide\n" +
+			"Tunnel : fermé, échec de l'ouverture : ce poste n'a pas encore de clé pour l'accès d'urgence.\n" +
+			"Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir.\n" +
+			"Applications : pas encore vérifiées."},
 		{"idle fr", "fr", version.Info{Version: "0.1.0-dev"}, frontend.ProfileState{}, engine.Snapshot{Phase: engine.PhaseIdle}, "" +
 			"Relais 0.1.0-dev, état au 2026-11-22 14:30:00\n" +
 			"Profil : aucun\n" +

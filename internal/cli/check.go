@@ -48,7 +48,8 @@ type checkTunnelJSON struct {
 	LastHandshakeAgeS *float64    `json:"last_handshake_age_s"` // null: no handshake
 	RxBytes           int64       `json:"rx_bytes"`
 	TxBytes           int64       `json:"tx_bytes"`
-	Error             string      `json:"error,omitempty"`
+	Error             string      `json:"error,omitempty"`      // the error as the engine saw it: a detail, for the log
+	ErrorCode         string      `json:"error_code,omitempty"` // why the tunnel did not come up (engine.TunnelFailureCodes)
 }
 
 type checkAppJSON struct {
@@ -69,7 +70,7 @@ func newCheckDoc(s engine.Snapshot, now time.Time) checkDoc {
 	found := s
 	found.Stopped, found.Tunnel, found.Verdict = false, t, engine.Verdict{}
 	doc := checkDoc{Profile: checkProfileJSON{Serial: s.Profile.Serial, Signed: s.Profile.Signed},
-		Tunnel: checkTunnelJSON{Mode: t.Mode, Up: t.Up, RxBytes: t.RxBytes, TxBytes: t.TxBytes, Error: s.TunnelError},
+		Tunnel: checkTunnelJSON{Mode: t.Mode, Up: t.Up, RxBytes: t.RxBytes, TxBytes: t.TxBytes, Error: s.TunnelError, ErrorCode: s.TunnelFailure()},
 		Apps:   []checkAppJSON{}, verdict: engine.Judge(found)}
 	doc.Verdict = newVerdictJSON(doc.verdict)
 	if age := t.HandshakeAge(now); age >= 0 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/engine"
 	"relais/internal/i18n"
 	"relais/internal/office"
 	"relais/internal/profile"
@@ -217,5 +218,39 @@ func TestCheckUsageAndConfig(t *testing.T) {
 	// the message points at the demo.
 	if r := m.runCmd(cmdCheck); r.code != ExitUsage || !strings.Contains(r.stderr, "relais demo --headless") || strings.Contains(r.stderr, "profile sync") {
 		t.Fatalf("no profile: %+v", r)
+	}
+}
+
+// The document's tunnel says why it did not come up as a code, the
+// engine's (what every front end words), beside the error, a detail for
+// the log; a state recorded by an older Relais, with the error alone, is
+// the catch-all code.
+func TestCheckDocTunnelErrorCode(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		s    engine.Snapshot
+		want string
+	}{
+		{engine.Snapshot{TunnelError: "helper: forbidden: uid 1000 is not in group relais", TunnelErrorCode: engine.TunnelHelperRefused}, engine.TunnelHelperRefused},
+		{engine.Snapshot{TunnelError: "tunnel: no handshake within 30s"}, engine.TunnelFailed},
+		{engine.Snapshot{}, ""},
+	} {
+		b, err := json.Marshal(newCheckDoc(tt.s, time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Tunnel map[string]any `json:"tunnel"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		code, has := doc.Tunnel["error_code"]
+		if tt.want == "" && has || tt.want != "" && code != tt.want {
+			t.Errorf("%q: tunnel %v, want error_code %q", tt.s.TunnelError, doc.Tunnel, tt.want)
+		}
+		if e, _ := doc.Tunnel["error"].(string); e != tt.s.TunnelError {
+			t.Errorf("%q: error %q", tt.s.TunnelError, e)
+		}
 	}
 }

@@ -11,9 +11,11 @@
 // timeline, and records every state change that matters in the store
 // before publishing it, so that `relais status` from another process shows
 // what a subscriber sees. A tunnel that could not come up is a code
-// (TunnelFailureCode), as a check's failure is a checks.Reason. It never
-// imports fyne or the CLI, and never puts an error into words for people:
-// front ends do.
+// (TunnelFailureCode, one of TunnelFailureCodes), as a check's failure is
+// a checks.Reason, in the snapshot and in the timeline entry that records
+// it (TimelineEntry.Code); the error is only a detail, for the log. It
+// never imports fyne or the CLI, and never puts an error into words for
+// people: front ends do.
 //
 // The files: engine.go (the Engine, Start, Stop), snapshot.go (the state,
 // the timeline, commit and publication order), session.go (the loop, the
@@ -77,14 +79,19 @@ const (
 	EventTunnelStarting = "tunnel_starting"
 	EventTunnelUp       = "tunnel_up"
 	EventTunnelReused   = "tunnel_reused" // a tunnel already up (system mode) is used as is
-	EventTunnelFailed   = "tunnel_failed"
+	EventTunnelFailed   = "tunnel_failed" // Code: why (TunnelFailureCodes); Detail: the error
 	EventChecking       = "checking"
 	EventReport         = "report"      // a run of the checks finished: Snapshot.Report is new
 	EventPhase          = "phase"       // the phase changed
-	EventOperational    = "operational" // every essential app operational for the first time; Detail: the time to operational
+	EventOperational    = "operational" // every essential app operational for the first time; DurationMS: the time to operational
 	EventNetworkChanged = "network_changed"
-	EventStopped        = "stopped"
+	EventStopped        = "stopped" // Code: StopNoProfile when Start could not load the profile
 )
+
+// StopNoProfile is the Code of the "stopped" entry of a Start that could
+// not load the cached profile (there is none, or it cannot be read): Start
+// returns the error, whose caller words it.
+const StopNoProfile = "no_profile"
 
 // ProfileInfo is the profile in use.
 type ProfileInfo struct {
@@ -205,7 +212,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.mu.Lock()
 		e.snap.Stopped = true
 		e.mu.Unlock()
-		e.commit(ctx, EventStopped, err.Error(), nil)
+		e.commitCoded(ctx, EventStopped, StopNoProfile, err.Error(), nil)
 		close(e.done)
 		return fmt.Errorf("engine: profile: %w", err)
 	}

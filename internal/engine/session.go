@@ -113,9 +113,10 @@ func (e *Engine) bringUp(ctx context.Context) {
 		e.mu.Lock()
 		e.tun, e.owned = failedTunnel{err}, false
 		e.mu.Unlock()
-		e.commit(ctx, EventTunnelFailed, err.Error(), func(s *Snapshot) {
+		code := TunnelFailureCode(err)
+		e.commitCoded(ctx, EventTunnelFailed, code, err.Error(), func(s *Snapshot) {
 			s.TunnelError, s.Phase, s.Tunnel = err.Error(), PhaseFailed, tunnel.Status{}
-			s.TunnelErrorCode = TunnelFailureCode(err)
+			s.TunnelErrorCode = code
 		})
 		return
 	}

@@ -15,9 +15,15 @@ import (
 
 // TimelineEntry is one timestamped step of Mode urgence.
 type TimelineEntry struct {
-	At     time.Time `json:"at"`
-	Kind   string    `json:"kind"`
-	Detail string    `json:"detail,omitempty"`
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"`
+	// Code says why, in an entry that records a failure: a tunnel
+	// failure's code (TunnelFailureCodes) in "tunnel_failed", StopNoProfile
+	// in a "stopped" that ended Start. What a front end words.
+	Code string `json:"code,omitempty"`
+	// Detail is a value for the log and the details (a phase, "serial 7",
+	// an error as the code saw it), never words for people.
+	Detail string `json:"detail,omitempty"`
 	// DurationMS is the time to operational of an "operational" entry,
 	// in milliseconds (a state recorded by an older Relais has it in
 	// Detail, as Go wrote a duration).
@@ -50,6 +56,7 @@ type Snapshot struct {
 type Event struct {
 	Kind     string
 	At       time.Time
+	Code     string // the timeline entry's Code
 	Detail   string
 	Snapshot Snapshot
 }
@@ -83,6 +90,12 @@ func (s Snapshot) clone() Snapshot {
 // commit applies change to the snapshot, adds a timeline entry, records the
 // state in the store and only then publishes the event.
 func (e *Engine) commit(ctx context.Context, kind, detail string, change func(*Snapshot)) {
+	e.commitCoded(ctx, kind, "", detail, change)
+}
+
+// commitCoded is commit for an entry that records a failure: code says
+// why (TimelineEntry.Code), detail is the error for the log.
+func (e *Engine) commitCoded(ctx context.Context, kind, code, detail string, change func(*Snapshot)) {
 	now := e.now()
 	e.mu.Lock()
 	t := e.tun
@@ -100,7 +113,7 @@ func (e *Engine) commit(ctx context.Context, kind, detail string, change func(*S
 		change(&e.snap)
 	}
 	e.snap.Verdict = Judge(e.snap)
-	entry := TimelineEntry{At: now, Kind: kind, Detail: detail}
+	entry := TimelineEntry{At: now, Kind: kind, Code: code, Detail: detail}
 	if kind == EventOperational && e.snap.TimeToOperational != nil {
 		ms := e.snap.TimeToOperational.Milliseconds()
 		entry.Detail, entry.DurationMS = "", &ms
@@ -116,8 +129,12 @@ func (e *Engine) commit(ctx context.Context, kind, detail string, change func(*S
 	e.mu.Unlock()
 
 	e.record(ctx, snap)
-	e.publish(Event{Kind: kind, At: now, Detail: detail, Snapshot: snap})
-	e.logf("engine: %s %s (phase %s)", kind, detail, snap.Phase)
+	e.publish(Event{Kind: kind, At: now, Code: code, Detail: detail, Snapshot: snap})
+	if code != "" {
+		e.logf("engine: %s %s: %s (phase %s)", kind, code, detail, snap.Phase)
+	} else {
+		e.logf("engine: %s %s (phase %s)", kind, detail, snap.Phase)
+	}
 }
 
 func (e *Engine) record(ctx context.Context, snap Snapshot) {
