@@ -21,7 +21,8 @@ func prepare() { app.Prepare() }
 // runWindow opens the app, on the demo office when demo is set, and
 // returns its exit code.
 func runWindow(demo bool) int {
+	env := backend.OSEnv()
 	return app.Run(func(lang string) (frontend.Backend, error) {
-		return backend.Open(context.Background(), backend.Options{Env: backend.OSEnv(), Lang: lang, Demo: demo})
-	})
+		return backend.Open(context.Background(), backend.Options{Env: env, Lang: lang, Demo: demo})
+	}, func() (frontend.Single, error) { return backend.ClaimApp(env) })
 }

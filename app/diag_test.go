@@ -233,10 +233,10 @@ func TestDiagUpload(t *testing.T) {
 	}
 
 	dr.Lock()
-	dr.Delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 2, Problem: "Le serveur ne répond pas."}
+	dr.Delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 2, Problem: frontend.Errorf("cli.drill.delivery_status", 503)}
 	dr.Unlock()
 	s.refresh()
-	wantText(t, c, "En attente d'envoi (tentatives : 2) : le diagnostic partira dès que le réseau le permettra. Dernier essai : Le serveur ne répond pas.")
+	wantText(t, c, "En attente d'envoi (tentatives : 2) : le diagnostic partira dès que le réseau le permettra. Dernier essai : le serveur a répondu 503.")
 
 	at := testNow.Add(-time.Minute)
 	dr.Lock()
@@ -246,10 +246,10 @@ func TestDiagUpload(t *testing.T) {
 	wantText(t, c, "Envoyé au centre de services le "+longDate(testNow, at)+".")
 
 	dr.Lock()
-	dr.Delivery = frontend.Delivery{State: frontend.DeliveryRejected, Problem: "Le fichier est trop gros."}
+	dr.Delivery = frontend.Delivery{State: frontend.DeliveryRejected, Problem: frontend.Errorf("cli.drill.delivery_status", 413)}
 	dr.Unlock()
 	s.refresh()
-	wantText(t, c, "Refusé par le centre de services : Le fichier est trop gros. Donnez-lui le code et transmettez le fichier autrement.")
+	wantText(t, c, "Refusé par le centre de services : le serveur a répondu 413. Donnez-lui le code et transmettez le fichier autrement.")
 
 	// A new bundle can be sent again.
 	tap(t, c, "Créer le diagnostic")
@@ -392,7 +392,7 @@ func TestDiagOpenEncryptedBundle(t *testing.T) {
 	d.NeedIdentity = key.uri.Path()
 	_, s, c := newTestDiag(t, fb, "fr")
 	s.onBundleChosen(chosen(filepath.Join(dir, "dossier.zip.age")), nil)
-	wantText(t, c, "Le diagnostic dossier.zip.age n'a pas pu être ouvert : Ce diagnostic est chiffré et la clé d'identité donnée ne l'ouvre pas.")
+	wantText(t, c, "Le diagnostic dossier.zip.age n'a pas pu être ouvert : Cette clé n'ouvre pas le diagnostic "+filepath.Join(dir, "dossier.zip.age")+".")
 	if s.view != diagMain {
 		t.Fatal("left the main view on an error")
 	}
@@ -405,7 +405,7 @@ func TestDiagOpenEncryptedBundle(t *testing.T) {
 	}
 	tap(t, s.root, "Retour")
 	wantText(t, c, "Clé d'identité : centre-de-services.key", "Retirer la clé")
-	wantNoText(t, c, "Le diagnostic dossier.zip.age n'a pas pu être ouvert : Ce diagnostic est chiffré et la clé d'identité donnée ne l'ouvre pas.")
+	wantNoText(t, c, "Le diagnostic dossier.zip.age n'a pas pu être ouvert : Cette clé n'ouvre pas le diagnostic "+filepath.Join(dir, "dossier.zip.age")+".")
 	tap(t, c, "Retirer la clé")
 	wantNoText(t, c, "Clé d'identité : centre-de-services.key", "Retirer la clé")
 }
@@ -432,7 +432,7 @@ func TestDiagLanguages(t *testing.T) {
 			d := fb.Diag
 			d.CanEncrypt, d.CanUpload, d.Failures, d.Bundle = true, true, []string{"routes"}, sampleBundle()
 			d.Log = []diag.LogLine{{At: testNow, Source: "engine", Message: "ok"}}
-			fb.Drills.Delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 1, Problem: "x"}
+			fb.Drills.Delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 1, Problem: frontend.Errorf("cli.drill.delivery_status", 500)}
 			_, s, c := newTestDiag(t, fb, l)
 			assertNoRawKeys(t, c)
 			s.export.OnTapped()

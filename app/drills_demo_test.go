@@ -13,12 +13,12 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"relais/internal/cli"
+	"relais/internal/backend"
 	"relais/internal/frontend"
 )
 
 // The demo office's drill, completed from the Exercices screen against
-// the real backend (cli.Desk: the demo office in the process, the real
+// the real backend (backend.Local: the demo office in the process, the real
 // engine, tunnel, store and outbox); only the browser the portal step
 // opens is recorded instead of started. The report reaches the office's
 // receiver: its delivery turns "delivered" (a 2xx from the receiver).
@@ -30,7 +30,7 @@ func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 		mu      sync.Mutex
 		started [][]string
 	)
-	env := cli.Env{Stdout: &strings.Builder{}, Stderr: &strings.Builder{}, GOOS: "linux", Home: home, Now: time.Now,
+	env := backend.Env{GOOS: "linux", Home: home, Now: time.Now,
 		Getenv: func(k string) string { return vars[k] },
 		StartProgram: func(name string, args ...string) error {
 			mu.Lock()
@@ -45,7 +45,7 @@ func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 			return "", errors.New("not found")
 		},
 	}
-	d, err := cli.OpenDesk(context.Background(), env, cli.DeskOptions{Lang: "fr"})
+	d, err := backend.Open(context.Background(), backend.Options{Env: env, Lang: "fr"})
 	if err != nil {
 		t.Fatal(err)
 	}

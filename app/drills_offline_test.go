@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"relais/internal/cli"
+	"relais/internal/backend"
 	"relais/internal/profile/profiletest"
 )
 
@@ -41,14 +41,19 @@ func TestDrillsOfflineShowEveryStepAndImage(t *testing.T) {
 	manage(o.URL())
 	inWindow := time.Date(2026, 11, 15, 10, 0, 0, 0, time.UTC) // the autumn drill is open
 	vars := map[string]string{"RELAIS_HOME": filepath.Join(home, "data"), "RELAIS_CONFIG": conf, "LANG": "fr_FR.UTF-8"}
-	env := cli.Env{Stdout: &strings.Builder{}, Stderr: &strings.Builder{}, GOOS: "linux", Home: home,
+	env := backend.Env{GOOS: "linux", Home: home,
 		Now: func() time.Time { return inWindow }, Getenv: func(k string) string { return vars[k] }}
-	if code := cli.Main(context.Background(), []string{"profile", "sync"}, env); code != 0 {
-		t.Fatalf("profile sync: %d %s", code, env.Stderr)
+	m, err := backend.OpenMachine(env, true)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if s, err := m.SyncProfile(context.Background()); err != nil || s.Err != nil {
+		t.Fatalf("profile sync: %v %v", err, s.Err)
+	}
+	m.Close()
 	manage("http://127.0.0.1:1/relais/profile.toml") // no profile server any more
 
-	d, err := cli.OpenDesk(context.Background(), env, cli.DeskOptions{Lang: "fr"})
+	d, err := backend.Open(context.Background(), backend.Options{Env: env, Lang: "fr"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -194,7 +194,7 @@ func TestDrillsStartRefused(t *testing.T) {
 	if s.view != viewList {
 		t.Fatal("left the list after a refused start")
 	}
-	wantText(t, c, "Cet exercice n'est pas ouvert en ce moment.")
+	wantText(t, c, "L'exercice « printemps-2027 » n'est pas ouvert en ce moment. Le mode guide permet de le parcourir sans rien enregistrer.")
 }
 
 // walkTo starts the autumn drill and completes steps until step n (1-based)
@@ -254,7 +254,7 @@ func TestDrillsFailedVerification(t *testing.T) {
 	wantText(t, c, "Étape 4 sur 6", "Vérifier la paie et la messagerie", "Vérifier")
 	tap(t, c, "Vérifier")
 	wantText(t, c,
-		"La vérification a échoué : la paie ne répond pas. Réessayez dans un instant, ou passez l'étape en disant pourquoi.",
+		"La vérification n'est pas concluante : paie ne répond pas comme prévu.",
 		"Étape 4 sur 6",
 		"Paie (paie-web) — En panne",
 		"Messagerie (messagerie-imaps) — En panne",
@@ -267,7 +267,7 @@ func TestDrillsFailedVerification(t *testing.T) {
 	delete(fb.Drills.Fail, "applications")
 	tap(t, c, "Réessayer")
 	wantText(t, c, "Étape 5 sur 6")
-	wantNoText(t, c, "La vérification a échoué : la paie ne répond pas. Réessayez dans un instant, ou passez l'étape en disant pourquoi.")
+	wantNoText(t, c, "La vérification n'est pas concluante : paie ne répond pas comme prévu.")
 	// The verified step, seen again, shows its checks ok.
 	tap(t, c, "Précédent")
 	wantText(t, c, "Paie (paie-web) — "+stateWord(checks.StateOK))
@@ -327,7 +327,7 @@ func TestDrillsWalkToReport(t *testing.T) {
 	fb := newFakeBackend(t)
 	d := fb.Drills
 	d.Delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 2, NextAttempt: testNow.Add(5 * time.Minute),
-		Problem: "Le serveur des rapports ne répond pas."}
+		Problem: frontend.Errorf("cli.drill.delivery_status", 503)}
 	tu, s, c := newTestDrills(t, fb, "fr")
 	walkTo(t, c, s, 6)
 	s.answer.SetText("Un mode d'emploi imprimé.")
@@ -354,7 +354,7 @@ func TestDrillsWalkToReport(t *testing.T) {
 		"6. Vos commentaires — Faite en 1 min.\nRéponse : Un mode d'emploi imprimé.",
 		"Vos commentaires : Bien guidé.",
 		"Commencé le "+longDate(testNow, run.Started)+", terminé le "+longDate(testNow, run.Finished)+" (durée : 7 min)",
-		"En attente d'envoi (2 tentatives, prochain essai à "+clock(testNow, testNow.Add(5*time.Minute))+"). Dernier essai : Le serveur des rapports ne répond pas.",
+		"En attente d'envoi (2 tentatives, prochain essai à "+clock(testNow, testNow.Add(5*time.Minute))+"). Dernier essai : le serveur a répondu 503.",
 	)
 	d.Lock()
 	d.Delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 3, Delivered: testNow}

@@ -180,12 +180,12 @@ func TestHomeProfileLine(t *testing.T) {
 	fb := newFakeBackend(t)
 	fb.Prof.Expired = true
 	fb.Prof.Signature = "not_checked"
-	fb.Prof.Problem = "Le serveur du profil ne répond pas ; le profil précédent reste en service."
+	fb.Prof.Problem = frontend.Errorf("cli.desk.sync_failed", 7, frontend.Errorf("cli.reason.timeout"))
 	_, h, c := newTestHome(t, fb, "fr")
 	_ = h
 	for _, want := range []string{
 		"Profil n° 7, signature non vérifiée, vérifié il y a 3 min, expiré",
-		"Le serveur du profil ne répond pas ; le profil précédent reste en service.",
+		"Les consignes de votre organisation n'ont pas pu être mises à jour : Relais garde la dernière version sûre (série 7). Le serveur n'a pas répondu à temps.",
 	} {
 		if !hasText(c, want) {
 			t.Errorf("missing %q in %q", want, visibleTexts(c))
@@ -234,7 +234,7 @@ func TestHomeTunnelFailureWordsCode(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			fb := newFakeBackend(t)
-			fb.active = true
+			fb.IsActive = true
 			tu, h, c := newTestHome(t, fb, "fr")
 			tu.snap = engine.Snapshot{
 				Phase: engine.PhaseFailed, Started: testNow.Add(-40 * time.Second),
@@ -351,7 +351,7 @@ func TestHomeProgress(t *testing.T) {
 // disabled and a sentence says what to do.
 func TestHomeNoProfile(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.Prof = frontend.ProfileState{Problem: "Le profil n'a jamais pu être téléchargé : le serveur est injoignable."}
+	fb.Prof = frontend.ProfileState{Problem: frontend.Errorf("cli.desk.no_profile")}
 	_, h, c := newTestHome(t, fb, "fr")
 	if !h.urgence.Disabled() {
 		t.Error("Mode urgence enabled without a profile")
@@ -463,7 +463,7 @@ func TestHomeNoRawKeys(t *testing.T) {
 		t.Run(l, func(t *testing.T) {
 			fb := newFakeBackend(t)
 			fb.Prof.Expired = true
-			fb.Prof.Problem = "problem"
+			fb.Prof.Problem = frontend.Errorf("cli.desk.no_profile")
 			fb.StartErr = errors.New("no")
 			tu, h, c := newTestHome(t, fb, l)
 			assertNoRawKeys(t, c) // idle

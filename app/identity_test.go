@@ -169,11 +169,11 @@ func TestSettingsImportErrorsWorded(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"fr", &frontend.IdentityError{Code: frontend.IdentityErrInvalid, File: "x.conf", Detail: []string{"x.conf:1: outside any section"}},
-			"Le fichier x.conf n'a pas été importé : ce n'est pas un fichier WireGuard valide. Problèmes relevés :\nx.conf:1: outside any section"},
+		{"fr", &frontend.IdentityError{Code: frontend.IdentityErrInvalid, File: "x.conf", Detail: []error{&frontend.Error{At: "x.conf:1: ", Key: "cli.key.conf.outside_section"}}},
+			"Le fichier x.conf n'a pas été importé : ce n'est pas un fichier WireGuard valide. Problèmes relevés :\nx.conf:1: hors de toute section (placez-la sous [Interface] ou [Peer])"},
 		{"en", &frontend.IdentityError{Code: frontend.IdentityErrNoPrivateKey, File: "x.conf"},
 			"The file x.conf was not imported: the file holds no private key. Ask IT for the complete file."},
-		{"fr", &frontend.IdentityError{Code: frontend.IdentityErrUnreadable, File: "x.conf", Detail: []string{"open x.conf: permission denied"}, Err: errors.New("open x.conf: permission denied")},
+		{"fr", &frontend.IdentityError{Code: frontend.IdentityErrUnreadable, File: "x.conf", Detail: []error{errors.New("open x.conf: permission denied")}, Err: errors.New("open x.conf: permission denied")},
 			"Le fichier x.conf n'a pas été importé : le fichier n'a pas pu être lu."},
 	} {
 		fb := newFakeBackend(t)
@@ -197,11 +197,11 @@ func TestHomeIdentityProblemTunnelError(t *testing.T) {
 	tu, h, c := newTestHome(t, fb, "fr")
 	fb.IsActive = true
 	fb.Ident.Setup = frontend.SetupKeyMismatch
-	fb.Ident.Problem = "La clé de cet ordinateur ne correspond plus à celle que le service informatique connaît."
+	fb.Ident.Problem = frontend.Errorf("cli.desk.key_mismatch")
 	h.identityChanged()
 	tu.snap.TunnelError = "Impossible de préparer le tunnel : créez une nouvelle clé avec « relais key generate --force »."
 	h.refresh()
-	if containsText(c, "--force") || !containsText(c, fb.Ident.Problem) {
+	if containsText(c, "--force") || !containsText(c, words(fb.Ident.Problem)) {
 		t.Fatalf("shown: %q", visibleTexts(c))
 	}
 }

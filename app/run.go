@@ -17,10 +17,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/config"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
-	"relais/internal/instance"
 	"relais/internal/version"
 )
 
@@ -34,18 +32,20 @@ type OpenBackend func(lang string) (frontend.Backend, error)
 // after saying so in one sentence that names the commands that still work.
 // One app per user: a second launch brings the first one's window forward
 // and returns 0.
-func Run(open OpenBackend) (code int) {
+func Run(open OpenBackend, claim frontend.Claim) (code int) {
 	detected := i18n.Detect(os.Getenv)
 	l := chooseLanguage("", "")
 	if msg := noDisplay(os.Getenv, runtime.GOOS); msg != "" {
 		fmt.Fprintln(os.Stderr, i18n.T(l, "app.no_window", msg))
 		return 2
 	}
-	inst, code, done := single(l)
+	inst, code, done := single(l, claim)
 	if done {
 		return code
 	}
-	defer inst.Close()
+	if inst != nil {
+		defer inst.Close()
+	}
 	// GLFW reports a display or OpenGL it cannot use by panicking on this
 	// (the main) goroutine, before the window is up; a person should read
 	// a sentence, not a stack. A panic once the app runs is a bug: Mode
@@ -190,27 +190,23 @@ func openFailed(err error) fyne.CanvasObject {
 	))
 }
 
-// single makes this process the one app of the user (its data directory),
-// or hands over to the one running, whose window comes forward: done is
-// then true, with the exit code (0 once handed over, 2 when the running
-// one does not answer). Without a data directory the app runs alone: the
-// backend says what is wrong with it.
-func single(l string) (inst *instance.Instance, code int, done bool) {
-	home, _ := os.UserHomeDir()
-	dir, err := config.DataDir(config.Environment{Getenv: os.Getenv, GOOS: runtime.GOOS, Home: home})
-	if err != nil {
+// single makes this process the one app of the user, or hands over to the
+// one running, whose window comes forward: done is then true, with the
+// exit code (0 once handed over, 2 when the running one does not answer).
+func single(l string, claim frontend.Claim) (inst frontend.Single, code int, done bool) {
+	if claim == nil {
 		return nil, 0, false
 	}
-	inst, err = instance.Acquire(dir)
-	var na *instance.NoAnswerError
+	inst, err := claim()
+	var fe *frontend.Error
 	switch {
 	case err == nil:
 		return inst, 0, false
-	case errors.Is(err, instance.ErrHandedOver):
-		fmt.Fprintln(os.Stderr, i18n.T(l, "instance.handed_over"))
+	case errors.As(err, &fe) && fe.Key == frontend.ErrKeyHandedOver:
+		fmt.Fprintln(os.Stderr, i18n.T(l, fe.Key))
 		return nil, 0, true
-	case errors.As(err, &na):
-		fmt.Fprintln(os.Stderr, i18n.T(l, "instance.no_answer", na.PID))
+	case errors.As(err, &fe):
+		fmt.Fprintln(os.Stderr, i18n.T(l, fe.Key, fe.Args...))
 		return nil, 2, true
 	}
 	return nil, 0, false

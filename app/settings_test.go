@@ -92,7 +92,7 @@ func TestSettingsTunnelMode(t *testing.T) {
 type refusingBackend struct{ *frontendtest.Backend }
 
 func (refusingBackend) SaveSettings(frontend.Settings) error {
-	return errors.New("le disque est plein")
+	return frontend.Errorf("cli.reason.disk_full")
 }
 
 func TestSettingsSaveFails(t *testing.T) {
@@ -102,7 +102,7 @@ func TestSettingsSaveFails(t *testing.T) {
 	if s.autostart.Checked {
 		t.Error("the check stays on after a refused save")
 	}
-	if want := "Le réglage n'a pas été enregistré : le disque est plein"; !hasText(c, want) {
+	if want := "Le réglage n'a pas été enregistré : Le disque est plein : libérez de la place sur le disque."; !hasText(c, want) {
 		t.Errorf("%q not shown: %q", want, visibleTexts(c))
 	}
 	s.language.SetSelected("English")
@@ -189,11 +189,11 @@ func TestSettingsNoKey(t *testing.T) {
 
 func TestSettingsIdentityProblem(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.Ident.Problem = "Le trousseau du système n'est pas disponible."
+	fb.Ident.Problem = &frontend.Error{Key: "cli.key.no_keyring_unix", Detail: "org.freedesktop.secrets was not provided"}
 	fb.Ident.Source = "poste-42.conf"
 	fb.Ident.Addresses = []string{"10.77.0.2/32"}
 	_, _, c, _ := newTestSettings(t, fb, "fr")
-	for _, want := range []string{"Le trousseau du système n'est pas disponible.",
+	for _, want := range []string{"Le trousseau du système n'est pas disponible : Relais y garde la clé privée WireGuard et ne l'écrit nulle part ailleurs. Sous Linux, un service de secrets (GNOME Keyring ou KWallet) doit tourner et être déverrouillé dans votre session : ouvrez une session de bureau, ou lancez gnome-keyring-daemon et déverrouillez-le, puis réessayez. (détail : org.freedesktop.secrets was not provided)",
 		"Clé importée du fichier poste-42.conf.\nAdresses dans le tunnel : 10.77.0.2/32"} {
 		if !hasText(c, want) {
 			t.Errorf("%q not shown: %q", want, visibleTexts(c))
@@ -215,7 +215,7 @@ func TestSettingsImport(t *testing.T) {
 		t.Fatalf("imported %q after a cancel", fb.Imported)
 	}
 	s.onImportChosen(nil, errors.New("permission refusée"))
-	if want := "Le fichier choisi n'a pas pu être ouvert : permission refusée"; !hasText(c, want) {
+	if want := "Le fichier choisi n'a pas pu être ouvert : Relais a rencontré une erreur. (détail : permission refusée)"; !hasText(c, want) {
 		t.Errorf("%q not shown: %q", want, visibleTexts(c))
 	}
 	s.importFile("/tmp/informatique/poste-42.conf")

@@ -195,8 +195,8 @@ var appLang = i18n.FR
 // sentence that names a control (KEY.in_app) rather than a command.
 func words(err error) string {
 	t := func(key string, args ...any) string {
-		if k := key + ".in_app"; lang.L(k) != k {
-			key = k
+		if c, err := i18n.Catalog(appLang); err == nil && c[key+".in_app"] != "" {
+			key += ".in_app"
 		}
 		return tr(key, args...)
 	}

@@ -145,3 +145,13 @@ func Coded(err error) error {
 	}
 	return &frontend.Error{Key: "cli.reason." + ErrorCode(err), Detail: err.Error(), Err: err}
 }
+
+// ReasonCodes are the codes ErrorCode gives for the packages' sentinel
+// errors (each has a sentence under cli.reason.CODE).
+func ReasonCodes() []string {
+	codes := make([]string, len(reasons))
+	for i, r := range reasons {
+		codes[i] = r.code
+	}
+	return codes
+}

@@ -279,10 +279,10 @@ func (m *Machine) SystemHelperAvailable(ctx context.Context) bool {
 	return true
 }
 
-// startSystemTunnel asks the privileged helper to bring the tunnel up from
+// StartSystemTunnel asks the privileged helper to bring the tunnel up from
 // the cached (signed) profile, handing it the device's configuration. The
 // tunnel lives as long as the returned Tunnel is open.
-func (m *Machine) startSystemTunnel(ctx context.Context, cur *store.CachedProfile, cfg tunnel.Config) (tunnel.Tunnel, error) {
+func (m *Machine) StartSystemTunnel(ctx context.Context, cur *store.CachedProfile, cfg tunnel.Config) (tunnel.Tunnel, error) {
 	if cur == nil {
 		return nil, errors.New("cli: system mode needs a cached profile")
 	}

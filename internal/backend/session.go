@@ -147,7 +147,7 @@ func (m *Machine) NewEngine(mode tunnel.Mode, opt SessionOptions) *engine.Engine
 			}
 		}
 		if use == tunnel.ModeSystem {
-			t, err := m.startSystemTunnel(ctx, cur, cfg)
+			t, err := m.StartSystemTunnel(ctx, cur, cfg)
 			return t, true, err
 		}
 		if !opt.OwnMemoryLimit {
@@ -190,8 +190,8 @@ func (m *Machine) syncForEngine(ctx context.Context) (*engine.Loaded, error) {
 // or to let the lock go (another relais check).
 const DefaultReuseWait = 5 * time.Second
 
-// tunnelLockPath is the lock of the tunnel of the store m records in.
-func (m *Machine) tunnelLockPath() string {
+// TunnelLockPath is the lock of the tunnel of the store m records in.
+func (m *Machine) TunnelLockPath() string {
 	return filepath.Join(filepath.Dir(m.DB.Path()), "tunnel.lock")
 }
 
@@ -199,7 +199,7 @@ func (m *Machine) tunnelLockPath() string {
 // process holds it, the error is a *frontend.Error naming it (key: one of
 // instance.up.running, instance.desk.running).
 func (m *Machine) ClaimTunnel(ctx context.Context, key string) (*instance.Lock, error) {
-	l, err := instance.TryLock(m.tunnelLockPath())
+	l, err := instance.TryLock(m.TunnelLockPath())
 	var held *instance.HeldError
 	switch {
 	case err == nil:
@@ -229,7 +229,7 @@ func (m *Machine) heldError(ctx context.Context, key string, pid int) *frontend.
 // non-nil, tunnel nil). A holder whose tunnel cannot be reused (it
 // records none within the reuse wait) gets a *frontend.Error naming it.
 func (m *Machine) ReuseOrClaim(ctx context.Context) (tunnel.Tunnel, *instance.Lock, error) {
-	path := m.tunnelLockPath()
+	path := m.TunnelLockPath()
 	wait := m.Env.Seams.ReuseWait
 	if wait <= 0 {
 		wait = DefaultReuseWait

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"relais/internal/backend"
+	"relais/internal/frontend"
 	"relais/internal/helper"
 	"relais/internal/i18n"
 	"relais/internal/secrets"
@@ -56,21 +58,26 @@ func TestAppVariantsNameNoCommand(t *testing.T) {
 // usable: never a command or a flag to type, in either language.
 func TestDeskErrorsNameNoCommand(t *testing.T) {
 	var errs []error
-	for code := range helperCodeKeys {
+	for code := range backend.HelperCodeKeys {
 		errs = append(errs, &helper.Error{Code: code, Message: "refused"})
 	}
 	errs = append(errs, fmt.Errorf("dial: %w", helper.ErrNoHelper))
 	for _, lang := range []string{i18n.FR, i18n.EN} {
 		for _, app := range []bool{false, true} {
-			r := &run{lang: lang, app: app}
+			r := &run{lang: lang}
+			say := r.words
+			if app {
+				// The app words what the backend codes.
+				say = func(err error) string { return appWords(lang, backend.Coded(err)) }
+			}
 			var said []string
 			for _, e := range errs {
-				said = append(said, r.describe(e))
+				said = append(said, say(e))
 			}
-			_, perr := tunnelProxy(tunnel.Status{Mode: tunnel.ModeUserspace})
-			said = append(said, r.t(perr.key, perr.args...), r.t("cli.open.no_tunnel", "portail"), r.t("cli.open.no_profile"))
-			for _, e := range []error{errNoIdentity, errKeyMismatch, secrets.ErrNoKey, tunnel.ErrNoAddress} {
-				said = append(said, r.describeIdentity(e))
+			_, perr := backend.TunnelProxy(tunnel.Status{Mode: tunnel.ModeUserspace})
+			said = append(said, say(perr), say(frontend.Errorf("cli.open.no_tunnel", "portail")), say(frontend.Errorf("cli.open.no_profile")))
+			for _, e := range []error{backend.ErrNoIdentity, backend.ErrKeyMismatch, secrets.ErrNoKey, tunnel.ErrNoAddress} {
+				said = append(said, say(backend.IdentityProblem(r.GOOS, e)))
 			}
 			named := 0
 			for _, s := range said {
@@ -98,8 +105,7 @@ func TestDeskErrorsNameNoCommand(t *testing.T) {
 func TestHelperRefusalIsItsOwnSentence(t *testing.T) {
 	err := fmt.Errorf("tunnel: %w", &helper.Error{Code: helper.CodeForbidden, Message: "uid 1001 is not in group relais"})
 	for _, lang := range []string{i18n.FR, i18n.EN} {
-		r := &run{lang: lang, app: true}
-		got := r.describe(err)
+		got := appWords(lang, backend.Coded(err))
 		want := i18n.T(lang, "cli.helper.error.forbidden.in_app")
 		if !strings.HasPrefix(got, want+" ") || !strings.HasSuffix(got, i18n.T(lang, "cli.reason.detail", "uid 1001 is not in group relais")) {
 			t.Errorf("%s: %q", lang, got)

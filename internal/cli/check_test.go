@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/backend"
 	"relais/internal/engine"
 	"relais/internal/i18n"
 	"relais/internal/office"
@@ -55,7 +56,7 @@ type cliCheckDoc struct {
 func (m *machineT) runCmd(cmd func(context.Context, *run, []string) int, args ...string) result {
 	m.t.Helper()
 	var out, errb bytes.Buffer
-	env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now,
+	env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
 		Getenv: func(k string) string { return m.vars[k] }}
 	forced, args, err := extractLang(args)
 	if err != nil {
@@ -80,12 +81,11 @@ func officeMachine(t *testing.T, opt office.Options) (*office.Office, *machineT)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { o.Close() })
-	old := tunnelConfigFor
-	t.Cleanup(func() { tunnelConfigFor = old })
-	tunnelConfigFor = func(_ context.Context, _ *run, _ *machine, p *profile.Profile) (tunnel.Config, error) {
+	tunnelConfig := func(_ context.Context, _ *backend.Machine, p *profile.Profile) (tunnel.Config, error) {
 		return tunnel.FromProfile(p.Tunnel, o.ClientKey, nil)
 	}
 	m := newMachine(t)
+	m.seams.TunnelConfig = tunnelConfig
 	m.manage(o.ProfileURL, "", o.TrustedKey)
 	if r := m.run("profile", "sync"); r.code != ExitOK {
 		t.Fatalf("sync: %+v", r)

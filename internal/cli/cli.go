@@ -70,24 +70,14 @@ type run struct {
 	failed     *failure       // the last failure said, for the --json error document
 	lastReason *reasonSaid    // the last error worded by reason
 	probe      **flag.FlagSet // set: parseFlags only records the command's flags
-	app        bool           // the app's backend (Desk) runs it: say KEY.in_app where a sentence has one
 }
 
 func (r *run) configEnv() config.Environment {
 	return config.Environment{Getenv: r.Getenv, GOOS: r.GOOS, Home: r.Home}
 }
 
-// t translates a message key into the invocation's language. For the
-// app, a sentence that names a command or a flag has its app's words
-// under KEY.in_app (a button, a screen), which win.
-func (r *run) t(key string, args ...any) string {
-	if r.app {
-		if c, err := i18n.Catalog(r.lang); err == nil && c[key+".in_app"] != "" {
-			key += ".in_app"
-		}
-	}
-	return i18n.T(r.lang, key, args...)
-}
+// t translates a message key into the invocation's language.
+func (r *run) t(key string, args ...any) string { return i18n.T(r.lang, key, args...) }
 
 // modeWords names a tunnel mode in plain words ("sans droits
 // d'administrateur"), never the flag value.

@@ -21,6 +21,9 @@ import (
 
 	"aead.dev/minisign"
 
+	"relais/internal/backend"
+	"relais/internal/frontend"
+	"relais/internal/i18n"
 	"relais/internal/profile/profiletest"
 	"relais/internal/testenv"
 )
@@ -47,11 +50,15 @@ func TestMain(m *testing.M) {
 type machineT struct {
 	t    *testing.T
 	vars map[string]string
+	// seams are the backend's test seams every command of this machine
+	// runs with (a keyring, a tunnel configuration, …): never a package
+	// variable, so that machines run in parallel.
+	seams backend.Seams
 }
 
 func newMachine(t *testing.T) *machineT {
 	dir := t.TempDir()
-	return &machineT{t: t, vars: map[string]string{
+	return &machineT{t: t, seams: backend.Seams{LimitMemory: func(int64) {}}, vars: map[string]string{
 		"RELAIS_HOME":   filepath.Join(dir, "home"),
 		"RELAIS_CONFIG": filepath.Join(dir, "relais.toml"),
 		"LANG":          "fr_FR.UTF-8",
@@ -77,7 +84,7 @@ type result struct {
 func (m *machineT) run(args ...string) result {
 	m.t.Helper()
 	var out, errb bytes.Buffer
-	env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now,
+	env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
 		Getenv: func(k string) string { return m.vars[k] }}
 	code := Main(context.Background(), args, env)
 	return result{code, out.String(), errb.String()}
@@ -458,9 +465,7 @@ func TestVerifyWithRealMinisign(t *testing.T) {
 // Every error code has a sentence in both languages.
 func TestEveryReasonIsTranslated(t *testing.T) {
 	codes := []string{"invalid", "http", "network", "timeout", "other", "disk_full", "corrupt"}
-	for _, r := range reasons {
-		codes = append(codes, r.code)
-	}
+	codes = append(codes, backend.ReasonCodes()...)
 	for _, lang := range []string{"fr", "en"} {
 		rr := &run{lang: lang}
 		for _, c := range codes {
@@ -469,4 +474,16 @@ func TestEveryReasonIsTranslated(t *testing.T) {
 			}
 		}
 	}
+}
+
+// appWords says err as the app does in lang: a coded error of the backend
+// from its key, the app's own sentence (KEY.in_app) winning.
+func appWords(lang string, err error) string {
+	t := func(key string, args ...any) string {
+		if c, e := i18n.Catalog(lang); e == nil && c[key+".in_app"] != "" {
+			key += ".in_app"
+		}
+		return i18n.T(lang, key, args...)
+	}
+	return frontend.Words(lang, err, t, func(e error) string { return frontend.Describe(lang, e) })
 }

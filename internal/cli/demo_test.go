@@ -8,10 +8,9 @@ import (
 )
 
 func TestDemoHeadless(t *testing.T) {
-	defer func(d time.Duration) { demoSlowDelay = d }(demoSlowDelay)
-	demoSlowDelay = 900 * time.Millisecond // still above the profile's 800 ms degraded_if
 
 	m := newMachine(t)
+	m.seams.DemoSlowDelay = 900 * time.Millisecond // still above the profile's 800 ms degraded_if
 	r := m.run("demo", "--headless")
 	if r.code != ExitOK {
 		t.Fatalf("demo --headless: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"relais/internal/backend"
 )
 
 // The demo keeps its service desk's key in the demo's directory, so the
@@ -12,9 +14,9 @@ import (
 // app's sentence names the app's button, not a command-line flag.
 func TestDeskDemoHelpdeskKey(t *testing.T) {
 	m := newMachine(t)
-	d := openDesk(t, m, DeskOptions{Lang: "fr", Demo: true})
+	d := openDesk(t, m, backend.Options{Lang: "fr", Demo: true})
 	key := d.DemoHelpdeskKey()
-	store, err := d.newRun(nil, nil).demoStorePath()
+	store, err := m.env().DemoStorePath()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +34,7 @@ func TestDeskDemoHelpdeskKey(t *testing.T) {
 		t.Fatalf("export: %+v %v", ex, err)
 	}
 	_, err = d.OpenBundle(ex.Path, "")
-	if err == nil || strings.Contains(err.Error(), "--") || !strings.Contains(err.Error(), "Clé d'identité age…") {
+	if err == nil || strings.Contains(appWords("fr", err), "--") || !strings.Contains(appWords("fr", err), "Clé d'identité age…") {
 		t.Errorf("without the key: %v; want the app's button named, no flag", err)
 	}
 	b, err := d.OpenBundle(ex.Path, key)

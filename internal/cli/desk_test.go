@@ -18,6 +18,7 @@ import (
 	"aead.dev/minisign"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"relais/internal/backend"
 	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/launch"
@@ -29,16 +30,17 @@ import (
 )
 
 // env is the machine's environment for a long-lived caller (the desk).
-func (m *machineT) env() Env {
-	return Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now,
+func (m *machineT) env() backend.Env {
+	return backend.Env{GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
 		Getenv: func(k string) string { return m.vars[k] }}
 }
 
-func openDesk(t *testing.T, m *machineT, opt DeskOptions) *Desk {
+func openDesk(t *testing.T, m *machineT, opt backend.Options) *backend.Local {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	d, err := OpenDesk(ctx, m.env(), opt)
+	opt.Env = m.env()
+	d, err := backend.Open(ctx, opt)
 	if err != nil {
 		t.Fatalf("OpenDesk: %v", err)
 	}
@@ -47,7 +49,7 @@ func openDesk(t *testing.T, m *machineT, opt DeskOptions) *Desk {
 }
 
 // events subscribes to the desk; the channel never blocks the engine.
-func events(d *Desk) (<-chan engine.Event, func()) {
+func events(d *backend.Local) (<-chan engine.Event, func()) {
 	ch := make(chan engine.Event, 1000)
 	cancel := d.Subscribe(func(ev engine.Event) {
 		select {
@@ -88,14 +90,12 @@ func drain(ch <-chan engine.Event) {
 
 // recordLaunches replaces the launcher with one that records what it would
 // start: no browser ever opens.
-func recordLaunches(t *testing.T) func() [][]string {
+func recordLaunches(m *machineT) func() [][]string {
 	var (
 		mu   sync.Mutex
 		runs [][]string
 	)
-	old := newLauncher
-	t.Cleanup(func() { newLauncher = old })
-	newLauncher = func(r *run, dataDir string) *launch.Launcher {
+	m.seams.NewLauncher = func(dataDir string) *launch.Launcher {
 		return &launch.Launcher{DataDir: dataDir,
 			Exec: func(name string, args ...string) error {
 				mu.Lock()
@@ -136,23 +136,22 @@ func (m *machineT) waitStatusUp() statusDoc {
 }
 
 func TestDeskDemo(t *testing.T) {
-	defer func(d time.Duration) { demoSlowDelay = d }(demoSlowDelay)
-	demoSlowDelay = 900 * time.Millisecond // still above the profile's 800 ms degraded_if
-	launches := recordLaunches(t)
 
 	m := newMachine(t)
-	d := openDesk(t, m, DeskOptions{Lang: "fr"})
+	m.seams.DemoSlowDelay = 900 * time.Millisecond // still above the profile's 800 ms degraded_if
+	launches := recordLaunches(m)
+	d := openDesk(t, m, backend.Options{Lang: "fr"})
 	if !d.Demo() || d.Active() {
 		t.Fatalf("demo %v, active %v", d.Demo(), d.Active())
 	}
 	ps := d.Profile()
-	if ps.Profile == nil || ps.Serial != ps.Profile.Serial || ps.Signature != "valid" || ps.FetchedAt.IsZero() || ps.Expired || ps.Problem != "" {
+	if ps.Profile == nil || ps.Serial != ps.Profile.Serial || ps.Signature != "valid" || ps.FetchedAt.IsZero() || ps.Expired || ps.Problem != nil {
 		t.Fatalf("demo profile: %+v", ps)
 	}
 	if s := d.Snapshot(); s.Phase != engine.PhaseIdle {
 		t.Fatalf("before Start: %+v", s)
 	}
-	if err := d.OpenLink("portail"); err == nil || !strings.Contains(err.Error(), "activez d'abord le Mode urgence") {
+	if err := d.OpenLink("portail"); err == nil || !strings.Contains(appWords("fr", err), "activez d'abord le Mode urgence") {
 		t.Fatalf("a tunnel link before Mode urgence: %v", err)
 	}
 	ch, _ := events(d)
@@ -222,7 +221,7 @@ func TestDeskDemo(t *testing.T) {
 	if err := d.OpenLink("portail"); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.OpenLink("nope"); err == nil || !strings.Contains(err.Error(), "« nope »") || !strings.Contains(err.Error(), "portail, dossiers") {
+	if err := d.OpenLink("nope"); err == nil || !strings.Contains(appWords("fr", err), "« nope »") || !strings.Contains(appWords("fr", err), "portail, dossiers") {
 		t.Fatalf("unknown link: %v", err)
 	}
 	if r := m.run("open", "dossiers"); r.code != ExitOK {
@@ -299,7 +298,7 @@ func TestDeskManaged(t *testing.T) {
 	m.vars["XDG_CONFIG_HOME"] = t.TempDir()
 	m.lock("tunnel_mode = \"userspace\"\nautostart = true\n")
 
-	d := openDesk(t, m, DeskOptions{Lang: "fr"})
+	d := openDesk(t, m, backend.Options{Lang: "fr"})
 	if d.Demo() {
 		t.Fatal("an organisation's machine runs the demo")
 	}
@@ -314,12 +313,12 @@ func TestDeskManaged(t *testing.T) {
 		t.Fatalf("settings %+v", s)
 	}
 	if err := d.SaveSettings(frontend.Settings{Language: "en", Autostart: false, TunnelMode: frontend.ModeUserspace}); err == nil ||
-		err.Error() != "Ce réglage est géré par votre organisation." {
+		appWords("fr", err) != "Ce réglage est géré par votre organisation." {
 		t.Fatalf("locked autostart changed: %v", err)
 	}
 	d.SetLanguage("en")
 	if err := d.SaveSettings(frontend.Settings{Language: "en", Autostart: true, TunnelMode: frontend.ModeSystem}); err == nil ||
-		err.Error() != "This setting is managed by your organisation." {
+		appWords("en", err) != "This setting is managed by your organisation." {
 		t.Fatalf("locked tunnel mode changed: %v", err)
 	}
 	if err := d.SaveSettings(frontend.Settings{Language: "en", Autostart: true, TunnelMode: frontend.ModeUserspace}); err != nil {
@@ -328,14 +327,14 @@ func TestDeskManaged(t *testing.T) {
 	if s := d.Settings(); s.Language != "en" {
 		t.Fatalf("settings %+v", s)
 	}
-	if err := d.Start(frontend.ModeSystem); err == nil || !strings.Contains(err.Error(), "Your organisation sets the tunnel mode: userspace") {
+	if err := d.Start(frontend.ModeSystem); err == nil || !strings.Contains(appWords("en", err), "Your organisation sets the tunnel mode: userspace") {
 		t.Fatalf("Start in a mode the organisation forbids: %v", err)
 	}
 	if d.Active() {
 		t.Fatal("active after a refused Start")
 	}
 	ps := d.Profile()
-	if ps.Serial != 7 || ps.Signature != "valid" || ps.Problem != "" || ps.Profile == nil {
+	if ps.Serial != 7 || ps.Signature != "valid" || ps.Problem != nil || ps.Profile == nil {
 		t.Fatalf("profile %+v", ps)
 	}
 
@@ -362,7 +361,7 @@ func TestDeskManaged(t *testing.T) {
 func TestDeskSettingsAndAutostart(t *testing.T) {
 	m := newMachine(t)
 	m.vars["XDG_CONFIG_HOME"] = t.TempDir()
-	d := openDesk(t, m, DeskOptions{Lang: "fr"})
+	d := openDesk(t, m, backend.Options{Lang: "fr"})
 	if s := d.Settings(); s != frontend.DefaultSettings() {
 		t.Fatalf("a new user's settings: %+v", s)
 	}
@@ -388,7 +387,7 @@ func TestDeskSettingsAndAutostart(t *testing.T) {
 		{frontend.Settings{Language: "de", TunnelMode: frontend.ModeAuto}, "Langue inconnue : de"},
 		{frontend.Settings{Language: frontend.LanguageFR, TunnelMode: "turbo"}, "Mode de tunnel inconnu : turbo"},
 	} {
-		if err := d.SaveSettings(bad.s); err == nil || !strings.Contains(err.Error(), bad.want) {
+		if err := d.SaveSettings(bad.s); err == nil || !strings.Contains(appWords("fr", err), bad.want) {
 			t.Errorf("SaveSettings(%+v): %v", bad.s, err)
 		}
 	}
@@ -399,7 +398,7 @@ func TestDeskSettingsAndAutostart(t *testing.T) {
 
 	// The settings outlive the app, in the user's store; `relais check`
 	// and `relais up` take the saved tunnel mode.
-	d = openDesk(t, m, DeskOptions{})
+	d = openDesk(t, m, backend.Options{})
 	if s := d.Settings(); s != want {
 		t.Fatalf("reopened: %+v, want %+v", s, want)
 	}
@@ -408,7 +407,7 @@ func TestDeskSettingsAndAutostart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, err := db.Setting(context.Background(), settingTunnelMode); err != nil || v != "userspace" {
+	if v, err := db.Setting(context.Background(), backend.SettingTunnelMode); err != nil || v != "userspace" {
 		t.Fatalf("saved tunnel mode %q %v", v, err)
 	}
 
@@ -427,15 +426,17 @@ func TestChooseModeUsesTheSetting(t *testing.T) {
 	choose := func(flag string) (tunnel.Mode, int, string) {
 		t.Helper()
 		var errb bytes.Buffer
-		r := &run{Env: m.env(), lang: "en"}
-		r.Stderr = &errb
-		mach, code := r.openMachine(false)
-		if mach == nil {
-			t.Fatalf("openMachine: %d %s", code, errb.String())
+		mach, err := backend.OpenMachine(m.env(), false)
+		if err != nil {
+			t.Fatalf("openMachine: %v", err)
 		}
 		defer mach.Close()
-		mode, code := r.chooseMode(ctx, mach, flag)
-		return mode, code, errb.String()
+		mode, err := mach.ChooseMode(ctx, flag)
+		if err != nil {
+			errb.WriteString(appWords("en", err))
+			return mode, ExitUsage, errb.String()
+		}
+		return mode, ExitOK, errb.String()
 	}
 	if mode, _, _ := choose(""); mode != tunnel.ModeAuto {
 		t.Fatalf("no setting: %s", mode)
@@ -445,7 +446,7 @@ func TestChooseModeUsesTheSetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.SetSetting(ctx, settingTunnelMode, "system"); err != nil {
+	if err := db.SetSetting(ctx, backend.SettingTunnelMode, "system"); err != nil {
 		t.Fatal(err)
 	}
 	if mode, _, _ := choose(""); mode != tunnel.ModeSystem {
@@ -468,7 +469,7 @@ func TestChooseModeUsesTheSetting(t *testing.T) {
 
 func TestDeskAssetsAndProfileProblems(t *testing.T) {
 	m, _ := syncedMachine(t)
-	d := openDesk(t, m, DeskOptions{Lang: "fr"})
+	d := openDesk(t, m, backend.Options{Lang: "fr"})
 	img := profiletest.Testdata(t, "profiles", "assets", "etape1.png")
 	if b, ok := d.Asset("etape1.png"); !ok || !bytes.Equal(b, img) {
 		t.Fatalf("asset: %v, %d bytes, want %d", ok, len(b), len(img))
@@ -476,15 +477,15 @@ func TestDeskAssetsAndProfileProblems(t *testing.T) {
 	if _, ok := d.Asset("nope.png"); ok {
 		t.Fatal("an unknown asset was found")
 	}
-	if ps := d.Profile(); ps.Serial != 7 || ps.Signature != "valid" || ps.Problem != "" {
+	if ps := d.Profile(); ps.Serial != 7 || ps.Signature != "valid" || ps.Problem != nil {
 		t.Fatalf("profile %+v", ps)
 	}
 
 	// A profile whose signature no trusted key verifies any more.
 	other, _ := newKey(t)
 	m.manage("https://continuite.example.org/relais/profile.toml", "", other)
-	d2 := openDesk(t, m, DeskOptions{Lang: "en"})
-	if ps := d2.Profile(); ps.Signature != "invalid" || !strings.Contains(ps.Problem, "no longer carry a recognised signature") {
+	d2 := openDesk(t, m, backend.Options{Lang: "en"})
+	if ps := d2.Profile(); ps.Signature != "invalid" || !strings.Contains(appWords("en", ps.Problem), "no longer carry a recognised signature") {
 		t.Fatalf("untrusted profile: %+v", ps)
 	}
 
@@ -492,31 +493,31 @@ func TestDeskAssetsAndProfileProblems(t *testing.T) {
 	m2 := newMachine(t)
 	pk, _ := newKey(t)
 	m2.manage("http://127.0.0.1:1/relais/profile.toml", "", pk)
-	d3 := openDesk(t, m2, DeskOptions{Lang: "fr"})
+	d3 := openDesk(t, m2, backend.Options{Lang: "fr"})
 	ps := d3.Profile()
-	if ps.Profile != nil || !strings.Contains(ps.Problem, "n'a pas encore reçu les consignes") {
+	if ps.Profile != nil || !strings.Contains(appWords("fr", ps.Problem), "n'a pas encore reçu les consignes") {
 		t.Fatalf("no profile: %+v", ps)
 	}
 	if err := d3.Start(""); err == nil || d3.Active() {
 		t.Fatalf("Start without a profile: %v", err)
 	}
-	if err := d3.OpenLink("portail-urgence"); err == nil || !strings.Contains(err.Error(), "consignes") {
+	if err := d3.OpenLink("portail-urgence"); err == nil || !strings.Contains(appWords("fr", err), "consignes") {
 		t.Fatalf("OpenLink without a profile: %v", err)
 	}
 }
 
 func TestDeskIdentity(t *testing.T) {
-	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
-	d := openDesk(t, m, DeskOptions{Lang: "fr"})
-	if id := d.Identity(); id.PublicKey != "" || id.Problem != "" || id.Setup != frontend.SetupNone {
+	kr := fakeKeyring(m)
+	d := openDesk(t, m, backend.Options{Lang: "fr"})
+	if id := d.Identity(); id.PublicKey != "" || id.Problem != nil || id.Setup != frontend.SetupNone {
 		t.Fatalf("before any key: %+v", id)
 	}
 	if err := d.GenerateKey(false); err != nil {
 		t.Fatal(err)
 	}
 	id := d.Identity()
-	if len(id.PublicKey) != 44 || id.Source != "generated" || id.Problem != "" || id.Setup != frontend.SetupNoAddress {
+	if len(id.PublicKey) != 44 || id.Source != "generated" || id.Problem != nil || id.Setup != frontend.SetupNoAddress {
 		t.Fatalf("after generate: %+v", id)
 	}
 	if err := d.GenerateKey(false); identityCode(err) != frontend.IdentityErrExists || err.(*frontend.IdentityError).PublicKey != id.PublicKey {
@@ -538,21 +539,21 @@ func TestDeskIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	id = d.Identity()
-	if id.PublicKey != key.PublicKey().String() || id.Source != filepath.Base(conf) || len(id.Addresses) == 0 || id.Problem != "" ||
+	if id.PublicKey != key.PublicKey().String() || id.Source != filepath.Base(conf) || len(id.Addresses) == 0 || id.Problem != nil ||
 		id.Setup != frontend.SetupReady {
 		t.Fatalf("after import: %+v", id)
 	}
 
 	// Another key in the keyring than the one recorded.
 	other, _ := wgtypes.GeneratePrivateKey()
-	if err := deviceVault().SetPrivateKey(tunnel.Key(other)); err != nil {
+	if err := m.env().Vault().SetPrivateKey(tunnel.Key(other)); err != nil {
 		t.Fatal(err)
 	}
-	if got := d.Identity(); got.PublicKey != id.PublicKey || !strings.Contains(got.Problem, "ne correspond plus") || got.Setup != frontend.SetupKeyMismatch {
+	if got := d.Identity(); got.PublicKey != id.PublicKey || !strings.Contains(appWords("fr", got.Problem), "ne correspond plus") || got.Setup != frontend.SetupKeyMismatch {
 		t.Fatalf("mismatch: %+v", got)
 	}
 	d.SetLanguage("en")
-	if got := d.Identity(); !strings.Contains(got.Problem, "no longer matches") {
+	if got := d.Identity(); !strings.Contains(appWords("en", got.Problem), "no longer matches") {
 		t.Fatalf("mismatch in English: %+v", got)
 	}
 	// Delete: the keyring and the store forget it.
@@ -566,11 +567,11 @@ func TestDeskIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	kr.Fail(errors.New("org.freedesktop.DBus.Error.ServiceUnknown"))
-	if got := d.Identity(); got.PublicKey != key.PublicKey().String() || !strings.Contains(got.Problem, "GNOME Keyring") || got.Setup != frontend.SetupNoKeyring {
+	if got := d.Identity(); got.PublicKey != key.PublicKey().String() || !strings.Contains(appWords("fr", got.Problem), "GNOME Keyring") || got.Setup != frontend.SetupNoKeyring {
 		t.Fatalf("no keyring: %+v", got)
 	}
 	err := d.GenerateKey(true)
-	if identityCode(err) != frontend.IdentityErrNoKeyring || !strings.Contains(strings.Join(err.(*frontend.IdentityError).Detail, " "), "GNOME Keyring") {
+	if identityCode(err) != frontend.IdentityErrNoKeyring || !strings.Contains(appWords("fr", err.(*frontend.IdentityError).Detail[0]), "GNOME Keyring") {
 		t.Fatalf("generate without a keyring: %v", err)
 	}
 	if err := d.DeleteKey(); identityCode(err) != frontend.IdentityErrNoKeyring {
@@ -627,7 +628,7 @@ func TestStatusAndOpenUseTheDemoStore(t *testing.T) {
 	if r := m.run("status", "--lang", "en"); !strings.Contains(r.stdout, "Demo: this is the state of the demo office") {
 		t.Fatalf("status: %+v", r)
 	}
-	launches := recordLaunches(t)
+	launches := recordLaunches(m)
 	if r := m.run("open", "portail-urgence"); r.code != ExitOK {
 		t.Fatalf("open: %+v", r)
 	}
@@ -657,9 +658,7 @@ func TestDeskProfileUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer o.Close()
-	old := tunnelConfigFor
-	t.Cleanup(func() { tunnelConfigFor = old })
-	tunnelConfigFor = func(_ context.Context, _ *run, _ *machine, p *profile.Profile) (tunnel.Config, error) {
+	tunnelConfig := func(_ context.Context, _ *backend.Machine, p *profile.Profile) (tunnel.Config, error) {
 		return tunnel.FromProfile(p.Tunnel, o.ClientKey, nil)
 	}
 	// The organisation republishes the office's profile, signed with its
@@ -674,11 +673,12 @@ func TestDeskProfileUpdates(t *testing.T) {
 	}
 	publish(7, sk)
 	m := newMachine(t)
+	m.seams.TunnelConfig = tunnelConfig
 	m.manage(srv.URL(), "", pk)
 	if r := m.run("profile", "sync"); r.code != ExitOK {
 		t.Fatalf("sync: %+v", r)
 	}
-	d := openDesk(t, m, DeskOptions{Lang: "fr"})
+	d := openDesk(t, m, backend.Options{Lang: "fr"})
 	ch, _ := events(d)
 
 	publish(8, sk)
@@ -694,7 +694,7 @@ func TestDeskProfileUpdates(t *testing.T) {
 			t.Fatal("the engine never used serial 8")
 		}
 	}
-	if ps := d.Profile(); ps.Serial != 8 || ps.Profile == nil || ps.Profile.Serial != 8 || ps.Signature != "valid" || ps.Problem != "" {
+	if ps := d.Profile(); ps.Serial != 8 || ps.Profile == nil || ps.Profile.Serial != 8 || ps.Signature != "valid" || ps.Problem != nil {
 		t.Fatalf("after the update: %+v", ps)
 	}
 	d.Stop()
@@ -704,14 +704,14 @@ func TestDeskProfileUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ps frontend.ProfileState
-	for ps = d.Profile(); ps.Problem == "" && ctx.Err() == nil; ps = d.Profile() {
+	for ps = d.Profile(); ps.Problem == nil && ctx.Err() == nil; ps = d.Profile() {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if ps.Serial != 8 || !strings.Contains(ps.Problem, "Relais garde la dernière version sûre (série 8)") {
+	if ps.Serial != 8 || !strings.Contains(appWords("fr", ps.Problem), "Relais garde la dernière version sûre (série 8)") {
 		t.Fatalf("after a refused update: %+v", ps)
 	}
 	d.SetLanguage("en")
-	if ps := d.Profile(); !strings.Contains(ps.Problem, "keeps the last safe version (serial 8)") {
+	if ps := d.Profile(); !strings.Contains(appWords("en", ps.Problem), "keeps the last safe version (serial 8)") {
 		t.Fatalf("in English: %+v", ps)
 	}
 	d.Stop()

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,7 +29,6 @@ import (
 // bundle, neither in its raw bytes nor in any unzipped file; the private
 // key is in no file of the database either.
 func TestDiagExportCarriesNoSecret(t *testing.T) {
-	kr := fakeKeyring(t)
 	pk, sk := newKey(t)
 	o := profiletest.New(t)
 	body := string(profiletest.Example(t, o.Base(), 7))
@@ -40,6 +41,7 @@ func TestDiagExportCarriesNoSecret(t *testing.T) {
 	o.Set(profiletest.SignaturePath, minisign.Sign(sk, []byte(body)))
 	o.Set(profiletest.AssetPath, profiletest.Testdata(t, "profiles", "assets", "etape1.png"))
 	m := newMachine(t)
+	kr := fakeKeyring(m)
 	m.manage(strings.Replace(o.URL(), "http://", "http://relais:TOKEN-MANAGED-7890@", 1), "", pk)
 	if r := m.run("profile", "sync"); r.code != ExitOK {
 		t.Fatalf("profile sync: %+v", r)
@@ -187,4 +189,4 @@ func unzipAll(t *testing.T, raw []byte) map[string][]byte {
 	return files
 }
 
-func keys[V any](m map[string]V) []string { return sortedKeys(m) }
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

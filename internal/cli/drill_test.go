@@ -24,21 +24,19 @@ import (
 func (m *machineT) runIn(stdin string, args ...string) result {
 	m.t.Helper()
 	var out, errb bytes.Buffer
-	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now,
+	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
 		Getenv: func(k string) string { return m.vars[k] }}
 	code := Main(context.Background(), args, env)
 	return result{code, out.String(), errb.String()}
 }
 
 // watchOffices collects the demo offices the commands start.
-func watchOffices(t *testing.T) func() []*office.Office {
+func watchOffices(m *machineT) func() []*office.Office {
 	var (
 		mu   sync.Mutex
 		offs []*office.Office
 	)
-	old := demoStarted
-	t.Cleanup(func() { demoStarted = old })
-	demoStarted = func(o *office.Office) {
+	m.seams.DemoStarted = func(o *office.Office) {
 		mu.Lock()
 		defer mu.Unlock()
 		offs = append(offs, o)
@@ -56,10 +54,10 @@ func watchOffices(t *testing.T) func() []*office.Office {
 // question is answered; the report reaches the office's receiver exactly
 // once and `drill status` says it was delivered.
 func TestDrillStartDemoFromTheTerminal(t *testing.T) {
-	demoSlowDelay = 900 * time.Millisecond
 	m := newMachine(t)
-	offices := watchOffices(t)
-	launches := recordLaunches(t)
+	m.seams.DemoSlowDelay = 900 * time.Millisecond
+	offices := watchOffices(m)
+	launches := recordLaunches(m)
 
 	r := m.run("drill", "list", "--json")
 	var listDoc struct {
@@ -170,8 +168,8 @@ func TestDrillStartDemoFromTheTerminal(t *testing.T) {
 // A required step is not skipped without a reason; q pauses and start
 // resumes at the same step.
 func TestDrillPauseSkipAndResume(t *testing.T) {
-	demoSlowDelay = 900 * time.Millisecond
 	m := newMachine(t)
+	m.seams.DemoSlowDelay = 900 * time.Millisecond
 	// scenario: "p" then an empty reason (EOF): paused, nothing skipped.
 	r := m.runIn("p\n", "drill", "start", "demo")
 	if r.code != 0 || !strings.Contains(r.stdout, "pourquoi la passez-vous") || !strings.Contains(r.stdout, "Exercice mis en pause") {
@@ -191,9 +189,9 @@ func TestDrillPauseSkipAndResume(t *testing.T) {
 // whose next step opens a link through the tunnel brings the tunnel back
 // first: the portal opens instead of "activez d'abord le Mode urgence".
 func TestDrillResumeBringsTheTunnelBack(t *testing.T) {
-	demoSlowDelay = 900 * time.Millisecond
 	m := newMachine(t)
-	launches := recordLaunches(t)
+	m.seams.DemoSlowDelay = 900 * time.Millisecond
+	launches := recordLaunches(m)
 	// scenario, connexion (the tunnel comes up), then quit.
 	r := m.runIn("\n\nq\n", "drill", "start", "demo")
 	if r.code != 0 || !strings.Contains(r.stdout, "Étape 3 sur 5") {
@@ -213,12 +211,10 @@ func TestDrillResumeBringsTheTunnelBack(t *testing.T) {
 // An action that fails says why and what to do next, in words: never
 // the action's code ("open_link:portail").
 func TestDrillFailedActionSaysWhy(t *testing.T) {
-	demoSlowDelay = 900 * time.Millisecond
 	m := newMachine(t)
-	old := newLauncher
-	t.Cleanup(func() { newLauncher = old })
+	m.seams.DemoSlowDelay = 900 * time.Millisecond
 	// No browser to start with the tunnel's proxy.
-	newLauncher = func(r *run, dataDir string) *launch.Launcher {
+	m.seams.NewLauncher = func(dataDir string) *launch.Launcher {
 		return &launch.Launcher{DataDir: dataDir,
 			Exec:     func(string, ...string) error { return errors.New("exit status 3") },
 			LookPath: func(string) (string, error) { return "", errors.New("not found") },

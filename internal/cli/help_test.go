@@ -103,7 +103,7 @@ func TestHelpWithoutWindow(t *testing.T) {
 // (what help, completion and the man page read) records a flag set.
 func TestEveryCommandParsesItsFlagsFirst(t *testing.T) {
 	m := newMachine(t)
-	r := &run{Env: m.env(), lang: "fr"}
+	r := &run{Env: Env{GOOS: "linux", Home: t.TempDir(), Now: time.Now, Getenv: func(k string) string { return m.vars[k] }, Seams: m.seams}, lang: "fr"}
 	var walk func(table []command)
 	walk = func(table []command) {
 		for _, c := range table {
@@ -201,7 +201,7 @@ func TestJSONErrorDocumentForEveryCommand(t *testing.T) {
 // case; no zero date.
 func TestJSONDocumentsSchemaAndTexts(t *testing.T) {
 	m := newMachine(t)
-	watchOffices(t)
+	watchOffices(m)
 	for _, a := range [][]string{{"version", "--json"}, {"drill", "list", "--json"}, {"drill", "status", "--json"}, {"profile", "show", "--json"}, {"status", "--json"}} {
 		r := m.run(a...)
 		var doc map[string]any

@@ -16,6 +16,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"relais/internal/backend"
 	"relais/internal/helper"
 	"relais/internal/helper/helpertest"
 	"relais/internal/i18n"
@@ -76,22 +77,24 @@ func fakeHelper(t *testing.T, trusted minisign.PublicKey) (socket string, b *rec
 	return socket, b
 }
 
-func helperRun(socket string) (*run, *bytes.Buffer) {
-	var stderr bytes.Buffer
+// helperRun is an invocation, and its machine, whose helper listens on
+// socket.
+func helperRun(socket string) (*run, *backend.Machine) {
 	env := map[string]string{helper.SocketEnv: socket}
-	return &run{Env: Env{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: func(k string) string { return env[k] }, Now: time.Now}, lang: i18n.FR}, &stderr
+	r := &run{Env: Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(k string) string { return env[k] }, Now: time.Now}, lang: i18n.FR}
+	return r, &backend.Machine{Env: r.backendEnv()}
 }
 
 func TestSystemHelperAvailable(t *testing.T) {
 	key := helpertest.NewKey(t)
 	socket, _ := fakeHelper(t, key.Public)
-	r, _ := helperRun(socket)
-	if !r.systemHelperAvailable(context.Background()) {
+	_, m := helperRun(socket)
+	if !m.SystemHelperAvailable(context.Background()) {
 		t.Error("a helper answers, but it is not available")
 	}
-	r, _ = helperRun(filepath.Join(t.TempDir(), "none.sock"))
+	_, m = helperRun(filepath.Join(t.TempDir(), "none.sock"))
 	start := time.Now()
-	if r.systemHelperAvailable(context.Background()) {
+	if m.SystemHelperAvailable(context.Background()) {
 		t.Error("no helper, but available")
 	}
 	if d := time.Since(start); d > time.Second {
@@ -101,18 +104,18 @@ func TestSystemHelperAvailable(t *testing.T) {
 
 func TestStartSystemTunnel(t *testing.T) {
 	key := helpertest.NewKey(t)
-	socket, backend := fakeHelper(t, key.Public)
-	r, _ := helperRun(socket)
+	socket, fake := fakeHelper(t, key.Public)
+	r, m := helperRun(socket)
 	server := tunnel.Key{7}
 	data := helpertest.Profile(3, helpertest.Tunnel{Endpoint: "192.0.2.1:51820", ServerPublicKey: server.String(), AllowedIPs: []string{"10.99.0.0/24"}})
 	cur := &store.CachedProfile{Serial: 3, Bytes: data, Signature: key.Sign(data)}
 	cfg := tunnel.Config{PrivateKey: tunnel.Key{42}, Addresses: []netip.Prefix{netip.MustParsePrefix("10.99.0.7/32")}}
 
-	tun, err := r.startSystemTunnel(context.Background(), nil, cur, cfg)
+	tun, err := m.StartSystemTunnel(context.Background(), cur, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := backend.current()
+	got := fake.current()
 	if got == nil || got.PrivateKey != cfg.PrivateKey || got.Addresses[0] != cfg.Addresses[0] || got.Peer.PublicKey != server {
 		t.Fatalf("the helper made %+v", got)
 	}
@@ -122,18 +125,18 @@ func TestStartSystemTunnel(t *testing.T) {
 	if err := tun.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if backend.current() != nil {
+	if fake.current() != nil {
 		t.Error("still up after Close")
 	}
 
 	// Signed by a key this machine does not trust: refused, and said so in French.
 	stranger := helpertest.NewKey(t)
 	cur.Signature = stranger.Sign(data)
-	_, err = r.startSystemTunnel(context.Background(), nil, cur, cfg)
+	_, err = m.StartSystemTunnel(context.Background(), cur, cfg)
 	if !errors.Is(err, profile.ErrUntrustedKey) {
 		t.Fatalf("err = %v, want untrusted key", err)
 	}
-	if backend.current() != nil {
+	if fake.current() != nil {
 		t.Error("an untrusted profile went up")
 	}
 	if got := r.describe(err); !strings.Contains(got, i18n.T(i18n.FR, "cli.reason.untrusted_key")) {
@@ -142,8 +145,8 @@ func TestStartSystemTunnel(t *testing.T) {
 }
 
 func TestStartSystemTunnelWithoutHelper(t *testing.T) {
-	r, _ := helperRun(filepath.Join(t.TempDir(), "none.sock"))
-	_, err := r.startSystemTunnel(context.Background(), nil, &store.CachedProfile{Bytes: []byte("x")}, tunnel.Config{})
+	r, m := helperRun(filepath.Join(t.TempDir(), "none.sock"))
+	_, err := m.StartSystemTunnel(context.Background(), &store.CachedProfile{Bytes: []byte("x")}, tunnel.Config{})
 	if !errors.Is(err, helper.ErrNoHelper) || !strings.HasPrefix(r.describe(err), i18n.T(i18n.FR, "cli.helper.error.no_helper")) {
 		t.Fatalf("err = %v", err)
 	}
@@ -174,7 +177,7 @@ func TestHelperCodesTranslated(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range codes {
-			key, ok := helperCodeKeys[c]
+			key, ok := backend.HelperCodeKeys[c]
 			if !ok {
 				t.Errorf("code %s has no message", c)
 				continue

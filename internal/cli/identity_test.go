@@ -10,6 +10,7 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"relais/internal/backend"
 	"relais/internal/frontend"
 	"relais/internal/profile"
 	"relais/internal/secrets"
@@ -26,8 +27,8 @@ func storedPSK(kr interface{ Items() map[string]string }) string {
 // and used by the tunnel; a later file without one, a new key or a delete
 // removes it.
 func TestKeyImportPresharedKey(t *testing.T) {
-	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
+	kr := fakeKeyring(m)
 	psk, err := wgtypes.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -54,13 +55,13 @@ func TestKeyImportPresharedKey(t *testing.T) {
 	assertNotUnder(t, m.vars["RELAIS_HOME"], hex.EncodeToString(psk[:]))
 
 	// The tunnel uses it.
-	rr := &run{lang: "fr", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now}}
+	rr := &run{lang: "fr", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now, Seams: m.seams}}
 	mach, code := rr.openMachine(false)
 	if mach == nil {
 		t.Fatalf("open: %d", code)
 	}
 	defer mach.Close()
-	cfg, err := rr.deviceTunnelConfig(context.Background(), mach, &profile.Profile{Tunnel: tun})
+	cfg, err := mach.DeviceTunnelConfig(context.Background(), &profile.Profile{Tunnel: tun})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestKeyImportPresharedKey(t *testing.T) {
 	if r := m.run("key", "import", again); r.code != ExitOK || storedPSK(kr) != "" {
 		t.Fatalf("import without a preshared key: %+v, keyring %q", r, storedPSK(kr))
 	}
-	if cfg, err := rr.deviceTunnelConfig(context.Background(), mach, &profile.Profile{Tunnel: tun}); err != nil || cfg.Peer.PresharedKey != (tunnel.Key{}) {
+	if cfg, err := mach.DeviceTunnelConfig(context.Background(), &profile.Profile{Tunnel: tun}); err != nil || cfg.Peer.PresharedKey != (tunnel.Key{}) {
 		t.Fatalf("after a file without one: %x %v", cfg.Peer.PresharedKey, err)
 	}
 
@@ -107,8 +108,8 @@ func TestKeyImportPresharedKey(t *testing.T) {
 // A preshared key that cannot be stored leaves the keyring as it was: the
 // import fails whole.
 func TestKeyImportPresharedKeyFailureRestores(t *testing.T) {
-	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
+	kr := fakeKeyring(m)
 	first, priv := writeConf(t, tun, nil)
 	if r := m.run("key", "import", first); r.code != ExitOK {
 		t.Fatalf("%+v", r)
@@ -132,8 +133,8 @@ func TestKeyImportPresharedKeyFailureRestores(t *testing.T) {
 // reset) is adopted: key show shows it, IT's .conf for it imports without
 // --force, and the tunnel uses it.
 func TestKeyOrphanAdopted(t *testing.T) {
-	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
+	kr := fakeKeyring(m)
 	conf, priv := writeConf(t, tun, nil)
 	if err := (secrets.Vault{Keyring: kr}).SetPrivateKey(tunnel.Key(priv)); err != nil {
 		t.Fatal(err)
@@ -161,13 +162,13 @@ func TestKeyOrphanAdopted(t *testing.T) {
 
 // Mode urgence finds the keyring's key with no record: it adopts it.
 func TestDeviceTunnelConfigAdopts(t *testing.T) {
-	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
+	kr := fakeKeyring(m)
 	priv, _ := wgtypes.GeneratePrivateKey()
 	if err := (secrets.Vault{Keyring: kr}).SetPrivateKey(tunnel.Key(priv)); err != nil {
 		t.Fatal(err)
 	}
-	rr := &run{lang: "en", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now}}
+	rr := &run{lang: "en", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now, Seams: m.seams}}
 	mach, code := rr.openMachine(false)
 	if mach == nil {
 		t.Fatalf("open: %d", code)
@@ -175,28 +176,28 @@ func TestDeviceTunnelConfigAdopts(t *testing.T) {
 	defer mach.Close()
 	p := &profile.Profile{Tunnel: tun}
 	p.Tunnel.Address = []string{"10.20.9.8/32"}
-	cfg, err := rr.deviceTunnelConfig(context.Background(), mach, p)
+	cfg, err := mach.DeviceTunnelConfig(context.Background(), p)
 	if err != nil || cfg.PrivateKey != tunnel.Key(priv) {
 		t.Fatalf("the keyring's key is not used: %v", err)
 	}
 	// Without an address anywhere: a sentence, in the run's language.
 	p.Tunnel.Address = nil
-	_, err = rr.deviceTunnelConfig(context.Background(), mach, p)
-	if !errors.Is(err, tunnel.ErrNoAddress) || !strings.HasPrefix(err.Error(), "No tunnel address for this device") {
+	_, err = mach.DeviceTunnelConfig(context.Background(), p)
+	if !errors.Is(err, tunnel.ErrNoAddress) || !strings.HasPrefix(appWords("en", backend.IdentityProblem("linux", err)), "No tunnel address for this device") {
 		t.Fatalf("no address: %v", err)
 	}
 }
 
 // The desk's identity methods return coded errors, never a CLI flag.
 func TestDeskIdentityErrorsAreCoded(t *testing.T) {
-	fakeKeyring(t)
 	m, tun := syncedMachine(t)
-	d := openDesk(t, m, DeskOptions{Lang: "fr"})
+	fakeKeyring(m)
+	d := openDesk(t, m, backend.Options{Lang: "fr"})
 	conf, _ := writeConf(t, tun, func(f *wgconf.File) { f.Peers[0].Endpoint = "192.0.2.99:51820" })
 	err := d.ImportConf(conf, false)
 	var e *frontend.IdentityError
 	if !errors.As(err, &e) || e.Code != frontend.IdentityErrMismatch || e.File != "poste-42.conf" || len(e.Detail) != 1 ||
-		!strings.Contains(e.Detail[0], "192.0.2.99:51820") {
+		!strings.Contains(appWords("fr", e.Detail[0]), "192.0.2.99:51820") {
 		t.Fatalf("mismatch: %#v", err)
 	}
 	if err := d.GenerateKey(false); err != nil {

@@ -22,6 +22,7 @@ import (
 	"relais/internal/i18n"
 	"relais/internal/office"
 	"relais/internal/profile"
+	"relais/internal/secrets/secretstest"
 	"relais/internal/store"
 )
 
@@ -137,10 +138,13 @@ func auditVerdict(t *testing.T, name string, doc map[string]any) {
 // configuration (the demo office), then on one managed by a local office,
 // and audits each document (auditJSON).
 func TestEveryJSONDocument(t *testing.T) {
-	defer func(d time.Duration) { demoSlowDelay = d }(demoSlowDelay)
-	demoSlowDelay = 900 * time.Millisecond
-	kr := fakeKeyring(t)
-	recordLaunches(t)
+	kr := secretstest.New()
+	prepare := func(m *machineT) *machineT {
+		m.useKeyring(kr)
+		m.seams.DemoSlowDelay = 900 * time.Millisecond // still above the profile's 800 ms degraded_if
+		recordLaunches(m)
+		return m
+	}
 	dir := t.TempDir()
 	seen := map[string]bool{}
 	audit := func(m *machineT, stdin string, args ...string) map[string]any {
@@ -157,7 +161,7 @@ func TestEveryJSONDocument(t *testing.T) {
 	}
 
 	// Without a managed configuration.
-	m := newMachine(t)
+	m := prepare(newMachine(t))
 	audit(m, "", "version", "--json")
 	audit(m, "", "profile", "lint", "../../testdata/profiles/example.toml", "--json")
 	bad := filepath.Join(dir, "bad.toml")
@@ -203,7 +207,7 @@ func TestEveryJSONDocument(t *testing.T) {
 	audit(m, "", "status", "--json", "extra")
 
 	// Managed, but no profile could be fetched yet.
-	m = newMachine(t)
+	m = prepare(newMachine(t))
 	pk, _ := newKey(t)
 	m.manage("http://127.0.0.1:1/profile.toml", "", pk)
 	audit(m, "", "profile", "sync", "--json")
@@ -214,6 +218,7 @@ func TestEveryJSONDocument(t *testing.T) {
 
 	// Managed by an office.
 	_, m = officeMachine(t, office.Options{})
+	prepare(m)
 	audit(m, "", "profile", "sync", "--json")
 	audit(m, "", "profile", "show", "--json")
 	doc = audit(m, "", "check", "--json", "--mode", "userspace")

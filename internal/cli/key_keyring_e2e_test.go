@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/backend"
 	"relais/internal/profile/profiletest"
 	"relais/internal/secrets"
 	"relais/internal/store"
@@ -175,7 +176,7 @@ func keyringSession(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatalf("the Secret Service does not hold the key after generate: %v", err)
 	}
-	if publicKey(priv) != pub {
+	if backend.PublicKey(priv) != pub {
 		t.Fatalf("the keyring's key is not the one of the printed public key %s", pub)
 	}
 

@@ -14,6 +14,7 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"relais/internal/backend"
 	"relais/internal/profile"
 	"relais/internal/profile/profiletest"
 	"relais/internal/secrets"
@@ -22,15 +23,16 @@ import (
 	"relais/internal/wgconf"
 )
 
-// fakeKeyring makes the identity commands use an in-memory keyring for the
-// rest of the test.
-func fakeKeyring(t *testing.T) *secretstest.Keyring {
-	t.Helper()
+// fakeKeyring makes the commands of m use an in-memory keyring.
+func fakeKeyring(m *machineT) *secretstest.Keyring {
 	kr := secretstest.New()
-	old := deviceKeyring
-	deviceKeyring = func() secrets.Keyring { return kr }
-	t.Cleanup(func() { deviceKeyring = old })
+	m.useKeyring(kr)
 	return kr
+}
+
+// useKeyring makes the commands of m use kr.
+func (m *machineT) useKeyring(kr *secretstest.Keyring) {
+	m.seams.Keyring = func() secrets.Keyring { return kr }
 }
 
 // storedKey is the private key the fake keyring holds, or "".
@@ -112,8 +114,8 @@ func writeConf(t *testing.T, tun profile.Tunnel, change func(*wgconf.File)) (str
 }
 
 func TestKeyGenerateShowDelete(t *testing.T) {
-	kr := fakeKeyring(t)
 	m := newMachine(t)
+	kr := fakeKeyring(m)
 	if s, r := m.keyShow(); r.code != ExitUnhealthy || s.Identity != nil || s.Keyring != "absent" {
 		t.Fatalf("before generate: %+v %+v", s, r)
 	}
@@ -124,7 +126,7 @@ func TestKeyGenerateShowDelete(t *testing.T) {
 		t.Fatalf("generate: %+v", r)
 	}
 	priv, err := tunnel.ParseKey(storedKey(kr))
-	if err != nil || publicKey(priv) != pub {
+	if err != nil || backend.PublicKey(priv) != pub {
 		t.Fatalf("the keyring holds no key for the printed public key: %v", err)
 	}
 	s, r := m.keyShow()
@@ -180,8 +182,8 @@ func TestKeyGenerateShowDelete(t *testing.T) {
 }
 
 func TestKeyUsageErrors(t *testing.T) {
-	fakeKeyring(t)
 	m := newMachine(t)
+	fakeKeyring(m)
 	for _, args := range [][]string{
 		{"key"}, {"key", "nonsense"}, {"key", "generate", "--address", "10.0.0.300/32"},
 		{"key", "generate", "extra"}, {"key", "import"}, {"key", "import", "/nonexistent.conf"},
@@ -194,8 +196,8 @@ func TestKeyUsageErrors(t *testing.T) {
 }
 
 func TestKeyImportChecksTheProfile(t *testing.T) {
-	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
+	kr := fakeKeyring(m)
 
 	// A file for another server, endpoint or network is refused, naming
 	// each difference, and nothing is stored.
@@ -254,8 +256,8 @@ func TestKeyImportChecksTheProfile(t *testing.T) {
 }
 
 func TestKeyImportBadFiles(t *testing.T) {
-	kr := fakeKeyring(t)
 	m := newMachine(t)
+	kr := fakeKeyring(m)
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
@@ -287,8 +289,8 @@ func TestKeyImportBadFiles(t *testing.T) {
 }
 
 func TestKeyExportConf(t *testing.T) {
-	fakeKeyring(t)
 	m, tun := syncedMachine(t)
+	fakeKeyring(m)
 	if r := m.run("key", "export-conf"); r.code != ExitUsage || !strings.Contains(r.stderr, "relais key generate") {
 		t.Fatalf("no identity: %+v", r)
 	}
@@ -346,9 +348,9 @@ func TestKeyExportConf(t *testing.T) {
 // No keyring: a clear message in the person's language, exit 2, and not
 // one byte written (the data directory is not even created).
 func TestKeyWithoutKeyring(t *testing.T) {
-	kr := fakeKeyring(t)
-	kr.Fail(errors.New("org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files"))
 	m := newMachine(t)
+	kr := fakeKeyring(m)
+	kr.Fail(errors.New("org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files"))
 	r := m.run("key", "generate")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "GNOME Keyring ou KWallet") || !strings.Contains(r.stderr, "ServiceUnknown") || r.stdout != "" {
 		t.Fatalf("generate: %+v", r)
@@ -397,8 +399,8 @@ func TestKeyWithoutKeyring(t *testing.T) {
 
 // A store that refuses the identity leaves the keyring as it was.
 func TestKeyGenerateStoreFailureRestoresKeyring(t *testing.T) {
-	kr := fakeKeyring(t)
 	m := newMachine(t)
+	kr := fakeKeyring(m)
 	if r := m.run("key", "generate"); r.code != ExitOK {
 		t.Fatalf("%+v", r)
 	}
@@ -422,9 +424,9 @@ func TestKeyGenerateStoreFailureRestoresKeyring(t *testing.T) {
 }
 
 func TestDeviceTunnelConfig(t *testing.T) {
-	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
-	rr := &run{lang: "fr", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now}}
+	kr := fakeKeyring(m)
+	rr := &run{lang: "fr", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now, Seams: m.seams}}
 	mach, code := rr.openMachine(false)
 	if mach == nil {
 		t.Fatalf("open: %d", code)
@@ -433,14 +435,14 @@ func TestDeviceTunnelConfig(t *testing.T) {
 	p := &profile.Profile{Tunnel: tun}
 	ctx := context.Background()
 
-	if _, err := rr.deviceTunnelConfig(ctx, mach, p); !errors.Is(err, errNoIdentity) || !strings.Contains(rr.describeIdentity(err), "relais key generate") {
+	if _, err := mach.DeviceTunnelConfig(ctx, p); !errors.Is(err, backend.ErrNoIdentity) || !strings.Contains(rr.describeIdentity(err), "relais key generate") {
 		t.Fatalf("no identity: %v", err)
 	}
 	conf, priv := writeConf(t, tun, nil)
 	if r := m.run("key", "import", conf); r.code != ExitOK {
 		t.Fatalf("%+v", r)
 	}
-	cfg, err := rr.deviceTunnelConfig(ctx, mach, p)
+	cfg, err := mach.DeviceTunnelConfig(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,18 +453,18 @@ func TestDeviceTunnelConfig(t *testing.T) {
 
 	// Each failure wraps its sentinel and reads as a sentence.
 	kr.Fail(errors.New("no D-Bus"))
-	_, err = rr.deviceTunnelConfig(ctx, mach, p)
+	_, err = mach.DeviceTunnelConfig(ctx, p)
 	if !errors.Is(err, secrets.ErrNoKeyring) || !strings.Contains(rr.describeIdentity(err), "service de secrets") {
 		t.Fatalf("no keyring: %v", err)
 	}
 	kr.Fail(nil)
 	other, _ := wgtypes.GeneratePrivateKey()
 	(secrets.Vault{Keyring: kr}).SetPrivateKey(tunnel.Key(other))
-	if _, err := rr.deviceTunnelConfig(ctx, mach, p); !errors.Is(err, errKeyMismatch) {
+	if _, err := mach.DeviceTunnelConfig(ctx, p); !errors.Is(err, backend.ErrKeyMismatch) {
 		t.Fatalf("another key: %v", err)
 	}
 	kr.Delete(secrets.Service, secrets.User)
-	_, err = rr.deviceTunnelConfig(ctx, mach, p)
+	_, err = mach.DeviceTunnelConfig(ctx, p)
 	if !errors.Is(err, secrets.ErrNoKey) || !strings.Contains(rr.describeIdentity(err), "ne contient pas la clé privée") {
 		t.Fatalf("no key: %v", err)
 	}
@@ -472,12 +474,12 @@ func TestDeviceTunnelConfig(t *testing.T) {
 	if gen.code != ExitOK {
 		t.Fatalf("%+v", gen)
 	}
-	_, err = rr.deviceTunnelConfig(ctx, mach, p)
+	_, err = mach.DeviceTunnelConfig(ctx, p)
 	if !errors.Is(err, tunnel.ErrNoAddress) || !strings.Contains(rr.describeIdentity(err), "--address") {
 		t.Fatalf("no address: %v", err)
 	}
 	p.Tunnel.Address = []string{"10.20.9.8/32"}
-	if cfg, err := rr.deviceTunnelConfig(ctx, mach, p); err != nil || cfg.Addresses[0].String() != "10.20.9.8/32" {
+	if cfg, err := mach.DeviceTunnelConfig(ctx, p); err != nil || cfg.Addresses[0].String() != "10.20.9.8/32" {
 		t.Fatalf("profile address: %+v %v", cfg.Addresses, err)
 	}
 }
@@ -485,8 +487,8 @@ func TestDeviceTunnelConfig(t *testing.T) {
 // With the fake keyring as with the real one, the private key reaches no
 // file under RELAIS_HOME.
 func TestPrivateKeyStaysInTheKeyring(t *testing.T) {
-	kr := fakeKeyring(t)
 	m, tun := syncedMachine(t)
+	kr := fakeKeyring(m)
 	conf, priv := writeConf(t, tun, nil)
 	var outputs []string
 	for _, args := range [][]string{{"key", "import", conf}, {"key", "show"}, {"key", "show", "--json"}, {"key", "export-conf"},
@@ -535,8 +537,8 @@ func assertNotUnder(t *testing.T, dir, secret string) {
 
 // A file without AllowedIPs says "none", not an empty gap.
 func TestKeyImportMismatchNamesAnEmptyList(t *testing.T) {
-	fakeKeyring(t)
 	m, tun := syncedMachine(t)
+	fakeKeyring(m)
 	bad, _ := writeConf(t, tun, func(f *wgconf.File) { f.Peers[0].AllowedIPs = nil })
 	r := m.run("key", "import", bad, "--lang", "en")
 	if r.code != ExitUnhealthy || !strings.Contains(r.stderr, "(AllowedIPs): the file says (none), the profile says "+strings.Join(tun.AllowedIPs, ", ")) {

@@ -52,9 +52,7 @@ func newOpenMachine(t *testing.T, withProfile bool) *openMachineT {
 			t.Fatal(err)
 		}
 	}
-	old := newLauncher
-	t.Cleanup(func() { newLauncher = old })
-	newLauncher = func(r *run, dataDir string) *launch.Launcher {
+	m.seams.NewLauncher = func(dataDir string) *launch.Launcher {
 		return &launch.Launcher{
 			DataDir: dataDir,
 			Exec: func(name string, args ...string) error {
@@ -84,7 +82,7 @@ func (m *openMachineT) open(lang string, args ...string) result {
 	m.t.Helper()
 	m.runs = nil
 	var out, errb bytes.Buffer
-	env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now,
+	env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
 		Getenv: func(k string) string { return m.vars[k] }}
 	code := cmdOpen(context.Background(), &run{Env: env, lang: lang}, args)
 	return result{code, out.String(), errb.String()}

@@ -13,6 +13,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"relais/internal/backend"
 	"relais/internal/frontend"
 	"relais/internal/office"
 	"relais/internal/profile"
@@ -77,9 +78,7 @@ func bootstrapOfficeAt(t *testing.T, home string) (m *machineT, install func(ser
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { o.Close() })
-	old := tunnelConfigFor
-	t.Cleanup(func() { tunnelConfigFor = old })
-	tunnelConfigFor = func(_ context.Context, _ *run, _ *machine, p *profile.Profile) (tunnel.Config, error) {
+	tunnelConfig := func(_ context.Context, _ *backend.Machine, p *profile.Profile) (tunnel.Config, error) {
 		return tunnel.FromProfile(p.Tunnel, o.ClientKey, nil)
 	}
 	pk, sk := newKey(t)
@@ -95,6 +94,7 @@ func bootstrapOfficeAt(t *testing.T, home string) (m *machineT, install func(ser
 	}
 	install(7)
 	m = newMachine(t)
+	m.seams.TunnelConfig = tunnelConfig
 	if home != "" {
 		m.vars["RELAIS_HOME"] = home
 	}
@@ -150,8 +150,8 @@ func TestUpAdoptsNewerBootstrapFile(t *testing.T) {
 func TestDeskAdoptsNewerBootstrapFile(t *testing.T) {
 	m, install := bootstrapOffice(t)
 	install(8)
-	d := openDesk(t, m, DeskOptions{Lang: "fr"})
-	if ps := d.Profile(); ps.Serial != 8 || ps.Signature != "valid" || ps.Problem != "" {
+	d := openDesk(t, m, backend.Options{Lang: "fr"})
+	if ps := d.Profile(); ps.Serial != 8 || ps.Signature != "valid" || ps.Problem != nil {
 		t.Fatalf("at open: %+v", ps)
 	}
 	install(9) // upgraded while the app runs
@@ -163,7 +163,7 @@ func TestDeskAdoptsNewerBootstrapFile(t *testing.T) {
 	if snap := waitReport(t, ch, 0); snap.Profile.Serial != 9 {
 		t.Fatalf("engine: %+v", snap.Profile)
 	}
-	if ps := d.Profile(); ps.Serial != 9 || ps.Problem != "" {
+	if ps := d.Profile(); ps.Serial != 9 || ps.Problem != nil {
 		t.Fatalf("after Start: %+v", ps)
 	}
 	d.Stop()

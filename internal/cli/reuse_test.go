@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 
 	"golang.org/x/net/proxy"
 
+	"relais/internal/backend"
 	"relais/internal/instance"
 	"relais/internal/office"
 	"relais/internal/profile"
@@ -39,11 +39,12 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
-	tunnelConfigFor = func(_ context.Context, _ *run, _ *machine, p *profile.Profile) (tunnel.Config, error) {
+	env := OSEnv()
+	env.Seams.TunnelConfig = func(_ context.Context, _ *backend.Machine, p *profile.Profile) (tunnel.Config, error) {
 		return tunnel.FromProfile(p.Tunnel, k, nil)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, strings.Fields(os.Getenv("RELAIS_CLI_ARGS")), OSEnv())
+	code := Main(ctx, strings.Fields(os.Getenv("RELAIS_CLI_ARGS")), env)
 	stop()
 	os.Exit(code)
 }
@@ -295,19 +296,17 @@ func TestDeadHolderDoesNotBlock(t *testing.T) {
 // after a short wait, naming it, not a second tunnel.
 func TestCheckRefusesAHolderThatSharesNothing(t *testing.T) {
 	_, m := officeMachine(t, office.Options{})
-	old := reuseWait
-	defer func() { reuseWait = old }()
-	reuseWait = 300 * time.Millisecond
+	m.seams.ReuseWait = 300 * time.Millisecond
 	// This process holds the lock as another process would: the lock is
 	// per open file, and the record check ignores this process's records.
 	var path string
 	{
-		r := &run{Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Now: time.Now}, lang: "fr"}
+		r := &run{Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Now: time.Now, Seams: m.seams}, lang: "fr"}
 		mm, code := r.openMachine(false)
 		if mm == nil {
 			t.Fatalf("open: %d", code)
 		}
-		path = tunnelLockPath(mm)
+		path = mm.TunnelLockPath()
 		mm.Close()
 	}
 	l, err := instance.TryLock(path)
@@ -322,30 +321,5 @@ func TestCheckRefusesAHolderThatSharesNothing(t *testing.T) {
 	l.Release()
 	if r := m.runCmd(cmdCheck, "--mode", "userspace"); r.code == ExitUsage {
 		t.Fatalf("check once the lock is free: %+v", r)
-	}
-}
-
-// dnsOverTCP frames each message with its length, and a read returns one
-// whole message.
-func TestDNSOverTCPFraming(t *testing.T) {
-	a, b := net.Pipe()
-	defer a.Close()
-	defer b.Close()
-	c := &dnsOverTCP{Conn: a}
-	go func() {
-		br := bufio.NewReader(b)
-		var l [2]byte
-		io.ReadFull(br, l[:])
-		msg := make([]byte, int(l[0])<<8|int(l[1]))
-		io.ReadFull(br, msg)
-		b.Write(append([]byte{0, byte(len(msg) + 1)}, append(msg, '!')...))
-	}()
-	if n, err := c.Write([]byte("question")); err != nil || n != 8 {
-		t.Fatalf("write: %d %v", n, err)
-	}
-	buf := make([]byte, 512)
-	n, err := c.Read(buf)
-	if err != nil || string(buf[:n]) != "question!" {
-		t.Fatalf("read: %q %v", buf[:n], err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"relais/internal/backend"
 	"relais/internal/profile/profiletest"
 )
 
@@ -60,9 +61,9 @@ func TestRefusedSyncIsWordedInTheReadersLanguage(t *testing.T) {
 	}
 
 	for lang, want := range map[string]string{"fr": fr, "en": en} {
-		d := openDesk(t, m, DeskOptions{Lang: lang})
+		d := openDesk(t, m, backend.Options{Lang: lang})
 		ps := d.Profile()
-		if ps.Serial != 7 || !strings.Contains(ps.Problem, want) {
+		if ps.Serial != 7 || !strings.Contains(appWords(lang, ps.Problem), want) {
 			t.Errorf("%s: the app does not say why the update was refused: %+v", lang, ps.Problem)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/net/proxy"
 
+	"relais/internal/backend"
 	"relais/internal/office"
 	"relais/internal/profile"
 	"relais/internal/store"
@@ -24,7 +25,6 @@ import (
 
 // The test binary runs many commands in one process: do not give it the
 // memory limit of a tunnel process.
-func init() { limitMemory = func(int64) {} }
 
 // syncBuffer is a bytes.Buffer safe to read while a command writes to it.
 type syncBuffer struct {
@@ -46,7 +46,7 @@ func (s *syncBuffer) String() string {
 
 func (m *machineT) start(ctx context.Context, args ...string) (out, errb *syncBuffer, done <-chan int) {
 	out, errb = &syncBuffer{}, &syncBuffer{}
-	env := Env{Stdout: out, Stderr: errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now,
+	env := Env{Stdout: out, Stderr: errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
 		Getenv: func(k string) string { return m.vars[k] }}
 	ch := make(chan int, 1)
 	go func() { ch <- Main(ctx, args, env) }()
@@ -94,14 +94,12 @@ func TestUpAgainstTheOffice(t *testing.T) {
 	defer o.Close()
 	// The device identity comes from the keyring in the app; here the
 	// office issued it.
-	defer func(f func(context.Context, *run, *machine, *profile.Profile) (tunnel.Config, error)) {
-		tunnelConfigFor = f
-	}(tunnelConfigFor)
-	tunnelConfigFor = func(_ context.Context, _ *run, _ *machine, p *profile.Profile) (tunnel.Config, error) {
+	tunnelConfig := func(_ context.Context, _ *backend.Machine, p *profile.Profile) (tunnel.Config, error) {
 		return tunnel.FromProfile(p.Tunnel, o.ClientKey, nil)
 	}
 
 	m := newMachine(t)
+	m.seams.TunnelConfig = tunnelConfig
 	if r := m.run("up"); r.code != ExitUsage || !strings.Contains(r.stderr, "relais demo --headless") /* no managed configuration */ {
 		t.Fatalf("up without a profile: %+v", r)
 	}
@@ -207,10 +205,10 @@ func TestStatusStale(t *testing.T) {
 }
 
 func TestProcessAlive(t *testing.T) {
-	if !processAlive(1) && !processAlive(2) {
+	if !backend.ProcessAlive(1) && !backend.ProcessAlive(2) {
 		t.Skip("cannot see other processes here")
 	}
-	if processAlive(0) || processAlive(1<<22+12345) {
+	if backend.ProcessAlive(0) || backend.ProcessAlive(1<<22+12345) {
 		t.Fatal("a process that cannot exist is alive")
 	}
 }

@@ -282,3 +282,25 @@ type DiagExport struct {
 	Size      int64
 	Failures  []string // collectors that did not finish, noted in the bundle
 }
+
+// Single is this process as the one app of the user: another launch of
+// the app hands over to it (its window comes forward).
+type Single interface {
+	// Serve calls raise each time another launch hands over, until Close.
+	Serve(raise func())
+	Close() error
+}
+
+// Keys of the errors a Claim returns when this process is not the one app:
+// the running app was asked to come forward (exit 0), or it does not
+// answer (exit 2; Args: its process id).
+const (
+	ErrKeyHandedOver = "instance.handed_over"
+	ErrKeyNoAnswer   = "instance.no_answer"
+)
+
+// Claim makes this process the one app of the user. A nil Single with a
+// nil error: the app runs alone (its data directory is unusable; the
+// backend says what is wrong with it). An *Error with ErrKeyHandedOver or
+// ErrKeyNoAnswer: another app runs.
+type Claim func() (Single, error)

@@ -69,9 +69,9 @@ func (f *Backend) ExportDiagnostics(dir, level string, encrypt bool) (frontend.D
 	case d.ExportErr != nil:
 		return frontend.DiagExport{}, d.ExportErr
 	case level != string(diag.LevelNone) && level != string(diag.LevelStandard) && level != string(diag.LevelStrict):
-		return frontend.DiagExport{}, sentence("Ce niveau d'anonymisation n'existe pas.")
+		return frontend.DiagExport{}, frontend.Errorf("cli.diag.bad_level", level)
 	case encrypt && !d.CanEncrypt:
-		return frontend.DiagExport{}, sentence("Le profil ne donne pas de clé du centre de services.")
+		return frontend.DiagExport{}, frontend.Errorf("cli.diag.no_recipient")
 	}
 	if dir == "" {
 		dir = d.Dir
@@ -95,9 +95,9 @@ func (f *Backend) OpenBundle(path, identityFile string) (*diag.Bundle, error) {
 	case d.OpenErr != nil:
 		return nil, d.OpenErr
 	case d.NeedIdentity != "" && identityFile != d.NeedIdentity:
-		return nil, sentence("Ce diagnostic est chiffré et la clé d'identité donnée ne l'ouvre pas.")
+		return nil, frontend.Errorf("cli.diag.wrong_identity", path)
 	case d.Bundle == nil:
-		return nil, sentence("Ce fichier n'est pas un diagnostic de Relais.")
+		return nil, frontend.Errorf("cli.diag.unreadable", path, "not a Relais diagnostics bundle")
 	}
 	return d.Bundle, nil
 }
@@ -126,7 +126,7 @@ func (f *Backend) UploadBundle(path string) error {
 		return d.UploadErr
 	}
 	if !d.CanUpload {
-		return sentence("Le profil ne donne pas d'adresse d'envoi.")
+		return frontend.Errorf("cli.diag.no_upload")
 	}
 	d.Uploads = append(d.Uploads, path)
 	return nil

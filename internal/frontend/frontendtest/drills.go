@@ -86,12 +86,12 @@ func (d *Drills) run(id string) (*drills.Run, error) {
 	for _, r := range d.Runs {
 		if r.ID == id {
 			if r.State == drills.RunCompleted {
-				return nil, sentence("Cet exercice est déjà terminé.")
+				return nil, frontend.Errorf("cli.drill.err.run_completed", id)
 			}
 			return r, nil
 		}
 	}
-	return nil, sentence("Cet exercice est introuvable.")
+	return nil, frontend.Errorf("cli.drill.err.unknown_run", id)
 }
 
 func (f *Backend) Runs() ([]*drills.Run, error) {
@@ -126,11 +126,11 @@ func (f *Backend) StartDrill(id string) (*drills.Run, error) {
 		}
 	}
 	if p == nil || p.Drill(id) == nil {
-		return nil, sentence("Cet exercice n'existe pas dans le profil.")
+		return nil, frontend.Errorf("cli.drill.err.unknown_drill", id)
 	}
 	dr := *p.Drill(id)
 	if drills.WindowAt(dr, now) != drills.WindowOpen {
-		return nil, sentence("Cet exercice n'est pas ouvert en ce moment.")
+		return nil, frontend.Errorf("cli.drill.err.window_closed", id)
 	}
 	if lang == "" {
 		lang = "fr"
@@ -164,7 +164,7 @@ func (f *Backend) CompleteStep(runID, stepID string, in drills.Input) (*drills.R
 	}
 	i := r.Current()
 	if i >= len(r.Steps) || r.Steps[i].ID != stepID {
-		return nil, sentence("Cette étape n'est pas l'étape en cours.")
+		return nil, frontend.Errorf("cli.drill.err.not_current", stepID)
 	}
 	def, st := r.Drill.Steps[i], &r.Steps[i]
 	now := d.tick()
@@ -173,7 +173,7 @@ func (f *Backend) CompleteStep(runID, stepID string, in drills.Input) (*drills.R
 		switch {
 		case len(def.Choices) > 0 && in.Choice != nil:
 			if *in.Choice < 0 || *in.Choice >= len(def.Choices) {
-				return nil, sentence("Cette réponse n'existe pas.")
+				return nil, frontend.Errorf("cli.drill.err.bad_choice", stepID)
 			}
 			c := *in.Choice
 			ev.Choice, ev.Answer = &c, def.Choices[c].In(r.Language)
@@ -181,7 +181,7 @@ func (f *Backend) CompleteStep(runID, stepID string, in drills.Input) (*drills.R
 			ev.Answer = in.Answer
 		}
 		if ev.Answer == "" && st.Required {
-			return nil, sentence("Cette question demande une réponse.")
+			return nil, frontend.Errorf("cli.drill.err.answer_required", stepID)
 		}
 	}
 	ids := def.Checks
@@ -193,7 +193,7 @@ func (f *Backend) CompleteStep(runID, stepID string, in drills.Input) (*drills.R
 			ev.Checks = append(ev.Checks, drills.CheckEvidence{ID: id, State: checks.StateFailed, Reason: "refused", At: now})
 		}
 		st.State, st.Finished, st.Failure, st.Evidence = drills.StepFailed, now, drills.ErrCodeChecksFailed, ev
-		return CopyRun(r), sentence("La vérification a échoué : la paie ne répond pas. Réessayez dans un instant, ou passez l'étape en disant pourquoi.")
+		return CopyRun(r), frontend.Errorf("cli.drill.err.checks_failed", "paie")
 	}
 	for _, id := range def.Checks {
 		ev.Checks = append(ev.Checks, drills.CheckEvidence{ID: id, State: checks.StateOK, At: now})
@@ -216,11 +216,11 @@ func (f *Backend) SkipStep(runID, stepID, reason string) (*drills.Run, error) {
 	}
 	i := r.Current()
 	if i >= len(r.Steps) || r.Steps[i].ID != stepID {
-		return nil, sentence("Cette étape n'est pas l'étape en cours.")
+		return nil, frontend.Errorf("cli.drill.err.not_current", stepID)
 	}
 	st := &r.Steps[i]
 	if st.Required && reason == "" {
-		return nil, sentence("Une étape obligatoire ne se passe qu'avec une raison.")
+		return nil, frontend.Errorf("cli.drill.err.reason_required", stepID)
 	}
 	now := d.tick()
 	st.State, st.Finished, st.SkipReason = drills.StepSkipped, now, reason
@@ -241,7 +241,7 @@ func (f *Backend) FinishDrill(runID, feedback string) (*drills.Report, error) {
 		return nil, err
 	}
 	if r.Current() < len(r.Steps) {
-		return nil, sentence("Des étapes ne sont pas encore faites.")
+		return nil, frontend.Errorf("cli.drill.err.steps_open", runID)
 	}
 	r.State, r.Finished, r.Feedback = drills.RunCompleted, d.tick(), feedback
 	rep := drills.BuildReport(r, "Camille Tremblay")

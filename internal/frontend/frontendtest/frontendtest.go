@@ -4,7 +4,8 @@
 // methods return) through exported fields, and reads what the front end
 // asked through the calls it records. Its drills half walks runs in
 // memory and its diagnostics half pretends to write and open bundles; the
-// sentences it returns are fixed French ones.
+// errors it returns are coded (frontend.Error) with the backend's keys, as
+// the real backend's are, for the front end to word.
 //
 // It does no I/O and starts nothing: no engine, no tunnel, no store, no
 // keyring. It must never import fyne.io, the GUI, the backend or the
@@ -283,8 +284,4 @@ func CopyRun(r *drills.Run) *drills.Run {
 	return &c
 }
 
-// sentence is an error the fake returns: a fixed sentence for a person,
-// in French, as the app tests expect.
-type sentence string
 
-func (s sentence) Error() string { return string(s) }
