@@ -169,7 +169,7 @@ func (d *Local) startDemo(ctx context.Context) error {
 	d.mu.Lock()
 	d.dm = dm
 	d.mu.Unlock()
-	d.em.Keys = dm.Machine().Keys
+	d.em.setTrusted(dm.Machine().Keys)
 	return nil
 }
 

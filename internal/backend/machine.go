@@ -27,8 +27,8 @@ type Machine struct {
 	// opened, moved aside and started afresh (said through Env.Notify).
 	Recovered *store.Recovery
 
-	polOnce sync.Once
-	pol     *ProfilePolicy
+	polMu sync.Mutex
+	pol   *ProfilePolicy
 }
 
 // OpenMachine loads the managed configuration and opens the user's store.
@@ -80,19 +80,29 @@ func OpenMachine(env Env, needManaged bool) (*Machine, error) {
 // adopting a newer bootstrap file, the cached profile parsed once per
 // change.
 func (m *Machine) Policy() *ProfilePolicy {
-	m.polOnce.Do(func() {
+	m.polMu.Lock()
+	defer m.polMu.Unlock()
+	if m.pol == nil {
 		db := m.DB
 		m.pol = &ProfilePolicy{Store: db, Managed: m.Managed, Trusted: m.Keys, HTTPClient: m.Env.HTTPClient, Now: m.Env.Now,
 			Logf: func(format string, a ...any) {
 				_ = db.LogEvent(context.Background(), "profile", fmt.Sprintf(format, a...))
 			}}
-	})
+	}
 	return m.pol
+}
+
+// setTrusted makes keys the ones a profile of this machine must be signed
+// by (the demo office's, once it has started): the policy is made anew.
+func (m *Machine) setTrusted(keys []minisign.PublicKey) {
+	m.polMu.Lock()
+	defer m.polMu.Unlock()
+	m.Keys, m.pol = keys, nil
 }
 
 // Signature judges a cached profile's signature as this machine can.
 func (m *Machine) Signature(c *store.CachedProfile) (state string, err error) {
-	return (&ProfilePolicy{Managed: m.Managed, Trusted: m.Keys}).Signature(c)
+	return m.Policy().Signature(c)
 }
 
 // Close closes the store.

@@ -36,10 +36,11 @@ func (r *run) openMachine(needManaged bool) (*backend.Machine, int) {
 }
 
 // openBackend opens the backend for a command that shares the app's state
-// (relais drill, relais diag): the demo office starts only if Mode urgence
-// needs it. nil after saying why.
-func (r *run) openBackend(ctx context.Context) *backend.Local {
-	b, err := backend.Open(ctx, backend.Options{Env: r.backendEnv(), Lang: r.lang, DemoOnStart: true})
+// (relais drill, relais diag). In the demo, the office starts only if Mode
+// urgence needs it, or, with needProfile, to fetch the demo profile the
+// first time (none is cached yet). nil after saying why.
+func (r *run) openBackend(ctx context.Context, needProfile bool) *backend.Local {
+	b, err := backend.Open(ctx, backend.Options{Env: r.backendEnv(), Lang: r.lang, DemoOnStart: !needProfile})
 	if err != nil {
 		r.failErr(ExitUsage, err)
 		return nil

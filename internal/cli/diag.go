@@ -33,7 +33,7 @@ func cmdDiagExport(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.diag.usage") {
 		return ExitUsage
 	}
-	d := r.openBackend(ctx) // a damaged database is said as it opens
+	d := r.openBackend(ctx, false) // a damaged database is said as it opens
 	if d == nil {
 		return ExitUsage
 	}

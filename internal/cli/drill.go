@@ -28,9 +28,10 @@ import (
 // the report to reach the receiver before saying it stays queued.
 var drillDeliveryWait = 15 * time.Second
 
-// openDrillDesk opens the backend for a drill command; nil after saying why.
-func (r *run) openDrillDesk(ctx context.Context) *backend.Local {
-	d := r.openBackend(ctx)
+// openDrillDesk opens the backend for a drill command (needProfile: the
+// drills of the profile are listed or walked); nil after saying why.
+func (r *run) openDrillDesk(ctx context.Context, needProfile bool) *backend.Local {
+	d := r.openBackend(ctx, needProfile)
 	if d == nil {
 		return nil
 	}
@@ -72,7 +73,7 @@ func cmdDrillList(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.drill.usage") {
 		return ExitUsage
 	}
-	d := r.openDrillDesk(ctx)
+	d := r.openDrillDesk(ctx, true)
 	if d == nil {
 		return ExitUsage
 	}
@@ -159,7 +160,7 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 	if len(pos) != 1 {
 		return r.fail(ExitUsage, "cli.drill.usage")
 	}
-	d := r.openDrillDesk(ctx)
+	d := r.openDrillDesk(ctx, true)
 	if d == nil {
 		return ExitUsage
 	}
@@ -234,7 +235,7 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 			}
 			next, err := d.SkipStep(run.ID, st.ID, reason)
 			if err != nil {
-				fmt.Fprintln(r.Stdout, err)
+				fmt.Fprintln(r.Stdout, r.words(err))
 				continue
 			}
 			run = next
@@ -248,7 +249,7 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 			run = next
 		}
 		if err != nil {
-			fmt.Fprintln(r.Stdout, err)
+			fmt.Fprintln(r.Stdout, r.words(err))
 			if next != nil {
 				if s := next.Steps[i]; s.State == drills.StepFailed {
 					r.out("cli.drill.step.failed_now", r.stepOutcome(s))
@@ -420,7 +421,7 @@ func cmdDrillStatus(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.drill.usage") {
 		return ExitUsage
 	}
-	d := r.openDrillDesk(ctx)
+	d := r.openDrillDesk(ctx, false)
 	if d == nil {
 		return ExitUsage
 	}
@@ -470,7 +471,7 @@ func cmdDrillReport(ctx context.Context, r *run, args []string) int {
 	if len(pos) != 1 {
 		return r.fail(ExitUsage, "cli.drill.usage")
 	}
-	d := r.openDrillDesk(ctx)
+	d := r.openDrillDesk(ctx, false)
 	if d == nil {
 		return ExitUsage
 	}

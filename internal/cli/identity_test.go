@@ -183,7 +183,7 @@ func TestDeviceTunnelConfigAdopts(t *testing.T) {
 	// Without an address anywhere: a sentence, in the run's language.
 	p.Tunnel.Address = nil
 	_, err = mach.DeviceTunnelConfig(context.Background(), p)
-	if !errors.Is(err, tunnel.ErrNoAddress) || !strings.HasPrefix(appWords("en", backend.IdentityProblem("linux", err)), "No tunnel address for this device") {
+	if !errors.Is(err, tunnel.ErrNoAddress) || !strings.HasPrefix(rr.describeIdentity(err), "No tunnel address for this device") {
 		t.Fatalf("no address: %v", err)
 	}
 }
