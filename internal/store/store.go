@@ -36,7 +36,7 @@ import (
 
 // SchemaVersion is the highest migration this code knows: the number of the
 // last file in migrations/. A test keeps the two in step.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // busyTimeout is how long a statement waits for another process's lock.
 const busyTimeout = 5 * time.Second
