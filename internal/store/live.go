@@ -79,8 +79,16 @@ func (db *DB) ClearLive(ctx context.Context, pid int) error {
 
 // The former two records, tunnel_state and engine_state, as thin
 // wrappers over the live table until their callers use the API above.
-// Like the one-row tables they were, each Record* leaves only the
-// writer's row.
+// They keep what the two one-row tables did: the last tunnel status
+// recorded (by any process, whatever its time) and the most recent engine
+// snapshot are read independently. The tunnel's is also kept in a member
+// of its writer's snapshot, legacyTunnel, that only one row holds: an
+// engine snapshot of another process (`relais check` beside `relais up`)
+// does not hide it, nor does its writer's own engine replace it.
+
+// legacyTunnel is the snapshot member where RecordTunnelState keeps the
+// status TunnelState returns.
+const legacyTunnel = "$.legacy_tunnel_state"
 
 // TunnelState is the tunnel as a running process last recorded it.
 //
@@ -92,23 +100,39 @@ type TunnelState struct {
 	UpdatedAt  time.Time
 }
 
-// RecordTunnelState sets the tunnel's status in s.PID's live record, and
-// removes the other processes' records.
+// RecordTunnelState sets the tunnel's status in s.PID's live record, the
+// one TunnelState returns from now on.
 //
 // Deprecated: record the whole snapshot with RecordLive.
 func (db *DB) RecordTunnelState(ctx context.Context, s TunnelState) error {
-	err := db.replaceLive(ctx, s.PID, `
-		INSERT INTO live (pid, snapshot_json, updated_at) VALUES (?1, json_object('pid', ?1, 'tunnel', json(?2)), ?3)
-		ON CONFLICT (pid) DO UPDATE SET
-			snapshot_json = json_set(live.snapshot_json, '$.tunnel', json(?2)), updated_at = excluded.updated_at`,
-		s.PID, s.StatusJSON, db.orNow(s.UpdatedAt).UnixMilli())
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// The other processes' records lose theirs; those that hold
+		// nothing else go.
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE live SET snapshot_json = json_remove(snapshot_json, '`+legacyTunnel+`')
+			WHERE pid <> ? AND json_valid(snapshot_json)`, s.PID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM live WHERE pid <> ? AND
+			CASE WHEN json_valid(snapshot_json) THEN json_type(snapshot_json, '$.phase') END IS NULL`, s.PID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO live (pid, snapshot_json, updated_at)
+				VALUES (?1, json_object('pid', ?1, 'tunnel', json(?2), '`+legacyTunnel[2:]+`', json(?2)), ?3)
+			ON CONFLICT (pid) DO UPDATE SET
+				snapshot_json = json_set(live.snapshot_json, '$.tunnel', json(?2), '`+legacyTunnel+`', json(?2)),
+				updated_at = excluded.updated_at`,
+			s.PID, s.StatusJSON, db.orNow(s.UpdatedAt).UnixMilli())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: record tunnel state: %w", err)
 	}
 	return nil
 }
 
-// TunnelState returns the tunnel's status in the most recent live record,
+// TunnelState returns the last tunnel status RecordTunnelState recorded,
 // or ErrNotFound.
 //
 // Deprecated: use internal/backend's ReadLive.
@@ -118,8 +142,9 @@ func (db *DB) TunnelState(ctx context.Context) (*TunnelState, error) {
 		at int64
 	)
 	err := db.sql.QueryRowContext(ctx, `
-		SELECT pid, json_extract(snapshot_json, '$.tunnel'), updated_at FROM live
-		WHERE CASE WHEN json_valid(snapshot_json) THEN json_type(snapshot_json, '$.tunnel') END = 'object' ORDER BY updated_at DESC, pid LIMIT 1`).Scan(&s.PID, &s.StatusJSON, &at)
+		SELECT pid, json_extract(snapshot_json, '`+legacyTunnel+`'), updated_at FROM live
+		WHERE CASE WHEN json_valid(snapshot_json) THEN json_type(snapshot_json, '`+legacyTunnel+`') END IS NOT NULL
+		ORDER BY updated_at DESC, pid LIMIT 1`).Scan(&s.PID, &s.StatusJSON, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -145,14 +170,18 @@ type EngineState struct {
 	UpdatedAt    time.Time
 }
 
-// RecordEngineState replaces s.PID's live record, and removes the other
-// processes' records.
+// RecordEngineState replaces s.PID's live record with its engine's
+// snapshot, keeping the tunnel status RecordTunnelState recorded in it.
 //
 // Deprecated: use RecordLive.
 func (db *DB) RecordEngineState(ctx context.Context, s EngineState) error {
-	err := db.replaceLive(ctx, s.PID, `
-		INSERT INTO live (pid, snapshot_json, updated_at) VALUES (?1, ?2, ?3)
-		ON CONFLICT (pid) DO UPDATE SET snapshot_json = excluded.snapshot_json, updated_at = excluded.updated_at`,
+	_, err := db.sql.ExecContext(ctx, `
+		INSERT INTO live (pid, snapshot_json, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (pid) DO UPDATE SET updated_at = excluded.updated_at, snapshot_json =
+			CASE WHEN json_valid(live.snapshot_json) AND json_valid(excluded.snapshot_json)
+				AND json_type(live.snapshot_json, '`+legacyTunnel+`') IS NOT NULL
+			THEN json_set(excluded.snapshot_json, '`+legacyTunnel+`', json(json_extract(live.snapshot_json, '`+legacyTunnel+`')))
+			ELSE excluded.snapshot_json END`,
 		s.PID, s.SnapshotJSON, db.orNow(s.UpdatedAt).UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: record engine state: %w", err)
@@ -188,18 +217,14 @@ func (db *DB) EngineState(ctx context.Context) (*EngineState, error) {
 // Deprecated: use ClearLive.
 func (db *DB) ClearEngineState(ctx context.Context, pid int) error { return db.ClearLive(ctx, pid) }
 
-// replaceLive runs upsert (pid is ?1) and removes every other process's
-// live record, in one transaction.
-func (db *DB) replaceLive(ctx context.Context, pid int, upsert string, args ...any) error {
+// inTx runs f in a transaction, committed when f returns nil.
+func (db *DB) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, upsert, args...); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM live WHERE pid <> ?`, pid); err != nil {
+	if err := f(tx); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -117,6 +117,30 @@ func TestDeprecatedStateWrappers(t *testing.T) {
 	if !es.UpdatedAt.Equal(now.Add(time.Second)) {
 		t.Errorf("EngineState.UpdatedAt = %v, want the last write's", es.UpdatedAt)
 	}
+	// The process's engine records again: its tunnel record stays.
+	if err := db.RecordEngineState(ctx, EngineState{PID: 2, SnapshotJSON: `{"pid":2,"phase":"operational","tunnel":{"up":true}}`, UpdatedAt: now.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := db.TunnelState(ctx); err != nil || ts.PID != 2 || ts.StatusJSON != `{"up":true,"mode":"userspace"}` {
+		t.Fatalf("TunnelState after its engine recorded = %+v, %v; want the tunnel recorded", ts, err)
+	}
+	// Another process's engine (`relais check` beside `relais up`) leaves
+	// the running one's record, as engine_state left tunnel_state.
+	if err := db.RecordEngineState(ctx, EngineState{PID: 3, SnapshotJSON: `{"pid":3,"phase":"checking"}`, UpdatedAt: now.Add(2 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if es, err := db.EngineState(ctx); err != nil || es.PID != 3 {
+		t.Fatalf("EngineState = %+v, %v; want the last engine's (pid 3)", es, err)
+	}
+	if ts, err := db.TunnelState(ctx); err != nil || ts.PID != 2 {
+		t.Fatalf("TunnelState beside another engine = %+v, %v; want pid 2's", ts, err)
+	}
+	if err := db.ClearEngineState(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := db.TunnelState(ctx); err != nil || ts.PID != 2 || ts.StatusJSON != `{"up":true,"mode":"userspace"}` {
+		t.Fatalf("TunnelState after another engine came and went = %+v, %v; want pid 2's", ts, err)
+	}
 	if err := db.ClearEngineState(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
