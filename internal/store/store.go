@@ -1,7 +1,8 @@
 // Package store keeps, on the laptop, what Relais needs to start and explain
 // itself with no network at all: the last good continuity profile with its
-// signature, the assets it pins by hash, the outcome of each sync attempt and
-// an event log for diagnostics. It is one SQLite file in the user's data
+// signature, the assets it pins by hash, the outcome of each sync attempt,
+// an event log for diagnostics, and the live record of a running Mode
+// urgence that other processes read (live.go). It is one SQLite file in the user's data
 // directory, readable by its owner only, which the GUI and the CLI may have
 // open at the same time.
 //
