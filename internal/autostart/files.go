@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"relais/internal/atomicfile"
 )
 
 // Linux, the other freedesktop.org systems and macOS store the entry as a
@@ -68,33 +70,9 @@ func (e Entry) home() (string, error) {
 }
 
 // writeFileAtomic replaces path with data so that a reader (the session at
-// login) sees the old file or the new one, never a part: a temporary file
-// in the same directory is written, synced and renamed over path.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	// CreateTemp makes the file 0600; Chmod is not subject to the umask.
-	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+// login) sees the old file or the new one, never a part.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := atomicfile.WriteFile(path, data, perm); err != nil {
 		return fmt.Errorf("autostart: %w", err)
 	}
 	return nil

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
+
+	"relais/internal/redact"
 )
 
 // identity is what names this machine and its user, found by the
@@ -152,7 +154,7 @@ func (a *anonymiser) text(s string) string {
 	if a.level == LevelNone {
 		return s
 	}
-	return eachLine(a.whole(s), a.line)
+	return redact.MapLines(a.whole(s), a.line)
 }
 
 // whole replaces the device key, in any text.
@@ -398,7 +400,7 @@ func (a *anonymiser) learn(s string) {
 	if a.level == LevelNone || !strings.Contains(s, "://") && !strings.Contains(s, "@") {
 		return
 	}
-	eachLine(s, func(line string) string {
+	redact.MapLines(s, func(line string) string {
 		if strings.Contains(line, "://") || strings.Contains(line, "@") {
 			for _, m := range reURLHost.FindAllStringSubmatch(line, -1) {
 				a.tlds[strings.ToLower(m[1])] = true

@@ -63,7 +63,7 @@ func Export(ctx context.Context, in Input, opt Options, w io.Writer) (*Manifest,
 	red := redact.New(in.Secrets...)
 	anon := newAnonymiser(level, identityOf(results, in), in.PublicKey)
 	scrub := func(s string) string {
-		return eachLine(anon.whole(red.Whole(s)), func(l string) string { return anon.line(red.Line(l)) })
+		return redact.MapLines(anon.whole(red.Whole(s)), func(l string) string { return anon.line(red.Line(l)) })
 	}
 
 	raw, err := rawFiles(in, results)

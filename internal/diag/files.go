@@ -3,6 +3,8 @@ package diag
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -213,7 +215,7 @@ func newHistory(recs []store.CheckRecord) history {
 			hc.MaxMS = d
 		}
 	}
-	for _, id := range sortedKeys(totals) {
+	for _, id := range slices.Sorted(maps.Keys(totals)) {
 		h.PerCheck = append(h.PerCheck, *totals[id])
 	}
 	for k, hc := range hours {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -328,7 +330,7 @@ func (c contents) appsSection(l tr) section {
 			tb.Rows = append(tb.Rows, row(name, l.word("diag.crit.", a.Criticality), ch))
 		}
 	}
-	for _, id := range sortedKeys(r.Builtins) {
+	for _, id := range slices.Sorted(maps.Keys(r.Builtins)) {
 		tb.Rows = append(tb.Rows, row(l.word("diag.builtin.", id), "", r.Builtins[id]))
 	}
 	s.Tables = []table{tb}
@@ -501,7 +503,7 @@ func keyValues(m map[string]string) string {
 		return "—"
 	}
 	parts := make([]string, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+"="+m[k])
 	}
 	return strings.Join(parts, " ")
@@ -656,7 +658,7 @@ func (c contents) drillsSection(l tr) section {
 
 func (c contents) settingsSection(l tr) section {
 	s := section{ID: "settings", Title: l.t("diag.section.settings")}
-	for _, k := range sortedKeys(c.settings) {
+	for _, k := range slices.Sorted(maps.Keys(c.settings)) {
 		s.Facts = append(s.Facts, fact{Label: l.word("diag.setting.", k), Value: l.settingValue(k, c.settings[k])})
 	}
 	return s

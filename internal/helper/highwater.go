@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"relais/internal/atomicfile"
 	"relais/internal/profile"
 )
 
@@ -117,36 +118,8 @@ func (m MarkFile) Store(p profile.Previous) error {
 	return writeFileAtomic(m.Path, append(b, '\n'), 0o600)
 }
 
-// writeFileAtomic replaces path with data: a temporary file beside it,
-// written and synced, renamed over path, and the directory synced, so
-// that a crash leaves the old content or the new, never a mix.
+// writeFileAtomic is atomicfile.WriteFile: the old contents or the new,
+// never a mix, even after a crash. (state_linux.go calls it too.)
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename: nothing to remove
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync() // the rename itself durable; not every system allows it
-		d.Close()
-	}
-	return nil
+	return atomicfile.WriteFile(path, data, mode)
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"filippo.io/age"
+
+	"relais/internal/atomicfile"
 )
 
 // HelpdeskKeyName is the usual name of the demo helpdesk's identity file,
@@ -47,32 +49,11 @@ func helpdeskIdentity(path string) (*age.X25519Identity, error) {
 }
 
 // writeKeyFile writes b to path through a private temporary file renamed
-// into place: the key is never readable by others, even for a moment.
+// into place (atomicfile): the key is never readable by others, even for
+// a moment.
 func writeKeyFile(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".helpdesk-*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(path, b, 0o600)
 }

@@ -12,6 +12,8 @@
 //     (WireGuard, age, minisign and PEM keys, bearer tokens, credential
 //     headers, URL user information, name = value after a secret-ish
 //     name). A Redactor counts what it removed, for diag's manifest.
+//   - MapLines: the line-by-line walk Text uses (f on every line, no
+//     allocation when nothing changes), for diag's anonymiser too.
 //
 // Redaction never fails and never panics; when in doubt it removes.
 // It never imports another package of the module.

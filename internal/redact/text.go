@@ -131,7 +131,7 @@ var strongNames = []string{"token", "secret", "password", "passwd", "passphrase"
 
 // Text returns s without any secret, counting each one removed.
 func (r *Redactor) Text(s string) string {
-	return eachLine(r.Whole(s), r.Line)
+	return MapLines(r.Whole(s), r.Line)
 }
 
 // Count is how many secrets r has removed so far.
@@ -216,9 +216,13 @@ func (r *Redactor) Line(s string) string {
 	return s
 }
 
-// eachLine applies f to every line of s (without its newline); it
-// allocates only when a line changes.
-func eachLine(s string, f func(string) string) string {
+// MapLines returns s with every line replaced by f(line). f sees each
+// line without its "\n" (a "\r" before it stays in the line); the
+// newlines are kept as they were, and a last line without one stays
+// without one. When f returns every line unchanged, MapLines returns s
+// itself and allocates nothing, so it is cheap on megabytes of text that
+// needs no change. Redactor.Text and diag's anonymiser use it.
+func MapLines(s string, f func(string) string) string {
 	var b strings.Builder
 	changed := false
 	rest := s

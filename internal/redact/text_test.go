@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestText(t *testing.T) {
@@ -97,4 +98,37 @@ func FuzzText(f *testing.F) {
 		}
 		_ = Text(text) // no panic without known secrets either
 	})
+}
+
+func TestMapLines(t *testing.T) {
+	t.Parallel()
+	upper := func(l string) string {
+		if strings.HasPrefix(l, "x") {
+			return strings.ToUpper(l)
+		}
+		return l
+	}
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"a\nb\n", "a\nb\n"},
+		{"a\nxb\nc", "a\nXB\nc"},
+		{"xa\r\nb\n", "XA\r\nb\n"},
+		{"a\n\nxc\n", "a\n\nXC\n"},
+		{"xa", "XA"},
+	}
+	for _, tt := range tests {
+		var seen []string
+		got := MapLines(tt.in, func(l string) string { seen = append(seen, l); return upper(l) })
+		if got != tt.want {
+			t.Errorf("MapLines(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if strings.Contains(strings.Join(seen, ""), "\n") {
+			t.Errorf("MapLines(%q) gave f a newline: %q", tt.in, seen)
+		}
+	}
+	// Nothing changed: the very same string, no copy.
+	in := "a\nb\nc"
+	if got := MapLines(in, func(l string) string { return l }); unsafe.StringData(got) != unsafe.StringData(in) {
+		t.Error("MapLines copied a text it did not change")
+	}
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -141,49 +140,4 @@ func (db *DB) CheckCount(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("store: check count: %w", err)
 	}
 	return n, nil
-}
-
-// EngineState is the Mode urgence engine as a running process last
-// recorded it.
-type EngineState struct {
-	PID          int
-	SnapshotJSON string // a JSON-encoded engine snapshot (the store does not import engine)
-	UpdatedAt    time.Time
-}
-
-// RecordEngineState replaces the recorded engine state.
-func (db *DB) RecordEngineState(ctx context.Context, s EngineState) error {
-	_, err := db.sql.ExecContext(ctx, `
-		INSERT INTO engine_state (id, pid, snapshot_json, updated_at) VALUES (1, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, snapshot_json = excluded.snapshot_json, updated_at = excluded.updated_at`,
-		s.PID, s.SnapshotJSON, db.orNow(s.UpdatedAt).UnixMilli())
-	if err != nil {
-		return fmt.Errorf("store: record engine state: %w", err)
-	}
-	return nil
-}
-
-// EngineState returns the recorded engine state, or ErrNotFound.
-func (db *DB) EngineState(ctx context.Context) (*EngineState, error) {
-	var (
-		s  EngineState
-		at int64
-	)
-	err := db.sql.QueryRowContext(ctx, `SELECT pid, snapshot_json, updated_at FROM engine_state WHERE id = 1`).Scan(&s.PID, &s.SnapshotJSON, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: engine state: %w", err)
-	}
-	s.UpdatedAt = fromMillis(at)
-	return &s, nil
-}
-
-// ClearEngineState removes the recorded engine state if pid recorded it.
-func (db *DB) ClearEngineState(ctx context.Context, pid int) error {
-	if _, err := db.sql.ExecContext(ctx, `DELETE FROM engine_state WHERE id = 1 AND pid = ?`, pid); err != nil {
-		return fmt.Errorf("store: clear engine state: %w", err)
-	}
-	return nil
 }

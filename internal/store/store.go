@@ -1,7 +1,8 @@
 // Package store keeps, on the laptop, what Relais needs to start and explain
 // itself with no network at all: the last good continuity profile with its
-// signature, the assets it pins by hash, the outcome of each sync attempt and
-// an event log for diagnostics. It is one SQLite file in the user's data
+// signature, the assets it pins by hash, the outcome of each sync attempt,
+// an event log for diagnostics, and the live record of a running Mode
+// urgence that other processes read (live.go). It is one SQLite file in the user's data
 // directory, readable by its owner only, which the GUI and the CLI may have
 // open at the same time.
 //
@@ -36,7 +37,7 @@ import (
 
 // SchemaVersion is the highest migration this code knows: the number of the
 // last file in migrations/. A test keeps the two in step.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // busyTimeout is how long a statement waits for another process's lock.
 const busyTimeout = 5 * time.Second
