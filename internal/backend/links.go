@@ -86,7 +86,7 @@ func (m *Machine) UseDemoStore(ctx context.Context) bool {
 	if m.Managed != nil {
 		return false
 	}
-	if _, err := m.DB.TunnelState(ctx); !errors.Is(err, store.ErrNotFound) {
+	if _, err := LastLive(ctx, m.DB, m.Env.Now); !errors.Is(err, store.ErrNotFound) {
 		return false
 	}
 	path, err := m.Env.DemoStorePath()

@@ -280,14 +280,14 @@ func (d *Local) Start(mode string) error {
 	d.mu.Lock()
 	d.last = e.Snapshot() // the new engine's, not the last one's final state
 	d.mu.Unlock()
-	sess.stopRec = StartRecording(d.ctx, sess.db, func() tunnel.Status {
-		st := e.Snapshot().Tunnel
+	sess.stopRec = StartRecording(d.ctx, sess.db, func() engine.Snapshot {
+		snap := e.Snapshot()
 		d.mu.Lock()
 		if d.sess == sess && sess.active {
-			d.last.Tunnel = st
+			d.last.Tunnel = snap.Tunnel
 		}
 		d.mu.Unlock()
-		return st
+		return snap
 	}, d.env.Now)
 	go func() {
 		<-e.Done() // Stop, Close, or the backend's context ended

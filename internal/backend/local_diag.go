@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -19,7 +18,6 @@ import (
 
 	"relais/internal/config"
 	"relais/internal/diag"
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/profile"
 	"relais/internal/redact"
@@ -62,11 +60,8 @@ func (d *Local) diagInput(ctx context.Context) diag.Input {
 	if !d.Active() {
 		// Mode urgence may run in another process (the app, relais up):
 		// its last record.
-		if es, err := d.em.DB.EngineState(ctx); err == nil {
-			var s engine.Snapshot
-			if json.Unmarshal([]byte(es.SnapshotJSON), &s) == nil {
-				snap = s
-			}
+		if l, err := LastLive(ctx, d.em.DB, d.env.Now); err == nil && l.Snapshot.Phase != "" {
+			snap = l.Snapshot
 		}
 	}
 	in.Snapshot = &snap

@@ -10,13 +10,12 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/net/proxy"
 
+	"relais/internal/engine"
 	"relais/internal/helper"
 	"relais/internal/store"
 	"relais/internal/tunnel"
@@ -25,16 +24,6 @@ import (
 // The live record of a Mode urgence: what the process holding the tunnel
 // records for the others (`relais status`, `relais open`, `relais check`),
 // and the tunnel those others reuse through it.
-
-// How the holder records the tunnel, and when a reader stops believing a
-// record.
-const (
-	statePoll        = time.Second     // the status is read this often, and recorded when it changed
-	stateRecordEvery = 5 * time.Second // and recorded at least this often
-	// StaleAfter: a record older than this is stale: its writer stopped
-	// updating it.
-	StaleAfter = 20 * time.Second
-)
 
 // reusedStatusEvery is how often a reused tunnel's recorded status is
 // read again from the store: the engine and the tunnel check poll Status
@@ -162,107 +151,6 @@ func (c *dnsOverTCP) Read(p []byte) (int, error) {
 	return copy(p, msg), nil
 }
 
-// readLiveTunnel reads the recorded tunnel status if its writer is alive
-// and the record fresh.
-func (m *Machine) LiveTunnel(ctx context.Context) (tunnel.Status, bool) {
-	var st tunnel.Status
-	ts, err := m.DB.TunnelState(ctx)
-	if err != nil || ts.PID == os.Getpid() || !ProcessAlive(ts.PID) || m.Env.Now().Sub(ts.UpdatedAt) > StaleAfter {
-		return st, false
-	}
-	if json.Unmarshal([]byte(ts.StatusJSON), &st) != nil {
-		return st, false
-	}
-	return st, true
-}
-
-// startRecording records the tunnel's status in the background
-// (recordTunnel) until ctx is done or stop is called; stop waits for the
-// last write.
-func StartRecording(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time) (stop func()) {
-	return StartRecordingWarn(ctx, db, status, now, nil)
-}
-
-// startRecordingWarn is startRecording that calls warn, if set, when the
-// store refuses a record (a full disk), once until a record is written
-// again: `relais status` cannot show what could not be written.
-func StartRecordingWarn(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time, warn func(error)) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		recordTunnel(ctx, db, status, now, warn)
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
-}
-
-// clearRecords forgets the tunnel and engine records of this process once
-// Mode urgence is over, so that `relais status` no longer shows them; it
-// returns what the store refused. A fresh context: the caller's may be
-// cancelled already.
-func ClearRecords(db *store.DB) []error {
-	var errs []error
-	pid := os.Getpid()
-	if err := db.ClearTunnelState(context.Background(), pid); err != nil {
-		errs = append(errs, err)
-	}
-	if err := db.ClearEngineState(context.Background(), pid); err != nil {
-		errs = append(errs, err)
-	}
-	return errs
-}
-
-// recordTunnel writes the tunnel's status to the store when it changes
-// and every stateRecordEvery, until ctx is done.
-func recordTunnel(ctx context.Context, db *store.DB, status func() tunnel.Status, now func() time.Time, warn func(error)) {
-	var last tunnel.Status
-	var lastAt time.Time
-	warned := false
-	tick := time.NewTicker(statePoll)
-	defer tick.Stop()
-	for {
-		s := status()
-		changed := s.Up != last.Up || s.Endpoint != last.Endpoint || !s.LastHandshake.Equal(last.LastHandshake) ||
-			s.SOCKS5 != last.SOCKS5 || s.HTTPProxy != last.HTTPProxy || s.Mode != last.Mode
-		if changed || now().Sub(lastAt) >= stateRecordEvery {
-			b, _ := json.Marshal(s)
-			if err := db.RecordTunnelState(context.WithoutCancel(ctx), store.TunnelState{PID: os.Getpid(), StatusJSON: string(b), UpdatedAt: now()}); err == nil {
-				last, lastAt, warned = s, now(), false
-			} else if warn != nil && !warned {
-				warned = true
-				warn(err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// processAlive reports whether a process with this id exists. On Unix,
-// signal 0 probes without touching it (EPERM: it exists, another user's);
-// on Windows, finding the process is the probe. A reused id is caught by
-// the record's age instead.
-func ProcessAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	if runtime.GOOS == "windows" {
-		return true
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
 // helperSocket is where relais up finds the helper.
 func (m *Machine) HelperSocket() string { return helper.SocketPath(m.Env.Getenv) }
 
@@ -306,4 +194,80 @@ func (m *Machine) StartSystemTunnel(ctx context.Context, cur *store.CachedProfil
 		return nil, err // describe words it (helperReason)
 	}
 	return t, nil
+}
+
+// LiveTunnel is the tunnel another live process of this user records (the
+// one live record's rule, ReadOtherLive), and whether there is one.
+func (m *Machine) LiveTunnel(ctx context.Context) (tunnel.Status, bool) {
+	l, ok := ReadOtherLive(ctx, m.DB, m.Env.Now)
+	return l.Tunnel(), ok
+}
+
+// StartRecording records a Mode urgence's live record (its snapshot,
+// tunnel included) for the other processes until stop is called: when
+// the tunnel changes, and at least every LiveRecordEvery.
+func StartRecording(ctx context.Context, db *store.DB, snapshot func() engine.Snapshot, now func() time.Time) (stop func()) {
+	return StartRecordingWarn(ctx, db, snapshot, now, nil)
+}
+
+// StartRecordingWarn is StartRecording that calls warn, if set, when the
+// store refuses a record (a full disk), once until a record is written
+// again: `relais status` cannot show what could not be written.
+func StartRecordingWarn(ctx context.Context, db *store.DB, snapshot func() engine.Snapshot, now func() time.Time, warn func(error)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		recordLive(ctx, db, snapshot, now, warn)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// ClearRecords forgets the live record of this process once Mode urgence
+// is over, so that `relais status` no longer shows it; it returns what the
+// store refused. A fresh context: the caller's may be cancelled already.
+func ClearRecords(db *store.DB) []error {
+	if err := db.ClearLive(context.Background(), os.Getpid()); err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
+// recordPoll is how often the recorder looks at the tunnel.
+const recordPoll = time.Second
+
+// recordLive writes the snapshot to the store when the tunnel changes and
+// every LiveRecordEvery, until ctx is done.
+func recordLive(ctx context.Context, db *store.DB, snapshot func() engine.Snapshot, now func() time.Time, warn func(error)) {
+	var last tunnel.Status
+	var lastAt time.Time
+	warned := false
+	tick := time.NewTicker(recordPoll)
+	defer tick.Stop()
+	for {
+		snap := snapshot()
+		s := snap.Tunnel
+		changed := s.Up != last.Up || s.Endpoint != last.Endpoint || !s.LastHandshake.Equal(last.LastHandshake) ||
+			s.SOCKS5 != last.SOCKS5 || s.HTTPProxy != last.HTTPProxy || s.Mode != last.Mode
+		if changed || now().Sub(lastAt) >= LiveRecordEvery {
+			if snap.PID == 0 {
+				snap.PID = os.Getpid()
+			}
+			b, _ := json.Marshal(snap)
+			if err := db.RecordLive(context.WithoutCancel(ctx), store.LiveRecord{PID: os.Getpid(), SnapshotJSON: string(b), UpdatedAt: now()}); err == nil {
+				last, lastAt, warned = s, now(), false
+			} else if warn != nil && !warned {
+				warned = true
+				warn(err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -618,7 +618,7 @@ func TestStatusAndOpenUseTheDemoStore(t *testing.T) {
 		Signature: []byte("demo"), Source: "demo"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.RecordTunnelState(ctx, store.TunnelState{PID: os.Getpid(), StatusJSON: userspaceState, UpdatedAt: time.Now()}); err != nil {
+	if err := db.RecordLive(ctx, store.LiveRecord{PID: os.Getpid(), SnapshotJSON: liveTunnelJSON(userspaceState), UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	code, doc := m.status()

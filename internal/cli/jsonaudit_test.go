@@ -386,7 +386,7 @@ func TestStatusJSONCarriesTheOneVerdict(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := db.RecordEngineState(context.Background(), store.EngineState{PID: pid, SnapshotJSON: string(b), UpdatedAt: time.Now()}); err != nil {
+		if err := db.RecordLive(context.Background(), store.LiveRecord{PID: pid, SnapshotJSON: string(b), UpdatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -404,6 +404,11 @@ func TestStatusJSONCarriesTheOneVerdict(t *testing.T) {
 	}
 	s := verdicttest.Cases(time.Now())[0].Snap
 	s.Verdict = engine.Judge(s)
+	// One live record per process: this one's goes, as at the end of its
+	// Mode urgence, and a process that is gone left its own behind.
+	if err := db.ClearLive(context.Background(), os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
 	record(s, 1<<22+12345) // a process that is gone
 	if state, text := verdictOf(); state != "unknown" || text.FR != i18n.T(i18n.FR, "verdict.unknown") {
 		t.Errorf("process gone: %s %+v", state, text)

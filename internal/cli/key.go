@@ -6,13 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"relais/internal/atomicfile"
 	"relais/internal/backend"
 	"relais/internal/frontend"
 	"relais/internal/secrets"
@@ -332,7 +331,7 @@ func cmdKeyExportConf(ctx context.Context, r *run, args []string) int {
 		_, _ = r.Stdout.Write(data)
 		return ExitOK
 	}
-	if err := writePrivateFile(*output, data); err != nil {
+	if err := atomicfile.WriteFile(*output, data, 0o600); err != nil { // 0600 from its first byte, whatever the old mode
 		return r.fail(ExitUsage, "cli.key.export.write", *output, err.Error())
 	}
 	if *withKey {
@@ -341,28 +340,6 @@ func cmdKeyExportConf(ctx context.Context, r *run, args []string) int {
 		r.say("cli.key.export.written", *output)
 	}
 	return ExitOK
-}
-
-// writePrivateFile writes data to name with mode 0600 from its first byte
-// (a temporary file renamed into place), whatever name's mode was.
-func writePrivateFile(name string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".relais-*.conf")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }
 
 func cmdKeyDelete(ctx context.Context, r *run, args []string) int {

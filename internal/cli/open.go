@@ -2,13 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 
 	"relais/internal/backend"
 	"relais/internal/launch"
-	"relais/internal/store"
 	"relais/internal/tunnel"
 )
 
@@ -88,19 +85,10 @@ func cmdOpen(ctx context.Context, r *run, args []string) int {
 // liveTunnel returns the recorded tunnel status if a tunnel is up and its
 // record fresh (as `relais status` judges it), or nil.
 func (r *run) liveTunnel(ctx context.Context, m *backend.Machine) (*tunnel.Status, error) {
-	ts, err := m.DB.TunnelState(ctx)
-	if errors.Is(err, store.ErrNotFound) {
+	l, ok := backend.ReadLive(ctx, m.DB, r.Now)
+	if !ok || !l.Tunnel().Up {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	var st tunnel.Status
-	if err := json.Unmarshal([]byte(ts.StatusJSON), &st); err != nil {
-		return nil, err
-	}
-	if !st.Up || !backend.ProcessAlive(ts.PID) || r.Now().Sub(ts.UpdatedAt) > backend.StaleAfter {
-		return nil, nil
-	}
+	st := l.Tunnel()
 	return &st, nil
 }

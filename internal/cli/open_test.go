@@ -72,7 +72,7 @@ func newOpenMachine(t *testing.T, withProfile bool) *openMachineT {
 
 func (m *openMachineT) tunnelState(pid int, at time.Time, status string) {
 	m.t.Helper()
-	if err := m.db.RecordTunnelState(context.Background(), store.TunnelState{PID: pid, StatusJSON: status, UpdatedAt: at}); err != nil {
+	if err := m.db.RecordLive(context.Background(), store.LiveRecord{PID: pid, SnapshotJSON: liveTunnelJSON(status), UpdatedAt: at}); err != nil {
 		m.t.Fatal(err)
 	}
 }
@@ -87,6 +87,10 @@ func (m *openMachineT) open(lang string, args ...string) result {
 	code := cmdOpen(context.Background(), &run{Env: env, lang: lang}, args)
 	return result{code, out.String(), errb.String()}
 }
+
+// liveTunnelJSON is a live record (an engine snapshot) holding only the
+// tunnel status statusJSON.
+func liveTunnelJSON(statusJSON string) string { return `{"tunnel":` + statusJSON + `}` }
 
 const userspaceState = `{"mode":"userspace","up":true,"endpoint":"203.0.113.1:51820","socks5":"127.0.0.1:41080","http_proxy":"127.0.0.1:48080"}`
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -132,7 +131,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	r.say("cli.tunnel.up.foreground")
 	pr.start()
 
-	stopRec := backend.StartRecordingWarn(ctx, m.DB, func() tunnel.Status { return e.Snapshot().Tunnel }, r.Now, r.recordFailed)
+	stopRec := backend.StartRecordingWarn(ctx, m.DB, e.Snapshot, r.Now, r.recordFailed)
 	select {
 	case <-ctx.Done():
 	case <-e.Done():
@@ -372,35 +371,28 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	var doc statusJSON
 	doc.Demo = m.UseDemoStore(ctx)
 	doc.DiskFull = diskFull(filepath.Dir(m.DB.Path()))
-	ts, err := m.DB.TunnelState(ctx)
+	// The one live record, read under the one staleness rule
+	// (backend.LastLive): a stale one is shown as such.
+	live, err := backend.LastLive(ctx, m.DB, r.Now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return r.fail(ExitUsage, "cli.store.read", r.describe(err))
 	default:
-		st := &tunnelStateJSON{PID: ts.PID, UpdatedAt: ts.UpdatedAt}
-		if err := json.Unmarshal([]byte(ts.StatusJSON), &st.Status); err != nil {
-			return r.fail(ExitUsage, "cli.store.read", err.Error())
-		}
-		st.tunnelJSON = tunnelDoc(st.Status)
-		switch {
-		case !backend.ProcessAlive(ts.PID):
-			st.Stale, st.StaleReason = true, "process_gone"
-		case r.Now().Sub(ts.UpdatedAt) > backend.StaleAfter:
-			st.Stale, st.StaleReason = true, "old_record"
-		}
+		stale := live.Stale != backend.LiveFresh
+		st := &tunnelStateJSON{tunnelJSON: tunnelDoc(live.Tunnel()), PID: live.PID, UpdatedAt: live.UpdatedAt}
+		st.Stale, st.StaleReason = stale, string(live.Stale)
 		if age := st.HandshakeAge(r.Now()); age >= 0 {
 			s := age.Seconds()
 			st.LastHandshakeAgeS = &s
 		}
-		doc.Tunnel = st
-	}
-	if es, err := m.DB.EngineState(ctx); err == nil {
-		var snap engine.Snapshot
-		if json.Unmarshal([]byte(es.SnapshotJSON), &snap) == nil {
-			e := &engineStatusJSON{Phase: snap.Phase, PID: es.PID, UpdatedAt: es.UpdatedAt, Stopped: snap.Stopped, Runs: snap.Runs, Timeline: snap.Timeline,
+		if st.Status.Mode != "" || st.Status.Up {
+			doc.Tunnel = st
+		}
+		if snap := live.Snapshot; snap.Phase != "" {
+			e := &engineStatusJSON{Phase: snap.Phase, PID: live.PID, UpdatedAt: live.UpdatedAt, Stopped: snap.Stopped, Runs: snap.Runs, Timeline: snap.Timeline,
 				verdict: engine.VerdictOf(snap)}
-			e.Stale = !snap.Stopped && !backend.ProcessAlive(es.PID)
+			e.Stale = !snap.Stopped && stale
 			if snap.TimeToOperational != nil {
 				ms := float64(*snap.TimeToOperational) / float64(time.Millisecond)
 				e.TimeToOperationalMS = &ms

@@ -192,7 +192,7 @@ func TestStatusStale(t *testing.T) {
 		{1<<22 + 12345, time.Now(), "process_gone"},
 		{os.Getpid(), time.Now().Add(-time.Minute), "old_record"},
 	} {
-		if err := db.RecordTunnelState(context.Background(), store.TunnelState{PID: tt.pid, StatusJSON: up, UpdatedAt: tt.at}); err != nil {
+		if err := db.RecordLive(context.Background(), store.LiveRecord{PID: tt.pid, SnapshotJSON: liveTunnelJSON(up), UpdatedAt: tt.at}); err != nil {
 			t.Fatal(err)
 		}
 		r := m.run("status", "--json")
@@ -201,15 +201,9 @@ func TestStatusStale(t *testing.T) {
 			!doc.Tunnel.Stale || doc.Tunnel.StaleReason != tt.reason {
 			t.Fatalf("%s: exit %d %v %s", tt.reason, r.code, err, r.stdout)
 		}
-	}
-}
-
-func TestProcessAlive(t *testing.T) {
-	if !backend.ProcessAlive(1) && !backend.ProcessAlive(2) {
-		t.Skip("cannot see other processes here")
-	}
-	if backend.ProcessAlive(0) || backend.ProcessAlive(1<<22+12345) {
-		t.Fatal("a process that cannot exist is alive")
+		if err := db.ClearLive(context.Background(), tt.pid); err != nil { // one record per process
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -35,7 +35,7 @@ func TestStatusSaysTheOneVerdict(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := db.RecordEngineState(context.Background(), store.EngineState{PID: os.Getpid(), SnapshotJSON: string(b), UpdatedAt: time.Now()}); err != nil {
+		if err := db.RecordLive(context.Background(), store.LiveRecord{PID: os.Getpid(), SnapshotJSON: string(b), UpdatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		for _, l := range []string{"fr", "en"} {

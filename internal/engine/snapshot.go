@@ -148,7 +148,7 @@ func (e *Engine) record(ctx context.Context, snap Snapshot) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	if err := e.Store.RecordEngineState(ctx, store.EngineState{PID: snap.PID, SnapshotJSON: string(b), UpdatedAt: e.now()}); err != nil {
+	if err := e.Store.RecordLive(ctx, store.LiveRecord{PID: snap.PID, SnapshotJSON: string(b), UpdatedAt: e.now()}); err != nil {
 		e.logf("engine: %v", err)
 	}
 }

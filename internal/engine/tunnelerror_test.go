@@ -102,18 +102,18 @@ func TestEngineRecordsTunnelFailureCode(t *testing.T) {
 				t.Errorf("tunnel_failed entries %+v, want one with code %q", failed, tt.want)
 			}
 			// What the store recorded, as `relais status` and the bundle read it.
-			es, err := f.db.EngineState(context.Background())
-			if err != nil {
-				t.Fatal(err)
+			lives, err := f.db.Live(context.Background())
+			if err != nil || len(lives) == 0 {
+				t.Fatal(err, lives)
 			}
 			var rec Snapshot
-			if err := json.Unmarshal([]byte(es.SnapshotJSON), &rec); err != nil {
+			if err := json.Unmarshal([]byte(lives[0].SnapshotJSON), &rec); err != nil {
 				t.Fatal(err)
 			}
 			if rec.TunnelFailure() != tt.want || !slices.ContainsFunc(rec.Timeline, func(te TimelineEntry) bool {
 				return te.Kind == EventTunnelFailed && te.Code == tt.want
 			}) {
-				t.Errorf("recorded: %s", es.SnapshotJSON)
+				t.Errorf("recorded: %s", lives[0].SnapshotJSON)
 			}
 		})
 	}

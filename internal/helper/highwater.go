@@ -115,11 +115,5 @@ func (m MarkFile) Store(p profile.Previous) error {
 	if err := os.MkdirAll(filepath.Dir(m.Path), 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(m.Path, append(b, '\n'), 0o600)
-}
-
-// writeFileAtomic is atomicfile.WriteFile: the old contents or the new,
-// never a mix, even after a crash. (state_linux.go calls it too.)
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	return atomicfile.WriteFile(path, data, mode)
+	return atomicfile.WriteFile(m.Path, append(b, '\n'), 0o600)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+
+	"relais/internal/atomicfile"
 )
 
 // state is what the helper changed on the system, written before each
@@ -55,7 +57,7 @@ func writeState(path string, s *state) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, b, 0o600)
+	return atomicfile.WriteFile(path, b, 0o600)
 }
 
 func removeState(path string) error {

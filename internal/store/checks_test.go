@@ -50,36 +50,3 @@ func TestCheckHistory(t *testing.T) {
 		t.Fatalf("prune kept the wrong ones: %+v", h)
 	}
 }
-
-func TestEngineState(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(filepath.Join(t.TempDir(), "relais.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.EngineState(ctx); !errors.Is(err, ErrNotFound) {
-		t.Fatal(err)
-	}
-	at := time.UnixMilli(1_700_000_000_000).UTC()
-	if err := db.RecordEngineState(ctx, EngineState{PID: 42, SnapshotJSON: `{"phase":"checking"}`, UpdatedAt: at}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.RecordEngineState(ctx, EngineState{PID: 42, SnapshotJSON: `{"phase":"operational"}`, UpdatedAt: at}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := db.EngineState(ctx)
-	if err != nil || s.PID != 42 || s.SnapshotJSON != `{"phase":"operational"}` || !s.UpdatedAt.Equal(at) {
-		t.Fatalf("%v %+v", err, s)
-	}
-	_ = db.ClearEngineState(ctx, 7) // another process's: kept
-	if _, err := db.EngineState(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.ClearEngineState(ctx, 42); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.EngineState(ctx); !errors.Is(err, ErrNotFound) {
-		t.Fatal(err)
-	}
-}

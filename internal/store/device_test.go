@@ -44,33 +44,3 @@ func TestIdentityRoundTrip(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
-
-func TestTunnelState(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(filepath.Join(t.TempDir(), "relais.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.TunnelState(ctx); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("empty: %v", err)
-	}
-	if err := db.RecordTunnelState(ctx, TunnelState{PID: 42, StatusJSON: `{"up":true}`}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.RecordTunnelState(ctx, TunnelState{PID: 42, StatusJSON: `{"up":false}`}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := db.TunnelState(ctx)
-	if err != nil || s.PID != 42 || s.StatusJSON != `{"up":false}` || s.UpdatedAt.IsZero() {
-		t.Fatalf("%+v %v", s, err)
-	}
-	db.ClearTunnelState(ctx, 7) // another process's clear leaves it
-	if _, err := db.TunnelState(ctx); err != nil {
-		t.Fatalf("cleared by another pid: %v", err)
-	}
-	db.ClearTunnelState(ctx, 42)
-	if _, err := db.TunnelState(ctx); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("after clear: %v", err)
-	}
-}

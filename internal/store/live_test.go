@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -73,79 +72,6 @@ func TestRecordLiveKeepsTheNewest(t *testing.T) {
 	}
 	if len(recs) != keepLive || recs[0].PID != keepLive+5 || recs[len(recs)-1].PID != 6 {
 		t.Fatalf("kept %d rows (%+v), want the %d newest", len(recs), recs, keepLive)
-	}
-}
-
-// The deprecated wrappers behave as the two one-row tables did: the last
-// record written wins, whatever its time, and the tunnel's status and the
-// engine's snapshot of one process are one row.
-func TestDeprecatedStateWrappers(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := openTest(t)
-	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	if err := db.RecordTunnelState(ctx, TunnelState{PID: 1, StatusJSON: `{"up":true}`, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.RecordTunnelState(ctx, TunnelState{PID: 2, StatusJSON: `{"up":false}`, UpdatedAt: now.Add(-time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	ts, err := db.TunnelState(ctx)
-	if err != nil || ts.PID != 2 || ts.StatusJSON != `{"up":false}` {
-		t.Fatalf("TunnelState = %+v, %v; want the last written (pid 2)", ts, err)
-	}
-	if _, err := db.EngineState(ctx); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("EngineState with only a tunnel recorded = %v, want ErrNotFound", err)
-	}
-	if err := db.RecordEngineState(ctx, EngineState{PID: 2, SnapshotJSON: `{"pid":2,"phase":"checking","tunnel":{"up":false}}`, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.RecordTunnelState(ctx, TunnelState{PID: 2, StatusJSON: `{"up":true,"mode":"userspace"}`, UpdatedAt: now.Add(time.Second)}); err != nil {
-		t.Fatal(err)
-	}
-	es, err := db.EngineState(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap struct {
-		Phase  string          `json:"phase"`
-		Tunnel json.RawMessage `json:"tunnel"`
-	}
-	if err := json.Unmarshal([]byte(es.SnapshotJSON), &snap); err != nil || snap.Phase != "checking" || string(snap.Tunnel) != `{"up":true,"mode":"userspace"}` {
-		t.Fatalf("EngineState = %s, %v; want the engine's phase with the tunnel recorded after it", es.SnapshotJSON, err)
-	}
-	if !es.UpdatedAt.Equal(now.Add(time.Second)) {
-		t.Errorf("EngineState.UpdatedAt = %v, want the last write's", es.UpdatedAt)
-	}
-	// The process's engine records again: its tunnel record stays.
-	if err := db.RecordEngineState(ctx, EngineState{PID: 2, SnapshotJSON: `{"pid":2,"phase":"operational","tunnel":{"up":true}}`, UpdatedAt: now.Add(time.Second)}); err != nil {
-		t.Fatal(err)
-	}
-	if ts, err := db.TunnelState(ctx); err != nil || ts.PID != 2 || ts.StatusJSON != `{"up":true,"mode":"userspace"}` {
-		t.Fatalf("TunnelState after its engine recorded = %+v, %v; want the tunnel recorded", ts, err)
-	}
-	// Another process's engine (`relais check` beside `relais up`) leaves
-	// the running one's record, as engine_state left tunnel_state.
-	if err := db.RecordEngineState(ctx, EngineState{PID: 3, SnapshotJSON: `{"pid":3,"phase":"checking"}`, UpdatedAt: now.Add(2 * time.Second)}); err != nil {
-		t.Fatal(err)
-	}
-	if es, err := db.EngineState(ctx); err != nil || es.PID != 3 {
-		t.Fatalf("EngineState = %+v, %v; want the last engine's (pid 3)", es, err)
-	}
-	if ts, err := db.TunnelState(ctx); err != nil || ts.PID != 2 {
-		t.Fatalf("TunnelState beside another engine = %+v, %v; want pid 2's", ts, err)
-	}
-	if err := db.ClearEngineState(ctx, 3); err != nil {
-		t.Fatal(err)
-	}
-	if ts, err := db.TunnelState(ctx); err != nil || ts.PID != 2 || ts.StatusJSON != `{"up":true,"mode":"userspace"}` {
-		t.Fatalf("TunnelState after another engine came and went = %+v, %v; want pid 2's", ts, err)
-	}
-	if err := db.ClearEngineState(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.TunnelState(ctx); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("after clearing: %v", err)
 	}
 }
 

@@ -283,5 +283,3 @@ func CopyRun(r *drills.Run) *drills.Run {
 	}
 	return &c
 }
-
-
