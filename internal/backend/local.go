@@ -16,7 +16,6 @@ import (
 	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
-	"relais/internal/instance"
 	"relais/internal/launch"
 	"relais/internal/outbox"
 	"relais/internal/store"
@@ -34,10 +33,6 @@ import (
 // and the device identity are the user's in both cases. Its methods are
 // safe for concurrent use; its errors are *frontend.Error (or
 // *frontend.IdentityError), for the front end to word.
-
-// finalEventWait bounds how long Stop waits for the engine's last event to
-// reach the subscribers.
-const finalEventWait = 2 * time.Second
 
 // Options configure Open.
 type Options struct {
@@ -90,15 +85,14 @@ type Local struct {
 
 var _ frontend.Backend = (*Local)(nil)
 
-// session is one Mode urgence: one engine, from Start to Stop.
+// session is one Mode urgence of the backend: a Session, and what the
+// backend keeps of it.
 type session struct {
+	*Session
 	e         *engine.Engine
-	db        *store.DB
 	unsub     func()
-	stopRec   func()
-	lock      *instance.Lock // the tunnel lock, let go once the records are cleared
-	active    bool           // guarded by Local.mu
-	final     chan struct{}  // closed once the engine's last event was handed on
+	active    bool          // guarded by Local.mu
+	final     chan struct{} // closed once the engine's last event was handed on
 	finalOnce sync.Once
 	endOnce   sync.Once
 }
@@ -246,12 +240,11 @@ func (d *Local) Start(mode string) error {
 
 	// One key, one tunnel: Mode urgence already on in another process of
 	// this user (relais up in a terminal) is named and left alone.
-	lock, err := d.em.ClaimTunnel(d.ctx, "instance.desk.running")
+	ms, err := d.em.NewSession(d.ctx, tmode, opt, "instance.desk.running")
 	if err != nil {
 		return err
 	}
-
-	e := d.em.NewEngine(tmode, opt)
+	e := ms.Engine
 	if sync := e.SyncProfile; sync != nil {
 		e.SyncProfile = func(ctx context.Context) (*engine.Loaded, error) {
 			l, err := sync(ctx)
@@ -264,12 +257,12 @@ func (d *Local) Start(mode string) error {
 			return l, err
 		}
 	}
-	sess := &session{e: e, db: d.em.DB, lock: lock, active: true, final: make(chan struct{})}
+	sess := &session{Session: ms, e: e, active: true, final: make(chan struct{})}
 	d.mu.Lock()
 	d.sess = sess
 	d.mu.Unlock()
 	sess.unsub = e.Subscribe(d.forward(sess))
-	if err := e.Start(d.ctx); err != nil {
+	if err := ms.Start(d.ctx, nil); err != nil {
 		d.end(sess)
 		var fe *frontend.Error
 		if errors.As(err, &fe) && fe.Key == "cli.tunnel.no_profile" {
@@ -280,15 +273,6 @@ func (d *Local) Start(mode string) error {
 	d.mu.Lock()
 	d.last = e.Snapshot() // the new engine's, not the last one's final state
 	d.mu.Unlock()
-	sess.stopRec = StartRecording(d.ctx, sess.db, func() engine.Snapshot {
-		snap := e.Snapshot()
-		d.mu.Lock()
-		if d.sess == sess && sess.active {
-			d.last.Tunnel = snap.Tunnel
-		}
-		d.mu.Unlock()
-		return snap
-	}, d.env.Now)
 	go func() {
 		<-e.Done() // Stop, Close, or the backend's context ended
 		d.end(sess)
@@ -352,18 +336,12 @@ func (d *Local) forward(sess *session) func(engine.Event) {
 // cleared, the final snapshot kept.
 func (d *Local) end(sess *session) {
 	sess.endOnce.Do(func() {
-		if sess.stopRec != nil {
-			sess.stopRec()
-		}
+		_ = sess.Session.Stop() // a tunnel that failed to close is in the log
 		select {
 		case <-sess.final:
 		case <-time.After(finalEventWait):
 		}
 		sess.unsub()
-		for _, err := range ClearRecords(sess.db) {
-			_ = sess.db.LogEvent(context.Background(), "engine", err.Error())
-		}
-		sess.lock.Release()
 		final := sess.e.Snapshot()
 		d.mu.Lock()
 		sess.active = false

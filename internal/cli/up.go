@@ -14,7 +14,6 @@ import (
 	"relais/internal/checks"
 	"relais/internal/engine"
 	"relais/internal/i18n"
-	"relais/internal/profile"
 	"relais/internal/store"
 	"relais/internal/tunnel"
 )
@@ -43,79 +42,43 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 		return r.failErr(ExitUsage, err)
 	}
 	// One key, one tunnel: a second relais up (or the app's Mode urgence
-	// already on) is named and left alone.
-	lock, err := m.ClaimTunnel(ctx, "instance.up.running")
+	// already on) is named and left alone. Mode urgence, as `relais check`
+	// runs it, but until stopped: the tunnel with its local proxies, the
+	// checks every --recheck and after a network change, each report and
+	// the live record in the store.
+	sess, err := m.NewSession(ctx, mode, backend.SessionOptions{Recheck: *recheck, Proxies: true, SOCKS: *socks, HTTP: *httpProxy}, "instance.up.running")
 	if err != nil {
 		return r.startFail(err)
 	}
-	defer lock.Release()
-	// Mode urgence, as `relais check` runs it, but until stopped: the
-	// tunnel with its local proxies, the checks every --recheck and after a
-	// network change, each report and the engine's state in the store.
-	e := m.NewEngine(mode, backend.SessionOptions{Recheck: *recheck, Proxies: true, SOCKS: *socks, HTTP: *httpProxy})
 	logf := func(format string, a ...any) {
 		_ = m.DB.LogEvent(context.Background(), "tunnel", fmt.Sprintf(format, a...))
 	}
-	// The first start of the tunnel decides whether up starts at all (exit
-	// 2 as before); a tunnel lost later is retried by the engine. Close
-	// errors of the tunnels it brought up are kept for the exit code.
-	type started struct {
-		t   tunnel.Tunnel
-		err error
-	}
-	first := make(chan started, 1)
-	var (
-		firstOnce sync.Once
-		closeMu   sync.Mutex
-		closeErr  error
-	)
-	start := e.StartTunnel
-	e.StartTunnel = func(ctx context.Context, p *profile.Profile) (tunnel.Tunnel, bool, error) {
-		t, owned, err := start(ctx, p)
-		if err == nil && owned {
-			t = &closeWatch{Tunnel: t, onClose: func(err error) {
-				closeMu.Lock()
-				closeErr = err
-				closeMu.Unlock()
-			}}
-		}
-		firstOnce.Do(func() { first <- started{t, err} })
-		return t, owned, err
-	}
 	pr := &upPrinter{r: r}
-	unsubscribe := e.Subscribe(pr.event)
-	cleanUp := func() {
+	unsubscribe := sess.Engine.Subscribe(pr.event)
+	defer func() {
 		unsubscribe()
 		pr.close()
-		for _, err := range backend.ClearRecords(m.DB) {
-			r.say("cli.store.write", r.describe(err))
-		}
-	}
+	}()
 
-	// Progress as it goes: the tunnel's lines follow once it is up.
+	// Progress as it goes: the tunnel's lines follow once it is up. The
+	// first start of the tunnel decides whether up starts at all (exit 2);
+	// a tunnel lost later is retried by the engine.
 	r.say("cli.up.starting", r.modeWords(mode))
-	if err := e.Start(ctx); err != nil {
-		cleanUp()
+	if err := sess.Start(ctx, r.recordFailed); err != nil {
 		return r.startFail(err)
 	}
-	var s started
-	select {
-	case s = <-first:
-	case <-e.Done():
-		s.err = ctx.Err()
-	}
-	if s.err != nil {
-		e.Stop()
-		cleanUp()
+	st, err := sess.WaitTunnel(ctx)
+	if err != nil {
+		pr.close()
+		sess.Stop()
 		switch {
 		case ctx.Err() != nil:
 			return ExitOK // stopped before the tunnel was up
-		case errors.Is(s.err, tunnel.ErrNotLoopback):
+		case errors.Is(err, tunnel.ErrNotLoopback):
 			return r.fail(ExitUsage, "cli.tunnel.not_loopback")
 		}
-		return r.fail(ExitUsage, "cli.tunnel.start_failed", r.modeWords(mode), r.describe(s.err))
+		return r.fail(ExitUsage, "cli.tunnel.start_failed", r.modeWords(mode), r.describe(err))
 	}
-	st := s.t.Status()
 	logf("tunnel up, mode %s", st.Mode)
 	if *asJSON {
 		r.printJSON(tunnelDoc(st))
@@ -130,39 +93,20 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	}
 	r.say("cli.tunnel.up.foreground")
 	pr.start()
-
-	stopRec := backend.StartRecordingWarn(ctx, m.DB, e.Snapshot, r.Now, r.recordFailed)
 	select {
 	case <-ctx.Done():
-	case <-e.Done():
+	case <-sess.Done():
 	}
 
 	r.say("cli.tunnel.up.stopping")
-	e.Stop() // the checks stop, the tunnel goes down
-	stopRec()
-	cleanUp()
+	pr.close() // nothing more is printed of the state
+	err = sess.Stop() // the checks stop, the tunnel goes down, the record goes
 	logf("tunnel down")
-	closeMu.Lock()
-	err = closeErr
-	closeMu.Unlock()
 	if err != nil {
 		return r.fail(ExitUnhealthy, "cli.tunnel.close_failed", r.describe(err))
 	}
 	r.say("cli.tunnel.up.down")
 	return ExitOK
-}
-
-// closeWatch reports the error of closing a tunnel, which the engine only
-// logs.
-type closeWatch struct {
-	tunnel.Tunnel
-	onClose func(error)
-}
-
-func (c *closeWatch) Close() error {
-	err := c.Tunnel.Close()
-	c.onClose(err)
-	return err
 }
 
 // upPrinter tells the person running `relais up`, on stderr, when Mode
