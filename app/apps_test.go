@@ -190,7 +190,10 @@ func TestAppsLinks(t *testing.T) {
 
 func TestAppsLinkError(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.OpenErr = errors.New("Aucun navigateur n'a pu s'ouvrir.")
+	crisisURL := fb.Prof.Profile.Link("cellule-crise").URL
+	// As the backend says it (launch.Error.Key): no application of this
+	// computer took the link.
+	fb.OpenErr = frontend.Errorf("launch.error.no_handler", crisisURL)
 	_, s, c := newTestApps(t, fb, "fr")
 	crise := linkRowOf(t, s, "cellule-crise") // direct: opens even with Mode urgence off
 	if crise.open.Disabled() {
@@ -200,7 +203,8 @@ func TestAppsLinkError(t *testing.T) {
 	if len(fb.Opened) != 1 || fb.Opened[0] != "cellule-crise" {
 		t.Fatalf("opened = %q", fb.Opened)
 	}
-	if want := "Le lien n'a pas pu s'ouvrir : Aucun navigateur n'a pu s'ouvrir."; !hasText(c, want) {
+	if want := "Le lien n'a pas pu s'ouvrir : Aucune application de cet ordinateur n'a ouvert ce lien : " + crisisURL +
+		". Vérifiez que l'application prévue pour ce lien est installée, puis réessayez ; si elle ne l'est pas, appelez le support."; !hasText(c, want) {
 		t.Errorf("missing %q in %q", want, visibleTexts(c))
 	}
 	if crise.open.Disabled() {

@@ -163,9 +163,14 @@ func TestDiagBundleViewerWrapsAndOpensSummary(t *testing.T) {
 				t.Errorf("summary.html's folder is not private: %v", fi)
 			}
 			t.Cleanup(func() { os.RemoveAll(filepath.Dir(u.Path)) })
-			tu.openURL = func(*url.URL) error { return errorString("aucun navigateur") }
+			// The system's error, not the backend's: the generic sentence,
+			// its text as the detail.
+			tu.openURL = func(*url.URL) error { return errorString(`exec: "xdg-open": executable file not found in $PATH`) }
 			tap(t, s.root, map[string]string{"fr": "Ouvrir le résumé complet (navigateur)", "en": "Open the full summary (browser)"}[l])
-			wantText(t, s.root, map[string]string{"fr": "Le résumé n'a pas pu être ouvert : aucun navigateur", "en": "The summary could not be opened: aucun navigateur"}[l])
+			wantText(t, s.root, map[string]string{
+				"fr": `Le résumé n'a pas pu être ouvert : Relais a rencontré une erreur. (détail : exec: "xdg-open": executable file not found in $PATH)`,
+				"en": `The summary could not be opened: Relais ran into an error. (detail: exec: "xdg-open": executable file not found in $PATH)`,
+			}[l])
 		})
 	}
 }

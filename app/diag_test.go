@@ -167,17 +167,19 @@ func TestDiagExport(t *testing.T) {
 // An export that fails says why, and the button works again.
 func TestDiagExportError(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.Diag.ExportErr = errors.New("Le disque est plein.")
+	path := filepath.Join("/home", "camille", "Téléchargements", "relais-diag-RLS-7K3M-Q9TD.zip")
+	fb.Diag.ExportErr = frontend.Errorf("cli.diag.write_failed", path, "no space left on device")
 	_, s, c := newTestDiag(t, fb, "fr")
 	tap(t, c, "Créer le diagnostic")
-	wantText(t, c, "Le diagnostic n'a pas pu être créé : Le disque est plein.")
+	failed := "Le diagnostic n'a pas pu être créé : Impossible d'écrire le diagnostic " + path + " : no space left on device"
+	wantText(t, c, failed)
 	wantNoText(t, c, "Donnez ce code au centre de services")
 	if s.export.Disabled() {
 		t.Error("the button stays disabled after a failure")
 	}
 	fb.Diag.ExportErr = nil
 	tap(t, c, "Créer le diagnostic")
-	wantNoText(t, c, "Le diagnostic n'a pas pu être créé : Le disque est plein.")
+	wantNoText(t, c, failed)
 	wantText(t, c, "RLS-7K3M-Q9TD")
 }
 
@@ -202,7 +204,8 @@ func TestDiagCopyCodeAndFolder(t *testing.T) {
 	}
 	tu.openURL = func(*url.URL) error { return errors.New("aucun gestionnaire de fichiers") }
 	tap(t, c, "Ouvrir le dossier")
-	wantText(t, c, "Le dossier n'a pas pu être ouvert : aucun gestionnaire de fichiers")
+	// The system's error, not the backend's: the generic sentence.
+	wantText(t, c, "Le dossier n'a pas pu être ouvert : Relais a rencontré une erreur. (détail : aucun gestionnaire de fichiers)")
 }
 
 // Envoyer au centre de services shows only when the profile has an upload
@@ -260,11 +263,11 @@ func TestDiagUpload(t *testing.T) {
 func TestDiagUploadError(t *testing.T) {
 	fb := newFakeBackend(t)
 	d := fb.Diag
-	d.CanUpload, d.UploadErr = true, errors.New("L'adresse d'envoi doit être en https.")
+	d.CanUpload, d.UploadErr = true, frontend.Errorf("cli.diag.upload_https")
 	_, _, c := newTestDiag(t, fb, "fr")
 	tap(t, c, "Créer le diagnostic")
 	tap(t, c, "Envoyer au centre de services")
-	wantText(t, c, "L'envoi n'a pas pu être demandé : L'adresse d'envoi doit être en https.", "Envoyer au centre de services")
+	wantText(t, c, "L'envoi n'a pas pu être demandé : L'adresse d'envoi des diagnostics doit être en https.", "Envoyer au centre de services")
 }
 
 // The recent log: the last 200 lines, oldest first, read again on
@@ -333,10 +336,11 @@ func TestDiagRecentLog(t *testing.T) {
 	}
 	wantText(t, c, "Le journal est vide.")
 	d.Lock()
-	d.LogErr = errors.New("Le journal est inaccessible.")
+	// A store error as the backend codes it (backend.Coded).
+	d.LogErr = &frontend.Error{Key: "cli.reason.corrupt", Detail: "database disk image is malformed"}
 	d.Unlock()
 	tap(t, c, "Actualiser")
-	wantText(t, c, "Le journal n'a pas pu être lu : Le journal est inaccessible.")
+	wantText(t, c, "Le journal n'a pas pu être lu : La base de données locale de Relais est endommagée. (détail : database disk image is malformed)")
 }
 
 // Opening a bundle shows its case code, its facts, its verdict, its files
@@ -413,15 +417,17 @@ func TestDiagOpenEncryptedBundle(t *testing.T) {
 // An error from OpenBundle (a corrupt file) is a sentence on the main view.
 func TestDiagOpenBundleError(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.Diag.OpenErr = errors.New("Ce fichier est abîmé : summary.html ne correspond pas au manifeste.")
+	path := filepath.Join(t.TempDir(), "abime.zip")
+	fb.Diag.OpenErr = frontend.Errorf("cli.diag.unreadable", path, "diag: summary.html does not match the manifest (altered or damaged)")
 	_, s, c := newTestDiag(t, fb, "fr")
-	s.openPath(filepath.Join(t.TempDir(), "abime.zip"))
-	wantText(t, c, "Le diagnostic abime.zip n'a pas pu être ouvert : Ce fichier est abîmé : summary.html ne correspond pas au manifeste.")
+	s.openPath(path)
+	wantText(t, c, "Le diagnostic abime.zip n'a pas pu être ouvert : Diagnostic "+path+" illisible : diag: summary.html does not match the manifest (altered or damaged)")
 	if s.view != diagMain || s.openBundle.Disabled() || s.openBusy.Visible() {
 		t.Error("after an error: not back on the main view, ready to open another")
 	}
 	s.onBundleChosen(nil, errors.New("permission refusée"))
-	wantText(t, c, "Le fichier n'a pas pu être choisi : permission refusée")
+	// The file dialog's error, not the backend's: the generic sentence.
+	wantText(t, c, "Le fichier n'a pas pu être choisi : Relais a rencontré une erreur. (détail : permission refusée)")
 }
 
 // Both languages: every view in words, no raw key.

@@ -39,7 +39,7 @@ func diagDeliveryWords(now time.Time, d frontend.Delivery) string {
 			s = tr("app.diag.delivery.pending_attempts", d.Attempts)
 		}
 		if d.Problem != nil {
-			s += " " + tr("app.diag.delivery.last_problem", words(d.Problem))
+			s += " " + tr("app.diag.delivery.last_problem", problemSentence(d.Problem))
 		}
 		return s
 	case frontend.DeliveryDelivered:
@@ -49,7 +49,7 @@ func diagDeliveryWords(now time.Time, d frontend.Delivery) string {
 		return tr("app.diag.delivery.delivered_at", longDate(now, d.Delivered))
 	case frontend.DeliveryRejected:
 		if d.Problem != nil {
-			return tr("app.diag.delivery.rejected_why", words(d.Problem))
+			return tr("app.diag.delivery.rejected_why", problemSentence(d.Problem))
 		}
 		return tr("app.diag.delivery.rejected")
 	}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -356,6 +355,14 @@ func TestDrillsWalkToReport(t *testing.T) {
 		"Commencé le "+longDate(testNow, run.Started)+", terminé le "+longDate(testNow, run.Finished)+" (durée : 7 min)",
 		"En attente d'envoi (2 tentatives, prochain essai à "+clock(testNow, testNow.Add(5*time.Minute))+"). Dernier essai : le serveur a répondu 503.",
 	)
+	// Refused: the backend's reason, a fragment, ends its sentence.
+	d.Lock()
+	d.Delivery = frontend.Delivery{State: frontend.DeliveryRejected, Attempts: 3,
+		Problem: frontend.Errorf("cli.drill.delivery_error", "context deadline exceeded")}
+	d.Unlock()
+	s.refresh()
+	wantText(t, c, "Refusé par le destinataire : le serveur n'a pas pu être joint (context deadline exceeded). "+
+		"Enregistrez le rapport et transmettez-le à votre coordonnateur.")
 	d.Lock()
 	d.Delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 3, Delivered: testNow}
 	d.Unlock()
@@ -383,9 +390,10 @@ func TestDrillsWalkToReport(t *testing.T) {
 	if _, err := os.Stat(bare); !os.IsNotExist(err) {
 		t.Errorf("the dialog's empty file is left: %v", err)
 	}
-	d.ExportErr = errors.New("Le dossier est en lecture seule.")
-	s.exportTo(filepath.Join(dir, "x.html"))
-	wantText(t, c, "Le rapport n'a pas pu être enregistré : Le dossier est en lecture seule.")
+	ro := filepath.Join(dir, "x.html")
+	d.ExportErr = frontend.Errorf("cli.drill.export_failed", ro, "read-only file system")
+	s.exportTo(ro)
+	wantText(t, c, "Le rapport n'a pas pu être enregistré : Impossible d'écrire "+ro+" : read-only file system")
 
 	// Back on the list, the finished run shows its delivery and opens its
 	// report again.
@@ -501,9 +509,10 @@ func TestDrillsSummarize(t *testing.T) {
 		"Louis Gagnon", "Non", "40 min, au-delà de l'objectif (30 min)", "Se connecter, inconnue",
 		longDate(testNow, testNow.Add(-24*time.Hour)))
 
-	d.SummarizeErr = errors.New("Le fichier n'est pas un rapport de Relais.")
+	d.SummarizeErr = frontend.Errorf("cli.drill.bad_report.not_report", "notes.json")
 	s.addReports([]string{"/tmp/notes.json"})
-	wantText(t, c, "Les rapports n'ont pas pu être réunis (le tableau n'a pas changé) : Le fichier n'est pas un rapport de Relais.",
+	wantText(t, c, "Les rapports n'ont pas pu être réunis (le tableau n'a pas changé) : « notes.json » n'est pas un rapport d'exercice de Relais. "+
+		"Choisissez les fichiers .json ou .html enregistrés avec « Enregistrer le rapport ».",
 		"2 rapports ouverts : camille.json, louis.json", "Louis Gagnon")
 	tap(t, c, "Vider le tableau")
 	wantNoText(t, c, "Louis Gagnon", "Qui")
@@ -612,16 +621,18 @@ func TestDrillsBusy(t *testing.T) {
 // The runs that cannot be read are said so, in the backend's words.
 func TestDrillsRunsUnreadable(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.Drills.RunsErr = errors.New("La base de données est verrouillée.")
+	// A store error as the backend codes it (drillError, then Coded).
+	fb.Drills.RunsErr = frontend.Errorf("cli.drill.err.other", &frontend.Error{Key: "cli.reason.corrupt", Detail: "database disk image is malformed"})
 	_, _, c := newTestDrills(t, fb, "fr")
-	wantText(t, c, "Vos exercices n'ont pas pu être lus : La base de données est verrouillée.")
+	wantText(t, c, "Vos exercices n'ont pas pu être lus : Exercice : La base de données locale de Relais est endommagée. (détail : database disk image is malformed)")
 }
 
 // A report that could not be queued for delivery still shows (the run is
 // over), with the backend's sentence, and can be saved.
 func TestDrillsReportNotQueued(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.Drills.QueueErr = errors.New("Le rapport n'a pas pu être mis en file d'envoi : le disque est plein.")
+	// A full disk as the backend codes it (drillError, then Coded).
+	fb.Drills.QueueErr = frontend.Errorf("cli.drill.err.other", &frontend.Error{Key: "cli.reason.disk_full", Detail: "database or disk is full"})
 	_, s, c := newTestDrills(t, fb, "fr")
 	walkTo(t, c, s, 6)
 	tap(t, c, "Répondre")
@@ -629,7 +640,7 @@ func TestDrillsReportNotQueued(t *testing.T) {
 	if s.view != viewReport {
 		t.Fatalf("not on the report: %q", visibleTexts(c))
 	}
-	wantText(t, c, "Le rapport n'a pas pu être mis en file d'envoi : le disque est plein.", "Enregistrer le rapport…")
+	wantText(t, c, "Exercice : Le disque est plein : libérez de la place sur le disque. (détail : database or disk is full)", "Enregistrer le rapport…")
 }
 
 // The Accueil banner follows the run: "Reprendre (étape 3 sur 6)" while

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"relais/internal/checks"
@@ -156,7 +157,7 @@ func deliveryWords(now time.Time, d frontend.Delivery) string {
 			s = tr("app.drills.delivery.pending_many_next", d.Attempts, clock(now, d.NextAttempt))
 		}
 		if d.Problem != nil {
-			s += " " + tr("app.drills.delivery.last_problem", words(d.Problem))
+			s += " " + tr("app.drills.delivery.last_problem", problemSentence(d.Problem))
 		}
 	case frontend.DeliveryDelivered:
 		if d.Delivered.IsZero() {
@@ -166,7 +167,7 @@ func deliveryWords(now time.Time, d frontend.Delivery) string {
 		}
 	case frontend.DeliveryRejected:
 		if d.Problem != nil {
-			s = tr("app.drills.delivery.rejected_why", words(d.Problem))
+			s = tr("app.drills.delivery.rejected_why", problemSentence(d.Problem))
 		} else {
 			s = tr("app.drills.delivery.rejected")
 		}
@@ -174,6 +175,19 @@ func deliveryWords(now time.Time, d frontend.Delivery) string {
 		s = tr("app.drills.delivery.none")
 	}
 	return s
+}
+
+// problemSentence is a delivery's problem as a sentence: the backend says
+// it as a fragment ("le serveur a répondu 503", cli.drill.delivery_status)
+// that the terminal puts inside its own sentence, and the app's sentences
+// put it where a sentence goes ("Dernier essai : %s"), so it gets its full
+// stop.
+func problemSentence(err error) string {
+	s := words(err)
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "…") {
+		return s
+	}
+	return s + "."
 }
 
 // ttoWords says the time to operational against the objective: in a

@@ -74,10 +74,11 @@ func TestHomeUrgenceDisabledWhileStarting(t *testing.T) {
 
 func TestHomeUrgenceError(t *testing.T) {
 	fb := newFakeBackend(t)
-	fb.StartErr = errors.New("le profil en cache est illisible.")
+	fb.StartErr = frontend.Errorf("cli.desk.no_profile")
 	_, h, c := newTestHome(t, fb, "fr")
 	test.Tap(h.urgence)
-	want := "Le mode urgence n'a pas pu démarrer : le profil en cache est illisible."
+	want := "Le mode urgence n'a pas pu démarrer : Relais n'a pas encore reçu les consignes de votre organisation (le profil de continuité). " +
+		"Vérifiez que cet ordinateur a accès au réseau, puis réessayez ; si cela continue, appelez votre centre de services."
 	if !hasText(c, want) {
 		t.Errorf("error sentence %q missing: %q", want, visibleTexts(c))
 	}
@@ -362,7 +363,8 @@ func TestHomeNoProfile(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Aucun profil de continuité n'est enregistré sur cet ordinateur : le mode urgence ne peut pas démarrer. Appelez le centre de services ou votre service informatique pour qu'il l'installe.",
-		"Le profil n'a jamais pu être téléchargé : le serveur est injoignable.",
+		// The backend's reason (cli.desk.no_profile).
+		"Relais n'a pas encore reçu les consignes de votre organisation (le profil de continuité). Vérifiez que cet ordinateur a accès au réseau, puis réessayez ; si cela continue, appelez votre centre de services.",
 	} {
 		if !hasText(c, want) {
 			t.Errorf("missing %q in %q", want, visibleTexts(c))

@@ -110,7 +110,7 @@ func TestSettingsSaveFails(t *testing.T) {
 		t.Errorf("language after a refused save: %q, asked %q", s.language.Selected, *langs)
 	}
 	s.mode.SetSelected("Automatique") // unchanged: nothing to save, the error stays
-	if !containsText(c, "le disque est plein") {
+	if !containsText(c, "Le disque est plein") {
 		t.Error("the error went away without a save")
 	}
 }
