@@ -99,7 +99,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	}
 
 	r.say("cli.tunnel.up.stopping")
-	pr.close() // nothing more is printed of the state
+	pr.close()        // nothing more is printed of the state
 	err = sess.Stop() // the checks stop, the tunnel goes down, the record goes
 	logf("tunnel down")
 	if err != nil {
