@@ -137,7 +137,16 @@ func (m *Machine) NewEngine(mode tunnel.Mode, opt SessionOptions) *engine.Engine
 			cfg, err = m.DeviceTunnelConfig(ctx, p)
 		}
 		if err != nil {
-			return nil, false, &frontend.Error{Key: "cli.check.no_tunnel_config", Then: m.identityError(err), Err: err}
+			// The engine records the failure's code (only this side knows
+			// a store without identity, or a key that does not match it).
+			cause := err
+			switch {
+			case errors.Is(err, ErrNoIdentity):
+				cause = &engine.CodedTunnelError{Code: engine.TunnelNoIdentity, Err: err}
+			case errors.Is(err, ErrKeyMismatch):
+				cause = &engine.CodedTunnelError{Code: engine.TunnelKeyMismatch, Err: err}
+			}
+			return nil, false, &frontend.Error{Key: "cli.check.no_tunnel_config", Then: m.identityError(err), Err: cause}
 		}
 		use := mode
 		if use == tunnel.ModeAuto {

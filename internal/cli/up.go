@@ -156,15 +156,13 @@ func (p *upPrinter) close() {
 func (p *upPrinter) print(s engine.Snapshot) {
 	r := p.r
 	at := r.Now().Local().Format(time.TimeOnly)
-	if s.TunnelError != p.lastTunEr {
-		p.lastTunEr = s.TunnelError
-		if s.TunnelError != "" {
-			code := s.TunnelErrorCode
-			if code == "" {
-				code = engine.TunnelFailed
-			}
+	if code := s.TunnelFailure(); code+s.TunnelError != p.lastTunEr {
+		p.lastTunEr = code + s.TunnelError
+		if code != "" {
 			r.say("cli.up.tunnel_failed", at, strings.TrimSuffix(r.t("verdict.tunnel."+code), "."))
-			r.say("cli.details", s.TunnelError)
+			if s.TunnelError != "" {
+				r.say("cli.details", s.TunnelError)
+			}
 		}
 	}
 	if s.Report == nil {

@@ -33,9 +33,13 @@ func Errorf(key string, args ...any) *Error { return &Error{Key: key, Args: args
 // Wrap is an Error for key with args whose cause is err.
 func Wrap(err error, key string, args ...any) *Error { return &Error{Key: key, Args: args, Err: err} }
 
-// Error is the key and its arguments, for logs and tests; never for a
-// person.
+// Error is the technical text, for logs and the details under a
+// sentence; never what a person reads first: the cause's text when there
+// is one, else the key and its arguments.
 func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
 	if len(e.Args) == 0 {
 		return e.Key
 	}
