@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 }
 
 // No package under internal/ may depend on Fyne: the engine and the CLI must
-// build and run where no display exists (DESIGN.md, "One engine").
+// build and run where no display exists (README, "For developers").
 func TestInternalDoesNotImportFyne(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-test", "./internal/...").CombinedOutput()
 	if err != nil {

@@ -72,11 +72,14 @@ func (d *Local) diagInput(ctx context.Context) diag.Input {
 			pf.Expires, pf.Expired = p.Expires, p.Expired(d.env.Now())
 			in.Secrets = append(in.Secrets, urlSecrets(profileURLs(p)...)...)
 		}
-		if m := d.m.Managed; m != nil {
-			pf.Source = m.ProfileURL
-			in.Secrets = append(in.Secrets, urlSecrets(m.ProfileURL)...)
-		} else if d.demo {
+		switch src := d.m.Policy().Sources(); {
+		case d.demo:
 			pf.Source = "demo"
+		case src.URL != "":
+			pf.Source = src.URL
+			in.Secrets = append(in.Secrets, urlSecrets(src.URL)...)
+		default:
+			pf.Source = src.File
 		}
 		in.Profile = pf
 	}

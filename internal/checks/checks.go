@@ -110,7 +110,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 func fromMS(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
 
-// MarshalJSON writes the shape CLI.md specifies for `relais check --json`: durations in
+// MarshalJSON writes the shape the README ("The command line") gives `relais check --json`: durations in
 // float milliseconds, the reason as {"fr","en"} sentences (with its code, text and next
 // step for tools).
 func (c CheckResult) MarshalJSON() ([]byte, error) {

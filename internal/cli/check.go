@@ -23,7 +23,7 @@ import (
 // (internet, captive) at local servers.
 var checkRunner = func() *checks.Runner { return &checks.Runner{} }
 
-// checkDoc is `relais check --json`: the CLI.md shape (profile, tunnel,
+// checkDoc is `relais check --json`: the shape the README gives (profile, tunnel,
 // apps with their checks, time_to_operational_ms), plus the built-ins.
 type checkDoc struct {
 	Profile             checkProfileJSON              `json:"profile"`

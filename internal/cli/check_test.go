@@ -16,7 +16,7 @@ import (
 	"relais/internal/tunnel"
 )
 
-// cliCheckDoc mirrors the `relais check --json` shape of CLI.md, written
+// cliCheckDoc mirrors the `relais check --json` shape of the README ("The command line"), written
 // independently of the code that prints it.
 type cliCheckDoc struct {
 	Profile struct {

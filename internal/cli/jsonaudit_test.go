@@ -37,11 +37,11 @@ var durationKey = regexp.MustCompile(`duration|rto|timeout|delay|elapsed|time_to
 // goField is a key that is a Go field's name (no json tag).
 var goField = regexp.MustCompile(`^[A-Z][a-z]`)
 
-// inSeconds are the durations CLI.md itself gives in seconds.
+// inSeconds are the durations the command line contract gives in seconds.
 var inSeconds = map[string]bool{"last_handshake_age_s": true}
 
 // auditJSON checks that out is one --json document as every document must
-// be (CLI.md, README "The command line"): "schema": 1 at the top, texts as
+// be (README, "The command line"): "schema": 1 at the top, texts as
 // lower-case {"fr", "en"}, keys in lower case, no zero date for an unknown
 // time, no Go duration string, durations in keys ending in _ms, an error
 // with its code and texts. It returns the document.

@@ -1,4 +1,4 @@
-// Package diag makes the diagnostics bundle the helpdesk reads (DESIGN.md,
+// Package diag makes the diagnostics bundle the helpdesk reads (README,
 // "Diagnostics"): one zip with summary.html (the verdict first: what
 // works, what fails and why, then the details), manifest.json, system and
 // network facts, the tunnel's status, the checks and their history, the

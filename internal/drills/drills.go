@@ -1,5 +1,5 @@
 // Package drills walks people through the continuity drills of the
-// profile (DESIGN.md, "Drills"): a run snapshots the drill it started with
+// profile (README, "Continuity drills"): a run snapshots the drill it started with
 // (its version and hash), records each step's state, timestamps and
 // evidence in the store the moment it changes, verifies steps through the
 // engine (checks that must be ok, actions performed and verified), and
