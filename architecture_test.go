@@ -80,11 +80,7 @@ func relaisImports(t *testing.T, pkg string) []string {
 	if err != nil {
 		t.Skipf("go list %s: %v", pkg, err)
 	}
-	var list []string
-	for _, l := range strings.Fields(string(out)) {
-		list = append(list, l)
-	}
-	return list
+	return strings.Fields(string(out))
 }
 
 // The desktop app is a client of the backend through the contract

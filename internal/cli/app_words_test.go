@@ -25,6 +25,7 @@ var verb = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
 // under KEY.in_app, in both languages, with the same arguments and no
 // command.
 func TestAppVariantsNameNoCommand(t *testing.T) {
+	t.Parallel()
 	for _, lang := range []string{i18n.FR, i18n.EN} {
 		c, err := i18n.Catalog(lang)
 		if err != nil {
@@ -57,6 +58,7 @@ func TestAppVariantsNameNoCommand(t *testing.T) {
 // missing, when a link needs the tunnel, or when the device's key is not
 // usable: never a command or a flag to type, in either language.
 func TestDeskErrorsNameNoCommand(t *testing.T) {
+	t.Parallel()
 	var errs []error
 	for code := range backend.HelperCodeKeys {
 		errs = append(errs, &helper.Error{Code: code, Message: "refused"})
@@ -103,6 +105,7 @@ func TestDeskErrorsNameNoCommand(t *testing.T) {
 // A refusal of the system helper is said with its own sentence, not as
 // a failed sync, and the helper's English stays in the detail.
 func TestHelperRefusalIsItsOwnSentence(t *testing.T) {
+	t.Parallel()
 	err := fmt.Errorf("tunnel: %w", &helper.Error{Code: helper.CodeForbidden, Message: "uid 1001 is not in group relais"})
 	for _, lang := range []string{i18n.FR, i18n.EN} {
 		got := appWords(lang, backend.Coded(err))

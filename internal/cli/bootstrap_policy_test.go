@@ -15,6 +15,7 @@ import (
 // changed; a newer file whose signature fails is said, recorded as
 // refused, and the last good profile stays.
 func TestBootstrapAdoptionIsSaidAndRecorded(t *testing.T) {
+	t.Parallel()
 	m, install := bootstrapOffice(t)
 	install(8)
 	r := m.run("check", "--mode", "userspace", "--json")

@@ -14,14 +14,8 @@ import (
 	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
-	"relais/internal/profile"
 	"relais/internal/tunnel"
 )
-
-// checkRunner is the template of the check runner `relais check`, `relais
-// up` and `relais demo` give the engine; tests point its built-in probes
-// (internet, captive) at local servers.
-var checkRunner = func() *checks.Runner { return &checks.Runner{} }
 
 // checkDoc is `relais check --json`: the shape the README gives (profile, tunnel,
 // apps with their checks, time_to_operational_ms), plus the built-ins.
@@ -165,21 +159,6 @@ func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any) int {
 		return ExitOK
 	}
 	return ExitUnhealthy
-}
-
-// syncForEngine syncs the profile in the background, under the one
-// profile policy (backend.ProfilePolicy.Sync: the URL, then a newer
-// bootstrap file); it returns the newly accepted profile, or nil when
-// nothing was newer.
-func (r *run) syncForEngine(ctx context.Context, m *backend.Machine) (*engine.Loaded, error) {
-	res, err := m.Policy().Sync(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if res.Outcome != profile.Accepted {
-		return nil, nil
-	}
-	return &engine.Loaded{Profile: res.Profile, Info: engine.ProfileInfo{Serial: res.Profile.Serial, Signed: true, Signature: backend.SignatureValid}}, nil
 }
 
 // verdictSentence words Mode urgence's verdict (engine.Judge) as the

@@ -11,6 +11,7 @@ import (
 // The time to operational reads as a person says it, in the locale: "1,5 s"
 // in French, "1.5 s" in English, never milliseconds ("en 1508 ms").
 func TestCheckOperationalInLocaleWords(t *testing.T) {
+	t.Parallel()
 	_, m := officeMachine(t, office.Options{HealthyEssentialsOnly: true})
 	for _, tc := range []struct{ lang, re string }{
 		{"fr", `Opérationnel en (\d+(,\d)? s|\d+ min|\d+ h( \d+ min)?) : `},

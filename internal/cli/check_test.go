@@ -94,6 +94,7 @@ func officeMachine(t *testing.T, opt office.Options) (*office.Office, *machineT)
 }
 
 func TestCheckAgainstDemoOffice(t *testing.T) {
+	t.Parallel()
 	o, m := officeMachine(t, office.Options{Serial: 7})
 
 	r := m.runCmd(cmdCheck, "--json", "--mode", "userspace")
@@ -191,6 +192,7 @@ func TestCheckAgainstDemoOffice(t *testing.T) {
 }
 
 func TestCheckHealthyEssentialsExits0(t *testing.T) {
+	t.Parallel()
 	_, m := officeMachine(t, office.Options{HealthyEssentialsOnly: true})
 	r := m.runCmd(cmdCheck, "--json", "--lang", "en")
 	if r.code != ExitOK {
@@ -207,6 +209,7 @@ func TestCheckHealthyEssentialsExits0(t *testing.T) {
 }
 
 func TestCheckUsageAndConfig(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	if r := m.runCmd(cmdCheck, "extra"); r.code != ExitUsage {
 		t.Fatalf("extra argument: %+v", r)

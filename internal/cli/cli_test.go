@@ -120,6 +120,7 @@ func (m *machineT) show() shown {
 }
 
 func TestProfileSyncAgainstLocalServer(t *testing.T) {
+	t.Parallel()
 	pk, sk := newKey(t)
 	_, otherSK := newKey(t)
 	o := profiletest.New(t)
@@ -216,6 +217,7 @@ func (zeroReader) Read(p []byte) (int, error) {
 // readable: the new profile and its assets land in one transaction or not
 // at all.
 func TestKillDuringSyncKeepsLastGood(t *testing.T) {
+	t.Parallel()
 	pk, sk := newKey(t)
 	o := profiletest.New(t)
 	o.Publish(t, sk, 7)
@@ -268,6 +270,7 @@ func TestKillDuringSyncKeepsLastGood(t *testing.T) {
 }
 
 func TestProfileSyncFromBootstrapFile(t *testing.T) {
+	t.Parallel()
 	pk, sk := newKey(t)
 	o := profiletest.New(t)
 	body := o.Publish(t, sk, 7)
@@ -295,6 +298,7 @@ func TestProfileSyncFromBootstrapFile(t *testing.T) {
 }
 
 func TestConfigurationErrorsExit2(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	r := m.run("profile", "sync")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "aucune configuration gérée") || !strings.Contains(r.stderr, "relais demo --headless") {
@@ -316,6 +320,7 @@ func TestConfigurationErrorsExit2(t *testing.T) {
 }
 
 func TestProfileShowWithoutProfile(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	r := m.run("profile", "show", "--lang", "en")
 	// Without a managed configuration, the message points at the demo.
@@ -325,6 +330,7 @@ func TestProfileShowWithoutProfile(t *testing.T) {
 }
 
 func TestLanguages(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	for _, tt := range []struct {
 		lang, want string
@@ -347,6 +353,7 @@ func TestLanguages(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	r := m.run("version", "--json")
 	var v map[string]any
@@ -361,6 +368,7 @@ func TestVersion(t *testing.T) {
 // Every bad profile of the corpus fails lint with exit 1 and its expected
 // FILE:LINE: path: message first.
 func TestLintCorpus(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.vars["LANG"] = "en_GB.UTF-8" // the expectations are English; TestLintCorpusFrench words them in French
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "profiles", "bad", "*.toml"))
@@ -391,6 +399,7 @@ func TestLintCorpus(t *testing.T) {
 
 // The committed example signature verifies against the committed public key.
 func TestVerifyCommittedExample(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	dir := filepath.Join("..", "..", "testdata", "profiles")
 	r := m.run("profile", "verify", filepath.Join(dir, "example.toml"), "--trust", filepath.Join("..", "..", "testdata", "keys", "example.pub"))
@@ -403,6 +412,7 @@ func TestVerifyCommittedExample(t *testing.T) {
 // signature by an untrusted key and a missing signature each exit 1 with a
 // clear message.
 func TestVerifyWithRealMinisign(t *testing.T) {
+	t.Parallel()
 	testenv.NeedTools(t, "minisign")
 	dir := t.TempDir()
 	mk := func(name string) (pub, sec string) {
@@ -464,6 +474,7 @@ func TestVerifyWithRealMinisign(t *testing.T) {
 
 // Every error code has a sentence in both languages.
 func TestEveryReasonIsTranslated(t *testing.T) {
+	t.Parallel()
 	codes := []string{"invalid", "http", "network", "timeout", "other", "disk_full", "corrupt"}
 	codes = append(codes, backend.ReasonCodes()...)
 	for _, lang := range []string{"fr", "en"} {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestDemoHeadless(t *testing.T) {
+	t.Parallel()
 
 	m := newMachine(t)
 	m.seams.DemoSlowDelay = 900 * time.Millisecond // still above the profile's 800 ms degraded_if

@@ -13,6 +13,7 @@ import (
 // default encrypted demo bundle opens in the app with it; without it the
 // app's sentence names the app's button, not a command-line flag.
 func TestDeskDemoHelpdeskKey(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	d := openDesk(t, m, backend.Options{Lang: "fr", Demo: true})
 	key := d.DemoHelpdeskKey()

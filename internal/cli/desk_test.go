@@ -136,6 +136,7 @@ func (m *machineT) waitStatusUp() statusDoc {
 }
 
 func TestDeskDemo(t *testing.T) {
+	t.Parallel()
 
 	m := newMachine(t)
 	m.seams.DemoSlowDelay = 900 * time.Millisecond // still above the profile's 800 ms degraded_if
@@ -294,6 +295,7 @@ func autostartFile(m *machineT) string {
 }
 
 func TestDeskManaged(t *testing.T) {
+	t.Parallel()
 	_, m := officeMachine(t, office.Options{Serial: 7})
 	m.vars["XDG_CONFIG_HOME"] = t.TempDir()
 	m.lock("tunnel_mode = \"userspace\"\nautostart = true\n")
@@ -359,6 +361,7 @@ func TestDeskManaged(t *testing.T) {
 }
 
 func TestDeskSettingsAndAutostart(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.vars["XDG_CONFIG_HOME"] = t.TempDir()
 	d := openDesk(t, m, backend.Options{Lang: "fr"})
@@ -421,6 +424,7 @@ func TestDeskSettingsAndAutostart(t *testing.T) {
 }
 
 func TestChooseModeUsesTheSetting(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newMachine(t)
 	choose := func(flag string) (tunnel.Mode, int, string) {
@@ -468,6 +472,7 @@ func TestChooseModeUsesTheSetting(t *testing.T) {
 }
 
 func TestDeskAssetsAndProfileProblems(t *testing.T) {
+	t.Parallel()
 	m, _ := syncedMachine(t)
 	d := openDesk(t, m, backend.Options{Lang: "fr"})
 	img := profiletest.Testdata(t, "profiles", "assets", "etape1.png")
@@ -507,6 +512,7 @@ func TestDeskAssetsAndProfileProblems(t *testing.T) {
 }
 
 func TestDeskIdentity(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	kr := fakeKeyring(m)
 	d := openDesk(t, m, backend.Options{Lang: "fr"})
@@ -594,6 +600,7 @@ func identityCode(err error) string {
 // Without managed configuration, `relais status` and `relais open` read
 // the demo store that the app fills.
 func TestStatusAndOpenUseTheDemoStore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newMachine(t)
 	demoPath := filepath.Join(m.vars["RELAIS_HOME"], "demo", "relais.db")
@@ -651,6 +658,7 @@ func TestStatusAndOpenUseTheDemoStore(t *testing.T) {
 // the event that says so; a refused one leaves the last good profile with
 // a sentence saying why.
 func TestDeskProfileUpdates(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	o, err := office.Start(ctx, office.Options{Serial: 7, SlowDelay: 10 * time.Millisecond})

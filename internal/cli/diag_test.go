@@ -29,6 +29,7 @@ import (
 // bundle, neither in its raw bytes nor in any unzipped file; the private
 // key is in no file of the database either.
 func TestDiagExportCarriesNoSecret(t *testing.T) {
+	t.Parallel()
 	pk, sk := newKey(t)
 	o := profiletest.New(t)
 	body := string(profiletest.Example(t, o.Base(), 7))
@@ -116,6 +117,7 @@ func TestDiagExportCarriesNoSecret(t *testing.T) {
 // `relais diag open` without one asks for it, with another says it does
 // not open it.
 func TestDiagEncryptedOpensWithTheIdentityOnly(t *testing.T) {
+	t.Parallel()
 	helpdesk, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 // once said "none up" and "connecting", and sync "Profil refusé". Now they
 // say that the disk is full, and nothing untrue.
 func TestFullDisk(t *testing.T) {
+	t.Parallel()
 	disk := testenv.SmallDisk(t, "8m")
 	m, install := bootstrapOfficeAt(t, filepath.Join(disk, "relais"))
 
@@ -90,6 +91,7 @@ func TestFullDisk(t *testing.T) {
 // With no tunnel record at all (it could not be written), status on a
 // full disk says the state is unknown rather than "none up".
 func TestFullDiskStatusWithoutRecord(t *testing.T) {
+	t.Parallel()
 	disk := testenv.SmallDisk(t, "8m")
 	home := filepath.Join(disk, "relais")
 	m, _ := bootstrapOfficeAt(t, home)

@@ -54,6 +54,7 @@ func watchOffices(m *machineT) func() []*office.Office {
 // question is answered; the report reaches the office's receiver exactly
 // once and `drill status` says it was delivered.
 func TestDrillStartDemoFromTheTerminal(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.seams.DemoSlowDelay = 900 * time.Millisecond
 	offices := watchOffices(m)
@@ -168,6 +169,7 @@ func TestDrillStartDemoFromTheTerminal(t *testing.T) {
 // A required step is not skipped without a reason; q pauses and start
 // resumes at the same step.
 func TestDrillPauseSkipAndResume(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.seams.DemoSlowDelay = 900 * time.Millisecond
 	// scenario: "p" then an empty reason (EOF): paused, nothing skipped.
@@ -189,6 +191,7 @@ func TestDrillPauseSkipAndResume(t *testing.T) {
 // whose next step opens a link through the tunnel brings the tunnel back
 // first: the portal opens instead of "activez d'abord le Mode urgence".
 func TestDrillResumeBringsTheTunnelBack(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.seams.DemoSlowDelay = 900 * time.Millisecond
 	launches := recordLaunches(m)
@@ -211,6 +214,7 @@ func TestDrillResumeBringsTheTunnelBack(t *testing.T) {
 // An action that fails says why and what to do next, in words: never
 // the action's code ("open_link:portail").
 func TestDrillFailedActionSaysWhy(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	m.seams.DemoSlowDelay = 900 * time.Millisecond
 	// No browser to start with the tunnel's proxy.

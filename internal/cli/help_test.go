@@ -33,6 +33,7 @@ func commandPaths(table []command, prefix []string) (leaves, groups [][]string) 
 // Help is on stdout with exit 0 for every command and subcommand, however
 // it is asked for.
 func TestHelpForEveryCommand(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	leaves, groups := commandPaths(commands(), nil)
 	var asks [][]string
@@ -65,6 +66,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 // asks for a command instead — the same in every way help is asked for,
 // and in the list printed after an unknown command.
 func TestHelpWithoutWindow(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	helpRun := func(noWindow bool, args ...string) result {
 		t.Helper()
@@ -102,6 +104,7 @@ func TestHelpWithoutWindow(t *testing.T) {
 // Every runnable command defines its flags before any work: probing it
 // (what help, completion and the man page read) records a flag set.
 func TestEveryCommandParsesItsFlagsFirst(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	r := &run{Env: Env{GOOS: "linux", Home: t.TempDir(), Now: time.Now, Getenv: func(k string) string { return m.vars[k] }, Seams: m.seams}, lang: "fr"}
 	var walk func(table []command)
@@ -122,6 +125,7 @@ func TestEveryCommandParsesItsFlagsFirst(t *testing.T) {
 // Flag errors are sentences in the person's language, and a bad value is
 // refused before any work starts.
 func TestFlagErrorsInOneLanguage(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	for _, c := range []struct {
 		lang string
@@ -169,6 +173,7 @@ func parseErrorDoc(t *testing.T, what, stdout string) errorDoc {
 
 // With --json, every command prints one document even when it fails.
 func TestJSONErrorDocumentForEveryCommand(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	leaves, _ := commandPaths(commands(), nil)
 	for _, p := range leaves {
@@ -200,6 +205,7 @@ func TestJSONErrorDocumentForEveryCommand(t *testing.T) {
 // Every document carries "schema": 1; texts are {"fr", "en"} in lower
 // case; no zero date.
 func TestJSONDocumentsSchemaAndTexts(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	watchOffices(m)
 	for _, a := range [][]string{{"version", "--json"}, {"drill", "list", "--json"}, {"drill", "status", "--json"}, {"profile", "show", "--json"}, {"status", "--json"}} {
@@ -222,6 +228,7 @@ func TestJSONDocumentsSchemaAndTexts(t *testing.T) {
 // Without a managed configuration, the commands that need one point at
 // the demo, not at each other.
 func TestNoConfigurationPointsAtTheDemo(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	for _, a := range [][]string{{"check"}, {"profile", "sync"}, {"profile", "show"}, {"open", "portail"}, {"key", "export-conf"}} {
 		r := m.run(append(a, "--lang", "en")...)
@@ -247,6 +254,7 @@ func writeCompletion(t *testing.T, shell string) string {
 
 // The bash script, sourced by a real bash, completes `relais dr<TAB>`.
 func TestCompletionBash(t *testing.T) {
+	t.Parallel()
 	testenv.NeedTools(t, "bash")
 	f := writeCompletion(t, "bash")
 	complete := func(line ...string) string {
@@ -292,6 +300,7 @@ printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '`
 // The zsh and fish scripts are valid for the real shells, and fish
 // completes subcommands with them.
 func TestCompletionZshFish(t *testing.T) {
+	t.Parallel()
 	testenv.NeedTools(t, "zsh", "fish")
 	z := writeCompletion(t, "zsh")
 	if out, err := exec.Command("zsh", "-n", z).CombinedOutput(); err != nil {
@@ -320,6 +329,7 @@ func TestCompletionZshFish(t *testing.T) {
 // The man page, in both languages, is clean roff for groff and lists every
 // command.
 func TestManPage(t *testing.T) {
+	t.Parallel()
 	testenv.NeedTools(t, "groff")
 	m := newMachine(t)
 	leaves, _ := commandPaths(commands(), nil)

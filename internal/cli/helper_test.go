@@ -86,6 +86,7 @@ func helperRun(socket string) (*run, *backend.Machine) {
 }
 
 func TestSystemHelperAvailable(t *testing.T) {
+	t.Parallel()
 	key := helpertest.NewKey(t)
 	socket, _ := fakeHelper(t, key.Public)
 	_, m := helperRun(socket)
@@ -103,6 +104,7 @@ func TestSystemHelperAvailable(t *testing.T) {
 }
 
 func TestStartSystemTunnel(t *testing.T) {
+	t.Parallel()
 	key := helpertest.NewKey(t)
 	socket, fake := fakeHelper(t, key.Public)
 	r, m := helperRun(socket)
@@ -145,6 +147,7 @@ func TestStartSystemTunnel(t *testing.T) {
 }
 
 func TestStartSystemTunnelWithoutHelper(t *testing.T) {
+	t.Parallel()
 	r, m := helperRun(filepath.Join(t.TempDir(), "none.sock"))
 	_, err := m.StartSystemTunnel(context.Background(), &store.CachedProfile{Bytes: []byte("x")}, tunnel.Config{})
 	if !errors.Is(err, helper.ErrNoHelper) || !strings.HasPrefix(r.describe(err), i18n.T(i18n.FR, "cli.helper.error.no_helper")) {
@@ -154,6 +157,7 @@ func TestStartSystemTunnelWithoutHelper(t *testing.T) {
 
 // Every error code the helper can send has a sentence in both languages.
 func TestHelperCodesTranslated(t *testing.T) {
+	t.Parallel()
 	// Every code the helper declares, read from its sources: a new one
 	// without a sentence would reach a person as "other".
 	var codes []helper.Code
@@ -193,6 +197,7 @@ func TestHelperCodesTranslated(t *testing.T) {
 }
 
 func TestHelperUsage(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	env := Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
 	if code := Main(context.Background(), []string{"helper", "extra", "--lang", "en"}, env); code != ExitUsage {

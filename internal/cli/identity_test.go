@@ -27,6 +27,7 @@ func storedPSK(kr interface{ Items() map[string]string }) string {
 // and used by the tunnel; a later file without one, a new key or a delete
 // removes it.
 func TestKeyImportPresharedKey(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	kr := fakeKeyring(m)
 	psk, err := wgtypes.GenerateKey()
@@ -108,6 +109,7 @@ func TestKeyImportPresharedKey(t *testing.T) {
 // A preshared key that cannot be stored leaves the keyring as it was: the
 // import fails whole.
 func TestKeyImportPresharedKeyFailureRestores(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	kr := fakeKeyring(m)
 	first, priv := writeConf(t, tun, nil)
@@ -133,6 +135,7 @@ func TestKeyImportPresharedKeyFailureRestores(t *testing.T) {
 // reset) is adopted: key show shows it, IT's .conf for it imports without
 // --force, and the tunnel uses it.
 func TestKeyOrphanAdopted(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	kr := fakeKeyring(m)
 	conf, priv := writeConf(t, tun, nil)
@@ -162,6 +165,7 @@ func TestKeyOrphanAdopted(t *testing.T) {
 
 // Mode urgence finds the keyring's key with no record: it adopts it.
 func TestDeviceTunnelConfigAdopts(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	kr := fakeKeyring(m)
 	priv, _ := wgtypes.GeneratePrivateKey()
@@ -190,6 +194,7 @@ func TestDeviceTunnelConfigAdopts(t *testing.T) {
 
 // The desk's identity methods return coded errors, never a CLI flag.
 func TestDeskIdentityErrorsAreCoded(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	fakeKeyring(m)
 	d := openDesk(t, m, backend.Options{Lang: "fr"})

@@ -138,6 +138,7 @@ func auditVerdict(t *testing.T, name string, doc map[string]any) {
 // configuration (the demo office), then on one managed by a local office,
 // and audits each document (auditJSON).
 func TestEveryJSONDocument(t *testing.T) {
+	t.Parallel()
 	kr := secretstest.New()
 	prepare := func(m *machineT) *machineT {
 		m.useKeyring(kr)
@@ -331,6 +332,7 @@ func auditTunnel(t *testing.T) profile.Tunnel {
 // A drill without a window says so with null, never a zero date; its
 // recovery-time objective is a number of milliseconds.
 func TestDrillListJSONWithoutWindow(t *testing.T) {
+	t.Parallel()
 	b, err := json.Marshal(newDrillListJSON(profile.Drill{ID: "d", RTO: "20m"}, time.Now()))
 	if err != nil {
 		t.Fatal(err)
@@ -354,6 +356,7 @@ func TestDrillListJSONWithoutWindow(t *testing.T) {
 // the process went away without recording its end; off when Mode urgence
 // never recorded anything.
 func TestStatusJSONCarriesTheOneVerdict(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	verdictOf := func() (state string, text textJSON) {
 		t.Helper()
@@ -419,6 +422,7 @@ func TestStatusJSONCarriesTheOneVerdict(t *testing.T) {
 // sync`; without a managed configuration, which that command needs, it
 // points at the demo instead. Its document is one, with "schema": 1.
 func TestStatusWithoutProfilePointsAtTheDemo(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	for _, lang := range []string{"fr", "en"} {
 		r := m.run("status", "--lang", lang)

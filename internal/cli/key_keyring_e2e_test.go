@@ -72,6 +72,7 @@ func (m *machineT) child(ctx context.Context, extraEnv []string, args ...string)
 // key ends up in the keyring and nowhere under RELAIS_HOME, in no output
 // but the export that asked for it, and not in the event log.
 func TestKeyringEndToEnd(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("RELAIS_KEYRING_SESSION") != "" {
 		keyringSession(t, os.Getenv("RELAIS_KEYRING_SESSION"))
 		return
@@ -244,6 +245,7 @@ func keyringSession(t *testing.T, dir string) {
 // With no Secret Service on the session bus, `key generate` says what to
 // do in the person's language, exits 2 and writes nothing at all.
 func TestKeyGenerateWithoutSecretService(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -114,6 +114,7 @@ func writeConf(t *testing.T, tun profile.Tunnel, change func(*wgconf.File)) (str
 }
 
 func TestKeyGenerateShowDelete(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	kr := fakeKeyring(m)
 	if s, r := m.keyShow(); r.code != ExitUnhealthy || s.Identity != nil || s.Keyring != "absent" {
@@ -182,6 +183,7 @@ func TestKeyGenerateShowDelete(t *testing.T) {
 }
 
 func TestKeyUsageErrors(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	fakeKeyring(m)
 	for _, args := range [][]string{
@@ -196,6 +198,7 @@ func TestKeyUsageErrors(t *testing.T) {
 }
 
 func TestKeyImportChecksTheProfile(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	kr := fakeKeyring(m)
 
@@ -256,6 +259,7 @@ func TestKeyImportChecksTheProfile(t *testing.T) {
 }
 
 func TestKeyImportBadFiles(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	kr := fakeKeyring(m)
 	dir := t.TempDir()
@@ -289,6 +293,7 @@ func TestKeyImportBadFiles(t *testing.T) {
 }
 
 func TestKeyExportConf(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	fakeKeyring(m)
 	if r := m.run("key", "export-conf"); r.code != ExitUsage || !strings.Contains(r.stderr, "relais key generate") {
@@ -348,6 +353,7 @@ func TestKeyExportConf(t *testing.T) {
 // No keyring: a clear message in the person's language, exit 2, and not
 // one byte written (the data directory is not even created).
 func TestKeyWithoutKeyring(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	kr := fakeKeyring(m)
 	kr.Fail(errors.New("org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files"))
@@ -399,6 +405,7 @@ func TestKeyWithoutKeyring(t *testing.T) {
 
 // A store that refuses the identity leaves the keyring as it was.
 func TestKeyGenerateStoreFailureRestoresKeyring(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	kr := fakeKeyring(m)
 	if r := m.run("key", "generate"); r.code != ExitOK {
@@ -424,6 +431,7 @@ func TestKeyGenerateStoreFailureRestoresKeyring(t *testing.T) {
 }
 
 func TestDeviceTunnelConfig(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	kr := fakeKeyring(m)
 	rr := &run{lang: "fr", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now, Seams: m.seams}}
@@ -487,6 +495,7 @@ func TestDeviceTunnelConfig(t *testing.T) {
 // With the fake keyring as with the real one, the private key reaches no
 // file under RELAIS_HOME.
 func TestPrivateKeyStaysInTheKeyring(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	kr := fakeKeyring(m)
 	conf, priv := writeConf(t, tun, nil)
@@ -537,6 +546,7 @@ func assertNotUnder(t *testing.T, dir, secret string) {
 
 // A file without AllowedIPs says "none", not an empty gap.
 func TestKeyImportMismatchNamesAnEmptyList(t *testing.T) {
+	t.Parallel()
 	m, tun := syncedMachine(t)
 	fakeKeyring(m)
 	bad, _ := writeConf(t, tun, func(f *wgconf.File) { f.Peers[0].AllowedIPs = nil })

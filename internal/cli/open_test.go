@@ -95,6 +95,7 @@ func liveTunnelJSON(statusJSON string) string { return `{"tunnel":` + statusJSON
 const userspaceState = `{"mode":"userspace","up":true,"endpoint":"203.0.113.1:51820","socks5":"127.0.0.1:41080","http_proxy":"127.0.0.1:48080"}`
 
 func TestOpenRefusals(t *testing.T) {
+	t.Parallel()
 	m := newOpenMachine(t, false)
 	// No managed configuration: the message points at the demo.
 	if r := m.open("fr", "portail-urgence"); r.code != ExitUsage || !strings.Contains(r.stderr, "relais demo --headless") {
@@ -137,6 +138,7 @@ func TestOpenRefusals(t *testing.T) {
 }
 
 func TestOpenUserspace(t *testing.T) {
+	t.Parallel()
 	m := newOpenMachine(t, true)
 	m.tunnelState(os.Getpid(), time.Now(), userspaceState)
 	r := m.open("fr", "portail-urgence")
@@ -186,6 +188,7 @@ func TestOpenUserspace(t *testing.T) {
 }
 
 func TestOpenDefaultHandler(t *testing.T) {
+	t.Parallel()
 	m := newOpenMachine(t, true)
 	// Direct links need no tunnel.
 	for id, url := range map[string]string{

@@ -27,6 +27,7 @@ func badCorpus(t *testing.T) []string {
 // line as the English one: the location and the path are syntax, the message
 // is words (arguments reordered where French needs it).
 func TestLintCorpusFrench(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t) // LANG=fr_FR.UTF-8
 	want := map[string]string{
 		"http-target-ftp.toml":  "http-target-ftp.toml:22: apps[0].checks[0].target: le schéma doit être http ou https",
@@ -61,6 +62,7 @@ var quotedValue = regexp.MustCompile("«[^»]*»|\"[^\"]*\"|`[^`]*`")
 // Every message of a French lint over the whole bad corpus is French: not a
 // word of the English ones, whatever the problem (TOML syntax included).
 func TestLintFrenchHasNoEnglish(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	location := regexp.MustCompile(`^\S+:\d+: (?:[A-Za-z0-9_.\[\]]+: )?`)
 	seen := 0
@@ -104,6 +106,7 @@ func TestLintFrenchHasNoEnglish(t *testing.T) {
 // A refused profile in `profile sync` (and every other refusal worded by
 // describe) lists its problems in the person's language.
 func TestProfileRefusalWorded(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "profiles", "bad", "http-target-ftp.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +128,7 @@ func TestProfileRefusalWorded(t *testing.T) {
 // languages; the English catalogue says what the package's English says, and
 // the French one takes the same arguments.
 func TestProfileLintCatalogue(t *testing.T) {
+	t.Parallel()
 	verb := regexp.MustCompile(`%(?:\[\d+\])?[-+# 0]*\d*(?:\.\d+)?[a-zA-Z%]`)
 	for _, code := range profile.ProblemCodes() {
 		key := "profile.lint." + code
@@ -178,6 +182,7 @@ func TestProfileLintCatalogue(t *testing.T) {
 // `profile lint --json` keeps the English message for programs and adds the
 // code, which does not depend on the language.
 func TestLintJSONHasCode(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	r := m.run("profile", "lint", "--json", filepath.Join("..", "..", "testdata", "profiles", "bad", "http-target-ftp.toml"))
 	var doc struct {

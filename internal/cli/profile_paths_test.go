@@ -25,6 +25,7 @@ import (
 // second sync, with the profile cached, once dereferenced nil and crashed.
 // A package upgrade that ships a newer file at the same path is adopted.
 func TestProfileSyncBootstrapFileOnly(t *testing.T) {
+	t.Parallel()
 	pk, sk := newKey(t)
 	o := profiletest.New(t)
 	o.Publish(t, sk, 7) // serves the asset the profile pins
@@ -106,6 +107,7 @@ func bootstrapOfficeAt(t *testing.T, home string) (m *machineT, install func(ser
 }
 
 func TestCheckAdoptsNewerBootstrapFile(t *testing.T) {
+	t.Parallel()
 	m, install := bootstrapOffice(t)
 	install(8)
 	r := m.run("check", "--mode", "userspace", "--json")
@@ -119,6 +121,7 @@ func TestCheckAdoptsNewerBootstrapFile(t *testing.T) {
 }
 
 func TestUpAdoptsNewerBootstrapFile(t *testing.T) {
+	t.Parallel()
 	m, install := bootstrapOffice(t)
 	install(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -148,6 +151,7 @@ func TestUpAdoptsNewerBootstrapFile(t *testing.T) {
 }
 
 func TestDeskAdoptsNewerBootstrapFile(t *testing.T) {
+	t.Parallel()
 	m, install := bootstrapOffice(t)
 	install(8)
 	d := openDesk(t, m, backend.Options{Lang: "fr"})

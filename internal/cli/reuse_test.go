@@ -187,6 +187,7 @@ func (tr *traffic) end() (ok, failed int64, errs []string) {
 // never fails, during the check or after it, and the check still sees the
 // office as it is.
 func TestCheckReusesTheTunnelOfUp(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("short mode")
 	}
@@ -236,6 +237,7 @@ func TestCheckReusesTheTunnelOfUp(t *testing.T) {
 // that names the running one and its proxy, and the first keeps its
 // traffic.
 func TestSecondUpRefuses(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("short mode")
 	}
@@ -270,6 +272,7 @@ func TestSecondUpRefuses(t *testing.T) {
 // nothing: `relais check` brings its own tunnel up, and a new `relais up`
 // starts.
 func TestDeadHolderDoesNotBlock(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("short mode")
 	}
@@ -295,6 +298,7 @@ func TestDeadHolderDoesNotBlock(t *testing.T) {
 // whose tunnel has no proxy) gets a polite refusal from relais check
 // after a short wait, naming it, not a second tunnel.
 func TestCheckRefusesAHolderThatSharesNothing(t *testing.T) {
+	t.Parallel()
 	_, m := officeMachine(t, office.Options{})
 	m.seams.ReuseWait = 300 * time.Millisecond
 	// This process holds the lock as another process would: the lock is

@@ -98,6 +98,7 @@ func corruptCopies(t *testing.T, path string) []string {
 // aside with a sentence, said once; a fresh one gets the profile again
 // from the bootstrap file; every command works.
 func TestDamagedDatabaseIsMovedAside(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		damage func(*testing.T, string)

@@ -17,6 +17,7 @@ import (
 // carries the sentence in both, and the app opened later says why the
 // last update was refused, in its language.
 func TestRefusedSyncIsWordedInTheReadersLanguage(t *testing.T) {
+	t.Parallel()
 	pk, sk := newKey(t)
 	o := profiletest.New(t)
 	o.Publish(t, sk, 7)

@@ -85,6 +85,7 @@ func (m *machineT) status() (int, statusDoc) {
 }
 
 func TestUpAgainstTheOffice(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	o, err := office.Start(ctx, office.Options{})
@@ -174,6 +175,7 @@ func TestUpAgainstTheOffice(t *testing.T) {
 }
 
 func TestStatusStale(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	if r := m.run("status"); r.code != ExitUnhealthy || !strings.Contains(r.stdout, "aucun tunnel") {
 		t.Fatalf("status with nothing recorded: %+v", r)
@@ -211,6 +213,7 @@ func TestStatusStale(t *testing.T) {
 // on its own, and `relais status` from elsewhere shows the engine's phase
 // and the last checks; stopping up clears every record.
 func TestUpRunsModeUrgence(t *testing.T) {
+	t.Parallel()
 	o, m := officeMachine(t, office.Options{})
 	if r := m.run("up", "--recheck", "0s"); r.code != ExitUsage || !strings.Contains(r.stderr, "--recheck") {
 		t.Fatalf("up --recheck 0s: %+v", r)
@@ -319,6 +322,7 @@ func TestUpRunsModeUrgence(t *testing.T) {
 // urgence is operational and how long it took, in the language asked for,
 // and stays quiet while nothing changes.
 func TestUpOperational(t *testing.T) {
+	t.Parallel()
 	_, m := officeMachine(t, office.Options{HealthyEssentialsOnly: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

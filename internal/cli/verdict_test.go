@@ -19,6 +19,7 @@ import (
 // bundle's summary (verdicttest), in French and in English; where some
 // essential app does not answer, it never says "en échec".
 func TestStatusSaysTheOneVerdict(t *testing.T) {
+	t.Parallel()
 	m := newMachine(t)
 	if err := os.MkdirAll(m.vars["RELAIS_HOME"], 0o700); err != nil {
 		t.Fatal(err)
@@ -58,6 +59,7 @@ func TestStatusSaysTheOneVerdict(t *testing.T) {
 // sentence, then one line per essential app that does not answer, in the
 // checks' own words (never "Pas opérationnel" beside "connecté").
 func TestUpLinesSayTheOneVerdict(t *testing.T) {
+	t.Parallel()
 	for _, c := range verdicttest.Cases(time.Now()) {
 		if c.Snap.Report == nil {
 			continue // up says the tunnel's own lines before any report

@@ -135,8 +135,7 @@ func DetailIn(lang, stored string) string {
 // describe to Words instead.
 func Describe(lang string, err error) string {
 	t := func(key string, args ...any) string { return i18n.T(lang, key, args...) }
-	var describe func(error) string
-	describe = func(err error) string {
+	describe := func(err error) string {
 		if list := ProfileErrors(err); len(list) > 0 {
 			return ReasonIn(lang, "invalid", ProfileLines(lang, list))
 		}
