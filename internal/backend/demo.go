@@ -142,9 +142,12 @@ func StartDemo(ctx context.Context, env Env, db *store.DB) (*Demo, error) {
 		env.Seams.DemoStarted(off)
 	}
 	env.notify("cli.demo.office_started", off.Endpoint, off.ProfileURL)
-	s := &profile.Syncer{Client: env.HTTPClient, Cache: StoreCache{DB: db}, Trusted: []minisign.PublicKey{off.TrustedKey}, Now: env.Now,
+	// The one profile policy, as for an organisation whose managed
+	// configuration names the office's URL and trusts its key.
+	pol := &ProfilePolicy{Store: db, Managed: &config.Managed{ProfileURL: off.ProfileURL}, Trusted: []minisign.PublicKey{off.TrustedKey},
+		HTTPClient: env.HTTPClient, Now: env.Now,
 		Logf: func(format string, a ...any) { _ = db.LogEvent(ctx, "profile", fmt.Sprintf(format, a...)) }}
-	res, err := s.SyncURL(ctx, off.ProfileURL)
+	res, err := pol.Sync(ctx)
 	if err != nil {
 		off.Close()
 		closeDB()
