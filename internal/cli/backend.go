@@ -17,9 +17,9 @@ import (
 // backendEnv is the backend's view of this invocation: what it notes for
 // the person goes to stderr, worded.
 func (r *run) backendEnv() backend.Env {
-	return backend.Env{Getenv: r.Getenv, GOOS: r.GOOS, Home: r.Home, Now: r.Now, HTTPClient: r.HTTPClient,
-		StartProgram: r.StartProgram, LookPath: r.LookPath, Seams: r.Seams,
-		Notify: func(e *frontend.Error) { fmt.Fprintln(r.Stderr, r.words(e)) }}
+	env := r.Env.Env
+	env.Notify = func(e *frontend.Error) { fmt.Fprintln(r.Stderr, r.words(e)) }
+	return env
 }
 
 // vault is the device's keys, in the keyring of this invocation.

@@ -56,8 +56,7 @@ type cliCheckDoc struct {
 func (m *machineT) runCmd(cmd func(context.Context, *run, []string) int, args ...string) result {
 	m.t.Helper()
 	var out, errb bytes.Buffer
-	env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
-		Getenv: func(k string) string { return m.vars[k] }}
+	env := Env{Stdout: &out, Stderr: &errb, Env: backend.Env{GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams, Getenv: func(k string) string { return m.vars[k] }}}
 	forced, args, err := extractLang(args)
 	if err != nil {
 		m.t.Fatal(err)

@@ -10,9 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -30,33 +28,22 @@ const (
 )
 
 // Env is everything a command reads from or writes to the outside world,
-// so that tests run commands in-process with their own environment.
+// so that tests run commands in-process with their own environment: the
+// backend's (the process environment, the clock, the network client, the
+// programs that open links, the test seams) and the terminal's streams.
 type Env struct {
+	backend.Env
 	Stdin          io.Reader // nil: no input (interactive commands stop at once)
 	Stdout, Stderr io.Writer
-	Getenv         func(string) string
-	GOOS           string
-	Home           string
-	Now            func() time.Time
-	HTTPClient     *http.Client // nil: the default for each use
-	// StartProgram and LookPath start and find the programs that open
-	// links (a browser, xdg-open); nil: the real ones. Tests of the front
-	// ends record what would start instead.
-	StartProgram func(name string, args ...string) error
-	LookPath     func(file string) (string, error)
 	// NoWindow is set by a build without the window (-tags nogui), where
 	// relais without a command cannot open the app: the help says so
 	// instead of offering the app.
 	NoWindow bool
-	// Seams are the backend's test seams (a keyring, a tunnel
-	// configuration, check probes…); the zero value is the real thing.
-	Seams backend.Seams
 }
 
 // OSEnv is the real process environment.
 func OSEnv() Env {
-	home, _ := os.UserHomeDir()
-	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, GOOS: runtime.GOOS, Home: home, Now: time.Now}
+	return Env{Env: backend.OSEnv(), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
 }
 
 // run is one invocation: the environment plus the language chosen for it.

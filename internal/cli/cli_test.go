@@ -84,8 +84,7 @@ type result struct {
 func (m *machineT) run(args ...string) result {
 	m.t.Helper()
 	var out, errb bytes.Buffer
-	env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
-		Getenv: func(k string) string { return m.vars[k] }}
+	env := Env{Stdout: &out, Stderr: &errb, Env: backend.Env{GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams, Getenv: func(k string) string { return m.vars[k] }}}
 	code := Main(context.Background(), args, env)
 	return result{code, out.String(), errb.String()}
 }

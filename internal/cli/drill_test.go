@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/backend"
 	"relais/internal/drills"
 	"relais/internal/frontend"
 	"relais/internal/launch"
@@ -24,8 +25,7 @@ import (
 func (m *machineT) runIn(stdin string, args ...string) result {
 	m.t.Helper()
 	var out, errb bytes.Buffer
-	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
-		Getenv: func(k string) string { return m.vars[k] }}
+	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Env: backend.Env{GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams, Getenv: func(k string) string { return m.vars[k] }}}
 	code := Main(context.Background(), args, env)
 	return result{code, out.String(), errb.String()}
 }

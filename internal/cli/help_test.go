@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/backend"
 	"relais/internal/testenv"
 )
 
@@ -71,8 +72,7 @@ func TestHelpWithoutWindow(t *testing.T) {
 	helpRun := func(noWindow bool, args ...string) result {
 		t.Helper()
 		var out, errb bytes.Buffer
-		env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: t.TempDir(), Now: time.Now,
-			Getenv: func(k string) string { return m.vars[k] }, NoWindow: noWindow}
+		env := Env{Stdout: &out, Stderr: &errb, NoWindow: noWindow, Env: backend.Env{GOOS: "linux", Home: t.TempDir(), Now: time.Now, Getenv: func(k string) string { return m.vars[k] }}}
 		code := Main(context.Background(), args, env)
 		return result{code, out.String(), errb.String()}
 	}
@@ -106,7 +106,7 @@ func TestHelpWithoutWindow(t *testing.T) {
 func TestEveryCommandParsesItsFlagsFirst(t *testing.T) {
 	t.Parallel()
 	m := newMachine(t)
-	r := &run{Env: Env{GOOS: "linux", Home: t.TempDir(), Now: time.Now, Getenv: func(k string) string { return m.vars[k] }, Seams: m.seams}, lang: "fr"}
+	r := &run{Env: Env{Env: backend.Env{GOOS: "linux", Home: t.TempDir(), Now: time.Now, Getenv: func(k string) string { return m.vars[k] }, Seams: m.seams}}, lang: "fr"}
 	var walk func(table []command)
 	walk = func(table []command) {
 		for _, c := range table {

@@ -81,7 +81,7 @@ func fakeHelper(t *testing.T, trusted minisign.PublicKey) (socket string, b *rec
 // socket.
 func helperRun(socket string) (*run, *backend.Machine) {
 	env := map[string]string{helper.SocketEnv: socket}
-	r := &run{Env: Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(k string) string { return env[k] }, Now: time.Now}, lang: i18n.FR}
+	r := &run{Env: Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Env: backend.Env{Getenv: func(k string) string { return env[k] }, Now: time.Now}}, lang: i18n.FR}
 	return r, &backend.Machine{Env: r.backendEnv()}
 }
 
@@ -199,7 +199,7 @@ func TestHelperCodesTranslated(t *testing.T) {
 func TestHelperUsage(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	env := Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	env := Env{Stdout: &stdout, Stderr: &stderr, Env: backend.Env{Getenv: func(string) string { return "" }}}
 	if code := Main(context.Background(), []string{"helper", "extra", "--lang", "en"}, env); code != ExitUsage {
 		t.Errorf("exit %d", code)
 	}

@@ -56,7 +56,7 @@ func TestKeyImportPresharedKey(t *testing.T) {
 	assertNotUnder(t, m.vars["RELAIS_HOME"], hex.EncodeToString(psk[:]))
 
 	// The tunnel uses it.
-	rr := &run{lang: "fr", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now, Seams: m.seams}}
+	rr := &run{lang: "fr", Env: Env{Env: backend.Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now, Seams: m.seams}}}
 	mach, code := rr.openMachine(false)
 	if mach == nil {
 		t.Fatalf("open: %d", code)
@@ -172,7 +172,7 @@ func TestDeviceTunnelConfigAdopts(t *testing.T) {
 	if err := (secrets.Vault{Keyring: kr}).SetPrivateKey(tunnel.Key(priv)); err != nil {
 		t.Fatal(err)
 	}
-	rr := &run{lang: "en", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now, Seams: m.seams}}
+	rr := &run{lang: "en", Env: Env{Env: backend.Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now, Seams: m.seams}}}
 	mach, code := rr.openMachine(false)
 	if mach == nil {
 		t.Fatalf("open: %d", code)

@@ -368,7 +368,7 @@ func TestKeyWithoutKeyring(t *testing.T) {
 		t.Fatalf("generate (en): %+v", r)
 	}
 	for goos, want := range map[string]string{"darwin": "login keychain", "windows": "Credential Manager"} {
-		rr := &run{lang: "en", Env: Env{GOOS: goos}}
+		rr := &run{lang: "en", Env: Env{Env: backend.Env{GOOS: goos}}}
 		if msg := rr.describeIdentity(secrets.ErrNoKeyring); !strings.Contains(msg, want) {
 			t.Errorf("%s: %s", goos, msg)
 		}
@@ -434,7 +434,7 @@ func TestDeviceTunnelConfig(t *testing.T) {
 	t.Parallel()
 	m, tun := syncedMachine(t)
 	kr := fakeKeyring(m)
-	rr := &run{lang: "fr", Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now, Seams: m.seams}}
+	rr := &run{lang: "fr", Env: Env{Env: backend.Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Home: t.TempDir(), Now: time.Now, Seams: m.seams}}}
 	mach, code := rr.openMachine(false)
 	if mach == nil {
 		t.Fatalf("open: %d", code)

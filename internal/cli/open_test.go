@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/backend"
 	"relais/internal/launch"
 	"relais/internal/profile/profiletest"
 	"relais/internal/store"
@@ -82,8 +83,7 @@ func (m *openMachineT) open(lang string, args ...string) result {
 	m.t.Helper()
 	m.runs = nil
 	var out, errb bytes.Buffer
-	env := Env{Stdout: &out, Stderr: &errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
-		Getenv: func(k string) string { return m.vars[k] }}
+	env := Env{Stdout: &out, Stderr: &errb, Env: backend.Env{GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams, Getenv: func(k string) string { return m.vars[k] }}}
 	code := cmdOpen(context.Background(), &run{Env: env, lang: lang}, args)
 	return result{code, out.String(), errb.String()}
 }

@@ -305,7 +305,7 @@ func TestCheckRefusesAHolderThatSharesNothing(t *testing.T) {
 	// per open file, and the record check ignores this process's records.
 	var path string
 	{
-		r := &run{Env: Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Now: time.Now, Seams: m.seams}, lang: "fr"}
+		r := &run{Env: Env{Env: backend.Env{Getenv: func(k string) string { return m.vars[k] }, GOOS: "linux", Now: time.Now, Seams: m.seams}}, lang: "fr"}
 		mm, code := r.openMachine(false)
 		if mm == nil {
 			t.Fatalf("open: %d", code)

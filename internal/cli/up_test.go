@@ -46,8 +46,7 @@ func (s *syncBuffer) String() string {
 
 func (m *machineT) start(ctx context.Context, args ...string) (out, errb *syncBuffer, done <-chan int) {
 	out, errb = &syncBuffer{}, &syncBuffer{}
-	env := Env{Stdout: out, Stderr: errb, GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams,
-		Getenv: func(k string) string { return m.vars[k] }}
+	env := Env{Stdout: out, Stderr: errb, Env: backend.Env{GOOS: "linux", Home: m.t.TempDir(), Now: time.Now, Seams: m.seams, Getenv: func(k string) string { return m.vars[k] }}}
 	ch := make(chan int, 1)
 	go func() { ch <- Main(ctx, args, env) }()
 	return out, errb, ch

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/backend"
 	"relais/internal/engine"
 	"relais/internal/engine/verdicttest"
 	"relais/internal/store"
@@ -66,7 +67,7 @@ func TestUpLinesSayTheOneVerdict(t *testing.T) {
 		}
 		for _, l := range []string{"fr", "en"} {
 			var errb strings.Builder
-			p := &upPrinter{r: &run{Env: Env{Stderr: &errb, Now: time.Now}, lang: l}, ready: true}
+			p := &upPrinter{r: &run{Env: Env{Stderr: &errb, Env: backend.Env{Now: time.Now}}, lang: l}, ready: true}
 			s := c.Snap
 			s.Verdict = engine.Judge(s)
 			p.event(engine.Event{Snapshot: s})
