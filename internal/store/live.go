@@ -14,7 +14,7 @@ import (
 // rows: whether one is still live is internal/backend's ReadLive's
 // judgement, the one rule.
 
-// keepLive is how many rows RecordLive keeps, the newest: rows of
+// keepLive is how many rows ClearLive leaves, the newest: rows of
 // processes that died without removing theirs are of no use past a few.
 const keepLive = 8
 
@@ -27,13 +27,14 @@ type LiveRecord struct {
 	UpdatedAt    time.Time // when it was written; zero: now
 }
 
-// RecordLive replaces r.PID's live record.
+// RecordLive replaces r.PID's live record. It is on the engine's path to
+// every event (one statement: the records of processes that died without
+// clearing theirs are pruned by ClearLive, at each clean end).
 func (db *DB) RecordLive(ctx context.Context, r LiveRecord) error {
 	_, err := db.sql.ExecContext(ctx, `
 		INSERT INTO live (pid, snapshot_json, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (pid) DO UPDATE SET snapshot_json = excluded.snapshot_json, updated_at = excluded.updated_at;
-		DELETE FROM live WHERE pid NOT IN (SELECT pid FROM live ORDER BY updated_at DESC, pid LIMIT ?)`,
-		r.PID, r.SnapshotJSON, db.orNow(r.UpdatedAt).UnixMilli(), keepLive)
+		ON CONFLICT (pid) DO UPDATE SET snapshot_json = excluded.snapshot_json, updated_at = excluded.updated_at`,
+		r.PID, r.SnapshotJSON, db.orNow(r.UpdatedAt).UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: record live state: %w", err)
 	}
@@ -69,7 +70,9 @@ func (db *DB) Live(ctx context.Context) ([]LiveRecord, error) {
 // ClearLive removes pid's live record (a process only removes its own);
 // none is not an error.
 func (db *DB) ClearLive(ctx context.Context, pid int) error {
-	if _, err := db.sql.ExecContext(ctx, `DELETE FROM live WHERE pid = ?`, pid); err != nil {
+	if _, err := db.sql.ExecContext(ctx, `
+		DELETE FROM live WHERE pid = ?;
+		DELETE FROM live WHERE pid NOT IN (SELECT pid FROM live ORDER BY updated_at DESC, pid LIMIT ?)`, pid, keepLive); err != nil {
 		return fmt.Errorf("store: clear live state: %w", err)
 	}
 	return nil

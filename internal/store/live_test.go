@@ -61,10 +61,14 @@ func TestRecordLiveKeepsTheNewest(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	for pid := 1; pid <= keepLive+5; pid++ {
+	for pid := 1; pid <= keepLive+6; pid++ {
 		if err := db.RecordLive(ctx, LiveRecord{PID: pid, SnapshotJSON: `{}`, UpdatedAt: at.Add(time.Duration(pid) * time.Second)}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A clean end prunes what processes that died left behind.
+	if err := db.ClearLive(ctx, keepLive+6); err != nil {
+		t.Fatal(err)
 	}
 	recs, err := db.Live(ctx)
 	if err != nil {
