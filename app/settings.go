@@ -213,7 +213,19 @@ func (s *settingsScreen) save(saved func()) {
 		err := s.u.b.SaveSettings(next)
 		s.saveMu.Unlock()
 		fyne.Do(func() {
-			if err != nil {
+			var fe *frontend.Error
+			switch {
+			case errors.As(err, &fe) && fe.Key == frontend.ErrKeyAutostartFailed:
+				// Saved: only starting at login did not follow.
+				s.saveMsg.SetText(words(err))
+				s.saveMsg.Show()
+				s.cur = s.u.b.Settings()
+				s.showSettings(s.cur)
+				if saved != nil {
+					saved()
+				}
+				return
+			case err != nil:
 				s.saveMsg.SetText(tr("app.settings.save_failed", words(err)))
 				s.saveMsg.Show()
 				s.cur = s.u.b.Settings()

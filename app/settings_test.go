@@ -244,3 +244,29 @@ func TestSettingsBothLanguages(t *testing.T) {
 	}
 	useLanguage("fr")
 }
+
+// autostartFailingBackend saves the settings but cannot turn starting at
+// login on or off.
+type autostartFailingBackend struct{ *frontendtest.Backend }
+
+func (b autostartFailingBackend) SaveSettings(s frontend.Settings) error {
+	if err := b.Backend.SaveSettings(s); err != nil {
+		return err
+	}
+	return frontend.Errorf(frontend.ErrKeyAutostartFailed, &frontend.Error{Key: "cli.reason.other", Detail: "permission denied"})
+}
+
+// Settings saved but autostart not applied is said as such, never as "not
+// saved" (that said both at once: "n'a pas été enregistré : Vos réglages
+// sont enregistrés, mais…").
+func TestSettingsAutostartFailedSaysSaved(t *testing.T) {
+	fb := newFakeBackend(t)
+	_, s, c, _ := newTestSettings(t, autostartFailingBackend{fb}, "fr")
+	test.Tap(s.autostart)
+	if containsText(c, "n'a pas été enregistré") || !containsText(c, "Vos réglages sont enregistrés, mais le démarrage de Relais à l'ouverture de session n'a pas pu être modifié") {
+		t.Errorf("shown: %q", visibleTexts(c))
+	}
+	if len(fb.Saved) != 1 {
+		t.Errorf("saved %d times", len(fb.Saved))
+	}
+}

@@ -51,6 +51,10 @@ type Seams struct {
 	Keyring func() secrets.Keyring
 	// Checks is the template of the check runner; nil: the real probes.
 	Checks func() *checks.Runner
+	// StartTunnel brings the tunnel up from its configuration; nil: the
+	// mode's (userspace, or the system helper). Unit tests pass an
+	// in-memory tunnel (tunnel/tunneltest).
+	StartTunnel func(ctx context.Context, cfg tunnel.Config) (tunnel.Tunnel, error)
 	// LimitMemory bounds the heap of a process holding a userspace
 	// tunnel; nil: tunnel.LimitMemory. Tests, which share one process,
 	// pass a no-op.

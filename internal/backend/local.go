@@ -610,7 +610,7 @@ func (d *Local) SaveSettings(s frontend.Settings) error {
 		saved.Autostart = s.Autostart
 	}
 	if err := d.m.DB.SetSettings(d.ctx, values); err != nil {
-		return frontend.Errorf("cli.desk.save_failed", err.Error())
+		return Coded(err) // the front end says the setting was not saved, and why
 	}
 	d.mu.Lock()
 	d.settings = saved
@@ -619,7 +619,7 @@ func (d *Local) SaveSettings(s frontend.Settings) error {
 		return nil // applied at open
 	}
 	if err := d.applyAutostart(s.Autostart); err != nil {
-		return frontend.Errorf("cli.desk.autostart_failed", err.Error())
+		return frontend.Wrap(err, frontend.ErrKeyAutostartFailed, Coded(err))
 	}
 	return nil
 }

@@ -148,6 +148,10 @@ func (m *Machine) NewEngine(mode tunnel.Mode, opt SessionOptions) *engine.Engine
 			}
 			return nil, false, &frontend.Error{Key: "cli.check.no_tunnel_config", Then: m.identityError(err), Err: cause}
 		}
+		if env.Seams.StartTunnel != nil {
+			t, err := env.Seams.StartTunnel(ctx, cfg)
+			return t, err == nil, err
+		}
 		use := mode
 		if use == tunnel.ModeAuto {
 			use = tunnel.ModeUserspace

@@ -304,3 +304,8 @@ const (
 // backend says what is wrong with it). An *Error with ErrKeyHandedOver or
 // ErrKeyNoAnswer: another app runs.
 type Claim func() (Single, error)
+
+// ErrKeyAutostartFailed is the key of SaveSettings' error when the
+// settings were saved but starting at login could not be turned on or off
+// (Args: why, coded): a front end says the settings are saved.
+const ErrKeyAutostartFailed = "cli.desk.autostart_failed"
