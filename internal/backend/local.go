@@ -301,8 +301,8 @@ func (d *Local) firstSync() error {
 	return nil
 }
 
-// forward hands the events of one engine to the desk's subscribers,
-// keeping the desk's snapshot and profile up to date first. Events come
+// forward hands the events of one engine to the backend's subscribers,
+// keeping the backend's snapshot and profile up to date first. Events come
 // coalesced (a busy subscriber gets the latest only), so what changed is
 // judged on the snapshot, not on the kind of event.
 func (d *Local) forward(sess *session) func(engine.Event) {
@@ -399,7 +399,7 @@ func (d *Local) Snapshot() engine.Snapshot {
 	return s
 }
 
-// Subscribe calls fn with every event of every engine the desk starts.
+// Subscribe calls fn with every event of every engine the backend starts.
 func (d *Local) Subscribe(fn func(engine.Event)) (cancel func()) {
 	d.mu.Lock()
 	id := d.nextSub
@@ -719,7 +719,7 @@ func (d *Local) DeleteKey() error {
 }
 
 // Close stops Mode urgence, clears its records, stops the demo office and
-// closes the stores. The desk cannot start again.
+// closes the stores. The backend cannot start again.
 func (d *Local) Close() {
 	d.op.Lock()
 	defer d.op.Unlock()

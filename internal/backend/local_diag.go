@@ -25,7 +25,7 @@ import (
 	"relais/internal/version"
 )
 
-// The diagnostics half of the desk: what the store and the engine know,
+// The diagnostics half of the backend: what the store and the engine know,
 // handed to internal/diag, which collects the system and network facts,
 // redacts, anonymises and writes the bundle.
 

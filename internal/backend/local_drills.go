@@ -22,9 +22,9 @@ import (
 	"relais/internal/version"
 )
 
-// The drills half of the desk: a drills.Walker on the store where Mode
+// The drills half of the backend: a drills.Walker on the store where Mode
 // urgence records (the demo store in the demo), verifying steps through
-// this desk's own Mode urgence, and an outbox that delivers the reports.
+// this backend's own Mode urgence, and an outbox that delivers the reports.
 
 // Deadlines of what a drill asks of Mode urgence.
 const (
@@ -106,7 +106,7 @@ func (e localEngine) OpenLink(_ context.Context, id string) error {
 	return nil
 }
 
-// Snapshot is the desk's Mode urgence state.
+// Snapshot is the backend's Mode urgence state.
 func (e localEngine) Snapshot() engine.Snapshot { return e.d.Snapshot() }
 
 // startDrills makes the walker and starts the outbox's delivery loop.

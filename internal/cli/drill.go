@@ -21,16 +21,16 @@ import (
 )
 
 // `relais drill`: the drills from the terminal, through the same backend
-// as the app (cli.Desk): on a machine without a managed configuration, the
+// as the app (backend.Local): on a machine without a managed configuration, the
 // demo office's drill.
 
 // drillDeliveryWait bounds how long `drill start` waits, at the end, for
 // the report to reach the receiver before saying it stays queued.
 var drillDeliveryWait = 15 * time.Second
 
-// openDrillDesk opens the backend for a drill command (needProfile: the
+// openDrillBackend opens the backend for a drill command (needProfile: the
 // drills of the profile are listed or walked); nil after saying why.
-func (r *run) openDrillDesk(ctx context.Context, needProfile bool) *backend.Local {
+func (r *run) openDrillBackend(ctx context.Context, needProfile bool) *backend.Local {
 	d := r.openBackend(ctx, needProfile)
 	if d == nil {
 		return nil
@@ -73,7 +73,7 @@ func cmdDrillList(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.drill.usage") {
 		return ExitUsage
 	}
-	d := r.openDrillDesk(ctx, true)
+	d := r.openDrillBackend(ctx, true)
 	if d == nil {
 		return ExitUsage
 	}
@@ -160,7 +160,7 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 	if len(pos) != 1 {
 		return r.fail(ExitUsage, "cli.drill.usage")
 	}
-	d := r.openDrillDesk(ctx, true)
+	d := r.openDrillBackend(ctx, true)
 	if d == nil {
 		return ExitUsage
 	}
@@ -421,7 +421,7 @@ func cmdDrillStatus(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.drill.usage") {
 		return ExitUsage
 	}
-	d := r.openDrillDesk(ctx, false)
+	d := r.openDrillBackend(ctx, false)
 	if d == nil {
 		return ExitUsage
 	}
@@ -471,7 +471,7 @@ func cmdDrillReport(ctx context.Context, r *run, args []string) int {
 	if len(pos) != 1 {
 		return r.fail(ExitUsage, "cli.drill.usage")
 	}
-	d := r.openDrillDesk(ctx, false)
+	d := r.openDrillBackend(ctx, false)
 	if d == nil {
 		return ExitUsage
 	}
