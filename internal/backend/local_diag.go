@@ -237,7 +237,7 @@ func (d *Local) exportTo(path string, opt diag.Options) (frontend.DiagExport, er
 	in := d.diagInput(ctx)
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".relais-diag-*")
 	if err != nil {
-		return frontend.DiagExport{}, frontend.Errorf("cli.diag.write_failed", path, err.Error())
+		return frontend.DiagExport{}, frontend.Wrap(err, "cli.diag.write_failed", path, Coded(err))
 	}
 	defer os.Remove(tmp.Name())
 	man, err := diag.Export(ctx, in, opt, tmp)
@@ -251,7 +251,7 @@ func (d *Local) exportTo(path string, opt diag.Options) (frontend.DiagExport, er
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		return frontend.DiagExport{}, frontend.Errorf("cli.diag.write_failed", path, err.Error())
+		return frontend.DiagExport{}, frontend.Wrap(err, "cli.diag.write_failed", path, Coded(err))
 	}
 	fi, _ := os.Stat(path)
 	out := frontend.DiagExport{Path: path, CaseCode: man.CaseCode, Encrypted: opt.Recipient != ""}
@@ -305,7 +305,7 @@ func OpenBundle(path, identityFile, needIdentity string) (*diag.Bundle, error) {
 	}
 	b, err := ReadCapped(path, maxBundleFile)
 	if err != nil {
-		return nil, frontend.Errorf("cli.diag.unreadable", path, err.Error())
+		return nil, frontend.Wrap(err, "cli.diag.unreadable", path, Coded(err))
 	}
 	bundle, err := diag.Open(bytes.NewReader(b), ids)
 	switch {
@@ -314,7 +314,7 @@ func OpenBundle(path, identityFile, needIdentity string) (*diag.Bundle, error) {
 	case errors.Is(err, diag.ErrEncrypted):
 		return nil, frontend.Errorf("cli.diag.wrong_identity", path)
 	case err != nil:
-		return nil, frontend.Errorf("cli.diag.unreadable", path, err.Error())
+		return nil, frontend.Wrap(err, "cli.diag.unreadable", path, Coded(err))
 	}
 	return bundle, nil
 }
@@ -344,7 +344,7 @@ func (d *Local) UploadBundle(path string) error {
 	}
 	b, err := ReadCapped(path, maxBundleFile)
 	if err != nil {
-		return frontend.Errorf("cli.diag.unreadable", path, err.Error())
+		return frontend.Wrap(err, "cli.diag.unreadable", path, Coded(err))
 	}
 	code := caseCodeOf(filepath.Base(path))
 	if code == "" {

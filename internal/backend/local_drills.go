@@ -294,7 +294,7 @@ func (d *Local) ExportReport(runID, path string) error {
 		err = os.WriteFile(path, b, 0o644)
 	}
 	if err != nil {
-		return frontend.Wrap(err, "cli.drill.export_failed", path, err.Error())
+		return frontend.Wrap(err, "cli.drill.export_failed", path, Coded(err))
 	}
 	return nil
 }
