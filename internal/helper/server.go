@@ -124,8 +124,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-slots }()
-			s.serveConn(c)
+			s.serveConn(c, func() { <-slots })
 		}()
 	}
 	s.mu.Lock()
@@ -143,9 +142,13 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return err
 }
 
-func (s *Server) serveConn(nc net.Conn) {
+// serveConn serves one caller; release gives its slot back, before the
+// connection is closed, so that a caller that sees it closed and
+// reconnects at once finds its slot free.
+func (s *Server) serveConn(nc net.Conn, release func()) {
 	c := &serverConn{Conn: nc, enc: json.NewEncoder(nc), who: "a caller"}
 	defer c.Close()
+	defer release()
 	refuse := func(err error) {
 		s.logf("refused a caller: %v", err)
 		_ = c.SetWriteDeadline(time.Now().Add(2 * time.Second))
