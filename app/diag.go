@@ -114,7 +114,7 @@ type diagScreen struct {
 	summaryDir  string        // the private folder of the last summary.html opened
 	bundle      *diag.Bundle
 	summary     string
-	// summarize is the bundle's verdict in a language: Bundle.Summary
+	// summarize is the bundle's verdict in a language: diag.Summary
 	// (tests may stand in for it).
 	summarize func(b *diag.Bundle, lang string) string
 }
@@ -139,7 +139,7 @@ var levelKeys = map[diag.Level][3]string{ // option, hint, name
 var _ screen = (*diagScreen)(nil)
 
 func newDiag(u *ui) *diagScreen {
-	return &diagScreen{u: u, reloadEvery: 10 * time.Second, summarize: (*diag.Bundle).Summary}
+	return &diagScreen{u: u, reloadEvery: 10 * time.Second, summarize: diag.Summary}
 }
 
 func (s *diagScreen) content() fyne.CanvasObject {

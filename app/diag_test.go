@@ -508,7 +508,7 @@ func TestDiagBundleSummaryIsTheBundles(t *testing.T) {
 	s.reloadEvery = 0
 	tu.window.SetContent(s.content())
 	s.openPath("/tmp/x.zip.age")
-	want := b.Summary("en")
+	want := diag.Summary(b, "en")
 	if want == "" || s.bSummary.Text != want {
 		t.Fatalf("summary shown:\n%s\nwant:\n%s", s.bSummary.Text, want)
 	}
