@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/diag"
 	"relais/internal/diag/bundle"
 )
 
@@ -148,7 +147,7 @@ func (s *diagScreen) buildBundle() fyne.CanvasObject {
 	return container.NewBorder(top, nil, nil, nil, split)
 }
 
-func (s *diagScreen) showBundle(b *diag.Bundle, summary string) {
+func (s *diagScreen) showBundle(b *bundle.Bundle, summary string) {
 	s.bundle, s.summary = b, summary
 	m, now := b.Manifest, s.u.now()
 	s.bCode.SetText(m.CaseCode)

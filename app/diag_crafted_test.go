@@ -8,17 +8,18 @@ import (
 	"fyne.io/fyne/v2"
 
 	"relais/internal/diag"
+	"relais/internal/diag/bundle"
 )
 
 // craftedBundle is a bundle a colleague crafted: n collector failures and
 // n files in its manifest (a real one has a handful of each).
-func craftedBundle(n int) *diag.Bundle {
+func craftedBundle(n int) *bundle.Bundle {
 	b := sampleBundle()
-	b.Manifest.Failures = make([]diag.CollectorFailure, n)
-	b.Manifest.Files = make([]diag.FileEntry, n)
+	b.Manifest.Failures = make([]bundle.CollectorFailure, n)
+	b.Manifest.Files = make([]bundle.FileEntry, n)
 	for i := range n {
-		b.Manifest.Failures[i] = diag.CollectorFailure{Name: fmt.Sprintf("collecte-%d", i), Error: "délai dépassé"}
-		b.Manifest.Files[i] = diag.FileEntry{Name: fmt.Sprintf("fichier-%d.txt", i), Size: 10}
+		b.Manifest.Failures[i] = bundle.CollectorFailure{Name: fmt.Sprintf("collecte-%d", i), Error: "délai dépassé"}
+		b.Manifest.Files[i] = bundle.FileEntry{Name: fmt.Sprintf("fichier-%d.txt", i), Size: 10}
 	}
 	return b
 }
@@ -42,14 +43,14 @@ func TestDiagCraftedBundleIsSummedUp(t *testing.T) {
 			more := map[string]string{"fr": "… et 99\u00a0950 autres.", "en": "… and 99,950 more."}[l]
 			for name, text := range map[string]string{"failures": s.bFails.Text, "files": s.bFiles.Text} {
 				lines := strings.Split(text, "\n")
-				if len(lines) != diag.MaxListed+1 {
-					t.Errorf("%s: %d lines, want %d and a count", name, len(lines), diag.MaxListed)
+				if len(lines) != bundle.MaxListed+1 {
+					t.Errorf("%s: %d lines, want %d and a count", name, len(lines), bundle.MaxListed)
 				}
 				if last := lines[len(lines)-1]; last != more {
 					t.Errorf("%s: the last line is %q, want %q", name, last, more)
 				}
 			}
-			if n := strings.Count(s.bSummary.Text, "\n"); n > 2*diag.MaxListed {
+			if n := strings.Count(s.bSummary.Text, "\n"); n > 2*bundle.MaxListed {
 				t.Errorf("the verdict has %d lines", n)
 			}
 			if !strings.Contains(s.bSummary.Text, more) {
