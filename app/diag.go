@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/diag"
+	"relais/internal/diag/bundle"
 	"relais/internal/frontend"
 )
 
@@ -112,11 +113,11 @@ type diagScreen struct {
 	bOpenSumm   *widget.Button
 	bSummMsg    *widget.Label // why summary.html did not open
 	summaryDir  string        // the private folder of the last summary.html opened
-	bundle      *diag.Bundle
+	bundle      *bundle.Bundle
 	summary     string
-	// summarize is the bundle's verdict in a language: Bundle.Summary
+	// summarize is the bundle's verdict in a language: diag.Summary
 	// (tests may stand in for it).
-	summarize func(b *diag.Bundle, lang string) string
+	summarize func(b *bundle.Bundle, lang string) string
 }
 
 // diagView is the view the Diagnostic tab shows.
@@ -128,18 +129,18 @@ const (
 )
 
 // The levels, in the order of the radio group.
-var diagLevels = []diag.Level{diag.LevelNone, diag.LevelStandard, diag.LevelStrict}
+var diagLevels = []bundle.Level{bundle.LevelNone, bundle.LevelStandard, bundle.LevelStrict}
 
-var levelKeys = map[diag.Level][3]string{ // option, hint, name
-	diag.LevelNone:     {"app.diag.level.none", "app.diag.level.none_hint", "app.diag.level_name.none"},
-	diag.LevelStandard: {"app.diag.level.standard", "app.diag.level.standard_hint", "app.diag.level_name.standard"},
-	diag.LevelStrict:   {"app.diag.level.strict", "app.diag.level.strict_hint", "app.diag.level_name.strict"},
+var levelKeys = map[bundle.Level][3]string{ // option, hint, name
+	bundle.LevelNone:     {"app.diag.level.none", "app.diag.level.none_hint", "app.diag.level_name.none"},
+	bundle.LevelStandard: {"app.diag.level.standard", "app.diag.level.standard_hint", "app.diag.level_name.standard"},
+	bundle.LevelStrict:   {"app.diag.level.strict", "app.diag.level.strict_hint", "app.diag.level_name.strict"},
 }
 
 var _ screen = (*diagScreen)(nil)
 
 func newDiag(u *ui) *diagScreen {
-	return &diagScreen{u: u, reloadEvery: 10 * time.Second, summarize: (*diag.Bundle).Summary}
+	return &diagScreen{u: u, reloadEvery: 10 * time.Second, summarize: diag.Summary}
 }
 
 func (s *diagScreen) content() fyne.CanvasObject {

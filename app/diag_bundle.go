@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/diag"
+	"relais/internal/diag/bundle"
 )
 
 // A bundle a colleague sent, in the Diagnostic tab: opening it (with the
@@ -92,10 +92,10 @@ func (s *diagScreen) openPath(path string) {
 	s.refreshMain()
 	b, ident, l, summarize := s.u.b, s.identityPath, s.u.lang, s.summarize
 	s.u.background(func() {
-		bundle, err := b.OpenBundle(path, ident)
+		opened, err := b.OpenBundle(path, ident)
 		summary := ""
 		if err == nil {
-			summary = summarize(bundle, l)
+			summary = summarize(opened, l)
 		}
 		fyne.Do(func() {
 			s.opening = false
@@ -106,7 +106,7 @@ func (s *diagScreen) openPath(path string) {
 				return
 			}
 			s.refreshMain()
-			s.showBundle(bundle, summary)
+			s.showBundle(opened, summary)
 		})
 	})
 }
@@ -147,7 +147,7 @@ func (s *diagScreen) buildBundle() fyne.CanvasObject {
 	return container.NewBorder(top, nil, nil, nil, split)
 }
 
-func (s *diagScreen) showBundle(b *diag.Bundle, summary string) {
+func (s *diagScreen) showBundle(b *bundle.Bundle, summary string) {
 	s.bundle, s.summary = b, summary
 	m, now := b.Manifest, s.u.now()
 	s.bCode.SetText(m.CaseCode)
@@ -176,24 +176,24 @@ func (s *diagScreen) showBundle(b *diag.Bundle, summary string) {
 	// A crafted bundle may list 100,000 of each: the first are listed,
 	// the rest counted (a label of them all took minutes to lay out).
 	var fails []string
-	shown, more := diag.Listed(len(m.Failures))
+	shown, more := bundle.Listed(len(m.Failures))
 	for _, f := range m.Failures[:shown] {
 		fails = append(fails, tr("app.diag.bundle.failure", f.Name, f.Error))
 	}
 	if more > 0 {
-		fails = append(fails, diag.More(s.u.lang, more))
+		fails = append(fails, bundle.More(s.u.lang, more))
 	}
 	if len(fails) == 0 {
 		fails = []string{tr("app.diag.bundle.no_failures")}
 	}
 	s.bFails.SetText(strings.Join(fails, "\n"))
 	var files []string
-	shown, more = diag.Listed(len(m.Files))
+	shown, more = bundle.Listed(len(m.Files))
 	for _, f := range m.Files[:shown] {
 		files = append(files, tr("app.diag.bundle.file", f.Name, sizeWords(s.u.lang, f.Size)))
 	}
 	if more > 0 {
-		files = append(files, diag.More(s.u.lang, more))
+		files = append(files, bundle.More(s.u.lang, more))
 	}
 	s.bFiles.SetText(strings.Join(files, "\n"))
 	s.bSummary.SetText(summary)

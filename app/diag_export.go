@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/diag"
+	"relais/internal/diag/bundle"
 	"relais/internal/frontend"
 )
 
@@ -126,7 +126,7 @@ func (s *diagScreen) buildMain() fyne.CanvasObject {
 
 	split := container.NewHSplit(s.exportScrl, logPane)
 	split.Offset = 0.5
-	s.level.SetSelected(tr(levelKeys[diag.LevelStandard][0]))
+	s.level.SetSelected(tr(levelKeys[bundle.LevelStandard][0]))
 	return split
 }
 
@@ -185,13 +185,13 @@ func (s *diagScreen) refreshMain() {
 }
 
 // selectedLevel is the level the radio group shows.
-func (s *diagScreen) selectedLevel() diag.Level {
+func (s *diagScreen) selectedLevel() bundle.Level {
 	for i, o := range s.level.Options {
 		if o == s.level.Selected {
 			return diagLevels[i]
 		}
 	}
-	return diag.LevelStandard
+	return bundle.LevelStandard
 }
 
 func (s *diagScreen) onLevel(string) {

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/diag"
+	"relais/internal/diag/bundle"
 )
 
 // After Créer le diagnostic the case code shows in a dialog, big, with
@@ -135,7 +135,7 @@ func TestDiagBundleViewerWrapsAndOpensSummary(t *testing.T) {
 			b.Files["summary.html"] = []byte("<!DOCTYPE html><title>RLS-4HXC-W7PJ</title><p>verdict</p>")
 			fb.Diag.Bundle = b
 			tu, s, _ := newTestDiag(t, fb, l)
-			s.summarize = func(*diag.Bundle, string) string {
+			s.summarize = func(*bundle.Bundle, string) string {
 				return strings.Repeat("Messagerie (essentielle, en échec) : le serveur de messagerie a refusé la connexion. ", 6)
 			}
 			tu.window.Resize(fyne.NewSize(1024, 768))

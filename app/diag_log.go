@@ -8,7 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"relais/internal/diag"
+	"relais/internal/diag/bundle"
 )
 
 // The app's recent log, as the Diagnostic tab shows it.
@@ -81,8 +81,8 @@ func (s *diagScreen) refreshLog() {
 
 // logWords is the log as lines of text, oldest first: time, source,
 // message.
-func logWords(now time.Time, lines []diag.LogLine) string {
-	lines = append([]diag.LogLine(nil), lines...)
+func logWords(now time.Time, lines []bundle.LogLine) string {
+	lines = append([]bundle.LogLine(nil), lines...)
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].At.Before(lines[j].At) })
 	var b strings.Builder
 	for i, l := range lines {

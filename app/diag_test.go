@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/diag"
+	"relais/internal/diag/bundle"
 	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/frontend/frontendtest"
@@ -31,7 +32,7 @@ func newTestDiag(t testing.TB, fb *frontendtest.Backend, l string) (*testUI, *di
 	tu := newTestUI(t, fb, l)
 	s := newDiag(tu.ui)
 	s.reloadEvery = 0
-	s.summarize = func(b *diag.Bundle, l string) string {
+	s.summarize = func(b *bundle.Bundle, l string) string {
 		return "VERDICT(" + l + ") " + b.Manifest.CaseCode + "\nMessagerie : en panne"
 	}
 	c := s.content()
@@ -41,21 +42,21 @@ func newTestDiag(t testing.TB, fb *frontendtest.Backend, l string) (*testUI, *di
 }
 
 // sampleBundle is an encrypted bundle as OpenBundle returns it.
-func sampleBundle() *diag.Bundle {
-	return &diag.Bundle{
-		Manifest: diag.Manifest{
-			Schema:    diag.Schema,
+func sampleBundle() *bundle.Bundle {
+	return &bundle.Bundle{
+		Manifest: bundle.Manifest{
+			Schema:    bundle.Schema,
 			CaseCode:  "RLS-4HXC-W7PJ",
 			Created:   testNow.Add(-2 * time.Hour),
 			App:       version.Info{Version: "1.2.3", Commit: "abc1234", OS: "linux", Arch: "amd64"},
-			Level:     diag.LevelStandard,
+			Level:     bundle.LevelStandard,
 			Encrypted: true,
-			Files: []diag.FileEntry{
+			Files: []bundle.FileEntry{
 				{Name: "summary.html", Size: 5 * 1024},
 				{Name: "manifest.json", Size: 900},
 				{Name: "log.txt", Size: 3 * 1024 * 1024},
 			},
-			Failures:   []diag.CollectorFailure{{Name: "routes", Error: "délai dépassé"}},
+			Failures:   []bundle.CollectorFailure{{Name: "routes", Error: "délai dépassé"}},
 			Redactions: 3,
 		},
 		Files: map[string][]byte{"summary.html": []byte("<html></html>"), "manifest.json": []byte("{}"), "log.txt": []byte("")},
@@ -276,7 +277,7 @@ func TestDiagUploadError(t *testing.T) {
 func TestDiagRecentLog(t *testing.T) {
 	fb := newFakeBackend(t)
 	d := fb.Diag
-	d.Log = []diag.LogLine{
+	d.Log = []bundle.LogLine{
 		{At: testNow.Add(-3 * time.Minute), Source: "profile", Message: "profil 42 vérifié"},
 		{At: testNow.Add(-2 * time.Minute), Source: "tunnel", Message: "poignée de main avec 203.0.113.5:51820"},
 		{At: testNow.Add(-time.Minute), Source: "engine", Message: "messagerie : en panne\n"},
@@ -312,7 +313,7 @@ func TestDiagRecentLog(t *testing.T) {
 
 	// Given newest first, it still shows oldest first.
 	d.Lock()
-	d.Log = []diag.LogLine{d.Log[2], d.Log[1], d.Log[0], {At: testNow, Source: "outbox", Message: "rapport envoyé"}}
+	d.Log = []bundle.LogLine{d.Log[2], d.Log[1], d.Log[0], {At: testNow, Source: "outbox", Message: "rapport envoyé"}}
 	d.Unlock()
 	s.refresh()
 	got = strings.Split(s.logText.Text, "\n")
@@ -437,7 +438,7 @@ func TestDiagLanguages(t *testing.T) {
 			fb := newFakeBackend(t)
 			d := fb.Diag
 			d.CanEncrypt, d.CanUpload, d.Failures, d.Bundle = true, true, []string{"routes"}, sampleBundle()
-			d.Log = []diag.LogLine{{At: testNow, Source: "engine", Message: "ok"}}
+			d.Log = []bundle.LogLine{{At: testNow, Source: "engine", Message: "ok"}}
 			fb.Drills.Delivery = frontend.Delivery{State: frontend.DeliveryPending, Attempts: 1, Problem: frontend.Errorf("cli.drill.delivery_status", 500)}
 			_, s, c := newTestDiag(t, fb, l)
 			assertNoRawKeys(t, c)
@@ -508,7 +509,7 @@ func TestDiagBundleSummaryIsTheBundles(t *testing.T) {
 	s.reloadEvery = 0
 	tu.window.SetContent(s.content())
 	s.openPath("/tmp/x.zip.age")
-	want := b.Summary("en")
+	want := diag.Summary(b, "en")
 	if want == "" || s.bSummary.Text != want {
 		t.Fatalf("summary shown:\n%s\nwant:\n%s", s.bSummary.Text, want)
 	}

@@ -5,7 +5,6 @@ import (
 	"image"
 	"net/url"
 	"regexp"
-	"relais/internal/launch"
 	"sort"
 	"strings"
 
@@ -263,7 +262,7 @@ func offlineSegments(u *ui, segs []widget.RichTextSegment, alts map[string]strin
 		case *widget.ImageSegment:
 			segs[i] = cachedImage(u, s, alts)
 		case *widget.HyperlinkSegment:
-			// Only what the link policy opens is a link (launch.CheckURL,
+			// Only what the link policy opens is a link (profile.CheckURL,
 			// the profile's allowed_schemes): a file:, javascript:, ms-msdt:
 			// or share link signed into a page stays words.
 			if s.URL == nil || s.URL.Scheme == "asset" || !linkAllowed(u, s.URL) {
@@ -287,7 +286,7 @@ func linkAllowed(u *ui, target *url.URL) bool {
 	if u.prof.Profile != nil {
 		schemes = u.prof.Profile.AllowedSchemes
 	}
-	_, err := launch.CheckURL(target.String(), schemes)
+	_, err := profile.CheckURL(target.String(), schemes)
 	return err == nil
 }
 

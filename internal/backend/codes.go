@@ -8,6 +8,7 @@ import (
 	"relais/internal/frontend"
 	"relais/internal/helper"
 	"relais/internal/profile"
+	"relais/internal/profile/profilesync"
 	"relais/internal/store"
 )
 
@@ -53,7 +54,7 @@ func ErrorCode(err error) string {
 	if len(frontend.ProfileErrors(err)) > 0 {
 		return "invalid"
 	}
-	var he *profile.HTTPError
+	var he *profilesync.HTTPError
 	if errors.As(err, &he) {
 		return "http"
 	}

@@ -12,6 +12,7 @@ import (
 	"relais/internal/config"
 	"relais/internal/frontend"
 	"relais/internal/profile"
+	"relais/internal/profile/profilesync"
 	"relais/internal/store"
 )
 
@@ -124,7 +125,7 @@ func (m *Machine) reinstall() {
 	if !pol.HasSource() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*profile.DefaultFetchTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*profilesync.DefaultFetchTimeout)
 	defer cancel()
 	res, err := pol.Sync(ctx)
 	attempt := store.SyncAttempt{Source: pol.Sources().URL} // At: the store's clock
@@ -180,8 +181,8 @@ func (m *Machine) AdoptBootstrap(ctx context.Context) bool {
 
 // Sync is what SyncProfile did.
 type Sync struct {
-	Result *profile.SyncResult // nil when nothing could be fetched
-	Source string              // where the profile came from, or was sought
+	Result *profilesync.SyncResult // nil when nothing could be fetched
+	Source string                  // where the profile came from, or was sought
 	// Outcome is accepted, not_modified, refused (its content) or failed
 	// (its source could not be reached, or the disk is full).
 	Outcome string

@@ -11,6 +11,7 @@ import (
 
 	"relais/internal/config"
 	"relais/internal/profile"
+	"relais/internal/profile/profilesync"
 	"relais/internal/store"
 )
 
@@ -80,11 +81,11 @@ func (c *Current) Signed() bool { return c.Signature == SignatureValid }
 
 // Sources are where this machine's profile comes from: the managed
 // profile_url and profile_file; none without a managed configuration.
-func (p *ProfilePolicy) Sources() profile.Sources {
+func (p *ProfilePolicy) Sources() profilesync.Sources {
 	if p.Managed == nil {
-		return profile.Sources{}
+		return profilesync.Sources{}
 	}
-	return profile.Sources{URL: p.Managed.ProfileURL, File: p.Managed.ProfileFile}
+	return profilesync.Sources{URL: p.Managed.ProfileURL, File: p.Managed.ProfileFile}
 }
 
 // HasSource reports whether this machine has a profile source at all.
@@ -97,8 +98,8 @@ func (p *ProfilePolicy) HasSource() bool {
 // something to sync in the background).
 func (p *ProfilePolicy) HasURL() bool { return p.Sources().URL != "" }
 
-func (p *ProfilePolicy) syncer() *profile.Syncer {
-	return &profile.Syncer{Client: p.HTTPClient, Cache: StoreCache{p.Store}, Trusted: p.Trusted, Now: p.Now,
+func (p *ProfilePolicy) syncer() *profilesync.Syncer {
+	return &profilesync.Syncer{Client: p.HTTPClient, Cache: StoreCache{p.Store}, Trusted: p.Trusted, Now: p.Now,
 		Logf: func(format string, a ...any) {
 			if p.Logf != nil {
 				p.Logf(format, a...)
@@ -108,11 +109,11 @@ func (p *ProfilePolicy) syncer() *profile.Syncer {
 
 // Sync runs the policy: the URL first; then the bootstrap file, when there
 // is no URL or the URL failed, adopted when nothing is cached or its serial
-// is newer (profile.Syncer.Sync). A refused or failed sync keeps the last
+// is newer (profilesync.Syncer.Sync). A refused or failed sync keeps the last
 // good profile. It returns profile.ErrNoSource when the machine has no
 // source. The result may be non-nil with an error (what the attempt cost,
 // its source).
-func (p *ProfilePolicy) Sync(ctx context.Context) (*profile.SyncResult, error) {
+func (p *ProfilePolicy) Sync(ctx context.Context) (*profilesync.SyncResult, error) {
 	return p.syncer().Sync(ctx, p.Sources())
 }
 
@@ -135,14 +136,14 @@ func (p *ProfilePolicy) AdoptBootstrap(ctx context.Context) (Bootstrap, error) {
 		return Bootstrap{}, nil
 	}
 	b := Bootstrap{File: file}
-	res, err := p.syncer().Sync(ctx, profile.Sources{File: file})
+	res, err := p.syncer().Sync(ctx, profilesync.Sources{File: file})
 	if err != nil {
 		if p.Logf != nil {
 			p.Logf("bootstrap %s: %v", file, err)
 		}
 		return b, err
 	}
-	if res.Outcome == profile.Accepted {
+	if res.Outcome == profilesync.Accepted {
 		b.Adopted, b.Serial = true, res.Profile.Serial
 	}
 	return b, nil
@@ -194,10 +195,10 @@ func (p *ProfilePolicy) Current(ctx context.Context) (*Current, error) {
 }
 
 // StoreCache adapts the store to the profile sync's Cache interface: the
-// profile package declares what it needs and never imports the store.
+// profilesync package declares what it needs and never imports the store.
 type StoreCache struct{ DB *store.DB }
 
-func (c StoreCache) Last(ctx context.Context) (*profile.Cached, error) {
+func (c StoreCache) Last(ctx context.Context) (*profilesync.Cached, error) {
 	p, err := c.DB.CurrentProfile(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -205,7 +206,7 @@ func (c StoreCache) Last(ctx context.Context) (*profile.Cached, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &profile.Cached{Serial: p.Serial, SHA256: p.SHA256, Bytes: p.Bytes, Signature: p.Signature,
+	return &profilesync.Cached{Serial: p.Serial, SHA256: p.SHA256, Bytes: p.Bytes, Signature: p.Signature,
 		Source: p.Source, ETag: p.ETag, LastModified: p.LastModified}, nil
 }
 
@@ -213,7 +214,7 @@ func (c StoreCache) HasAsset(ctx context.Context, sha256 string) (bool, error) {
 	return c.DB.HasAsset(ctx, sha256)
 }
 
-func (c StoreCache) Save(ctx context.Context, p profile.Cached, assets []profile.FetchedAsset) error {
+func (c StoreCache) Save(ctx context.Context, p profilesync.Cached, assets []profilesync.FetchedAsset) error {
 	now := c.DB.Now()
 	sa := make([]store.Asset, 0, len(assets))
 	for _, a := range assets {

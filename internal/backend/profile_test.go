@@ -12,6 +12,7 @@ import (
 
 	"relais/internal/config"
 	"relais/internal/profile"
+	"relais/internal/profile/profilesync"
 	"relais/internal/profile/profiletest"
 	"relais/internal/store"
 )
@@ -81,9 +82,9 @@ func TestSyncBootstrapFileOnly(t *testing.T) {
 	m.install(t, 7, true)
 	for i, want := range []struct {
 		serial  int
-		outcome profile.Outcome
+		outcome profilesync.Outcome
 		inUse   int64
-	}{{7, profile.Accepted, 7}, {7, profile.NotModified, 7}, {8, profile.Accepted, 8}, {7, profile.NotModified, 8}} {
+	}{{7, profilesync.Accepted, 7}, {7, profilesync.NotModified, 7}, {8, profilesync.Accepted, 8}, {7, profilesync.NotModified, 8}} {
 		m.install(t, want.serial, true)
 		res, err := m.pol.Sync(ctx)
 		if err != nil || res == nil || res.Profile == nil || res.Outcome != want.outcome || res.Profile.Serial != want.inUse || res.Source != m.file {
@@ -131,12 +132,12 @@ func TestSyncURLThenFile(t *testing.T) {
 	m := newBootstrapMachine(t, true)
 	m.install(t, 8, true)
 	res, err := m.pol.Sync(ctx)
-	if err != nil || res.Outcome != profile.Accepted || res.Profile.Serial != 7 || res.Source != m.o.URL() {
+	if err != nil || res.Outcome != profilesync.Accepted || res.Profile.Serial != 7 || res.Source != m.o.URL() {
 		t.Fatalf("URL: %v %+v", err, res)
 	}
 	m.o.Remove(profiletest.ProfilePath)
 	res, err = m.pol.Sync(ctx)
-	if err != nil || res.Outcome != profile.Accepted || res.Profile.Serial != 8 || res.Source != m.file || res.URLError == nil {
+	if err != nil || res.Outcome != profilesync.Accepted || res.Profile.Serial != 8 || res.Source != m.file || res.URLError == nil {
 		t.Fatalf("URL failed: %v %+v", err, res)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"relais/internal/frontend"
 	"relais/internal/instance"
 	"relais/internal/profile"
+	"relais/internal/profile/profilesync"
 	"relais/internal/store"
 	"relais/internal/tunnel"
 )
@@ -183,7 +184,7 @@ func (m *Machine) syncForEngine(ctx context.Context) (*engine.Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.Outcome != profile.Accepted {
+	if res.Outcome != profilesync.Accepted {
 		return nil, nil
 	}
 	return &engine.Loaded{Profile: res.Profile, Info: engine.ProfileInfo{Serial: res.Profile.Serial, Signed: true, Signature: SignatureValid}}, nil

@@ -88,7 +88,7 @@ func cmdDiagOpen(r *run, args []string) int {
 		fmt.Fprintln(r.Stderr, diag.TerminalText(r.words(err)))
 		return ExitUsage
 	}
-	fmt.Fprint(r.Stdout, b.Summary(r.lang))
+	fmt.Fprint(r.Stdout, diag.Summary(b, r.lang))
 	return ExitOK
 }
 

@@ -140,7 +140,7 @@ func Open(r io.Reader, identities []age.Identity) (*Bundle, error) {
 	if dec.More() {
 		return nil, errors.New("diag: manifest.json: data after the manifest")
 	}
-	if err := m.check(); err != nil {
+	if err := checkManifest(&m); err != nil {
 		return nil, err
 	}
 	b := &Bundle{Manifest: m, Files: make(map[string][]byte, len(m.Files))}
@@ -162,9 +162,9 @@ func Open(r io.Reader, identities []age.Identity) (*Bundle, error) {
 	return b, nil
 }
 
-// check refuses a manifest this version cannot read or that lists a file
-// twice, the manifest itself or a bad name.
-func (m *Manifest) check() error {
+// checkManifest refuses a manifest this version cannot read or that lists
+// a file twice, the manifest itself or a bad name.
+func checkManifest(m *Manifest) error {
 	if m.Schema != Schema {
 		return fmt.Errorf("diag: manifest schema %d, this Relais reads %d", m.Schema, Schema)
 	}

@@ -227,6 +227,6 @@ func FuzzOpen(f *testing.F) {
 		if total > maxTotalSize {
 			t.Fatalf("%d bytes", total)
 		}
-		_ = b.Summary("fr") // never panics on what Open accepted
+		_ = Summary(b, "fr") // never panics on what Open accepted
 	})
 }

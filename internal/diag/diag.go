@@ -18,23 +18,31 @@ package diag
 import (
 	"time"
 
+	"relais/internal/diag/bundle"
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/store"
 	"relais/internal/version"
 )
 
-// Schema is the version of manifest.json.
-const Schema = 1
+// The values of a bundle live in internal/diag/bundle, which front ends
+// import; these names keep diag's callers as they were.
+type (
+	Bundle           = bundle.Bundle
+	Manifest         = bundle.Manifest
+	FileEntry        = bundle.FileEntry
+	CollectorFailure = bundle.CollectorFailure
+	Level            = bundle.Level
+	LogLine          = bundle.LogLine
+)
 
-// Level is how much of the machine's identity the bundle hides.
-type Level string
-
-// Anonymisation levels. Secrets are redacted at every level.
+// Schema, levels and listing bound: see internal/diag/bundle.
 const (
-	LevelNone     Level = "none"     // addresses, names and user names as they are
-	LevelStandard Level = "standard" // public IP addresses, host and domain names, MAC addresses and user names replaced
-	LevelStrict   Level = "strict"   // also every internal (private, loopback excepted) IP address
+	Schema        = bundle.Schema
+	LevelNone     = bundle.LevelNone
+	LevelStandard = bundle.LevelStandard
+	LevelStrict   = bundle.LevelStrict
+	MaxListed     = bundle.MaxListed
 )
 
 // ProfileFacts is what the bundle says of the profile in use.
@@ -47,13 +55,6 @@ type ProfileFacts struct {
 	Source    string    `json:"source"` // where it came from (URL), redacted like any URL
 	// TOML is the profile's text (URLs in it are redacted like the rest).
 	TOML []byte `json:"-"`
-}
-
-// LogLine is one line of the app's log.
-type LogLine struct {
-	At      time.Time `json:"at"`
-	Source  string    `json:"source"` // engine, tunnel, profile, outbox…
-	Message string    `json:"message"`
 }
 
 // Input is what the backend knows, read from the store and the engine;
@@ -100,38 +101,6 @@ type Options struct {
 
 // DefaultCollectorTimeout bounds each collector.
 const DefaultCollectorTimeout = 3 * time.Second
-
-// FileEntry is one file of the bundle in the manifest.
-type FileEntry struct {
-	Name   string `json:"name"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-}
-
-// CollectorFailure is a collector that did not finish.
-type CollectorFailure struct {
-	Name  string `json:"name"`
-	Error string `json:"error"`
-}
-
-// Manifest is manifest.json.
-type Manifest struct {
-	Schema     int                `json:"schema"`
-	CaseCode   string             `json:"case_code"`
-	Created    time.Time          `json:"created"`
-	App        version.Info       `json:"app"`
-	Level      Level              `json:"anonymisation"`
-	Encrypted  bool               `json:"encrypted"` // the zip was encrypted to the helpdesk (seen from inside: always written true when so)
-	Files      []FileEntry        `json:"files"`
-	Failures   []CollectorFailure `json:"failures,omitempty"`
-	Redactions int                `json:"redactions"` // how many secrets were removed
-}
-
-// Bundle is an opened bundle.
-type Bundle struct {
-	Manifest Manifest
-	Files    map[string][]byte // by name, every file listed in the manifest, hashes checked
-}
 
 // ErrEncrypted is returned by Open for an encrypted bundle without a
 // matching identity.

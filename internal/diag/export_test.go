@@ -62,8 +62,8 @@ func TestExportNoSecretAnywhere(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			files["(summary text fr)"] = []byte(b.Summary("fr"))
-			files["(summary text en)"] = []byte(b.Summary("en"))
+			files["(summary text fr)"] = []byte(Summary(b, "fr"))
+			files["(summary text en)"] = []byte(Summary(b, "en"))
 			files["(raw zip)"] = raw
 			for name, data := range files {
 				for _, s := range secrets {
@@ -358,7 +358,7 @@ func TestExportCollectorDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := b.contents()
+	c := contentsOf(b)
 	if _, _, ok := factValue[[]ifaceFacts](c.network, "interfaces"); !ok {
 		t.Errorf("interfaces missing:\n%s", b.Files[nameNetwork])
 	}
@@ -374,9 +374,9 @@ func TestExportCollectorDeadline(t *testing.T) {
 	if _, e, _ := factValue[[]string](c.network, "resolvectl"); e != errUnsupported.Error() {
 		t.Errorf("resolvectl: %q", e)
 	}
-	if !strings.Contains(string(b.Files[nameSummary]), "did not finish") || !strings.Contains(b.Summary("en"), "Collectors that failed: ") ||
-		!strings.Contains(b.Summary("en"), "DNS servers. Details: did not finish") {
-		t.Errorf("the failures are not shown:\n%s", b.Summary("en"))
+	if !strings.Contains(string(b.Files[nameSummary]), "did not finish") || !strings.Contains(Summary(b, "en"), "Collectors that failed: ") ||
+		!strings.Contains(Summary(b, "en"), "DNS servers. Details: did not finish") {
+		t.Errorf("the failures are not shown:\n%s", Summary(b, "en"))
 	}
 }
 
@@ -442,7 +442,7 @@ func TestExportDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := empty.Summary("en")
+	sum := Summary(empty, "en")
 	for _, want := range []string{"Mode urgence has never run on this device", "no profile cached", "not been checked yet"} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
@@ -470,7 +470,7 @@ func TestSummaryText(t *testing.T) {
 			"Working, but slowly: Calendar.", "Tunnel: without administrator rights, up, server [IP-PUB-1]:51820, last answer from the gateway 12 s ago, received 1.2 MB, sent 345.7 kB",
 			"Profile: serial 7, signature valid", "Collectors that failed: network.vpn"},
 	} {
-		s := b.Summary(lang)
+		s := Summary(b, lang)
 		last := -1
 		for _, w := range want {
 			i := strings.Index(s, w)

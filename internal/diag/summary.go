@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"relais/internal/checks"
+	"relais/internal/diag/bundle"
 	"relais/internal/engine"
 	"relais/internal/i18n"
 )
@@ -32,7 +33,8 @@ type rawFact struct {
 	Error string          `json:"error"`
 }
 
-func (b *Bundle) contents() contents {
+// contentsOf reads a bundle's files back.
+func contentsOf(b *Bundle) contents {
 	var c contents
 	decode := func(name string, v any) bool {
 		data, ok := b.Files[name]
@@ -282,7 +284,7 @@ func (l tr) failuresLine(fs []CollectorFailure) string {
 	if len(fs) == 0 {
 		return ""
 	}
-	shown, more := Listed(len(fs))
+	shown, more := bundle.Listed(len(fs))
 	parts := make([]string, shown)
 	for i, f := range fs[:shown] {
 		parts[i] = l.collectorWord(f.Name)
@@ -291,26 +293,6 @@ func (l tr) failuresLine(fs []CollectorFailure) string {
 		return i18n.N(string(l), "diag.failures.line_more", more, strings.Join(parts, ", "), i18n.Integer(string(l), more))
 	}
 	return l.t("diag.failures.line", strings.Join(parts, ", "))
-}
-
-// MaxListed bounds the entries a reader of a bundle lists one by one
-// (collector failures, files): a real bundle has a few; a crafted one with
-// 100,000 is summed up, not laid out (the app's layout of them was
-// quadratic: 4,000 took two minutes).
-const MaxListed = 50
-
-// Listed is how many of n entries to list one by one, and how many are
-// left to say as a number.
-func Listed(n int) (shown, more int) {
-	if n <= MaxListed {
-		return n, 0
-	}
-	return MaxListed, n - MaxListed
-}
-
-// More says how many entries were not listed: "… et 99 950 autres".
-func More(lang string, n int) string {
-	return i18n.N(lang, "diag.more", n, i18n.Integer(lang, n))
 }
 
 // failureDetail is a failed collector and its error, under "Détails".
@@ -349,12 +331,12 @@ func (l tr) metaLine(m Manifest) string {
 }
 
 // Summary is the bundle's verdict as plain text for a terminal, in lang
-// (`relais diag open`). Every line goes through TerminalText: what the
+// (`relais diag open`, the app's diagnostics screen). Every line goes through TerminalText: what the
 // bundle says (app names, reasons, errors, versions) carries no control
 // sequence to the terminal.
-func (b *Bundle) Summary(lang string) string {
+func Summary(b *Bundle, lang string) string {
 	l := tr(i18n.Normalize(lang))
-	c := b.contents()
+	c := contentsOf(b)
 	v := c.verdict(l)
 	var s bytes.Buffer
 	line := func(x string) {
@@ -383,12 +365,12 @@ func (b *Bundle) Summary(lang string) string {
 	line(c.tunnelLine(l, b.Manifest.Created))
 	line(c.profileLine(l))
 	line(l.failuresLine(b.Manifest.Failures))
-	shown, more := Listed(len(b.Manifest.Failures))
+	shown, more := bundle.Listed(len(b.Manifest.Failures))
 	for _, f := range b.Manifest.Failures[:shown] {
 		line("  - " + l.failureDetail(f))
 	}
 	if more > 0 {
-		line("  " + More(string(l), more))
+		line("  " + bundle.More(string(l), more))
 	}
 	if b.Manifest.Redactions > 0 {
 		line(l.t("diag.redactions", b.Manifest.Redactions))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"relais/internal/checks"
+	"relais/internal/diag/bundle"
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/i18n"
@@ -128,7 +129,7 @@ const problemsShown = 30
 // renderSummary writes summary.html for b, in lang.
 func renderSummary(b *Bundle, lang string) ([]byte, error) {
 	l := tr(i18n.Normalize(lang))
-	c := b.contents()
+	c := contentsOf(b)
 	v := c.verdict(l)
 	m := b.Manifest
 	p := pageView{
@@ -604,12 +605,12 @@ func failuresSection(l tr, fs []CollectorFailure) section {
 		return s
 	}
 	tb := table{Head: []string{l.t("diag.col.collector"), l.t("diag.col.error")}}
-	shown, more := Listed(len(fs))
+	shown, more := bundle.Listed(len(fs))
 	for _, f := range fs[:shown] {
 		tb.Rows = append(tb.Rows, []cell{{Text: l.collectorWord(f.Name)}, {Text: f.Error, Class: "bad"}})
 	}
 	if more > 0 {
-		tb.Rows = append(tb.Rows, []cell{{Text: More(string(l), more)}, {}})
+		tb.Rows = append(tb.Rows, []cell{{Text: bundle.More(string(l), more)}, {}})
 	}
 	s.Tables = []table{tb}
 	return s

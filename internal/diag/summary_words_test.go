@@ -142,7 +142,7 @@ func TestSummaryHTMLWordsInLanguage(t *testing.T) {
 	// The text summary (diag open, the app's viewer) keeps each failed
 	// collector's error, under Détails, after the line that names them.
 	b := craftedBundle(t, "fr")
-	s := b.Summary("fr")
+	s := Summary(b, "fr")
 	if !strings.Contains(s, "Collectes en échec : network.vpn.") || !strings.Contains(s, "network.vpn. Détails : GET ") {
 		t.Errorf("text summary:\n%s", s)
 	}

@@ -76,7 +76,7 @@ func TestSummaryStripsControlSequences(t *testing.T) {
 	b.Manifest.App.Version, b.Manifest.App.Commit = h("9.9.9"), h("abc123")
 	b.Manifest.Failures = append(b.Manifest.Failures, CollectorFailure{Name: h("network.vpn"), Error: h("refused")})
 	for _, lang := range []string{"fr", "en"} {
-		s := b.Summary(lang)
+		s := Summary(b, lang)
 		for i := 0; i < len(s); {
 			if c, n := controlAt(s, i); c >= 0 {
 				t.Errorf("%s: control %#x at %d: %q", lang, c, i, s[max(0, i-20):min(len(s), i+20)])

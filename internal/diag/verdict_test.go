@@ -27,7 +27,7 @@ func TestBundleSaysTheOneVerdict(t *testing.T) {
 		}
 		b := &Bundle{Manifest: Manifest{CaseCode: "RLS-7K3M-Q9TD"}, Files: map[string][]byte{nameTunnel: tf, nameChecks: cf}}
 		for _, l := range []string{"fr", "en"} {
-			sum := b.Summary(l)
+			sum := Summary(b, l)
 			if !strings.Contains(sum, "\n"+c.Text(l)+"\n") {
 				t.Errorf("%s %s: the summary does not say %q:\n%s", l, c.Name, c.Text(l), sum)
 			}

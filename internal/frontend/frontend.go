@@ -7,13 +7,13 @@
 // It must never do I/O, hold state, or import fyne.io, the GUI, the
 // backend, the command line, the store, the tunnel or the helper
 // (architecture_test.go). The value types it still borrows from engine,
-// drills, diag and profile are listed there too.
+// drills, diag/bundle and profile are listed there too.
 package frontend
 
 import (
 	"time"
 
-	"relais/internal/diag"
+	"relais/internal/diag/bundle"
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/profile"
@@ -263,12 +263,12 @@ type Diagnostics interface {
 	ExportDiagnostics(dir, level string, encrypt bool) (DiagExport, error)
 	// OpenBundle reads a bundle; identityFile is an age identity file for
 	// an encrypted one ("" none).
-	OpenBundle(path, identityFile string) (*diag.Bundle, error)
+	OpenBundle(path, identityFile string) (*bundle.Bundle, error)
 	// DemoHelpdeskKey is the demo service desk's age identity file (it
 	// opens the demo's encrypted bundles); "" outside the demo. From memory.
 	DemoHelpdeskKey() string
 	// RecentLog is the app's last n log lines, secrets redacted.
-	RecentLog(n int) ([]diag.LogLine, error)
+	RecentLog(n int) ([]bundle.LogLine, error)
 	// UploadBundle queues a bundle for the profile's upload_url (https
 	// only), delivered by the outbox; its state is Delivery(case code).
 	UploadBundle(path string) error

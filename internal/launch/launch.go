@@ -15,11 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"relais/internal/atomicfile"
 	"relais/internal/profile"
@@ -32,10 +28,6 @@ const (
 	MethodDefault Method = "default" // the platform's handler for the URL (xdg-open, open, rundll32 url.dll)
 	MethodBrowser Method = "browser" // a browser started with the local proxy
 )
-
-// maxURLLen bounds a link's URL: far above any real one, well below the
-// command-line limits of every platform.
-const maxURLLen = 8 << 10
 
 // earlyExitWait is how long Open waits for a browser it started to fail.
 // A browser handing the URL to its running instance exits within it; a
@@ -171,60 +163,18 @@ func exitCodeOf(err error) (int, bool) {
 	return 0, false
 }
 
-// CheckURL returns the URL's scheme, lower case, if Open may open it: no
-// control character, a scheme that is http, https or in allowedSchemes
-// (and never one on profile.ForbiddenScheme's deny list), and for the
-// web a host. The URL itself is never rewritten.
+// CheckURL is the link policy, profile.CheckURL, with its refusal as an
+// *Error: ErrInvalidURL (Detail says why) or ErrSchemeNotAllowed (Scheme).
 func CheckURL(url string, allowedSchemes []string) (string, error) {
-	invalid := func(why string) (string, error) {
-		return "", &Error{Kind: ErrInvalidURL, URL: url, Detail: why}
-	}
+	scheme, err := profile.CheckURL(url, allowedSchemes)
+	var le *profile.LinkError
 	switch {
-	case url == "":
-		return invalid("empty")
-	case len(url) > maxURLLen:
-		return invalid(fmt.Sprintf("longer than %d bytes", maxURLLen))
-	case !utf8.ValidString(url):
-		return invalid("not UTF-8")
+	case !errors.As(err, &le):
+		return scheme, err
+	case le.Scheme != "":
+		return "", &Error{Kind: ErrSchemeNotAllowed, URL: url, Scheme: le.Scheme}
 	}
-	for _, r := range url {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return invalid(fmt.Sprintf("control character %U", r))
-		}
-	}
-	i := strings.IndexByte(url, ':')
-	if i <= 0 || !validScheme(url[:i]) {
-		// Also what keeps a URL from starting with "-" and passing for
-		// an option of the program that receives it.
-		return invalid("no scheme")
-	}
-	scheme := strings.ToLower(url[:i])
-	allowed := scheme == "http" || scheme == "https"
-	if !allowed && !profile.ForbiddenScheme(scheme) {
-		allowed = slices.ContainsFunc(allowedSchemes, func(s string) bool { return strings.EqualFold(s, scheme) })
-	}
-	if !allowed {
-		return "", &Error{Kind: ErrSchemeNotAllowed, URL: url, Scheme: scheme}
-	}
-	if scheme == "http" || scheme == "https" {
-		rest := url[i+1:]
-		if !strings.HasPrefix(rest, "//") || len(rest) == 2 || strings.ContainsAny(rest[2:3], "/?#") {
-			return invalid("no host")
-		}
-	}
-	return scheme, nil
-}
-
-// validScheme follows RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
-func validScheme(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
-			return false
-		}
-	}
-	return s != ""
+	return "", &Error{Kind: ErrInvalidURL, URL: url, Detail: le.Detail}
 }
 
 // start runs a program without a shell, detached from the terminal, and

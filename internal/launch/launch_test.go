@@ -122,7 +122,7 @@ func TestInvalidURLs(t *testing.T) {
 		"https://",
 		"https:///etc/passwd",
 		"https:portail.intra",
-		"https://portail.intra/" + strings.Repeat("a", maxURLLen),
+		"https://portail.intra/" + strings.Repeat("a", profile.MaxLinkURLLen),
 	} {
 		rec := &recorder{present: map[string]bool{"chromium": true}}
 		l := rec.launcher(t)

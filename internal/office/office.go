@@ -8,7 +8,7 @@
 // receiver for drill reports on the same server.
 //
 // It plays the organisation's side only: the client half is the ordinary
-// code (profile.Syncer, tunnel.StartUserspace). It must never listen on
+// code (profilesync.Syncer, tunnel.StartUserspace). It must never listen on
 // anything but loopback, and its signing key must never be trusted outside
 // the demo.
 package office

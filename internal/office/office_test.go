@@ -19,6 +19,7 @@ import (
 
 	"relais/internal/outbox"
 	"relais/internal/profile"
+	"relais/internal/profile/profilesync"
 	"relais/internal/store"
 	"relais/internal/tunnel"
 )
@@ -215,18 +216,18 @@ func TestReportReceiver(t *testing.T) {
 	}
 }
 
-// memCache is a profile.Cache in memory.
+// memCache is a profilesync.Cache in memory.
 type memCache struct {
-	last   *profile.Cached
+	last   *profilesync.Cached
 	assets map[string][]byte
 }
 
-func (c *memCache) Last(context.Context) (*profile.Cached, error) { return c.last, nil }
+func (c *memCache) Last(context.Context) (*profilesync.Cached, error) { return c.last, nil }
 func (c *memCache) HasAsset(_ context.Context, sum string) (bool, error) {
 	_, ok := c.assets[sum]
 	return ok, nil
 }
-func (c *memCache) Save(_ context.Context, p profile.Cached, assets []profile.FetchedAsset) error {
+func (c *memCache) Save(_ context.Context, p profilesync.Cached, assets []profilesync.FetchedAsset) error {
 	c.last = &p
 	for _, a := range assets {
 		c.assets[a.SHA256] = a.Bytes
@@ -248,13 +249,13 @@ func TestButtonAsset(t *testing.T) {
 	}
 
 	cache := &memCache{assets: map[string][]byte{}}
-	s := &profile.Syncer{Cache: cache, Trusted: []minisign.PublicKey{o.TrustedKey}, Timeout: 5 * time.Second}
+	s := &profilesync.Syncer{Cache: cache, Trusted: []minisign.PublicKey{o.TrustedKey}, Timeout: 5 * time.Second}
 	res, err := s.SyncURL(context.Background(), o.ProfileURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := res.Profile
-	if res.Outcome != profile.Accepted || res.AssetsFetched != 1 || len(p.Assets) != 1 {
+	if res.Outcome != profilesync.Accepted || res.AssetsFetched != 1 || len(p.Assets) != 1 {
 		t.Fatalf("sync: %+v", res)
 	}
 	a := p.Assets[0]

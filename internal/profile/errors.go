@@ -34,6 +34,34 @@ var (
 	ErrInvalid = errors.New("profile: invalid")
 )
 
+// Sync errors (internal/profile/profilesync returns them, wrapped with the
+// URL or file concerned). They live here, with the other sentinels, so
+// that front ends word them without importing the package that fetches.
+var (
+	// ErrAssetMismatch: an asset's bytes do not match the SHA-256 the
+	// profile pins; the whole profile is refused.
+	ErrAssetMismatch = errors.New("profile: asset does not match its sha256")
+	// ErrInsecureURL: a profile, signature or asset URL that is neither
+	// https nor http on a loopback address.
+	ErrInsecureURL = errors.New("profile: URL must be https (http only on loopback)")
+	// ErrLocalRedirect: the source redirected to this machine or its link
+	// (loopback, link-local such as 169.254.169.254, unspecified): where a
+	// local service, not the organisation, would answer.
+	ErrLocalRedirect = errors.New("profile: redirect to a loopback or link-local address refused")
+	// ErrNoSource: neither a profile URL nor a bootstrap file to sync from.
+	ErrNoSource = errors.New("profile: no profile_url or profile_file")
+	// ErrAssetsTooLarge: the assets a sync would download together exceed
+	// MaxAssetsTotalSize, or a profile has more than MaxAssets of them; the
+	// whole profile is refused. It matches ErrTooLarge too.
+	ErrAssetsTooLarge error = &tooLargeError{"profile: assets exceed what one sync may download"}
+)
+
+// tooLargeError is a kind of ErrTooLarge with its own words.
+type tooLargeError struct{ msg string }
+
+func (e *tooLargeError) Error() string        { return e.msg }
+func (e *tooLargeError) Is(target error) bool { return target == ErrTooLarge }
+
 // MaxErrors caps the errors Parse reports: past a few dozen, a list helps nobody and a
 // hostile file could make it huge.
 const MaxErrors = 50

@@ -1,7 +1,11 @@
 package profile
 
 import (
+	"fmt"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -63,4 +67,69 @@ func (v *validator) bodyLinks(path string, t Text) {
 			v.addProblem(path+"."+lang.key, v.linkURLProblem(dest))
 		}
 	}
+}
+
+// MaxLinkURLLen bounds a link's URL that CheckURL accepts: far above any real
+// one, well below the command-line limits of every platform.
+const MaxLinkURLLen = 8 << 10
+
+// LinkError is why CheckURL refuses a link's URL: its scheme is not
+// allowed (Scheme), or the URL itself is not one to open (Detail).
+type LinkError struct {
+	URL    string // the link's URL, as given
+	Scheme string // the refused scheme, lower case; "" when the URL is invalid
+	Detail string // what is wrong with an invalid URL ("no scheme", "no host"…)
+}
+
+func (e *LinkError) Error() string {
+	if e.Scheme != "" {
+		return fmt.Sprintf("profile: link scheme not allowed: %q (http, https or the profile's allowed_schemes)", e.Scheme)
+	}
+	return "profile: invalid link URL: " + e.Detail
+}
+
+// CheckURL returns the URL's scheme, lower case, if a link to it may be
+// opened: no control character, a scheme that is http, https or in
+// allowedSchemes (and never one on ForbiddenScheme's deny list), and for
+// the web a host. Otherwise the error is a *LinkError. The URL itself is
+// never rewritten. It is the link policy of internal/launch (which opens
+// links) and of the app (which shows as links only what launch opens).
+func CheckURL(url string, allowedSchemes []string) (string, error) {
+	invalid := func(why string) (string, error) {
+		return "", &LinkError{URL: url, Detail: why}
+	}
+	switch {
+	case url == "":
+		return invalid("empty")
+	case len(url) > MaxLinkURLLen:
+		return invalid(fmt.Sprintf("longer than %d bytes", MaxLinkURLLen))
+	case !utf8.ValidString(url):
+		return invalid("not UTF-8")
+	}
+	for _, r := range url {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return invalid(fmt.Sprintf("control character %U", r))
+		}
+	}
+	i := strings.IndexByte(url, ':')
+	if i <= 0 || !validScheme(url[:i]) {
+		// Also what keeps a URL from starting with "-" and passing for
+		// an option of the program that receives it.
+		return invalid("no scheme")
+	}
+	scheme := strings.ToLower(url[:i])
+	allowed := scheme == "http" || scheme == "https"
+	if !allowed && !ForbiddenScheme(scheme) {
+		allowed = slices.ContainsFunc(allowedSchemes, func(s string) bool { return strings.EqualFold(s, scheme) })
+	}
+	if !allowed {
+		return "", &LinkError{URL: url, Scheme: scheme}
+	}
+	if scheme == "http" || scheme == "https" {
+		rest := url[i+1:]
+		if !strings.HasPrefix(rest, "//") || len(rest) == 2 || strings.ContainsAny(rest[2:3], "/?#") {
+			return invalid("no host")
+		}
+	}
+	return scheme, nil
 }

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"errors"
 	"reflect"
 	"strconv"
 	"strings"
@@ -145,5 +146,41 @@ func TestBodyLinkPolicy(t *testing.T) {
 	src = strings.Replace(page("[x](ms-msdt:/id)"), "serial = 3\n", "serial = 3\nallowed_schemes = [\"ms-msdt\"]\n", 1)
 	if got, want := lintErrors(t, src), []string{"allowed_schemes[0]: scheme_forbidden", pagePath + ": scheme_link"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("ms-msdt listed: got %v, want %v", got, want)
+	}
+}
+
+// A profile signed before the deny list grew may still list ms-msdt or a
+// drive letter in allowed_schemes: CheckURL (what launch opens, what the
+// app shows as a link) allows none of them anyway.
+func TestCheckURLDeniesWhatProfilesMayNotAllow(t *testing.T) {
+	for _, u := range []string{"ms-msdt:/id PCWDiagnostic", "search-ms:query=x", "smb://srv/share", "c:\\windows\\system32\\calc.exe",
+		"MS-OFFICECMD:x", "shell:startup", "jar:http://x!/y", "file:///etc/passwd"} {
+		var le *LinkError
+		if _, err := CheckURL(u, []string{"ms-msdt", "search-ms", "smb", "c", "ms-officecmd", "shell", "jar", "file"}); !errors.As(err, &le) {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	if _, err := CheckURL("msteams:/l/meetup-join/x", []string{"msteams"}); err != nil {
+		t.Errorf("msteams, allowed: %v", err)
+	}
+}
+
+// A refused scheme is named, lower case; an invalid URL says what is wrong.
+func TestCheckURLSaysWhy(t *testing.T) {
+	for _, tc := range []struct{ url, scheme, detail string }{
+		{"JavaScript:alert(1)", "javascript", ""},
+		{"msteams:/l/x", "msteams", ""}, // not in allowed_schemes
+		{"https:portail.intra", "", "no host"},
+		{"-https://portail.intra/", "", "no scheme"},
+		{"https://portail.intra/\n", "", "control character U+000A"},
+		{"", "", "empty"},
+	} {
+		var le *LinkError
+		if _, err := CheckURL(tc.url, nil); !errors.As(err, &le) || le.Scheme != tc.scheme || le.Detail != tc.detail || le.URL != tc.url {
+			t.Errorf("%q: %#v (%v), want scheme %q, detail %q", tc.url, le, err, tc.scheme, tc.detail)
+		}
+	}
+	if scheme, err := CheckURL("HTTPS://portail.intra/", nil); scheme != "https" || err != nil {
+		t.Errorf("HTTPS: %q, %v", scheme, err)
 	}
 }

@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"net"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -43,9 +42,41 @@ func CheckHost(typ, target string) string {
 			return u.Hostname()
 		}
 	case "tcp", "tls":
-		if h, _, err := net.SplitHostPort(target); err == nil {
+		if h, _, ok := splitHostPort(target); ok {
 			return h
 		}
 	}
 	return ""
+}
+
+// splitHostPort splits "host:port", "[host]:port" or "[host%zone]:port"
+// into host and port exactly as net.SplitHostPort does (same accepted
+// forms, same refusals), without importing net: it reports only whether
+// the form is valid, not why it is not.
+func splitHostPort(hostport string) (host, port string, ok bool) {
+	j, k := 0, 0
+	// The port starts after the last colon.
+	i := strings.LastIndexByte(hostport, ':')
+	if i < 0 {
+		return "", "", false // missing port
+	}
+	if hostport[0] == '[' {
+		// Expect the first ']' just before the last ':'.
+		end := strings.IndexByte(hostport, ']')
+		if end < 0 || end+1 != i {
+			// No ']', nothing after it, or not followed by the last ':'.
+			return "", "", false
+		}
+		host = hostport[1:end]
+		j, k = 1, end+1 // there can't be a '[' resp. ']' before these positions
+	} else {
+		host = hostport[:i]
+		if strings.IndexByte(host, ':') >= 0 {
+			return "", "", false // too many colons
+		}
+	}
+	if strings.IndexByte(hostport[j:], '[') >= 0 || strings.IndexByte(hostport[k:], ']') >= 0 {
+		return "", "", false
+	}
+	return host, hostport[i+1:], true
 }

@@ -1,14 +1,10 @@
 package profile
 
 import (
-	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
-
-	"aead.dev/minisign"
-
-	"relais/internal/profile/profiletest"
 )
 
 // A check may not aim at this machine or its link (a local service, the
@@ -64,36 +60,34 @@ func TestCheckTargetLocal(t *testing.T) {
 	}
 }
 
-// A hostile profile, signed by a trusted key (a phished continuity
-// account), whose direct check would make every laptop fetch the cloud
-// metadata service of the network it is on: sync refuses it and keeps the
-// last good profile.
-func TestSyncRefusesMetadataCheck(t *testing.T) {
-	ctx := context.Background()
-	pk, sk := newKey(t)
-	o := profiletest.New(t)
-	o.Publish(t, sk, 7)
-	cache := &memCache{}
-	s := &Syncer{Cache: cache, Trusted: []minisign.PublicKey{pk}}
-	if _, err := s.SyncURL(ctx, o.URL()); err != nil {
-		t.Fatal(err)
+// splitHostPort, which keeps this package off net, accepts and splits
+// exactly what net.SplitHostPort does: tcp and tls targets and the
+// tunnel's endpoint validate as they did.
+func TestSplitHostPortIsNets(t *testing.T) {
+	for _, s := range []string{
+		"", ":", "::", ":443", "host", "host:", "host:443", "host:443:1", "a:b:c",
+		"192.0.2.1:443", "[2001:db8::1]:443", "[2001:db8::1]", "[2001:db8::1]443", "[2001:db8::1]:443:1",
+		"[fe80::1%eth0]:22", "[::]:443", "[]:80", "[host]:80", "[host:80", "host]:80", "ho[st:80", "[ho[st]:80",
+		"[host]]:80", "[host]:8]0", "[host]x:80", "2001:db8::1:443", "vpn.example.org:51820", "VPN.Example.org.:51820",
+		"[a]:[b]", "]:80", "[:80", "[]:",
+	} {
+		wantHost, wantPort, err := net.SplitHostPort(s)
+		host, port, ok := splitHostPort(s)
+		if ok != (err == nil) || host != wantHost || port != wantPort {
+			t.Errorf("splitHostPort(%q) = %q, %q, %v; net.SplitHostPort: %q, %q, %v", s, host, port, ok, wantHost, wantPort, err)
+		}
 	}
-	good := cache.cur.SHA256
+}
 
-	body := profiletest.Example(t, o.Base(), 8)
-	hostile := strings.Replace(string(body), `target = "https://www.example.org/"`,
-		`target = "http://169.254.169.254/latest/meta-data"`, 1)
-	if hostile == string(body) {
-		t.Fatal("the example's public website check moved: update the test")
+func FuzzSplitHostPortIsNets(f *testing.F) {
+	for _, s := range []string{"host:443", "[fe80::1%eth0]:22", "[a]:[b]", "[host]]:80"} {
+		f.Add(s)
 	}
-	o.Set(profiletest.ProfilePath, []byte(hostile))
-	o.Set(profiletest.SignaturePath, minisign.Sign(sk, []byte(hostile)))
-	_, err := s.SyncURL(ctx, o.URL())
-	var l ErrorList
-	if !errors.Is(err, ErrInvalid) || !errors.As(err, &l) || len(l) != 1 || l[0].Code != "target_local" {
-		t.Fatalf("got %v, want the profile refused for target_local", err)
-	}
-	if cache.cur.SHA256 != good || cache.saves != 1 {
-		t.Error("the hostile profile replaced the last good one")
-	}
+	f.Fuzz(func(t *testing.T, s string) {
+		wantHost, wantPort, err := net.SplitHostPort(s)
+		host, port, ok := splitHostPort(s)
+		if ok != (err == nil) || host != wantHost || port != wantPort {
+			t.Errorf("splitHostPort(%q) = %q, %q, %v; net.SplitHostPort: %q, %q, %v", s, host, port, ok, wantHost, wantPort, err)
+		}
+	})
 }

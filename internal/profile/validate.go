@@ -2,7 +2,6 @@ package profile
 
 import (
 	"encoding/base64"
-	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -210,12 +209,16 @@ func (v *validator) webURL(path, s string) {
 		v.add(path, "url_userinfo")
 		return
 	}
-	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
+	if u.Scheme != "https" && (u.Scheme != "http" || !IsLoopbackHost(u.Hostname())) {
 		v.add(path, "url_insecure")
 	}
 }
 
-func isLoopback(host string) bool {
+// IsLoopbackHost reports whether host, as written, is this machine's
+// loopback: "localhost" (any case) or a loopback address literal. It is
+// where plain http is allowed: a profile's web URLs, and what a sync
+// fetches.
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -276,8 +279,8 @@ func (v *validator) tunnel(t *Tunnel) {
 
 // hostPortProblem returns what is wrong with host:port, if anything.
 func hostPortProblem(s string) Problem {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
+	host, port, ok := splitHostPort(s)
+	if !ok {
 		return problem("host_port")
 	}
 	if host == "" {

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"relais/internal/diag"
+	"relais/internal/diag/bundle"
 	"relais/internal/frontend"
 )
 
@@ -16,15 +16,15 @@ type Diag struct {
 	mu sync.Mutex // guards every field below
 
 	// Set by tests.
-	CanEncrypt, CanUpload bool         // HelpdeskOptions
-	CaseCode              string       // the case code of the next export
-	Dir                   string       // where exports go when no folder is given
-	Failures              []string     // collectors that "did not finish"
-	ExportErr             error        // ExportDiagnostics fails with it
-	Bundle                *diag.Bundle // what OpenBundle returns (nil: not a bundle)
-	OpenErr               error        // OpenBundle fails with it
-	NeedIdentity          string       // OpenBundle fails unless given this identity file
-	Log                   []diag.LogLine
+	CanEncrypt, CanUpload bool           // HelpdeskOptions
+	CaseCode              string         // the case code of the next export
+	Dir                   string         // where exports go when no folder is given
+	Failures              []string       // collectors that "did not finish"
+	ExportErr             error          // ExportDiagnostics fails with it
+	Bundle                *bundle.Bundle // what OpenBundle returns (nil: not a bundle)
+	OpenErr               error          // OpenBundle fails with it
+	NeedIdentity          string         // OpenBundle fails unless given this identity file
+	Log                   []bundle.LogLine
 	LogErr                error  // RecentLog fails with it
 	UploadErr             error  // UploadBundle fails with it
 	DemoKey               string // DemoHelpdeskKey
@@ -68,7 +68,7 @@ func (f *Backend) ExportDiagnostics(dir, level string, encrypt bool) (frontend.D
 	switch {
 	case d.ExportErr != nil:
 		return frontend.DiagExport{}, d.ExportErr
-	case level != string(diag.LevelNone) && level != string(diag.LevelStandard) && level != string(diag.LevelStrict):
+	case level != string(bundle.LevelNone) && level != string(bundle.LevelStandard) && level != string(bundle.LevelStrict):
 		return frontend.DiagExport{}, frontend.Errorf("cli.diag.bad_level", level)
 	case encrypt && !d.CanEncrypt:
 		return frontend.DiagExport{}, frontend.Errorf("cli.diag.no_recipient")
@@ -86,7 +86,7 @@ func (f *Backend) ExportDiagnostics(dir, level string, encrypt bool) (frontend.D
 		Failures: append([]string(nil), d.Failures...)}, nil
 }
 
-func (f *Backend) OpenBundle(path, identityFile string) (*diag.Bundle, error) {
+func (f *Backend) OpenBundle(path, identityFile string) (*bundle.Bundle, error) {
 	d := f.Diag
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -103,7 +103,7 @@ func (f *Backend) OpenBundle(path, identityFile string) (*diag.Bundle, error) {
 }
 
 // RecentLog is the last n lines of Log.
-func (f *Backend) RecentLog(n int) ([]diag.LogLine, error) {
+func (f *Backend) RecentLog(n int) ([]bundle.LogLine, error) {
 	d := f.Diag
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -115,7 +115,7 @@ func (f *Backend) RecentLog(n int) ([]diag.LogLine, error) {
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return append([]diag.LogLine(nil), lines...), nil
+	return append([]bundle.LogLine(nil), lines...), nil
 }
 
 func (f *Backend) UploadBundle(path string) error {

@@ -1,4 +1,4 @@
-package profile
+package profilesync
 
 import (
 	"bytes"
@@ -13,16 +13,17 @@ import (
 
 	"aead.dev/minisign"
 
+	"relais/internal/profile"
 	"relais/internal/profile/profiletest"
 )
 
-// bigAsset is MaxAssetSize bytes that differ with seed, and their pin.
+// bigAsset is profile.MaxAssetSize bytes that differ with seed, and their pin.
 func bigAsset(seed byte) ([]byte, string) {
 	block := make([]byte, 4096)
 	for i := range block {
 		block[i] = byte(i*7) ^ seed
 	}
-	b := bytes.Repeat(block, MaxAssetSize/len(block))
+	b := bytes.Repeat(block, profile.MaxAssetSize/len(block))
 	sum := sha256.Sum256(b)
 	return b, hex.EncodeToString(sum[:])
 }
@@ -37,7 +38,7 @@ func publishWithAssets(t *testing.T, o *profiletest.Office, sk minisign.PrivateK
 		fmt.Fprintf(&b, "\n[[assets]]\nid = \"piece-%d.bin\"\nurl = %q\nsha256 = %q\n", i, o.Base()+e[0], e[1])
 	}
 	body := []byte(b.String())
-	if _, err := Parse("profile.toml", body); err != nil {
+	if _, err := profile.Parse("profile.toml", body); err != nil {
 		t.Fatalf("the hostile profile must be valid for the attack to reach sync: %v", err)
 	}
 	o.Set(profiletest.ProfilePath, body)
@@ -72,7 +73,7 @@ func TestSyncFetchesEachAssetOnce(t *testing.T) {
 	if res.Outcome != Accepted || res.AssetsFetched != 2 || len(cache.assets) != 2 {
 		t.Errorf("outcome %s, %d assets fetched, %d cached; want accepted, 2 (the picture and the big one), 2", res.Outcome, res.AssetsFetched, len(cache.assets))
 	}
-	if max := int64(MaxProfileSize + MaxSignatureSize + 2*MaxAssetSize); res.BytesRead > max {
+	if max := int64(profile.MaxProfileSize + MaxSignatureSize + 2*profile.MaxAssetSize); res.BytesRead > max {
 		t.Errorf("read %d bytes, want at most %d", res.BytesRead, max)
 	}
 	if got := sha256.Sum256(cache.assets[pin]); hex.EncodeToString(got[:]) != pin {
@@ -81,11 +82,11 @@ func TestSyncFetchesEachAssetOnce(t *testing.T) {
 }
 
 // Distinct assets may together weigh no more than MaxAssetsTotalSize: past
-// it the profile is refused (ErrAssetsTooLarge, a kind of ErrTooLarge),
+// it the profile is refused (profile.ErrAssetsTooLarge, a kind of profile.ErrTooLarge),
 // nothing is saved, and what was read stays within the bound, even from a
 // server whose last asset never ends.
 func TestSyncBoundsAssetsTotal(t *testing.T) {
-	const each = MaxAssetsTotalSize / MaxAssetSize // distinct full-size assets that fit
+	const each = profile.MaxAssetsTotalSize / profile.MaxAssetSize // distinct full-size assets that fit
 	endless := func(w http.ResponseWriter, r *http.Request) {
 		chunk := make([]byte, 64<<10)
 		for r.Context().Err() == nil {
@@ -120,29 +121,15 @@ func TestSyncBoundsAssetsTotal(t *testing.T) {
 			s := &Syncer{Cache: cache, Trusted: []minisign.PublicKey{pk}}
 
 			res, err := s.SyncURL(ctx, o.URL())
-			if !errors.Is(err, ErrAssetsTooLarge) || !errors.Is(err, ErrTooLarge) {
-				t.Fatalf("got %v, want ErrAssetsTooLarge (and ErrTooLarge)", err)
+			if !errors.Is(err, profile.ErrAssetsTooLarge) || !errors.Is(err, profile.ErrTooLarge) {
+				t.Fatalf("got %v, want profile.ErrAssetsTooLarge (and profile.ErrTooLarge)", err)
 			}
 			if cache.saves != 0 || cache.cur != nil {
 				t.Error("a refused profile was saved")
 			}
-			if max := int64(MaxProfileSize + MaxSignatureSize + MaxAssetsTotalSize + 1); res.BytesRead > max {
+			if max := int64(profile.MaxProfileSize + MaxSignatureSize + profile.MaxAssetsTotalSize + 1); res.BytesRead > max {
 				t.Errorf("read %d bytes, want at most %d", res.BytesRead, max)
 			}
 		})
-	}
-}
-
-// A profile may list at most MaxAssets assets.
-func TestTooManyAssets(t *testing.T) {
-	var b strings.Builder
-	b.WriteString(base)
-	for i := 0; i <= MaxAssets; i++ {
-		fmt.Fprintf(&b, "\n[[assets]]\nid = \"a%d.png\"\nurl = \"https://continuite.example.org/a%d.png\"\nsha256 = %q\n", i, i, strings.Repeat("a", 64))
-	}
-	_, err := Parse("p.toml", []byte(b.String()))
-	l := errorList(t, err)
-	if len(l) != 1 || l[0].Code != "too_many_assets" || l[0].Path != "assets" {
-		t.Fatalf("got %v, want one too_many_assets on assets", err)
 	}
 }

@@ -1,4 +1,4 @@
-package profile
+package profilesync
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"relais/internal/profile"
 	"relais/internal/profile/profiletest"
 )
 
@@ -66,7 +67,7 @@ func TestSyncRefusesRedirectToLocal(t *testing.T) {
 		"https://localhost/profile.toml", "https://[::1]/profile.toml", "https://[fe80::1]/profile.toml", "https://0.0.0.0/profile.toml"} {
 		req, _ := http.NewRequest(http.MethodGet, target, nil)
 		first, _ := http.NewRequest(http.MethodGet, "https://continuite.example.org/relais/profile.toml", nil)
-		if err := checkRedirect(req, []*http.Request{first}); !errors.Is(err, ErrLocalRedirect) {
+		if err := checkRedirect(req, []*http.Request{first}); !errors.Is(err, profile.ErrLocalRedirect) {
 			t.Errorf("redirect to %s: %v", target, err)
 		}
 	}

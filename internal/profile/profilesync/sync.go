@@ -1,4 +1,16 @@
-package profile
+// Package profilesync fetches the signed profile: the URL first (a
+// conditional GET, then its .minisig and every asset not already cached),
+// then the bootstrap file a package installs; verifies all of it with
+// internal/profile (signature, rollback, expiry, asset pins) and makes it
+// current in the cache in one step. A refused or failed sync never
+// touches the last good profile.
+//
+// It is the I/O half of the profile: internal/profile holds the values,
+// the rules and the sentinel errors, and never fetches. This package must
+// never follow a redirect to this machine or its link from a source
+// elsewhere, never read a body past its limit, and never put a URL's
+// secrets (userinfo, query) in an error or the log.
+package profilesync
 
 import (
 	"context"
@@ -17,6 +29,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"relais/internal/profile"
 	"relais/internal/redact"
 )
 
@@ -25,32 +38,6 @@ const MaxSignatureSize = 16 << 10
 
 // DefaultFetchTimeout is the deadline of one HTTP request of a sync.
 const DefaultFetchTimeout = 30 * time.Second
-
-// Sync errors. Each is wrapped with the URL or file concerned.
-var (
-	// ErrAssetMismatch: an asset's bytes do not match the SHA-256 the
-	// profile pins; the whole profile is refused.
-	ErrAssetMismatch = errors.New("profile: asset does not match its sha256")
-	// ErrInsecureURL: a profile, signature or asset URL that is neither
-	// https nor http on a loopback address.
-	ErrInsecureURL = errors.New("profile: URL must be https (http only on loopback)")
-	// ErrLocalRedirect: the source redirected to this machine or its link
-	// (loopback, link-local such as 169.254.169.254, unspecified): where a
-	// local service, not the organisation, would answer.
-	ErrLocalRedirect = errors.New("profile: redirect to a loopback or link-local address refused")
-	// ErrNoSource: neither a profile URL nor a bootstrap file to sync from.
-	ErrNoSource = errors.New("profile: no profile_url or profile_file")
-	// ErrAssetsTooLarge: the assets a sync would download together exceed
-	// MaxAssetsTotalSize, or a profile has more than MaxAssets of them; the
-	// whole profile is refused. It matches ErrTooLarge too.
-	ErrAssetsTooLarge error = &tooLargeError{"profile: assets exceed what one sync may download"}
-)
-
-// tooLargeError is a kind of ErrTooLarge with its own words.
-type tooLargeError struct{ msg string }
-
-func (e *tooLargeError) Error() string        { return e.msg }
-func (e *tooLargeError) Is(target error) bool { return target == ErrTooLarge }
 
 // HTTPError is an unexpected HTTP status from the profile server.
 type HTTPError struct {
@@ -105,8 +92,8 @@ const (
 // SyncResult describes a sync that did not fail.
 type SyncResult struct {
 	Outcome Outcome
-	Profile *Profile // the profile now in use
-	Source  string   // the URL or file the outcome is about
+	Profile *profile.Profile // the profile now in use
+	Source  string           // the URL or file the outcome is about
 	// URLError is why the profile URL failed when the bootstrap file then
 	// served (Sync only).
 	URLError      error
@@ -157,7 +144,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	// A source on this machine (a test, a local mirror) may redirect
 	// locally; any other may not send the laptop to a local service.
 	if len(via) > 0 && !isLocalHost(req.Context(), via[0].URL.Hostname()) && isLocalHost(req.Context(), req.URL.Hostname()) {
-		return fmt.Errorf("%w: %s", ErrLocalRedirect, redact.URL(req.URL.String()))
+		return fmt.Errorf("%w: %s", profile.ErrLocalRedirect, redact.URL(req.URL.String()))
 	}
 	return nil
 }
@@ -166,7 +153,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 // machine or its link: loopback, link-local, unspecified. A name that does
 // not resolve is not local (the request fails on its own).
 func isLocalHost(ctx context.Context, host string) bool {
-	if IsLocalName(host) {
+	if profile.IsLocalName(host) {
 		return true
 	}
 	if _, err := netip.ParseAddr(host); err == nil {
@@ -179,7 +166,7 @@ func isLocalHost(ctx context.Context, host string) bool {
 		return false
 	}
 	for _, a := range addrs {
-		if IsLocalAddr(a) {
+		if profile.IsLocalAddr(a) {
 			return true
 		}
 	}
@@ -194,22 +181,22 @@ func CheckFetchURL(u *url.URL) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if profile.IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s", ErrInsecureURL, redact.URL(u.String()))
+	return fmt.Errorf("%w: %s", profile.ErrInsecureURL, redact.URL(u.String()))
 }
 
-func (s *Syncer) previous(ctx context.Context) (*Cached, Previous, error) {
+func (s *Syncer) previous(ctx context.Context) (*Cached, profile.Previous, error) {
 	last, err := s.Cache.Last(ctx)
 	if err != nil {
-		return nil, Previous{}, fmt.Errorf("profile: cache: %w", err)
+		return nil, profile.Previous{}, fmt.Errorf("profile: cache: %w", err)
 	}
 	if last == nil {
-		return nil, Previous{}, nil
+		return nil, profile.Previous{}, nil
 	}
-	return last, Previous{Serial: last.Serial, SHA256: last.SHA256}, nil
+	return last, profile.Previous{Serial: last.Serial, SHA256: last.SHA256}, nil
 }
 
 // SyncURL fetches the profile at rawURL (conditional GET against the cached
@@ -238,13 +225,13 @@ func (s *Syncer) SyncURL(ctx context.Context, rawURL string) (*SyncResult, error
 			hdr.Set("If-Modified-Since", last.LastModified)
 		}
 	}
-	body, resp, err := s.get(ctx, rawURL, hdr, MaxProfileSize, res)
+	body, resp, err := s.get(ctx, rawURL, hdr, profile.MaxProfileSize, res)
 	if err != nil {
 		return res, err
 	}
 	etag, lastMod := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
 	if resp.StatusCode == http.StatusNotModified {
-		p, err := Parse(path.Base(u.Path), last.Bytes)
+		p, err := profile.Parse(path.Base(u.Path), last.Bytes)
 		if err != nil {
 			return res, err
 		}
@@ -265,7 +252,7 @@ func (s *Syncer) SyncURL(ctx context.Context, rawURL string) (*SyncResult, error
 	if err != nil {
 		var he *HTTPError
 		if errors.As(err, &he) && he.Status == http.StatusNotFound {
-			return res, fmt.Errorf("%w: %s.minisig not found", ErrUnsigned, redact.URL(u.String()))
+			return res, fmt.Errorf("%w: %s.minisig not found", profile.ErrUnsigned, redact.URL(u.String()))
 		}
 		return res, err
 	}
@@ -284,12 +271,12 @@ type Sources struct {
 // urgence, check, the app): the URL first; then the bootstrap file, when
 // there is no URL or the URL failed, adopted when nothing is cached or its
 // serial is newer than the cached one (SyncBootstrap). The rules of
-// Accept hold throughout: a refused or failed sync keeps the last good
+// profile.Accept hold throughout: a refused or failed sync keeps the last good
 // profile. When the URL failed and the file was not adopted, the URL's
 // error is returned.
 func (s *Syncer) Sync(ctx context.Context, src Sources) (*SyncResult, error) {
 	if src.URL == "" && src.File == "" {
-		return nil, ErrNoSource
+		return nil, profile.ErrNoSource
 	}
 	var (
 		res    *SyncResult
@@ -348,13 +335,13 @@ func (s *Syncer) SyncBootstrap(ctx context.Context, file string) (*SyncResult, e
 	}
 	res := &SyncResult{Source: file}
 	if last != nil {
-		body, err := readFileLimited(file, MaxProfileSize)
+		body, err := readFileLimited(file, profile.MaxProfileSize)
 		if err != nil {
 			return res, err
 		}
 		res.BytesRead = int64(len(body))
-		if fp, perr := Parse(path.Base(file), body); perr == nil && fp.Serial <= last.Serial {
-			cur, err := Parse("profile.toml", last.Bytes)
+		if fp, perr := profile.Parse(path.Base(file), body); perr == nil && fp.Serial <= last.Serial {
+			cur, err := profile.Parse("profile.toml", last.Bytes)
 			if err != nil {
 				return res, err
 			}
@@ -378,13 +365,13 @@ func (s *Syncer) SyncFile(ctx context.Context, file string) (*SyncResult, error)
 		return nil, err
 	}
 	res := &SyncResult{}
-	body, err := readFileLimited(file, MaxProfileSize)
+	body, err := readFileLimited(file, profile.MaxProfileSize)
 	if err != nil {
 		return res, err
 	}
 	sig, err := readFileLimited(file+".minisig", MaxSignatureSize)
 	if errors.Is(err, os.ErrNotExist) {
-		return res, fmt.Errorf("%w: %s.minisig not found", ErrUnsigned, file)
+		return res, fmt.Errorf("%w: %s.minisig not found", profile.ErrUnsigned, file)
 	}
 	if err != nil {
 		return res, err
@@ -393,8 +380,8 @@ func (s *Syncer) SyncFile(ctx context.Context, file string) (*SyncResult, error)
 	return s.accept(ctx, res, file, path.Base(file), body, sig, "", "", last, prev)
 }
 
-func (s *Syncer) accept(ctx context.Context, res *SyncResult, source, name string, body, sig []byte, etag, lastMod string, last *Cached, prev Previous) (*SyncResult, error) {
-	p, err := Accept(name, body, sig, s.Trusted, prev, s.now())
+func (s *Syncer) accept(ctx context.Context, res *SyncResult, source, name string, body, sig []byte, etag, lastMod string, last *Cached, prev profile.Previous) (*SyncResult, error) {
+	p, err := profile.Accept(name, body, sig, s.Trusted, prev, s.now())
 	if err != nil {
 		return res, err
 	}
@@ -420,12 +407,12 @@ func (s *Syncer) accept(ctx context.Context, res *SyncResult, source, name strin
 
 // fetchAssets downloads the assets the cache does not have: each once,
 // however many entries pin the same SHA-256 (the pin is what an asset is;
-// the first entry's URL serves it), within MaxAssetSize each and
-// MaxAssetsTotalSize together, so that what a sync holds until Save is
+// the first entry's URL serves it), within profile.MaxAssetSize each and
+// profile.MaxAssetsTotalSize together, so that what a sync holds until Save is
 // bounded whatever the profile says. Each one's bytes must match its pin.
-func (s *Syncer) fetchAssets(ctx context.Context, p *Profile, res *SyncResult) ([]FetchedAsset, error) {
-	if len(p.Assets) > MaxAssets { // Accept's validation refuses it first
-		return nil, fmt.Errorf("%w: %d assets, the limit is %d", ErrAssetsTooLarge, len(p.Assets), MaxAssets)
+func (s *Syncer) fetchAssets(ctx context.Context, p *profile.Profile, res *SyncResult) ([]FetchedAsset, error) {
+	if len(p.Assets) > profile.MaxAssets { // profile.Accept's validation refuses it first
+		return nil, fmt.Errorf("%w: %d assets, the limit is %d", profile.ErrAssetsTooLarge, len(p.Assets), profile.MaxAssets)
 	}
 	var (
 		assets []FetchedAsset
@@ -451,17 +438,17 @@ func (s *Syncer) fetchAssets(ctx context.Context, p *Profile, res *SyncResult) (
 		if err := CheckFetchURL(au); err != nil {
 			return nil, fmt.Errorf("profile: asset %s: %w", a.ID, err)
 		}
-		limit := min(MaxAssetSize, MaxAssetsTotalSize-total)
+		limit := min(profile.MaxAssetSize, profile.MaxAssetsTotalSize-total)
 		b, _, err := s.get(ctx, a.URL, nil, limit, res)
 		if err != nil {
-			if errors.Is(err, ErrTooLarge) && limit < MaxAssetSize {
-				return nil, fmt.Errorf("%w: asset %s would take them past %d bytes (%d already): %w", ErrAssetsTooLarge, a.ID, MaxAssetsTotalSize, total, err)
+			if errors.Is(err, profile.ErrTooLarge) && limit < profile.MaxAssetSize {
+				return nil, fmt.Errorf("%w: asset %s would take them past %d bytes (%d already): %w", profile.ErrAssetsTooLarge, a.ID, profile.MaxAssetsTotalSize, total, err)
 			}
 			return nil, fmt.Errorf("profile: asset %s: %w", a.ID, err)
 		}
 		sum := sha256.Sum256(b)
 		if got := hex.EncodeToString(sum[:]); got != a.SHA256 {
-			return nil, fmt.Errorf("%w: %s: got %s, profile pins %s", ErrAssetMismatch, a.ID, got, a.SHA256)
+			return nil, fmt.Errorf("%w: %s: got %s, profile pins %s", profile.ErrAssetMismatch, a.ID, got, a.SHA256)
 		}
 		total += int64(len(b))
 		assets = append(assets, FetchedAsset{ID: a.ID, SHA256: a.SHA256, Bytes: b, SourceURL: a.URL})
@@ -471,7 +458,7 @@ func (s *Syncer) fetchAssets(ctx context.Context, p *Profile, res *SyncResult) (
 }
 
 // get performs one GET with its own deadline and reads at most limit bytes;
-// a larger body is ErrTooLarge and is never read whole. 304 is returned as
+// a larger body is profile.ErrTooLarge and is never read whole. 304 is returned as
 // is (with a nil body); any other non-200 is an *HTTPError.
 func (s *Syncer) get(ctx context.Context, rawURL string, hdr http.Header, limit int64, res *SyncResult) ([]byte, *http.Response, error) {
 	timeout := s.Timeout
@@ -506,7 +493,7 @@ func (s *Syncer) get(ctx context.Context, rawURL string, hdr http.Header, limit 
 		return nil, resp, &HTTPError{URL: redact.URL(req.URL.String()), Status: resp.StatusCode}
 	}
 	if resp.ContentLength > limit {
-		return nil, resp, fmt.Errorf("%w: %s announces %d bytes (limit %d)", ErrTooLarge, redact.URL(req.URL.String()), resp.ContentLength, limit)
+		return nil, resp, fmt.Errorf("%w: %s announces %d bytes (limit %d)", profile.ErrTooLarge, redact.URL(req.URL.String()), resp.ContentLength, limit)
 	}
 	b, err := readBody(resp.Body, resp.ContentLength, limit)
 	res.BytesRead += int64(len(b))
@@ -514,7 +501,7 @@ func (s *Syncer) get(ctx context.Context, rawURL string, hdr http.Header, limit 
 		return nil, resp, fmt.Errorf("profile: fetch %s: %w", redact.URL(req.URL.String()), err)
 	}
 	if int64(len(b)) > limit {
-		return nil, resp, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, redact.URL(req.URL.String()), limit)
+		return nil, resp, fmt.Errorf("%w: %s is larger than %d bytes", profile.ErrTooLarge, redact.URL(req.URL.String()), limit)
 	}
 	return b, resp, nil
 }
@@ -543,7 +530,7 @@ func readFileLimited(name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, name, limit)
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", profile.ErrTooLarge, name, limit)
 	}
 	return b, nil
 }

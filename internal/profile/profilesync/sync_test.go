@@ -1,8 +1,9 @@
-package profile
+package profilesync
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"aead.dev/minisign"
 
+	"relais/internal/profile"
 	"relais/internal/profile/profiletest"
 )
 
@@ -122,36 +124,36 @@ func TestSyncRefusals(t *testing.T) {
 		setup func(o *profiletest.Office)
 		want  error
 	}{
-		{"lower serial", func(o *profiletest.Office) { o.Publish(t, sk, 6) }, ErrRollback},
+		{"lower serial", func(o *profiletest.Office) { o.Publish(t, sk, 6) }, profile.ErrRollback},
 		{"untrusted key", func(o *profiletest.Office) {
 			body := o.Publish(t, sk, 9)
 			o.Set(profiletest.SignaturePath, minisign.Sign(otherSK, body))
-		}, ErrUntrustedKey},
+		}, profile.ErrUntrustedKey},
 		{"altered byte", func(o *profiletest.Office) {
 			body := o.Publish(t, sk, 9)
 			o.Set(profiletest.ProfilePath, bytes.Replace(body, []byte("Paie"), []byte("Pale"), 1))
-		}, ErrBadSignature},
+		}, profile.ErrBadSignature},
 		{"no signature", func(o *profiletest.Office) {
 			o.Publish(t, sk, 9)
 			o.Remove(profiletest.SignaturePath)
-		}, ErrUnsigned},
+		}, profile.ErrUnsigned},
 		{"asset mismatch", func(o *profiletest.Office) {
 			o.Publish(t, sk, 9)
 			o.Set(profiletest.AssetPath, []byte("not the pinned image"))
-		}, ErrAssetMismatch},
+		}, profile.ErrAssetMismatch},
 		{"2 GiB body, no length", func(o *profiletest.Office) {
 			o.Publish(t, sk, 9)
 			o.Override(profiletest.ProfilePath, func(w http.ResponseWriter, r *http.Request) {
 				io.Copy(w, io.LimitReader(zeros{}, 2<<30))
 			})
-		}, ErrTooLarge},
+		}, profile.ErrTooLarge},
 		{"2 GiB announced", func(o *profiletest.Office) {
 			o.Publish(t, sk, 9)
 			o.Override(profiletest.ProfilePath, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Length", fmt.Sprint(2<<30))
 				io.Copy(w, io.LimitReader(zeros{}, 1<<20))
 			})
-		}, ErrTooLarge},
+		}, profile.ErrTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,7 +176,7 @@ func TestSyncRefusals(t *testing.T) {
 			if cache.cur.SHA256 != good.SHA256 || cache.saves != 1 {
 				t.Fatalf("the last good profile was replaced")
 			}
-			if res != nil && res.BytesRead > MaxProfileSize+MaxAssetSize+MaxSignatureSize+2 {
+			if res != nil && res.BytesRead > profile.MaxProfileSize+profile.MaxAssetSize+MaxSignatureSize+2 {
 				t.Fatalf("read %d bytes: the limit was not enforced while reading", res.BytesRead)
 			}
 		})
@@ -211,8 +213,8 @@ func TestSyncInsecureURL(t *testing.T) {
 	pk, _ := newKey(t)
 	s := &Syncer{Cache: &memCache{}, Trusted: []minisign.PublicKey{pk}}
 	_, err := s.SyncURL(context.Background(), "http://continuite.example.org/relais/profile.toml")
-	if !errors.Is(err, ErrInsecureURL) {
-		t.Fatalf("got %v, want ErrInsecureURL", err)
+	if !errors.Is(err, profile.ErrInsecureURL) {
+		t.Fatalf("got %v, want profile.ErrInsecureURL", err)
 	}
 }
 
@@ -228,7 +230,7 @@ func TestSyncFile(t *testing.T) {
 	os.WriteFile(f, body, 0o644)
 	cache := &memCache{}
 	s := &Syncer{Cache: cache, Trusted: []minisign.PublicKey{pk}}
-	if _, err := s.SyncFile(context.Background(), f); !errors.Is(err, ErrUnsigned) {
+	if _, err := s.SyncFile(context.Background(), f); !errors.Is(err, profile.ErrUnsigned) {
 		t.Fatalf("unsigned file: got %v", err)
 	}
 	os.WriteFile(f+".minisig", minisign.Sign(sk, body), 0o644)
@@ -292,7 +294,7 @@ func TestSyncPolicy(t *testing.T) {
 		}
 		return res
 	}
-	if _, err := s.Sync(ctx, Sources{}); !errors.Is(err, ErrNoSource) {
+	if _, err := s.Sync(ctx, Sources{}); !errors.Is(err, profile.ErrNoSource) {
 		t.Fatalf("no source: %v", err)
 	}
 	install(7)
@@ -330,4 +332,14 @@ func TestSyncPolicy(t *testing.T) {
 	if _, err := s.Sync(ctx, Sources{File: f}); err == nil || cache.cur.Serial != 10 {
 		t.Fatalf("newer file, bad signature: %v, serial %d", err, cache.cur.Serial)
 	}
+}
+
+// newKey is a fresh minisign key pair.
+func newKey(tb testing.TB) (minisign.PublicKey, minisign.PrivateKey) {
+	tb.Helper()
+	pub, priv, err := minisign.GenerateKey(rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pub, priv
 }
