@@ -95,12 +95,12 @@ func TestAppImportsOnlyTheContract(t *testing.T) {
 		"relais/internal/version":  "the build's version",
 		// Value types the contract still borrows from the packages that
 		// make them (the Backend interface names them).
-		"relais/internal/profile": "Profile, Link, Drill",
-		"relais/internal/engine":  "Snapshot, Event, Verdict",
-		"relais/internal/drills":  "Run, Step, Report, Table",
-		"relais/internal/diag":    "Bundle, LogLine",
-		"relais/internal/checks":  "State, Report",
-		"relais/internal/launch":  "CheckURL, the link policy (a pure function)",
+		"relais/internal/profile":     "Profile, Link, Drill",
+		"relais/internal/engine":      "Snapshot, Event, Verdict",
+		"relais/internal/drills":      "Run, Step, Report, Table",
+		"relais/internal/diag/bundle": "Bundle, LogLine",
+		"relais/internal/diag":        "Summary (a bundle's summary)",
+		"relais/internal/checks":      "State, Report",
 	}
 	for _, imp := range relaisImports(t, "./app") {
 		if strings.HasPrefix(imp, "relais/") {
@@ -145,7 +145,7 @@ func TestOneEngineConstructor(t *testing.T) {
 			t.Errorf("%s builds an engine: only backend.Machine.NewEngine does", f)
 		}
 		if strings.HasPrefix(f, filepath.FromSlash("internal/cli/")) {
-			for _, call := range []string{"store.Open(", "store.OpenOrRecover(", "helper.Dial(", "profile.Syncer{"} {
+			for _, call := range []string{"store.Open(", "store.OpenOrRecover(", "helper.Dial(", "profilesync.Syncer{"} {
 				if bytes.Contains(b, []byte(call)) {
 					t.Errorf("%s calls %s: the command line asks the backend", f, call)
 				}
