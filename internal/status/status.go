@@ -9,8 +9,9 @@
 // here, so that they depend on no package that does I/O.
 //
 // It imports nothing of Relais but internal/profile (the texts of a
-// reason, an app's name) and internal/i18n, and never puts anything into
-// words for people beyond the reasons' texts it carries: front ends do.
+// reason, an app's name), and puts nothing into words for people beyond
+// the reasons' texts it carries: front ends do (Verdict.Message names
+// their sentence).
 //
 // The files: tunnel.go (the tunnel's status), report.go (the checks'
 // results and report), reason.go (the reason codes), snapshot.go (the
