@@ -9,8 +9,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/checks"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // appsScreen is the Applications screen: every app of the profile with its
@@ -36,7 +36,7 @@ type appsScreen struct {
 	linkRows  []*linkRow
 
 	asked   bool           // Recheck was tapped and no new report has come yet
-	askedOn *checks.Report // the report shown when Recheck was tapped
+	askedOn *status.Report // the report shown when Recheck was tapped
 }
 
 // appRow shows one app.
@@ -134,7 +134,7 @@ func (s *appsScreen) refresh() {
 	}
 
 	for _, r := range s.appRows {
-		var res *checks.AppResult
+		var res *status.AppResult
 		if rep != nil {
 			res = rep.App(r.id)
 		}
@@ -194,9 +194,9 @@ func (s *appsScreen) build(p *profile.Profile) {
 }
 
 // showApp shows an app's result (nil: not checked in this session).
-func (s *appsScreen) showApp(r *appRow, res *checks.AppResult, on bool) {
+func (s *appsScreen) showApp(r *appRow, res *status.AppResult, on bool) {
 	u := s.u
-	st := checks.StatePending
+	st := status.StatePending
 	if res != nil {
 		st = res.State
 	}
@@ -217,14 +217,14 @@ func (s *appsScreen) showApp(r *appRow, res *checks.AppResult, on bool) {
 	switch {
 	case res == nil && !on:
 		reason = tr("app.apps.reason.inactive")
-	case res == nil || st == checks.StatePending:
+	case res == nil || st == status.StatePending:
 		reason = tr("app.apps.reason.pending")
-	case st == checks.StateBlocked:
+	case st == status.StateBlocked:
 		reason = s.blockedBy(res)
 		if c := firstNotOK(res); c != nil && c.Reason != nil {
 			next = c.Reason.Next.In(u.lang)
 		}
-	case st != checks.StateOK:
+	case st != status.StateOK:
 		if c := firstNotOK(res); c != nil && c.Reason != nil {
 			reason, next = c.Reason.Text.In(u.lang), c.Reason.Next.In(u.lang)
 			if unmet := unmetConditions(c); unmet != "" {
@@ -253,7 +253,7 @@ func (s *appsScreen) showApp(r *appRow, res *checks.AppResult, on bool) {
 
 // unmetConditions is the conditions of c that did not hold, with the values
 // seen, for the details line; "" when none.
-func unmetConditions(c *checks.CheckResult) string {
+func unmetConditions(c *status.CheckResult) string {
 	var out []string
 	for _, cond := range c.Conditions {
 		if !cond.OK {
@@ -264,7 +264,7 @@ func unmetConditions(c *checks.CheckResult) string {
 }
 
 // blockedBy says which apps (or built-in checks) a blocked app waits for.
-func (s *appsScreen) blockedBy(res *checks.AppResult) string {
+func (s *appsScreen) blockedBy(res *status.AppResult) string {
 	u := s.u
 	var names []string
 	for _, id := range res.BlockedBy {
@@ -293,9 +293,9 @@ func (s *appsScreen) blockedBy(res *checks.AppResult) string {
 }
 
 // firstNotOK is the first check of an app that is not ok, or nil.
-func firstNotOK(res *checks.AppResult) *checks.CheckResult {
+func firstNotOK(res *status.AppResult) *status.CheckResult {
 	for i := range res.Checks {
-		if res.Checks[i].State != checks.StateOK {
+		if res.Checks[i].State != status.StateOK {
 			return &res.Checks[i]
 		}
 	}
@@ -304,7 +304,7 @@ func firstNotOK(res *checks.AppResult) *checks.CheckResult {
 
 // showLink enables a link, or disables it and says why: its tunnel is not
 // up, or an app it needs does not answer.
-func (s *appsScreen) showLink(r *linkRow, rep *checks.Report, on bool) {
+func (s *appsScreen) showLink(r *linkRow, rep *status.Report, on bool) {
 	r.show(s.u, rep, on)
 }
 
@@ -323,15 +323,15 @@ func (s *appsScreen) onOpenLink(r *linkRow) {
 
 // stateLook is the icon and the colour of a state; the word goes with
 // them (stateWord), so that colour is never the only sign.
-func stateLook(st checks.State) (fyne.Resource, fyne.ThemeColorName) {
+func stateLook(st status.State) (fyne.Resource, fyne.ThemeColorName) {
 	switch st {
-	case checks.StateOK:
+	case status.StateOK:
 		return theme.NewSuccessThemedResource(theme.ConfirmIcon()), theme.ColorNameSuccess
-	case checks.StateDegraded:
+	case status.StateDegraded:
 		return theme.NewWarningThemedResource(theme.WarningIcon()), theme.ColorNameWarning
-	case checks.StateFailed:
+	case status.StateFailed:
 		return theme.NewErrorThemedResource(theme.ErrorIcon()), theme.ColorNameError
-	case checks.StateBlocked:
+	case status.StateBlocked:
 		return blockedIcon(), theme.ColorNameError
 	}
 	return theme.MoreHorizontalIcon(), theme.ColorNameForeground

@@ -8,10 +8,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"relais/internal/checks"
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/frontend/frontendtest"
+	"relais/internal/status"
 )
 
 // newTestApps is the Applications screen of a test UI in language l, in a
@@ -27,16 +26,16 @@ func newTestApps(t *testing.T, fb *frontendtest.Backend, l string) (*testUI, *ap
 }
 
 // setApp changes an app's state in a snapshot's report, with its checks.
-func setApp(s engine.Snapshot, id string, st checks.State, blockedBy ...string) {
+func setApp(s status.Snapshot, id string, st status.State, blockedBy ...string) {
 	a := s.Report.App(id)
 	a.State, a.BlockedBy = st, blockedBy
 	for i := range a.Checks {
 		code := "refused"
-		if st == checks.StateBlocked {
-			code = checks.CodeBlocked
+		if st == status.StateBlocked {
+			code = status.CodeBlocked
 		}
 		c := checkResult(id, a.Checks[i].ID, st, code)
-		if st == checks.StateOK {
+		if st == status.StateOK {
 			c.Reason = nil
 		}
 		a.Checks[i] = c
@@ -59,9 +58,9 @@ func TestAppsStates(t *testing.T) {
 	fb.IsActive = true
 	tu, s, c := newTestApps(t, fb, "fr")
 	snap := sampleSnapshot(fb.Prof.Profile)
-	setApp(snap, "bureau-virtuel", checks.StateBlocked, "annuaire")
-	setApp(snap, "dossiers", checks.StateBlocked, "tunnel", "annuaire")
-	setApp(snap, "telephonie", checks.StateDegraded)
+	setApp(snap, "bureau-virtuel", status.StateBlocked, "annuaire")
+	setApp(snap, "dossiers", status.StateBlocked, "tunnel", "annuaire")
+	setApp(snap, "telephonie", status.StateDegraded)
 	tu.snap = snap
 	s.refresh()
 
@@ -147,7 +146,7 @@ func TestAppsLinks(t *testing.T) {
 	fb.IsActive = true
 	tu, s, c := newTestApps(t, fb, "fr")
 	snap := sampleSnapshot(fb.Prof.Profile)
-	setApp(snap, "paie", checks.StateFailed)
+	setApp(snap, "paie", status.StateFailed)
 	tu.snap = snap
 	s.refresh()
 
@@ -181,7 +180,7 @@ func TestAppsLinks(t *testing.T) {
 	}
 
 	// Two needs down.
-	setApp(snap, "annuaire", checks.StateFailed)
+	setApp(snap, "annuaire", status.StateFailed)
 	s.refresh()
 	if want := "Indisponible : Paie et Annuaire et authentification ne répondent pas."; paie.why.Text != want {
 		t.Errorf("why = %q, want %q", paie.why.Text, want)
@@ -253,14 +252,14 @@ func TestAppsNoRawKeys(t *testing.T) {
 			test.Tap(linkRowOf(t, s, "cellule-crise").open)
 			assertNoRawKeys(t, c) // open failed
 			fb.IsActive = true
-			tu.snap = engine.Snapshot{Phase: engine.PhaseChecking}
+			tu.snap = status.Snapshot{Phase: status.PhaseChecking}
 			s.refresh()
 			assertNoRawKeys(t, c) // first run
 			snap := sampleSnapshot(fb.Prof.Profile)
-			setApp(snap, "paie", checks.StateBlocked, "annuaire", "internet", "captive")
-			setApp(snap, "bureau-virtuel", checks.StateBlocked)
-			setApp(snap, "dossiers", checks.StateDegraded)
-			setApp(snap, "telephonie", checks.StatePending)
+			setApp(snap, "paie", status.StateBlocked, "annuaire", "internet", "captive")
+			setApp(snap, "bureau-virtuel", status.StateBlocked)
+			setApp(snap, "dossiers", status.StateDegraded)
+			setApp(snap, "telephonie", status.StatePending)
 			tu.snap = snap
 			s.refresh()
 			assertNoRawKeys(t, c) // a report
@@ -291,7 +290,7 @@ func TestAppsConditionUnderDetails(t *testing.T) {
 	tu, s, c := newTestApps(t, fb, "fr")
 	snap := sampleSnapshot(fb.Prof.Profile)
 	a := snap.Report.App("messagerie")
-	a.Checks[0].Conditions = []checks.Condition{
+	a.Checks[0].Conditions = []status.Condition{
 		{Expr: "[STATUS] (503) == 200", OK: false},
 		{Expr: "[RESPONSE_TIME] (42) < 800", OK: true},
 	}

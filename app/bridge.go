@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"relais/internal/engine"
+	"relais/internal/status"
 )
 
 // minRefresh is the shortest gap between two refreshes of the screens:
@@ -20,10 +20,10 @@ type bridge struct {
 	now   func() time.Time
 	after func(time.Duration, func()) // time.AfterFunc in the app
 	do    func(func())                // fyne.Do in the app
-	apply func(engine.Snapshot)       // runs on the UI goroutine
+	apply func(status.Snapshot)       // runs on the UI goroutine
 
 	mu      sync.Mutex // guards the fields below
-	latest  engine.Snapshot
+	latest  status.Snapshot
 	pending bool      // a flush is scheduled
 	last    time.Time // when the last flush ran
 	stopped bool      // the UI is gone: nothing more is handed over
@@ -37,13 +37,13 @@ func (b *bridge) stop() {
 	b.stopped = true
 }
 
-func newBridge(apply func(engine.Snapshot)) *bridge {
+func newBridge(apply func(status.Snapshot)) *bridge {
 	return &bridge{gap: minRefresh, now: time.Now, do: runDo, apply: apply,
 		after: func(d time.Duration, f func()) { time.AfterFunc(d, f) }}
 }
 
 // event is the engine subscriber: it must not block.
-func (b *bridge) event(ev engine.Event) {
+func (b *bridge) event(ev status.Event) {
 	b.mu.Lock()
 	b.latest = ev.Snapshot
 	if b.pending || b.stopped {

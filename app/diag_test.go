@@ -17,9 +17,9 @@ import (
 
 	"relais/internal/diag"
 	"relais/internal/diag/bundle"
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/frontend/frontendtest"
+	"relais/internal/status"
 	"relais/internal/version"
 )
 
@@ -542,9 +542,9 @@ func TestDiagEventsInWords(t *testing.T) {
 		if !containsText(c, tc.none) {
 			t.Errorf("%s: %q", tc.lang, visibleTexts(c))
 		}
-		tu.snap.Timeline = []engine.TimelineEntry{
-			{At: testNow.Add(-time.Minute), Kind: engine.EventStarted},
-			{At: testNow.Add(-50 * time.Second), Kind: engine.EventTunnelUp, Detail: "mode userspace"},
+		tu.snap.Timeline = []status.TimelineEntry{
+			{At: testNow.Add(-time.Minute), Kind: status.EventStarted},
+			{At: testNow.Add(-50 * time.Second), Kind: status.EventTunnelUp, Detail: "mode userspace"},
 		}
 		s.refreshLog()
 		if !containsText(c, tc.intro) || !containsText(c, clock(testNow, testNow.Add(-50*time.Second))+"  "+tc.up) {

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"relais/internal/checks"
 	"relais/internal/drills"
 	"relais/internal/frontend/frontendtest"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // The report in the app shows the remarks written on each step and the
@@ -31,7 +31,7 @@ func TestDrillsReportShowsRemarksAndAttempts(t *testing.T) {
 	}
 	r.Steps[0].Evidence.Note = "Lu deux fois."
 	r.Steps[3].Evidence.Attempts = []drills.Attempt{{At: first.Add(30 * time.Second), Failure: drills.ErrCodeChecksFailed,
-		Checks: []drills.CheckEvidence{{ID: "paie-web", AppID: "paie", State: checks.StateFailed}}, Note: "Teams ne s'ouvre pas"}}
+		Checks: []drills.CheckEvidence{{ID: "paie-web", AppID: "paie", State: status.StateFailed}}, Note: "Teams ne s'ouvre pas"}}
 	r.State, r.Started, r.Finished = drills.RunCompleted, first, first.Add(10*time.Minute)
 	done := frontendtest.CopyRun(r)
 	d.Unlock()

@@ -8,9 +8,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/checks"
 	"relais/internal/drills"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // One step of the walkthrough as the Exercices tab shows it: its title,
@@ -164,7 +164,7 @@ func (s *drillsScreen) showVerification(def profile.Step, rec *drills.Step) {
 			continue
 		}
 		text := tr("app.drills.verify.check", name, stateWord(ev.State))
-		if ev.State != checks.StateOK {
+		if ev.State != status.StateOK {
 			if why := s.checkReason(id, ev.State); why != "" {
 				text += "\n" + why
 			}
@@ -189,7 +189,7 @@ func (s *drillsScreen) checkName(id string) string {
 
 // checkReason is why a check is not ok, in words, from the engine's latest
 // report when it says the same state.
-func (s *drillsScreen) checkReason(id string, st checks.State) string {
+func (s *drillsScreen) checkReason(id string, st status.State) string {
 	rep := currentSnapshot(s.u).Report
 	if rep == nil {
 		return ""

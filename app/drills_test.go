@@ -14,11 +14,11 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/checks"
 	"relais/internal/drills"
 	"relais/internal/frontend"
 	"relais/internal/frontend/frontendtest"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // newTestDrills is the Exercices screen of a test UI in language l, in a
@@ -269,7 +269,7 @@ func TestDrillsFailedVerification(t *testing.T) {
 	wantNoText(t, c, "La vérification n'est pas concluante : paie ne répond pas comme prévu.")
 	// The verified step, seen again, shows its checks ok.
 	tap(t, c, "Précédent")
-	wantText(t, c, "Paie (paie-web) — "+stateWord(checks.StateOK))
+	wantText(t, c, "Paie (paie-web) — "+stateWord(status.StateOK))
 }
 
 // Skipping a required step needs a reason: the screen asks for it before

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"time"
 
-	"relais/internal/checks"
 	"relais/internal/drills"
 	"relais/internal/frontend"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // The words of the Exercices tab: windows, kinds of exercise and step,
@@ -119,7 +119,7 @@ func outcomeWords(l string, st drills.Step, expected time.Duration) string {
 func (s *drillsScreen) attemptWords(now time.Time, a drills.Attempt) string {
 	text := tr("app.drills.report.attempt", longDate(now, a.At), failureWords(a.Failure))
 	for _, c := range a.Checks {
-		if c.State != checks.StateOK && c.State != checks.StateDegraded {
+		if c.State != status.StateOK && c.State != status.StateDegraded {
 			text += "\n    " + tr("app.drills.verify.check", s.checkName(c.ID), stateWord(c.State))
 		}
 	}

@@ -13,11 +13,10 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/checks"
 	"relais/internal/drills"
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // home is the Accueil screen: the Mode urgence button, the overall state in
@@ -265,7 +264,7 @@ func (h *home) refresh() {
 }
 
 // sentences is the overall state in one sentence — Mode urgence's
-// verdict (engine.Judge), worded as the tray, the status summary, the CLI
+// verdict (status.Judge), worded as the tray, the status summary, the CLI
 // and a bundle word it — and below it which essential apps do not answer
 // or answer slowly, or why the tunnel failed ("" when nothing to add).
 // Before the verdict applies (no profile, starting, stopping, the device
@@ -303,8 +302,8 @@ func (h *home) sentences(on bool) (state, problems string) {
 			continue
 		}
 		switch a.State {
-		case checks.StateOK:
-		case checks.StateDegraded:
+		case status.StateOK:
+		case status.StateDegraded:
 			slow = append(slow, appName(u, a))
 		default:
 			down = append(down, appName(u, a))
@@ -504,9 +503,9 @@ func urgenceOn(u *ui) bool { return u.b.Active() }
 // currentSnapshot is u.snap, or an empty snapshot while it is still the
 // previous session's (Mode urgence just started, the first event not yet
 // shown).
-func currentSnapshot(u *ui) engine.Snapshot {
+func currentSnapshot(u *ui) status.Snapshot {
 	if u.snap.Stopped {
-		return engine.Snapshot{Phase: engine.PhaseConnecting}
+		return status.Snapshot{Phase: status.PhaseConnecting}
 	}
 	return u.snap
 }
@@ -538,9 +537,9 @@ func progressSteps(u *ui) []progressStep {
 	tunnelKind := ""
 	for _, e := range s.Timeline {
 		switch e.Kind {
-		case engine.EventProfileLoaded:
+		case status.EventProfileLoaded:
 			loaded = true
-		case engine.EventTunnelStarting, engine.EventTunnelUp, engine.EventTunnelReused, engine.EventTunnelFailed:
+		case status.EventTunnelStarting, status.EventTunnelUp, status.EventTunnelReused, status.EventTunnelFailed:
 			tunnelKind = e.Kind
 		}
 	}
@@ -549,10 +548,10 @@ func progressSteps(u *ui) []progressStep {
 	}
 	failed := s.TunnelFailure() != ""
 	if tunnelKind == "" && s.Report != nil && !failed {
-		tunnelKind = engine.EventTunnelUp
+		tunnelKind = status.EventTunnelUp
 	}
 	if failed {
-		tunnelKind = engine.EventTunnelFailed
+		tunnelKind = status.EventTunnelFailed
 	}
 
 	var steps []progressStep
@@ -567,13 +566,13 @@ func progressSteps(u *ui) []progressStep {
 	}
 	tunnelUp := false
 	switch {
-	case tunnelKind == engine.EventTunnelUp:
+	case tunnelKind == status.EventTunnelUp:
 		steps = append(steps, progressStep{stepOK, tr("app.home.step.tunnel_up")})
 		tunnelUp = true
-	case tunnelKind == engine.EventTunnelReused:
+	case tunnelKind == status.EventTunnelReused:
 		steps = append(steps, progressStep{stepOK, tr("app.home.step.tunnel_reused")})
 		tunnelUp = true
-	case tunnelKind == engine.EventTunnelFailed:
+	case tunnelKind == status.EventTunnelFailed:
 		steps = append(steps, progressStep{stepFailed, tr("app.home.step.tunnel_failed")})
 	case loaded:
 		steps = append(steps, progressStep{stepRunning, tr("app.home.step.tunnel_starting")})
@@ -587,31 +586,31 @@ func progressSteps(u *ui) []progressStep {
 	}
 	for _, a := range appsByCriticality(p) {
 		name := a.Name.In(u.lang)
-		var r *checks.AppResult
+		var r *status.AppResult
 		if s.Report != nil {
 			r = s.Report.App(a.ID)
 		}
 		switch {
-		case r != nil && r.State != checks.StatePending:
+		case r != nil && r.State != status.StatePending:
 			steps = append(steps, progressStep{stepOf(r.State), tr("app.home.step.app", name, stateWord(r.State))})
 		case tunnelUp:
 			steps = append(steps, progressStep{stepRunning, tr("app.home.step.app_checking", name)})
 		default:
-			steps = append(steps, progressStep{stepWaiting, tr("app.home.step.app", name, stateWord(checks.StatePending))})
+			steps = append(steps, progressStep{stepWaiting, tr("app.home.step.app", name, stateWord(status.StatePending))})
 		}
 	}
 	return steps
 }
 
-func stepOf(st checks.State) stepState {
+func stepOf(st status.State) stepState {
 	switch st {
-	case checks.StateOK:
+	case status.StateOK:
 		return stepOK
-	case checks.StateDegraded:
+	case status.StateDegraded:
 		return stepSlow
-	case checks.StateFailed:
+	case status.StateFailed:
 		return stepFailed
-	case checks.StateBlocked:
+	case status.StateBlocked:
 		return stepBlocked
 	}
 	return stepWaiting
@@ -650,7 +649,7 @@ func appsByCriticality(p *profile.Profile) []profile.App {
 
 // appName is the name of a reported app in the language shown, from the
 // profile when it knows the app.
-func appName(u *ui, a checks.AppResult) string {
+func appName(u *ui, a status.AppResult) string {
 	if p := u.prof.Profile; p != nil {
 		if pa := p.App(a.ID); pa != nil {
 			return pa.Name.In(u.lang)
@@ -663,15 +662,15 @@ func appName(u *ui, a checks.AppResult) string {
 }
 
 // stateWord says an app's state in one word, beside its icon and colour.
-func stateWord(st checks.State) string {
+func stateWord(st status.State) string {
 	switch st {
-	case checks.StateOK:
+	case status.StateOK:
 		return tr("app.apps.state.ok")
-	case checks.StateDegraded:
+	case status.StateDegraded:
 		return tr("app.apps.state.degraded")
-	case checks.StateFailed:
+	case status.StateFailed:
 		return tr("app.apps.state.failed")
-	case checks.StateBlocked:
+	case status.StateBlocked:
 		return tr("app.apps.state.blocked")
 	}
 	return tr("app.apps.state.pending")

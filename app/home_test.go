@@ -10,11 +10,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"relais/internal/checks"
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/frontend/frontendtest"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // newTestHome is the Accueil screen of a test UI in language l, shown in
@@ -154,7 +153,7 @@ func TestHomeSampleSnapshot(t *testing.T) {
 	// Every essential app ok: one short sentence.
 	s := sampleSnapshot(p)
 	for i := range s.Report.Apps {
-		s.Report.Apps[i].State = checks.StateOK
+		s.Report.Apps[i].State = status.StateOK
 	}
 	tu.snap = s
 	h.refresh()
@@ -168,7 +167,7 @@ func TestHomeSampleSnapshot(t *testing.T) {
 	// One essential app answering: the singular.
 	for i := range s.Report.Apps {
 		if s.Report.Apps[i].Criticality == "essential" && s.Report.Apps[i].ID != "paie" {
-			s.Report.Apps[i].State = checks.StateFailed
+			s.Report.Apps[i].State = status.StateFailed
 		}
 	}
 	h.refresh()
@@ -198,12 +197,12 @@ func TestHomeTunnelFailed(t *testing.T) {
 	fb := newFakeBackend(t)
 	fb.IsActive = true
 	tu, h, c := newTestHome(t, fb, "fr")
-	tu.snap = engine.Snapshot{
-		Phase: engine.PhaseFailed, Started: testNow.Add(-40 * time.Second),
-		TunnelError: "tunnel: resolve endpoint \"vpn.example.org\": no such host", TunnelErrorCode: engine.TunnelEndpoint,
-		Timeline: []engine.TimelineEntry{
-			{Kind: engine.EventStarted}, {Kind: engine.EventProfileLoaded},
-			{Kind: engine.EventTunnelStarting}, {Kind: engine.EventTunnelFailed},
+	tu.snap = status.Snapshot{
+		Phase: status.PhaseFailed, Started: testNow.Add(-40 * time.Second),
+		TunnelError: "tunnel: resolve endpoint \"vpn.example.org\": no such host", TunnelErrorCode: status.TunnelEndpoint,
+		Timeline: []status.TimelineEntry{
+			{Kind: status.EventStarted}, {Kind: status.EventProfileLoaded},
+			{Kind: status.EventTunnelStarting}, {Kind: status.EventTunnelFailed},
 		},
 	}
 	h.refresh()
@@ -237,10 +236,10 @@ func TestHomeTunnelFailureWordsCode(t *testing.T) {
 			fb := newFakeBackend(t)
 			fb.IsActive = true
 			tu, h, c := newTestHome(t, fb, "fr")
-			tu.snap = engine.Snapshot{
-				Phase: engine.PhaseFailed, Started: testNow.Add(-40 * time.Second),
-				TunnelError: tt.err, TunnelErrorCode: engine.TunnelHelperRefused,
-				Timeline: []engine.TimelineEntry{{Kind: engine.EventStarted}, {Kind: engine.EventProfileLoaded}},
+			tu.snap = status.Snapshot{
+				Phase: status.PhaseFailed, Started: testNow.Add(-40 * time.Second),
+				TunnelError: tt.err, TunnelErrorCode: status.TunnelHelperRefused,
+				Timeline: []status.TimelineEntry{{Kind: status.EventStarted}, {Kind: status.EventProfileLoaded}},
 			}
 			h.refresh()
 			if want := "Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir."; h.state.Text != want {
@@ -269,10 +268,10 @@ func TestHomeProgress(t *testing.T) {
 
 	// Connecting: the profile is loaded, the tunnel on its way, no app
 	// checked yet.
-	tu.snap = engine.Snapshot{
-		Phase: engine.PhaseConnecting, Started: testNow.Add(-time.Second),
-		Profile:  engine.ProfileInfo{Serial: 7, Signed: true, Signature: "valid"},
-		Timeline: []engine.TimelineEntry{{Kind: engine.EventStarted}, {Kind: engine.EventProfileLoaded}},
+	tu.snap = status.Snapshot{
+		Phase: status.PhaseConnecting, Started: testNow.Add(-time.Second),
+		Profile:  status.ProfileInfo{Serial: 7, Signed: true, Signature: "valid"},
+		Timeline: []status.TimelineEntry{{Kind: status.EventStarted}, {Kind: status.EventProfileLoaded}},
 	}
 	h.refresh()
 	steps := progressSteps(tu.ui)
@@ -303,9 +302,9 @@ func TestHomeProgress(t *testing.T) {
 	}
 
 	// The tunnel is up, the first checks run.
-	tu.snap.Phase = engine.PhaseChecking
+	tu.snap.Phase = status.PhaseChecking
 	tu.snap.Tunnel.Up = true
-	tu.snap.Timeline = append(tu.snap.Timeline, engine.TimelineEntry{Kind: engine.EventTunnelStarting}, engine.TimelineEntry{Kind: engine.EventTunnelUp})
+	tu.snap.Timeline = append(tu.snap.Timeline, status.TimelineEntry{Kind: status.EventTunnelStarting}, status.TimelineEntry{Kind: status.EventTunnelUp})
 	h.refresh()
 	steps = progressSteps(tu.ui)
 	if steps[1].state != stepOK || steps[1].text != "Tunnel établi" {
@@ -473,20 +472,20 @@ func TestHomeNoRawKeys(t *testing.T) {
 			assertNoRawKeys(t, c) // start failed
 			fb.IsActive = true
 			p := fb.Prof.Profile
-			tu.snap = engine.Snapshot{Phase: engine.PhaseConnecting, Timeline: []engine.TimelineEntry{{Kind: engine.EventProfileLoaded}}}
+			tu.snap = status.Snapshot{Phase: status.PhaseConnecting, Timeline: []status.TimelineEntry{{Kind: status.EventProfileLoaded}}}
 			h.refresh()
 			assertNoRawKeys(t, c) // connecting
 			s := sampleSnapshot(p)
-			s.Report.Apps[1].State = checks.StateDegraded
-			s.Report.Apps[2].State = checks.StateBlocked
-			s.Timeline = []engine.TimelineEntry{{Kind: engine.EventProfileLoaded}, {Kind: engine.EventTunnelReused}}
+			s.Report.Apps[1].State = status.StateDegraded
+			s.Report.Apps[2].State = status.StateBlocked
+			s.Timeline = []status.TimelineEntry{{Kind: status.EventProfileLoaded}, {Kind: status.EventTunnelReused}}
 			tu.snap = s
 			h.refresh()
 			assertNoRawKeys(t, c) // a report
 			if l == "en" {
 				n := 0
 				for _, a := range s.Report.Apps {
-					if a.Criticality == "essential" && (a.State == checks.StateOK || a.State == checks.StateDegraded) {
+					if a.Criticality == "essential" && (a.State == status.StateOK || a.State == status.StateDegraded) {
 						n++
 					}
 				}

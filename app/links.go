@@ -6,8 +6,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/checks"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // The emergency links, as Applications and Accueil show them: a button
@@ -48,7 +48,7 @@ func newLinkRow(u *ui, l profile.Link, compact bool, onOpen func(*linkRow)) *lin
 
 // linkWhy says why a link cannot work now: its tunnel is not up, or an
 // app it needs does not answer; "" when it can.
-func linkWhy(u *ui, l profile.Link, rep *checks.Report, on bool) string {
+func linkWhy(u *ui, l profile.Link, rep *status.Report, on bool) string {
 	if l.Via != "direct" && !on {
 		return tr("app.apps.link.needs_urgence")
 	}
@@ -57,7 +57,7 @@ func linkWhy(u *ui, l profile.Link, rep *checks.Report, on bool) string {
 	}
 	var down []string
 	for _, id := range l.Needs {
-		if a := rep.App(id); a != nil && (a.State == checks.StateFailed || a.State == checks.StateBlocked) {
+		if a := rep.App(id); a != nil && (a.State == status.StateFailed || a.State == status.StateBlocked) {
 			down = append(down, appName(u, *a))
 		}
 	}
@@ -71,7 +71,7 @@ func linkWhy(u *ui, l profile.Link, rep *checks.Report, on bool) string {
 }
 
 // show enables the row's link, or disables it and says why.
-func (r *linkRow) show(u *ui, rep *checks.Report, on bool) {
+func (r *linkRow) show(u *ui, rep *status.Report, on bool) {
 	r.open.SetText(r.link.Name.In(u.lang))
 	why := linkWhy(u, r.link, rep, on)
 	showText(r.why, why)

@@ -6,9 +6,8 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"relais/internal/checks"
-	"relais/internal/engine"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // note is one desktop notification.
@@ -20,7 +19,7 @@ type note struct{ title, body string }
 type watcher struct {
 	// states are the essential apps' states at the last report seen;
 	// nil: no report yet in this Mode urgence.
-	states map[string]checks.State
+	states map[string]status.State
 	last   time.Time // the last report's end
 	// drillSeen and drillMark remember which drill windows were announced,
 	// across restarts (the app's preferences).
@@ -36,8 +35,8 @@ func newWatcher(prefs fyne.Preferences) *watcher {
 }
 
 // snapshot returns the notifications s calls for, in language l.
-func (w *watcher) snapshot(l string, s engine.Snapshot) []note {
-	if s.Stopped || s.Phase == engine.PhaseIdle {
+func (w *watcher) snapshot(l string, s status.Snapshot) []note {
+	if s.Stopped || s.Phase == status.PhaseIdle {
 		w.states = nil // a new Mode urgence starts afresh
 		return nil
 	}
@@ -48,21 +47,21 @@ func (w *watcher) snapshot(l string, s engine.Snapshot) []note {
 	w.last = rep.Finished
 	first := w.states == nil
 	prev := w.states
-	w.states = map[string]checks.State{}
+	w.states = map[string]status.State{}
 	var notes []note
 	for _, a := range rep.Apps {
 		if a.Criticality != "essential" {
 			continue
 		}
 		w.states[a.ID] = a.State
-		down := a.State == checks.StateFailed || a.State == checks.StateBlocked
+		down := a.State == status.StateFailed || a.State == status.StateBlocked
 		was, known := prev[a.ID]
-		wasDown := was == checks.StateFailed || was == checks.StateBlocked
+		wasDown := was == status.StateFailed || was == status.StateBlocked
 		name := a.Name.In(l)
 		switch {
 		case down && (first || known && !wasDown):
 			notes = append(notes, note{tr("app.notify.app_failed", name), noteBody(l, rep, a)})
-		case !down && a.State != checks.StatePending && known && wasDown:
+		case !down && a.State != status.StatePending && known && wasDown:
 			notes = append(notes, note{tr("app.notify.app_recovered", name), tr("app.notify.app_recovered_body", name)})
 		}
 	}
@@ -71,11 +70,11 @@ func (w *watcher) snapshot(l string, s engine.Snapshot) []note {
 
 // noteBody is the plain-words reason an app is down, with its next step;
 // for a blocked app, what it waits for.
-func noteBody(l string, rep *checks.Report, a checks.AppResult) string {
+func noteBody(l string, rep *status.Report, a status.AppResult) string {
 	if r := appReason(&a); r != nil {
 		return r.Sentence().In(l)
 	}
-	if a.State == checks.StateBlocked && len(a.BlockedBy) > 0 {
+	if a.State == status.StateBlocked && len(a.BlockedBy) > 0 {
 		names := make([]string, 0, len(a.BlockedBy))
 		for _, id := range a.BlockedBy {
 			if b := rep.App(id); b != nil {

@@ -13,9 +13,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
+	"relais/internal/status"
 )
 
 // shell is the main window: the tabs, the tray, the notifications, and the
@@ -132,7 +132,7 @@ func (s *shell) refresh() {
 }
 
 // apply shows a new engine snapshot: screens, tray, notifications.
-func (s *shell) apply(snap engine.Snapshot) {
+func (s *shell) apply(snap status.Snapshot) {
 	s.u.snap = snap
 	s.u.prof = s.u.b.Profile()
 	for _, n := range s.watch.snapshot(s.u.lang, snap) {

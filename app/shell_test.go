@@ -10,9 +10,8 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
-	"relais/internal/checks"
-	"relais/internal/engine"
 	"relais/internal/engine/verdicttest"
+	"relais/internal/status"
 )
 
 // The bridge batches: a burst of events becomes one refresh with the
@@ -28,14 +27,14 @@ func TestBridgeBatchesBursts(t *testing.T) {
 		now:   func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
 		after: func(d time.Duration, f func()) { mu.Lock(); timers = append(timers, f); mu.Unlock() },
 		do:    func(f func()) { f() },
-		apply: func(s engine.Snapshot) { applied = append(applied, s.Runs) },
+		apply: func(s status.Snapshot) { applied = append(applied, s.Runs) },
 	}
-	b.event(engine.Event{Snapshot: engine.Snapshot{Runs: 1}}) // first: at once
+	b.event(status.Event{Snapshot: status.Snapshot{Runs: 1}}) // first: at once
 	if len(applied) != 1 || applied[0] != 1 {
 		t.Fatalf("first event not applied at once: %v", applied)
 	}
 	for i := 2; i <= 50; i++ { // a burst within the gap: one timer
-		b.event(engine.Event{Snapshot: engine.Snapshot{Runs: i}})
+		b.event(status.Event{Snapshot: status.Snapshot{Runs: i}})
 	}
 	if len(timers) != 1 || len(applied) != 1 {
 		t.Fatalf("burst: %d timers, %d refreshes; want 1 timer, 1 refresh", len(timers), len(applied))
@@ -50,22 +49,22 @@ func TestBridgeBatchesBursts(t *testing.T) {
 	mu.Lock()
 	now = now.Add(time.Second)
 	mu.Unlock()
-	b.event(engine.Event{Snapshot: engine.Snapshot{Runs: 51}}) // long after: at once
+	b.event(status.Event{Snapshot: status.Snapshot{Runs: 51}}) // long after: at once
 	if len(applied) != 3 || applied[2] != 51 || len(timers) != 1 {
 		t.Fatalf("event after a quiet time: %v, %d timers", applied, len(timers))
 	}
 }
 
-func report(finished time.Time, states map[string]checks.State) *checks.Report {
-	rep := &checks.Report{Finished: finished}
+func report(finished time.Time, states map[string]status.State) *status.Report {
+	rep := &status.Report{Finished: finished}
 	for _, id := range []string{"paie", "messagerie", "archives"} {
-		a := checks.AppResult{ID: id, Criticality: "essential", State: states[id]}
+		a := status.AppResult{ID: id, Criticality: "essential", State: states[id]}
 		a.Name.FR, a.Name.EN = strings.ToUpper(id[:1])+id[1:], strings.ToUpper(id[:1])+id[1:]+" (en)"
-		if a.State == checks.StateFailed {
-			r := checkResult(id, id+"-web", checks.StateFailed, "refused")
-			a.Checks = []checks.CheckResult{r}
+		if a.State == status.StateFailed {
+			r := checkResult(id, id+"-web", status.StateFailed, "refused")
+			a.Checks = []status.CheckResult{r}
 		}
-		if a.State == checks.StateBlocked {
+		if a.State == status.StateBlocked {
 			a.BlockedBy = []string{"messagerie"}
 		}
 		rep.Apps = append(rep.Apps, a)
@@ -81,12 +80,12 @@ func TestWatcherNotifiesFailuresAndRecoveries(t *testing.T) {
 	useLanguage("fr")
 	w := newWatcher(a.Preferences())
 	t0 := time.Unix(2000, 0)
-	snap := func(i int, st map[string]checks.State) engine.Snapshot {
-		return engine.Snapshot{Phase: engine.PhaseFailed, Report: report(t0.Add(time.Duration(i)*time.Minute), st)}
+	snap := func(i int, st map[string]status.State) status.Snapshot {
+		return status.Snapshot{Phase: status.PhaseFailed, Report: report(t0.Add(time.Duration(i)*time.Minute), st)}
 	}
-	ok, failed, blocked := checks.StateOK, checks.StateFailed, checks.StateBlocked
+	ok, failed, blocked := status.StateOK, status.StateFailed, status.StateBlocked
 
-	got := w.snapshot("fr", snap(1, map[string]checks.State{"paie": ok, "messagerie": failed, "archives": blocked}))
+	got := w.snapshot("fr", snap(1, map[string]status.State{"paie": ok, "messagerie": failed, "archives": blocked}))
 	want := []note{
 		{"Messagerie ne répond plus", "Le serveur de messagerie a refusé la connexion. Appelez le centre de services au +1-555-0100."},
 		{"Archives ne répond plus", "En attente de : Messagerie."},
@@ -94,14 +93,14 @@ func TestWatcherNotifiesFailuresAndRecoveries(t *testing.T) {
 	if !equalNotes(got, want) {
 		t.Fatalf("first report:\n got %q\nwant %q", got, want)
 	}
-	if got := w.snapshot("fr", snap(1, map[string]checks.State{"paie": ok, "messagerie": failed, "archives": blocked})); len(got) != 0 {
+	if got := w.snapshot("fr", snap(1, map[string]status.State{"paie": ok, "messagerie": failed, "archives": blocked})); len(got) != 0 {
 		t.Fatalf("the same report again: %q", got)
 	}
-	if got := w.snapshot("fr", snap(2, map[string]checks.State{"paie": ok, "messagerie": failed, "archives": blocked})); len(got) != 0 {
+	if got := w.snapshot("fr", snap(2, map[string]status.State{"paie": ok, "messagerie": failed, "archives": blocked})); len(got) != 0 {
 		t.Fatalf("nothing changed: %q", got)
 	}
 	useLanguage("en")
-	got = w.snapshot("en", snap(3, map[string]checks.State{"paie": failed, "messagerie": ok, "archives": ok}))
+	got = w.snapshot("en", snap(3, map[string]status.State{"paie": failed, "messagerie": ok, "archives": ok}))
 	want = []note{
 		{"Paie (en) is not answering", "The paie server refused the connection. Call the service desk on +1-555-0100."},
 		{"Messagerie (en) is answering again", "Messagerie (en) works again in the emergency environment."},
@@ -110,7 +109,7 @@ func TestWatcherNotifiesFailuresAndRecoveries(t *testing.T) {
 	if !equalNotes(got, want) {
 		t.Fatalf("changes:\n got %q\nwant %q", got, want)
 	}
-	w.snapshot("en", engine.Snapshot{Phase: engine.PhaseIdle, Stopped: true})
+	w.snapshot("en", status.Snapshot{Phase: status.PhaseIdle, Stopped: true})
 	if w.states != nil {
 		t.Fatal("stopping did not reset the states")
 	}
@@ -160,13 +159,13 @@ func TestTrayStateAndIcon(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name   string
-		s      engine.Snapshot
+		s      status.Snapshot
 		active bool
 		dot    dotKind
 		words  string
 	}{
-		{"off", engine.Snapshot{Phase: engine.PhaseIdle}, false, dotNone, "Mode urgence inactif : vous n'êtes pas connecté à l'environnement d'urgence."},
-		{"connecting", engine.Snapshot{Phase: engine.PhaseConnecting}, true, dotBusy, "Connexion à l'environnement d'urgence en cours…"},
+		{"off", status.Snapshot{Phase: status.PhaseIdle}, false, dotNone, "Mode urgence inactif : vous n'êtes pas connecté à l'environnement d'urgence."},
+		{"connecting", status.Snapshot{Phase: status.PhaseConnecting}, true, dotBusy, "Connexion à l'environnement d'urgence en cours…"},
 		{"all ok", cases["all ok"].Snap, true, dotOK, cases["all ok"].FR},
 		{"one slow", cases["one slow"].Snap, true, dotWarn, cases["one slow"].FR},
 		{"two of three", cases["two of three"].Snap, true, dotWarn, cases["two of three"].FR},
@@ -214,7 +213,7 @@ func TestShellDrivesTheEngine(t *testing.T) {
 
 	// An engine event reaches the screens through the bridge (fyne.Do).
 	snap := sampleSnapshot(b.Prof.Profile)
-	b.Emit(engine.EventReport, snap)
+	b.Emit(status.EventReport, snap)
 	deadline := time.Now().Add(5 * time.Second)
 	for !hasText(tu.win.Content(), "Messagerie — En panne") {
 		if time.Now().After(deadline) {

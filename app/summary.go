@@ -4,10 +4,9 @@ import (
 	"strings"
 	"time"
 
-	"relais/internal/checks"
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
+	"relais/internal/status"
 	"relais/internal/version"
 )
 
@@ -16,7 +15,7 @@ import (
 // version, the profile, the tunnel, the phase of Mode urgence and each app
 // that is not ok with its reason. It is the same for the same inputs (now
 // is given, apps keep the report's order) and never holds a key.
-func statusSummary(l string, info version.Info, prof frontend.ProfileState, s engine.Snapshot, now time.Time) string {
+func statusSummary(l string, info version.Info, prof frontend.ProfileState, s status.Snapshot, now time.Time) string {
 	t := func(key string, args ...any) string { return i18n.T(l, key, args...) }
 	var lines []string
 	at := now.Format("2006-01-02 15:04:05")
@@ -49,7 +48,7 @@ func statusSummary(l string, info version.Info, prof frontend.ProfileState, s en
 	}
 
 	// The verdict, in the words Accueil, the tray and the CLI use.
-	lines = append(lines, verdictSentence(l, engine.VerdictOf(s)))
+	lines = append(lines, verdictSentence(l, status.VerdictOf(s)))
 
 	if s.Report == nil {
 		lines = append(lines, t("app.summary.not_checked"))
@@ -57,7 +56,7 @@ func statusSummary(l string, info version.Info, prof frontend.ProfileState, s en
 	}
 	for i := range s.Report.Apps {
 		a := &s.Report.Apps[i]
-		if a.State != checks.StateFailed && a.State != checks.StateBlocked && a.State != checks.StateDegraded {
+		if a.State != status.StateFailed && a.State != status.StateBlocked && a.State != status.StateDegraded {
 			continue
 		}
 		state := summaryWord(l, "app.summary.state.", string(a.State))
@@ -83,8 +82,8 @@ func summaryWord(l, prefix, v string) string {
 
 // appReason is why an app is not ok: the reason of its first check in the
 // app's state, else of its first check with a reason; nil when none says.
-func appReason(a *checks.AppResult) *checks.Reason {
-	var first *checks.Reason
+func appReason(a *status.AppResult) *status.Reason {
+	var first *status.Reason
 	for i := range a.Checks {
 		c := &a.Checks[i]
 		if c.Reason == nil {

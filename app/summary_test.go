@@ -4,34 +4,32 @@ import (
 	"testing"
 	"time"
 
-	"relais/internal/checks"
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/profile"
-	"relais/internal/tunnel"
+	"relais/internal/status"
 	"relais/internal/version"
 )
 
 // failedTunnelSnapshot: the tunnel could not come up; the directory failed
 // for it and the mail is blocked behind the directory.
-func failedTunnelSnapshot() engine.Snapshot {
-	blocked := checkResult("messagerie", "messagerie-web", checks.StateBlocked, checks.CodeBlocked)
+func failedTunnelSnapshot() status.Snapshot {
+	blocked := checkResult("messagerie", "messagerie-web", status.StateBlocked, status.CodeBlocked)
 	blocked.Reason.Text = profile.Text{FR: "Messagerie n'est pas vérifiée : elle dépend de Annuaire, qui ne fonctionne pas.",
 		EN: "Email was not checked: it depends on Directory, which is not working."}
-	down := checkResult("annuaire", "annuaire-ldap", checks.StateFailed, checks.CodeTunnelDown)
+	down := checkResult("annuaire", "annuaire-ldap", status.StateFailed, status.CodeTunnelDown)
 	down.Reason.Text = profile.Text{FR: "Le tunnel n'est pas ouvert.", EN: "The tunnel is not up."}
-	return engine.Snapshot{
-		Phase:       engine.PhaseFailed,
+	return status.Snapshot{
+		Phase:       status.PhaseFailed,
 		Started:     testNow.Add(-time.Minute),
-		Tunnel:      tunnel.Status{Mode: tunnel.ModeSystem},
+		Tunnel:      status.Tunnel{Mode: status.ModeSystem},
 		TunnelError: "tunnel: helper: no handshake within 30s",
-		Report: &checks.Report{Apps: []checks.AppResult{
-			{ID: "annuaire", Name: profile.Text{FR: "Annuaire", EN: "Directory"}, Criticality: "essential", State: checks.StateFailed,
-				Checks: []checks.CheckResult{down}},
-			{ID: "messagerie", Name: profile.Text{FR: "Messagerie", EN: "Email"}, Criticality: "essential", State: checks.StateBlocked,
-				BlockedBy: []string{"annuaire"}, Checks: []checks.CheckResult{blocked}},
-			{ID: "site-public", Name: profile.Text{FR: "Site public", EN: "Public website"}, Criticality: "optional", State: checks.StateOK,
-				Checks: []checks.CheckResult{checkResult("site-public", "site-public-web", checks.StateOK, "")}},
+		Report: &status.Report{Apps: []status.AppResult{
+			{ID: "annuaire", Name: profile.Text{FR: "Annuaire", EN: "Directory"}, Criticality: "essential", State: status.StateFailed,
+				Checks: []status.CheckResult{down}},
+			{ID: "messagerie", Name: profile.Text{FR: "Messagerie", EN: "Email"}, Criticality: "essential", State: status.StateBlocked,
+				BlockedBy: []string{"annuaire"}, Checks: []status.CheckResult{blocked}},
+			{ID: "site-public", Name: profile.Text{FR: "Site public", EN: "Public website"}, Criticality: "optional", State: status.StateOK,
+				Checks: []status.CheckResult{checkResult("site-public", "site-public-web", status.StateOK, "")}},
 		}},
 	}
 }
@@ -45,24 +43,24 @@ func TestStatusSummary(t *testing.T) {
 	expired := frontend.ProfileState{Profile: p, Serial: 7, Signature: "not_checked", Expired: true}
 
 	allOK := sampleSnapshot(p)
-	allOK.Phase = engine.PhaseOperational
+	allOK.Phase = status.PhaseOperational
 	for i := range allOK.Report.Apps {
-		allOK.Report.Apps[i].State = checks.StateOK
+		allOK.Report.Apps[i].State = status.StateOK
 	}
 	noHandshake := allOK
 	noHandshake.Tunnel.LastHandshake = time.Time{}
 	// The tunnel's failure is its code, worded; the error (English, for the
 	// log) never shows, and a state with the code alone says it as well.
-	helperRefused := engine.Snapshot{Phase: engine.PhaseFailed, Started: testNow.Add(-time.Minute), Tunnel: tunnel.Status{Mode: tunnel.ModeSystem},
-		TunnelError: "helper: forbidden: uid 1000 is not in group relais", TunnelErrorCode: engine.TunnelHelperRefused}
-	noIdentity := engine.Snapshot{Phase: engine.PhaseFailed, Started: testNow.Add(-time.Minute), TunnelErrorCode: engine.TunnelNoIdentity}
+	helperRefused := status.Snapshot{Phase: status.PhaseFailed, Started: testNow.Add(-time.Minute), Tunnel: status.Tunnel{Mode: status.ModeSystem},
+		TunnelError: "helper: forbidden: uid 1000 is not in group relais", TunnelErrorCode: status.TunnelHelperRefused}
+	noIdentity := status.Snapshot{Phase: status.PhaseFailed, Started: testNow.Add(-time.Minute), TunnelErrorCode: status.TunnelNoIdentity}
 
 	tests := []struct {
 		name string
 		lang string
 		info version.Info
 		prof frontend.ProfileState
-		snap engine.Snapshot
+		snap status.Snapshot
 		want string
 	}{
 		{"sample fr", "fr", info, valid, sampleSnapshot(p), "" +
@@ -109,13 +107,13 @@ func TestStatusSummary(t *testing.T) {
 			"Tunnel : fermé, échec de l'ouverture : ce poste n'a pas encore de clé pour l'accès d'urgence.\n" +
 			"Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir.\n" +
 			"Applications : pas encore vérifiées."},
-		{"idle fr", "fr", version.Info{Version: "0.1.0-dev"}, frontend.ProfileState{}, engine.Snapshot{Phase: engine.PhaseIdle}, "" +
+		{"idle fr", "fr", version.Info{Version: "0.1.0-dev"}, frontend.ProfileState{}, status.Snapshot{Phase: status.PhaseIdle}, "" +
 			"Relais 0.1.0-dev, état au 2026-11-22 14:30:00\n" +
 			"Profil : aucun\n" +
 			"Tunnel : fermé\n" +
 			"Mode urgence inactif : vous n'êtes pas connecté à l'environnement d'urgence.\n" +
 			"Applications : pas encore vérifiées."},
-		{"idle en", "en", version.Info{Version: "0.1.0-dev"}, frontend.ProfileState{}, engine.Snapshot{Phase: engine.PhaseIdle}, "" +
+		{"idle en", "en", version.Info{Version: "0.1.0-dev"}, frontend.ProfileState{}, status.Snapshot{Phase: status.PhaseIdle}, "" +
 			"Relais 0.1.0-dev, status at 2026-11-22 14:30:00\n" +
 			"Profile: none\n" +
 			"Tunnel: down\n" +

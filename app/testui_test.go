@@ -9,12 +9,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"relais/internal/checks"
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/frontend/frontendtest"
 	"relais/internal/profile"
-	"relais/internal/tunnel"
+	"relais/internal/status"
 	"relais/internal/version"
 )
 
@@ -78,10 +76,10 @@ func newTestUI(t testing.TB, b frontend.Backend, l string) *testUI {
 
 // Snapshots of the example profile's apps, for the screen tests.
 
-func checkResult(app, id string, st checks.State, code string) checks.CheckResult {
-	c := checks.CheckResult{ID: id, AppID: app, Type: "http", State: st, At: testNow.Add(-20 * time.Second), Duration: 42 * time.Millisecond, Attempts: 1}
-	if st != checks.StateOK {
-		c.Reason = &checks.Reason{Code: code,
+func checkResult(app, id string, st status.State, code string) status.CheckResult {
+	c := status.CheckResult{ID: id, AppID: app, Type: "http", State: st, At: testNow.Add(-20 * time.Second), Duration: 42 * time.Millisecond, Attempts: 1}
+	if st != status.StateOK {
+		c.Reason = &status.Reason{Code: code,
 			Text: profile.Text{FR: "Le serveur de " + app + " a refusé la connexion.", EN: "The " + app + " server refused the connection."},
 			Next: profile.Text{FR: "Appelez le centre de services au +1-555-0100.", EN: "Call the service desk on +1-555-0100."}}
 	}
@@ -90,15 +88,15 @@ func checkResult(app, id string, st checks.State, code string) checks.CheckResul
 
 // sampleSnapshot: tunnel up, last handshake 2 s ago, every app of the
 // example ok but messagerie, failed (refused).
-func sampleSnapshot(p *profile.Profile) engine.Snapshot {
-	rep := &checks.Report{Started: testNow.Add(-21 * time.Second), Finished: testNow.Add(-20 * time.Second)}
+func sampleSnapshot(p *profile.Profile) status.Snapshot {
+	rep := &status.Report{Started: testNow.Add(-21 * time.Second), Finished: testNow.Add(-20 * time.Second)}
 	for _, a := range p.Apps {
-		ar := checks.AppResult{ID: a.ID, Name: a.Name, Criticality: a.Criticality, State: checks.StateOK}
-		st, code := checks.StateOK, ""
+		ar := status.AppResult{ID: a.ID, Name: a.Name, Criticality: a.Criticality, State: status.StateOK}
+		st, code := status.StateOK, ""
 		switch a.ID {
 		case "messagerie":
-			st, code = checks.StateFailed, "refused"
-			ar.State = checks.StateFailed
+			st, code = status.StateFailed, "refused"
+			ar.State = status.StateFailed
 		}
 		for _, c := range a.Checks {
 			ar.Checks = append(ar.Checks, checkResult(a.ID, c.ID, st, code))
@@ -106,11 +104,11 @@ func sampleSnapshot(p *profile.Profile) engine.Snapshot {
 		rep.Apps = append(rep.Apps, ar)
 	}
 	tto := 1500 * time.Millisecond
-	return engine.Snapshot{
-		Phase:   engine.PhaseFailed,
+	return status.Snapshot{
+		Phase:   status.PhaseFailed,
 		Started: testNow.Add(-30 * time.Second),
-		Profile: engine.ProfileInfo{Serial: p.Serial, Signed: true, Signature: "valid"},
-		Tunnel: tunnel.Status{Mode: tunnel.ModeUserspace, Up: true, Endpoint: "203.0.113.5:51820",
+		Profile: status.ProfileInfo{Serial: p.Serial, Signed: true, Signature: "valid"},
+		Tunnel: status.Tunnel{Mode: status.ModeUserspace, Up: true, Endpoint: "203.0.113.5:51820",
 			LastHandshake: testNow.Add(-2 * time.Second), RxBytes: 4096, TxBytes: 2048},
 		Report:            rep,
 		Runs:              1,

@@ -17,7 +17,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"relais/assets"
-	"relais/internal/engine"
+	"relais/internal/status"
 )
 
 // tray is the system tray icon: the state at a glance (a coloured dot on
@@ -85,19 +85,19 @@ func (t *tray) refresh() {
 // trayVerdict is Mode urgence's verdict as the screens show it: off when
 // the backend says Mode urgence is not on; connecting while it is on but
 // the snapshot shown is still the previous session's (or none yet).
-func trayVerdict(s engine.Snapshot, active bool) engine.Verdict {
+func trayVerdict(s status.Snapshot, active bool) status.Verdict {
 	if !active {
-		return engine.Verdict{Level: engine.VerdictOff}
+		return status.Verdict{Level: status.VerdictOff}
 	}
-	if v := engine.VerdictOf(s); v.Level != engine.VerdictOff {
+	if v := status.VerdictOf(s); v.Level != status.VerdictOff {
 		return v
 	}
-	return engine.Verdict{Level: engine.VerdictConnecting}
+	return status.Verdict{Level: status.VerdictConnecting}
 }
 
 // trayState is the tray's state line: the verdict's sentence, as Accueil
 // and the status summary word it.
-func trayState(l string, s engine.Snapshot, active bool) string {
+func trayState(l string, s status.Snapshot, active bool) string {
 	return verdictSentence(l, trayVerdict(s, active))
 }
 
@@ -112,15 +112,15 @@ const (
 	dotFail                // failed (the tunnel, or every essential app): red
 )
 
-func dotFor(s engine.Snapshot, active bool) dotKind {
+func dotFor(s status.Snapshot, active bool) dotKind {
 	switch trayVerdict(s, active).Level {
-	case engine.VerdictOff:
+	case status.VerdictOff:
 		return dotNone
-	case engine.VerdictOperational:
+	case status.VerdictOperational:
 		return dotOK
-	case engine.VerdictDegraded, engine.VerdictPartial:
+	case status.VerdictDegraded, status.VerdictPartial:
 		return dotWarn
-	case engine.VerdictFailed:
+	case status.VerdictFailed:
 		return dotFail
 	}
 	return dotBusy

@@ -10,9 +10,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
+	"relais/internal/status"
 	"relais/internal/version"
 )
 
@@ -37,7 +37,7 @@ type ui struct {
 	openURL func(*url.URL) error
 
 	// The latest state, as the last refresh saw it.
-	snap engine.Snapshot
+	snap status.Snapshot
 	prof frontend.ProfileState
 }
 
@@ -53,9 +53,9 @@ type screen interface {
 
 // verdictSentence words Mode urgence's verdict in language l: the one
 // sentence Accueil, the tray and the status summary show, the same words
-// as the CLI's and a bundle's (engine.Verdict.Message, the verdict.*
+// as the CLI's and a bundle's (status.Verdict.Message, the verdict.*
 // translations, plural forms by the language's rules).
-func verdictSentence(l string, v engine.Verdict) string {
+func verdictSentence(l string, v status.Verdict) string {
 	key, n, args := v.Message()
 	if n >= 0 {
 		return i18n.N(l, key, n, args...)
@@ -75,13 +75,13 @@ func blockedIcon() fyne.Resource {
 
 // verdictIcon is the icon beside the verdict's words (the tray's state
 // line): nil while Mode urgence is off or coming up.
-func verdictIcon(v engine.Verdict) fyne.Resource {
+func verdictIcon(v status.Verdict) fyne.Resource {
 	switch v.Level {
-	case engine.VerdictOperational:
+	case status.VerdictOperational:
 		return theme.NewSuccessThemedResource(theme.ConfirmIcon())
-	case engine.VerdictDegraded, engine.VerdictPartial:
+	case status.VerdictDegraded, status.VerdictPartial:
 		return theme.NewWarningThemedResource(theme.WarningIcon())
-	case engine.VerdictFailed:
+	case status.VerdictFailed:
 		return theme.NewErrorThemedResource(theme.ErrorIcon())
 	}
 	return nil
@@ -147,10 +147,10 @@ func reloadDue(loading bool, at time.Time, every time.Duration) bool {
 
 // tunnelCauseKey is the words for why the tunnel did not come up: the
 // engine's code, never the Go error (that stays in the log and the bundle).
-func tunnelCauseKey(s engine.Snapshot) string {
+func tunnelCauseKey(s status.Snapshot) string {
 	code := s.TunnelErrorCode
 	if code == "" {
-		code = engine.TunnelFailed
+		code = status.TunnelFailed
 	}
 	return "verdict.tunnel." + code
 }

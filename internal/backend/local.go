@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"relais/internal/autostart"
-	"relais/internal/drills"
+	"relais/internal/drills/drillrun"
 	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
@@ -77,7 +77,7 @@ type Local struct {
 	assets   map[string][]byte
 	settings frontend.Settings // as saved, before the locks
 
-	walker  *drills.Walker
+	walker  *drillrun.Walker
 	out     *outbox.Outbox
 	wake    chan struct{} // wakes the outbox
 	outDone chan struct{} // closed when the outbox loop has ended

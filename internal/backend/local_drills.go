@@ -14,6 +14,7 @@ import (
 
 	"relais/internal/checks"
 	"relais/internal/drills"
+	"relais/internal/drills/drillrun"
 	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
@@ -22,7 +23,7 @@ import (
 	"relais/internal/version"
 )
 
-// The drills half of the backend: a drills.Walker on the store where Mode
+// The drills half of the backend: a drillrun.Walker on the store where Mode
 // urgence records (the demo store in the demo), verifying steps through
 // this backend's own Mode urgence, and an outbox that delivers the reports.
 
@@ -34,7 +35,7 @@ const (
 	maxReportFile   = 1 << 20
 )
 
-// localEngine is the backend as a drills.Engine.
+// localEngine is the backend as a drillrun.Engine.
 type localEngine struct{ d *Local }
 
 // actionErr is why a drill action failed, coded (its reason and what to
@@ -114,7 +115,7 @@ func (d *Local) startDrills() {
 	logf := func(format string, a ...any) {
 		_ = d.em.DB.LogEvent(context.Background(), "drills", fmt.Sprintf(format, a...))
 	}
-	d.walker = &drills.Walker{DB: d.em.DB, Engine: localEngine{d}, Version: version.Get().Version, Now: d.env.Now, Logf: logf}
+	d.walker = &drillrun.Walker{DB: d.em.DB, Engine: localEngine{d}, Version: version.Get().Version, Now: d.env.Now, Logf: logf}
 	d.out = &outbox.Outbox{DB: d.em.DB, Client: d.env.HTTPClient, Now: d.env.Now,
 		Logf: func(format string, a ...any) {
 			_ = d.em.DB.LogEvent(context.Background(), "outbox", fmt.Sprintf(format, a...))

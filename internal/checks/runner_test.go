@@ -471,7 +471,7 @@ func (d redirectDialer) Dial(ctx context.Context, network, _ string) (net.Conn, 
 	return nd.DialContext(ctx, network, fmt.Sprintf("127.0.0.1:%d", d.to))
 }
 
-func TestReasonsAndJSON(t *testing.T) {
+func TestReasons(t *testing.T) {
 	r := &Runner{Contacts: helpdesk}
 	for code, key := range nextKey {
 		if !strings.HasPrefix(key, "checks.next.") {
@@ -488,44 +488,9 @@ func TestReasonsAndJSON(t *testing.T) {
 		t.Errorf("no helpdesk: %q", got)
 	}
 
-	res := CheckResult{ID: "paie-web", AppID: "paie", Type: "http", State: StateFailed, Duration: 12500 * time.Microsecond,
-		Phases: Phases{DNS: time.Millisecond}, Conditions: []Condition{{Expr: "[STATUS] (503) == 200"}}, Reason: reason, Attempts: 2}
-	b, err := json.Marshal(AppResult{ID: "paie", State: StateFailed, Checks: []CheckResult{res}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var shape struct {
-		ID     string `json:"id"`
-		State  string `json:"state"`
-		Checks []struct {
-			ID         string             `json:"id"`
-			Type       string             `json:"type"`
-			State      string             `json:"state"`
-			DurationMS float64            `json:"duration_ms"`
-			Conditions []Condition        `json:"conditions"`
-			Reason     map[string]any     `json:"reason"`
-			Phases     map[string]float64 `json:"phases"`
-		} `json:"checks"`
-	}
-	if err := json.Unmarshal(b, &shape); err != nil {
-		t.Fatal(err)
-	}
-	c := shape.Checks[0]
-	if c.ID != "paie-web" || c.Type != "http" || c.State != "failed" || c.DurationMS != 12.5 || c.Conditions[0].Expr != "[STATUS] (503) == 200" ||
-		c.Reason["fr"] != s.FR || c.Reason["en"] != s.EN || c.Phases["dns_ms"] != 1 {
-		t.Errorf("JSON shape: %s", b)
-	}
-	var back CheckResult
-	if err := json.Unmarshal(b[strings.Index(string(b), `{"id":"paie-web"`):len(b)-2], &back); err != nil {
-		t.Fatal(err)
-	}
-	if back.Duration != res.Duration || back.Reason.Code != CodeRefused || back.Reason.Next != reason.Next || back.Attempts != 2 {
-		t.Errorf("round trip: %+v", back)
-	}
-
 	// Credentials in a target never reach a result.
-	res = runOne(t, r, profile.Check{Type: "http", Target: "http://agent:s3cret@" + closedPort(t) + "/?token=abc123"})
-	b, _ = json.Marshal(res)
+	res := runOne(t, r, profile.Check{Type: "http", Target: "http://agent:s3cret@" + closedPort(t) + "/?token=abc123"})
+	b, _ := json.Marshal(res)
 	if strings.Contains(string(b), "s3cret") || strings.Contains(string(b), "abc123") {
 		t.Errorf("credentials leaked: %s", b)
 	}

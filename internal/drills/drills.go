@@ -1,24 +1,22 @@
-// Package drills walks people through the continuity drills of the
-// profile (README, "Continuity drills"): a run snapshots the drill it started with
-// (its version and hash), records each step's state, timestamps and
-// evidence in the store the moment it changes, verifies steps through the
-// engine (checks that must be ok, actions performed and verified), and
-// resumes exactly where it was after a crash, a kill or a reboot. At the
-// end it makes a report (JSON and readable HTML) that the outbox delivers
-// to the profile's report_url; ambassadors combine reports into one table
-// (Summarize).
+// Package drills holds the continuity drills of the profile (README,
+// "Continuity drills") as values: a run (the drill it started with, its
+// version and hash, each step's state, timestamps and evidence), the
+// report it ends with (JSON and readable HTML, which the outbox delivers
+// to the profile's report_url), and the table ambassadors combine reports
+// into (Summarize). Package drillrun walks people through a run on the
+// store.
 //
-// It never imports fyne.io or the CLI, and never puts an error into words
-// for people: front ends do (errors are typed: *Error with a Code).
+// Values and pure functions only: it never reads or writes the store,
+// never calls the engine, never imports fyne.io or the CLI, and never puts
+// an error into words for people: front ends do (errors are typed: *Error
+// with a Code).
 package drills
 
 import (
-	"context"
 	"time"
 
-	"relais/internal/checks"
-	"relais/internal/engine"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // StepState is where one step of a run stands.
@@ -45,7 +43,7 @@ const (
 type CheckEvidence struct {
 	ID     string       `json:"id"`
 	AppID  string       `json:"app_id,omitempty"`
-	State  checks.State `json:"state"`
+	State  status.State `json:"state"`
 	Reason string       `json:"reason,omitempty"` // the reason code when not ok
 	At     time.Time    `json:"at"`
 }
@@ -135,19 +133,15 @@ func WindowAt(d profile.Drill, now time.Time) Window {
 	return WindowClosed
 }
 
-// Engine is what a drill needs of Mode urgence; the desk backend adapts
-// the engine to it. Every method honours ctx's deadline.
-type Engine interface {
-	// TunnelUp enters Mode urgence if it is not on and returns once the
-	// tunnel is up (or failed).
-	TunnelUp(ctx context.Context) error
-	// RunChecks runs every check now and returns the new report.
-	RunChecks(ctx context.Context) (*checks.Report, error)
-	// OpenLink opens an emergency link as the app does.
-	OpenLink(ctx context.Context, id string) error
-	// Snapshot is Mode urgence's current state (its latest report, time to
-	// operational).
-	Snapshot() engine.Snapshot
+// ReasonMissing is the reason code of a step's check that the fresh report
+// does not have (the profile in use no longer defines it).
+const ReasonMissing = "missing"
+
+// Input is what the participant gives when completing a step.
+type Input struct {
+	Answer string // a free-text question's answer (a question with choices takes Choice)
+	Choice *int   // a question's choice (index into the step's choices)
+	Note   string // an optional note on any step
 }
 
 // Error codes (Error.Code), for front ends to put into words.

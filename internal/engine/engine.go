@@ -15,7 +15,9 @@
 // a checks.Reason, in the snapshot and in the timeline entry that records
 // it (TimelineEntry.Code); the error is only a detail, for the log. It
 // never imports fyne or the CLI, and never puts an error into words for
-// people: front ends do.
+// people: front ends do. The values it makes (Snapshot, Event, Phase,
+// Verdict, the tunnel failure codes) are package status's, which front ends
+// name; the engine keeps aliases of them.
 //
 // The files: engine.go (the Engine, Start, Stop), snapshot.go (the state,
 // the timeline, commit and publication order), session.go (the loop, the
@@ -34,6 +36,7 @@ import (
 
 	"relais/internal/checks"
 	"relais/internal/profile"
+	"relais/internal/status"
 	"relais/internal/store"
 	"relais/internal/tunnel"
 )
@@ -57,48 +60,43 @@ const (
 	maxTimeline        = 200
 )
 
-// Phase is where Mode urgence stands.
-type Phase string
+// Phase is where Mode urgence stands (a value of package status).
+type Phase = status.Phase
 
 // Phases.
 const (
-	PhaseIdle        Phase = "idle"        // not started, or stopped
-	PhaseConnecting  Phase = "connecting"  // bringing the tunnel up
-	PhaseChecking    Phase = "checking"    // the first run of the checks is under way
-	PhaseOperational Phase = "operational" // every essential app is ok
-	PhaseDegraded    Phase = "degraded"    // no essential app failed, but not all are ok
-	PhaseFailed      Phase = "failed"      // an essential app failed or is blocked, or the tunnel could not come up
+	PhaseIdle        = status.PhaseIdle
+	PhaseConnecting  = status.PhaseConnecting
+	PhaseChecking    = status.PhaseChecking
+	PhaseOperational = status.PhaseOperational
+	PhaseDegraded    = status.PhaseDegraded
+	PhaseFailed      = status.PhaseFailed
 )
 
-// Event kinds, also the kinds of timeline entries.
+// Event kinds, also the kinds of timeline entries (status.Event*).
 const (
-	EventStarted        = "started"
-	EventProfileLoaded  = "profile_loaded"
-	EventProfileUpdated = "profile_updated" // the background sync accepted a newer profile
-	EventSyncFailed     = "sync_failed"
-	EventTunnelStarting = "tunnel_starting"
-	EventTunnelUp       = "tunnel_up"
-	EventTunnelReused   = "tunnel_reused" // a tunnel already up (system mode) is used as is
-	EventTunnelFailed   = "tunnel_failed" // Code: why (TunnelFailureCodes); Detail: the error
-	EventChecking       = "checking"
-	EventReport         = "report"      // a run of the checks finished: Snapshot.Report is new
-	EventPhase          = "phase"       // the phase changed
-	EventOperational    = "operational" // every essential app operational for the first time; DurationMS: the time to operational
-	EventNetworkChanged = "network_changed"
-	EventStopped        = "stopped" // Code: StopNoProfile when Start could not load the profile
+	EventStarted        = status.EventStarted
+	EventProfileLoaded  = status.EventProfileLoaded
+	EventProfileUpdated = status.EventProfileUpdated
+	EventSyncFailed     = status.EventSyncFailed
+	EventTunnelStarting = status.EventTunnelStarting
+	EventTunnelUp       = status.EventTunnelUp
+	EventTunnelReused   = status.EventTunnelReused
+	EventTunnelFailed   = status.EventTunnelFailed
+	EventChecking       = status.EventChecking
+	EventReport         = status.EventReport
+	EventPhase          = status.EventPhase
+	EventOperational    = status.EventOperational
+	EventNetworkChanged = status.EventNetworkChanged
+	EventStopped        = status.EventStopped
 )
 
 // StopNoProfile is the Code of the "stopped" entry of a Start that could
-// not load the cached profile (there is none, or it cannot be read): Start
-// returns the error, whose caller words it.
-const StopNoProfile = "no_profile"
+// not load the cached profile (status.StopNoProfile).
+const StopNoProfile = status.StopNoProfile
 
-// ProfileInfo is the profile in use.
-type ProfileInfo struct {
-	Serial    int64  `json:"serial"`
-	Signed    bool   `json:"signed"`
-	Signature string `json:"signature"` // valid | invalid | not_checked
-}
+// ProfileInfo is the profile in use (a value of package status).
+type ProfileInfo = status.ProfileInfo
 
 // Loaded is a profile with what is known of its signature.
 type Loaded struct {

@@ -14,6 +14,7 @@ import (
 
 	"relais/internal/checks"
 	"relais/internal/profile"
+	"relais/internal/status"
 	"relais/internal/store"
 	"relais/internal/tunnel"
 )
@@ -176,28 +177,8 @@ func (e *Engine) recordReport(ctx context.Context, rep *checks.Report) {
 	}
 }
 
-// PhaseOf judges a report by its essential apps: operational when every one
-// is ok, degraded when some are only degraded (people can work, slowly),
-// failed when one failed, is blocked or pending.
-func PhaseOf(rep *checks.Report) Phase {
-	if rep == nil {
-		return PhaseChecking
-	}
-	phase := PhaseOperational
-	for _, a := range rep.Apps {
-		if a.Criticality != "essential" {
-			continue
-		}
-		switch a.State {
-		case checks.StateOK:
-		case checks.StateDegraded:
-			phase = PhaseDegraded
-		default:
-			return PhaseFailed
-		}
-	}
-	return phase
-}
+// PhaseOf judges a report by its essential apps (status.PhaseOf).
+func PhaseOf(rep *checks.Report) Phase { return status.PhaseOf(rep) }
 
 // ReasonCode is the reason code of a result, "" when it has none.
 func ReasonCode(c checks.CheckResult) string {

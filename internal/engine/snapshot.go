@@ -6,60 +6,24 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"time"
 
-	"relais/internal/checks"
+	"relais/internal/status"
 	"relais/internal/store"
 	"relais/internal/tunnel"
 )
 
-// TimelineEntry is one timestamped step of Mode urgence.
-type TimelineEntry struct {
-	At   time.Time `json:"at"`
-	Kind string    `json:"kind"`
-	// Code says why, in an entry that records a failure: a tunnel
-	// failure's code (TunnelFailureCodes) in "tunnel_failed", StopNoProfile
-	// in a "stopped" that ended Start. What a front end words.
-	Code string `json:"code,omitempty"`
-	// Detail is a value for the log and the details (a phase, "serial 7",
-	// an error as the code saw it), never words for people.
-	Detail string `json:"detail,omitempty"`
-	// DurationMS is the time to operational of an "operational" entry,
-	// in milliseconds (a state recorded by an older Relais has it in
-	// Detail, as Go wrote a duration).
-	DurationMS *int64 `json:"duration_ms,omitempty"`
-}
+// TimelineEntry is one timestamped step of Mode urgence (a value of
+// package status).
+type TimelineEntry = status.TimelineEntry
 
-// Snapshot is the engine's state at one moment, a plain value.
-type Snapshot struct {
-	PID               int             `json:"pid"`
-	Phase             Phase           `json:"phase"`
-	Started           time.Time       `json:"started"` // zero: never started
-	Stopped           bool            `json:"stopped"`
-	Profile           ProfileInfo     `json:"profile"`
-	Tunnel            tunnel.Status   `json:"tunnel"`
-	TunnelOwned       bool            `json:"tunnel_owned"`                // false: a tunnel already up was reused
-	TunnelError       string          `json:"tunnel_error,omitempty"`      // the error as the code saw it: for the log and the details
-	TunnelErrorCode   string          `json:"tunnel_error_code,omitempty"` // TunnelFailureCode's: what a front end words
-	TunnelAtReport    tunnel.Status   `json:"tunnel_at_report"`            // the tunnel when the last report finished
-	Report            *checks.Report  `json:"report"`
-	Runs              int             `json:"runs"`
-	TimeToOperational *time.Duration  `json:"time_to_operational"` // nil: never operational yet
-	Timeline          []TimelineEntry `json:"timeline"`
-	// Verdict is the overall state, Judge's, kept up to date with every
-	// change: what each front end words.
-	Verdict Verdict `json:"verdict"`
-}
+// Snapshot is the engine's state at one moment, a plain value of package
+// status.
+type Snapshot = status.Snapshot
 
-// Event is published on every change; it carries the whole snapshot, so a
-// subscriber that missed coalesced events still sees the latest state.
-type Event struct {
-	Kind     string
-	At       time.Time
-	Code     string // the timeline entry's Code
-	Detail   string
-	Snapshot Snapshot
-}
+// Event is published on every change (a value of package status); it
+// carries the whole snapshot, so a subscriber that missed coalesced events
+// still sees the latest state.
+type Event = status.Event
 
 // Snapshot returns the current state, with a fresh tunnel status.
 func (e *Engine) Snapshot() Snapshot {
@@ -75,10 +39,11 @@ func (e *Engine) Snapshot() Snapshot {
 	if t != nil && t == e.tun {
 		e.snap.Tunnel = st
 	}
-	return e.snap.clone()
+	return clone(e.snap)
 }
 
-func (s Snapshot) clone() Snapshot {
+// clone is s with its own timeline and time to operational, to publish.
+func clone(s Snapshot) Snapshot {
 	s.Timeline = append([]TimelineEntry(nil), s.Timeline...)
 	if s.TimeToOperational != nil {
 		d := *s.TimeToOperational
@@ -125,7 +90,7 @@ func (e *Engine) commitCoded(ctx context.Context, kind, code, detail string, cha
 	if n := len(e.snap.Timeline); n > maxTimeline {
 		e.snap.Timeline = append([]TimelineEntry(nil), e.snap.Timeline[n-maxTimeline:]...)
 	}
-	snap := e.snap.clone()
+	snap := clone(e.snap)
 	e.mu.Unlock()
 
 	e.record(ctx, snap)

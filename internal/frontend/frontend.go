@@ -15,8 +15,8 @@ import (
 
 	"relais/internal/diag/bundle"
 	"relais/internal/drills"
-	"relais/internal/engine"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // Tunnel modes, as the setting stores them.
@@ -52,11 +52,11 @@ type Backend interface {
 	Recheck()
 	// Snapshot is the current engine's state, or the last one's after
 	// Stop; Phase idle before any Start.
-	Snapshot() engine.Snapshot
+	Snapshot() status.Snapshot
 	// Subscribe calls fn with every event of every engine this backend
 	// starts, from the engine's goroutines; fn must not block. cancel
 	// stops the calls.
-	Subscribe(fn func(engine.Event)) (cancel func())
+	Subscribe(fn func(status.Event)) (cancel func())
 
 	// Profile is the cached profile in use, refreshed when the engine
 	// accepts a newer one.
@@ -216,7 +216,7 @@ type Drills interface {
 	// StartDrill resumes the active run of drill id, or starts one (its
 	// window must be open).
 	StartDrill(id string) (*drills.Run, error)
-	// CompleteStep does the run's current step (see drills.Walker.Complete);
+	// CompleteStep does the run's current step (see drillrun.Walker.Complete);
 	// a failed verification returns the run (the step marked failed, with
 	// its evidence) and an error saying why.
 	CompleteStep(runID, stepID string, in drills.Input) (*drills.Run, error)

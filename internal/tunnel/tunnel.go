@@ -13,16 +13,19 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"relais/internal/status"
 )
 
-// Mode is how the tunnel is made.
-type Mode string
+// Mode is how the tunnel is made (a value of package status, where front
+// ends name it).
+type Mode = status.Mode
 
 // Modes. Auto picks System when the helper answers, else Userspace.
 const (
-	ModeAuto      Mode = "auto"
-	ModeUserspace Mode = "userspace"
-	ModeSystem    Mode = "system"
+	ModeAuto      = status.ModeAuto
+	ModeUserspace = status.ModeUserspace
+	ModeSystem    = status.ModeSystem
 )
 
 // Key is a WireGuard key (Curve25519), private or public.
@@ -47,27 +50,9 @@ type Config struct {
 	MTU        int          // 0: 1280
 }
 
-// Status is the state of a tunnel, the same struct in both modes.
-type Status struct {
-	Mode          Mode      `json:"mode"`
-	Up            bool      `json:"up"`
-	Interface     string    `json:"interface,omitempty"` // system mode: the TUN interface name
-	Endpoint      string    `json:"endpoint"`            // the peer's endpoint as resolved
-	Addresses     []string  `json:"addresses"`
-	LastHandshake time.Time `json:"last_handshake"` // zero: none yet
-	RxBytes       int64     `json:"rx_bytes"`
-	TxBytes       int64     `json:"tx_bytes"`
-	SOCKS5        string    `json:"socks5,omitempty"`     // userspace mode: the local SOCKS5 proxy address
-	HTTPProxy     string    `json:"http_proxy,omitempty"` // userspace mode: the local HTTP proxy address
-}
-
-// HandshakeAge is how long ago the last handshake was, or -1 if none.
-func (s Status) HandshakeAge(now time.Time) time.Duration {
-	if s.LastHandshake.IsZero() {
-		return -1
-	}
-	return now.Sub(s.LastHandshake)
-}
+// Status is the state of a tunnel, the same struct in both modes (a value
+// of package status, where front ends name it: status.Tunnel).
+type Status = status.Tunnel
 
 // HandshakeInitiator is a tunnel that can start a WireGuard handshake on
 // demand (both modes start one when they come up; the engine asks again

@@ -7,17 +7,15 @@ package verdicttest
 import (
 	"time"
 
-	"relais/internal/checks"
-	"relais/internal/engine"
 	"relais/internal/profile"
-	"relais/internal/tunnel"
+	"relais/internal/status"
 )
 
 // Case is one state and its verdict sentence in each language.
 type Case struct {
 	Name   string
 	Active bool // Mode urgence is on (the GUI's backend says so)
-	Snap   engine.Snapshot
+	Snap   status.Snapshot
 	FR, EN string
 }
 
@@ -33,33 +31,33 @@ var names = map[string]profile.Text{
 	"site-public": {FR: "Site public", EN: "Public website"},
 }
 
-func app(id, crit string, st checks.State) checks.AppResult {
-	a := checks.AppResult{ID: id, Name: names[id], Criticality: crit, State: st}
-	c := checks.CheckResult{ID: id + "-web", AppID: id, Type: "http", State: st, Duration: 40 * time.Millisecond}
-	if st != checks.StateOK {
-		c.Reason = &checks.Reason{Code: "refused",
+func app(id, crit string, st status.State) status.AppResult {
+	a := status.AppResult{ID: id, Name: names[id], Criticality: crit, State: st}
+	c := status.CheckResult{ID: id + "-web", AppID: id, Type: "http", State: st, Duration: 40 * time.Millisecond}
+	if st != status.StateOK {
+		c.Reason = &status.Reason{Code: "refused",
 			Text: profile.Text{FR: "Le serveur a refusé la connexion.", EN: "The server refused the connection."},
 			Next: profile.Text{FR: "Appelez le centre de services.", EN: "Call the service desk."}}
 	}
-	if st == checks.StateBlocked {
+	if st == status.StateBlocked {
 		a.BlockedBy = []string{"annuaire"}
-		c.Reason.Code = checks.CodeBlocked
+		c.Reason.Code = status.CodeBlocked
 	}
-	a.Checks = []checks.CheckResult{c}
+	a.Checks = []status.CheckResult{c}
 	return a
 }
 
 // snap is a snapshot at now with the tunnel up and these apps: annuaire,
 // messagerie and paie essential, site-public optional.
-func snap(now time.Time, annuaire, messagerie, paie, site checks.State) engine.Snapshot {
-	return engine.Snapshot{
-		PID: 4242, Phase: engine.PhaseOf(&checks.Report{Apps: []checks.AppResult{app("annuaire", "essential", annuaire),
+func snap(now time.Time, annuaire, messagerie, paie, site status.State) status.Snapshot {
+	return status.Snapshot{
+		PID: 4242, Phase: status.PhaseOf(&status.Report{Apps: []status.AppResult{app("annuaire", "essential", annuaire),
 			app("messagerie", "essential", messagerie), app("paie", "essential", paie)}}),
 		Started: now.Add(-time.Minute),
-		Profile: engine.ProfileInfo{Serial: 7, Signed: true, Signature: "valid"},
-		Tunnel: tunnel.Status{Mode: tunnel.ModeUserspace, Up: true, Endpoint: "203.0.113.5:51820",
+		Profile: status.ProfileInfo{Serial: 7, Signed: true, Signature: "valid"},
+		Tunnel: status.Tunnel{Mode: status.ModeUserspace, Up: true, Endpoint: "203.0.113.5:51820",
 			LastHandshake: now.Add(-2 * time.Second)},
-		Report: &checks.Report{Started: now.Add(-21 * time.Second), Finished: now.Add(-20 * time.Second), Apps: []checks.AppResult{
+		Report: &status.Report{Started: now.Add(-21 * time.Second), Finished: now.Add(-20 * time.Second), Apps: []status.AppResult{
 			app("annuaire", "essential", annuaire), app("messagerie", "essential", messagerie),
 			app("paie", "essential", paie), app("site-public", "optional", site)}},
 		Runs: 1,
@@ -68,13 +66,13 @@ func snap(now time.Time, annuaire, messagerie, paie, site checks.State) engine.S
 
 // Cases are the states, at now.
 func Cases(now time.Time) []Case {
-	ok, slow, down, blocked := checks.StateOK, checks.StateDegraded, checks.StateFailed, checks.StateBlocked
+	ok, slow, down, blocked := status.StateOK, status.StateDegraded, status.StateFailed, status.StateBlocked
 	const connected = "Vous êtes connecté à l'environnement d'urgence"
 	const connectedEN = "You are connected to the emergency environment"
 	tunnelFailed := snap(now, down, blocked, blocked, down)
-	tunnelFailed.Phase, tunnelFailed.Tunnel, tunnelFailed.TunnelError = engine.PhaseFailed, tunnel.Status{Mode: tunnel.ModeUserspace}, "tunnel: no handshake within 30s"
+	tunnelFailed.Phase, tunnelFailed.Tunnel, tunnelFailed.TunnelError = status.PhaseFailed, status.Tunnel{Mode: status.ModeUserspace}, "tunnel: no handshake within 30s"
 	stopped := snap(now, ok, ok, down, ok)
-	stopped.Stopped, stopped.Phase = true, engine.PhaseIdle
+	stopped.Stopped, stopped.Phase = true, status.PhaseIdle
 	cs := []Case{
 		{"two of three", true, snap(now, ok, down, ok, ok),
 			connected + " — 2 applications essentielles sur 3 répondent.", connectedEN + " — 2 of 3 essential applications answer."},

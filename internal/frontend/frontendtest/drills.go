@@ -6,9 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"relais/internal/checks"
 	"relais/internal/drills"
 	"relais/internal/frontend"
+	"relais/internal/status"
 )
 
 // Drills is the drills half of the fake: a small in-memory walker, good
@@ -190,13 +190,13 @@ func (f *Backend) CompleteStep(runID, stepID string, in drills.Input) (*drills.R
 	}
 	if d.Fail[stepID] {
 		for _, id := range ids {
-			ev.Checks = append(ev.Checks, drills.CheckEvidence{ID: id, State: checks.StateFailed, Reason: "refused", At: now})
+			ev.Checks = append(ev.Checks, drills.CheckEvidence{ID: id, State: status.StateFailed, Reason: "refused", At: now})
 		}
 		st.State, st.Finished, st.Failure, st.Evidence = drills.StepFailed, now, drills.ErrCodeChecksFailed, ev
 		return CopyRun(r), frontend.Errorf("cli.drill.err.checks_failed", "paie")
 	}
 	for _, id := range def.Checks {
-		ev.Checks = append(ev.Checks, drills.CheckEvidence{ID: id, State: checks.StateOK, At: now})
+		ev.Checks = append(ev.Checks, drills.CheckEvidence{ID: id, State: status.StateOK, At: now})
 	}
 	st.State, st.Finished, st.Failure, st.Evidence = drills.StepDone, now, "", ev
 	if j := r.Current(); j < len(r.Steps) {

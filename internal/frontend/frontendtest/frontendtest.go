@@ -20,9 +20,9 @@ import (
 	"time"
 
 	"relais/internal/drills"
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/profile"
+	"relais/internal/status"
 )
 
 // The public keys of the fake's device identities.
@@ -47,7 +47,7 @@ type Backend struct {
 
 	// What the methods return, set by tests.
 	IsActive     bool                  // Active; Start sets it, Stop clears it
-	Snap         engine.Snapshot       // Snapshot
+	Snap         status.Snapshot       // Snapshot
 	Prof         frontend.ProfileState // Profile
 	Assets       map[string][]byte     // Asset, by id
 	UserSettings frontend.Settings     // Settings; SaveSettings replaces it
@@ -74,7 +74,7 @@ type Backend struct {
 	Drills *Drills
 	Diag   *Diag
 
-	subs map[int]func(engine.Event)
+	subs map[int]func(status.Event)
 	next int
 }
 
@@ -86,13 +86,13 @@ var _ frontend.Backend = (*Backend)(nil)
 func New(p *profile.Profile, now time.Time) *Backend {
 	f := &Backend{
 		Now:          now,
-		Snap:         engine.Snapshot{Phase: engine.PhaseIdle},
+		Snap:         status.Snapshot{Phase: status.PhaseIdle},
 		Assets:       map[string][]byte{},
 		UserSettings: frontend.DefaultSettings(),
 		Ident:        frontend.Identity{PublicKey: DeviceKey, Source: "generated", Setup: frontend.SetupReady},
 		Drills:       newDrills(now),
 		Diag:         newDiag(),
-		subs:         map[int]func(engine.Event){},
+		subs:         map[int]func(status.Event){},
 	}
 	if p != nil {
 		f.Prof = frontend.ProfileState{Profile: p, Serial: p.Serial, Signature: "valid", FetchedAt: now.Add(-3 * time.Minute)}
@@ -109,17 +109,17 @@ func (f *Backend) Unlock() { f.mu.Unlock() }
 
 // Emit sets the snapshot to s and publishes an event of kind with it, at
 // Now, to every subscriber.
-func (f *Backend) Emit(kind string, s engine.Snapshot) {
+func (f *Backend) Emit(kind string, s status.Snapshot) {
 	f.mu.Lock()
 	f.Snap = s
 	at := f.Now
-	subs := make([]func(engine.Event), 0, len(f.subs))
+	subs := make([]func(status.Event), 0, len(f.subs))
 	for _, fn := range f.subs {
 		subs = append(subs, fn)
 	}
 	f.mu.Unlock()
 	for _, fn := range subs {
-		fn(engine.Event{Kind: kind, At: at, Snapshot: s})
+		fn(status.Event{Kind: kind, At: at, Snapshot: s})
 	}
 }
 
@@ -153,13 +153,13 @@ func (f *Backend) Recheck() {
 	f.Rechecks++
 }
 
-func (f *Backend) Snapshot() engine.Snapshot {
+func (f *Backend) Snapshot() status.Snapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.Snap
 }
 
-func (f *Backend) Subscribe(fn func(engine.Event)) func() {
+func (f *Backend) Subscribe(fn func(status.Event)) func() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	id := f.next

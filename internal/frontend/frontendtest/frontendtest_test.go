@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/frontend/frontendtest"
+	"relais/internal/status"
 )
 
 // The fake is a frontend.Backend.
@@ -68,15 +68,15 @@ func TestScriptedErrorsAndRecordedCalls(t *testing.T) {
 func TestEmitReachesSubscribers(t *testing.T) {
 	t.Parallel()
 	f := frontendtest.New(nil, now)
-	var got []engine.Event
-	cancel := f.Subscribe(func(e engine.Event) { got = append(got, e) })
-	f.Emit(engine.EventReport, engine.Snapshot{Phase: engine.PhaseOperational})
+	var got []status.Event
+	cancel := f.Subscribe(func(e status.Event) { got = append(got, e) })
+	f.Emit(status.EventReport, status.Snapshot{Phase: status.PhaseOperational})
 	cancel()
-	f.Emit(engine.EventReport, engine.Snapshot{Phase: engine.PhaseFailed})
-	if len(got) != 1 || got[0].Kind != engine.EventReport || !got[0].At.Equal(now) || got[0].Snapshot.Phase != engine.PhaseOperational {
+	f.Emit(status.EventReport, status.Snapshot{Phase: status.PhaseFailed})
+	if len(got) != 1 || got[0].Kind != status.EventReport || !got[0].At.Equal(now) || got[0].Snapshot.Phase != status.PhaseOperational {
 		t.Fatalf("events %+v, want one report at now", got)
 	}
-	if f.Snapshot().Phase != engine.PhaseFailed {
+	if f.Snapshot().Phase != status.PhaseFailed {
 		t.Errorf("snapshot %q, want the last emitted", f.Snapshot().Phase)
 	}
 }

@@ -1,4 +1,4 @@
-package drills
+package drillrun
 
 import (
 	"context"
@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"relais/internal/checks"
+	"relais/internal/drills"
 	"relais/internal/office"
 	"relais/internal/profile"
+	"relais/internal/status"
 	"relais/internal/store"
 )
 
@@ -30,16 +31,16 @@ func TestWalkExampleDrillScripted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.ID != "run-1" || run.State != RunActive || !run.Started.Equal(t0) || run.Current() != 0 || !run.Steps[0].Started.Equal(t0) ||
+	if run.ID != "run-1" || run.State != drills.RunActive || !run.Started.Equal(t0) || run.Current() != 0 || !run.Steps[0].Started.Equal(t0) ||
 		!run.Steps[1].Started.IsZero() || run.Language != "fr" || run.ProfileSerial != p.Serial || run.AppVersion != "1.4.0" {
 		t.Fatalf("new run: %+v", run)
 	}
-	wantHash, _ := DrillHash(p.Drills[0])
+	wantHash, _ := drills.DrillHash(p.Drills[0])
 	if run.DrillHash != wantHash || len(run.DrillHash) != 64 {
 		t.Fatalf("drill hash %q, want %q", run.DrillHash, wantHash)
 	}
 
-	step := func(id string, in Input) *Run {
+	step := func(id string, in drills.Input) *drills.Run {
 		t.Helper()
 		r, err := tw.Complete(ctx, run.ID, id, in)
 		if err != nil {
@@ -48,29 +49,29 @@ func TestWalkExampleDrillScripted(t *testing.T) {
 		return r
 	}
 	clk.Advance(30 * time.Second)
-	step("contexte", Input{Note: " Lu. "})
+	step("contexte", drills.Input{Note: " Lu. "})
 	clk.Advance(90 * time.Second)
-	step("connexion", Input{}) // tunnel_up, then annuaire-dns verified
+	step("connexion", drills.Input{}) // tunnel_up, then annuaire-dns verified
 	clk.Advance(4 * time.Minute)
-	step("portail", Input{}) // open_link:portail-urgence
+	step("portail", drills.Input{}) // open_link:portail-urgence
 
-	fe.set("paie-web", checks.StateFailed)
+	fe.set("paie-web", status.StateFailed)
 	clk.Advance(time.Minute)
-	failed, err := tw.Complete(ctx, run.ID, "applications", Input{})
-	var de *Error
-	if !errors.As(err, &de) || de.Code != ErrCodeChecksFailed || de.Detail != "paie-web" {
+	failed, err := tw.Complete(ctx, run.ID, "applications", drills.Input{})
+	var de *drills.Error
+	if !errors.As(err, &de) || de.Code != drills.ErrCodeChecksFailed || de.Detail != "paie-web" {
 		t.Fatalf("verification with paie-web down: %v", err)
 	}
-	if failed == nil || failed.Current() != 3 || failed.Steps[3].State != StepFailed || failed.Steps[3].Failure != ErrCodeChecksFailed ||
-		len(failed.Steps[3].Evidence.Checks) != 3 || failed.Steps[3].Evidence.Checks[0].State != checks.StateFailed ||
+	if failed == nil || failed.Current() != 3 || failed.Steps[3].State != drills.StepFailed || failed.Steps[3].Failure != drills.ErrCodeChecksFailed ||
+		len(failed.Steps[3].Evidence.Checks) != 3 || failed.Steps[3].Evidence.Checks[0].State != status.StateFailed ||
 		failed.Steps[3].Evidence.Checks[0].Reason != "code_failed" || !failed.Steps[4].Started.IsZero() {
 		t.Fatalf("after a failed verification: %+v", failed)
 	}
-	fe.set("paie-web", checks.StateDegraded) // slow is operational: the step passes
+	fe.set("paie-web", status.StateDegraded) // slow is operational: the step passes
 	clk.Advance(2 * time.Minute)
-	step("applications", Input{})
+	step("applications", drills.Input{})
 	clk.Advance(20 * time.Second)
-	step("difficulte", Input{Choice: intp(1)})
+	step("difficulte", drills.Input{Choice: intp(1)})
 	clk.Advance(40 * time.Second)
 	if _, err := tw.Skip(ctx, run.ID, "commentaires", ""); err != nil {
 		t.Fatalf("skipping an optional step without a reason: %v", err)
@@ -94,33 +95,33 @@ func TestWalkExampleDrillScripted(t *testing.T) {
 	f := func(d time.Duration) *float64 { v := ms(d); return &v }
 	yes := true
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
-	ok := func(id, app string, when time.Duration) CheckEvidence {
-		return CheckEvidence{ID: id, AppID: app, State: checks.StateOK, At: at(when)}
+	ok := func(id, app string, when time.Duration) drills.CheckEvidence {
+		return drills.CheckEvidence{ID: id, AppID: app, State: status.StateOK, At: at(when)}
 	}
-	want := Report{
+	want := drills.Report{
 		Schema: 1, RunID: "run-1", DrillID: "automne-2026", DrillHash: wantHash, DrillTitle: d.Title, Exercise: "simulation",
 		Participant: "Camille <Dupont>", AppVersion: "1.4.0", ProfileSerial: p.Serial, Language: "fr",
 		Started: t0, Finished: at(11 * time.Minute), Completed: true, RTOMS: 1_800_000,
 		TimeToOperationalMS: f(2 * time.Minute), WithinRTO: &yes, Feedback: "Très utile.",
-		Steps: []ReportStep{
-			{ID: "contexte", Title: d.Steps[0].Title, Kind: "instruction", Required: true, State: StepDone,
-				Started: t0, Finished: at(30 * time.Second), DurationMS: 30_000, Evidence: Evidence{Note: "Lu."}},
-			{ID: "connexion", Title: d.Steps[1].Title, Kind: "action", Required: true, State: StepDone,
+		Steps: []drills.ReportStep{
+			{ID: "contexte", Title: d.Steps[0].Title, Kind: "instruction", Required: true, State: drills.StepDone,
+				Started: t0, Finished: at(30 * time.Second), DurationMS: 30_000, Evidence: drills.Evidence{Note: "Lu."}},
+			{ID: "connexion", Title: d.Steps[1].Title, Kind: "action", Required: true, State: drills.StepDone,
 				Started: at(30 * time.Second), Finished: at(2 * time.Minute), DurationMS: 90_000, ExpectedMS: f(2 * time.Minute),
-				Evidence: Evidence{Action: "tunnel_up", Checks: []CheckEvidence{ok("annuaire-dns", "annuaire", 2*time.Minute)}}},
-			{ID: "portail", Title: d.Steps[2].Title, Kind: "action", Required: true, State: StepDone,
+				Evidence: drills.Evidence{Action: "tunnel_up", Checks: []drills.CheckEvidence{ok("annuaire-dns", "annuaire", 2*time.Minute)}}},
+			{ID: "portail", Title: d.Steps[2].Title, Kind: "action", Required: true, State: drills.StepDone,
 				Started: at(2 * time.Minute), Finished: at(6 * time.Minute), DurationMS: 240_000, ExpectedMS: f(5 * time.Minute),
-				Evidence: Evidence{Action: "open_link:portail-urgence"}},
-			{ID: "applications", Title: d.Steps[3].Title, Kind: "check", Required: true, State: StepDone,
+				Evidence: drills.Evidence{Action: "open_link:portail-urgence"}},
+			{ID: "applications", Title: d.Steps[3].Title, Kind: "check", Required: true, State: drills.StepDone,
 				Started: at(6 * time.Minute), Finished: at(9 * time.Minute), DurationMS: 180_000,
-				Evidence: Evidence{Checks: []CheckEvidence{
-					{ID: "paie-web", AppID: "paie", State: checks.StateDegraded, Reason: "code_degraded", At: at(9 * time.Minute)},
+				Evidence: drills.Evidence{Checks: []drills.CheckEvidence{
+					{ID: "paie-web", AppID: "paie", State: status.StateDegraded, Reason: "code_degraded", At: at(9 * time.Minute)},
 					ok("messagerie-imaps", "messagerie", 9*time.Minute), ok("messagerie-smtp", "messagerie", 9*time.Minute)},
-					Attempts: []Attempt{{At: at(7 * time.Minute), Failure: ErrCodeChecksFailed, Checks: failed.Steps[3].Evidence.Checks}}}},
-			{ID: "difficulte", Title: d.Steps[4].Title, Choices: d.Steps[4].Choices, Kind: "question", Required: true, State: StepDone,
+					Attempts: []drills.Attempt{{At: at(7 * time.Minute), Failure: drills.ErrCodeChecksFailed, Checks: failed.Steps[3].Evidence.Checks}}}},
+			{ID: "difficulte", Title: d.Steps[4].Title, Choices: d.Steps[4].Choices, Kind: "question", Required: true, State: drills.StepDone,
 				Started: at(9 * time.Minute), Finished: at(9*time.Minute + 20*time.Second), DurationMS: 20_000,
-				Evidence: Evidence{Answer: "Oui, avec l'aide d'un ambassadeur", Choice: intp(1)}},
-			{ID: "commentaires", Title: d.Steps[5].Title, Kind: "question", Required: false, State: StepSkipped,
+				Evidence: drills.Evidence{Answer: "Oui, avec l'aide d'un ambassadeur", Choice: intp(1)}},
+			{ID: "commentaires", Title: d.Steps[5].Title, Kind: "question", Required: false, State: drills.StepSkipped,
 				Started: at(9*time.Minute + 20*time.Second), Finished: at(10 * time.Minute), DurationMS: 40_000},
 		},
 	}
@@ -134,10 +135,10 @@ func TestWalkExampleDrillScripted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again := BuildReport(recorded, "Camille <Dupont>"); !reflect.DeepEqual(again, want) {
-		t.Fatal("BuildReport of the recorded run differs from Finish's report")
+	if again := drills.BuildReport(recorded, "Camille <Dupont>"); !reflect.DeepEqual(again, want) {
+		t.Fatal("drills.BuildReport of the recorded run differs from Finish's report")
 	}
-	if recorded.State != RunCompleted || recorded.TimeToOperational == nil || *recorded.TimeToOperational != 2*time.Minute {
+	if recorded.State != drills.RunCompleted || recorded.TimeToOperational == nil || *recorded.TimeToOperational != 2*time.Minute {
 		t.Fatalf("recorded run: %+v", recorded)
 	}
 }
@@ -166,7 +167,7 @@ func TestWalkDemoDrill(t *testing.T) {
 	for run.Current() < len(run.Steps) {
 		s := run.Steps[run.Current()]
 		kinds[s.Kind] = true
-		var in Input
+		var in drills.Input
 		if s.Kind == "question" {
 			in.Choice = intp(0)
 		}
@@ -220,7 +221,7 @@ func TestVerificationFailureThenRetry(t *testing.T) {
 	p := miniProfile()
 	tw := newTestWalker(t, p, miniNow)
 	run, _ := tw.Start(ctx, p, "mini", "fr")
-	if _, err := tw.Complete(ctx, run.ID, "lire", Input{}); err != nil {
+	if _, err := tw.Complete(ctx, run.ID, "lire", drills.Input{}); err != nil {
 		t.Fatal(err)
 	}
 	started := tw.clock.Now()
@@ -228,29 +229,29 @@ func TestVerificationFailureThenRetry(t *testing.T) {
 	// The engine cannot run the checks.
 	tw.engine.checksErr = errors.New("tunnel down")
 	tw.clock.Advance(time.Minute)
-	r, err := tw.Complete(ctx, run.ID, "verifier", Input{})
-	var de *Error
-	if !errors.As(err, &de) || de.Code != ErrCodeChecksFailed || de.Err == nil || de.Err.Error() != "tunnel down" {
+	r, err := tw.Complete(ctx, run.ID, "verifier", drills.Input{})
+	var de *drills.Error
+	if !errors.As(err, &de) || de.Code != drills.ErrCodeChecksFailed || de.Err == nil || de.Err.Error() != "tunnel down" {
 		t.Fatalf("checks that cannot run: %v", err)
 	}
-	if r.Steps[1].State != StepFailed || r.Steps[1].Failure != ErrCodeChecksFailed {
+	if r.Steps[1].State != drills.StepFailed || r.Steps[1].Failure != drills.ErrCodeChecksFailed {
 		t.Fatalf("%+v", r.Steps[1])
 	}
 
 	// A check down, another missing from the report.
 	tw.engine.checksErr = nil
-	tw.engine.set("dossiers-web", checks.StateBlocked)
+	tw.engine.set("dossiers-web", status.StateBlocked)
 	p2 := miniProfile()
 	p2.Apps = p2.Apps[1:] // the engine's profile no longer has paie-web
 	tw.engine.p = p2
 	tw.clock.Advance(time.Minute)
-	r, err = tw.Complete(ctx, run.ID, "verifier", Input{Note: "réessai"})
-	if codeOf(err) != ErrCodeChecksFailed || err.(*Error).Detail != "paie-web, dossiers-web" {
+	r, err = tw.Complete(ctx, run.ID, "verifier", drills.Input{Note: "réessai"})
+	if codeOf(err) != drills.ErrCodeChecksFailed || err.(*drills.Error).Detail != "paie-web, dossiers-web" {
 		t.Fatalf("second try: %v", err)
 	}
 	ev := r.Steps[1].Evidence
-	if len(ev.Checks) != 2 || ev.Checks[0].State != checks.StatePending || ev.Checks[0].Reason != ReasonMissing ||
-		ev.Checks[1].State != checks.StateBlocked || ev.Checks[1].Reason != "code_blocked" || ev.Note != "réessai" {
+	if len(ev.Checks) != 2 || ev.Checks[0].State != status.StatePending || ev.Checks[0].Reason != drills.ReasonMissing ||
+		ev.Checks[1].State != status.StateBlocked || ev.Checks[1].Reason != "code_blocked" || ev.Note != "réessai" {
 		t.Fatalf("evidence: %+v", ev)
 	}
 	if r.Current() != 1 || !r.Steps[1].Started.Equal(started) || !r.Steps[1].Finished.Equal(tw.clock.Now()) {
@@ -259,18 +260,18 @@ func TestVerificationFailureThenRetry(t *testing.T) {
 
 	// Both up: done, and the next step is current.
 	tw.engine.p = p
-	tw.engine.set("dossiers-web", checks.StateOK)
+	tw.engine.set("dossiers-web", status.StateOK)
 	tw.clock.Advance(time.Minute)
-	r, err = tw.Complete(ctx, run.ID, "verifier", Input{})
+	r, err = tw.Complete(ctx, run.ID, "verifier", drills.Input{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Steps[1].State != StepDone || r.Steps[1].Failure != "" || r.Current() != 2 || !r.Steps[2].Started.Equal(tw.clock.Now()) ||
+	if r.Steps[1].State != drills.StepDone || r.Steps[1].Failure != "" || r.Current() != 2 || !r.Steps[2].Started.Equal(tw.clock.Now()) ||
 		r.Steps[1].Evidence.Note != "" || len(r.Steps[1].Evidence.Checks) != 2 {
 		t.Fatalf("after the retry: %+v", r.Steps[1:3])
 	}
 	// The duration counts from when the step became current, retries included.
-	if d := BuildReport(r, "").Steps[1].DurationMS; d != ms(3*time.Minute) {
+	if d := drills.BuildReport(r, "").Steps[1].DurationMS; d != ms(3*time.Minute) {
 		t.Fatalf("duration %v ms", d)
 	}
 }
@@ -280,17 +281,17 @@ func TestActionFailures(t *testing.T) {
 	p := exampleProfile(t)
 	tw := newTestWalker(t, p, autumn)
 	run, _ := tw.Start(ctx, p, "automne-2026", "en")
-	if _, err := tw.Complete(ctx, run.ID, "contexte", Input{}); err != nil {
+	if _, err := tw.Complete(ctx, run.ID, "contexte", drills.Input{}); err != nil {
 		t.Fatal(err)
 	}
 	down := errors.New("handshake timeout")
 	tw.engine.tunnelErr = down
-	r, err := tw.Complete(ctx, run.ID, "connexion", Input{})
-	var de *Error
-	if !errors.As(err, &de) || de.Code != ErrCodeActionFailed || de.Detail != "tunnel_up" || !errors.Is(err, down) {
+	r, err := tw.Complete(ctx, run.ID, "connexion", drills.Input{})
+	var de *drills.Error
+	if !errors.As(err, &de) || de.Code != drills.ErrCodeActionFailed || de.Detail != "tunnel_up" || !errors.Is(err, down) {
 		t.Fatalf("tunnel that does not come up: %v", err)
 	}
-	if r.Steps[1].State != StepFailed || r.Steps[1].Failure != ErrCodeActionFailed || r.Steps[1].Evidence.Action != "tunnel_up" ||
+	if r.Steps[1].State != drills.StepFailed || r.Steps[1].Failure != drills.ErrCodeActionFailed || r.Steps[1].Evidence.Action != "tunnel_up" ||
 		len(r.Steps[1].Evidence.Checks) != 0 || tw.engine.checkRuns != 0 {
 		t.Fatalf("a failed action is not verified: %+v, %d check runs", r.Steps[1], tw.engine.checkRuns)
 	}
@@ -299,23 +300,23 @@ func TestActionFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := r.Steps[1]; s.State != StepSkipped || s.SkipReason != "pas de réseau" || s.Failure != ErrCodeActionFailed || r.Current() != 2 {
+	if s := r.Steps[1]; s.State != drills.StepSkipped || s.SkipReason != "pas de réseau" || s.Failure != drills.ErrCodeActionFailed || r.Current() != 2 {
 		t.Fatalf("skipped after failing: %+v", s)
 	}
 	tw.engine.linkErr = errors.New("no browser")
-	if _, err := tw.Complete(ctx, run.ID, "portail", Input{}); codeOf(err) != ErrCodeActionFailed {
+	if _, err := tw.Complete(ctx, run.ID, "portail", drills.Input{}); codeOf(err) != drills.ErrCodeActionFailed {
 		t.Fatalf("link that cannot open: %v", err)
 	}
 
 	// No engine at all: steps that need one fail, others work.
 	tw.Engine = nil
-	if _, err := tw.Complete(ctx, run.ID, "portail", Input{}); codeOf(err) != ErrCodeActionFailed || !errors.Is(err, errNoEngine) {
+	if _, err := tw.Complete(ctx, run.ID, "portail", drills.Input{}); codeOf(err) != drills.ErrCodeActionFailed || !errors.Is(err, errNoEngine) {
 		t.Fatalf("no engine, action: %v", err)
 	}
 	if _, err := tw.Skip(ctx, run.ID, "portail", "navigateur absent"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tw.Complete(ctx, run.ID, "applications", Input{}); codeOf(err) != ErrCodeChecksFailed || !errors.Is(err, errNoEngine) {
+	if _, err := tw.Complete(ctx, run.ID, "applications", drills.Input{}); codeOf(err) != drills.ErrCodeChecksFailed || !errors.Is(err, errNoEngine) {
 		t.Fatalf("no engine, checks: %v", err)
 	}
 }
@@ -327,16 +328,16 @@ func TestSkip(t *testing.T) {
 	run, _ := tw.Start(ctx, p, "mini", "fr")
 	for _, reason := range []string{"", "   "} {
 		r, err := tw.Skip(ctx, run.ID, "lire", reason)
-		if codeOf(err) != ErrCodeReasonRequired || r == nil || r.Steps[0].State != StepOpen {
+		if codeOf(err) != drills.ErrCodeReasonRequired || r == nil || r.Steps[0].State != drills.StepOpen {
 			t.Fatalf("skip a required step with reason %q: %v", reason, err)
 		}
 	}
-	if r, _ := tw.Run(ctx, run.ID); r.Steps[0].State != StepOpen || !r.Steps[0].Finished.IsZero() {
+	if r, _ := tw.Run(ctx, run.ID); r.Steps[0].State != drills.StepOpen || !r.Steps[0].Finished.IsZero() {
 		t.Fatalf("a refused skip changed the step: %+v", r.Steps[0])
 	}
 	tw.clock.Advance(time.Second)
 	r, err := tw.Skip(ctx, run.ID, "lire", " déjà lu ")
-	if err != nil || r.Steps[0].State != StepSkipped || r.Steps[0].SkipReason != "déjà lu" || r.Current() != 1 ||
+	if err != nil || r.Steps[0].State != drills.StepSkipped || r.Steps[0].SkipReason != "déjà lu" || r.Current() != 1 ||
 		!r.Steps[1].Started.Equal(tw.clock.Now()) {
 		t.Fatalf("skip with a reason: %v %+v", err, r)
 	}
@@ -345,7 +346,7 @@ func TestSkip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if r, err = tw.Skip(ctx, run.ID, "facultatif", ""); err != nil || r.Steps[4].State != StepSkipped || r.Steps[4].SkipReason != "" {
+	if r, err = tw.Skip(ctx, run.ID, "facultatif", ""); err != nil || r.Steps[4].State != drills.StepSkipped || r.Steps[4].SkipReason != "" {
 		t.Fatalf("skip an optional step without a reason: %v", err)
 	}
 }
@@ -355,36 +356,36 @@ func TestQuestions(t *testing.T) {
 	p := miniProfile()
 	tw := newTestWalker(t, p, miniNow)
 	run, _ := tw.Start(ctx, p, "mini", "en")
-	_, _ = tw.Complete(ctx, run.ID, "lire", Input{})
-	_, _ = tw.Complete(ctx, run.ID, "verifier", Input{})
+	_, _ = tw.Complete(ctx, run.ID, "lire", drills.Input{})
+	_, _ = tw.Complete(ctx, run.ID, "verifier", drills.Input{})
 	for _, tc := range []struct {
 		step string
-		in   Input
+		in   drills.Input
 		code string
 	}{
-		{"choix", Input{}, ErrCodeAnswerRequired},
-		{"choix", Input{Answer: "Deux"}, ErrCodeAnswerRequired}, // a question with choices takes a choice
-		{"choix", Input{Choice: intp(2)}, ErrCodeBadChoice},
-		{"choix", Input{Choice: intp(-1)}, ErrCodeBadChoice},
+		{"choix", drills.Input{}, drills.ErrCodeAnswerRequired},
+		{"choix", drills.Input{Answer: "Deux"}, drills.ErrCodeAnswerRequired}, // a question with choices takes a choice
+		{"choix", drills.Input{Choice: intp(2)}, drills.ErrCodeBadChoice},
+		{"choix", drills.Input{Choice: intp(-1)}, drills.ErrCodeBadChoice},
 	} {
 		r, err := tw.Complete(ctx, run.ID, tc.step, tc.in)
-		if codeOf(err) != tc.code || r.Steps[2].State != StepOpen {
+		if codeOf(err) != tc.code || r.Steps[2].State != drills.StepOpen {
 			t.Errorf("%s %+v: %v, want %s", tc.step, tc.in, err, tc.code)
 		}
 	}
-	r, err := tw.Complete(ctx, run.ID, "choix", Input{Choice: intp(1)})
+	r, err := tw.Complete(ctx, run.ID, "choix", drills.Input{Choice: intp(1)})
 	if err != nil || r.Steps[2].Evidence.Answer != "Two" || *r.Steps[2].Evidence.Choice != 1 {
 		t.Fatalf("choice: %v %+v", err, r.Steps[2].Evidence)
 	}
-	for _, in := range []Input{{}, {Answer: " \n "}} {
-		if _, err := tw.Complete(ctx, run.ID, "libre", in); codeOf(err) != ErrCodeAnswerRequired {
+	for _, in := range []drills.Input{{}, {Answer: " \n "}} {
+		if _, err := tw.Complete(ctx, run.ID, "libre", in); codeOf(err) != drills.ErrCodeAnswerRequired {
 			t.Fatalf("free text %+v: %v", in, err)
 		}
 	}
-	if _, err := tw.Complete(ctx, run.ID, "libre", Input{Choice: intp(0)}); codeOf(err) != ErrCodeBadChoice {
+	if _, err := tw.Complete(ctx, run.ID, "libre", drills.Input{Choice: intp(0)}); codeOf(err) != drills.ErrCodeBadChoice {
 		t.Fatalf("a choice for a free-text question: %v", err)
 	}
-	r, err = tw.Complete(ctx, run.ID, "libre", Input{Answer: " Le VPN <b>lent</b> "})
+	r, err = tw.Complete(ctx, run.ID, "libre", drills.Input{Answer: " Le VPN <b>lent</b> "})
 	if err != nil || r.Steps[3].Evidence.Answer != "Le VPN <b>lent</b>" || r.Steps[3].Evidence.Choice != nil {
 		t.Fatalf("free text: %v %+v", err, r.Steps[3].Evidence)
 	}
@@ -396,31 +397,31 @@ func TestNotCurrentAndCompleted(t *testing.T) {
 	tw := newTestWalker(t, p, miniNow)
 	run, _ := tw.Start(ctx, p, "mini", "fr")
 	for _, id := range []string{"verifier", "nope", ""} {
-		if r, err := tw.Complete(ctx, run.ID, id, Input{}); codeOf(err) != ErrCodeNotCurrent || err.(*Error).Detail != id || r.Current() != 0 {
+		if r, err := tw.Complete(ctx, run.ID, id, drills.Input{}); codeOf(err) != drills.ErrCodeNotCurrent || err.(*drills.Error).Detail != id || r.Current() != 0 {
 			t.Errorf("complete %q: %v", id, err)
 		}
-		if _, err := tw.Skip(ctx, run.ID, id, "x"); codeOf(err) != ErrCodeNotCurrent {
+		if _, err := tw.Skip(ctx, run.ID, id, "x"); codeOf(err) != drills.ErrCodeNotCurrent {
 			t.Errorf("skip %q: %v", id, err)
 		}
 	}
-	if _, err := tw.Complete(ctx, "nope", "lire", Input{}); codeOf(err) != ErrCodeUnknownRun {
+	if _, err := tw.Complete(ctx, "nope", "lire", drills.Input{}); codeOf(err) != drills.ErrCodeUnknownRun {
 		t.Errorf("unknown run: %v", err)
 	}
-	if _, err := tw.Run(ctx, "nope"); codeOf(err) != ErrCodeUnknownRun {
-		t.Errorf("Run of an unknown run: %v", err)
+	if _, err := tw.Run(ctx, "nope"); codeOf(err) != drills.ErrCodeUnknownRun {
+		t.Errorf("drills.Run of an unknown run: %v", err)
 	}
-	if _, err := tw.Finish(ctx, "nope", "", ""); codeOf(err) != ErrCodeUnknownRun {
+	if _, err := tw.Finish(ctx, "nope", "", ""); codeOf(err) != drills.ErrCodeUnknownRun {
 		t.Errorf("Finish of an unknown run: %v", err)
 	}
 	// Finish refused with open steps, naming the first.
-	_, _ = tw.Complete(ctx, run.ID, "lire", Input{})
-	if _, err := tw.Finish(ctx, run.ID, "", ""); codeOf(err) != ErrCodeStepsOpen || err.(*Error).Detail != "verifier" {
+	_, _ = tw.Complete(ctx, run.ID, "lire", drills.Input{})
+	if _, err := tw.Finish(ctx, run.ID, "", ""); codeOf(err) != drills.ErrCodeStepsOpen || err.(*drills.Error).Detail != "verifier" {
 		t.Fatalf("finish with open steps: %v", err)
 	}
 	// A failed step is not finished either.
-	tw.engine.set("paie-web", checks.StateFailed)
-	_, _ = tw.Complete(ctx, run.ID, "verifier", Input{})
-	if _, err := tw.Finish(ctx, run.ID, "", ""); codeOf(err) != ErrCodeStepsOpen {
+	tw.engine.set("paie-web", status.StateFailed)
+	_, _ = tw.Complete(ctx, run.ID, "verifier", drills.Input{})
+	if _, err := tw.Finish(ctx, run.ID, "", ""); codeOf(err) != drills.ErrCodeStepsOpen {
 		t.Fatalf("finish with a failed step: %v", err)
 	}
 	for _, id := range []string{"verifier", "choix", "libre", "facultatif", "action"} {
@@ -429,7 +430,7 @@ func TestNotCurrentAndCompleted(t *testing.T) {
 		}
 	}
 	// Every step done or skipped: not current any more, but not finished.
-	if _, err := tw.Complete(ctx, run.ID, "action", Input{}); codeOf(err) != ErrCodeNotCurrent {
+	if _, err := tw.Complete(ctx, run.ID, "action", drills.Input{}); codeOf(err) != drills.ErrCodeNotCurrent {
 		t.Fatalf("complete after the last step: %v", err)
 	}
 	rep, err := tw.Finish(ctx, run.ID, "", "")
@@ -440,11 +441,11 @@ func TestNotCurrentAndCompleted(t *testing.T) {
 		t.Fatalf("a run of skipped steps: %+v", rep)
 	}
 	for _, f := range []func() error{
-		func() error { _, err := tw.Complete(ctx, run.ID, "lire", Input{}); return err },
+		func() error { _, err := tw.Complete(ctx, run.ID, "lire", drills.Input{}); return err },
 		func() error { _, err := tw.Skip(ctx, run.ID, "lire", "x"); return err },
 		func() error { _, err := tw.Finish(ctx, run.ID, "", ""); return err },
 	} {
-		if err := f(); codeOf(err) != ErrCodeRunCompleted {
+		if err := f(); codeOf(err) != drills.ErrCodeRunCompleted {
 			t.Errorf("on a completed run: %v", err)
 		}
 	}
@@ -465,21 +466,21 @@ func TestWindow(t *testing.T) {
 	d := p.Drills[0] // 2026-11-01T00:00:00Z to 2026-11-30T23:59:59Z
 	for _, tc := range []struct {
 		at   time.Time
-		want Window
+		want drills.Window
 	}{
-		{d.Opens.Add(-time.Nanosecond), WindowUpcoming},
-		{d.Opens, WindowOpen},
-		{d.Closes.Add(-time.Nanosecond), WindowOpen},
-		{d.Closes, WindowClosed},
-		{d.Closes.AddDate(1, 0, 0), WindowClosed},
+		{d.Opens.Add(-time.Nanosecond), drills.WindowUpcoming},
+		{d.Opens, drills.WindowOpen},
+		{d.Closes.Add(-time.Nanosecond), drills.WindowOpen},
+		{d.Closes, drills.WindowClosed},
+		{d.Closes.AddDate(1, 0, 0), drills.WindowClosed},
 	} {
-		if got := WindowAt(d, tc.at); got != tc.want {
-			t.Errorf("WindowAt(%v) = %s, want %s", tc.at, got, tc.want)
+		if got := drills.WindowAt(d, tc.at); got != tc.want {
+			t.Errorf("drills.WindowAt(%v) = %s, want %s", tc.at, got, tc.want)
 		}
 	}
 	for _, at := range []time.Time{d.Opens.Add(-time.Hour), d.Closes} {
 		tw := newTestWalker(t, p, at)
-		if _, err := tw.Start(ctx, p, "automne-2026", "fr"); codeOf(err) != ErrCodeWindowClosed || err.(*Error).Detail != "automne-2026" {
+		if _, err := tw.Start(ctx, p, "automne-2026", "fr"); codeOf(err) != drills.ErrCodeWindowClosed || err.(*drills.Error).Detail != "automne-2026" {
 			t.Errorf("start at %v: %v", at, err)
 		}
 		if runs, _ := tw.Runs(ctx); len(runs) != 0 {
@@ -488,7 +489,7 @@ func TestWindow(t *testing.T) {
 	}
 	tw := newTestWalker(t, p, autumn)
 	for _, prof := range []*profile.Profile{p, nil} {
-		if _, err := tw.Start(ctx, prof, "hiver", "fr"); codeOf(err) != ErrCodeUnknownDrill {
+		if _, err := tw.Start(ctx, prof, "hiver", "fr"); codeOf(err) != drills.ErrCodeUnknownDrill {
 			t.Errorf("unknown drill: %v", err)
 		}
 	}
@@ -501,7 +502,7 @@ func TestWindow(t *testing.T) {
 	if again, err := tw.Start(ctx, p, "automne-2026", "en"); err != nil || again.ID != run.ID || again.Language != "fr" {
 		t.Fatalf("resume after the window: %v", err)
 	}
-	if _, err := tw.Complete(ctx, run.ID, "contexte", Input{}); err != nil {
+	if _, err := tw.Complete(ctx, run.ID, "contexte", drills.Input{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -514,13 +515,13 @@ func TestResumeAfterRestart(t *testing.T) {
 	tw := newTestWalker(t, p, autumn)
 	run, _ := tw.Start(ctx, p, "automne-2026", "fr")
 	tw.clock.Advance(time.Minute)
-	if _, err := tw.Complete(ctx, run.ID, "contexte", Input{Note: "ok"}); err != nil {
+	if _, err := tw.Complete(ctx, run.ID, "contexte", drills.Input{Note: "ok"}); err != nil {
 		t.Fatal(err)
 	}
-	tw.engine.set("annuaire-dns", checks.StateFailed)
+	tw.engine.set("annuaire-dns", status.StateFailed)
 	tw.clock.Advance(time.Minute)
-	before, err := tw.Complete(ctx, run.ID, "connexion", Input{Note: "lent"})
-	if codeOf(err) != ErrCodeChecksFailed {
+	before, err := tw.Complete(ctx, run.ID, "connexion", drills.Input{Note: "lent"})
+	if codeOf(err) != drills.ErrCodeChecksFailed {
 		t.Fatal(err)
 	}
 	if err := tw.db.Close(); err != nil {
@@ -542,8 +543,8 @@ func TestResumeAfterRestart(t *testing.T) {
 	if resumed.Current() != 1 || resumed.Steps[1].Evidence.Checks[0].ID != "annuaire-dns" || resumed.Steps[0].Evidence.Note != "ok" {
 		t.Fatalf("resumed at step %d: %+v", resumed.Current(), resumed.Steps[:2])
 	}
-	tw.engine.set("annuaire-dns", checks.StateOK)
-	if r, err := tw.Complete(ctx, run.ID, "connexion", Input{}); err != nil || r.Current() != 2 {
+	tw.engine.set("annuaire-dns", status.StateOK)
+	if r, err := tw.Complete(ctx, run.ID, "connexion", drills.Input{}); err != nil || r.Current() != 2 {
 		t.Fatalf("carry on: %v", err)
 	}
 }
@@ -557,7 +558,9 @@ func TestRunKeepsItsDrill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orig, _ := json.Marshal(canonicalDrill(p.Drills[0]))
+	kept := p.Drills[0] // as a run keeps it: its window in UTC
+	kept.Opens, kept.Closes = kept.Opens.UTC(), kept.Closes.UTC()
+	orig, _ := json.Marshal(kept)
 
 	newer := exampleProfile(t)
 	newer.Serial++
@@ -574,22 +577,22 @@ func TestRunKeepsItsDrill(t *testing.T) {
 			again.ProfileSerial != p.Serial {
 			t.Fatalf("resumed with a newer profile: %s", got)
 		}
-		if h, _ := DrillHash(again.Drill); h != run.DrillHash {
+		if h, _ := drills.DrillHash(again.Drill); h != run.DrillHash {
 			t.Fatalf("hash of the snapshot %s, recorded %s", h, run.DrillHash)
 		}
 	}
-	if h, _ := DrillHash(newer.Drills[0]); h == run.DrillHash {
+	if h, _ := drills.DrillHash(newer.Drills[0]); h == run.DrillHash {
 		t.Fatal("a changed drill hashes the same")
 	}
 	// The run walks its own steps: the first one is still contexte.
-	if _, err := tw.Complete(ctx, run.ID, "contexte", Input{}); err != nil {
+	if _, err := tw.Complete(ctx, run.ID, "contexte", drills.Input{}); err != nil {
 		t.Fatal(err)
 	}
 	// The same drill in another time zone is the same drill.
 	shifted := p.Drills[0]
 	loc := time.FixedZone("EST", -5*3600)
 	shifted.Opens, shifted.Closes = shifted.Opens.In(loc), shifted.Closes.In(loc)
-	if h, _ := DrillHash(shifted); h != run.DrillHash {
+	if h, _ := drills.DrillHash(shifted); h != run.DrillHash {
 		t.Fatal("the hash depends on the time zone")
 	}
 }
@@ -601,15 +604,15 @@ func TestTimeToOperational(t *testing.T) {
 		name       string
 		engineFrom time.Duration // engine start, relative to the run's start
 		engineTTO  *time.Duration
-		paie       checks.State // paie-web during the run's verifications
+		paie       status.State // paie-web during the run's verifications
 		want       *time.Duration
 		within     bool
 	}{
-		{"engine started during the run", 2 * time.Minute, &minute, checks.StateOK, ptr(3 * time.Minute), true},
-		{"engine operational before the run: the run's own measure", -time.Hour, &minute, checks.StateOK, ptr(2 * time.Minute), true},
-		{"engine not operational, verification ok", 0, nil, checks.StateDegraded, ptr(2 * time.Minute), true},
-		{"never", -time.Hour, nil, checks.StateFailed, nil, false},
-		{"beyond the objective", 5 * time.Minute, ptr(6 * time.Minute), checks.StateOK, ptr(11 * time.Minute), false},
+		{"engine started during the run", 2 * time.Minute, &minute, status.StateOK, ptr(3 * time.Minute), true},
+		{"engine operational before the run: the run's own measure", -time.Hour, &minute, status.StateOK, ptr(2 * time.Minute), true},
+		{"engine not operational, verification ok", 0, nil, status.StateDegraded, ptr(2 * time.Minute), true},
+		{"never", -time.Hour, nil, status.StateFailed, nil, false},
+		{"beyond the objective", 5 * time.Minute, ptr(6 * time.Minute), status.StateOK, ptr(11 * time.Minute), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := miniProfile()
@@ -617,13 +620,13 @@ func TestTimeToOperational(t *testing.T) {
 			tw.engine.snapshot.Started = miniNow.Add(tc.engineFrom)
 			tw.engine.snapshot.TimeToOperational = tc.engineTTO
 			tw.engine.set("paie-web", tc.paie)
-			tw.engine.set("dossiers-web", checks.StateFailed) // important, not essential
+			tw.engine.set("dossiers-web", status.StateFailed) // important, not essential
 			run, _ := tw.Start(ctx, p, "mini", "fr")
 			tw.clock.Advance(time.Minute)
-			_, _ = tw.Complete(ctx, run.ID, "lire", Input{})
+			_, _ = tw.Complete(ctx, run.ID, "lire", drills.Input{})
 			tw.clock.Advance(time.Minute)
-			_, _ = tw.Complete(ctx, run.ID, "verifier", Input{}) // fails (dossiers-web), sees paie
-			tw.engine.set("paie-web", checks.StateOK)
+			_, _ = tw.Complete(ctx, run.ID, "verifier", drills.Input{}) // fails (dossiers-web), sees paie
+			tw.engine.set("paie-web", status.StateOK)
 			tw.clock.Advance(time.Minute)
 			for _, id := range []string{"verifier", "choix", "libre", "facultatif", "action"} {
 				_, _ = tw.Skip(ctx, run.ID, id, "test")
@@ -654,12 +657,12 @@ func TestCancelDuringEngineCall(t *testing.T) {
 	p := miniProfile()
 	tw := newTestWalker(t, p, miniNow)
 	run, _ := tw.Start(context.Background(), p, "mini", "fr")
-	_, _ = tw.Complete(context.Background(), run.ID, "lire", Input{})
+	_, _ = tw.Complete(context.Background(), run.ID, "lire", drills.Input{})
 	tw.engine.block = make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() {
-		_, err := tw.Complete(ctx, run.ID, "verifier", Input{})
+		_, err := tw.Complete(ctx, run.ID, "verifier", drills.Input{})
 		done <- err
 	}()
 	time.Sleep(20 * time.Millisecond)
@@ -668,7 +671,7 @@ func TestCancelDuringEngineCall(t *testing.T) {
 		t.Fatalf("cancelled: %v", err)
 	}
 	r, _ := tw.Run(context.Background(), run.ID)
-	if s := r.Steps[1]; s.State != StepOpen || !s.Finished.IsZero() || s.Failure != "" {
+	if s := r.Steps[1]; s.State != drills.StepOpen || !s.Finished.IsZero() || s.Failure != "" {
 		t.Fatalf("a cancelled verification changed the step: %+v", s)
 	}
 	// The call had its own deadline within the caller's context.
@@ -726,32 +729,32 @@ func TestEarlierFailedAttemptsKept(t *testing.T) {
 	p := miniProfile()
 	tw := newTestWalker(t, p, miniNow)
 	run, _ := tw.Start(ctx, p, "mini", "fr")
-	if _, err := tw.Complete(ctx, run.ID, "lire", Input{}); err != nil {
+	if _, err := tw.Complete(ctx, run.ID, "lire", drills.Input{}); err != nil {
 		t.Fatal(err)
 	}
 	tw.engine.checksErr = errors.New("tunnel down")
 	tw.clock.Advance(time.Minute)
 	first := tw.clock.Now()
-	tw.Complete(ctx, run.ID, "verifier", Input{Note: "le tunnel tombe"})
+	tw.Complete(ctx, run.ID, "verifier", drills.Input{Note: "le tunnel tombe"})
 	tw.engine.checksErr = nil
-	tw.engine.set("dossiers-web", checks.StateFailed)
+	tw.engine.set("dossiers-web", status.StateFailed)
 	tw.clock.Advance(time.Minute)
 	second := tw.clock.Now()
-	tw.Complete(ctx, run.ID, "verifier", Input{})
-	tw.engine.set("dossiers-web", checks.StateOK)
+	tw.Complete(ctx, run.ID, "verifier", drills.Input{})
+	tw.engine.set("dossiers-web", status.StateOK)
 	tw.clock.Advance(time.Minute)
-	r, err := tw.Complete(ctx, run.ID, "verifier", Input{})
+	r, err := tw.Complete(ctx, run.ID, "verifier", drills.Input{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tw.open(t) // as read again after a restart
 	r, _ = tw.Run(ctx, r.ID)
 	at := r.Steps[1].Evidence.Attempts
-	if len(at) != 2 || !at[0].At.Equal(first) || at[0].Failure != ErrCodeChecksFailed || at[0].Note != "le tunnel tombe" ||
-		!at[1].At.Equal(second) || len(at[1].Checks) != 2 || at[1].Checks[1].State != checks.StateFailed {
+	if len(at) != 2 || !at[0].At.Equal(first) || at[0].Failure != drills.ErrCodeChecksFailed || at[0].Note != "le tunnel tombe" ||
+		!at[1].At.Equal(second) || len(at[1].Checks) != 2 || at[1].Checks[1].State != status.StateFailed {
 		t.Fatalf("earlier attempts: %+v", at)
 	}
-	if got := BuildReport(r, "").Steps[1].Evidence.Attempts; len(got) != 2 {
+	if got := drills.BuildReport(r, "").Steps[1].Evidence.Attempts; len(got) != 2 {
 		t.Fatalf("report attempts: %+v", got)
 	}
 }

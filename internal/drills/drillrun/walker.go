@@ -1,4 +1,4 @@
-package drills
+package drillrun
 
 import (
 	"context"
@@ -10,9 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"relais/internal/checks"
+	"relais/internal/drills"
 	"relais/internal/i18n"
 	"relais/internal/profile"
+	"relais/internal/status"
 	"relais/internal/store"
 )
 
@@ -23,17 +24,6 @@ const (
 	RunChecksTimeout = time.Minute
 	OpenLinkTimeout  = 30 * time.Second
 )
-
-// ReasonMissing is the reason code of a step's check that the fresh report
-// does not have (the profile in use no longer defines it).
-const ReasonMissing = "missing"
-
-// Input is what the participant gives when completing a step.
-type Input struct {
-	Answer string // a free-text question's answer (a question with choices takes Choice)
-	Choice *int   // a question's choice (index into the step's choices)
-	Note   string // an optional note on any step
-}
 
 // Walker runs the drills of one device. Every change is in the store
 // before the method returns it, so a Walker made after a crash on the same
@@ -47,7 +37,7 @@ type Input struct {
 // Verification: a step with checks is done when every one of them is ok or
 // degraded in a fresh report of the engine. Degraded counts: the app works
 // (slowly), and the engine's time to operational counts it the same way
-// (checks.Report.EssentialsOK); the evidence keeps the degraded state and
+// (status.Report.EssentialsOK); the evidence keeps the degraded state and
 // its reason for the report.
 //
 // Time to operational (Finish): the engine measures it from its own start
@@ -102,7 +92,7 @@ func (w *Walker) logf(format string, args ...any) {
 // language lang (fr unless en). A new run needs the drill's window to be
 // open (else window_closed; no such drill: unknown_drill); its first step
 // is current at once.
-func (w *Walker) Start(ctx context.Context, p *profile.Profile, drillID, lang string) (*Run, error) {
+func (w *Walker) Start(ctx context.Context, p *profile.Profile, drillID, lang string) (*drills.Run, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for attempt := 0; ; attempt++ {
@@ -127,22 +117,22 @@ func (w *Walker) Start(ctx context.Context, p *profile.Profile, drillID, lang st
 			}
 		}
 		if d == nil {
-			return nil, &Error{Code: ErrCodeUnknownDrill, Detail: drillID}
+			return nil, &drills.Error{Code: drills.ErrCodeUnknownDrill, Detail: drillID}
 		}
 		now := w.now()
-		if WindowAt(*d, now) != WindowOpen {
-			return nil, &Error{Code: ErrCodeWindowClosed, Detail: drillID}
+		if drills.WindowAt(*d, now) != drills.WindowOpen {
+			return nil, &drills.Error{Code: drills.ErrCodeWindowClosed, Detail: drillID}
 		}
-		js, hash, err := drillJSON(*d)
+		js, hash, err := drills.DrillJSON(*d)
 		if err != nil {
 			return nil, err
 		}
 		rec = &store.DrillRunRecord{
 			ID: w.newID(), DrillID: d.ID, DrillHash: hash, DrillJSON: js, ProfileSerial: p.Serial, AppVersion: w.Version,
-			Language: i18n.Normalize(lang), State: string(RunActive), Started: now,
+			Language: i18n.Normalize(lang), State: string(drills.RunActive), Started: now,
 		}
 		for i, s := range d.Steps {
-			rec.Steps = append(rec.Steps, store.DrillStepRecord{Index: i, StepID: s.ID, State: string(StepOpen)})
+			rec.Steps = append(rec.Steps, store.DrillStepRecord{Index: i, StepID: s.ID, State: string(drills.StepOpen)})
 		}
 		if len(rec.Steps) > 0 {
 			rec.Steps[0].Started = now
@@ -167,7 +157,7 @@ func (w *Walker) Start(ctx context.Context, p *profile.Profile, drillID, lang st
 func (w *Walker) load(ctx context.Context, runID string) (*record, error) {
 	rec, err := w.DB.DrillRun(ctx, runID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, &Error{Code: ErrCodeUnknownRun, Detail: runID}
+		return nil, &drills.Error{Code: drills.ErrCodeUnknownRun, Detail: runID}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("drills: run %s: %w", runID, err)
@@ -177,7 +167,7 @@ func (w *Walker) load(ctx context.Context, runID string) (*record, error) {
 
 // reload reads a run again after a change, to return it exactly as the
 // store has it.
-func (w *Walker) reload(ctx context.Context, runID string) (*Run, error) {
+func (w *Walker) reload(ctx context.Context, runID string) (*drills.Run, error) {
 	rc, err := w.load(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -186,17 +176,17 @@ func (w *Walker) reload(ctx context.Context, runID string) (*Run, error) {
 }
 
 // Run returns one run as recorded (unknown_run when there is none).
-func (w *Walker) Run(ctx context.Context, runID string) (*Run, error) {
+func (w *Walker) Run(ctx context.Context, runID string) (*drills.Run, error) {
 	return w.reload(ctx, runID)
 }
 
 // Runs returns every run of this device, newest first.
-func (w *Walker) Runs(ctx context.Context) ([]*Run, error) {
+func (w *Walker) Runs(ctx context.Context) ([]*drills.Run, error) {
 	recs, err := w.DB.DrillRuns(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("drills: runs: %w", err)
 	}
-	runs := make([]*Run, 0, len(recs))
+	runs := make([]*drills.Run, 0, len(recs))
 	for i := range recs {
 		rc, err := fromRecord(&recs[i])
 		if err != nil {
@@ -214,12 +204,12 @@ func (w *Walker) current(ctx context.Context, runID, stepID string) (*record, in
 	if err != nil {
 		return nil, 0, err
 	}
-	if rc.run.State == RunCompleted {
-		return rc, 0, &Error{Code: ErrCodeRunCompleted, Detail: runID}
+	if rc.run.State == drills.RunCompleted {
+		return rc, 0, &drills.Error{Code: drills.ErrCodeRunCompleted, Detail: runID}
 	}
 	i := rc.run.Current()
 	if i >= len(rc.run.Steps) || rc.run.Steps[i].ID != stepID {
-		return rc, 0, &Error{Code: ErrCodeNotCurrent, Detail: stepID}
+		return rc, 0, &drills.Error{Code: drills.ErrCodeNotCurrent, Detail: stepID}
 	}
 	return rc, i, nil
 }
@@ -243,7 +233,7 @@ func (w *Walker) current(ctx context.Context, runID, stepID string) (*record, in
 // current. A refusal (not_current, run_completed, answer_required,
 // bad_choice) changes nothing and also returns the run as it stands.
 // Cancelling ctx during an engine call leaves the step as it was.
-func (w *Walker) Complete(ctx context.Context, runID, stepID string, in Input) (*Run, error) {
+func (w *Walker) Complete(ctx context.Context, runID, stepID string, in drills.Input) (*drills.Run, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	rc, i, err := w.current(ctx, runID, stepID)
@@ -252,10 +242,10 @@ func (w *Walker) Complete(ctx context.Context, runID, stepID string, in Input) (
 	}
 	run := rc.run
 	ps := run.Drill.Steps[i]
-	ev := Evidence{Note: strings.TrimSpace(in.Note)}
-	if prev := run.Steps[i]; prev.State == StepFailed {
+	ev := drills.Evidence{Note: strings.TrimSpace(in.Note)}
+	if prev := run.Steps[i]; prev.State == drills.StepFailed {
 		// Tried again: the failed attempt stays in the evidence.
-		ev.Attempts = append(prev.Evidence.Attempts, Attempt{At: prev.Finished, Failure: prev.Failure,
+		ev.Attempts = append(prev.Evidence.Attempts, drills.Attempt{At: prev.Finished, Failure: prev.Failure,
 			Checks: prev.Evidence.Checks, Note: prev.Evidence.Note})
 	}
 
@@ -266,8 +256,8 @@ func (w *Walker) Complete(ctx context.Context, runID, stepID string, in Input) (
 	}
 
 	var (
-		failure       *Error
-		report        *checks.Report
+		failure       *drills.Error
+		report        *status.Report
 		operationalAt time.Time
 	)
 	if ps.Kind == "action" {
@@ -277,7 +267,7 @@ func (w *Walker) Complete(ctx context.Context, runID, stepID string, in Input) (
 		case err != nil && ctx.Err() != nil:
 			return run, fmt.Errorf("drills: step %s: %w", stepID, ctx.Err())
 		case err != nil:
-			failure = &Error{Code: ErrCodeActionFailed, Detail: ps.Action, Err: err}
+			failure = &drills.Error{Code: drills.ErrCodeActionFailed, Detail: ps.Action, Err: err}
 		case rep != nil:
 			report = rep
 			if rep.EssentialsOK() {
@@ -292,7 +282,7 @@ func (w *Walker) Complete(ctx context.Context, runID, stepID string, in Input) (
 			case err != nil && ctx.Err() != nil:
 				return run, fmt.Errorf("drills: step %s: %w", stepID, ctx.Err())
 			case err != nil:
-				failure = &Error{Code: ErrCodeChecksFailed, Detail: strings.Join(ps.Checks, ", "), Err: err}
+				failure = &drills.Error{Code: drills.ErrCodeChecksFailed, Detail: strings.Join(ps.Checks, ", "), Err: err}
 			default:
 				report = rep
 				if rep.EssentialsOK() {
@@ -304,7 +294,7 @@ func (w *Walker) Complete(ctx context.Context, runID, stepID string, in Input) (
 			var failed []string
 			ev.Checks, failed = w.verify(ps.Checks, report)
 			if len(failed) > 0 {
-				failure = &Error{Code: ErrCodeChecksFailed, Detail: strings.Join(failed, ", ")}
+				failure = &drills.Error{Code: drills.ErrCodeChecksFailed, Detail: strings.Join(failed, ", ")}
 			}
 		}
 	}
@@ -314,10 +304,10 @@ func (w *Walker) Complete(ctx context.Context, runID, stepID string, in Input) (
 	step.Finished, step.Evidence = now, ev
 	changed := []int{i}
 	if failure != nil {
-		step.State, step.Failure = StepFailed, failure.Code
+		step.State, step.Failure = drills.StepFailed, failure.Code
 		w.logf("drills: run %s: step %s failed: %s", run.ID, stepID, failure.Error())
 	} else {
-		step.State, step.Failure = StepDone, ""
+		step.State, step.Failure = drills.StepDone, ""
 		changed = append(changed, advance(run, now)...)
 		w.logf("drills: run %s: step %s done", run.ID, stepID)
 	}
@@ -335,7 +325,7 @@ func (w *Walker) Complete(ctx context.Context, runID, stepID string, in Input) (
 }
 
 // runOf is rc's run, or nil.
-func runOf(rc *record) *Run {
+func runOf(rc *record) *drills.Run {
 	if rc == nil {
 		return nil
 	}
@@ -343,33 +333,33 @@ func runOf(rc *record) *Run {
 }
 
 // answer records a question's answer in ev, or refuses it.
-func answer(ev *Evidence, ps profile.Step, in Input, lang string) error {
+func answer(ev *drills.Evidence, ps profile.Step, in drills.Input, lang string) error {
 	if len(ps.Choices) > 0 {
 		if in.Choice == nil {
 			if ps.IsRequired() {
-				return &Error{Code: ErrCodeAnswerRequired, Detail: ps.ID}
+				return &drills.Error{Code: drills.ErrCodeAnswerRequired, Detail: ps.ID}
 			}
 			return nil
 		}
 		c := *in.Choice
 		if c < 0 || c >= len(ps.Choices) {
-			return &Error{Code: ErrCodeBadChoice, Detail: fmt.Sprintf("%s: %d", ps.ID, c)}
+			return &drills.Error{Code: drills.ErrCodeBadChoice, Detail: fmt.Sprintf("%s: %d", ps.ID, c)}
 		}
 		ev.Choice, ev.Answer = &c, ps.Choices[c].In(lang)
 		return nil
 	}
 	if in.Choice != nil {
-		return &Error{Code: ErrCodeBadChoice, Detail: fmt.Sprintf("%s: %d", ps.ID, *in.Choice)}
+		return &drills.Error{Code: drills.ErrCodeBadChoice, Detail: fmt.Sprintf("%s: %d", ps.ID, *in.Choice)}
 	}
 	ev.Answer = strings.TrimSpace(in.Answer)
 	if ev.Answer == "" && ps.IsRequired() {
-		return &Error{Code: ErrCodeAnswerRequired, Detail: ps.ID}
+		return &drills.Error{Code: drills.ErrCodeAnswerRequired, Detail: ps.ID}
 	}
 	return nil
 }
 
 // perform does an action step's action; run_checks returns its report.
-func (w *Walker) perform(ctx context.Context, action string) (*checks.Report, error) {
+func (w *Walker) perform(ctx context.Context, action string) (*status.Report, error) {
 	if w.Engine == nil {
 		return nil, errNoEngine
 	}
@@ -389,7 +379,7 @@ func (w *Walker) perform(ctx context.Context, action string) (*checks.Report, er
 }
 
 // runChecks asks the engine for a fresh report.
-func (w *Walker) runChecks(ctx context.Context) (*checks.Report, error) {
+func (w *Walker) runChecks(ctx context.Context) (*status.Report, error) {
 	if w.Engine == nil {
 		return nil, errNoEngine
 	}
@@ -404,11 +394,11 @@ func (w *Walker) runChecks(ctx context.Context) (*checks.Report, error) {
 
 // verify reads the step's checks in a report: their evidence, and those
 // neither ok nor degraded.
-func (w *Walker) verify(ids []string, rep *checks.Report) (evidence []CheckEvidence, failed []string) {
+func (w *Walker) verify(ids []string, rep *status.Report) (evidence []drills.CheckEvidence, failed []string) {
 	for _, id := range ids {
-		ce := CheckEvidence{ID: id}
+		ce := drills.CheckEvidence{ID: id}
 		if cr := rep.Check(id); cr == nil {
-			ce.State, ce.Reason, ce.At = checks.StatePending, ReasonMissing, w.now()
+			ce.State, ce.Reason, ce.At = status.StatePending, drills.ReasonMissing, w.now()
 		} else {
 			ce.AppID, ce.State, ce.At = cr.AppID, cr.State, cr.At.UTC().Truncate(time.Millisecond)
 			if cr.Reason != nil {
@@ -418,7 +408,7 @@ func (w *Walker) verify(ids []string, rep *checks.Report) (evidence []CheckEvide
 				ce.At = w.now()
 			}
 		}
-		if ce.State != checks.StateOK && ce.State != checks.StateDegraded {
+		if ce.State != status.StateOK && ce.State != status.StateDegraded {
 			failed = append(failed, id)
 		}
 		evidence = append(evidence, ce)
@@ -428,7 +418,7 @@ func (w *Walker) verify(ids []string, rep *checks.Report) (evidence []CheckEvide
 
 // advance makes the next step current (its Started set) and returns its
 // index, or nothing when every step is done or skipped.
-func advance(run *Run, now time.Time) []int {
+func advance(run *drills.Run, now time.Time) []int {
 	next := run.Current()
 	if next >= len(run.Steps) {
 		return nil
@@ -459,7 +449,7 @@ func (w *Walker) save(ctx context.Context, rc *record, operationalAt time.Time, 
 // (reason_required). A step that failed keeps its last failure and
 // evidence beside the reason. The next step becomes current. Refusals
 // change nothing and return the run as it stands.
-func (w *Walker) Skip(ctx context.Context, runID, stepID, reason string) (*Run, error) {
+func (w *Walker) Skip(ctx context.Context, runID, stepID, reason string) (*drills.Run, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	rc, i, err := w.current(ctx, runID, stepID)
@@ -469,10 +459,10 @@ func (w *Walker) Skip(ctx context.Context, runID, stepID, reason string) (*Run, 
 	run := rc.run
 	reason = strings.TrimSpace(reason)
 	if reason == "" && run.Steps[i].Required {
-		return run, &Error{Code: ErrCodeReasonRequired, Detail: stepID}
+		return run, &drills.Error{Code: drills.ErrCodeReasonRequired, Detail: stepID}
 	}
 	now := w.now()
-	run.Steps[i].State, run.Steps[i].Finished, run.Steps[i].SkipReason = StepSkipped, now, reason
+	run.Steps[i].State, run.Steps[i].Finished, run.Steps[i].SkipReason = drills.StepSkipped, now, reason
 	if err := w.save(ctx, rc, time.Time{}, append([]int{i}, advance(run, now)...)); err != nil {
 		return nil, err
 	}
@@ -484,7 +474,7 @@ func (w *Walker) Skip(ctx context.Context, runID, stepID, reason string) (*Run, 
 // naming the first open one), with the participant's feedback, records its
 // time to operational (see Walker), and returns its report (participant:
 // who took the drill, as the report names them).
-func (w *Walker) Finish(ctx context.Context, runID, feedback, participant string) (*Report, error) {
+func (w *Walker) Finish(ctx context.Context, runID, feedback, participant string) (*drills.Report, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	rc, err := w.load(ctx, runID)
@@ -492,11 +482,11 @@ func (w *Walker) Finish(ctx context.Context, runID, feedback, participant string
 		return nil, err
 	}
 	run := rc.run
-	if run.State == RunCompleted {
-		return nil, &Error{Code: ErrCodeRunCompleted, Detail: runID}
+	if run.State == drills.RunCompleted {
+		return nil, &drills.Error{Code: drills.ErrCodeRunCompleted, Detail: runID}
 	}
 	if c := run.Current(); c < len(run.Steps) {
-		return nil, &Error{Code: ErrCodeStepsOpen, Detail: run.Steps[c].ID}
+		return nil, &drills.Error{Code: drills.ErrCodeStepsOpen, Detail: run.Steps[c].ID}
 	}
 	now := w.now()
 	f := store.DrillFinish{RunID: runID, Revision: rc.revision, Finished: now,
@@ -509,7 +499,7 @@ func (w *Walker) Finish(ctx context.Context, runID, feedback, participant string
 	if err != nil {
 		return nil, err
 	}
-	rep := BuildReport(run, participant)
+	rep := drills.BuildReport(run, participant)
 	return &rep, nil
 }
 

@@ -1,4 +1,4 @@
-package drills
+package drillrun
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"relais/internal/checks"
-	"relais/internal/engine"
+	"relais/internal/drills"
 	"relais/internal/profile"
+	"relais/internal/status"
 	"relais/internal/store"
 )
 
@@ -34,14 +34,14 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// fakeEngine is a drills.Engine whose checks answer as the test says. A
+// fakeEngine is an Engine whose checks answer as the test says. A
 // check's state is ok unless set in states; every call is counted.
 type fakeEngine struct {
 	p     *profile.Profile
 	clock *clock
 
 	mu          sync.Mutex // guards the fields below
-	states      map[string]checks.State
+	states      map[string]status.State
 	tunnelErr   error
 	checksErr   error
 	linkErr     error
@@ -50,15 +50,15 @@ type fakeEngine struct {
 	checkRuns   int
 	links       []string
 	deadlines   []time.Duration // the time left on each call's ctx
-	snapshot    engine.Snapshot
+	snapshot    status.Snapshot
 	onRunChecks func() // runs inside RunChecks, before it answers
 }
 
 func newFakeEngine(p *profile.Profile, c *clock) *fakeEngine {
-	return &fakeEngine{p: p, clock: c, states: map[string]checks.State{}}
+	return &fakeEngine{p: p, clock: c, states: map[string]status.State{}}
 }
 
-func (f *fakeEngine) set(check string, s checks.State) {
+func (f *fakeEngine) set(check string, s status.State) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.states[check] = s
@@ -94,7 +94,7 @@ func (f *fakeEngine) TunnelUp(ctx context.Context) error {
 	return f.tunnelErr
 }
 
-func (f *fakeEngine) RunChecks(ctx context.Context) (*checks.Report, error) {
+func (f *fakeEngine) RunChecks(ctx context.Context) (*status.Report, error) {
 	if err := f.wait(ctx); err != nil {
 		return nil, err
 	}
@@ -111,19 +111,19 @@ func (f *fakeEngine) RunChecks(ctx context.Context) (*checks.Report, error) {
 }
 
 // report is the profile's apps with each check in its set state.
-func (f *fakeEngine) report() *checks.Report {
+func (f *fakeEngine) report() *status.Report {
 	at := f.clock.Now()
-	rep := &checks.Report{Started: at, Finished: at}
+	rep := &status.Report{Started: at, Finished: at}
 	for _, a := range f.p.Apps {
-		ar := checks.AppResult{ID: a.ID, Name: a.Name, Criticality: a.Criticality, State: checks.StateOK}
+		ar := status.AppResult{ID: a.ID, Name: a.Name, Criticality: a.Criticality, State: status.StateOK}
 		for _, c := range a.Checks {
 			st, ok := f.states[c.ID]
 			if !ok {
-				st = checks.StateOK
+				st = status.StateOK
 			}
-			cr := checks.CheckResult{ID: c.ID, AppID: a.ID, Type: c.Type, State: st, At: at}
-			if st != checks.StateOK {
-				cr.Reason = &checks.Reason{Code: "code_" + string(st)}
+			cr := status.CheckResult{ID: c.ID, AppID: a.ID, Type: c.Type, State: st, At: at}
+			if st != status.StateOK {
+				cr.Reason = &status.Reason{Code: "code_" + string(st)}
 			}
 			if rank(st) > rank(ar.State) {
 				ar.State = st
@@ -135,11 +135,11 @@ func (f *fakeEngine) report() *checks.Report {
 	return rep
 }
 
-func rank(s checks.State) int {
+func rank(s status.State) int {
 	switch s {
-	case checks.StateOK:
+	case status.StateOK:
 		return 0
-	case checks.StateDegraded:
+	case status.StateDegraded:
 		return 1
 	}
 	return 2
@@ -155,7 +155,7 @@ func (f *fakeEngine) OpenLink(ctx context.Context, id string) error {
 	return f.linkErr
 }
 
-func (f *fakeEngine) Snapshot() engine.Snapshot {
+func (f *fakeEngine) Snapshot() status.Snapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.snapshot
@@ -164,7 +164,7 @@ func (f *fakeEngine) Snapshot() engine.Snapshot {
 // exampleProfile is testdata/profiles/example.toml, parsed.
 func exampleProfile(t testing.TB) *profile.Profile {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "profiles", "example.toml"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "profiles", "example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,10 +214,13 @@ func (tw *testWalker) open(t testing.TB) {
 
 func intp(i int) *int { return &i }
 
-// codeOf is err's *Error code, or "".
+// codeOf is err's *drills.Error code, or "".
 func codeOf(err error) string {
-	if e, ok := err.(*Error); ok {
+	if e, ok := err.(*drills.Error); ok {
 		return e.Code
 	}
 	return ""
 }
+
+// ms is d in float milliseconds, as a report writes durations.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
