@@ -96,11 +96,10 @@ func TestAppImportsOnlyTheContract(t *testing.T) {
 		// Value types the contract still borrows from the packages that
 		// make them (the Backend interface names them).
 		"relais/internal/profile":     "Profile, Link, Drill",
-		"relais/internal/engine":      "Snapshot, Event, Verdict",
+		"relais/internal/status":      "Snapshot, Event, Verdict, Report, Tunnel",
 		"relais/internal/drills":      "Run, Step, Report, Table",
 		"relais/internal/diag/bundle": "Bundle, LogLine",
 		"relais/internal/diag":        "Summary (a bundle's summary)",
-		"relais/internal/checks":      "State, Report",
 	}
 	for _, imp := range relaisImports(t, "./app") {
 		if strings.HasPrefix(imp, "relais/") {
@@ -111,20 +110,72 @@ func TestAppImportsOnlyTheContract(t *testing.T) {
 	}
 }
 
-// The contract does no I/O and holds no state: none of its own imports
-// reaches the disk, the network or the system, and it never imports the
-// backend or a front end.
+// workers are the packages that do the work — the disk, the network,
+// the tunnel, the system — and the libraries only they may link: what
+// neither the contract nor the app may reach, even through a value
+// package they borrow.
+var workers = []string{
+	"relais/internal/backend", "relais/internal/cli", "relais/app", "relais/internal/store", "relais/internal/tunnel",
+	"relais/internal/helper", "relais/internal/config", "relais/internal/secrets", "relais/internal/outbox",
+	"relais/internal/engine", "relais/internal/checks", "relais/internal/diag", "relais/internal/drills/drillrun",
+	"relais/internal/profile/profilesync", "relais/internal/launch", "relais/internal/office", "relais/internal/instance",
+	"relais/internal/autostart",
+	"golang.zx2c4.com/wireguard", "gvisor.dev/gvisor", "github.com/mattn/go-sqlite3", "github.com/zalando/go-keyring",
+	"github.com/vishvananda/netlink",
+}
+
+// deps lists every package pkg's own files (not its tests) depend on,
+// directly or not.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", pkg).Output()
+	if err != nil {
+		t.Skipf("go list -deps %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// reaches reports which of deps is prefix or lies under it.
+func reaches(deps []string, prefix string) []string {
+	var found []string
+	for _, d := range deps {
+		if d == prefix || strings.HasPrefix(d, prefix+"/") {
+			found = append(found, d)
+		}
+	}
+	return found
+}
+
+// The contract does no I/O and holds no state: nothing it depends on,
+// directly or through the value packages it borrows, reaches the
+// network, runs a program or opens a database, and it never reaches the
+// backend, a front end or a package that does the work.
 func TestFrontendDoesNoIO(t *testing.T) {
-	forbidden := []string{"os", "os/exec", "net", "net/http", "database/sql", "syscall", "io/fs", "path/filepath",
-		"relais/internal/backend", "relais/internal/cli", "relais/app", "relais/internal/store", "relais/internal/tunnel",
-		"relais/internal/helper", "relais/internal/config", "relais/internal/secrets", "relais/internal/outbox"}
-	for _, pkg := range []string{"./internal/frontend"} {
-		for _, imp := range relaisImports(t, pkg) {
-			for _, f := range forbidden {
-				if imp == f {
-					t.Errorf("%s imports %s", pkg, imp)
-				}
+	own := []string{"os", "os/exec", "net", "net/http", "database/sql", "syscall", "io/fs", "path/filepath"}
+	for _, imp := range relaisImports(t, "./internal/frontend") {
+		for _, f := range own {
+			if imp == f {
+				t.Errorf("internal/frontend imports %s", imp)
 			}
+		}
+	}
+	all := deps(t, "./internal/frontend")
+	// D-Bus too: Fyne's tray and notifications use it, the contract never.
+	for _, f := range append([]string{"net", "net/http", "os/exec", "database/sql", "github.com/godbus/dbus"}, workers...) {
+		if found := reaches(all, f); len(found) > 0 {
+			t.Errorf("internal/frontend depends on %s", strings.Join(found, ", "))
+		}
+	}
+}
+
+// The app reaches the work only through the contract: none of its
+// dependencies, direct or not, is a package that does the work (Fyne
+// itself may use the network and run programs: opening a URL, say).
+func TestAppReachesNoWorker(t *testing.T) {
+	all := deps(t, "./app")
+	for _, f := range workers {
+		if found := reaches(all, f); len(found) > 0 {
+			t.Errorf("app depends on %s: it reaches the work through internal/frontend only", strings.Join(found, ", "))
 		}
 	}
 }
