@@ -34,6 +34,7 @@ type (
 	CollectorFailure = bundle.CollectorFailure
 	Level            = bundle.Level
 	LogLine          = bundle.LogLine
+	ProfileFacts     = bundle.ProfileFacts
 )
 
 // Schema, levels and listing bound: see internal/diag/bundle.
@@ -44,18 +45,6 @@ const (
 	LevelStrict   = bundle.LevelStrict
 	MaxListed     = bundle.MaxListed
 )
-
-// ProfileFacts is what the bundle says of the profile in use.
-type ProfileFacts struct {
-	Serial    int64     `json:"serial"`
-	Signature string    `json:"signature"` // valid | invalid | not_checked
-	Expires   time.Time `json:"expires"`   // zero: never
-	Expired   bool      `json:"expired"`
-	FetchedAt time.Time `json:"fetched_at"`
-	Source    string    `json:"source"` // where it came from (URL), redacted like any URL
-	// TOML is the profile's text (URLs in it are redacted like the rest).
-	TOML []byte `json:"-"`
-}
 
 // Input is what the backend knows, read from the store and the engine;
 // the system and network facts diag collects itself.

@@ -17,10 +17,10 @@ import (
 // missing or does not parse: a bundle from another version still shows
 // what it can.
 type contents struct {
-	tunnel   *tunnelFile
-	checks   *checksFile
-	profile  *profileFile
-	drills   *drillsFile
+	tunnel   *bundle.TunnelFile
+	checks   *bundle.ChecksFile
+	profile  *bundle.ProfileFile
+	drills   *bundle.DrillsFile
 	system   map[string]rawFact
 	network  map[string]rawFact
 	settings map[string]string
@@ -40,23 +40,23 @@ func contentsOf(b *Bundle) contents {
 		data, ok := b.Files[name]
 		return ok && json.Unmarshal(data, v) == nil
 	}
-	c.tunnel, c.checks, c.profile, c.drills = &tunnelFile{}, &checksFile{}, &profileFile{}, &drillsFile{}
-	if !decode(nameTunnel, c.tunnel) {
+	c.tunnel, c.checks, c.profile, c.drills = &bundle.TunnelFile{}, &bundle.ChecksFile{}, &bundle.ProfileFile{}, &bundle.DrillsFile{}
+	if !decode(bundle.NameTunnel, c.tunnel) {
 		c.tunnel = nil
 	}
-	if !decode(nameChecks, c.checks) {
+	if !decode(bundle.NameChecks, c.checks) {
 		c.checks = nil
 	}
-	if !decode(nameProfile, c.profile) {
+	if !decode(bundle.NameProfile, c.profile) {
 		c.profile = nil
 	}
-	if !decode(nameDrills, c.drills) {
+	if !decode(bundle.NameDrills, c.drills) {
 		c.drills = nil
 	}
-	decode(nameSystem, &c.system)
-	decode(nameNetwork, &c.network)
-	decode(nameSettings, &c.settings)
-	if data := b.Files[nameLog]; len(data) > 0 {
+	decode(bundle.NameSystem, &c.system)
+	decode(bundle.NameNetwork, &c.network)
+	decode(bundle.NameSettings, &c.settings)
+	if data := b.Files[bundle.NameLog]; len(data) > 0 {
 		c.log = strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	}
 	return c

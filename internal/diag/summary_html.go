@@ -169,7 +169,7 @@ func renderSummary(b *Bundle, lang string) ([]byte, error) {
 	for _, f := range m.Files {
 		files = append(files, f.Name)
 	}
-	p.Footer = l.t("diag.footer", strings.Join(append([]string{nameManifest}, files...), ", "), m.Redactions)
+	p.Footer = l.t("diag.footer", strings.Join(append([]string{bundle.NameManifest}, files...), ", "), m.Redactions)
 	var out bytes.Buffer
 	if err := summaryPage.Execute(&out, p); err != nil {
 		return nil, fmt.Errorf("diag: summary.html: %w", err)
@@ -470,18 +470,18 @@ func (c contents) systemSection(l tr) section {
 		}
 	}
 	str := func(v string) string { return orDash(v) }
-	add(factLine(l, c.system, "os", l.t("diag.system.os"), showFact("os", func(o osFacts) string {
+	add(factLine(l, c.system, "os", l.t("diag.system.os"), showFact("os", func(o bundle.OSFacts) string {
 		if o.Pretty != "" {
 			return o.Pretty
 		}
 		return strings.TrimSpace(o.Name + " " + o.Version)
 	})))
 	add(factLine(l, c.system, "kernel", l.t("diag.system.kernel"), showFact("kernel", str)))
-	add(factLine(l, c.system, "runtime", l.t("diag.system.runtime"), showFact("runtime", func(r runtimeFactsValue) string {
+	add(factLine(l, c.system, "runtime", l.t("diag.system.runtime"), showFact("runtime", func(r bundle.RuntimeFacts) string {
 		return fmt.Sprintf("%s/%s, %s, %d CPU", r.OS, r.Arch, r.Go, r.CPUs)
 	})))
 	add(factLine(l, c.system, "hostname", l.t("diag.system.hostname"), showFact("hostname", str)))
-	add(factLine(l, c.system, "user", l.t("diag.system.user"), showFact("user", func(u userFacts) string {
+	add(factLine(l, c.system, "user", l.t("diag.system.user"), showFact("user", func(u bundle.UserFacts) string {
 		s := u.Login
 		if u.Name != "" && u.Name != u.Login {
 			s += " (" + u.Name + ")"
@@ -520,7 +520,7 @@ func (c contents) networkSection(l tr) section {
 			s.Facts = append(s.Facts, fact{Label: label, Value: l.t("diag.not_collected", f.Error), Class: "bad"})
 		}
 	}
-	if ifs, _, ok := factValue[[]ifaceFacts](c.network, "interfaces"); ok {
+	if ifs, _, ok := factValue[[]bundle.IfaceFacts](c.network, "interfaces"); ok {
 		tb := table{Caption: l.t("diag.network.interfaces"), Head: []string{l.t("diag.col.name"), l.t("diag.col.flags"), "MTU", "MAC", l.t("diag.col.addresses")}}
 		for _, i := range ifs {
 			addrs := strings.Join(i.Addresses, ", ")
@@ -538,14 +538,14 @@ func (c contents) networkSection(l tr) section {
 	errFact("interfaces", l.t("diag.network.interfaces"))
 	rt := table{Caption: l.t("diag.network.routes"), Head: []string{l.t("diag.col.destination"), l.t("diag.col.gateway"), l.t("diag.col.iface"), l.t("diag.col.metric"), l.t("diag.col.flags")}}
 	for _, key := range []string{"routes", "routes6"} {
-		if rs, _, ok := factValue[[]route](c.network, key); ok {
+		if rs, _, ok := factValue[[]bundle.Route](c.network, key); ok {
 			for _, r := range rs {
 				if contains(r.Flags, "reject") || r.Iface == "lo" {
 					continue // the kernel's local and unreachable routes say nothing useful
 				}
 				rt.Rows = append(rt.Rows, []cell{{Text: r.Destination}, {Text: orDash(r.Gateway)}, {Text: r.Iface}, {Text: strconv.FormatUint(uint64(r.Metric), 10), Class: "num"}, {Text: l.flagWords(r.Flags)}})
 			}
-		} else if txt, _, ok := factValue[routeText](c.network, key); ok {
+		} else if txt, _, ok := factValue[bundle.RouteText](c.network, key); ok {
 			s.Pre = strings.Join(txt.Lines, "\n")
 		}
 	}
@@ -554,7 +554,7 @@ func (c contents) networkSection(l tr) section {
 	}
 	errFact("routes", l.t("diag.network.routes"))
 	errFact("routes6", l.t("diag.network.routes6"))
-	if gws, _, ok := factValue[[]gatewayProbe](c.network, "gateway"); ok && len(gws) > 0 {
+	if gws, _, ok := factValue[[]bundle.GatewayProbe](c.network, "gateway"); ok && len(gws) > 0 {
 		gt := table{Caption: l.t("diag.network.gateway"), Head: []string{l.t("diag.col.address"), l.t("diag.col.iface"), l.t("diag.col.method"), l.t("diag.col.answers"), l.t("diag.col.detail")}}
 		for _, g := range gws {
 			ans := cell{Text: l.yesNo(g.Reachable), Class: "bad"}
@@ -567,7 +567,7 @@ func (c contents) networkSection(l tr) section {
 		s.Tables = append(s.Tables, gt)
 	}
 	errFact("gateway", l.t("diag.network.gateway"))
-	if f, ok := factLine(l, c.network, "dns", l.t("diag.network.dns"), showFact("dns", func(r resolvConf) string {
+	if f, ok := factLine(l, c.network, "dns", l.t("diag.network.dns"), showFact("dns", func(r bundle.ResolvConf) string {
 		v := strings.Join(r.Nameservers, ", ")
 		if len(r.Search) > 0 {
 			v += " · " + l.t("diag.network.search", strings.Join(r.Search, " "))

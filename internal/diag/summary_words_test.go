@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"relais/internal/diag/bundle"
+
 	"golang.org/x/net/html"
 )
 
@@ -34,11 +36,11 @@ func craftedBundle(t *testing.T, lang string) *Bundle {
 			t.Fatal(err)
 		}
 	}
-	edit(nameNetwork, "gateway", []gatewayProbe{
+	edit(bundle.NameNetwork, "gateway", []bundle.GatewayProbe{
 		{Address: "192.168.100.1", Iface: "eth0", Method: "ping", Reachable: true, RTTMS: 2},
 		{Address: "10.0.0.1", Iface: "wlan0", Method: "tcp", Reachable: true, RTTMS: 1508},
 	})
-	edit(nameSystem, "uptime", 3*86400+4*3600+60)
+	edit(bundle.NameSystem, "uptime", 3*86400+4*3600+60)
 	return b
 }
 

@@ -1,8 +1,10 @@
 // Package bundle holds a diagnostic bundle's contents as values: its
 // manifest (the files with their hashes, the collectors that failed, the
-// anonymisation level), its files by name once opened, the app's log
-// lines, and how many entries a reader lists one by one. Front ends show
-// a bundle through these values.
+// anonymisation level), its files by name once opened and their names,
+// what its JSON files hold (files.go: tunnel.json, checks.json,
+// drills.json, profile.json; facts.go: the parts of system.json and
+// network.json), the app's log lines, and how many entries a reader lists
+// one by one. Front ends show a bundle through these values.
 //
 // It never collects, reads or decrypts: internal/diag makes bundles and
 // opens them (zip, age, hashes checked). It must never import a package
