@@ -88,7 +88,7 @@ func Export(ctx context.Context, in Input, opt Options, w io.Writer) (*Manifest,
 	}
 	b := &Bundle{Manifest: m, Files: files}
 	b.Manifest.Files = entries(files, bundle.NameSummary)
-	html, err := renderSummary(b, in.Language)
+	html, err := bundle.SummaryHTML(b, in.Language)
 	if err != nil {
 		return nil, err
 	}

@@ -163,6 +163,8 @@ func TestCatalogueHasEveryKey(t *testing.T) {
 	fr, _ := i18n.Catalog(i18n.FR)
 	en, _ := i18n.Catalog(i18n.EN)
 	srcs, _ := filepath.Glob("*.go")
+	words, _ := filepath.Glob(filepath.Join("bundle", "*.go")) // the summaries
+	srcs = append(srcs, words...)
 	key := regexp.MustCompile(`"(diag\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)"`)
 	var keys []string
 	for _, s := range srcs {

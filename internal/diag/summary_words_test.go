@@ -26,12 +26,12 @@ func craftedBundle(t *testing.T, lang string) *Bundle {
 		t.Fatal(err)
 	}
 	edit := func(name, key string, v any) {
-		var facts map[string]rawFact
+		var facts map[string]fileFact
 		if err := json.Unmarshal(b.Files[name], &facts); err != nil {
 			t.Fatal(err)
 		}
 		js, _ := json.Marshal(v)
-		facts[key] = rawFact{Value: js}
+		facts[key] = fileFact{Value: js}
 		if b.Files[name], err = json.Marshal(facts); err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func TestSummaryHTMLWordsInLanguage(t *testing.T) {
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			b := craftedBundle(t, tc.lang)
-			page, err := renderSummary(b, tc.lang)
+			page, err := bundle.SummaryHTML(b, tc.lang)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -32,7 +32,7 @@ func TestBundleSaysTheOneVerdict(t *testing.T) {
 			if !strings.Contains(sum, "\n"+c.Text(l)+"\n") {
 				t.Errorf("%s %s: the summary does not say %q:\n%s", l, c.Name, c.Text(l), sum)
 			}
-			page, err := renderSummary(b, l)
+			page, err := bundle.SummaryHTML(b, l)
 			if err != nil {
 				t.Fatal(err)
 			}
