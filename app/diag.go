@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/diag"
 	"relais/internal/diag/bundle"
 	"relais/internal/frontend"
 )
@@ -115,7 +114,7 @@ type diagScreen struct {
 	summaryDir  string        // the private folder of the last summary.html opened
 	bundle      *bundle.Bundle
 	summary     string
-	// summarize is the bundle's verdict in a language: diag.Summary
+	// summarize is the bundle's verdict in a language: bundle.Summary
 	// (tests may stand in for it).
 	summarize func(b *bundle.Bundle, lang string) string
 }
@@ -140,7 +139,7 @@ var levelKeys = map[bundle.Level][3]string{ // option, hint, name
 var _ screen = (*diagScreen)(nil)
 
 func newDiag(u *ui) *diagScreen {
-	return &diagScreen{u: u, reloadEvery: 10 * time.Second, summarize: diag.Summary}
+	return &diagScreen{u: u, reloadEvery: 10 * time.Second, summarize: bundle.Summary}
 }
 
 func (s *diagScreen) content() fyne.CanvasObject {

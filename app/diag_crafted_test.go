@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"relais/internal/diag"
 	"relais/internal/diag/bundle"
 )
 
@@ -26,7 +25,7 @@ func craftedBundle(n int) *bundle.Bundle {
 
 // A crafted bundle with 100,000 collector failures and files opens: the
 // viewer lists the first and counts the rest, and so does the verdict
-// (diag.Summary, as the app uses it), instead of laying out 100,000
+// (bundle.Summary, as the app uses it), instead of laying out 100,000
 // lines (4,000 took the old viewer two minutes). The time it takes is in
 // BenchmarkDiagCraftedBundle.
 func TestDiagCraftedBundleIsSummedUp(t *testing.T) {
@@ -35,7 +34,7 @@ func TestDiagCraftedBundleIsSummedUp(t *testing.T) {
 			fb := newFakeBackend(t)
 			fb.Diag.Bundle = craftedBundle(100_000)
 			tu, s, _ := newTestDiag(t, fb, l)
-			s.summarize = diag.Summary
+			s.summarize = bundle.Summary
 			s.openPath("/tmp/x.zip.age")
 			if s.view != diagBundle {
 				t.Fatal("the crafted bundle did not open")
@@ -69,10 +68,10 @@ func BenchmarkDiagCraftedBundle(b *testing.B) {
 	fb := newFakeBackend(b)
 	fb.Diag.Bundle = crafted
 	tu, s, _ := newTestDiag(b, fb, "fr")
-	s.summarize = diag.Summary
+	s.summarize = bundle.Summary
 	b.ResetTimer()
 	for range b.N {
-		s.showBundle(crafted, diag.Summary(crafted, "fr"))
+		s.showBundle(crafted, bundle.Summary(crafted, "fr"))
 		tu.window.Resize(fyne.NewSize(1024, 768))
 		_ = s.root.MinSize()
 		tu.window.Canvas().Refresh(s.root)

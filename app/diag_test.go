@@ -15,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"relais/internal/diag"
 	"relais/internal/diag/bundle"
 	"relais/internal/frontend"
 	"relais/internal/frontend/frontendtest"
@@ -509,7 +508,7 @@ func TestDiagBundleSummaryIsTheBundles(t *testing.T) {
 	s.reloadEvery = 0
 	tu.window.SetContent(s.content())
 	s.openPath("/tmp/x.zip.age")
-	want := diag.Summary(b, "en")
+	want := bundle.Summary(b, "en")
 	if want == "" || s.bSummary.Text != want {
 		t.Fatalf("summary shown:\n%s\nwant:\n%s", s.bSummary.Text, want)
 	}

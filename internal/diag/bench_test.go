@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"relais/internal/checks"
+	"relais/internal/diag/bundle"
 	"relais/internal/store"
 )
 
@@ -118,8 +119,8 @@ func TestWeekBundleOpens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cf checksFile
-	if err := json.Unmarshal(b.Files[nameChecks], &cf); err != nil {
+	var cf bundle.ChecksFile
+	if err := json.Unmarshal(b.Files[bundle.NameChecks], &cf); err != nil {
 		t.Fatal(err)
 	}
 	h := cf.History
@@ -138,7 +139,7 @@ func TestWeekBundleOpens(t *testing.T) {
 	if failed != 0 {
 		t.Errorf("the counts lose %d failures", failed)
 	}
-	if n := bytes.Count(b.Files[nameLog], []byte("\n")); n != keptEvents {
+	if n := bytes.Count(b.Files[bundle.NameLog], []byte("\n")); n != keptEvents {
 		t.Errorf("log.txt has %d lines", n)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"relais/internal/diag/bundle"
+
 	"filippo.io/age"
 	"filippo.io/age/armor"
 )
@@ -127,7 +129,7 @@ func Open(r io.Reader, identities []age.Identity) (*Bundle, error) {
 		total += len(b)
 		contents[f.Name] = b
 	}
-	mb, ok := contents[nameManifest]
+	mb, ok := contents[bundle.NameManifest]
 	if !ok {
 		return nil, errNoManifest
 	}
@@ -155,7 +157,7 @@ func Open(r io.Reader, identities []age.Identity) (*Bundle, error) {
 		b.Files[e.Name] = data
 	}
 	for name := range contents {
-		if _, listed := b.Files[name]; !listed && name != nameManifest {
+		if _, listed := b.Files[name]; !listed && name != bundle.NameManifest {
 			return nil, fmt.Errorf("diag: %s is in the bundle but not in the manifest", truncate(name, 80))
 		}
 	}
@@ -178,7 +180,7 @@ func checkManifest(m *Manifest) error {
 	}
 	seen := map[string]bool{}
 	for _, e := range m.Files {
-		if !validMemberName(e.Name) || e.Name == nameManifest || seen[e.Name] {
+		if !validMemberName(e.Name) || e.Name == bundle.NameManifest || seen[e.Name] {
 			return fmt.Errorf("diag: manifest: bad or repeated file %q", truncate(e.Name, 80))
 		}
 		seen[e.Name] = true

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"relais/internal/diag/bundle"
+
 	"filippo.io/age"
 	"filippo.io/age/armor"
 )
@@ -47,10 +49,10 @@ func members(t testing.TB) ([][2]string, Manifest) {
 	t.Helper()
 	files := unzip(t, smallBundle(t))
 	var m Manifest
-	if err := json.Unmarshal(files[nameManifest], &m); err != nil {
+	if err := json.Unmarshal(files[bundle.NameManifest], &m); err != nil {
 		t.Fatal(err)
 	}
-	out := [][2]string{{nameManifest, string(files[nameManifest])}}
+	out := [][2]string{{bundle.NameManifest, string(files[bundle.NameManifest])}}
 	for _, f := range m.Files {
 		out = append(out, [2]string{f.Name, string(files[f.Name])})
 	}
@@ -109,7 +111,7 @@ func TestOpenRefuses(t *testing.T) {
 		mm := m
 		mm.Files = append([]FileEntry(nil), m.Files...)
 		cp = f(cp, &mm)
-		if cp[0][0] == nameManifest && cp[0][1] == ms[0][1] {
+		if cp[0][0] == bundle.NameManifest && cp[0][1] == ms[0][1] {
 			cp[0][1] = manifestJSON(t, mm)
 		}
 		return rezip(t, cp)
@@ -142,7 +144,7 @@ func TestOpenRefuses(t *testing.T) {
 		{"newer schema", with(func(ms [][2]string, m *Manifest) [][2]string { m.Schema = 2; return ms }), "schema 2"},
 		{"bad case code", with(func(ms [][2]string, m *Manifest) [][2]string { m.CaseCode = "RLS-0000-0000"; return ms }), "bad case code"},
 		{"manifest lists itself", with(func(ms [][2]string, m *Manifest) [][2]string {
-			m.Files = append(m.Files, FileEntry{Name: nameManifest, SHA256: strings.Repeat("0", 64)})
+			m.Files = append(m.Files, FileEntry{Name: bundle.NameManifest, SHA256: strings.Repeat("0", 64)})
 			return ms
 		}), "bad or repeated"},
 		{"manifest lists a file twice", with(func(ms [][2]string, m *Manifest) [][2]string { m.Files = append(m.Files, m.Files[0]); return ms }), "bad or repeated"},
@@ -153,7 +155,7 @@ func TestOpenRefuses(t *testing.T) {
 			}
 			return rezip(t, many)
 		}(), "at most 64"},
-		{"member over 16 MiB", rezip(t, [][2]string{{nameManifest, "{}"}, {"big.txt", zeros + zeros[:2<<20]}}), "over 16 MiB"},
+		{"member over 16 MiB", rezip(t, [][2]string{{bundle.NameManifest, "{}"}, {"big.txt", zeros + zeros[:2<<20]}}), "over 16 MiB"},
 		{"zip bomb over 64 MiB in all", rezip(t, [][2]string{{"a.txt", zeros}, {"b.txt", zeros}, {"c.txt", zeros}, {"d.txt", zeros}, {"e.txt", zeros}}), "too large"},
 	}
 	for _, tt := range tests {
@@ -207,7 +209,7 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte("PK\x03\x04garbage"))
 	f.Add([]byte("age-encryption.org/v1\n-> X25519 abc\n"))
 	f.Add(raw[:len(raw)/2])
-	f.Add(rezip(f, [][2]string{{nameManifest, `{"schema":1,"case_code":"RLS-7K3M-Q9TD","anonymisation":"none","files":[]}`}}))
+	f.Add(rezip(f, [][2]string{{bundle.NameManifest, `{"schema":1,"case_code":"RLS-7K3M-Q9TD","anonymisation":"none","files":[]}`}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := Open(bytes.NewReader(data), nil)
 		if err != nil {

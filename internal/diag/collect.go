@@ -12,12 +12,14 @@ import (
 	"os/user"
 	"sync"
 	"time"
+
+	"relais/internal/diag/bundle"
 )
 
 // errUnsupported is a fact this system does not offer (no /proc on macOS,
 // no resolvectl without systemd-resolved): noted in its file, not a
 // failure.
-var errUnsupported = errors.New("not available on this system")
+var errUnsupported = errors.New(bundle.Unsupported)
 
 // collector gathers one part of system.json or network.json. run must
 // honour ctx's deadline; one that does not is abandoned at the deadline

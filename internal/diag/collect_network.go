@@ -18,30 +18,21 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-// ifaceFacts is one network interface.
-type ifaceFacts struct {
-	Name      string   `json:"name"`
-	Index     int      `json:"index"`
-	MTU       int      `json:"mtu"`
-	Flags     []string `json:"flags"`
-	MAC       string   `json:"mac,omitempty"`
-	Addresses []string `json:"addresses"`
-	Error     string   `json:"error,omitempty"` // the addresses could not be read
-}
+	"relais/internal/diag/bundle"
+)
 
 func (s *sources) interfaceFacts(ctx context.Context) (any, error) {
 	ifs, err := s.interfaces()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ifaceFacts, 0, len(ifs))
+	out := make([]bundle.IfaceFacts, 0, len(ifs))
 	for _, i := range ifs {
 		if ctx.Err() != nil {
 			return out, ctx.Err()
 		}
-		f := ifaceFacts{Name: i.Name, Index: i.Index, MTU: i.MTU, MAC: i.HardwareAddr.String(), Flags: []string{}, Addresses: []string{}}
+		f := bundle.IfaceFacts{Name: i.Name, Index: i.Index, MTU: i.MTU, MAC: i.HardwareAddr.String(), Flags: []string{}, Addresses: []string{}}
 		if i.Flags != 0 {
 			f.Flags = strings.Split(i.Flags.String(), "|")
 		}
@@ -55,24 +46,6 @@ func (s *sources) interfaceFacts(ctx context.Context) (any, error) {
 		out = append(out, f)
 	}
 	return out, nil
-}
-
-// route is one line of the routing table.
-type route struct {
-	Iface       string   `json:"iface"`
-	Destination string   `json:"destination"` // a prefix: 0.0.0.0/0 is the default route
-	Gateway     string   `json:"gateway,omitempty"`
-	Source      string   `json:"source,omitempty"` // IPv6 source-specific routes
-	Metric      uint32   `json:"metric"`
-	Flags       []string `json:"flags"`
-	MTU         int      `json:"mtu,omitempty"`
-}
-
-// routeText is a routing table as a tool printed it, where there is no
-// /proc (macOS, Windows).
-type routeText struct {
-	Command string   `json:"command"`
-	Lines   []string `json:"lines"`
 }
 
 func (s *sources) routes4(ctx context.Context) (any, error) {
@@ -110,7 +83,7 @@ func (s *sources) routeCommand(ctx context.Context) (any, error) {
 		return nil, errUnsupported
 	}
 	out, err := s.command(ctx, name, args...)
-	return routeText{Command: name + " " + strings.Join(args, " "), Lines: lines(out, 500)}, err
+	return bundle.RouteText{Command: name + " " + strings.Join(args, " "), Lines: lines(out, 500)}, err
 }
 
 // lines splits a command's output, at most max lines.
@@ -145,10 +118,10 @@ func flagNames(f uint32) []string {
 // parseProcRoute reads /proc/net/route: a header, then one route a line
 // with the addresses as 32-bit hexadecimal numbers in host (little-endian
 // on every platform Relais runs on) order.
-func parseProcRoute(b []byte) ([]route, error) {
+func parseProcRoute(b []byte) ([]bundle.Route, error) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 64<<10)
-	out := []route{}
+	out := []bundle.Route{}
 	first := true
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -172,7 +145,7 @@ func parseProcRoute(b []byte) ([]route, error) {
 		if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 			return out, fmt.Errorf("/proc/net/route: %w", err)
 		}
-		r := route{Iface: f[0], Metric: uint32(metric), Flags: flagNames(uint32(flags))}
+		r := bundle.Route{Iface: f[0], Metric: uint32(metric), Flags: flagNames(uint32(flags))}
 		m := binary.BigEndian.Uint32(mask.AsSlice())
 		if ones := bits.OnesCount32(m); m == ^uint32(0)<<(32-ones) || ones == 0 {
 			r.Destination = netip.PrefixFrom(dst, ones).String()
@@ -209,10 +182,10 @@ func hexIPv4(s string) (netip.Addr, error) {
 // parseIPv6Route reads /proc/net/ipv6_route: destination, its prefix
 // length, source, its length, next hop (32 and 2 hex digits each), metric,
 // reference count, use, flags (8 hex digits each), interface.
-func parseIPv6Route(b []byte) ([]route, error) {
+func parseIPv6Route(b []byte) ([]bundle.Route, error) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 64<<10)
-	out := []route{}
+	out := []bundle.Route{}
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) == 0 {
@@ -234,7 +207,7 @@ func parseIPv6Route(b []byte) ([]route, error) {
 		if dlen > 128 || slen > 128 {
 			return out, errors.New("/proc/net/ipv6_route: prefix length over 128")
 		}
-		r := route{Iface: f[9], Destination: netip.PrefixFrom(dst, int(dlen)).String(), Metric: uint32(metric), Flags: flagNames(uint32(flags))}
+		r := bundle.Route{Iface: f[9], Destination: netip.PrefixFrom(dst, int(dlen)).String(), Metric: uint32(metric), Flags: flagNames(uint32(flags))}
 		if slen > 0 {
 			r.Source = netip.PrefixFrom(src, int(slen)).String()
 		}
@@ -257,13 +230,6 @@ func hexIPv6(s string) (netip.Addr, error) {
 	return netip.AddrFrom16(a), nil
 }
 
-// resolvConf is what /etc/resolv.conf says.
-type resolvConf struct {
-	Nameservers []string `json:"nameservers"`
-	Search      []string `json:"search,omitempty"`
-	Options     []string `json:"options,omitempty"`
-}
-
 func (s *sources) resolvConf(context.Context) (any, error) {
 	b, err := s.readFile("/etc/resolv.conf")
 	if errors.Is(err, fs.ErrNotExist) && runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
@@ -277,8 +243,8 @@ func (s *sources) resolvConf(context.Context) (any, error) {
 
 // parseResolvConf reads resolv.conf(5): nameserver, search (or domain)
 // and options lines; comments (# or ;) and anything else skipped.
-func parseResolvConf(b []byte) resolvConf {
-	rc := resolvConf{Nameservers: []string{}}
+func parseResolvConf(b []byte) bundle.ResolvConf {
+	rc := bundle.ResolvConf{Nameservers: []string{}}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 64<<10)
 	for sc.Scan() {
@@ -326,23 +292,13 @@ func (s *sources) proxy(context.Context) (any, error) {
 	return m, nil
 }
 
-// gatewayProbe says whether a default gateway answers.
-type gatewayProbe struct {
-	Address   string  `json:"address"`
-	Iface     string  `json:"iface"`
-	Method    string  `json:"method"` // ping, or tcp (a connection tried to ports 53, 80, 443: refused counts as an answer)
-	Reachable bool    `json:"reachable"`
-	RTTMS     float64 `json:"rtt_ms,omitempty"`
-	Detail    string  `json:"detail,omitempty"` // why not, or what answered
-}
-
 // probeTimeout bounds each probe of a gateway (within the collector's
 // deadline).
 const probeTimeout = time.Second
 
 // gateways probes every default gateway (at most 4) at once.
 func (s *sources) gateways(ctx context.Context) (any, error) {
-	var gws []route
+	var gws []bundle.Route
 	var errs []error
 	if b, err := s.readFile("/proc/net/route"); err == nil {
 		rs, err := parseProcRoute(b)
@@ -371,12 +327,12 @@ func (s *sources) gateways(ctx context.Context) (any, error) {
 		if runtime.GOOS != "linux" {
 			return nil, errUnsupported
 		}
-		return []gatewayProbe{}, errors.New("no default gateway")
+		return []bundle.GatewayProbe{}, errors.New("no default gateway")
 	}
 	if len(gws) > 4 {
 		gws = gws[:4]
 	}
-	out := make([]gatewayProbe, len(gws))
+	out := make([]bundle.GatewayProbe, len(gws))
 	var wg sync.WaitGroup
 	for i, r := range gws {
 		wg.Add(1)
@@ -389,10 +345,10 @@ func (s *sources) gateways(ctx context.Context) (any, error) {
 	return out, ctx.Err()
 }
 
-func (s *sources) probeGateway(ctx context.Context, r route) gatewayProbe {
+func (s *sources) probeGateway(ctx context.Context, r bundle.Route) bundle.GatewayProbe {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	p := gatewayProbe{Address: r.Gateway, Iface: r.Iface}
+	p := bundle.GatewayProbe{Address: r.Gateway, Iface: r.Iface}
 	host := r.Gateway
 	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && a.IsLinkLocalUnicast() {
 		host += "%" + r.Iface

@@ -10,17 +10,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-)
 
-// osFacts is the operating system and its version.
-type osFacts struct {
-	Name      string `json:"name,omitempty"`
-	Version   string `json:"version,omitempty"`
-	ID        string `json:"id,omitempty"`
-	VersionID string `json:"version_id,omitempty"`
-	Pretty    string `json:"pretty_name,omitempty"`
-	Source    string `json:"source"` // where it was read: /etc/os-release, sw_vers, ver
-}
+	"relais/internal/diag/bundle"
+)
 
 // osRelease reads /etc/os-release (or /usr/lib/os-release), sw_vers on
 // macOS, ver on Windows.
@@ -30,7 +22,7 @@ func (s *sources) osRelease(ctx context.Context) (any, error) {
 		b, err := s.readFile(p)
 		if err == nil {
 			kv := parseOSRelease(b)
-			return osFacts{Name: kv["NAME"], Version: kv["VERSION"], ID: kv["ID"], VersionID: kv["VERSION_ID"], Pretty: kv["PRETTY_NAME"], Source: p}, nil
+			return bundle.OSFacts{Name: kv["NAME"], Version: kv["VERSION"], ID: kv["ID"], VersionID: kv["VERSION_ID"], Pretty: kv["PRETTY_NAME"], Source: p}, nil
 		}
 		errs = append(errs, err)
 	}
@@ -46,13 +38,13 @@ func (s *sources) osRelease(ctx context.Context) (any, error) {
 				kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
 			}
 		}
-		return osFacts{Name: kv["ProductName"], Version: kv["ProductVersion"], VersionID: kv["BuildVersion"], Source: "sw_vers"}, nil
+		return bundle.OSFacts{Name: kv["ProductName"], Version: kv["ProductVersion"], VersionID: kv["BuildVersion"], Source: "sw_vers"}, nil
 	case "windows":
 		out, err := s.command(ctx, "cmd", "/c", "ver")
 		if err != nil {
 			return nil, fmt.Errorf("ver: %w", err)
 		}
-		return osFacts{Name: "Windows", Pretty: strings.TrimSpace(string(out)), Source: "ver"}, nil
+		return bundle.OSFacts{Name: "Windows", Pretty: strings.TrimSpace(string(out)), Source: "ver"}, nil
 	}
 	return nil, errors.Join(errs...)
 }
@@ -96,24 +88,8 @@ func unquoteShell(v string) string {
 	return v
 }
 
-// runtimeFactsValue is what the binary knows of itself and the machine.
-type runtimeFactsValue struct {
-	OS   string `json:"os"`
-	Arch string `json:"arch"`
-	Go   string `json:"go"`
-	CPUs int    `json:"cpus"`
-}
-
-func runtimeFacts() runtimeFactsValue {
-	return runtimeFactsValue{OS: runtime.GOOS, Arch: runtime.GOARCH, Go: runtime.Version(), CPUs: runtime.NumCPU()}
-}
-
-// userFacts is the person running Relais.
-type userFacts struct {
-	Login string `json:"login"`
-	Name  string `json:"name,omitempty"`
-	UID   string `json:"uid,omitempty"`
-	Home  string `json:"home,omitempty"`
+func runtimeFacts() bundle.RuntimeFacts {
+	return bundle.RuntimeFacts{OS: runtime.GOOS, Arch: runtime.GOARCH, Go: runtime.Version(), CPUs: runtime.NumCPU()}
 }
 
 func (s *sources) user(context.Context) (any, error) {
@@ -122,7 +98,7 @@ func (s *sources) user(context.Context) (any, error) {
 		return nil, err
 	}
 	name, _, _ := strings.Cut(u.Name, ",") // GECOS: the full name, then office, phones…
-	return userFacts{Login: u.Username, Name: name, UID: u.Uid, Home: u.HomeDir}, nil
+	return bundle.UserFacts{Login: u.Username, Name: name, UID: u.Uid, Home: u.HomeDir}, nil
 }
 
 // localeVars decide the language of the system and of Relais.

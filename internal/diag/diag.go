@@ -10,6 +10,11 @@
 // recipient. A bundle is named by a case code that is easy to read over
 // the phone.
 //
+// The bundle's values, its files' types and its summaries (summary.html,
+// the plain-text one) live in internal/diag/bundle, which does no I/O, so
+// that front ends can show a bundle without importing diag: diag collects,
+// scrubs, writes, encrypts and opens.
+//
 // Each collector runs with a deadline; one that fails is noted in the
 // bundle and the others still ship. It never imports fyne.io or the CLI,
 // never writes outside the writer it is given, and never needs a display.
@@ -34,6 +39,7 @@ type (
 	CollectorFailure = bundle.CollectorFailure
 	Level            = bundle.Level
 	LogLine          = bundle.LogLine
+	ProfileFacts     = bundle.ProfileFacts
 )
 
 // Schema, levels and listing bound: see internal/diag/bundle.
@@ -45,17 +51,12 @@ const (
 	MaxListed     = bundle.MaxListed
 )
 
-// ProfileFacts is what the bundle says of the profile in use.
-type ProfileFacts struct {
-	Serial    int64     `json:"serial"`
-	Signature string    `json:"signature"` // valid | invalid | not_checked
-	Expires   time.Time `json:"expires"`   // zero: never
-	Expired   bool      `json:"expired"`
-	FetchedAt time.Time `json:"fetched_at"`
-	Source    string    `json:"source"` // where it came from (URL), redacted like any URL
-	// TOML is the profile's text (URLs in it are redacted like the rest).
-	TOML []byte `json:"-"`
-}
+// Summary is the bundle's verdict as plain text for a terminal, in lang
+// (bundle.Summary, which front ends call).
+func Summary(b *Bundle, lang string) string { return bundle.Summary(b, lang) }
+
+// TerminalText is s safe to write to a terminal (bundle.TerminalText).
+func TerminalText(s string) string { return bundle.TerminalText(s) }
 
 // Input is what the backend knows, read from the store and the engine;
 // the system and network facts diag collects itself.

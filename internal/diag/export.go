@@ -9,6 +9,7 @@ import (
 
 	"filippo.io/age"
 
+	"relais/internal/diag/bundle"
 	"relais/internal/drills"
 	"relais/internal/redact"
 )
@@ -86,22 +87,22 @@ func Export(ctx context.Context, in Input, opt Options, w io.Writer) (*Manifest,
 		}
 	}
 	b := &Bundle{Manifest: m, Files: files}
-	b.Manifest.Files = entries(files, nameSummary)
-	html, err := renderSummary(b, in.Language)
+	b.Manifest.Files = entries(files, bundle.NameSummary)
+	html, err := bundle.SummaryHTML(b, in.Language)
 	if err != nil {
 		return nil, err
 	}
 	// The page is made of scrubbed text; redacting it again only guards
 	// against a secret in a translation. (Anonymising it would mistake
 	// its CSS selectors for host names.)
-	files[nameSummary] = []byte(red.Text(string(html)))
+	files[bundle.NameSummary] = []byte(red.Text(string(html)))
 	m.Redactions = red.Count()
 	m.Files = entries(files, "")
 	mb, err := fileJSON(m)
 	if err != nil {
 		return nil, fmt.Errorf("diag: manifest: %w", err)
 	}
-	files[nameManifest] = mb
+	files[bundle.NameManifest] = mb
 
 	out := w
 	var enc io.WriteCloser
@@ -127,7 +128,7 @@ func Export(ctx context.Context, in Input, opt Options, w io.Writer) (*Manifest,
 func entries(files map[string][]byte, pending string) []FileEntry {
 	var out []FileEntry
 	for _, name := range fileOrder {
-		if name == nameManifest {
+		if name == bundle.NameManifest {
 			continue
 		}
 		data, ok := files[name]
@@ -148,11 +149,11 @@ func rawFiles(in Input, results []collected) (map[string][]byte, error) {
 	if settings == nil {
 		settings = map[string]string{}
 	}
-	cf := checksFile{History: newHistory(in.Checks)}
+	cf := bundle.ChecksFile{History: newHistory(in.Checks)}
 	if in.Snapshot != nil {
 		cf.LastReport = in.Snapshot.Report
 	}
-	df := drillsFile{Runs: in.Drills}
+	df := bundle.DrillsFile{Runs: in.Drills}
 	if df.Runs == nil {
 		df.Runs = []*drills.Run{}
 	}
@@ -160,13 +161,13 @@ func rawFiles(in Input, results []collected) (map[string][]byte, error) {
 		name string
 		v    any
 	}{
-		{nameSystem, factsOf(results, "system")},
-		{nameNetwork, factsOf(results, "network")},
-		{nameTunnel, newTunnelFile(in.Snapshot, in.PublicKey)},
-		{nameChecks, cf},
-		{nameDrills, df},
-		{nameProfile, profileFile{Cached: in.Profile != nil, ProfileFacts: in.Profile}},
-		{nameSettings, settings},
+		{bundle.NameSystem, factsOf(results, "system")},
+		{bundle.NameNetwork, factsOf(results, "network")},
+		{bundle.NameTunnel, newTunnelFile(in.Snapshot, in.PublicKey)},
+		{bundle.NameChecks, cf},
+		{bundle.NameDrills, df},
+		{bundle.NameProfile, bundle.ProfileFile{Cached: in.Profile != nil, ProfileFacts: in.Profile}},
+		{bundle.NameSettings, settings},
 	}
 	files := map[string][]byte{}
 	for _, j := range jsons {
@@ -177,12 +178,12 @@ func rawFiles(in Input, results []collected) (map[string][]byte, error) {
 		files[j.name] = b
 	}
 	if in.Profile != nil && in.Profile.TOML != nil {
-		files[nameProfileTOML] = in.Profile.TOML
+		files[bundle.NameProfileTOML] = in.Profile.TOML
 	}
 	if in.Managed != nil {
-		files[nameManaged] = in.Managed
+		files[bundle.NameManaged] = in.Managed
 	}
-	files[nameLog] = logText(in.Log)
+	files[bundle.NameLog] = logText(in.Log)
 	return files, nil
 }
 
@@ -197,7 +198,7 @@ func identityOf(results []collected, in Input) identity {
 			if r.name() == "system.hostname" {
 				id.Hostname = v
 			}
-		case userFacts:
+		case bundle.UserFacts:
 			id.Login, id.FullName, id.Home = v.Login, v.Name, v.Home
 		}
 	}

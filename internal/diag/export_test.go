@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/diag/bundle"
+
 	"filippo.io/age"
 )
 
@@ -82,7 +84,7 @@ func TestExportNoSecretAnywhere(t *testing.T) {
 			}
 			// Redaction keeps what the helpdesk needs around the secret.
 			for _, want := range []string{"PrivateKey = [REDACTED]", "Authorization: [REDACTED]", "token=[REDACTED]", "REDACTED@"} {
-				if !bytes.Contains(files[nameLog], []byte(want)) && !bytes.Contains(files[nameProfileTOML], []byte(want)) {
+				if !bytes.Contains(files[bundle.NameLog], []byte(want)) && !bytes.Contains(files[bundle.NameProfileTOML], []byte(want)) {
 					t.Errorf("log and profile lack %q", want)
 				}
 			}
@@ -150,8 +152,8 @@ func TestExportHidesThisMachine(t *testing.T) {
 		t.Run(string(level), func(t *testing.T) {
 			raw, m := export(t, in, Options{Level: level, CollectorTimeout: 5 * time.Second})
 			files := unzip(t, raw)
-			if !bytes.Contains(files[nameNetwork], []byte(`"interfaces"`)) || !bytes.Contains(files[nameSystem], []byte(`"hostname"`)) {
-				t.Fatalf("the real collectors gave nothing:\n%s\n%s", files[nameSystem], files[nameNetwork])
+			if !bytes.Contains(files[bundle.NameNetwork], []byte(`"interfaces"`)) || !bytes.Contains(files[bundle.NameSystem], []byte(`"hostname"`)) {
+				t.Fatalf("the real collectors gave nothing:\n%s\n%s", files[bundle.NameSystem], files[bundle.NameNetwork])
 			}
 			t.Logf("failures: %+v", m.Failures)
 			hidden := append([]string{facts.hostname}, facts.users...)
@@ -173,19 +175,19 @@ func TestExportHidesThisMachine(t *testing.T) {
 				}
 			}
 			for _, v := range kept {
-				if !wordIn(files[nameNetwork], v) {
+				if !wordIn(files[bundle.NameNetwork], v) {
 					t.Errorf("network.json at standard: private address %s should be kept", v)
 				}
 			}
-			if !bytes.Contains(files[nameSystem], []byte(`"[HOST-1]"`)) || !bytes.Contains(files[nameSystem], []byte(`"[USER-1]"`)) {
-				t.Errorf("system.json: the machine and its user should be [HOST-1] and [USER-1]:\n%s", files[nameSystem])
+			if !bytes.Contains(files[bundle.NameSystem], []byte(`"[HOST-1]"`)) || !bytes.Contains(files[bundle.NameSystem], []byte(`"[USER-1]"`)) {
+				t.Errorf("system.json: the machine and its user should be [HOST-1] and [USER-1]:\n%s", files[bundle.NameSystem])
 			}
 			// The loopback address identifies nobody and stays.
-			if !wordIn(files[nameNetwork], "127.0.0.1") {
+			if !wordIn(files[bundle.NameNetwork], "127.0.0.1") {
 				t.Errorf("network.json: 127.0.0.1 should stay")
 			}
 			// The tunnel's private address goes at strict only.
-			if got := wordIn(files[nameTunnel], "10.20.9.17"); got != (level == LevelStandard) {
+			if got := wordIn(files[bundle.NameTunnel], "10.20.9.17"); got != (level == LevelStandard) {
 				t.Errorf("tunnel.json at %s: private tunnel address present = %v", level, got)
 			}
 		})
@@ -213,27 +215,27 @@ func TestExportStandInsAreConsistent(t *testing.T) {
 		return string(m[1])
 	}
 	ip := []string{
-		standIn(nameLog, "endpoint ", " unreachable"),
-		standIn(nameLog, "Endpoint = ", ":51820"),
-		standIn(nameProfileTOML, `endpoint_backup = "`, `:51820"`),
-		standIn(nameTunnel, `"endpoint": "`, `:51820"`),
-		standIn(nameSummary, "serveur ", ":51820"),
+		standIn(bundle.NameLog, "endpoint ", " unreachable"),
+		standIn(bundle.NameLog, "Endpoint = ", ":51820"),
+		standIn(bundle.NameProfileTOML, `endpoint_backup = "`, `:51820"`),
+		standIn(bundle.NameTunnel, `"endpoint": "`, `:51820"`),
+		standIn(bundle.NameSummary, "serveur ", ":51820"),
 	}
 	for _, s := range ip {
 		if s != ip[0] || !strings.HasPrefix(s, "[IP-PUB-") {
 			t.Errorf("the public address has stand-ins %v, want one [IP-PUB-n]", ip)
 		}
 	}
-	if host := standIn(nameSystem, `"value": "`, `"`); host != "[HOST-1]" || standIn(nameLog, "(", ") user") != host {
+	if host := standIn(bundle.NameSystem, `"value": "`, `"`); host != "[HOST-1]" || standIn(bundle.NameLog, "(", ") user") != host {
 		t.Errorf("the machine's name: %s in system.json, want [HOST-1] in the log too", host)
 	}
-	if u := standIn(nameLog, " user ", ", "); u != "[USER-1]" || standIn(nameSystem, `"home": "/home/`, `"`) != u {
+	if u := standIn(bundle.NameLog, " user ", ", "); u != "[USER-1]" || standIn(bundle.NameSystem, `"home": "/home/`, `"`) != u {
 		t.Errorf("the user: %s", u)
 	}
-	if mac := standIn(nameLog, "mac ", "\n"); mac != standIn(nameNetwork, `"mac": "`, `"`) {
+	if mac := standIn(bundle.NameLog, "mac ", "\n"); mac != standIn(bundle.NameNetwork, `"mac": "`, `"`) {
 		t.Errorf("the MAC address: %s in the log, not the same in network.json", mac)
 	}
-	if host := standIn(nameProfileTOML, `profile_url = "https://`, `/relais/profile.toml"`); host != standIn(nameManaged, `profile_url = "https://`, `/p.toml`) {
+	if host := standIn(bundle.NameProfileTOML, `profile_url = "https://`, `/relais/profile.toml"`); host != standIn(bundle.NameManaged, `profile_url = "https://`, `/p.toml`) {
 		t.Errorf("the profile's host is not the same stand-in in profile.toml and managed.toml")
 	}
 	for name, data := range files {
@@ -245,11 +247,11 @@ func TestExportStandInsAreConsistent(t *testing.T) {
 	}
 	// Kept at standard: private addresses, loopback, file names, code.
 	for _, v := range []string{"192.168.100.23", "10.20.0.53", "127.0.0.1"} {
-		if !wordIn(bytes.Join([][]byte{files[nameNetwork], files[nameProfileTOML], files[nameTunnel]}, nil), v) {
+		if !wordIn(bytes.Join([][]byte{files[bundle.NameNetwork], files[bundle.NameProfileTOML], files[bundle.NameTunnel]}, nil), v) {
 			t.Errorf("%s should be kept at standard", v)
 		}
 	}
-	if !bytes.Contains(files[nameProfileTOML], []byte("[[apps.checks]]")) || !bytes.Contains(files[nameProfileTOML], []byte("/p.toml")) {
+	if !bytes.Contains(files[bundle.NameProfileTOML], []byte("[[apps.checks]]")) || !bytes.Contains(files[bundle.NameProfileTOML], []byte("/p.toml")) {
 		t.Errorf("profile.toml: TOML tables and file names must not be taken for hosts")
 	}
 
@@ -260,7 +262,7 @@ func TestExportStandInsAreConsistent(t *testing.T) {
 			t.Errorf("%s at none: a stand-in %s", name, reStandIn.Find(data))
 		}
 	}
-	if !wordIn(none[nameLog], p.publicIP) || !wordIn(none[nameSystem], "pc-jdupont") || bytes.Contains(none[nameLog], []byte(p.privateKey)) {
+	if !wordIn(none[bundle.NameLog], p.publicIP) || !wordIn(none[bundle.NameSystem], "pc-jdupont") || bytes.Contains(none[bundle.NameLog], []byte(p.privateKey)) {
 		t.Errorf("at none, addresses and names stay and secrets go")
 	}
 }
@@ -291,8 +293,8 @@ func TestExportEncrypted(t *testing.T) {
 	if b.Manifest.CaseCode != m.CaseCode || !b.Manifest.Encrypted || len(b.Files) != len(m.Files) {
 		t.Fatalf("opened %+v, want %+v", b.Manifest, *m)
 	}
-	if !strings.Contains(string(b.Files[nameLog]), "PrivateKey = [REDACTED]") || strings.Contains(string(b.Files[nameLog]), p.privateKey) {
-		t.Errorf("log.txt inside: %s", b.Files[nameLog])
+	if !strings.Contains(string(b.Files[bundle.NameLog]), "PrivateKey = [REDACTED]") || strings.Contains(string(b.Files[bundle.NameLog]), p.privateKey) {
+		t.Errorf("log.txt inside: %s", b.Files[bundle.NameLog])
 	}
 	for _, ids := range [][]age.Identity{{other}, nil} {
 		_, err := Open(bytes.NewReader(raw), ids)
@@ -358,23 +360,22 @@ func TestExportCollectorDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := contentsOf(b)
-	if _, _, ok := factValue[[]ifaceFacts](c.network, "interfaces"); !ok {
-		t.Errorf("interfaces missing:\n%s", b.Files[nameNetwork])
+	if _, _, ok := factIn[[]bundle.IfaceFacts](t, b, bundle.NameNetwork, "interfaces"); !ok {
+		t.Errorf("interfaces missing:\n%s", b.Files[bundle.NameNetwork])
 	}
-	if rs, _, ok := factValue[[]route](c.network, "routes"); !ok || len(rs) != 2 {
+	if rs, _, ok := factIn[[]bundle.Route](t, b, bundle.NameNetwork, "routes"); !ok || len(rs) != 2 {
 		t.Errorf("routes: %v", rs)
 	}
-	if up, e, _ := factValue[float64](c.system, "uptime"); up != 12 || !strings.Contains(e, "did not finish") {
+	if up, e, _ := factIn[float64](t, b, bundle.NameSystem, "uptime"); up != 12 || !strings.Contains(e, "did not finish") {
 		t.Errorf("uptime: the partial value and its error are kept: %v %q", up, e)
 	}
-	if _, e, ok := factValue[resolvConf](c.network, "dns"); ok || !strings.Contains(e, "did not finish") {
+	if _, e, ok := factIn[bundle.ResolvConf](t, b, bundle.NameNetwork, "dns"); ok || !strings.Contains(e, "did not finish") {
 		t.Errorf("dns: %q", e)
 	}
-	if _, e, _ := factValue[[]string](c.network, "resolvectl"); e != errUnsupported.Error() {
+	if _, e, _ := factIn[[]string](t, b, bundle.NameNetwork, "resolvectl"); e != errUnsupported.Error() {
 		t.Errorf("resolvectl: %q", e)
 	}
-	if !strings.Contains(string(b.Files[nameSummary]), "did not finish") || !strings.Contains(Summary(b, "en"), "Collectors that failed: ") ||
+	if !strings.Contains(string(b.Files[bundle.NameSummary]), "did not finish") || !strings.Contains(Summary(b, "en"), "Collectors that failed: ") ||
 		!strings.Contains(Summary(b, "en"), "DNS servers. Details: did not finish") {
 		t.Errorf("the failures are not shown:\n%s", Summary(b, "en"))
 	}
@@ -434,7 +435,7 @@ func TestExportDeterministic(t *testing.T) {
 	// bundle still says so.
 	raw, m2 := export(t, Input{Language: "en"}, Options{collectors: defaultCollectors(fakeSources())})
 	for _, f := range m2.Files {
-		if f.Name == nameProfileTOML || f.Name == nameManaged {
+		if f.Name == bundle.NameProfileTOML || f.Name == bundle.NameManaged {
 			t.Errorf("%s shipped without content", f.Name)
 		}
 	}

@@ -10,52 +10,19 @@ import (
 	"time"
 
 	"relais/internal/checks"
-	"relais/internal/drills"
+	"relais/internal/diag/bundle"
 	"relais/internal/engine"
 	"relais/internal/store"
-	"relais/internal/tunnel"
-)
-
-// The files of a bundle.
-const (
-	nameSummary     = "summary.html"
-	nameManifest    = "manifest.json"
-	nameSystem      = "system.json"
-	nameNetwork     = "network.json"
-	nameTunnel      = "tunnel.json"
-	nameChecks      = "checks.json"
-	nameDrills      = "drills.json"
-	nameProfile     = "profile.json"
-	nameProfileTOML = "profile.toml"
-	nameSettings    = "settings.json"
-	nameManaged     = "managed.toml"
-	nameLog         = "log.txt"
 )
 
 // fileOrder is the order of the files in the zip: what a person opens
 // first, then the facts. profile.toml and managed.toml are there only when
 // the Input has them.
-var fileOrder = []string{nameSummary, nameManifest, nameSystem, nameNetwork, nameTunnel, nameChecks, nameDrills, nameProfile, nameProfileTOML, nameSettings, nameManaged, nameLog}
+var fileOrder = []string{bundle.NameSummary, bundle.NameManifest, bundle.NameSystem, bundle.NameNetwork, bundle.NameTunnel, bundle.NameChecks, bundle.NameDrills, bundle.NameProfile, bundle.NameProfileTOML, bundle.NameSettings, bundle.NameManaged, bundle.NameLog}
 
-// tunnelFile is tunnel.json: Mode urgence and its tunnel.
-type tunnelFile struct {
-	Known               bool                   `json:"known"` // false: Mode urgence has no recorded state
-	Phase               engine.Phase           `json:"phase,omitempty"`
-	Started             time.Time              `json:"started"`
-	Stopped             bool                   `json:"stopped"`
-	Runs                int                    `json:"runs"`
-	TimeToOperationalMS *float64               `json:"time_to_operational_ms"` // null: never operational
-	Owned               bool                   `json:"owned"`                  // false: a tunnel already up was reused
-	Status              tunnel.Status          `json:"status"`
-	Error               string                 `json:"error,omitempty"`
-	AtLastReport        tunnel.Status          `json:"at_last_report"`
-	Profile             engine.ProfileInfo     `json:"profile"`
-	DevicePublicKey     string                 `json:"device_public_key,omitempty"`
-	Timeline            []engine.TimelineEntry `json:"timeline"`
-}
-
-func newTunnelFile(s *engine.Snapshot, devicePublicKey string) tunnelFile {
-	f := tunnelFile{DevicePublicKey: devicePublicKey, Timeline: []engine.TimelineEntry{}}
+// newTunnelFile is tunnel.json for the engine's state (nil: none recorded).
+func newTunnelFile(s *engine.Snapshot, devicePublicKey string) bundle.TunnelFile {
+	f := bundle.TunnelFile{DevicePublicKey: devicePublicKey, Timeline: []engine.TimelineEntry{}}
 	if s == nil {
 		return f
 	}
@@ -71,13 +38,6 @@ func newTunnelFile(s *engine.Snapshot, devicePublicKey string) tunnelFile {
 	return f
 }
 
-// checksFile is checks.json: the last report and the history, summarised
-// (see history).
-type checksFile struct {
-	LastReport *checks.Report `json:"last_report"` // null: none
-	History    history        `json:"history"`
-}
-
 // History limits: a week of checks is tens of thousands of results
 // (store.KeepChecks of them are kept), too many to read and, with their
 // details, megabytes. The bundle keeps counts per check and per hour, which
@@ -88,29 +48,8 @@ const (
 	problemRecords = 200
 )
 
-// history is the check history: totals per check, counts per check and
-// hour, and the newest results and problems in full.
-type history struct {
-	Records  int             `json:"records"` // how many results the history held
-	From     time.Time       `json:"from"`
-	To       time.Time       `json:"to"`
-	PerCheck []checkTotals   `json:"per_check"`
-	Hourly   []hourCounts    `json:"hourly"`
-	Recent   []historyRecord `json:"recent"`   // the newest recentRecords results, newest first
-	Problems []historyRecord `json:"problems"` // the newest problemRecords results not ok, newest first
-}
-
-// stateCounts counts results by state.
-type stateCounts struct {
-	OK       int `json:"ok,omitempty"`
-	Degraded int `json:"degraded,omitempty"`
-	Failed   int `json:"failed,omitempty"`
-	Blocked  int `json:"blocked,omitempty"`
-	Pending  int `json:"pending,omitempty"`
-	Other    int `json:"other,omitempty"`
-}
-
-func (c *stateCounts) add(state string) {
+// countState counts one result in state.
+func countState(c *bundle.StateCounts, state string) {
 	switch checks.State(state) {
 	case checks.StateOK:
 		c.OK++
@@ -127,38 +66,8 @@ func (c *stateCounts) add(state string) {
 	}
 }
 
-type checkTotals struct {
-	Check string `json:"check"`
-	App   string `json:"app,omitempty"`
-	Type  string `json:"type,omitempty"`
-	stateCounts
-	First     time.Time `json:"first"`
-	Last      time.Time `json:"last"`
-	LastState string    `json:"last_state"`
-}
-
-type hourCounts struct {
-	Check string    `json:"check"`
-	Hour  time.Time `json:"hour"`
-	stateCounts
-	AvgMS float64 `json:"avg_ms"`
-	MaxMS float64 `json:"max_ms"`
-}
-
-type historyRecord struct {
-	RunAt      time.Time       `json:"run_at"`
-	At         time.Time       `json:"at"`
-	Check      string          `json:"check"`
-	App        string          `json:"app,omitempty"`
-	Type       string          `json:"type,omitempty"`
-	State      string          `json:"state"`
-	DurationMS float64         `json:"duration_ms"`
-	Reason     string          `json:"reason,omitempty"`
-	Detail     json.RawMessage `json:"detail,omitempty"`
-}
-
-func newHistoryRecord(r store.CheckRecord) historyRecord {
-	h := historyRecord{RunAt: r.RunAt, At: r.At, Check: r.CheckID, App: r.AppID, Type: r.Type, State: r.State, DurationMS: ms(r.Duration), Reason: r.ReasonCode}
+func newHistoryRecord(r store.CheckRecord) bundle.HistoryRecord {
+	h := bundle.HistoryRecord{RunAt: r.RunAt, At: r.At, Check: r.CheckID, App: r.AppID, Type: r.Type, State: r.State, DurationMS: ms(r.Duration), Reason: r.ReasonCode}
 	if d := strings.TrimSpace(r.DetailJSON); d != "" {
 		if json.Valid([]byte(d)) {
 			var b bytes.Buffer
@@ -172,8 +81,9 @@ func newHistoryRecord(r store.CheckRecord) historyRecord {
 	return h
 }
 
-func newHistory(recs []store.CheckRecord) history {
-	h := history{Records: len(recs), PerCheck: []checkTotals{}, Hourly: []hourCounts{}, Recent: []historyRecord{}, Problems: []historyRecord{}}
+// newHistory summarises the check history (see History limits).
+func newHistory(recs []store.CheckRecord) bundle.History {
+	h := bundle.History{Records: len(recs), PerCheck: []bundle.CheckTotals{}, Hourly: []bundle.HourCounts{}, Recent: []bundle.HistoryRecord{}, Problems: []bundle.HistoryRecord{}}
 	if len(recs) == 0 {
 		return h
 	}
@@ -190,25 +100,25 @@ func newHistory(recs []store.CheckRecord) history {
 		check string
 		hour  int64
 	}
-	totals := map[string]*checkTotals{}
-	hours := map[hourKey]*hourCounts{}
+	totals := map[string]*bundle.CheckTotals{}
+	hours := map[hourKey]*bundle.HourCounts{}
 	sums := map[hourKey]float64{}
 	for _, r := range rs {
 		t := totals[r.CheckID]
 		if t == nil {
-			t = &checkTotals{Check: r.CheckID, App: r.AppID, Type: r.Type, First: r.At}
+			t = &bundle.CheckTotals{Check: r.CheckID, App: r.AppID, Type: r.Type, First: r.At}
 			totals[r.CheckID] = t
 		}
-		t.add(r.State)
+		countState(&t.StateCounts, r.State)
 		t.Last, t.LastState = r.At, r.State
 		hour := r.At.UTC().Truncate(time.Hour)
 		k := hourKey{r.CheckID, hour.Unix()}
 		hc := hours[k]
 		if hc == nil {
-			hc = &hourCounts{Check: r.CheckID, Hour: hour}
+			hc = &bundle.HourCounts{Check: r.CheckID, Hour: hour}
 			hours[k] = hc
 		}
-		hc.add(r.State)
+		countState(&hc.StateCounts, r.State)
 		d := ms(r.Duration)
 		sums[k] += d
 		if d > hc.MaxMS {
@@ -240,17 +150,6 @@ func newHistory(recs []store.CheckRecord) history {
 	return h
 }
 
-// drillsFile is drills.json.
-type drillsFile struct {
-	Runs []*drills.Run `json:"runs"`
-}
-
-// profileFile is profile.json.
-type profileFile struct {
-	Cached bool `json:"cached"` // false: no profile cached on this device
-	*ProfileFacts
-}
-
 // logText is log.txt: one line per log line, a continuation indented.
 func logText(ls []LogLine) []byte {
 	var b bytes.Buffer
@@ -280,7 +179,7 @@ func marshalPlain(v any) ([]byte, error) {
 }
 
 // fileJSON is v as a file: indented, no HTML escaping, a final newline;
-// an unknown time (a zero time.Time, in this package's types or in the
+// an unknown time (a zero time.Time, in the bundle's types or in the
 // engine's, the checks' and the drills' it carries) is null, never
 // "0001-01-01T00:00:00Z".
 func fileJSON(v any) ([]byte, error) {

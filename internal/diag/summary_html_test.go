@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 
 	"relais/internal/checks"
+	"relais/internal/diag/bundle"
 	"relais/internal/engine"
 	"relais/internal/i18n"
 	"relais/internal/testenv"
@@ -31,7 +32,7 @@ func sampleSummary(t testing.TB, lang string) []byte {
 	in.Snapshot.Report.Apps[3].Name.FR = `Intranet <script>alert(1)</script>`
 	in.Snapshot.Report.Apps[3].Name.EN = `Intranet <img src=x onerror=alert(1)>`
 	raw, _ := export(t, in, Options{CaseCode: "RLS-7K3M-Q9TD", collectors: append(defaultCollectors(fakeSources()), failingCollector("x"))})
-	return unzip(t, raw)[nameSummary]
+	return unzip(t, raw)[bundle.NameSummary]
 }
 
 // text is the visible text of a node.
@@ -162,6 +163,8 @@ func TestCatalogueHasEveryKey(t *testing.T) {
 	fr, _ := i18n.Catalog(i18n.FR)
 	en, _ := i18n.Catalog(i18n.EN)
 	srcs, _ := filepath.Glob("*.go")
+	words, _ := filepath.Glob(filepath.Join("bundle", "*.go")) // the summaries
+	srcs = append(srcs, words...)
 	key := regexp.MustCompile(`"(diag\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)"`)
 	var keys []string
 	for _, s := range srcs {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"relais/internal/diag/bundle"
+
 	"golang.org/x/net/html"
 )
 
@@ -24,21 +26,21 @@ func craftedBundle(t *testing.T, lang string) *Bundle {
 		t.Fatal(err)
 	}
 	edit := func(name, key string, v any) {
-		var facts map[string]rawFact
+		var facts map[string]fileFact
 		if err := json.Unmarshal(b.Files[name], &facts); err != nil {
 			t.Fatal(err)
 		}
 		js, _ := json.Marshal(v)
-		facts[key] = rawFact{Value: js}
+		facts[key] = fileFact{Value: js}
 		if b.Files[name], err = json.Marshal(facts); err != nil {
 			t.Fatal(err)
 		}
 	}
-	edit(nameNetwork, "gateway", []gatewayProbe{
+	edit(bundle.NameNetwork, "gateway", []bundle.GatewayProbe{
 		{Address: "192.168.100.1", Iface: "eth0", Method: "ping", Reachable: true, RTTMS: 2},
 		{Address: "10.0.0.1", Iface: "wlan0", Method: "tcp", Reachable: true, RTTMS: 1508},
 	})
-	edit(nameSystem, "uptime", 3*86400+4*3600+60)
+	edit(bundle.NameSystem, "uptime", 3*86400+4*3600+60)
 	return b
 }
 
@@ -108,7 +110,7 @@ func TestSummaryHTMLWordsInLanguage(t *testing.T) {
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			b := craftedBundle(t, tc.lang)
-			page, err := renderSummary(b, tc.lang)
+			page, err := bundle.SummaryHTML(b, tc.lang)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"relais/internal/diag/bundle"
 	"relais/internal/engine"
 	"relais/internal/i18n"
 )
@@ -46,7 +47,7 @@ func TestSummaryTimelineInWords(t *testing.T) {
 		t.Run(tc.lang, func(t *testing.T) {
 			in.Language = tc.lang
 			raw, _ := export(t, in, Options{CaseCode: "RLS-7K3M-Q9TD", collectors: defaultCollectors(fakeSources())})
-			doc, err := html.Parse(strings.NewReader(string(unzip(t, raw)[nameSummary])))
+			doc, err := html.Parse(strings.NewReader(string(unzip(t, raw)[bundle.NameSummary])))
 			if err != nil {
 				t.Fatal(err)
 			}

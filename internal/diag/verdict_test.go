@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/diag/bundle"
 	"relais/internal/engine/verdicttest"
 )
 
@@ -21,17 +22,17 @@ func TestBundleSaysTheOneVerdict(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cf, err := json.Marshal(checksFile{LastReport: s.Report})
+		cf, err := json.Marshal(bundle.ChecksFile{LastReport: s.Report})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := &Bundle{Manifest: Manifest{CaseCode: "RLS-7K3M-Q9TD"}, Files: map[string][]byte{nameTunnel: tf, nameChecks: cf}}
+		b := &Bundle{Manifest: Manifest{CaseCode: "RLS-7K3M-Q9TD"}, Files: map[string][]byte{bundle.NameTunnel: tf, bundle.NameChecks: cf}}
 		for _, l := range []string{"fr", "en"} {
 			sum := Summary(b, l)
 			if !strings.Contains(sum, "\n"+c.Text(l)+"\n") {
 				t.Errorf("%s %s: the summary does not say %q:\n%s", l, c.Name, c.Text(l), sum)
 			}
-			page, err := renderSummary(b, l)
+			page, err := bundle.SummaryHTML(b, l)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,12 +1,18 @@
 // Package bundle holds a diagnostic bundle's contents as values: its
 // manifest (the files with their hashes, the collectors that failed, the
-// anonymisation level), its files by name once opened, the app's log
-// lines, and how many entries a reader lists one by one. Front ends show
-// a bundle through these values.
+// anonymisation level), its files by name once opened and their names,
+// what its JSON files hold (files.go: tunnel.json, checks.json,
+// drills.json, profile.json; facts.go: the parts of system.json and
+// network.json), the app's log lines, and how many entries a reader lists
+// one by one. It says a bundle in words: Summary (plain text for a
+// terminal or the app's viewer, through TerminalText) and SummaryHTML
+// (summary.html, the page the helpdesk opens first). Front ends show a
+// bundle through these values and summaries.
 //
 // It never collects, reads or decrypts: internal/diag makes bundles and
 // opens them (zip, age, hashes checked). It must never import a package
-// that does I/O.
+// that does I/O: only the value packages internal/status, internal/drills,
+// internal/profile, internal/i18n and internal/version.
 package bundle
 
 import (

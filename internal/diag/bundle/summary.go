@@ -1,4 +1,4 @@
-package diag
+package bundle
 
 import (
 	"bytes"
@@ -7,20 +7,18 @@ import (
 	"strings"
 	"time"
 
-	"relais/internal/checks"
-	"relais/internal/diag/bundle"
-	"relais/internal/engine"
 	"relais/internal/i18n"
+	"relais/internal/status"
 )
 
 // contents are a bundle's files read back, each nil (or empty) when it is
 // missing or does not parse: a bundle from another version still shows
 // what it can.
 type contents struct {
-	tunnel   *tunnelFile
-	checks   *checksFile
-	profile  *profileFile
-	drills   *drillsFile
+	tunnel   *TunnelFile
+	checks   *ChecksFile
+	profile  *ProfileFile
+	drills   *DrillsFile
 	system   map[string]rawFact
 	network  map[string]rawFact
 	settings map[string]string
@@ -40,23 +38,23 @@ func contentsOf(b *Bundle) contents {
 		data, ok := b.Files[name]
 		return ok && json.Unmarshal(data, v) == nil
 	}
-	c.tunnel, c.checks, c.profile, c.drills = &tunnelFile{}, &checksFile{}, &profileFile{}, &drillsFile{}
-	if !decode(nameTunnel, c.tunnel) {
+	c.tunnel, c.checks, c.profile, c.drills = &TunnelFile{}, &ChecksFile{}, &ProfileFile{}, &DrillsFile{}
+	if !decode(NameTunnel, c.tunnel) {
 		c.tunnel = nil
 	}
-	if !decode(nameChecks, c.checks) {
+	if !decode(NameChecks, c.checks) {
 		c.checks = nil
 	}
-	if !decode(nameProfile, c.profile) {
+	if !decode(NameProfile, c.profile) {
 		c.profile = nil
 	}
-	if !decode(nameDrills, c.drills) {
+	if !decode(NameDrills, c.drills) {
 		c.drills = nil
 	}
-	decode(nameSystem, &c.system)
-	decode(nameNetwork, &c.network)
-	decode(nameSettings, &c.settings)
-	if data := b.Files[nameLog]; len(data) > 0 {
+	decode(NameSystem, &c.system)
+	decode(NameNetwork, &c.network)
+	decode(NameSettings, &c.settings)
+	if data := b.Files[NameLog]; len(data) > 0 {
 		c.log = strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	}
 	return c
@@ -129,14 +127,14 @@ func (c contents) verdict(l tr) verdict {
 		v.Class, v.Headline = "idle", l.t("diag.verdict.unknown")
 	default:
 		// Mode urgence's verdict, in the words of the app and the CLI.
-		ev := engine.Judge(c.snapshot())
+		ev := status.Judge(c.snapshot())
 		v.Headline = l.verdictSentence(ev)
 		switch ev.Level {
-		case engine.VerdictOperational:
+		case status.VerdictOperational:
 			v.Class = "good"
-		case engine.VerdictDegraded, engine.VerdictPartial, engine.VerdictConnecting, engine.VerdictChecking:
+		case status.VerdictDegraded, status.VerdictPartial, status.VerdictConnecting, status.VerdictChecking:
 			v.Class = "warn"
-		case engine.VerdictFailed:
+		case status.VerdictFailed:
 			v.Class = "bad"
 		default:
 			v.Class = "idle"
@@ -145,7 +143,7 @@ func (c contents) verdict(l tr) verdict {
 	if t != nil && t.Error != "" {
 		v.Note = l.t("diag.verdict.tunnel_failed", t.Error)
 	}
-	var rep *checks.Report
+	var rep *status.Report
 	if c.checks != nil {
 		rep = c.checks.LastReport
 	}
@@ -165,9 +163,9 @@ func (c contents) verdict(l tr) verdict {
 			name = a.ID
 		}
 		switch a.State {
-		case checks.StateOK:
+		case status.StateOK:
 			v.Working = append(v.Working, name)
-		case checks.StateDegraded:
+		case status.StateDegraded:
 			v.Degraded = append(v.Degraded, name)
 		default:
 			v.Failing = append(v.Failing, appProblem{
@@ -180,10 +178,10 @@ func (c contents) verdict(l tr) verdict {
 }
 
 // snapshot is the engine's state as the bundle recorded it (tunnel.json
-// and the last report of checks.json), for engine.Judge: a bundle of any
+// and the last report of checks.json), for status.Judge: a bundle of any
 // version gets the verdict the app and the CLI show for the same state.
-func (c contents) snapshot() engine.Snapshot {
-	var s engine.Snapshot
+func (c contents) snapshot() status.Snapshot {
+	var s status.Snapshot
 	if t := c.tunnel; t != nil {
 		s.Phase, s.Started, s.Stopped, s.Tunnel, s.TunnelError = t.Phase, t.Started, t.Stopped, t.Status, t.Error
 	}
@@ -194,10 +192,10 @@ func (c contents) snapshot() engine.Snapshot {
 }
 
 // verdictLine is the bundle's verdict sentence.
-func (c contents) verdictLine(l tr) string { return l.verdictSentence(engine.Judge(c.snapshot())) }
+func (c contents) verdictLine(l tr) string { return l.verdictSentence(status.Judge(c.snapshot())) }
 
 // verdictSentence words Mode urgence's verdict as the app and the CLI do.
-func (l tr) verdictSentence(v engine.Verdict) string {
+func (l tr) verdictSentence(v status.Verdict) string {
 	key, n, args := v.Message()
 	if n >= 0 {
 		return i18n.N(string(l), key, n, args...)
@@ -208,8 +206,8 @@ func (l tr) verdictSentence(v engine.Verdict) string {
 // appReason says in words why an app is not working: its first check's
 // reason, or what blocks it. The next step the agent was shown ("call the
 // service desk") is left out: the bundle is read by the service desk.
-func (l tr) appReason(a checks.AppResult, appName map[string]string) string {
-	if a.State == checks.StateBlocked && len(a.BlockedBy) > 0 {
+func (l tr) appReason(a status.AppResult, appName map[string]string) string {
+	if a.State == status.StateBlocked && len(a.BlockedBy) > 0 {
 		by := make([]string, len(a.BlockedBy))
 		for i, id := range a.BlockedBy {
 			if n := appName[id]; n != "" {
@@ -225,7 +223,7 @@ func (l tr) appReason(a checks.AppResult, appName map[string]string) string {
 			return strings.TrimSpace(c.Reason.Text.In(string(l)))
 		}
 	}
-	if a.State == checks.StatePending {
+	if a.State == status.StatePending {
 		return l.t("diag.verdict.pending")
 	}
 	return l.t("diag.verdict.no_reason")
@@ -284,7 +282,7 @@ func (l tr) failuresLine(fs []CollectorFailure) string {
 	if len(fs) == 0 {
 		return ""
 	}
-	shown, more := bundle.Listed(len(fs))
+	shown, more := Listed(len(fs))
 	parts := make([]string, shown)
 	for i, f := range fs[:shown] {
 		parts[i] = l.collectorWord(f.Name)
@@ -365,12 +363,12 @@ func Summary(b *Bundle, lang string) string {
 	line(c.tunnelLine(l, b.Manifest.Created))
 	line(c.profileLine(l))
 	line(l.failuresLine(b.Manifest.Failures))
-	shown, more := bundle.Listed(len(b.Manifest.Failures))
+	shown, more := Listed(len(b.Manifest.Failures))
 	for _, f := range b.Manifest.Failures[:shown] {
 		line("  - " + l.failureDetail(f))
 	}
 	if more > 0 {
-		line("  " + bundle.More(string(l), more))
+		line("  " + More(string(l), more))
 	}
 	if b.Manifest.Redactions > 0 {
 		line(l.t("diag.redactions", b.Manifest.Redactions))

@@ -1,4 +1,4 @@
-package diag
+package bundle
 
 import (
 	"bytes"
@@ -11,11 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"relais/internal/checks"
-	"relais/internal/diag/bundle"
 	"relais/internal/drills"
-	"relais/internal/engine"
 	"relais/internal/i18n"
+	"relais/internal/status"
 )
 
 // pageView is what summary.html shows, words already in its language;
@@ -126,8 +124,10 @@ const timelineShown = 40
 // problemsShown is how many of the newest problems of the history it shows.
 const problemsShown = 30
 
-// renderSummary writes summary.html for b, in lang.
-func renderSummary(b *Bundle, lang string) ([]byte, error) {
+// SummaryHTML is summary.html for b, in lang: the verdict first, then the
+// details, every value from the bundle's files as written (internal/diag
+// makes it from the files it has scrubbed).
+func SummaryHTML(b *Bundle, lang string) ([]byte, error) {
 	l := tr(i18n.Normalize(lang))
 	c := contentsOf(b)
 	v := c.verdict(l)
@@ -169,7 +169,7 @@ func renderSummary(b *Bundle, lang string) ([]byte, error) {
 	for _, f := range m.Files {
 		files = append(files, f.Name)
 	}
-	p.Footer = l.t("diag.footer", strings.Join(append([]string{nameManifest}, files...), ", "), m.Redactions)
+	p.Footer = l.t("diag.footer", strings.Join(append([]string{NameManifest}, files...), ", "), m.Redactions)
 	var out bytes.Buffer
 	if err := summaryPage.Execute(&out, p); err != nil {
 		return nil, fmt.Errorf("diag: summary.html: %w", err)
@@ -249,25 +249,25 @@ func (c contents) tunnelSection(l tr, now time.Time) section {
 // timelineDetail is a timeline entry's detail in words: the engine writes
 // codes and Go values (a phase, "serial 7", "endpoint host:port", a Go
 // duration); errors and other details stay as written, for the helpdesk.
-func (l tr) timelineDetail(e engine.TimelineEntry) string {
+func (l tr) timelineDetail(e status.TimelineEntry) string {
 	d := e.Detail
 	switch e.Kind {
-	case engine.EventPhase, engine.EventReport:
+	case status.EventPhase, status.EventReport:
 		if d != "" {
 			return l.word("diag.phase.", d)
 		}
-	case engine.EventOperational:
+	case status.EventOperational:
 		if e.DurationMS != nil {
 			return i18n.Duration(string(l), time.Duration(*e.DurationMS)*time.Millisecond)
 		}
 		if v, err := time.ParseDuration(d); err == nil { // recorded by an older Relais
 			return i18n.Duration(string(l), v)
 		}
-	case engine.EventProfileLoaded, engine.EventProfileUpdated:
+	case status.EventProfileLoaded, status.EventProfileUpdated:
 		if n, ok := strings.CutPrefix(d, "serial "); ok {
 			return l.t("diag.timeline.serial", n)
 		}
-	case engine.EventTunnelUp, engine.EventTunnelReused:
+	case status.EventTunnelUp, status.EventTunnelReused:
 		if ep, ok := strings.CutPrefix(d, "endpoint "); ok {
 			return l.t("diag.timeline.endpoint", ep)
 		}
@@ -275,11 +275,11 @@ func (l tr) timelineDetail(e engine.TimelineEntry) string {
 	return d
 }
 
-func stateClass(s checks.State) string {
+func stateClass(s status.State) string {
 	switch s {
-	case checks.StateOK:
+	case status.StateOK:
 		return "good"
-	case checks.StateDegraded, checks.StatePending:
+	case status.StateDegraded, status.StatePending:
 		return "warn"
 	}
 	return "bad"
@@ -294,7 +294,7 @@ func (c contents) appsSection(l tr) section {
 	r := c.checks.LastReport
 	s.Facts = []fact{{Label: l.t("diag.apps.run"), Value: l.t("diag.apps.run_value", localTime(r.Started), localTime(r.Finished))}}
 	tb := table{Head: []string{l.t("diag.col.app"), l.t("diag.col.state"), l.t("diag.col.check"), l.t("diag.col.target"), l.t("diag.col.duration"), l.t("diag.col.reason")}}
-	row := func(app, crit string, ch checks.CheckResult) []cell {
+	row := func(app, crit string, ch status.CheckResult) []cell {
 		reason := ""
 		if ch.Reason != nil {
 			// Without the agent's next step: the service desk reads this.
@@ -340,7 +340,7 @@ func (c contents) appsSection(l tr) section {
 
 // checkPath is a check's id, its kind ("HTTP") and the way it went ("par
 // le tunnel"); a built-in check (its kind is its id) is its id and way.
-func (l tr) checkPath(ch checks.CheckResult) string {
+func (l tr) checkPath(ch status.CheckResult) string {
 	parts := []string{ch.ID}
 	if ch.Type != "" && ch.Type != ch.ID {
 		parts = append(parts, l.word("diag.check_type.", ch.Type))
@@ -393,13 +393,13 @@ func (c contents) historySection(l tr) section {
 			app = n
 		}
 		tb.Rows = append(tb.Rows, []cell{{Text: t.Check}, {Text: orDash(app)}, count(t.OK, ""), count(t.Degraded, "warn"), count(t.Failed, "bad"), count(t.Blocked, "bad"),
-			{Text: l.word("diag.state.", t.LastState) + " · " + localTime(t.Last), Class: stateClass(checks.State(t.LastState))}})
+			{Text: l.word("diag.state.", t.LastState) + " · " + localTime(t.Last), Class: stateClass(status.State(t.LastState))}})
 	}
 	s.Tables = append(s.Tables, tb)
 	if len(h.Problems) > 0 {
 		pt := table{Caption: l.t("diag.history.problems", min(len(h.Problems), problemsShown)), Head: []string{l.t("diag.col.at"), l.t("diag.col.check"), l.t("diag.col.state"), l.t("diag.col.reason")}}
 		for _, r := range h.Problems[:min(len(h.Problems), problemsShown)] {
-			pt.Rows = append(pt.Rows, []cell{{Text: localTime(r.At), Class: "num"}, {Text: r.Check}, {Text: l.word("diag.state.", r.State), Class: stateClass(checks.State(r.State))}, {Text: l.word("diag.reason.", r.Reason)}})
+			pt.Rows = append(pt.Rows, []cell{{Text: localTime(r.At), Class: "num"}, {Text: r.Check}, {Text: l.word("diag.state.", r.State), Class: stateClass(status.State(r.State))}, {Text: l.word("diag.reason.", r.Reason)}})
 		}
 		s.Tables = append(s.Tables, pt)
 	}
@@ -470,18 +470,18 @@ func (c contents) systemSection(l tr) section {
 		}
 	}
 	str := func(v string) string { return orDash(v) }
-	add(factLine(l, c.system, "os", l.t("diag.system.os"), showFact("os", func(o osFacts) string {
+	add(factLine(l, c.system, "os", l.t("diag.system.os"), showFact("os", func(o OSFacts) string {
 		if o.Pretty != "" {
 			return o.Pretty
 		}
 		return strings.TrimSpace(o.Name + " " + o.Version)
 	})))
 	add(factLine(l, c.system, "kernel", l.t("diag.system.kernel"), showFact("kernel", str)))
-	add(factLine(l, c.system, "runtime", l.t("diag.system.runtime"), showFact("runtime", func(r runtimeFactsValue) string {
+	add(factLine(l, c.system, "runtime", l.t("diag.system.runtime"), showFact("runtime", func(r RuntimeFacts) string {
 		return fmt.Sprintf("%s/%s, %s, %d CPU", r.OS, r.Arch, r.Go, r.CPUs)
 	})))
 	add(factLine(l, c.system, "hostname", l.t("diag.system.hostname"), showFact("hostname", str)))
-	add(factLine(l, c.system, "user", l.t("diag.system.user"), showFact("user", func(u userFacts) string {
+	add(factLine(l, c.system, "user", l.t("diag.system.user"), showFact("user", func(u UserFacts) string {
 		s := u.Login
 		if u.Name != "" && u.Name != u.Login {
 			s += " (" + u.Name + ")"
@@ -516,11 +516,11 @@ func (c contents) networkSection(l tr) section {
 		return s
 	}
 	errFact := func(key, label string) {
-		if f, ok := c.network[key]; ok && f.Error != "" && f.Error != errUnsupported.Error() {
+		if f, ok := c.network[key]; ok && f.Error != "" && f.Error != Unsupported {
 			s.Facts = append(s.Facts, fact{Label: label, Value: l.t("diag.not_collected", f.Error), Class: "bad"})
 		}
 	}
-	if ifs, _, ok := factValue[[]ifaceFacts](c.network, "interfaces"); ok {
+	if ifs, _, ok := factValue[[]IfaceFacts](c.network, "interfaces"); ok {
 		tb := table{Caption: l.t("diag.network.interfaces"), Head: []string{l.t("diag.col.name"), l.t("diag.col.flags"), "MTU", "MAC", l.t("diag.col.addresses")}}
 		for _, i := range ifs {
 			addrs := strings.Join(i.Addresses, ", ")
@@ -538,14 +538,14 @@ func (c contents) networkSection(l tr) section {
 	errFact("interfaces", l.t("diag.network.interfaces"))
 	rt := table{Caption: l.t("diag.network.routes"), Head: []string{l.t("diag.col.destination"), l.t("diag.col.gateway"), l.t("diag.col.iface"), l.t("diag.col.metric"), l.t("diag.col.flags")}}
 	for _, key := range []string{"routes", "routes6"} {
-		if rs, _, ok := factValue[[]route](c.network, key); ok {
+		if rs, _, ok := factValue[[]Route](c.network, key); ok {
 			for _, r := range rs {
 				if contains(r.Flags, "reject") || r.Iface == "lo" {
 					continue // the kernel's local and unreachable routes say nothing useful
 				}
 				rt.Rows = append(rt.Rows, []cell{{Text: r.Destination}, {Text: orDash(r.Gateway)}, {Text: r.Iface}, {Text: strconv.FormatUint(uint64(r.Metric), 10), Class: "num"}, {Text: l.flagWords(r.Flags)}})
 			}
-		} else if txt, _, ok := factValue[routeText](c.network, key); ok {
+		} else if txt, _, ok := factValue[RouteText](c.network, key); ok {
 			s.Pre = strings.Join(txt.Lines, "\n")
 		}
 	}
@@ -554,7 +554,7 @@ func (c contents) networkSection(l tr) section {
 	}
 	errFact("routes", l.t("diag.network.routes"))
 	errFact("routes6", l.t("diag.network.routes6"))
-	if gws, _, ok := factValue[[]gatewayProbe](c.network, "gateway"); ok && len(gws) > 0 {
+	if gws, _, ok := factValue[[]GatewayProbe](c.network, "gateway"); ok && len(gws) > 0 {
 		gt := table{Caption: l.t("diag.network.gateway"), Head: []string{l.t("diag.col.address"), l.t("diag.col.iface"), l.t("diag.col.method"), l.t("diag.col.answers"), l.t("diag.col.detail")}}
 		for _, g := range gws {
 			ans := cell{Text: l.yesNo(g.Reachable), Class: "bad"}
@@ -567,7 +567,7 @@ func (c contents) networkSection(l tr) section {
 		s.Tables = append(s.Tables, gt)
 	}
 	errFact("gateway", l.t("diag.network.gateway"))
-	if f, ok := factLine(l, c.network, "dns", l.t("diag.network.dns"), showFact("dns", func(r resolvConf) string {
+	if f, ok := factLine(l, c.network, "dns", l.t("diag.network.dns"), showFact("dns", func(r ResolvConf) string {
 		v := strings.Join(r.Nameservers, ", ")
 		if len(r.Search) > 0 {
 			v += " · " + l.t("diag.network.search", strings.Join(r.Search, " "))
@@ -605,12 +605,12 @@ func failuresSection(l tr, fs []CollectorFailure) section {
 		return s
 	}
 	tb := table{Head: []string{l.t("diag.col.collector"), l.t("diag.col.error")}}
-	shown, more := bundle.Listed(len(fs))
+	shown, more := Listed(len(fs))
 	for _, f := range fs[:shown] {
 		tb.Rows = append(tb.Rows, []cell{{Text: l.collectorWord(f.Name)}, {Text: f.Error, Class: "bad"}})
 	}
 	if more > 0 {
-		tb.Rows = append(tb.Rows, []cell{{Text: bundle.More(string(l), more)}, {}})
+		tb.Rows = append(tb.Rows, []cell{{Text: More(string(l), more)}, {}})
 	}
 	s.Tables = []table{tb}
 	return s
