@@ -360,19 +360,19 @@ func TestExportCollectorDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok := factIn[[]bundle.IfaceFacts](t, b, bundle.NameNetwork, "interfaces"); !ok {
+	if _, _, ok := bundle.Fact[[]bundle.IfaceFacts](b, bundle.NameNetwork, "interfaces"); !ok {
 		t.Errorf("interfaces missing:\n%s", b.Files[bundle.NameNetwork])
 	}
-	if rs, _, ok := factIn[[]bundle.Route](t, b, bundle.NameNetwork, "routes"); !ok || len(rs) != 2 {
+	if rs, _, ok := bundle.Fact[[]bundle.Route](b, bundle.NameNetwork, "routes"); !ok || len(rs) != 2 {
 		t.Errorf("routes: %v", rs)
 	}
-	if up, e, _ := factIn[float64](t, b, bundle.NameSystem, "uptime"); up != 12 || !strings.Contains(e, "did not finish") {
+	if up, e, _ := bundle.Fact[float64](b, bundle.NameSystem, "uptime"); up != 12 || !strings.Contains(e, "did not finish") {
 		t.Errorf("uptime: the partial value and its error are kept: %v %q", up, e)
 	}
-	if _, e, ok := factIn[bundle.ResolvConf](t, b, bundle.NameNetwork, "dns"); ok || !strings.Contains(e, "did not finish") {
+	if _, e, ok := bundle.Fact[bundle.ResolvConf](b, bundle.NameNetwork, "dns"); ok || !strings.Contains(e, "did not finish") {
 		t.Errorf("dns: %q", e)
 	}
-	if _, e, _ := factIn[[]string](t, b, bundle.NameNetwork, "resolvectl"); e != errUnsupported.Error() {
+	if _, e, _ := bundle.Fact[[]string](b, bundle.NameNetwork, "resolvectl"); e != errUnsupported.Error() {
 		t.Errorf("resolvectl: %q", e)
 	}
 	if !strings.Contains(string(b.Files[bundle.NameSummary]), "did not finish") || !strings.Contains(Summary(b, "en"), "Collectors that failed: ") ||

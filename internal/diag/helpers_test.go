@@ -290,25 +290,3 @@ type fileFact struct {
 	Value json.RawMessage `json:"value"`
 	Error string          `json:"error"`
 }
-
-// factIn is the part key of a bundle's file (system.json, network.json),
-// its value decoded; ok is false when it is missing, null or does not
-// decode, errText is its collector's error.
-func factIn[T any](t testing.TB, b *Bundle, file, key string) (v T, errText string, ok bool) {
-	t.Helper()
-	var facts map[string]fileFact
-	if err := json.Unmarshal(b.Files[file], &facts); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	f, found := facts[key]
-	if !found {
-		return v, "", false
-	}
-	if len(f.Value) == 0 || string(f.Value) == "null" {
-		return v, f.Error, false
-	}
-	if err := json.Unmarshal(f.Value, &v); err != nil {
-		return v, f.Error, false
-	}
-	return v, f.Error, true
-}

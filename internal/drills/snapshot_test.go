@@ -9,30 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/drills/drillstest"
 	"relais/internal/profile"
 )
-
-// oldSnapshot is a drill as runs stored it before snapshots had their own
-// keys: profile.Drill marshalled with Go's field names.
-const oldSnapshot = `{"ID":"automne-2026","Title":{"fr":"Exercice d'automne","en":"Autumn drill"},"Exercise":"simulation",` +
-	`"Opens":"2026-11-02T07:00:00Z","Closes":"2026-11-20T17:00:00Z","RTO":"30m","Steps":[` +
-	`{"ID":"connexion","Kind":"action","Title":{"fr":"Se connecter","en":"Connect"},"Body":{"fr":"Activez.","en":"Turn it on."},` +
-	`"Action":"tunnel_up","Checks":["annuaire-dns"],"Required":null,"Expected":"5m","Choices":null},` +
-	`{"ID":"difficulte","Kind":"question","Title":{"fr":"Difficulté","en":"Difficulty"},"Body":{"fr":"","en":""},` +
-	`"Action":"","Checks":null,"Required":false,"Expected":"","Choices":[{"fr":"Facile","en":"Easy"},{"fr":"Difficile","en":"Hard"}]}]}`
-
-// oldDrill is oldSnapshot as a profile.Drill.
-func oldDrill() profile.Drill {
-	no := false
-	return profile.Drill{ID: "automne-2026", Title: profile.Text{FR: "Exercice d'automne", EN: "Autumn drill"}, Exercise: "simulation",
-		Opens: time.Date(2026, 11, 2, 7, 0, 0, 0, time.UTC), Closes: time.Date(2026, 11, 20, 17, 0, 0, 0, time.UTC), RTO: "30m",
-		Steps: []profile.Step{
-			{ID: "connexion", Kind: "action", Title: profile.Text{FR: "Se connecter", EN: "Connect"}, Body: profile.Text{FR: "Activez.", EN: "Turn it on."},
-				Action: "tunnel_up", Checks: []string{"annuaire-dns"}, Expected: "5m"},
-			{ID: "difficulte", Kind: "question", Title: profile.Text{FR: "Difficulté", EN: "Difficulty"}, Required: &no,
-				Choices: []profile.Text{{FR: "Facile", EN: "Easy"}, {FR: "Difficile", EN: "Hard"}}},
-		}}
-}
 
 // keysOf are the keys of a JSON object, in any order.
 func keysOf(t *testing.T, raw json.RawMessage) []string {
@@ -54,7 +33,7 @@ func keysOf(t *testing.T, raw json.RawMessage) []string {
 // snapshot stored with Go's field names by an earlier Relais still reads
 // back, with its recorded hash.
 func TestDrillSnapshotKeys(t *testing.T) {
-	d := oldDrill()
+	d := drillstest.OldDrill()
 	js, hash, err := DrillJSON(d)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +55,7 @@ func TestDrillSnapshotKeys(t *testing.T) {
 	}
 
 	// The snapshot reads back as the same drill, as does an old one.
-	for name, js := range map[string]string{"new": js, "old": oldSnapshot} {
+	for name, js := range map[string]string{"new": js, "old": drillstest.OldSnapshot} {
 		got, err := ParseDrillJSON(js)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

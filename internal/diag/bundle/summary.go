@@ -60,6 +60,17 @@ func contentsOf(b *Bundle) contents {
 	return c
 }
 
+// Fact is the part key of the bundle's file (NameSystem, NameNetwork)
+// decoded: ok is false when the file or the part is missing, null or does
+// not decode; errText is its collector's error.
+func Fact[T any](b *Bundle, file, key string) (v T, errText string, ok bool) {
+	var facts map[string]rawFact
+	if err := json.Unmarshal(b.Files[file], &facts); err != nil {
+		return v, "", false
+	}
+	return factValue[T](facts, key)
+}
+
 // factValue decodes the value of a part of system.json or network.json;
 // ok is false when it is missing or does not decode, errText is its
 // collector's error, if any.

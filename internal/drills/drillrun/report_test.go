@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"relais/internal/drills"
+	"relais/internal/drills/drillstest"
 	"relais/internal/profile"
 	"relais/internal/status"
 	"relais/internal/store"
@@ -157,35 +158,12 @@ func TestJSONHasNoZeroDate(t *testing.T) {
 	}
 }
 
-// oldSnapshot is a drill as runs stored it before snapshots had their own
-// keys: profile.Drill marshalled with Go's field names (as in package
-// drills' snapshot test).
-const oldSnapshot = `{"ID":"automne-2026","Title":{"fr":"Exercice d'automne","en":"Autumn drill"},"Exercise":"simulation",` +
-	`"Opens":"2026-11-02T07:00:00Z","Closes":"2026-11-20T17:00:00Z","RTO":"30m","Steps":[` +
-	`{"ID":"connexion","Kind":"action","Title":{"fr":"Se connecter","en":"Connect"},"Body":{"fr":"Activez.","en":"Turn it on."},` +
-	`"Action":"tunnel_up","Checks":["annuaire-dns"],"Required":null,"Expected":"5m","Choices":null},` +
-	`{"ID":"difficulte","Kind":"question","Title":{"fr":"Difficulté","en":"Difficulty"},"Body":{"fr":"","en":""},` +
-	`"Action":"","Checks":null,"Required":false,"Expected":"","Choices":[{"fr":"Facile","en":"Easy"},{"fr":"Difficile","en":"Hard"}]}]}`
-
-// oldDrill is oldSnapshot as a profile.Drill.
-func oldDrill() profile.Drill {
-	no := false
-	return profile.Drill{ID: "automne-2026", Title: profile.Text{FR: "Exercice d'automne", EN: "Autumn drill"}, Exercise: "simulation",
-		Opens: time.Date(2026, 11, 2, 7, 0, 0, 0, time.UTC), Closes: time.Date(2026, 11, 20, 17, 0, 0, 0, time.UTC), RTO: "30m",
-		Steps: []profile.Step{
-			{ID: "connexion", Kind: "action", Title: profile.Text{FR: "Se connecter", EN: "Connect"}, Body: profile.Text{FR: "Activez.", EN: "Turn it on."},
-				Action: "tunnel_up", Checks: []string{"annuaire-dns"}, Expected: "5m"},
-			{ID: "difficulte", Kind: "question", Title: profile.Text{FR: "Difficulté", EN: "Difficulty"}, Required: &no,
-				Choices: []profile.Text{{FR: "Facile", EN: "Easy"}, {FR: "Difficile", EN: "Hard"}}},
-		}}
-}
-
 // A run read from the store keeps its recorded hash and reads its drill
 // back, whether the store keeps it with the snapshot's keys or with Go's
 // field names (an earlier Relais); written, its drill has the snapshot's
 // keys.
 func TestRecordReadsBackItsDrill(t *testing.T) {
-	d := oldDrill()
+	d := drillstest.OldDrill()
 	js, hash, err := drills.DrillJSON(d)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +174,7 @@ func TestRecordReadsBackItsDrill(t *testing.T) {
 		{Index: 1, StepID: "difficulte", State: "open", EvidenceJSON: "{}"}}
 	for name, rec := range map[string]store.DrillRunRecord{
 		"new": {ID: "run-new", DrillID: d.ID, DrillHash: hash, DrillJSON: js, Steps: steps},
-		"old": {ID: "run-old", DrillID: d.ID, DrillHash: "0ld", DrillJSON: oldSnapshot, Steps: steps},
+		"old": {ID: "run-old", DrillID: d.ID, DrillHash: "0ld", DrillJSON: drillstest.OldSnapshot, Steps: steps},
 	} {
 		rc, err := fromRecord(&rec)
 		if err != nil {
