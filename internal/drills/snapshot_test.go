@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,21 +11,6 @@ import (
 	"relais/internal/drills/drillstest"
 	"relais/internal/profile"
 )
-
-// keysOf are the keys of a JSON object, in any order.
-func keysOf(t *testing.T, raw json.RawMessage) []string {
-	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("%v: %s", err, raw)
-	}
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
-}
 
 // A run's snapshot of its drill has the keys of every other JSON document
 // (lower snake case), in the store and wherever a run is written; a
@@ -40,13 +24,13 @@ func TestDrillSnapshotKeys(t *testing.T) {
 	}
 	wantDrill := []string{"closes", "exercise", "id", "opens", "rto", "steps", "title"}
 	wantStep := []string{"action", "body", "checks", "choices", "expected", "id", "kind", "required", "title"}
-	if got := keysOf(t, json.RawMessage(js)); !reflect.DeepEqual(got, wantDrill) {
+	if got := drillstest.KeysOf(t, json.RawMessage(js)); !reflect.DeepEqual(got, wantDrill) {
 		t.Errorf("snapshot keys %q, want %q", got, wantDrill)
 	}
 	var snap struct{ Steps []json.RawMessage }
 	_ = json.Unmarshal([]byte(js), &snap)
 	for _, s := range snap.Steps {
-		if got := keysOf(t, s); !reflect.DeepEqual(got, wantStep) {
+		if got := drillstest.KeysOf(t, s); !reflect.DeepEqual(got, wantStep) {
 			t.Errorf("step keys %q, want %q", got, wantStep)
 		}
 	}
@@ -70,7 +54,7 @@ func TestDrillSnapshotKeys(t *testing.T) {
 		}
 		var run struct{ Drill json.RawMessage }
 		_ = json.Unmarshal(b, &run)
-		if got := keysOf(t, run.Drill); !reflect.DeepEqual(got, wantDrill) {
+		if got := drillstest.KeysOf(t, run.Drill); !reflect.DeepEqual(got, wantDrill) {
 			t.Errorf("%s: a run's drill has keys %q", name, got)
 		}
 		// And it reads back.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"testing"
 	"time"
 
@@ -193,7 +192,7 @@ func TestRecordReadsBackItsDrill(t *testing.T) {
 		}
 		var run struct{ Drill json.RawMessage }
 		_ = json.Unmarshal(b, &run)
-		if got := keysOf(t, run.Drill); !reflect.DeepEqual(got, wantDrill) {
+		if got := drillstest.KeysOf(t, run.Drill); !reflect.DeepEqual(got, wantDrill) {
 			t.Errorf("%s: a run's drill has keys %q", name, got)
 		}
 		// And it reads back.
@@ -202,19 +201,4 @@ func TestRecordReadsBackItsDrill(t *testing.T) {
 			t.Errorf("%s: run read back: %v\n%+v", name, err, back.Drill)
 		}
 	}
-}
-
-// keysOf are the keys of a JSON object, sorted.
-func keysOf(t *testing.T, raw json.RawMessage) []string {
-	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("%v: %s", err, raw)
-	}
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }

@@ -3,6 +3,9 @@
 package drillstest
 
 import (
+	"encoding/json"
+	"slices"
+	"testing"
 	"time"
 
 	"relais/internal/profile"
@@ -29,4 +32,19 @@ func OldDrill() profile.Drill {
 			{ID: "difficulte", Kind: "question", Title: profile.Text{FR: "Difficulté", EN: "Difficulty"}, Required: &no,
 				Choices: []profile.Text{{FR: "Facile", EN: "Easy"}, {FR: "Difficile", EN: "Hard"}}},
 		}}
+}
+
+// KeysOf are the keys of a JSON object, sorted.
+func KeysOf(t testing.TB, raw json.RawMessage) []string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
 }
