@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"relais/internal/backend"
 	"relais/internal/checks"
 	"relais/internal/engine"
 	"relais/internal/frontend"
@@ -101,38 +100,13 @@ func cmdCheck(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	m.AdoptBootstrap(ctx) // a newer copy installed by a package
-	mode, err := m.ChooseMode(ctx, *modeFlag)
-	if err != nil {
-		return r.failErr(ExitUsage, err)
-	}
 	// One key, one tunnel: the tunnel another process of this user holds,
 	// else this check's own under the lock.
-	reuse, lock, err := m.ReuseOrClaim(ctx)
+	snap, err := m.CheckOnce(ctx, *modeFlag)
 	if err != nil {
 		return r.startFail(err)
 	}
-	defer lock.Release()
-	e := m.NewEngine(mode, backend.SessionOptions{Once: true, Reuse: reuse})
-	snap, code := r.runOnce(ctx, e)
-	if snap == nil {
-		return code
-	}
-	return r.report(*snap, *asJSON, nil)
-}
-
-// runOnce runs the engine for one round of checks and returns its final
-// snapshot, or nil and the exit code when it could not start.
-func (r *run) runOnce(ctx context.Context, e *engine.Engine) (*engine.Snapshot, int) {
-	if err := e.Start(ctx); err != nil {
-		return nil, r.startFail(err)
-	}
-	<-e.Done()
-	s := e.Snapshot()
-	if s.Report == nil {
-		return nil, r.fail(ExitUsage, "cli.check.interrupted")
-	}
-	return &s, ExitOK
+	return r.report(snap, *asJSON, nil)
 }
 
 // report prints a snapshot (JSON or the table) and returns the exit code:

@@ -2,22 +2,13 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	"relais/internal/backend"
-
-	"relais/internal/checks"
 	"relais/internal/office"
 	"relais/internal/tunnel"
 )
-
-// designedState is the state each kind of demo app must show.
-var designedState = map[office.Behaviour]checks.State{office.Healthy: checks.StateOK, office.Slow: checks.StateDegraded, office.Broken: checks.StateFailed}
 
 func cmdDemo(ctx context.Context, r *run, args []string) int {
 	fs := flag.NewFlagSet("relais demo", flag.ContinueOnError)
@@ -33,27 +24,13 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 		return r.failErr(ExitUsage, err)
 	}
 	defer dm.Close()
-	db, p := dm.DB, dm.Profile
-	cfg, err := dm.TunnelConfig(ctx, p)
-	if err != nil {
-		return r.fail(ExitUsage, "cli.demo.tunnel_failed", r.describe(err))
-	}
-	opt := tunnel.UserspaceOptions{SOCKS5Addr: *socks, HTTPAddr: *httpProxy,
-		Logf: func(format string, a ...any) {
-			_ = db.LogEvent(context.Background(), "tunnel", fmt.Sprintf(format, a...))
-		}}
+	socksAddr, httpAddr := *socks, *httpProxy
 	if *headless {
-		opt.SOCKS5Addr, opt.HTTPAddr = tunnel.Off, tunnel.Off // nobody else will use them
+		socksAddr, httpAddr = tunnel.Off, tunnel.Off // nobody else will use them
 	}
-	r.backendEnv().LimitMemory(tunnel.DefaultMemoryLimit)
-	startCtx, cancel := context.WithTimeout(ctx, backend.StartTimeout)
-	u, err := tunnel.StartUserspace(startCtx, cfg, opt)
-	cancel()
+	u, err := dm.StartTunnel(ctx, socksAddr, httpAddr)
 	if err != nil {
-		if errors.Is(err, tunnel.ErrNotLoopback) {
-			return r.fail(ExitUsage, "cli.tunnel.not_loopback")
-		}
-		return r.fail(ExitUsage, "cli.demo.tunnel_failed", r.describe(err))
+		return r.failErr(ExitUsage, err)
 	}
 	defer u.Close()
 	r.say("cli.demo.tunnel_up")
@@ -75,13 +52,12 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 
 	// Mode urgence through the engine, exactly as `relais check` runs it,
 	// against the profile just accepted.
-	e := dm.Machine().NewEngine(tunnel.ModeUserspace, backend.SessionOptions{Once: true, Reuse: u, Loaded: dm.Loaded()})
-	snap, code := r.runOnce(ctx, e)
-	if snap == nil {
-		return code
+	snap, err := dm.CheckOnce(ctx, u)
+	if err != nil {
+		return r.startFail(err)
 	}
-	wrong := demoSurprises(snap.Report)
-	r.report(*snap, *asJSON, map[string]any{"as_designed": len(wrong) == 0})
+	wrong := backend.DemoSurprises(snap.Report)
+	r.report(snap, *asJSON, map[string]any{"as_designed": len(wrong) == 0})
 	if !*asJSON {
 		if len(wrong) == 0 {
 			r.out("cli.engine.demo_as_designed")
@@ -98,24 +74,4 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 		return ExitUnhealthy
 	}
 	return ExitOK
-}
-
-// demoSurprises lists the demo apps whose state is not the designed one,
-// as "id: state".
-func demoSurprises(rep *checks.Report) []string {
-	want := map[string]checks.State{office.Dependent: checks.StateBlocked}
-	for _, a := range office.Apps {
-		want[a.ID] = designedState[a.Behaviour]
-	}
-	var wrong []string
-	for _, id := range slices.Sorted(maps.Keys(want)) {
-		got := checks.State("missing")
-		if a := rep.App(id); a != nil {
-			got = a.State
-		}
-		if got != want[id] {
-			wrong = append(wrong, fmt.Sprintf("%s: %s", id, got))
-		}
-	}
-	return wrong
 }

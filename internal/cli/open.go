@@ -6,7 +6,6 @@ import (
 
 	"relais/internal/backend"
 	"relais/internal/launch"
-	"relais/internal/tunnel"
 )
 
 // openJSON is `relais open --json`.
@@ -47,20 +46,11 @@ func cmdOpen(ctx context.Context, r *run, args []string) int {
 	}
 
 	doc := openJSON{Link: link.ID, URL: link.URL, Via: link.Via}
-	var proxy *launch.Proxy
-	if link.Via == "tunnel" {
-		st, err := r.liveTunnel(ctx, m)
-		if err != nil {
-			return r.fail(ExitUsage, "cli.store.read", err.Error())
-		}
-		if st == nil {
-			return r.fail(ExitUnhealthy, "cli.open.no_tunnel", link.ID)
-		}
-		doc.TunnelMode = string(st.Mode)
-		if proxy, err = backend.TunnelProxy(*st); err != nil {
-			return r.failErr(ExitUnhealthy, err)
-		}
+	mode, proxy, err := m.LinkProxy(ctx, link)
+	if err != nil {
+		return r.failErr(ExitUnhealthy, err)
 	}
+	doc.TunnelMode = string(mode)
 	res, err := m.LaunchLink(ctx, m.DB, p, link, proxy)
 	if err != nil {
 		return r.failErr(ExitUsage, err)
@@ -80,15 +70,4 @@ func cmdOpen(ctx context.Context, r *run, args []string) int {
 		r.say("cli.open.proxy_not_applied")
 	}
 	return ExitOK
-}
-
-// liveTunnel returns the recorded tunnel status if a tunnel is up and its
-// record fresh (as `relais status` judges it), or nil.
-func (r *run) liveTunnel(ctx context.Context, m *backend.Machine) (*tunnel.Status, error) {
-	l, ok := backend.ReadLive(ctx, m.DB, r.Now)
-	if !ok || !l.Tunnel().Up {
-		return nil, nil
-	}
-	st := l.Tunnel()
-	return &st, nil
 }

@@ -14,7 +14,7 @@ import (
 	"relais/internal/checks"
 	"relais/internal/engine"
 	"relais/internal/i18n"
-	"relais/internal/store"
+	"relais/internal/status"
 	"relais/internal/tunnel"
 )
 
@@ -36,22 +36,14 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	m.AdoptBootstrap(ctx) // a newer copy installed by a package
-	mode, err := m.ChooseMode(ctx, *modeFlag)
-	if err != nil {
-		return r.failErr(ExitUsage, err)
-	}
 	// One key, one tunnel: a second relais up (or the app's Mode urgence
 	// already on) is named and left alone. Mode urgence, as `relais check`
 	// runs it, but until stopped: the tunnel with its local proxies, the
 	// checks every --recheck and after a network change, each report and
 	// the live record in the store.
-	sess, err := m.NewSession(ctx, mode, backend.SessionOptions{Recheck: *recheck, Proxies: true, SOCKS: *socks, HTTP: *httpProxy}, "instance.up.running")
+	sess, mode, err := m.UpSession(ctx, *modeFlag, backend.SessionOptions{Recheck: *recheck, Proxies: true, SOCKS: *socks, HTTP: *httpProxy})
 	if err != nil {
 		return r.startFail(err)
-	}
-	logf := func(format string, a ...any) {
-		_ = m.DB.LogEvent(context.Background(), "tunnel", fmt.Sprintf(format, a...))
 	}
 	pr := &upPrinter{r: r}
 	unsubscribe := sess.Engine.Subscribe(pr.event)
@@ -67,10 +59,9 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	if err := sess.Start(ctx, r.recordFailed); err != nil {
 		return r.startFail(err)
 	}
-	st, err := sess.WaitTunnel(ctx)
+	st, err := sess.WaitUp(ctx) // the session is over if the tunnel did not come up
 	if err != nil {
 		pr.close()
-		sess.Stop()
 		switch {
 		case ctx.Err() != nil:
 			return ExitOK // stopped before the tunnel was up
@@ -79,7 +70,6 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 		}
 		return r.fail(ExitUsage, "cli.tunnel.start_failed", r.modeWords(mode), r.describe(err))
 	}
-	logf("tunnel up, mode %s", st.Mode)
 	if *asJSON {
 		r.printJSON(tunnelDoc(st))
 	} else {
@@ -100,8 +90,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 
 	r.say("cli.tunnel.up.stopping")
 	pr.close()        // nothing more is printed of the state
-	err = sess.Stop() // the checks stop, the tunnel goes down, the record goes
-	logf("tunnel down")
+	err = sess.Down() // the checks stop, the tunnel goes down, the record goes
 	if err != nil {
 		return r.fail(ExitUnhealthy, "cli.tunnel.close_failed", r.describe(err))
 	}
@@ -193,38 +182,24 @@ func (p *upPrinter) print(s engine.Snapshot) {
 	}
 }
 
-// upFaults is each essential app that is not ok, with its reason in the
-// user's language (the reason names the app), or what blocks it; key
-// identifies them by app, state and reason code, not by the values seen,
-// which change with every run.
+// upFaults is each essential app that is not ok (status.EssentialFaults),
+// with its reason in the user's language (the reason names the app), or
+// its state; key identifies them (two reports with the same key tell the
+// same faults).
 func upFaults(r *run, rep *checks.Report) (faults []string, key string) {
-	var keys []string
-	for _, a := range rep.Apps {
-		if a.Criticality != "essential" || a.State == checks.StateOK {
+	list, key := status.EssentialFaults(rep)
+	for _, f := range list {
+		if f.Reason != nil {
+			faults = append(faults, f.Reason.Text.In(r.lang))
 			continue
 		}
-		name := a.Name.In(r.lang)
+		name := f.App.Name.In(r.lang)
 		if name == "" {
-			name = a.ID
+			name = f.App.ID
 		}
-		// A blocked app's checks carry the checks' own sentence (what it
-		// waits for); the key names what blocks it.
-		if a.State == checks.StateBlocked {
-			keys = append(keys, a.ID+":blocked:"+strings.Join(a.BlockedBy, ","))
-		}
-		fault, code := r.t("cli.up.fault", name, r.stateWord(a.State)), ""
-		for _, c := range a.Checks {
-			if c.State != checks.StateOK && c.Reason != nil {
-				fault, code = c.Reason.Text.In(r.lang), c.Reason.Code
-				break
-			}
-		}
-		faults = append(faults, fault)
-		if a.State != checks.StateBlocked {
-			keys = append(keys, a.ID+":"+string(a.State)+":"+code)
-		}
+		faults = append(faults, r.t("cli.up.fault", name, r.stateWord(f.App.State)))
 	}
-	return faults, strings.Join(keys, " ")
+	return faults, key
 }
 
 // statusJSON is `relais status --json`.
@@ -239,7 +214,7 @@ type statusJSON struct {
 	Profile  *profileStatusJSON `json:"profile"`
 	Engine   *engineStatusJSON  `json:"engine"`  // null: Mode urgence never recorded
 	Checks   []statusCheckJSON  `json:"checks"`  // the last run's results, from the history
-	Verdict  verdictJSON        `json:"verdict"` // Mode urgence's verdict (statusVerdict)
+	Verdict  verdictJSON        `json:"verdict"` // Mode urgence's verdict (MachineStatus.Verdict)
 }
 
 // engineStatusJSON is the Mode urgence engine as its process last
@@ -310,31 +285,23 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	var doc statusJSON
-	doc.Demo = m.UseDemoStore(ctx)
-	doc.DiskFull = diskFull(filepath.Dir(m.DB.Path()))
-	// The one live record, read under the one staleness rule
-	// (backend.LastLive): a stale one is shown as such.
-	live, err := backend.LastLive(ctx, m.DB, r.Now)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return r.fail(ExitUsage, "cli.store.read", r.describe(err))
-	default:
-		stale := live.Stale != backend.LiveFresh
-		st := &tunnelStateJSON{tunnelJSON: tunnelDoc(live.Tunnel()), PID: live.PID, UpdatedAt: live.UpdatedAt}
-		st.Stale, st.StaleReason = stale, string(live.Stale)
-		if age := st.HandshakeAge(r.Now()); age >= 0 {
+	st, err := m.Status(ctx)
+	if err != nil {
+		return r.failErr(ExitUsage, err)
+	}
+	doc := statusJSON{Demo: st.Demo, DiskFull: diskFull(filepath.Dir(m.DB.Path())), Checks: []statusCheckJSON{}}
+	if l := st.Live; l != nil {
+		t := &tunnelStateJSON{tunnelJSON: tunnelDoc(l.Tunnel()), PID: l.PID, UpdatedAt: l.UpdatedAt, Stale: l.Stale != backend.LiveFresh, StaleReason: string(l.Stale)}
+		if age := t.HandshakeAge(r.Now()); age >= 0 {
 			s := age.Seconds()
-			st.LastHandshakeAgeS = &s
+			t.LastHandshakeAgeS = &s
 		}
-		if st.Status.Mode != "" || st.Status.Up {
-			doc.Tunnel = st
+		if l.TunnelRecorded() {
+			doc.Tunnel = t
 		}
-		if snap := live.Snapshot; snap.Phase != "" {
-			e := &engineStatusJSON{Phase: snap.Phase, PID: live.PID, UpdatedAt: live.UpdatedAt, Stopped: snap.Stopped, Runs: snap.Runs, Timeline: snap.Timeline,
-				verdict: engine.VerdictOf(snap)}
-			e.Stale = !snap.Stopped && stale
+		if snap := l.Snapshot; l.EngineRecorded() {
+			e := &engineStatusJSON{Phase: snap.Phase, PID: l.PID, UpdatedAt: l.UpdatedAt, Stopped: snap.Stopped, Stale: l.EngineStale(),
+				Runs: snap.Runs, Timeline: snap.Timeline, verdict: engine.VerdictOf(snap)}
 			if snap.TimeToOperational != nil {
 				ms := float64(*snap.TimeToOperational) / float64(time.Millisecond)
 				e.TimeToOperationalMS = &ms
@@ -342,30 +309,17 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 			doc.Engine = e
 		}
 	}
-	doc.Checks = []statusCheckJSON{}
-	if recs, err := m.DB.LastChecks(ctx); err == nil {
-		for _, c := range recs {
-			doc.Checks = append(doc.Checks, statusCheckJSON{ID: c.CheckID, AppID: c.AppID, Type: c.Type, State: c.State,
-				DurationMS: float64(c.Duration) / float64(time.Millisecond), ReasonCode: c.ReasonCode, At: c.At})
-		}
+	for _, c := range st.Checks {
+		doc.Checks = append(doc.Checks, statusCheckJSON{ID: c.CheckID, AppID: c.AppID, Type: c.Type, State: c.State,
+			DurationMS: float64(c.Duration) / float64(time.Millisecond), ReasonCode: c.ReasonCode, At: c.At})
 	}
 	var sigErr error
-	var unreadable *backend.UnreadableError
-	switch cur, err := m.Policy().Current(ctx); {
-	case err == nil:
-		ps := &profileStatusJSON{Serial: cur.Cached.Serial, Signature: cur.Signature, Signed: cur.Signed(), Expired: cur.Profile.Expired(r.Now())}
-		sigErr = cur.SignatureErr
-		doc.Profile = ps
-	case errors.As(err, &unreadable):
-		// Cached but unreadable by this binary: its serial and signature
-		// still say which one it is.
-		ps := &profileStatusJSON{Serial: unreadable.Cached.Serial}
-		ps.Signature, sigErr = m.Signature(unreadable.Cached)
-		ps.Signed = ps.Signature == backend.SignatureValid
-		doc.Profile = ps
+	if p := st.Profile; p != nil {
+		doc.Profile = &profileStatusJSON{Serial: p.Serial, Signed: p.Signed(), Signature: p.Signature, Expired: p.Expired}
+		sigErr = p.SignatureErr
 	}
+	doc.Verdict = newVerdictJSON(st.Verdict(doc.DiskFull))
 	up := doc.Tunnel != nil && doc.Tunnel.Up && !doc.Tunnel.Stale
-	doc.Verdict = statusVerdict(doc)
 	if *asJSON {
 		r.printJSON(doc)
 	} else {

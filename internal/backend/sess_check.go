@@ -1,0 +1,43 @@
+package backend
+
+import (
+	"context"
+
+	"relais/internal/engine"
+	"relais/internal/frontend"
+)
+
+// CheckOnce is `relais check`: Mode urgence for one round of checks. It
+// adopts a newer bootstrap file, picks the tunnel mode (ChooseMode, with
+// modeFlag a front end's choice), and runs the checks through the tunnel
+// another process of this user holds, else its own under the tunnel lock
+// (one key, one tunnel: ReuseOrClaim). It returns the final snapshot,
+// whose Report is set. Its errors are *frontend.Error, but for an engine
+// that could not start for a reason of its own (a front end words it);
+// a round interrupted before its report is cli.check.interrupted.
+func (m *Machine) CheckOnce(ctx context.Context, modeFlag string) (engine.Snapshot, error) {
+	m.AdoptBootstrap(ctx) // a newer copy installed by a package
+	mode, err := m.ChooseMode(ctx, modeFlag)
+	if err != nil {
+		return engine.Snapshot{}, err
+	}
+	reuse, lock, err := m.ReuseOrClaim(ctx)
+	if err != nil {
+		return engine.Snapshot{}, err
+	}
+	defer lock.Release()
+	return runOnce(ctx, m.NewEngine(mode, SessionOptions{Once: true, Reuse: reuse}))
+}
+
+// runOnce runs e for one round of checks and returns its final snapshot.
+func runOnce(ctx context.Context, e *engine.Engine) (engine.Snapshot, error) {
+	if err := e.Start(ctx); err != nil {
+		return engine.Snapshot{}, err
+	}
+	<-e.Done()
+	s := e.Snapshot()
+	if s.Report == nil {
+		return engine.Snapshot{}, frontend.Errorf("cli.check.interrupted")
+	}
+	return s, nil
+}
