@@ -99,20 +99,17 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 }
 
 // upPrinter tells the person running `relais up`, on stderr, when Mode
-// urgence changes: operational, degraded or not operational with the
-// essential apps at fault and why, the time to operational once, a tunnel
-// that cannot come back. Events arrive coalesced, each with the whole
-// snapshot: the latest one says everything.
+// urgence changes (status.UpWatch): operational, degraded or not
+// operational with the essential apps at fault and why, the time to
+// operational once, a tunnel that cannot come back.
 type upPrinter struct {
 	r *run
 
-	mu        sync.Mutex
-	ready     bool // the tunnel lines are printed: state lines may follow
-	closed    bool // up is finishing: nothing more is printed
-	latest    *engine.Snapshot
-	lastKey   string
-	lastTunEr string
-	ttoShown  bool
+	mu     sync.Mutex
+	ready  bool // the tunnel lines are printed: state lines may follow
+	closed bool // up is finishing: nothing more is printed
+	latest *engine.Snapshot
+	watch  status.UpWatch
 }
 
 func (p *upPrinter) event(ev engine.Event) {
@@ -145,61 +142,37 @@ func (p *upPrinter) close() {
 func (p *upPrinter) print(s engine.Snapshot) {
 	r := p.r
 	at := r.Now().Local().Format(time.TimeOnly)
-	if code := s.TunnelFailure(); code+s.TunnelError != p.lastTunEr {
-		p.lastTunEr = code + s.TunnelError
-		if code != "" {
-			r.say("cli.up.tunnel_failed", at, strings.TrimSuffix(r.t("verdict.tunnel."+code), "."))
-			if s.TunnelError != "" {
-				r.say("cli.details", s.TunnelError)
-			}
+	n := p.watch.See(s)
+	if n.TunnelFailure != "" {
+		r.say("cli.up.tunnel_failed", at, strings.TrimSuffix(r.t("verdict.tunnel."+n.TunnelFailure), "."))
+		if n.TunnelError != "" {
+			r.say("cli.details", n.TunnelError)
 		}
-	}
-	if s.Report == nil {
-		return
 	}
 	// The verdict's sentence, as Accueil, the tray and `relais status`
 	// word it, then what does not answer, one line each.
-	v := engine.VerdictOf(s)
-	if v.Level == engine.VerdictOff {
-		return // the tunnel is closing: its own lines say so
-	}
-	faults, key := upFaults(r, s.Report)
-	if key = string(v.Level) + " " + key; key != p.lastKey {
-		p.lastKey = key
-		r.say("cli.up.verdict", at, r.verdictSentence(v))
-		switch v.Level {
-		case engine.VerdictPartial, engine.VerdictDegraded, engine.VerdictFailed:
-			if !v.TunnelFailed { // the tunnel's line says why
-				for _, f := range faults {
-					r.say("cli.up.fault_line", f)
-				}
-			}
+	if n.Verdict != nil {
+		r.say("cli.up.verdict", at, r.verdictSentence(*n.Verdict))
+		for _, f := range n.Faults {
+			r.say("cli.up.fault_line", r.faultWords(f))
 		}
 	}
-	if s.TimeToOperational != nil && !p.ttoShown {
-		p.ttoShown = true
-		r.say("cli.engine.time_to_operational", i18n.Duration(r.lang, *s.TimeToOperational))
+	if n.TimeToOperational != nil {
+		r.say("cli.engine.time_to_operational", i18n.Duration(r.lang, *n.TimeToOperational))
 	}
 }
 
-// upFaults is each essential app that is not ok (status.EssentialFaults),
-// with its reason in the user's language (the reason names the app), or
-// its state; key identifies them (two reports with the same key tell the
-// same faults).
-func upFaults(r *run, rep *checks.Report) (faults []string, key string) {
-	list, key := status.EssentialFaults(rep)
-	for _, f := range list {
-		if f.Reason != nil {
-			faults = append(faults, f.Reason.Text.In(r.lang))
-			continue
-		}
-		name := f.App.Name.In(r.lang)
-		if name == "" {
-			name = f.App.ID
-		}
-		faults = append(faults, r.t("cli.up.fault", name, r.stateWord(f.App.State)))
+// faultWords is an essential app at fault in the user's language: the
+// reason of its check (the reason names the app), else its state.
+func (r *run) faultWords(f status.Fault) string {
+	if f.Reason != nil {
+		return f.Reason.Text.In(r.lang)
 	}
-	return faults, key
+	name := f.App.Name.In(r.lang)
+	if name == "" {
+		name = f.App.ID
+	}
+	return r.t("cli.up.fault", name, r.stateWord(f.App.State))
 }
 
 // statusJSON is `relais status --json`.
