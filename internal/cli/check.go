@@ -13,6 +13,7 @@ import (
 	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
+	"relais/internal/status"
 	"relais/internal/tunnel"
 )
 
@@ -56,15 +57,13 @@ type checkAppJSON struct {
 
 // newCheckDoc turns the snapshot of a finished run (relais check, relais
 // demo --headless) into the command's document. Its verdict is what the
-// run found, with the tunnel as it was at the report: the session has ended
-// by now, and "Mode urgence inactif" would contradict the table above it.
+// run found (status.FoundVerdict): "Mode urgence inactif" would contradict
+// the table above it.
 func newCheckDoc(s engine.Snapshot, now time.Time) checkDoc {
 	t := s.TunnelAtReport
-	found := s
-	found.Stopped, found.Tunnel, found.Verdict = false, t, engine.Verdict{}
 	doc := checkDoc{Profile: checkProfileJSON{Serial: s.Profile.Serial, Signed: s.Profile.Signed},
 		Tunnel: checkTunnelJSON{Mode: t.Mode, Up: t.Up, RxBytes: t.RxBytes, TxBytes: t.TxBytes, Error: s.TunnelError, ErrorCode: s.TunnelFailure()},
-		Apps:   []checkAppJSON{}, verdict: engine.Judge(found)}
+		Apps:   []checkAppJSON{}, verdict: status.FoundVerdict(s)}
 	doc.Verdict = newVerdictJSON(doc.verdict)
 	if age := t.HandshakeAge(now); age >= 0 {
 		a := age.Seconds()
@@ -137,16 +136,7 @@ func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any) int {
 
 // verdictSentence words Mode urgence's verdict (engine.Judge) as the
 // app's Accueil, tray and status summary and a bundle's summary do.
-func (r *run) verdictSentence(v engine.Verdict) string { return verdictIn(r.lang, v) }
-
-// verdictIn words v in lang, with the verdict's own message (Message).
-func verdictIn(lang string, v engine.Verdict) string {
-	key, n, args := v.Message()
-	if n >= 0 {
-		return i18n.N(lang, key, n, args...)
-	}
-	return i18n.T(lang, key, args...)
-}
+func (r *run) verdictSentence(v engine.Verdict) string { return frontend.VerdictIn(r.lang, v) }
 
 // verdictJSON is Mode urgence's verdict in a --json document: its state,
 // the essential apps that answer and those that do not, and the sentence
@@ -174,7 +164,7 @@ func newVerdictJSON(v engine.Verdict) verdictJSON {
 	orNone := func(ids []string) []string { return append([]string{}, ids...) }
 	return verdictJSON{State: state, EssentialsAnswering: v.EssentialsAnswering, EssentialsTotal: v.EssentialsTotal,
 		Failing: orNone(v.Failing), Slow: orNone(v.Slow), Others: orNone(v.Others), TunnelFailed: v.TunnelFailed,
-		Text: textJSON{FR: verdictIn(i18n.FR, v), EN: verdictIn(i18n.EN, v)}}
+		Text: textJSON{FR: frontend.VerdictIn(i18n.FR, v), EN: frontend.VerdictIn(i18n.EN, v)}}
 }
 
 // stateWord is a state in the user's language.
