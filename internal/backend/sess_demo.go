@@ -75,3 +75,7 @@ func DemoSurprises(rep *checks.Report) []string {
 	}
 	return wrong
 }
+
+// TryURL is an address of the demo office to try through the demo
+// tunnel's proxy: its healthy app's health page.
+func (d *Demo) TryURL() string { return office.Apps[0].HealthURL }

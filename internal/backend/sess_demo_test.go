@@ -59,3 +59,11 @@ func TestCheckOnceBadMode(t *testing.T) {
 		t.Errorf("CheckOnce = %v, want cli.tunnel.bad_mode", err)
 	}
 }
+
+// The address to try is the healthy app's, which the demo tunnel carries.
+func TestDemoTryURL(t *testing.T) {
+	t.Parallel()
+	if got := (&Demo{}).TryURL(); got != office.Apps[0].HealthURL || office.Apps[0].Behaviour != office.Healthy {
+		t.Errorf("TryURL = %q: not the healthy app's", got)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"relais/internal/backend"
-	"relais/internal/office"
 	"relais/internal/tunnel"
 )
 
@@ -42,7 +41,7 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 		} else {
 			r.out("cli.tunnel.up.socks", st.SOCKS5)
 			r.out("cli.tunnel.up.http", st.HTTPProxy)
-			r.out("cli.demo.try", st.SOCKS5, office.Apps[0].HealthURL)
+			r.out("cli.demo.try", st.SOCKS5, dm.TryURL())
 		}
 		r.say("cli.tunnel.up.foreground")
 		<-ctx.Done()
