@@ -86,7 +86,8 @@ func TestDrillListOfTheProfileInUse(t *testing.T) {
 
 // A DrillWalk keeps the run as it stands: a refusal leaves the step
 // current, a skip or a completion moves on, and the run ends with its
-// report; a profile without report_url has nothing to deliver.
+// report (ReportJSON, the receiver's document); a profile without
+// report_url has nothing to deliver.
 func TestDrillWalk(t *testing.T) {
 	t.Parallel()
 	b := openDrills(t, &profile.Profile{Serial: 3, Drills: []profile.Drill{readDrill(time.Now())}})
@@ -131,6 +132,15 @@ func TestDrillWalk(t *testing.T) {
 	if err != nil || !rep.Completed || rep.Feedback != "clair" {
 		t.Fatalf("Finish: %+v %v", rep, err)
 	}
+	js, err := b.ReportJSON(rep.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := drills.ParseReport(js); err != nil || back.RunID != rep.RunID || back.Feedback != "clair" {
+		t.Fatalf("ReportJSON: %v %+v", err, back)
+	}
+	_, err = b.ReportJSON("inconnu")
+	wantKey(t, "the report of an unknown run", err, "cli.drill.err.unknown_run")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if del := b.WaitDelivery(ctx, rep.RunID, time.Minute); del.State != frontend.DeliveryNone {

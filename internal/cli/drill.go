@@ -448,13 +448,9 @@ func cmdDrillReport(ctx context.Context, r *run, args []string) int {
 		}
 		r.say("cli.drill.report.written", *out)
 	} else {
-		rep, err := d.Report(pos[0])
+		b, err := d.ReportJSON(pos[0])
 		if err != nil {
 			return r.failErr(ExitUsage, err)
-		}
-		b, err := rep.JSON()
-		if err != nil {
-			return r.fail(ExitUsage, "cli.drill.err.other", err.Error())
 		}
 		r.Stdout.Write(append(b, '\n'))
 	}
