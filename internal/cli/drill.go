@@ -231,15 +231,15 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 		if step.Kind == "action" || step.Kind == "check" {
 			r.out("cli.drill.verifying")
 		}
-		now, err := w.Complete(in)
+		after, err := w.Complete(in)
 		if err != nil {
 			fmt.Fprintln(r.Stdout, r.words(err))
-			if now.State == drills.StepFailed {
-				r.out("cli.drill.step.failed_now", r.stepOutcome(now))
+			if after.State == drills.StepFailed {
+				r.out("cli.drill.step.failed_now", r.stepOutcome(after))
 			}
 			continue
 		}
-		r.out("cli.drill.step.ok", r.stepOutcome(now))
+		r.out("cli.drill.step.ok", r.stepOutcome(after))
 	}
 
 	feedback, _ := p.ask("cli.drill.prompt.feedback")
