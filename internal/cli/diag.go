@@ -4,12 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"relais/internal/backend"
 	"relais/internal/diag"
-	"relais/internal/frontend"
 )
 
 // `relais diag export|open`: diagnostics bundles from the terminal, for
@@ -39,25 +36,11 @@ func cmdDiagExport(ctx context.Context, r *run, args []string) int {
 	}
 	defer d.Close()
 	r.say("cli.diag.collecting")
-	var (
-		res diagExportJSON
-		err error
-	)
-	if fi, serr := os.Stat(*out); *out == "" || (serr == nil && fi.IsDir()) {
-		e, xerr := d.ExportDiagnostics(*out, *level, *encrypt)
-		res, err = diagExportJSON{CaseCode: e.CaseCode, Path: e.Path, Encrypted: e.Encrypted, Size: e.Size, Failures: e.Failures}, xerr
-	} else {
-		// An exact file name: the case code is in the bundle, not the name.
-		e, xerr := exportFile(d, *out, *level, *encrypt)
-		res, err = diagExportJSON{CaseCode: e.CaseCode, Path: e.Path, Encrypted: e.Encrypted, Size: e.Size, Failures: e.Failures}, xerr
-	}
+	e, err := d.ExportDiagnosticsTo(*out, *level, *encrypt)
 	if err != nil {
 		return r.failErr(ExitUsage, err)
 	}
-	res.Level = *level
-	if res.Failures == nil {
-		res.Failures = []string{}
-	}
+	res := diagExportJSON{CaseCode: e.CaseCode, Path: e.Path, Encrypted: e.Encrypted, Size: e.Size, Level: *level, Failures: append([]string{}, e.Failures...)}
 	if *asJSON {
 		r.printJSON(res)
 		return ExitOK
@@ -90,18 +73,4 @@ func cmdDiagOpen(r *run, args []string) int {
 	}
 	fmt.Fprint(r.Stdout, diag.Summary(b, r.lang))
 	return ExitOK
-}
-
-// exportFile writes a bundle to exactly path.
-func exportFile(d *backend.Local, path, level string, encrypt bool) (frontend.DiagExport, error) {
-	dir := filepath.Dir(path)
-	e, err := d.ExportDiagnostics(dir, level, encrypt)
-	if err != nil {
-		return e, err
-	}
-	if err := os.Rename(e.Path, path); err != nil {
-		return e, err
-	}
-	e.Path = path
-	return e, nil
 }

@@ -3,11 +3,8 @@ package cli
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -53,10 +50,11 @@ type drillListJSON struct {
 	Active string        `json:"active_run,omitempty"` // the run under way, if any
 }
 
-// newDrillListJSON is a drill as `drill list --json` prints it at now.
-func newDrillListJSON(dr profile.Drill, now time.Time) drillListJSON {
-	return drillListJSON{ID: dr.ID, Title: dr.Title, Window: drills.WindowAt(dr, now), Opens: timeOrNull(dr.Opens), Closes: timeOrNull(dr.Closes),
-		Steps: len(dr.Steps), RTOMS: dr.RTO.Duration().Milliseconds()}
+// newDrillListJSON is a drill as `drill list --json` prints it.
+func newDrillListJSON(it drills.Listed) drillListJSON {
+	dr := it.Drill
+	return drillListJSON{ID: dr.ID, Title: dr.Title, Window: it.Window, Opens: timeOrNull(dr.Opens), Closes: timeOrNull(dr.Closes),
+		Steps: len(dr.Steps), RTOMS: dr.RTO.Duration().Milliseconds(), Active: it.Active}
 }
 
 // timeOrNull is t for a --json document: nil (null) when it is not known.
@@ -78,24 +76,13 @@ func cmdDrillList(ctx context.Context, r *run, args []string) int {
 		return ExitUsage
 	}
 	defer d.Close()
-	p := d.Profile().Profile
-	if p == nil {
-		return r.fail(ExitUsage, "cli.desk.no_profile")
-	}
-	runs, err := d.Runs()
+	list, err := d.DrillList()
 	if err != nil {
 		return r.failErr(ExitUsage, err)
 	}
 	doc := []drillListJSON{}
-	for _, dr := range p.Drills {
-		item := newDrillListJSON(dr, r.Now())
-		for _, run := range runs {
-			if run.DrillID == dr.ID && run.State == drills.RunActive {
-				item.Active = run.ID
-				break
-			}
-		}
-		doc = append(doc, item)
+	for _, it := range list {
+		doc = append(doc, newDrillListJSON(it))
 	}
 	if *asJSON {
 		r.printJSON(map[string]any{"drills": doc})
@@ -165,10 +152,11 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 		return ExitUsage
 	}
 	defer d.Close()
-	run, err := d.StartDrill(pos[0])
+	w, err := d.WalkDrill(pos[0])
 	if err != nil {
 		return r.failErr(ExitUsage, err)
 	}
+	run := w.Run()
 	dr := run.Drill
 	r.out("cli.drill.start.title", dr.Title.In(r.lang), dr.Exercise, i18n.Duration(r.lang, dr.RTO.Duration()))
 	if cur := run.Current(); cur > 0 {
@@ -181,9 +169,11 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 	if r.Stdin != nil {
 		p.in = bufio.NewScanner(r.Stdin)
 	}
-	for run.Current() < len(run.Steps) {
-		i := run.Current()
-		st, step := run.Steps[i], dr.Steps[i]
+	for {
+		i, st, step, more := w.Next()
+		if !more {
+			break
+		}
 		r.out("cli.drill.step.header", i+1, len(run.Steps), step.Title.In(r.lang), r.t("cli.drill.kind."+step.Kind))
 		if body := strings.TrimSpace(step.Body.In(r.lang)); body != "" {
 			fmt.Fprintln(r.Stdout, r.terminalText(body))
@@ -233,40 +223,32 @@ func cmdDrillStart(ctx context.Context, r *run, args []string) int {
 					return ExitOK
 				}
 			}
-			next, err := d.SkipStep(run.ID, st.ID, reason)
-			if err != nil {
+			if err := w.Skip(reason); err != nil {
 				fmt.Fprintln(r.Stdout, r.words(err))
-				continue
 			}
-			run = next
 			continue
 		}
 		if step.Kind == "action" || step.Kind == "check" {
 			r.out("cli.drill.verifying")
 		}
-		next, err := d.CompleteStep(run.ID, st.ID, in)
-		if next != nil {
-			run = next
-		}
+		after, err := w.Complete(in)
 		if err != nil {
 			fmt.Fprintln(r.Stdout, r.words(err))
-			if next != nil {
-				if s := next.Steps[i]; s.State == drills.StepFailed {
-					r.out("cli.drill.step.failed_now", r.stepOutcome(s))
-				}
+			if after.State == drills.StepFailed {
+				r.out("cli.drill.step.failed_now", r.stepOutcome(after))
 			}
 			continue
 		}
-		r.out("cli.drill.step.ok", r.stepOutcome(run.Steps[i]))
+		r.out("cli.drill.step.ok", r.stepOutcome(after))
 	}
 
 	feedback, _ := p.ask("cli.drill.prompt.feedback")
-	rep, err := d.FinishDrill(run.ID, feedback)
+	rep, err := w.Finish(feedback)
 	if err != nil {
 		return r.failErr(ExitUsage, err)
 	}
 	r.printReportSummary(rep)
-	return r.waitDelivery(ctx, d, rep.RunID)
+	return r.sayDelivery(d.WaitDelivery(ctx, rep.RunID, drillDeliveryWait))
 }
 
 // stepOutcome says in a few words how a step ended.
@@ -302,30 +284,24 @@ func (r *run) printReportSummary(rep *drills.Report) {
 	}
 }
 
-// waitDelivery waits a little for the report to reach the receiver: exit
-// 0 once delivered (or when the profile names no receiver), 1 while it is
-// still queued (it will be retried, across restarts) or was refused.
-func (r *run) waitDelivery(ctx context.Context, d *backend.Local, runID string) int {
-	deadline := time.Now().Add(drillDeliveryWait)
-	for {
-		del := d.Delivery(runID)
-		switch del.State {
-		case frontend.DeliveryNone:
-			r.out("cli.drill.delivery.none")
-			return ExitOK
-		case frontend.DeliveryDelivered:
-			r.out("cli.drill.delivery.delivered")
-			return ExitOK
-		case frontend.DeliveryRejected:
-			r.out("cli.drill.delivery.rejected", del.Problem)
-			return ExitUnhealthy
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			r.out("cli.drill.delivery.pending", del.Attempts, del.Problem)
-			return ExitUnhealthy
-		}
-		time.Sleep(100 * time.Millisecond)
+// sayDelivery says where the report's delivery stands after waiting a
+// little for it: exit 0 once delivered (or when the profile names no
+// receiver), 1 while it is still queued (it will be retried, across
+// restarts) or was refused.
+func (r *run) sayDelivery(del frontend.Delivery) int {
+	switch del.State {
+	case frontend.DeliveryNone:
+		r.out("cli.drill.delivery.none")
+		return ExitOK
+	case frontend.DeliveryDelivered:
+		r.out("cli.drill.delivery.delivered")
+		return ExitOK
+	case frontend.DeliveryRejected:
+		r.out("cli.drill.delivery.rejected", del.Problem)
+		return ExitUnhealthy
 	}
+	r.out("cli.drill.delivery.pending", del.Attempts, del.Problem)
+	return ExitUnhealthy
 }
 
 // drillRunJSON is one run of `relais drill status --json`.
@@ -398,20 +374,13 @@ func newDrillRunJSON(run *drills.Run, del deliveryJSON) drillRunJSON {
 	return doc
 }
 
-// deliveryJSON is a run's report delivery as Delivery says it, the
-// problem in each language.
-func newDeliveryJSON(d *backend.Local, runID string) deliveryJSON {
-	del := d.Delivery(runID)
+// newDeliveryJSON is a run's report delivery, the problem in each
+// language.
+func newDeliveryJSON(del frontend.Delivery) deliveryJSON {
 	doc := deliveryJSON{State: del.State, Attempts: del.Attempts, NextAttempt: timeOrNull(del.NextAttempt), Delivered: timeOrNull(del.Delivered)}
-	var fe *frontend.Error
-	if !errors.As(del.Problem, &fe) {
-		return doc
+	if code, fe := backend.DeliveryProblem(del); fe != nil {
+		doc.Problem = codedText(code, fe.Key, fe.Args...)
 	}
-	code := "unreachable"
-	if fe.Key == "cli.drill.delivery_status" {
-		code = "http_status"
-	}
-	doc.Problem = codedText(code, fe.Key, fe.Args...)
 	return doc
 }
 
@@ -426,18 +395,15 @@ func cmdDrillStatus(ctx context.Context, r *run, args []string) int {
 		return ExitUsage
 	}
 	defer d.Close()
-	runs, err := d.Runs()
+	runs, err := d.RunStatuses()
 	if err != nil {
 		return r.failErr(ExitUsage, err)
 	}
 	doc := []drillRunJSON{}
 	undelivered := false
-	for _, run := range runs {
-		del := newDeliveryJSON(d, run.ID)
-		if run.State == drills.RunCompleted && del.State != frontend.DeliveryNone && del.State != frontend.DeliveryDelivered {
-			undelivered = true
-		}
-		doc = append(doc, newDrillRunJSON(run, del))
+	for _, rs := range runs {
+		undelivered = undelivered || rs.Undelivered()
+		doc = append(doc, newDrillRunJSON(rs.Run, newDeliveryJSON(rs.Delivery)))
 	}
 	if *asJSON {
 		r.printJSON(map[string]any{"runs": doc})
@@ -482,17 +448,13 @@ func cmdDrillReport(ctx context.Context, r *run, args []string) int {
 		}
 		r.say("cli.drill.report.written", *out)
 	} else {
-		rep, err := d.Report(pos[0])
+		b, err := d.ReportJSON(pos[0])
 		if err != nil {
 			return r.failErr(ExitUsage, err)
 		}
-		b, err := rep.JSON()
-		if err != nil {
-			return r.fail(ExitUsage, "cli.drill.err.other", err.Error())
-		}
 		r.Stdout.Write(append(b, '\n'))
 	}
-	if del := d.Delivery(pos[0]); del.State == frontend.DeliveryPending || del.State == frontend.DeliveryRejected {
+	if del := d.Delivery(pos[0]); backend.Undelivered(del) {
 		r.say("cli.drill.report.undelivered", r.t("cli.drill.delivery_state."+del.State))
 		return ExitUnhealthy
 	}
@@ -506,30 +468,12 @@ func cmdDrillSummarize(r *run, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
-	if len(pos) == 0 || *out == "" {
+	if len(pos) == 0 || backend.TableFormat(*out) == "" { // no -o, or neither .csv nor .html
 		return r.fail(ExitUsage, "cli.drill.summarize.usage")
 	}
-	ext := strings.ToLower(filepath.Ext(*out))
-	if ext != ".csv" && ext != ".html" && ext != ".htm" {
-		return r.fail(ExitUsage, "cli.drill.summarize.usage")
-	}
-	t, err := backend.SummarizeFiles(pos)
+	t, err := backend.WriteSummary(pos, *out, r.lang)
 	if err != nil {
-		fmt.Fprintln(r.Stderr, r.words(backend.BadReport(err)))
-		return ExitUsage
-	}
-	f, err := os.Create(*out)
-	if err != nil {
-		return r.fail(ExitUsage, "cli.drill.export_failed", *out, err.Error())
-	}
-	var werr error
-	if ext == ".csv" {
-		werr = t.WriteCSV(f, r.lang)
-	} else {
-		werr = t.WriteHTML(f, r.lang)
-	}
-	if err := errors.Join(werr, f.Close()); err != nil {
-		return r.fail(ExitUsage, "cli.drill.export_failed", *out, err.Error())
+		return r.failErr(ExitUsage, err)
 	}
 	r.say("cli.drill.summarize.done", len(t.Rows), *out)
 	return ExitOK

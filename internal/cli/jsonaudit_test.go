@@ -17,6 +17,7 @@ import (
 
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/engine/verdicttest"
 	"relais/internal/i18n"
@@ -333,7 +334,7 @@ func auditTunnel(t *testing.T) profile.Tunnel {
 // recovery-time objective is a number of milliseconds.
 func TestDrillListJSONWithoutWindow(t *testing.T) {
 	t.Parallel()
-	b, err := json.Marshal(newDrillListJSON(profile.Drill{ID: "d", RTO: "20m"}, time.Now()))
+	b, err := json.Marshal(newDrillListJSON(drills.Listed{Drill: profile.Drill{ID: "d", RTO: "20m"}, Window: drills.WindowClosed}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +346,7 @@ func TestDrillListJSONWithoutWindow(t *testing.T) {
 		t.Fatalf("drill list item: %s", b)
 	}
 	opens := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	b, _ = json.Marshal(newDrillListJSON(profile.Drill{ID: "d", RTO: "1h30m", Opens: opens, Closes: opens.Add(time.Hour)}, opens))
+	b, _ = json.Marshal(newDrillListJSON(drills.List(&profile.Profile{Drills: []profile.Drill{{ID: "d", RTO: "1h30m", Opens: opens, Closes: opens.Add(time.Hour)}}}, nil, opens)[0]))
 	if !strings.Contains(string(b), `"opens":"2026-03-02T09:00:00Z"`) || !strings.Contains(string(b), `"rto_ms":5400000`) || !strings.Contains(string(b), `"window":"open"`) {
 		t.Fatalf("drill list item: %s", b)
 	}
