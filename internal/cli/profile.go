@@ -11,7 +11,6 @@ import (
 	"relais/internal/backend"
 	"relais/internal/i18n"
 	"relais/internal/profile"
-	"relais/internal/profile/profilesync"
 	"relais/internal/store"
 	"relais/internal/version"
 )
@@ -240,7 +239,7 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 		r.say("cli.profile.sync.refused_kept", doc.Reason, last.Serial)
 	case err != nil:
 		r.say("cli.profile.sync.refused_none", doc.Reason)
-	case res.Outcome == profilesync.Accepted:
+	case s.Outcome == store.OutcomeAccepted:
 		r.out("cli.profile.sync.accepted", res.Profile.Serial, r.n("cli.profile.sync.assets", res.AssetsFetched, res.AssetsFetched))
 	default:
 		r.out("cli.profile.sync.unchanged", res.Profile.Serial)
