@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"net/netip"
+
 	"relais/internal/frontend"
 	"relais/internal/wgconf"
 )
@@ -25,4 +27,19 @@ func (e Env) CheckImport(file string) error {
 		return ImportFileError(err, file)
 	}
 	return e.CheckKeyring()
+}
+
+// TunnelAddresses are the tunnel addresses given for a new identity, each
+// a prefix in its canonical form. Its error is coded: cli.key.bad_address,
+// naming the first that is not one.
+func TunnelAddresses(in []string) ([]string, error) {
+	addrs := []string{}
+	for _, a := range in {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			return nil, frontend.Wrap(err, "cli.key.bad_address", a)
+		}
+		addrs = append(addrs, p.String())
+	}
+	return addrs, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"relais/internal/frontend"
@@ -74,5 +75,29 @@ func TestDiskFull(t *testing.T) {
 	}
 	if DiskFull(filepath.Join(dir, "missing")) {
 		t.Fatal("a missing directory is not a full disk")
+	}
+}
+
+// Tunnel addresses are prefixes, written canonically; the first that is
+// not one is named.
+func TestTunnelAddresses(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   []string
+		want []string
+		bad  string
+	}{
+		{in: nil, want: []string{}},
+		{in: []string{"10.20.0.7/32", "fd00::7/128"}, want: []string{"10.20.0.7/32", "fd00::7/128"}},
+		{in: []string{"10.20.0.7/32", "10.20.0.8", "nonsense"}, bad: "10.20.0.8"},
+	} {
+		got, err := TunnelAddresses(tc.in)
+		var fe *frontend.Error
+		switch {
+		case tc.bad != "" && (!errors.As(err, &fe) || fe.Key != "cli.key.bad_address" || fe.Args[0] != tc.bad):
+			t.Errorf("%v: %v, want cli.key.bad_address %s", tc.in, err, tc.bad)
+		case tc.bad == "" && (err != nil || !slices.Equal(got, tc.want) || got == nil):
+			t.Errorf("%v: %v %v, want %v", tc.in, got, err, tc.want)
+		}
 	}
 }

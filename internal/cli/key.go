@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -91,16 +90,12 @@ func cmdKeyGenerate(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.key.generate.usage") {
 		return ExitUsage
 	}
-	addrs := []string{}
-	for _, a := range addrFlags {
-		p, err := netip.ParsePrefix(a)
-		if err != nil {
-			return r.fail(ExitUsage, "cli.key.bad_address", a)
-		}
-		addrs = append(addrs, p.String())
+	addrs, err := backend.TunnelAddresses(addrFlags)
+	if err != nil {
+		return r.failErr(ExitUsage, err)
 	}
 	// Without a keyring, stop before the store is even opened: no trace.
-	if err := r.backendEnv().CheckKeyring(); err != nil {
+	if err = r.backendEnv().CheckKeyring(); err != nil {
 		return r.identityCmdFail(err, "", 0)
 	}
 	m, code := r.openMachine(false)
@@ -128,7 +123,8 @@ func cmdKeyImport(ctx context.Context, r *run, args []string) int {
 		return r.fail(ExitUsage, "cli.key.import.usage")
 	}
 	file := pos[0]
-	// Without a keyring, the store is not opened.
+	// The file first, then the keyring: a bad file is said as such
+	// whatever the keyring; without a keyring, the store is not opened.
 	if err := r.backendEnv().CheckImport(file); err != nil {
 		return r.identityCmdFail(err, file, 0)
 	}
