@@ -8,7 +8,6 @@ import (
 	"relais/internal/backend"
 	"relais/internal/frontend"
 	"relais/internal/i18n"
-	"relais/internal/secrets"
 )
 
 // The terminal as a client of the backend: its environment handed on, its
@@ -21,9 +20,6 @@ func (r *run) backendEnv() backend.Env {
 	env.Notify = func(e *frontend.Error) { fmt.Fprintln(r.Stderr, r.words(e)) }
 	return env
 }
-
-// vault is the device's keys, in the keyring of this invocation.
-func (r *run) vault() secrets.Vault { return r.backendEnv().Vault() }
 
 // openMachine loads the managed configuration and opens the store; on
 // failure it has printed why and returns the exit code.

@@ -43,14 +43,12 @@ type reasonSaid struct{ code, detail, text, key string }
 
 // The words shared with the app (internal/frontend).
 var (
-	errorCode      = backend.ErrorCode
-	isFetchFailure = backend.IsFetchFailure
-	helperReason   = backend.HelperReason
-	profileErrors  = frontend.ProfileErrors
-	profileLine    = frontend.ProfileLine
-	profileLines   = frontend.ProfileLines
-	storedReason   = frontend.StoredDetail
-	reasonDetail   = frontend.DetailIn
-	reasonIn       = frontend.ReasonIn
-	reasonKeyIn    = frontend.ReasonKeyIn
+	errorCode     = backend.ErrorCode
+	helperReason  = backend.HelperReason
+	profileErrors = frontend.ProfileErrors
+	profileLine   = frontend.ProfileLine
+	profileLines  = frontend.ProfileLines
+	reasonDetail  = frontend.DetailIn
+	reasonIn      = frontend.ReasonIn
+	reasonKeyIn   = frontend.ReasonKeyIn
 )

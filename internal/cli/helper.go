@@ -9,7 +9,6 @@ import (
 	"flag"
 	"log"
 
-	"relais/internal/config"
 	"relais/internal/helper"
 )
 
@@ -28,7 +27,7 @@ func cmdHelper(ctx context.Context, r *run, args []string) int {
 		Group:      *group,
 		Interface:  *iface,
 		StateDir:   *stateDir,
-		ConfigPath: config.ManagedPath(r.configEnv()),
+		ConfigPath: r.backendEnv().ManagedPath(),
 		Logf:       logger.Printf,
 		Ready:      func(s string) { r.say("cli.helper.listening", s, *iface) },
 	})

@@ -5,18 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
-	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
-
-	"relais/internal/atomicfile"
 	"relais/internal/backend"
 	"relais/internal/frontend"
-	"relais/internal/secrets"
 	"relais/internal/store"
-	"relais/internal/tunnel"
 	"relais/internal/wgconf"
 )
 
@@ -96,17 +90,13 @@ func cmdKeyGenerate(ctx context.Context, r *run, args []string) int {
 	if !r.parseNoArgs(fs, args, "cli.key.generate.usage") {
 		return ExitUsage
 	}
-	addrs := []string{}
-	for _, a := range addrFlags {
-		p, err := netip.ParsePrefix(a)
-		if err != nil {
-			return r.fail(ExitUsage, "cli.key.bad_address", a)
-		}
-		addrs = append(addrs, p.String())
+	addrs, err := backend.TunnelAddresses(addrFlags)
+	if err != nil {
+		return r.failErr(ExitUsage, err)
 	}
 	// Without a keyring, stop before the store is even opened: no trace.
-	if _, err := backend.ReadVault(r.vault()); err != nil {
-		return r.identityFail(err)
+	if err = r.backendEnv().CheckKeyring(); err != nil {
+		return r.identityCmdFail(err, "", 0)
 	}
 	m, code := r.openMachine(false)
 	if m == nil {
@@ -135,11 +125,8 @@ func cmdKeyImport(ctx context.Context, r *run, args []string) int {
 	file := pos[0]
 	// The file first, then the keyring: a bad file is said as such
 	// whatever the keyring; without a keyring, the store is not opened.
-	if _, err := wgconf.ReadFile(file); err != nil {
-		return r.identityCmdFail(backend.ImportFileError(err, file), file, 0)
-	}
-	if _, err := backend.ReadVault(r.vault()); err != nil {
-		return r.identityFail(err)
+	if err := r.backendEnv().CheckImport(file); err != nil {
+		return r.identityCmdFail(err, file, 0)
 	}
 	m, code := r.openMachine(false)
 	if m == nil {
@@ -196,33 +183,18 @@ func cmdKeyShow(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	key, kerr := r.vault().PrivateKey()
-	var held *tunnel.Key
-	if kerr == nil {
-		held = &key
-	}
-	id, adopted, err := m.AdoptIdentity(ctx, held)
+	ks, err := m.ShowKey(ctx)
 	if err != nil {
-		return r.fail(ExitUsage, "cli.store.read", err.Error())
+		return r.failErr(ExitUsage, err)
 	}
-	if adopted {
+	if ks.Adopted {
 		r.say("cli.key.show.adopted")
 	}
-	doc := keyShowJSON{Identity: toIdentityJSON(id)}
-	switch {
-	case kerr == nil:
-		doc.Keyring = "present"
-		if pub := backend.PublicKey(key); id == nil || pub != id.PublicKey {
-			doc.KeyringPublicKey = pub
-			if id != nil {
-				doc.Keyring = "mismatch"
-			}
-		}
-	case errors.Is(kerr, secrets.ErrNoKeyring):
-		doc.Keyring, doc.KeyringError = "unavailable", codedText("no_keyring", backend.NoKeyringKey(r.GOOS))
+	id, kerr := ks.Identity, ks.KeyringErr
+	doc := keyShowJSON{Identity: toIdentityJSON(id), Keyring: ks.Keyring, KeyringPublicKey: ks.KeyringPublicKey}
+	if ks.Keyring == backend.KeyringUnavailable {
+		doc.KeyringError = codedText("no_keyring", backend.NoKeyringKey(r.GOOS))
 		doc.KeyringError.Detail = kerr.Error()
-	default:
-		doc.Keyring = "absent"
 	}
 	exit := ExitOK
 	switch {
@@ -294,45 +266,20 @@ func cmdKeyExportConf(ctx context.Context, r *run, args []string) int {
 	if p == nil {
 		return code
 	}
-	var (
-		cfg tunnel.Config
-		err error
-	)
-	if *withKey {
-		cfg, err = m.DeviceTunnelConfig(ctx, p)
-	} else {
-		cfg, err = m.PublicTunnelConfig(ctx, p)
-	}
+	conf, err := m.ExportConf(ctx, p, *withKey)
 	if err != nil {
 		return r.identityFail(err)
 	}
-	f := wgconf.File{
-		Interface: wgconf.Interface{Addresses: cfg.Addresses, DNS: cfg.DNS, DNSSearch: cfg.DNSDomains, MTU: cfg.MTU},
-		Peers: []wgconf.Peer{{PublicKey: wgtypes.Key(cfg.Peer.PublicKey), Endpoint: cfg.Peer.Endpoint,
-			AllowedIPs: cfg.Peer.AllowedIPs, PersistentKeepalive: int(cfg.Peer.PersistentKeepalive / time.Second)}},
-	}
-	if *withKey {
-		k := wgtypes.Key(cfg.PrivateKey)
-		f.Interface.PrivateKey = &k
-		if cfg.Peer.PresharedKey != (tunnel.Key{}) {
-			psk := wgtypes.Key(cfg.Peer.PresharedKey)
-			f.Peers[0].PresharedKey = &psk
-		}
-	} else {
-		f.Interface.PrivateKeyNote = r.t("cli.key.export.note")
-	}
-	body, err := f.Marshal()
+	data, err := conf.Bytes(r.t("cli.key.export.header", cur.Serial, r.Now().Local().Format(time.DateTime)), r.t("cli.key.export.note"))
 	if err != nil {
-		return r.fail(ExitUnhealthy, "cli.key.export.invalid", err.Error())
+		return r.failErr(ExitUnhealthy, err)
 	}
-	header := "# " + r.t("cli.key.export.header", cur.Serial, r.Now().Local().Format(time.DateTime)) + "\n"
-	data := append([]byte(header), body...)
 	if *output == "" || *output == "-" {
 		_, _ = r.Stdout.Write(data)
 		return ExitOK
 	}
-	if err := atomicfile.WriteFile(*output, data, 0o600); err != nil { // 0600 from its first byte, whatever the old mode
-		return r.fail(ExitUsage, "cli.key.export.write", *output, err.Error())
+	if err := backend.SaveConf(*output, data); err != nil {
+		return r.failErr(ExitUsage, err)
 	}
 	if *withKey {
 		r.say("cli.key.export.written_with_key", *output)

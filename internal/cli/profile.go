@@ -5,40 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
-
-	"aead.dev/minisign"
 
 	"relais/internal/backend"
 	"relais/internal/i18n"
 	"relais/internal/profile"
-	"relais/internal/profile/profilesync"
 	"relais/internal/store"
 	"relais/internal/version"
 )
 
 var versionInfo = version.Get
-
-// readProfileFile reads a profile from disk, refusing to read more than the
-// profile size limit.
-func readProfileFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, profile.MaxProfileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > profile.MaxProfileSize {
-		return nil, fmt.Errorf("%w: %s", profile.ErrTooLarge, name)
-	}
-	return b, nil
-}
 
 type lintJSON struct {
 	File   string      `json:"file"`
@@ -64,35 +41,42 @@ func cmdProfileLint(r *run, args []string) int {
 	if len(pos) != 1 {
 		return r.fail(ExitUsage, "cli.profile.lint.usage")
 	}
-	file := pos[0]
-	data, err := readProfileFile(file)
+	c, err := backend.LintProfileFile(pos[0])
 	if err != nil {
-		if errors.Is(err, profile.ErrTooLarge) {
-			return r.fail(ExitUnhealthy, "cli.profile.too_large", file, profile.MaxProfileSize)
-		}
-		return r.fail(ExitUsage, "cli.error.read_file", file, err.Error())
+		return r.fileFail(err)
 	}
-	p, err := profile.Parse(file, data)
 	if *asJSON {
-		doc := lintJSON{File: file, Valid: err == nil, Errors: []lintError{}}
-		if p != nil {
-			doc.Serial = p.Serial
-		}
-		for _, e := range profileErrors(err) {
-			doc.Errors = append(doc.Errors, lintError{Line: e.Line, Path: e.Path, Code: e.Code, Message: e.Msg})
-		}
-		r.printJSON(doc)
-		if err != nil {
+		r.printJSON(lintJSON{File: c.File, Valid: c.Err == nil, Serial: c.Serial(), Errors: lintErrors(c.Err)})
+		if c.Err != nil {
 			return ExitUnhealthy
 		}
 		return ExitOK
 	}
-	if err != nil {
-		r.printProfileError(err)
+	if c.Err != nil {
+		r.printProfileError(c.Err)
 		return ExitUnhealthy
 	}
-	r.out("cli.profile.lint.ok", file, p.Serial, len(p.Apps), len(p.Links), len(p.Drills))
+	p := c.Profile
+	r.out("cli.profile.lint.ok", c.File, p.Serial, len(p.Apps), len(p.Links), len(p.Drills))
 	return ExitOK
+}
+
+// lintErrors are a profile's located problems, as --json prints them.
+func lintErrors(err error) []lintError {
+	list := []lintError{}
+	for _, e := range profileErrors(err) {
+		list = append(list, lintError{Line: e.Line, Path: e.Path, Code: e.Code, Message: e.Msg})
+	}
+	return list
+}
+
+// fileFail says why a file could not be read (or a key is not one): a
+// profile too large to read is unhealthy, anything else a usage error.
+func (r *run) fileFail(err error) int {
+	if errors.Is(err, profile.ErrTooLarge) {
+		return r.failErr(ExitUnhealthy, err)
+	}
+	return r.failErr(ExitUsage, err)
 }
 
 // printProfileError prints located errors as FILE:LINE: path: message, one
@@ -121,32 +105,9 @@ func cmdProfileVerify(r *run, args []string) int {
 	if len(pos) != 1 || len(trust) == 0 {
 		return r.fail(ExitUsage, "cli.profile.verify.usage")
 	}
-	file := pos[0]
-	if *sigFile == "" {
-		*sigFile = file + ".minisig"
-	}
-	var keys []minisign.PublicKey
-	for _, kf := range trust {
-		b, err := os.ReadFile(kf)
-		if err != nil {
-			return r.fail(ExitUsage, "cli.error.read_file", kf, err.Error())
-		}
-		k, err := profile.ParseTrustedKey(string(b))
-		if err != nil {
-			return r.fail(ExitUsage, "cli.profile.bad_trust_key", kf, err.Error())
-		}
-		keys = append(keys, k)
-	}
-	data, err := readProfileFile(file)
+	c, err := backend.VerifyProfileFile(pos[0], *sigFile, trust)
 	if err != nil {
-		if errors.Is(err, profile.ErrTooLarge) {
-			return r.fail(ExitUnhealthy, "cli.profile.too_large", file, profile.MaxProfileSize)
-		}
-		return r.fail(ExitUsage, "cli.error.read_file", file, err.Error())
-	}
-	sig, err := os.ReadFile(*sigFile)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return r.fail(ExitUsage, "cli.error.read_file", *sigFile, err.Error())
+		return r.fileFail(err)
 	}
 	type verifyJSON struct {
 		File      string      `json:"file"`
@@ -157,37 +118,24 @@ func cmdProfileVerify(r *run, args []string) int {
 		Errors    []lintError `json:"errors"`
 		Signature string      `json:"signature_file"`
 	}
-	doc := verifyJSON{File: file, Signature: *sigFile, Errors: []lintError{}}
-	sigErr := profile.VerifySignature(data, sig, keys)
-	if sigErr != nil && errors.Is(sigErr, profile.ErrUnsigned) && len(sig) == 0 {
-		sigErr = fmt.Errorf("%w: %s", profile.ErrUnsigned, *sigFile)
-	}
-	p, lintErr := profile.Parse(file, data)
-	doc.Signed = sigErr == nil
-	doc.Valid = lintErr == nil
-	if p != nil {
-		doc.Serial = p.Serial
-	}
-	for _, e := range profileErrors(lintErr) {
-		doc.Errors = append(doc.Errors, lintError{Line: e.Line, Path: e.Path, Code: e.Code, Message: e.Msg})
-	}
-	if sigErr != nil {
-		doc.Reason = r.describe(sigErr)
+	doc := verifyJSON{File: c.File, Signature: c.SigFile, Signed: c.SigErr == nil, Valid: c.Err == nil, Serial: c.Serial(), Errors: lintErrors(c.Err)}
+	if c.SigErr != nil {
+		doc.Reason = r.describe(c.SigErr)
 	}
 	if *asJSON {
 		r.printJSON(doc)
 	} else {
-		if sigErr != nil {
-			r.say("cli.profile.verify.refused", file, r.describe(sigErr))
+		if c.SigErr != nil {
+			r.say("cli.profile.verify.refused", c.File, r.describe(c.SigErr))
 		}
-		if lintErr != nil {
-			r.printProfileError(lintErr)
+		if c.Err != nil {
+			r.printProfileError(c.Err)
 		}
-		if sigErr == nil && lintErr == nil {
-			r.out("cli.profile.verify.ok", file, p.Serial)
+		if c.OK() {
+			r.out("cli.profile.verify.ok", c.File, c.Serial())
 		}
 	}
-	if sigErr != nil || lintErr != nil {
+	if !c.OK() {
 		return ExitUnhealthy
 	}
 	return ExitOK
@@ -205,15 +153,22 @@ func (r *run) loadProfile(ctx context.Context, m *backend.Machine, noProfileKey 
 	if errors.Is(err, backend.ErrNoProfile) {
 		return nil, nil, r.fail(ExitUsage, noProfileKey)
 	}
-	if errors.Is(err, backend.ErrUnreadable) {
-		// The store only holds accepted profiles: this binary is older or
-		// newer than the one that accepted it.
-		return nil, nil, r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(errors.Unwrap(err)))
-	}
 	if err != nil {
-		return nil, nil, r.fail(ExitUsage, "cli.store.read", r.describe(err))
+		return nil, nil, r.profileReadFail(err)
 	}
 	return cur.Cached, cur.Profile, ExitOK
+}
+
+// profileReadFail says why the cached profile could not be read and
+// returns the exit code.
+func (r *run) profileReadFail(err error) int {
+	if errors.Is(err, backend.ErrUnreadable) {
+		// The store only ever holds accepted profiles; a parse failure
+		// here means this binary is older or newer than the one that
+		// accepted it.
+		return r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(errors.Unwrap(err)))
+	}
+	return r.fail(ExitUsage, "cli.store.read", r.describe(err))
 }
 
 type syncJSON struct {
@@ -239,46 +194,34 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	pol := m.Policy()
-	if !pol.HasSource() {
-		return r.fail(ExitUsage, "cli.config.no_source", m.Managed.Path)
-	}
-	src := pol.Sources()
+	src := m.Policy().Sources()
 	if src.URL != "" {
 		r.say("cli.profile.sync.fetching", src.URL)
 	}
-	res, err := pol.Sync(ctx)
-	source := src.URL
-	if res != nil && res.Source != "" {
-		source = res.Source
+	s, err := m.SyncProfile(ctx)
+	if err != nil {
+		return r.failErr(ExitUsage, err) // no source
 	}
+	res, last := s.Result, s.InUse
 	if res != nil && res.URLError != nil {
 		// The URL failed and the bootstrap file served: a first start
 		// without network, or a newer copy installed by a package.
 		r.say("cli.profile.sync.fallback", r.describe(res.URLError), src.File)
 	}
-	doc := syncJSON{Source: source}
+	doc := syncJSON{Source: s.Source, Outcome: s.Outcome}
 	if res != nil {
 		doc.Requests, doc.BytesRead, doc.AssetsFetched = res.Requests, res.BytesRead, res.AssetsFetched
 	}
-	attempt := store.SyncAttempt{At: r.Now(), Source: source}
 	exit := ExitOK
-	if err != nil {
-		doc.Outcome, doc.Code, doc.Reason = "refused", errorCode(err), r.describe(err)
-		if isFetchFailure(err) {
-			doc.Outcome = "failed"
-		}
-		attempt.Outcome, attempt.Code, attempt.Reason = doc.Outcome, doc.Code, storedReason(err)
+	if err = s.Err; err != nil {
+		doc.Code, doc.Reason = s.Code, r.describe(err)
 		exit = ExitUnhealthy
 	} else {
-		doc.Outcome, doc.Serial = string(res.Outcome), res.Profile.Serial
-		attempt.Outcome, attempt.Serial = doc.Outcome, res.Profile.Serial
+		doc.Serial = res.Profile.Serial
 	}
-	// A full disk is said once, below, not again for the sync's record.
-	if rerr := m.DB.RecordSync(ctx, attempt); rerr != nil && !(store.IsDiskFull(rerr) && store.IsDiskFull(err)) {
-		r.say("cli.store.write", r.describe(rerr))
+	if s.RecordErr != nil {
+		r.say("cli.store.write", r.describe(s.RecordErr))
 	}
-	last, _ := m.DB.CurrentProfile(ctx)
 	if last != nil {
 		doc.InUseSerial = last.Serial
 	}
@@ -296,7 +239,7 @@ func cmdProfileSync(ctx context.Context, r *run, args []string) int {
 		r.say("cli.profile.sync.refused_kept", doc.Reason, last.Serial)
 	case err != nil:
 		r.say("cli.profile.sync.refused_none", doc.Reason)
-	case res.Outcome == profilesync.Accepted:
+	case s.Outcome == store.OutcomeAccepted:
 		r.out("cli.profile.sync.accepted", res.Profile.Serial, r.n("cli.profile.sync.assets", res.AssetsFetched, res.AssetsFetched))
 	default:
 		r.out("cli.profile.sync.unchanged", res.Profile.Serial)
@@ -358,41 +301,32 @@ func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 		return code
 	}
 	defer m.Close()
-	c, err := m.Policy().Current(ctx)
+	c, err := m.ShowProfile(ctx)
 	if errors.Is(err, backend.ErrNoProfile) {
 		if *asJSON {
 			r.printJSON(map[string]any{"profile": nil})
 		}
 		return r.fail(ExitUnhealthy, "cli.profile.show.none")
 	}
-	if errors.Is(err, backend.ErrUnreadable) {
-		// The store only ever holds accepted profiles; a parse failure here
-		// means this binary is older or newer than the one that accepted it.
-		return r.fail(ExitUnhealthy, "cli.profile.show.unreadable", r.describe(errors.Unwrap(err)))
-	}
 	if err != nil {
-		return r.fail(ExitUsage, "cli.store.read", r.describe(err))
+		return r.profileReadFail(err)
 	}
 	cur, p := c.Cached, c.Profile
 	doc := showJSON{Serial: cur.Serial, SHA256: cur.SHA256, Source: cur.Source, FetchedAt: cur.FetchedAt, CheckedAt: cur.CheckedAt,
 		Organisation: textJSON{p.Organisation.Name.FR, p.Organisation.Name.EN},
-		Apps:         len(p.Apps), Links: len(p.Links), Drills: len(p.Drills), Assets: len(p.Assets)}
-	sigErr := c.SignatureErr
-	doc.Signature = c.Signature
-	doc.Signed = doc.Signature == "valid"
+		Apps:         len(p.Apps), Links: len(p.Links), Drills: len(p.Drills), Assets: len(p.Assets),
+		Signature: c.Signature, Signed: c.Signed(), Expired: c.Expired}
 	if !p.Expires.IsZero() {
 		e := p.Expires
 		doc.Expires = &e
 	}
-	doc.Expired = p.Expired(r.Now())
-	if ls, err := m.DB.LastSync(ctx); err == nil {
+	if ls := c.LastSync; ls != nil {
 		doc.LastSync = &lastSyncJS{At: ls.At, Source: ls.Source, Outcome: ls.Outcome, Serial: ls.Serial, Code: ls.Code}
-		if ls.Outcome != store.OutcomeAccepted && ls.Outcome != store.OutcomeNotModified {
+		if c.LastSyncRefused() {
 			doc.LastSync.Reason = &textJSON{reasonIn(i18n.FR, ls.Code, reasonDetail(i18n.FR, ls.Reason)),
 				reasonIn(i18n.EN, ls.Code, reasonDetail(i18n.EN, ls.Reason))}
 		}
 	}
-	healthy := doc.Signature != "invalid" && !doc.Expired
 	if *asJSON {
 		r.printJSON(doc)
 	} else {
@@ -401,10 +335,10 @@ func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 		r.out("cli.profile.show.source", cur.Source)
 		r.out("cli.profile.show.fetched", cur.FetchedAt.Local().Format(time.DateTime), cur.CheckedAt.Local().Format(time.DateTime))
 		switch doc.Signature {
-		case "valid":
+		case backend.SignatureValid:
 			r.out("cli.profile.show.sig_valid")
-		case "invalid":
-			r.out("cli.profile.show.sig_invalid", r.describe(sigErr))
+		case backend.SignatureInvalid:
+			r.out("cli.profile.show.sig_invalid", r.describe(c.SignatureErr))
 		default:
 			r.out("cli.profile.show.sig_unchecked")
 		}
@@ -419,15 +353,14 @@ func cmdProfileShow(ctx context.Context, r *run, args []string) int {
 		r.out("cli.profile.show.counts", len(p.Apps), len(p.Links), len(p.Drills), len(p.Assets))
 		if ls := doc.LastSync; ls != nil {
 			when := ls.At.Local().Format(time.DateTime)
-			switch ls.Outcome {
-			case "accepted", "not_modified":
-				r.out("cli.profile.show.last_sync_ok", when)
-			default:
+			if c.LastSyncRefused() {
 				r.out("cli.profile.show.last_sync_refused", when, ls.Reason.In(r.lang))
+			} else {
+				r.out("cli.profile.show.last_sync_ok", when)
 			}
 		}
 	}
-	if !healthy {
+	if !c.Healthy() {
 		return ExitUnhealthy
 	}
 	return ExitOK

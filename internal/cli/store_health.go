@@ -1,32 +1,12 @@
 package cli
 
 import (
-	"os"
-
+	"relais/internal/backend"
 	"relais/internal/store"
 )
 
-// diskProbeSize is what diskFull tries to write: more than a few pages of
-// the store's write-ahead log, the least a record needs.
-const diskProbeSize = 32 << 10
-
-// diskFull reports whether the disk of dir is full: a write of a few
-// pages there fails for lack of space. It leaves nothing behind.
-func diskFull(dir string) bool {
-	f, err := os.CreateTemp(dir, ".relais-space-*")
-	if err != nil {
-		return store.IsDiskFull(err)
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(make([]byte, diskProbeSize))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return store.IsDiskFull(err)
-}
+// diskFull reports whether the disk of dir is full (the backend probes it).
+var diskFull = backend.DiskFull
 
 // recordFailed tells the person running Mode urgence that its state could
 // not be recorded (`relais status` cannot show it); the tunnel is not
