@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"relais/internal/backend"
-	"relais/internal/config"
 	"relais/internal/i18n"
 	"relais/internal/tunnel"
+	"relais/internal/version"
 )
 
 // Exit codes, the command line's contract (README, "The command line").
@@ -57,10 +57,6 @@ type run struct {
 	failed     *failure       // the last failure said, for the --json error document
 	lastReason *reasonSaid    // the last error worded by reason
 	probe      **flag.FlagSet // set: parseFlags only records the command's flags
-}
-
-func (r *run) configEnv() config.Environment {
-	return config.Environment{Getenv: r.Getenv, GOOS: r.GOOS, Home: r.Home}
 }
 
 // t translates a message key into the invocation's language.
@@ -114,8 +110,7 @@ func (r *run) hasManagedConfig() bool {
 	if r.Getenv == nil {
 		return true
 	}
-	_, err := config.LoadManaged(config.ManagedPath(r.configEnv()))
-	return !errors.Is(err, config.ErrNoManaged)
+	return r.backendEnv().HasManagedConfig()
 }
 
 func (r *run) printJSON(v any) {
@@ -359,7 +354,7 @@ func cmdVersion(_ context.Context, r *run, args []string) int {
 	if _, ok := r.parseFlags(fs, args); !ok {
 		return ExitUsage
 	}
-	in := versionInfo()
+	in := version.Get()
 	if *asJSON {
 		r.printJSON(in)
 		return ExitOK

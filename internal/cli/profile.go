@@ -12,10 +12,7 @@ import (
 	"relais/internal/i18n"
 	"relais/internal/profile"
 	"relais/internal/store"
-	"relais/internal/version"
 )
-
-var versionInfo = version.Get
 
 type lintJSON struct {
 	File   string      `json:"file"`

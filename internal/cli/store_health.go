@@ -1,12 +1,8 @@
 package cli
 
 import (
-	"relais/internal/backend"
 	"relais/internal/store"
 )
-
-// diskFull reports whether the disk of dir is full (the backend probes it).
-var diskFull = backend.DiskFull
 
 // recordFailed tells the person running Mode urgence that its state could
 // not be recorded (`relais status` cannot show it); the tunnel is not

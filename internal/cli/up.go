@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -262,7 +261,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	if err != nil {
 		return r.failErr(ExitUsage, err)
 	}
-	doc := statusJSON{Demo: st.Demo, DiskFull: diskFull(filepath.Dir(m.DB.Path())), Checks: []statusCheckJSON{}}
+	doc := statusJSON{Demo: st.Demo, DiskFull: st.DiskFull, Checks: []statusCheckJSON{}}
 	if l := st.Live; l != nil {
 		t := &tunnelStateJSON{tunnelJSON: tunnelDoc(l.Tunnel()), PID: l.PID, UpdatedAt: l.UpdatedAt, Stale: l.Stale != backend.LiveFresh, StaleReason: string(l.Stale)}
 		if age := t.HandshakeAge(r.Now()); age >= 0 {
@@ -291,7 +290,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		doc.Profile = &profileStatusJSON{Serial: p.Serial, Signed: p.Signed(), Signature: p.Signature, Expired: p.Expired}
 		sigErr = p.SignatureErr
 	}
-	doc.Verdict = newVerdictJSON(st.Verdict(doc.DiskFull))
+	doc.Verdict = newVerdictJSON(st.Verdict())
 	up := doc.Tunnel != nil && doc.Tunnel.Up && !doc.Tunnel.Stale
 	if *asJSON {
 		r.printJSON(doc)

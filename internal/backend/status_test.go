@@ -39,7 +39,7 @@ func TestMachineStatusVerdict(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := (MachineStatus{Live: tt.live}).Verdict(tt.diskFull).Level; got != tt.want {
+			if got := (MachineStatus{Live: tt.live, DiskFull: tt.diskFull}).Verdict().Level; got != tt.want {
 				t.Errorf("Verdict = %q, want %q", got, tt.want)
 			}
 		})
@@ -92,7 +92,7 @@ func TestMachineStatus(t *testing.T) {
 	if len(st.Checks) != 1 || st.Checks[0].CheckID != "paie-web" {
 		t.Errorf("Checks = %+v", st.Checks)
 	}
-	if v := st.Verdict(false); v.Level != "" {
+	if v := st.Verdict(); v.Level != "" {
 		t.Errorf("Verdict = %+v: a writer gone without its end says nothing", v)
 	}
 	recordLiveAt(t, m.DB, os.Getpid(), time.Second, engine.PhaseOperational)

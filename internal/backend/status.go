@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"path/filepath"
 
 	"relais/internal/engine"
 	"relais/internal/frontend"
@@ -25,6 +26,9 @@ type MachineStatus struct {
 	// Profile is the cached profile; nil when none is cached, or it
 	// cannot be read.
 	Profile *ProfileState
+	// DiskFull: the store's disk is full, so what was recorded last may
+	// be out of date.
+	DiskFull bool
 }
 
 // ProfileState is the cached profile as `relais status` tells it.
@@ -49,6 +53,7 @@ func (p *ProfileState) Signed() bool { return p.Signature == SignatureValid }
 func (m *Machine) Status(ctx context.Context) (MachineStatus, error) {
 	var s MachineStatus
 	s.Demo = m.UseDemoStore(ctx)
+	s.DiskFull = DiskFull(filepath.Dir(m.DB.Path()))
 	switch live, err := LastLive(ctx, m.DB, m.Env.Now); {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
@@ -90,12 +95,12 @@ func (l Live) EngineStale() bool { return !l.Snapshot.Stopped && l.Stale != Live
 // Verdict is Mode urgence's verdict as `relais status` reports it: the one
 // its engine recorded; off when none was ever recorded; unknown (the zero
 // Verdict) when the engine's process went away without recording its
-// end, or when the disk is full (diskFull) and what was recorded last may
+// end, or when the disk is full (DiskFull) and what was recorded last may
 // be out of date.
-func (s MachineStatus) Verdict(diskFull bool) engine.Verdict {
+func (s MachineStatus) Verdict() engine.Verdict {
 	switch {
 	case s.Live == nil || !s.Live.EngineRecorded():
-		if diskFull {
+		if s.DiskFull {
 			return engine.Verdict{}
 		}
 		return engine.Judge(engine.Snapshot{})
