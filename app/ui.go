@@ -52,16 +52,9 @@ type screen interface {
 }
 
 // verdictSentence words Mode urgence's verdict in language l: the one
-// sentence Accueil, the tray and the status summary show, the same words
-// as the CLI's and a bundle's (status.Verdict.Message, the verdict.*
-// translations, plural forms by the language's rules).
-func verdictSentence(l string, v status.Verdict) string {
-	key, n, args := v.Message()
-	if n >= 0 {
-		return i18n.N(l, key, n, args...)
-	}
-	return i18n.T(l, key, args...)
-}
+// sentence Accueil, the tray and the status summary show, the CLI's too
+// (frontend.VerdictIn).
+func verdictSentence(l string, v status.Verdict) string { return frontend.VerdictIn(l, v) }
 
 // blockedSVG is a circle struck through (⊘, Material's "block"): the one
 // mark of the blocked state — an app not checked because what it depends
