@@ -190,7 +190,8 @@ func (s *Server) submit(k kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		src := source(r)
-		sub := submission{kind: k}
+		key := r.Header.Get("Idempotency-Key")
+		sub := submission{kind: k, key: printableKey(key)}
 		fail := func(status int, code, msg string) {
 			sub.status, sub.outcome = status, code
 			writeJSON(w, status, apiError{Error: code, Message: msg})
@@ -218,8 +219,6 @@ func (s *Server) submit(k kind) http.HandlerFunc {
 			fail(status, code, msg)
 			return
 		}
-		key := r.Header.Get("Idempotency-Key")
-		sub.key = printableKey(key)
 		switch {
 		case key == "":
 			fail(http.StatusBadRequest, ErrCodeKeyMissing, "an Idempotency-Key header is required")
