@@ -23,13 +23,20 @@ const (
 	shutdownTimeout   = 20 * time.Second
 )
 
+// Errors of Run, for front ends to word (each wraps the cause).
+var (
+	ErrDatabase = errors.New("server: database") // it did not open (or migrate)
+	ErrTLS      = errors.New("server: tls")      // the certificate or key did not load
+	ErrListen   = errors.New("server: listen")   // the address is taken or not ours
+)
+
 // Run opens the database, listens on cfg.Listen (HTTPS when [tls] is set)
 // and serves until ctx ends, then shuts down gracefully: requests under
 // way finish (within shutdownTimeout), the database is closed.
 func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	d, err := db.Open(ctx, db.Options{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, Now: o.Now})
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrDatabase, err)
 	}
 	defer d.Close()
 	s, err := New(cfg, d, o)
@@ -40,14 +47,14 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if cfg.TLS.Enabled() {
 		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
 		if err != nil {
-			return fmt.Errorf("server: tls: %w", err)
+			return fmt.Errorf("%w: %w", ErrTLS, err)
 		}
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("server: %w", err)
+		return fmt.Errorf("%w: %w", ErrListen, err)
 	}
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
