@@ -147,7 +147,7 @@ func New(t testing.TB) *Cluster {
 // directory is made with MkdirTemp rather than t.TempDir so that nobody
 // can reach it (t.TempDir's parents are private to root).
 func start(bin string) (*Cluster, error) {
-	dir, err := os.MkdirTemp("", "relais-pgtest-")
+	dir, err := os.MkdirTemp(tempBase(), "relais-pgtest-")
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +171,24 @@ func start(bin string) (*Cluster, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// tempBase is where clusters are made: the temporary directory, unless
+// nobody (as whom postgres runs under root) could not reach into it.
+func tempBase() string {
+	base := os.TempDir()
+	if os.Geteuid() != 0 {
+		return base
+	}
+	for d := base; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return base
+		}
+	}
 }
 
 func freePort() (int, error) {
