@@ -33,7 +33,7 @@ DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 xdg-utils libreoffice-calc-nogui \
                 bash zsh fish groff-base man-db \
                 lintian debootstrap rpm appstream systemd binutils file util-linux \
-                gcc-mingw-w64-x86-64 msitools wixl wine64 wine python3
+                gcc-mingw-w64-x86-64 msitools wixl wine64 wine python3 postgresql
 
 .PHONY: all deps build nogui run demo screenshots test test-unit lint fmt bench fuzz package clean
 
@@ -131,7 +131,8 @@ FUZZ_TARGETS := ./internal/profile/:FuzzParse ./internal/profile/:FuzzSplitCondi
                 ./internal/wgconf/:FuzzParse ./internal/autostart/:FuzzExecArg \
                 ./internal/drills/:FuzzParseReport ./internal/diag/:FuzzOpen ./internal/redact/:FuzzText ./internal/redact/:FuzzURL \
                 ./internal/diag/:FuzzAnonymise ./internal/diag/:FuzzParseProcRoute ./internal/diag/:FuzzParseIPv6Route \
-                ./internal/diag/:FuzzParseResolvConf ./internal/diag/:FuzzParseOSRelease ./internal/diag/:FuzzParseUptime
+                ./internal/diag/:FuzzParseResolvConf ./internal/diag/:FuzzParseOSRelease ./internal/diag/:FuzzParseUptime \
+                ./internal/server/config/:FuzzParse ./internal/casecode/:FuzzValid
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

@@ -162,6 +162,7 @@ func commands() []command {
 		}},
 		{name: "demo", summary: "cli.usage.demo", run: cmdDemo},
 		{name: "helper", summary: "cli.usage.helper", run: cmdHelper},
+		{name: "serve", summary: "cli.usage.serve", run: cmdServe},
 		{name: "help", summary: "cli.help.help", args: "cli.help.arg.command", run: cmdHelp},
 		{name: "completion", summary: "cli.help.completion", subs: completionCommands()},
 		{name: "man", summary: "cli.help.man", run: cmdMan, hidden: true},
