@@ -208,3 +208,20 @@ func TestOneEngineConstructor(t *testing.T) {
 		}
 	}
 }
+
+// The organisation's server shares the laptops' value packages, never
+// their backend: it reaches no front end, no Mode urgence and no piece of
+// the laptop's machinery (the tunnel, the helper, the keyring, Fyne).
+func TestServerNeverReachesTheLaptop(t *testing.T) {
+	all := deps(t, "./internal/server/...")
+	for _, f := range []string{
+		"relais/internal/backend", "relais/internal/cli", "relais/app", "relais/internal/frontend",
+		"relais/internal/engine", "relais/internal/tunnel", "relais/internal/helper", "relais/internal/secrets",
+		"relais/internal/store", "relais/internal/office", "relais/internal/launch", "relais/internal/instance",
+		"golang.zx2c4.com/wireguard", "gvisor.dev/gvisor", "github.com/zalando/go-keyring", "fyne.io/fyne",
+	} {
+		if found := reaches(all, f); len(found) > 0 {
+			t.Errorf("internal/server depends on %s: the server shares value packages only", strings.Join(found, ", "))
+		}
+	}
+}
