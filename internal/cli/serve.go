@@ -59,21 +59,27 @@ func cmdServe(ctx context.Context, r *run, args []string) int {
 	case errors.Is(err, server.ErrToken):
 		return r.fail(ExitUsage, "cli.serve.token", cfg.SubmitTokenFile, server.MinTokenLength)
 	case errors.Is(err, server.ErrDatabase):
-		return r.fail(ExitUsage, "cli.serve.database", err.Error())
+		return r.fail(ExitUsage, "cli.serve.database", r.detail(err))
 	case errors.Is(err, server.ErrTLS):
-		return r.fail(ExitUsage, "cli.serve.tls", err.Error())
+		return r.fail(ExitUsage, "cli.serve.tls", r.detail(err))
 	case errors.Is(err, server.ErrListen):
-		return r.fail(ExitUsage, "cli.serve.listen", cfg.Listen, err.Error())
+		return r.fail(ExitUsage, "cli.serve.listen", cfg.Listen, r.detail(err))
 	default:
-		return r.fail(ExitUsage, "cli.serve.failed", err.Error())
+		return r.fail(ExitUsage, "cli.serve.failed", r.detail(err))
 	}
+}
+
+// detail is the system's own words for err, marked as a detail: they are
+// in English whatever the person's language.
+func (r *run) detail(err error) string {
+	return r.t("cli.reason.detail", err.Error())
 }
 
 // serveConfigError words server.toml's problems, one a line.
 func (r *run) serveConfigError(path string, err error) int {
 	var list srvconfig.ErrorList
 	if !errors.As(err, &list) {
-		return r.fail(ExitUsage, "cli.serve.config_unreadable", path, err.Error())
+		return r.fail(ExitUsage, "cli.serve.config_unreadable", path, r.detail(err))
 	}
 	lines := make([]string, 0, len(list))
 	for _, e := range list {
@@ -81,7 +87,7 @@ func (r *run) serveConfigError(path string, err error) int {
 		if e.Line > 0 {
 			where = fmt.Sprintf("%s:%d", e.File, e.Line)
 		}
-		lines = append(lines, r.t("cli.serve.config."+e.Code, where, e.Key, e.Msg))
+		lines = append(lines, r.t("cli.serve.config."+e.Code, where, e.Key, r.t("cli.reason.detail", e.Msg)))
 	}
 	return r.fail(ExitUsage, "cli.serve.config_invalid", path, strings.Join(lines, "\n"))
 }
