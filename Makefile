@@ -21,7 +21,9 @@ BENCHTIME   ?= 1s
 # real window), Chromium (the diagnostics summary page rendered headless)
 # and ping (the diagnostics' gateway check); lintian, debootstrap, rpm,
 # appstream, systemd-analyze, strip and file (the Linux packages, built with
-# nfpm, linted, and installed into a Debian root made with debootstrap);
+# nfpm, linted, and installed into a Debian root made with debootstrap;
+# gcc and libgl1-mesa-dev also make the libGL program package-server.sh
+# must refuse, setpriv runs the installed server as its user);
 # bash, zsh, fish, groff and man (the shell completion scripts and the manual
 # page, run or checked by the real tools); mingw-w64, msitools/wixl and wine (relais.exe cross-compiled with cgo, the
 # MSI built and read back, the exe run under wine).
@@ -90,11 +92,14 @@ STATICCHECK := $(GO) tool staticcheck
 # the helper the service runs as root, built with -tags nogui (no Fyne, no
 # OpenGL or X11 library). So does the MSI: relais.exe, and relais-helper.exe
 # (-tags nogui, no OpenGL or GDI DLL) which the RelaisHelper service runs.
+# The relais-server .deb and .rpm carry only the nogui build, as
+# /usr/bin/relais-server (relais serve: a server needs no graphics library).
 package: deps
 	rm -rf dist && mkdir -p dist
 	$(GO) build -trimpath -buildmode=pie -ldflags "$(LDFLAGS)" -o dist/relais .
 	$(GO) build -trimpath -buildmode=pie -tags nogui -ldflags "$(LDFLAGS)" -o dist/relais-helper .
 	installer/linux/package.sh $(VERSION) dist/relais dist/relais-helper dist
+	installer/linux/package-server.sh $(VERSION) dist/relais-helper dist
 	rm -f dist/relais dist/relais-helper
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
 	  $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/relais.exe .

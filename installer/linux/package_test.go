@@ -73,8 +73,10 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if workDir != "" {
-		os.RemoveAll(workDir)
+	for _, d := range []string{workDir, serverWorkDir} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
