@@ -127,3 +127,34 @@ func TestServerInstallRemovePurge(t *testing.T) {
 		}
 	}
 }
+
+// The client and the server on one machine (a continuity team's own
+// laptop, a test box): purging the client leaves the server's
+// configuration and the secrets it names in /etc/relais alone.
+func TestPurgeClientKeepsTheServersConfiguration(t *testing.T) {
+	testenv.NeedRoot(t)
+	testenv.NeedTools(t, "debootstrap", "unshare", "chroot", "cp")
+	client, server := packages(t), serverPackages(t)
+	root := debianRoot(t)
+	copyFile(t, client.deb, filepath.Join(root, "tmp/relais.deb"))
+	copyFile(t, server.deb, filepath.Join(root, "tmp/relais-server.deb"))
+	defer func() {
+		chroot(root, "dpkg -P relais relais-server; rm -rf /etc/relais /var/lib/relais-server")
+		os.Remove(filepath.Join(root, "tmp/relais.deb"))
+		os.Remove(filepath.Join(root, "tmp/relais-server.deb"))
+	}()
+	mustChroot(t, root, "dpkg -i /tmp/relais-server.deb /tmp/relais.deb")
+	mustChroot(t, root, "umask 077 && echo 0123456789abcdef0123 >/etc/relais/submit.token")
+
+	mustChroot(t, root, "dpkg -P relais")
+	for _, kept := range []string{"etc/relais/server.toml", "etc/relais/submit.token"} {
+		if _, err := os.Stat(filepath.Join(root, kept)); err != nil {
+			t.Errorf("purging the client removed the server's /%s: %v", kept, err)
+		}
+	}
+	for _, gone := range []string{"etc/relais/relais.toml", "etc/relais/relais.toml.example"} {
+		if _, err := os.Lstat(filepath.Join(root, gone)); err == nil {
+			t.Errorf("after purging the client, /%s is still there", gone)
+		}
+	}
+}
