@@ -200,6 +200,11 @@ func ParseReport(b []byte) (*Report, error) {
 		return nil, badReport(ReportNotReport, "no run_id")
 	case r.DrillID == "":
 		return nil, badReport(ReportNotReport, "no drill_id")
+	case !profile.ValidID(r.DrillID):
+		// A drill's id in the profile; a server indexes it.
+		return nil, badReport(ReportNotReport, "drill_id: not a profile id")
+	case !validRunID(r.RunID):
+		return nil, badReport(ReportNotReport, "run_id: not an id")
 	}
 	for i, s := range r.Steps {
 		switch s.State {
@@ -212,6 +217,20 @@ func ParseReport(b []byte) (*Report, error) {
 		r.Steps = []ReportStep{}
 	}
 	return &r, nil
+}
+
+// validRunID: 1 to 200 printable ASCII characters without spaces, as an
+// Idempotency-Key (a run's id is its report's key).
+func validRunID(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // JSON is the report as indented JSON.

@@ -106,6 +106,10 @@ func (v *validator) id(path, s, what string, seen map[string]string) bool {
 	return true
 }
 
+// ValidID reports whether s is a profile id (an app's, a check's, a
+// drill's…): what a report or a notice may carry as one.
+func ValidID(s string) bool { return validID(s) }
+
 // validID: lower-case ASCII so ids are safe in file names, URLs and open_link:<id>.
 func validID(s string) bool {
 	if s == "" || len(s) > 64 {

@@ -51,6 +51,8 @@ func TestIntakeStatusCodes(t *testing.T) {
 			{"key not the run", reports, bytes.NewReader(rep), []string{"Idempotency-Key", "run-b"}, 400, "key_mismatch"},
 			{"not a report", reports, strings.NewReader(`{"hello":1}`), []string{"Idempotency-Key", "x"}, 400, "report_invalid"},
 			{"not JSON", reports, strings.NewReader(`PK\x03\x04`), []string{"Idempotency-Key", "x"}, 400, "report_invalid"},
+			// A drill id PostgreSQL could not index (a NUL, kilobytes) is refused for good, not retried forever.
+			{"drill id with a NUL", reports, bytes.NewReader(bytes.Replace(reportJSON(t, "run-n"), []byte(`"exercice-2026-11"`), []byte(`"exercice\u0000"`), 1)), []string{"Idempotency-Key", "run-n"}, 400, "report_invalid"},
 			{"report too large", reports, bytes.NewReader(make([]byte, 5000)), []string{"Idempotency-Key", "x"}, 413, "too_large"},
 			{"report too large, chunked", reports, chunked(make([]byte, 5000)), []string{"Idempotency-Key", "x"}, 413, "too_large"},
 			{"bundle", bundles, bytes.NewReader(bundle), []string{"Idempotency-Key", "RLS-7K3M-Q9TD"}, 201, ""},
