@@ -180,6 +180,9 @@ func (v *validator) profile(p *Profile) {
 	if p.Helpdesk != nil {
 		v.helpdesk(p.Helpdesk)
 	}
+	if p.Notices != nil {
+		v.notices(p.Notices)
+	}
 	v.drills(p.Drills)
 }
 
