@@ -95,7 +95,8 @@ type Event struct {
 
 // PhaseOf judges a report by its essential apps: operational when every one
 // is ok, degraded when some are only degraded (people can work, slowly),
-// failed when one failed, is blocked or pending.
+// failed when one failed, is blocked or pending. An app down during its
+// announced maintenance window (StateMaintenance) is planned: degraded.
 func PhaseOf(rep *Report) Phase {
 	if rep == nil {
 		return PhaseChecking
@@ -107,7 +108,7 @@ func PhaseOf(rep *Report) Phase {
 		}
 		switch a.State {
 		case StateOK:
-		case StateDegraded:
+		case StateDegraded, StateMaintenance: // slow, or down as announced: not a failure
 			phase = PhaseDegraded
 		default:
 			return PhaseFailed
