@@ -31,6 +31,9 @@ const (
 	EventOperational    = "operational" // every essential app operational for the first time; DurationMS: the time to operational
 	EventNetworkChanged = "network_changed"
 	EventStopped        = "stopped" // Code: StopNoProfile when Start could not load the profile
+	// EventNotices: the backend's notices changed, or a sync of them
+	// failed (not the engine's: never in the timeline).
+	EventNotices = "notices"
 )
 
 // StopNoProfile is the Code of the "stopped" entry of a Start that could
