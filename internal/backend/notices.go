@@ -218,3 +218,13 @@ func NoticesProblem(code, reason string, kept bool) *frontend.Error {
 	}
 	return frontend.Errorf("notices.none", why)
 }
+
+// CurrentNotices is NoticesState for the cached profile at the present
+// time: what `relais check` shows beside its table.
+func (m *Machine) CurrentNotices(ctx context.Context) frontend.NoticesState {
+	cur, err := m.Policy().Current(ctx)
+	if err != nil {
+		return frontend.NoticesState{}
+	}
+	return m.NoticesState(ctx, cur.Profile, m.Env.Now())
+}
