@@ -113,18 +113,14 @@ func cmdCheck(ctx context.Context, r *run, args []string) int {
 	if err != nil {
 		return r.startFail(err)
 	}
-	return r.reportWith(snap, *asJSON, nil, m.CurrentNotices(ctx))
+	return r.report(snap, *asJSON, nil, m.CurrentNotices(ctx))
 }
 
 // report prints a snapshot (JSON or the table) and returns the exit code:
 // 0 only if every essential app is operational. extra, if set, is merged
-// into the JSON document (the demo's verdict).
-func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any) int {
-	return r.reportWith(s, asJSON, extra, frontend.NoticesState{})
-}
-
-// reportWith is report with the organisation's notices.
-func (r *run) reportWith(s engine.Snapshot, asJSON bool, extra map[string]any, notes frontend.NoticesState) int {
+// into the JSON document (the demo's verdict); notes are the organisation's
+// notices, shown above the table and in the document.
+func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any, notes frontend.NoticesState) int {
 	doc := newCheckDoc(s, r.Now())
 	doc.notices = notes
 	doc.Notices, doc.Maintenance, doc.NoticesSync = noticesDoc(notes)

@@ -8,6 +8,8 @@ import (
 
 	"relais/internal/backend"
 	"relais/internal/frontend"
+	"relais/internal/i18n"
+	"relais/internal/notices"
 	"relais/internal/profile"
 	"relais/internal/status"
 )
@@ -97,5 +99,22 @@ func TestCheckSaysMaintenance(t *testing.T) {
 	b, _ := json.Marshal(newCheckDoc(s, now))
 	if !strings.Contains(string(b), `"state":"maintenance"`) || !strings.Contains(string(b), `"maintenance":["paie"]`) {
 		t.Errorf("JSON: %s", b)
+	}
+}
+
+// Every code a refused notices document may carry has its sentence in
+// French and in English.
+func TestNoticesReasonsWorded(t *testing.T) {
+	t.Parallel()
+	for _, code := range append(notices.Codes(), "unreachable") {
+		for _, lang := range []string{"fr", "en"} {
+			c, err := i18n.Catalog(lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(c["notices.reason."+code]) == "" {
+				t.Errorf("%s: no notices.reason.%s", lang, code)
+			}
+		}
 	}
 }
