@@ -228,3 +228,29 @@ func (m *Machine) CurrentNotices(ctx context.Context) frontend.NoticesState {
 	}
 	return m.NoticesState(ctx, cur.Profile, m.Env.Now())
 }
+
+// syncNotices is a session's notices loop (relais up): a sync now, then
+// every Seams.NoticesInterval until the engine stops; a new document makes
+// the engine check again, so that a window now holding shows at once.
+func (s *Session) syncNotices(ctx context.Context) {
+	interval := s.m.Env.Seams.NoticesInterval
+	if interval <= 0 {
+		interval = DefaultNoticesInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if cur, err := s.m.Policy().Current(ctx); err == nil && cur.Profile.Notices != nil {
+			if changed, _ := s.m.SyncNotices(ctx, cur.Profile); changed {
+				s.Engine.Recheck()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.Engine.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -220,3 +220,39 @@ func keyPair(t *testing.T) (minisign.PublicKey, minisign.PrivateKey) {
 	}
 	return pk, sk
 }
+
+// relais up's session fetches the notices itself: the window shows in its
+// engine's snapshot.
+func TestUpSessionNotices(t *testing.T) {
+	t.Parallel()
+	env, o, nsk, _ := noticesMachine(t)
+	doc := noticesDoc(3, time.Now(), "")
+	o.Set(noticesPath, doc)
+	o.Set(noticesPath+".minisig", notices.Sign(doc, nsk))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := OpenMachine(env, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.SyncProfile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := m.UpSession(ctx, frontend.ModeUserspace, SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Down()
+	waitUntil(t, "paie in maintenance under relais up", func() bool {
+		snap := s.Engine.Snapshot()
+		if snap.Report == nil {
+			return false
+		}
+		a := snap.Report.App("paie")
+		return a != nil && a.State == status.StateMaintenance
+	})
+}
