@@ -316,6 +316,7 @@ func (d *Local) forward(sess *session) func(engine.Event) {
 		d.mu.Unlock()
 		if newer { // the engine accepted a newer profile
 			d.refreshProfile(d.ctx)
+			d.kickNotices() // its [notices] may have changed
 		}
 		d.mu.Lock()
 		if d.sess == sess {
