@@ -219,6 +219,13 @@ func (s *appsScreen) showApp(r *appRow, res *status.AppResult, on bool) {
 		reason = tr("app.apps.reason.inactive")
 	case res == nil || st == status.StatePending:
 		reason = tr("app.apps.reason.pending")
+	case st == status.StateMaintenance:
+		// Planned: when it ends and what the organisation says, not the
+		// failed checks' reasons.
+		if m := res.Maintenance; m != nil {
+			reason = tr("app.apps.maintenance_until", longDate(u.now(), m.Until))
+			next = m.Text.In(u.lang)
+		}
 	case st == status.StateBlocked:
 		reason = s.blockedBy(res)
 		if c := firstNotOK(res); c != nil && c.Reason != nil {
@@ -333,6 +340,8 @@ func stateLook(st status.State) (fyne.Resource, fyne.ThemeColorName) {
 		return theme.NewErrorThemedResource(theme.ErrorIcon()), theme.ColorNameError
 	case status.StateBlocked:
 		return blockedIcon(), theme.ColorNameError
+	case status.StateMaintenance:
+		return theme.NewWarningThemedResource(theme.HistoryIcon()), theme.ColorNameWarning
 	}
 	return theme.MoreHorizontalIcon(), theme.ColorNameForeground
 }

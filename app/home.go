@@ -37,6 +37,7 @@ type home struct {
 	drillGo  *widget.Button    // the banner of an open drill window: to the Exercices tab
 	setupGo  *widget.Button    // to Réglages, when the device is not set up
 	links    *linkList         // the emergency links, compact (links.go)
+	notices  *noticeBanner     // the organisation's notices (notices.go)
 	box      *fyne.Container   // all of the above, laid out again when a line shows or hides
 	scroll   *container.Scroll // holds box
 
@@ -98,7 +99,9 @@ func (h *home) content() fyne.CanvasObject {
 			h.onOpenSettings()
 		}
 	}
+	h.notices = newNoticeBanner(h.u)
 	h.box = container.NewVBox(
+		h.notices.box,
 		h.drillGo,
 		button,
 		h.state,
@@ -253,6 +256,9 @@ func (h *home) refresh() {
 	showText(h.profile, h.profileLine())
 	showText(h.problem, words(u.prof.Problem))
 	showText(h.drill, h.drillLine())
+	if h.notices != nil {
+		h.notices.refresh()
+	}
 	h.refreshDrillBanner()
 	if reloadDue(h.drillRunsLoading, h.drillRunsAt, cmp.Or(h.drillRunsEvery, 5*time.Second)) {
 		h.loadDrillRuns()
@@ -296,7 +302,7 @@ func (h *home) sentences(on bool) (state, problems string) {
 	if s.Report == nil {
 		return state, ""
 	}
-	var down, slow []string
+	var down, slow, planned []string
 	for _, a := range s.Report.Apps {
 		if a.Criticality != "essential" {
 			continue
@@ -305,6 +311,8 @@ func (h *home) sentences(on bool) (state, problems string) {
 		case status.StateOK:
 		case status.StateDegraded:
 			slow = append(slow, appName(u, a))
+		case status.StateMaintenance:
+			planned = append(planned, appName(u, a))
 		default:
 			down = append(down, appName(u, a))
 		}
@@ -319,6 +327,9 @@ func (h *home) sentences(on bool) (state, problems string) {
 		lines = append(lines, tr("app.home.slow_one", slow[0]))
 	} else if len(slow) > 1 {
 		lines = append(lines, tr("app.home.slow_many", joinNames(slow)))
+	}
+	if len(planned) > 0 {
+		lines = append(lines, tr("app.home.maintenance", joinNames(planned)))
 	}
 	return state, strings.Join(lines, " ")
 }
@@ -514,12 +525,13 @@ func currentSnapshot(u *ui) status.Snapshot {
 type stepState int
 
 const (
-	stepWaiting stepState = iota // not started yet
-	stepRunning                  // under way
-	stepOK                       // done
-	stepSlow                     // done, but an app answers slowly
-	stepFailed                   // failed
-	stepBlocked                  // not checked: blocked by another step
+	stepWaiting     stepState = iota // not started yet
+	stepRunning                      // under way
+	stepOK                           // done
+	stepSlow                         // done, but an app answers slowly
+	stepFailed                       // failed
+	stepBlocked                      // not checked: blocked by another step
+	stepMaintenance                  // down during its announced maintenance window
 )
 
 // progressStep is one line of the connection's progress.
@@ -612,6 +624,8 @@ func stepOf(st status.State) stepState {
 		return stepFailed
 	case status.StateBlocked:
 		return stepBlocked
+	case status.StateMaintenance:
+		return stepMaintenance
 	}
 	return stepWaiting
 }
@@ -629,6 +643,8 @@ func stepRow(st progressStep) fyne.CanvasObject {
 		icon = theme.NewErrorThemedResource(theme.ErrorIcon())
 	case stepBlocked:
 		icon = blockedIcon() // as on Applications (stateLook)
+	case stepMaintenance:
+		icon, _ = stateLook(status.StateMaintenance)
 	case stepRunning:
 		icon = theme.ViewRefreshIcon()
 	default:
@@ -672,6 +688,8 @@ func stateWord(st status.State) string {
 		return tr("app.apps.state.failed")
 	case status.StateBlocked:
 		return tr("app.apps.state.blocked")
+	case status.StateMaintenance:
+		return tr("app.apps.state.maintenance")
 	}
 	return tr("app.apps.state.pending")
 }

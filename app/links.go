@@ -57,7 +57,7 @@ func linkWhy(u *ui, l profile.Link, rep *status.Report, on bool) string {
 	}
 	var down []string
 	for _, id := range l.Needs {
-		if a := rep.App(id); a != nil && (a.State == status.StateFailed || a.State == status.StateBlocked) {
+		if a := rep.App(id); a != nil && (a.State == status.StateFailed || a.State == status.StateBlocked || a.State == status.StateMaintenance) {
 			down = append(down, appName(u, *a))
 		}
 	}

@@ -61,7 +61,7 @@ func (w *watcher) snapshot(l string, s status.Snapshot) []note {
 		switch {
 		case down && (first || known && !wasDown):
 			notes = append(notes, note{tr("app.notify.app_failed", name), noteBody(l, rep, a)})
-		case !down && a.State != status.StatePending && known && wasDown:
+		case !down && a.State != status.StatePending && a.State != status.StateMaintenance && known && wasDown:
 			notes = append(notes, note{tr("app.notify.app_recovered", name), tr("app.notify.app_recovered_body", name)})
 		}
 	}

@@ -171,6 +171,9 @@ func TestTrayStateAndIcon(t *testing.T) {
 		{"two of three", cases["two of three"].Snap, true, dotWarn, cases["two of three"].FR},
 		{"tunnel failed", cases["tunnel failed"].Snap, true, dotFail, cases["tunnel failed"].FR},
 		{"none of three", cases["none of three"].Snap, true, dotFail, cases["none of three"].FR},
+		// Planned maintenance: amber, never red nor green.
+		{"one of three in maintenance", cases["one of three in maintenance"].Snap, true, dotWarn, cases["one of three in maintenance"].FR},
+		{"three of three in maintenance", cases["three of three in maintenance"].Snap, true, dotWarn, cases["three of three in maintenance"].FR},
 	} {
 		if got := dotFor(tt.s, tt.active); got != tt.dot {
 			t.Errorf("%s: dot %d, want %d", tt.name, got, tt.dot)

@@ -56,11 +56,11 @@ func statusSummary(l string, info version.Info, prof frontend.ProfileState, s st
 	}
 	for i := range s.Report.Apps {
 		a := &s.Report.Apps[i]
-		if a.State != status.StateFailed && a.State != status.StateBlocked && a.State != status.StateDegraded {
+		if a.State != status.StateFailed && a.State != status.StateBlocked && a.State != status.StateDegraded && a.State != status.StateMaintenance {
 			continue
 		}
 		state := summaryWord(l, "app.summary.state.", string(a.State))
-		if r := appReason(a); r != nil {
+		if r := appReason(a); r != nil && a.State != status.StateMaintenance { // planned: no failure's reason
 			lines = append(lines, t("app.summary.app_reason", a.Name.In(l), state, r.Text.In(l)))
 		} else {
 			lines = append(lines, t("app.summary.app", a.Name.In(l), state))

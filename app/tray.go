@@ -118,7 +118,7 @@ func dotFor(s status.Snapshot, active bool) dotKind {
 		return dotNone
 	case status.VerdictOperational:
 		return dotOK
-	case status.VerdictDegraded, status.VerdictPartial:
+	case status.VerdictDegraded, status.VerdictPartial, status.VerdictMaintenance:
 		return dotWarn
 	case status.VerdictFailed:
 		return dotFail

@@ -72,7 +72,7 @@ func verdictIcon(v status.Verdict) fyne.Resource {
 	switch v.Level {
 	case status.VerdictOperational:
 		return theme.NewSuccessThemedResource(theme.ConfirmIcon())
-	case status.VerdictDegraded, status.VerdictPartial:
+	case status.VerdictDegraded, status.VerdictPartial, status.VerdictMaintenance:
 		return theme.NewWarningThemedResource(theme.WarningIcon())
 	case status.VerdictFailed:
 		return theme.NewErrorThemedResource(theme.ErrorIcon())

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"time"
 
 	"relais/internal/engine"
 	"relais/internal/frontend"
@@ -26,7 +27,26 @@ func (m *Machine) CheckOnce(ctx context.Context, modeFlag string) (engine.Snapsh
 		return engine.Snapshot{}, err
 	}
 	defer lock.Release()
+	m.RefreshNotices(ctx, CheckNoticesTimeout)
 	return runOnce(ctx, m.NewEngine(mode, SessionOptions{Once: true, Reuse: reuse}))
+}
+
+// CheckNoticesTimeout bounds the notices sync of `relais check`: in a
+// crisis the network may be what fails, and the check must not wait on it
+// (the stored notices then serve).
+const CheckNoticesTimeout = 5 * time.Second
+
+// RefreshNotices syncs the notices the cached profile names, within
+// timeout; a failure is recorded (NoticesState says it) and the stored
+// notices serve.
+func (m *Machine) RefreshNotices(ctx context.Context, timeout time.Duration) {
+	cur, err := m.Policy().Current(ctx)
+	if err != nil || cur.Profile.Notices == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, _ = m.SyncNotices(ctx, cur.Profile)
 }
 
 // runOnce runs e for one round of checks and returns its final snapshot.

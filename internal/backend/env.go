@@ -66,6 +66,9 @@ type Seams struct {
 	// ReuseWait bounds how long a check waits for the tunnel another
 	// process holds; 0: DefaultReuseWait.
 	ReuseWait time.Duration
+	// NoticesInterval is how often notices are fetched while Mode urgence
+	// runs; 0: DefaultNoticesInterval.
+	NoticesInterval time.Duration
 	// NewLauncher makes the launcher of links; nil: the real one.
 	NewLauncher func(dataDir string) *launch.Launcher
 }

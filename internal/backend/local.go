@@ -77,6 +77,8 @@ type Local struct {
 	assets   map[string][]byte
 	settings frontend.Settings // as saved, before the locks
 
+	notices noticesLoop // crisis notices (local_notices.go)
+
 	walker  *drillrun.Walker
 	out     *outbox.Outbox
 	wake    chan struct{} // wakes the outbox
@@ -150,6 +152,7 @@ func Open(ctx context.Context, opt Options) (*Local, error) {
 	}
 	d.refreshProfile(ctx)
 	d.startDrills()
+	d.startNotices()
 	return d, nil
 }
 
@@ -277,6 +280,7 @@ func (d *Local) Start(mode string) error {
 		<-e.Done() // Stop, Close, or the backend's context ended
 		d.end(sess)
 	}()
+	d.kickNotices() // Mode urgence starts: the latest notices
 	return nil
 }
 
@@ -312,6 +316,7 @@ func (d *Local) forward(sess *session) func(engine.Event) {
 		d.mu.Unlock()
 		if newer { // the engine accepted a newer profile
 			d.refreshProfile(d.ctx)
+			d.kickNotices() // its [notices] may have changed
 		}
 		d.mu.Lock()
 		if d.sess == sess {
@@ -733,6 +738,7 @@ func (d *Local) Close() {
 	d.stop()
 	d.cancel()
 	<-d.outDone
+	<-d.notices.done
 	d.mu.Lock()
 	dm := d.dm
 	d.mu.Unlock()

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"aead.dev/minisign"
 
 	"relais/internal/config"
 	"relais/internal/frontend"
+	"relais/internal/notices"
 	"relais/internal/profile"
 	"relais/internal/profile/profilesync"
 	"relais/internal/store"
@@ -30,6 +32,12 @@ type Machine struct {
 
 	polMu sync.Mutex
 	pol   *ProfilePolicy
+
+	// notices is the last good notices document verified with the notice
+	// key of the profile in use (nil: none); noticesLoaded says whether
+	// the store's copy was read (notices.go).
+	notices       atomic.Pointer[notices.Document]
+	noticesLoaded atomic.Bool
 }
 
 // OpenMachine loads the managed configuration and opens the user's store.

@@ -29,6 +29,10 @@ type Session struct {
 	stopRec  func()
 	warn     func(error)
 	stopOnce sync.Once
+	// notices: Start also fetches the notices, then every
+	// Seams.NoticesInterval until the engine stops (relais up; the app's
+	// backend has its own loop).
+	notices bool
 }
 
 type firstStart struct {
@@ -75,6 +79,9 @@ func (s *Session) Start(ctx context.Context, warn func(error)) error {
 	s.mu.Lock()
 	s.stopRec, s.warn = stop, warn
 	s.mu.Unlock()
+	if s.notices {
+		go s.syncNotices(ctx)
+	}
 	return nil
 }
 

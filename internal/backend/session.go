@@ -97,8 +97,10 @@ func (m *Machine) NewEngine(mode tunnel.Mode, opt SessionOptions) *engine.Engine
 	}
 	var cur *store.CachedProfile
 	e := &engine.Engine{Store: m.DB, Checks: env.CheckRunner, Once: opt.Once, RecheckInterval: opt.Recheck, Now: env.Now, Logf: logf}
+	e.Maintenance = m.Maintenance // the announced windows (notices.go)
 	e.LoadProfile = func(ctx context.Context) (*engine.Loaded, error) {
 		if opt.Loaded != nil {
+			m.ensureNotices(ctx, opt.Loaded.Profile)
 			return opt.Loaded, nil
 		}
 		c, err := m.Policy().Current(ctx)
@@ -112,6 +114,7 @@ func (m *Machine) NewEngine(mode tunnel.Mode, opt SessionOptions) *engine.Engine
 			return nil, frontend.Wrap(err, "cli.store.read", err.Error())
 		}
 		cur = c.Cached
+		m.ensureNotices(ctx, c.Profile)
 		info := engine.ProfileInfo{Serial: c.Cached.Serial, Signature: c.Signature, Signed: c.Signed()}
 		return &engine.Loaded{Profile: c.Profile, Info: info}, nil
 	}

@@ -29,6 +29,9 @@ type MachineStatus struct {
 	// DiskFull: the store's disk is full, so what was recorded last may
 	// be out of date.
 	DiskFull bool
+	// Notices are the organisation's notices as the store keeps them (the
+	// last good document, judged now), with why the last sync kept them.
+	Notices frontend.NoticesState
 }
 
 // ProfileState is the cached profile as `relais status` tells it.
@@ -67,6 +70,7 @@ func (m *Machine) Status(ctx context.Context) (MachineStatus, error) {
 	case err == nil:
 		s.Profile = &ProfileState{Serial: cur.Cached.Serial, Signature: cur.Signature, SignatureErr: cur.SignatureErr,
 			Expired: cur.Profile.Expired(m.Env.Now())}
+		s.Notices = m.NoticesState(ctx, cur.Profile, m.Env.Now())
 	case errors.As(err, &unreadable):
 		// Cached but unreadable by this binary: its serial and signature
 		// still say which one it is.

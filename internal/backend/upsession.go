@@ -23,6 +23,7 @@ func (m *Machine) UpSession(ctx context.Context, modeFlag string, opt SessionOpt
 	if err != nil {
 		return nil, "", err
 	}
+	s.notices = true // relais up fetches the notices as the app does
 	return s, mode, nil
 }
 

@@ -24,6 +24,9 @@ const (
 	StateDegraded = status.StateDegraded
 	StateFailed   = status.StateFailed
 	StateBlocked  = status.StateBlocked
+	// StateMaintenance is an app's state (never a check's) when it does not
+	// answer during its announced maintenance window (status.ApplyMaintenance).
+	StateMaintenance = status.StateMaintenance
 )
 
 // Phases is how long each step of one attempt took; a phase that did not happen is 0.

@@ -29,6 +29,11 @@ type checkDoc struct {
 	// word it.
 	Verdict verdictJSON `json:"verdict"`
 	verdict engine.Verdict
+	// Notices are the organisation's active notices (see statusJSON).
+	Notices     []noticeJSON      `json:"notices"`
+	Maintenance []maintenanceJSON `json:"maintenance"`
+	NoticesSync *noticesSyncJSON  `json:"notices_sync"`
+	notices     frontend.NoticesState
 }
 
 type checkProfileJSON struct {
@@ -53,6 +58,9 @@ type checkAppJSON struct {
 	State       checks.State         `json:"state"`
 	BlockedBy   []string             `json:"blocked_by,omitempty"`
 	Checks      []checks.CheckResult `json:"checks"`
+	// Maintenance is the app's announced maintenance window that holds
+	// now; its state is "maintenance" when it does not answer during it.
+	Maintenance *status.Maintenance `json:"maintenance,omitempty"`
 }
 
 // newCheckDoc turns the snapshot of a finished run (relais check, relais
@@ -63,7 +71,7 @@ func newCheckDoc(s engine.Snapshot, now time.Time) checkDoc {
 	t := s.TunnelAtReport
 	doc := checkDoc{Profile: checkProfileJSON{Serial: s.Profile.Serial, Signed: s.Profile.Signed},
 		Tunnel: checkTunnelJSON{Mode: t.Mode, Up: t.Up, RxBytes: t.RxBytes, TxBytes: t.TxBytes, Error: s.TunnelError, ErrorCode: s.TunnelFailure()},
-		Apps:   []checkAppJSON{}, verdict: status.FoundVerdict(s)}
+		Apps:   []checkAppJSON{}, verdict: status.FoundVerdict(s), Notices: []noticeJSON{}, Maintenance: []maintenanceJSON{}}
 	doc.Verdict = newVerdictJSON(doc.verdict)
 	if age := t.HandshakeAge(now); age >= 0 {
 		a := age.Seconds()
@@ -81,7 +89,7 @@ func newCheckDoc(s engine.Snapshot, now time.Time) checkDoc {
 				cs = []checks.CheckResult{}
 			}
 			doc.Apps = append(doc.Apps, checkAppJSON{ID: a.ID, Name: textJSON{a.Name.FR, a.Name.EN}, Criticality: a.Criticality,
-				State: a.State, BlockedBy: a.BlockedBy, Checks: cs})
+				State: a.State, BlockedBy: a.BlockedBy, Checks: cs, Maintenance: a.Maintenance})
 		}
 	}
 	return doc
@@ -105,14 +113,17 @@ func cmdCheck(ctx context.Context, r *run, args []string) int {
 	if err != nil {
 		return r.startFail(err)
 	}
-	return r.report(snap, *asJSON, nil)
+	return r.report(snap, *asJSON, nil, m.CurrentNotices(ctx))
 }
 
 // report prints a snapshot (JSON or the table) and returns the exit code:
 // 0 only if every essential app is operational. extra, if set, is merged
-// into the JSON document (the demo's verdict).
-func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any) int {
+// into the JSON document (the demo's verdict); notes are the organisation's
+// notices, shown above the table and in the document.
+func (r *run) report(s engine.Snapshot, asJSON bool, extra map[string]any, notes frontend.NoticesState) int {
 	doc := newCheckDoc(s, r.Now())
+	doc.notices = notes
+	doc.Notices, doc.Maintenance, doc.NoticesSync = noticesDoc(notes)
 	if asJSON {
 		if extra == nil {
 			r.printJSON(doc)
@@ -143,14 +154,15 @@ func (r *run) verdictSentence(v engine.Verdict) string { return frontend.Verdict
 // every screen says.
 type verdictJSON struct {
 	// State is the verdict's level: off, connecting, checking,
-	// operational, degraded, partial, failed; unknown when no verdict can
+	// operational, degraded, maintenance, partial, failed; unknown when no verdict can
 	// be given.
 	State               string   `json:"state"`
 	EssentialsAnswering int      `json:"essentials_answering"`
 	EssentialsTotal     int      `json:"essentials_total"`
-	Failing             []string `json:"failing"` // essential apps that do not answer
-	Slow                []string `json:"slow"`    // essential apps that answer slowly
-	Others              []string `json:"others"`  // important and optional apps that are not ok
+	Failing             []string `json:"failing"`     // essential apps that do not answer
+	Maintenance         []string `json:"maintenance"` // essential apps down during their announced maintenance window
+	Slow                []string `json:"slow"`        // essential apps that answer slowly
+	Others              []string `json:"others"`      // important and optional apps that are not ok
 	TunnelFailed        bool     `json:"tunnel_failed"`
 	Text                textJSON `json:"text"`
 }
@@ -163,7 +175,7 @@ func newVerdictJSON(v engine.Verdict) verdictJSON {
 	}
 	orNone := func(ids []string) []string { return append([]string{}, ids...) }
 	return verdictJSON{State: state, EssentialsAnswering: v.EssentialsAnswering, EssentialsTotal: v.EssentialsTotal,
-		Failing: orNone(v.Failing), Slow: orNone(v.Slow), Others: orNone(v.Others), TunnelFailed: v.TunnelFailed,
+		Failing: orNone(v.Failing), Maintenance: orNone(v.Maintenance), Slow: orNone(v.Slow), Others: orNone(v.Others), TunnelFailed: v.TunnelFailed,
 		Text: textJSON{FR: frontend.VerdictIn(i18n.FR, v), EN: frontend.VerdictIn(i18n.EN, v)}}
 }
 
@@ -182,6 +194,8 @@ func stateMark(s checks.State) string {
 		return "⊘"
 	case checks.StatePending:
 		return "…"
+	case checks.StateMaintenance:
+		return "◷"
 	}
 	return "✘"
 }
@@ -195,6 +209,7 @@ func (r *run) printCheck(doc checkDoc) {
 		sig = r.t("cli.check.signed")
 	}
 	r.out("cli.check.profile", doc.Profile.Serial, sig)
+	r.printNotices(doc.notices)
 	switch {
 	case doc.Tunnel.Up && doc.Tunnel.LastHandshakeAgeS != nil:
 		r.out("cli.check.tunnel_up", r.modeWords(doc.Tunnel.Mode), i18n.Duration(r.lang, time.Duration(*doc.Tunnel.LastHandshakeAgeS*float64(time.Second))))
@@ -219,6 +234,10 @@ func (r *run) printCheck(doc checkDoc) {
 		}
 		r.out("cli.check.row", stateMark(a.State), name, r.stateWord(a.State), dur, r.t("cli.check.criticality."+a.Criticality))
 		if a.State == checks.StateOK {
+			continue
+		}
+		if a.State == checks.StateMaintenance { // planned: its window, not a failure's reasons
+			r.maintenanceLine(a.Maintenance)
 			continue
 		}
 		if a.State == checks.StateBlocked {

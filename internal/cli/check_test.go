@@ -94,7 +94,8 @@ func officeMachine(t *testing.T, opt office.Options) (*office.Office, *machineT)
 
 func TestCheckAgainstDemoOffice(t *testing.T) {
 	t.Parallel()
-	o, m := officeMachine(t, office.Options{Serial: 7})
+	// No notices: this is the failure's path (see TestCheckDemoOfficeMaintenance).
+	o, m := officeMachine(t, office.Options{Serial: 7, NoNotices: true})
 
 	r := m.runCmd(cmdCheck, "--json", "--mode", "userspace")
 	if r.code != ExitUnhealthy {

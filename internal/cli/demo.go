@@ -56,7 +56,7 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 		return r.startFail(err)
 	}
 	wrong := backend.DemoSurprises(snap.Report)
-	r.report(snap, *asJSON, map[string]any{"as_designed": len(wrong) == 0})
+	r.report(snap, *asJSON, map[string]any{"as_designed": len(wrong) == 0}, dm.Notices(ctx))
 	if !*asJSON {
 		if len(wrong) == 0 {
 			r.out("cli.engine.demo_as_designed")

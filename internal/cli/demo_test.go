@@ -19,7 +19,10 @@ func TestDemoHeadless(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("demo --headless: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"Paie", "ok", "Dossiers partagés", "dégradée", "Messagerie", "en panne", "(503) == 200",
+	// The broken app is down as designed, during the maintenance window the
+	// office's signed notices announce: planned, not a failure.
+	for _, want := range []string{"Paie", "ok", "Dossiers partagés", "dégradée", "Messagerie", "en maintenance (prévu)",
+		"En maintenance (prévu) jusqu'au", "Avis de votre organisation :", "⚠ Avertissement — Démonstration : la messagerie est en maintenance prévue",
 		"Archives du courrier", "bloquée", "Raison :", "À faire :", "+1-555-0100", "comme prévu"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
@@ -33,6 +36,10 @@ func TestDemoHeadless(t *testing.T) {
 	var doc struct {
 		cliCheckDoc
 		AsDesigned bool `json:"as_designed"`
+		Notices    []struct {
+			Level string   `json:"level"`
+			Text  textJSON `json:"text"`
+		} `json:"notices"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != ExitOK {
 		t.Fatalf("demo --json: exit %d, %v\n%s\n%s", r.code, err, r.stdout, r.stderr)
@@ -41,8 +48,11 @@ func TestDemoHeadless(t *testing.T) {
 	for _, a := range doc.Apps {
 		got[a.ID] = a.State
 	}
-	if got["paie"] != "ok" || got["dossiers"] != "degraded" || got["messagerie"] != "failed" || got["archives"] != "blocked" || !doc.AsDesigned {
+	if got["paie"] != "ok" || got["dossiers"] != "degraded" || got["messagerie"] != "maintenance" || got["archives"] != "blocked" || !doc.AsDesigned {
 		t.Fatalf("states %v", got)
+	}
+	if len(doc.Notices) != 1 || doc.Notices[0].Level != "warning" || !strings.Contains(doc.Notices[0].Text.EN, "email") {
+		t.Fatalf("notices %+v", doc.Notices)
 	}
 	if !doc.Tunnel.Up || doc.Tunnel.LastHandshakeAgeS == nil || !doc.Profile.Signed {
 		t.Fatalf("tunnel/profile: %+v %+v", doc.Tunnel, doc.Profile)

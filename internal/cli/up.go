@@ -12,6 +12,7 @@ import (
 	"relais/internal/backend"
 	"relais/internal/checks"
 	"relais/internal/engine"
+	"relais/internal/frontend"
 	"relais/internal/i18n"
 	"relais/internal/status"
 	"relais/internal/tunnel"
@@ -187,6 +188,25 @@ type statusJSON struct {
 	Engine   *engineStatusJSON  `json:"engine"`  // null: Mode urgence never recorded
 	Checks   []statusCheckJSON  `json:"checks"`  // the last run's results, from the history
 	Verdict  verdictJSON        `json:"verdict"` // Mode urgence's verdict (MachineStatus.Verdict)
+	// Apps are the apps of the last report Mode urgence recorded, each
+	// with its state ("maintenance" during its announced window).
+	Apps []statusAppJSON `json:"apps"`
+	// Notices are the organisation's active notices, Maintenance the
+	// announced windows that hold now, NoticesSync which document they
+	// come from (null: the profile names no notices).
+	Notices     []noticeJSON      `json:"notices"`
+	Maintenance []maintenanceJSON `json:"maintenance"`
+	NoticesSync *noticesSyncJSON  `json:"notices_sync"`
+	notices     frontend.NoticesState
+}
+
+// statusAppJSON is an app as the last recorded report left it.
+type statusAppJSON struct {
+	ID          string              `json:"id"`
+	Name        textJSON            `json:"name"`
+	Criticality string              `json:"criticality"`
+	State       string              `json:"state"`
+	Maintenance *status.Maintenance `json:"maintenance,omitempty"`
 }
 
 // engineStatusJSON is the Mode urgence engine as its process last
@@ -261,7 +281,8 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	if err != nil {
 		return r.failErr(ExitUsage, err)
 	}
-	doc := statusJSON{Demo: st.Demo, DiskFull: st.DiskFull, Checks: []statusCheckJSON{}}
+	doc := statusJSON{Demo: st.Demo, DiskFull: st.DiskFull, Checks: []statusCheckJSON{}, Apps: []statusAppJSON{}, notices: st.Notices}
+	doc.Notices, doc.Maintenance, doc.NoticesSync = noticesDoc(st.Notices)
 	if l := st.Live; l != nil {
 		t := &tunnelStateJSON{tunnelJSON: tunnelDoc(l.Tunnel()), PID: l.PID, UpdatedAt: l.UpdatedAt, Stale: l.Stale != backend.LiveFresh, StaleReason: string(l.Stale)}
 		if age := t.HandshakeAge(r.Now()); age >= 0 {
@@ -279,6 +300,12 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 				e.TimeToOperationalMS = &ms
 			}
 			doc.Engine = e
+			if snap.Report != nil {
+				for _, a := range snap.Report.Apps {
+					doc.Apps = append(doc.Apps, statusAppJSON{ID: a.ID, Name: textJSON{a.Name.FR, a.Name.EN}, Criticality: a.Criticality,
+						State: string(a.State), Maintenance: a.Maintenance})
+				}
+			}
 		}
 	}
 	for _, c := range st.Checks {
@@ -307,6 +334,7 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 	if doc.Demo {
 		r.out("cli.desk.status_demo")
 	}
+	r.printNotices(doc.notices)
 	if doc.DiskFull {
 		r.out("store.disk_full.status")
 	}

@@ -213,7 +213,8 @@ func TestStatusStale(t *testing.T) {
 // and the last checks; stopping up clears every record.
 func TestUpRunsModeUrgence(t *testing.T) {
 	t.Parallel()
-	o, m := officeMachine(t, office.Options{})
+	// The failure's path: messagerie down, and no maintenance announced.
+	o, m := officeMachine(t, office.Options{NoNotices: true})
 	if r := m.run("up", "--recheck", "0s"); r.code != ExitUsage || !strings.Contains(r.stderr, "--recheck") {
 		t.Fatalf("up --recheck 0s: %+v", r)
 	}

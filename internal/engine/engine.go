@@ -144,6 +144,11 @@ type Engine struct {
 	// traffic stalling or coming back (trafficWatch), trigger a run at once
 	// instead of at the next RecheckInterval. 0: DefaultHandshakePoll.
 	HandshakePoll time.Duration
+	// Maintenance, if set, says whether an app has an announced maintenance
+	// window at a time (the organisation's signed notices): each report is
+	// marked with status.ApplyMaintenance before it is published, so every
+	// front end reads the same states and the one verdict.
+	Maintenance func(appID string, now time.Time) (status.Maintenance, bool)
 
 	Now  func() time.Time
 	Logf func(format string, args ...any)

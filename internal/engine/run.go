@@ -62,6 +62,7 @@ func (e *Engine) runChecks(ctx context.Context) {
 	if ctx.Err() != nil && !e.Once {
 		return // stopped mid-run: the report is not the network's doing
 	}
+	status.ApplyMaintenance(rep, e.Maintenance, rep.Finished)
 	e.recordReport(ctx, rep)
 
 	phase := PhaseOf(rep)

@@ -61,6 +61,9 @@ type Backend interface {
 	// Profile is the cached profile in use, refreshed when the engine
 	// accepts a newer one.
 	Profile() ProfileState
+	// Notices are the organisation's active notices and maintenance
+	// windows, from memory (kept offline).
+	Notices() NoticesState
 	// Asset returns a cached asset (a help page's image) by its id.
 	Asset(id string) ([]byte, bool)
 	// OpenLink opens an emergency link the way `relais open` does (through
@@ -117,6 +120,50 @@ type ProfileState struct {
 	// there is none (a coded *Error, worded by the front end); nil when
 	// all is well.
 	Problem error
+}
+
+// NoticesState is what the organisation announces: crisis notices shown
+// as a banner and the apps under planned maintenance, from the last good
+// signed notices document (kept offline).
+type NoticesState struct {
+	// Configured: the profile names notices ([notices]); otherwise the
+	// rest is empty.
+	Configured bool
+	Serial     int64
+	IssuedAt   time.Time
+	FetchedAt  time.Time // when the source last sent or confirmed them; zero: never
+	// Active are the notices shown now, the most serious first.
+	Active []Notice
+	// Maintenance are the maintenance windows that hold now.
+	Maintenance []Maintenance
+	// Problem says why the last sync kept the last good notices (or why
+	// there are none): a coded *Error; nil when all is well.
+	Problem error
+}
+
+// Notice levels.
+const (
+	NoticeInfo    = "info"
+	NoticeWarning = "warning"
+	NoticeCrisis  = "crisis"
+)
+
+// Notice is one crisis notice.
+type Notice struct {
+	ID    string
+	Level string // NoticeInfo | NoticeWarning | NoticeCrisis
+	Text  profile.Text
+	From  time.Time // zero: from its publication
+	Until time.Time // zero: until withdrawn
+}
+
+// Maintenance is an app's planned maintenance window.
+type Maintenance struct {
+	App     string
+	AppName profile.Text // the profile's name of the app (its id when the profile has none)
+	From    time.Time
+	Until   time.Time
+	Text    profile.Text // may be empty
 }
 
 // Settings are the user's choices.

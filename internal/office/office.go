@@ -117,6 +117,9 @@ type Options struct {
 	// made and written there, mode 0600), so the demo's encrypted
 	// diagnostics open later; "": a throwaway key.
 	HelpdeskKeyFile string
+	// NoNotices publishes no notices and a profile without [notices]; by
+	// default the office publishes a signed notices document (notices.go).
+	NoNotices bool
 }
 
 // Office is a running demo office.
@@ -145,6 +148,13 @@ type Office struct {
 	// HelpdeskKeyFile is the file that holds it (Options.HelpdeskKeyFile);
 	// "" for a throwaway key.
 	HelpdeskKeyFile string
+	// NoticesURL is where the signed notices are published ("": none);
+	// NoticeKey their key, trusted for notices only (never for the
+	// profile: TrustedKey is another key); Notices and NoticesSignature the
+	// published bytes. See notices.go.
+	NoticesURL                string
+	NoticeKey                 minisign.PublicKey
+	Notices, NoticesSignature []byte
 
 	dev      *device.Device
 	tnet     *netstack.Net
@@ -251,7 +261,7 @@ func Start(ctx context.Context, opt Options) (o *Office, err error) {
 		return nil, fmt.Errorf("office: helpdesk key: %w", err)
 	}
 	o.HelpdeskKeyFile = opt.HelpdeskKeyFile
-	if err := o.publish(ctx, opt.Serial, essentialsOf(opt)); err != nil {
+	if err := o.publish(ctx, opt.Serial, essentialsOf(opt), !opt.NoNotices); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -398,7 +408,7 @@ func (o *Office) Close() error {
 
 // publish signs the demo profile and serves it on 127.0.0.1, with its
 // asset and the report receiver.
-func (o *Office) publish(_ context.Context, serial int64, ess essentials) error {
+func (o *Office) publish(_ context.Context, serial int64, ess essentials, withNotices bool) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("office: profile server: %w", err)
@@ -411,13 +421,22 @@ func (o *Office) publish(_ context.Context, serial int64, ess essentials) error 
 	}
 	o.Button = buttonPNG()
 	sum := sha256.Sum256(o.Button)
-	o.Profile = demoProfile(serial, published{
+	pubd := published{
 		ProfileURL:   o.ProfileURL,
 		ReportURL:    o.ReportURL,
 		ButtonURL:    base + ButtonPath,
 		ButtonSHA256: hex.EncodeToString(sum[:]),
 		AgeRecipient: o.HelpdeskIdentity.Recipient().String(),
-	}, o.Endpoint, o.PublicKey, ess)
+	}
+	files := map[string][]byte{}
+	if withNotices {
+		if err := o.publishNotices(base, serial, time.Now(), files); err != nil {
+			ln.Close()
+			return err
+		}
+		pubd.NoticesURL, pubd.NoticeKey = o.NoticesURL, o.NoticeKey.String()
+	}
+	o.Profile = demoProfile(serial, pubd, o.Endpoint, o.PublicKey, ess)
 	if _, err := profile.Parse("demo.toml", o.Profile); err != nil {
 		ln.Close()
 		return fmt.Errorf("office: demo profile: %w", err)
@@ -429,7 +448,7 @@ func (o *Office) publish(_ context.Context, serial int64, ess essentials) error 
 	}
 	o.TrustedKey = pub
 	o.Signature = minisign.Sign(priv, o.Profile)
-	files := map[string][]byte{ProfilePath: o.Profile, SignaturePath: o.Signature, ButtonPath: o.Button}
+	files[ProfilePath], files[SignaturePath], files[ButtonPath] = o.Profile, o.Signature, o.Button
 	etag := fmt.Sprintf(`"%d"`, serial)
 	o.serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == ReportsPath {

@@ -19,6 +19,8 @@ type published struct {
 	ButtonURL    string // the asset ButtonAsset
 	ButtonSHA256 string // hex
 	AgeRecipient string // helpdesk.age_recipient
+	NoticesURL   string // notices.url; "": no [notices]
+	NoticeKey    string // notices.public_key
 }
 
 // essentials says which of the office's apps the profile makes essential.
@@ -159,6 +161,13 @@ id = %q
 url = %q
 sha256 = %q
 `, pub.AgeRecipient, pub.ReportURL, ButtonAsset, pub.ButtonURL, pub.ButtonSHA256)
+	if pub.NoticesURL != "" {
+		fmt.Fprintf(&b, `
+[notices]
+url = %q
+public_key = %q
+`, pub.NoticesURL, pub.NoticeKey)
+	}
 	b.WriteString(`
 [[pages]]
 id = "premiers-pas"

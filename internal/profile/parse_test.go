@@ -83,7 +83,7 @@ func TestParseExample(t *testing.T) {
 	if len(crit) != 3 {
 		t.Errorf("criticalities %v, want all three", crit)
 	}
-	if len(p.Links) < 4 || len(p.Contacts) != 3 || len(p.Pages) != 2 || p.Helpdesk == nil || len(p.Drills) == 0 {
+	if len(p.Links) < 4 || len(p.Contacts) != 3 || len(p.Pages) != 2 || p.Helpdesk == nil || p.Notices == nil || len(p.Drills) == 0 {
 		t.Errorf("links %d contacts %d pages %d helpdesk %v drills %d", len(p.Links), len(p.Contacts), len(p.Pages), p.Helpdesk, len(p.Drills))
 	}
 
@@ -286,6 +286,12 @@ func TestValidationRules(t *testing.T) {
 		{"page asset en", "", "\n[[pages]]\nid = \"p\"\ntitle = { fr = \"T\", en = \"T\" }\nbody = { fr = \"B\", en = \"![x](asset:x.png)\" }\n", `25: pages[0].body.en: unknown asset "x.png"`},
 		{"helpdesk missing recipient", "", "\n[helpdesk]\nreport_url = \"https://x.example.org/r\"\n", "22: helpdesk.age_recipient: required"},
 		{"helpdesk report url", "", "\n[helpdesk]\nage_recipient = \"age14ll9why5lrl2vjw5xv6yrzaedlcfg8v65mxqaf2mj5f086ezwumsf02w77\"\nupload_url = \"ftp://x.example.org/u\"\n", "24: helpdesk.upload_url: must use https (http only on a loopback host)"},
+		{"notices", "", "\n[notices]\nurl = \"https://x.example.org/v1/notices.json\"\npublic_key = \"RWRdEk5MwxiH6S4Ew2Nzk9V/3GhemVzUWA4tF4VmRcRtgn6bJ3HX0GFd\"\n", ""},
+		{"notices missing url", "", "\n[notices]\npublic_key = \"RWRdEk5MwxiH6S4Ew2Nzk9V/3GhemVzUWA4tF4VmRcRtgn6bJ3HX0GFd\"\n", "22: notices.url: required"},
+		{"notices insecure url", "", "\n[notices]\nurl = \"http://x.example.org/n.json\"\npublic_key = \"RWRdEk5MwxiH6S4Ew2Nzk9V/3GhemVzUWA4tF4VmRcRtgn6bJ3HX0GFd\"\n", "23: notices.url: must use https (http only on a loopback host)"},
+		{"notices missing key", "", "\n[notices]\nurl = \"https://x.example.org/n.json\"\n", "22: notices.public_key: required"},
+		{"notices bad key", "", "\n[notices]\nurl = \"https://x.example.org/n.json\"\npublic_key = \"age14ll9why5lrl2vjw5xv6yrzaedlcfg8v65mxqaf2mj5f086ezwumsf02w77\"\n", "24: notices.public_key: must be a minisign public key (RWQ…)"},
+		{"notices unknown key", "", "\n[notices]\nurl = \"https://x.example.org/n.json\"\npublic_key = \"RWRdEk5MwxiH6S4Ew2Nzk9V/3GhemVzUWA4tF4VmRcRtgn6bJ3HX0GFd\"\ntunnel = \"evil:51820\"\n", "25: notices.tunnel: unknown key"},
 		{"drill exercise", "", drill("exercise = \"tabletop\"", "exercise = \"chaos\""), "25: drills[0].exercise: must be walkthrough, tabletop, simulation or full"},
 		{"drill rto", "", drill(`rto = "30m"`, `rto = "-5m"`), "28: drills[0].rto: must be a duration greater than 0"},
 		{"drill no steps", "", drill("\n  [[drills.steps]]", "\n  [[other]]"), "22: drills[0].steps: at least one step is required"},

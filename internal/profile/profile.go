@@ -102,6 +102,7 @@ type Profile struct {
 	Pages        []Page       `toml:"pages"`
 	Assets       []Asset      `toml:"assets"`
 	Helpdesk     *Helpdesk    `toml:"helpdesk"` // nil when the profile has no [helpdesk]
+	Notices      *Notices     `toml:"notices"`  // nil when the profile has no [notices]
 	Drills       []Drill      `toml:"drills"`
 
 	// SHA256 is the lower-case hex SHA-256 of the exact bytes Parse was given; rollback
@@ -188,6 +189,15 @@ type Helpdesk struct {
 	AgeRecipient string `toml:"age_recipient"` // X25519 age recipient bundles are encrypted to
 	ReportURL    string `toml:"report_url"`    // optional: drill reports are POSTed here
 	UploadURL    string `toml:"upload_url"`    // optional: diagnostics bundle upload
+}
+
+// Notices says where the organisation's crisis notices and maintenance windows are published
+// (internal/notices reads them) and the one key that signs them. That key is trusted for
+// notices only: it can show text and mark apps as in maintenance, never change the tunnel, the
+// checks or anything else of the profile, and the profile's own keys never sign notices.
+type Notices struct {
+	URL       string `toml:"url"`        // https (http on loopback); the signature is at URL + ".minisig"
+	PublicKey string `toml:"public_key"` // a minisign public key ("RWQ…")
 }
 
 // Drill is a continuity exercise: an ordered list of steps open during a window.

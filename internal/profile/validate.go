@@ -106,10 +106,6 @@ func (v *validator) id(path, s, what string, seen map[string]string) bool {
 	return true
 }
 
-// ValidID reports whether s is a profile id (an app's, a check's, a
-// drill's…): what a report or a notice may carry as one.
-func ValidID(s string) bool { return validID(s) }
-
 // validID: lower-case ASCII so ids are safe in file names, URLs and open_link:<id>.
 func validID(s string) bool {
 	if s == "" || len(s) > 64 {
@@ -183,6 +179,9 @@ func (v *validator) profile(p *Profile) {
 	v.pages(p.Pages)
 	if p.Helpdesk != nil {
 		v.helpdesk(p.Helpdesk)
+	}
+	if p.Notices != nil {
+		v.notices(p.Notices)
 	}
 	v.drills(p.Drills)
 }

@@ -104,3 +104,23 @@ func (v *validator) linkURLProblem(s string) Problem {
 	}
 	return Problem{}
 }
+
+// ValidID reports whether s is an id as the profile spells them: lower-case
+// ASCII letters, digits and inner hyphens, at most 64 bytes. The notices
+// document uses the same rule for its ids and app ids.
+func ValidID(s string) bool { return validID(s) }
+
+// notices checks [notices]: where the notices document is fetched (like
+// every URL Relais fetches) and the minisign key that alone signs it.
+func (v *validator) notices(n *Notices) {
+	if v.ps.has("notices.url") {
+		v.webURL("notices.url", n.URL)
+	} else {
+		v.add("notices.url", "required")
+	}
+	if v.str("notices.public_key", n.PublicKey) {
+		if _, err := ParseTrustedKey(n.PublicKey); err != nil {
+			v.add("notices.public_key", "notice_key")
+		}
+	}
+}

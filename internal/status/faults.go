@@ -4,7 +4,8 @@ import "strings"
 
 // Fault is an essential app that is not ok, as `relais up` tells it: the
 // app, and the reason of its first check that is not ok and has one (nil:
-// none; a front end then words the app's state).
+// none, or the app is under announced maintenance; a front end then words
+// the app's state).
 type Fault struct {
 	App    *AppResult
 	Reason *Reason
@@ -24,6 +25,9 @@ func EssentialFaults(rep *Report) (faults []Fault, key string) {
 		}
 		f := Fault{App: a}
 		for _, c := range a.Checks {
+			if a.State == StateMaintenance {
+				break // planned: the app's state says it, not a failure's reason
+			}
 			if c.State != StateOK && c.Reason != nil {
 				f.Reason = c.Reason
 				break

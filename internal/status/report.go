@@ -18,6 +18,11 @@ const (
 	StateDegraded State = "degraded"
 	StateFailed   State = "failed"
 	StateBlocked  State = "blocked"
+	// StateMaintenance: the app does not answer (its checks failed or are
+	// blocked) during a maintenance window the organisation announced
+	// (internal/notices): planned, not a failure. Its checks still run and
+	// keep their own states.
+	StateMaintenance State = "maintenance"
 )
 
 // operational reports whether s lets people work: ok or degraded.
@@ -148,6 +153,39 @@ type AppResult struct {
 	State       State         `json:"state"`
 	BlockedBy   []string      `json:"blocked_by,omitempty"` // when blocked: the failed apps or built-ins at the root
 	Checks      []CheckResult `json:"checks"`
+	// Maintenance is the announced maintenance window that holds for this
+	// app, whatever its state; nil when none. The state is
+	// StateMaintenance when the app does not answer during it.
+	Maintenance *Maintenance `json:"maintenance,omitempty"`
+}
+
+// Maintenance is a planned maintenance window of an app, as the
+// organisation's signed notices announce it.
+type Maintenance struct {
+	From  time.Time    `json:"from"`
+	Until time.Time    `json:"until"`
+	Text  profile.Text `json:"text"` // may be empty
+}
+
+// ApplyMaintenance marks the apps of rep that have a maintenance window at
+// now (window reports it): each gets its Maintenance, and one that does not
+// answer (failed or blocked) reads StateMaintenance instead. The checks keep
+// their states. window may be nil.
+func ApplyMaintenance(rep *Report, window func(appID string, now time.Time) (Maintenance, bool), now time.Time) {
+	if rep == nil || window == nil {
+		return
+	}
+	for i := range rep.Apps {
+		a := &rep.Apps[i]
+		m, ok := window(a.ID, now)
+		if !ok {
+			continue
+		}
+		a.Maintenance = &m
+		if a.State == StateFailed || a.State == StateBlocked {
+			a.State = StateMaintenance
+		}
+	}
 }
 
 // Report is the outcome of one run.

@@ -31,6 +31,9 @@ const (
 	EventOperational    = "operational" // every essential app operational for the first time; DurationMS: the time to operational
 	EventNetworkChanged = "network_changed"
 	EventStopped        = "stopped" // Code: StopNoProfile when Start could not load the profile
+	// EventNotices: the backend's notices changed, or a sync of them
+	// failed (not the engine's: never in the timeline).
+	EventNotices = "notices"
 )
 
 // StopNoProfile is the Code of the "stopped" entry of a Start that could
@@ -95,7 +98,8 @@ type Event struct {
 
 // PhaseOf judges a report by its essential apps: operational when every one
 // is ok, degraded when some are only degraded (people can work, slowly),
-// failed when one failed, is blocked or pending.
+// failed when one failed, is blocked or pending. An app down during its
+// announced maintenance window (StateMaintenance) is planned: degraded.
 func PhaseOf(rep *Report) Phase {
 	if rep == nil {
 		return PhaseChecking
@@ -107,7 +111,7 @@ func PhaseOf(rep *Report) Phase {
 		}
 		switch a.State {
 		case StateOK:
-		case StateDegraded:
+		case StateDegraded, StateMaintenance: // slow, or down as announced: not a failure
 			phase = PhaseDegraded
 		default:
 			return PhaseFailed

@@ -50,7 +50,7 @@ func (w *UpWatch) See(s Snapshot) UpNews {
 		w.verdict = key
 		n.Verdict = &v
 		switch v.Level {
-		case VerdictPartial, VerdictDegraded, VerdictFailed:
+		case VerdictPartial, VerdictDegraded, VerdictMaintenance, VerdictFailed:
 			if !v.TunnelFailed {
 				n.Faults = faults
 			}

@@ -13,6 +13,7 @@ const (
 	VerdictOperational VerdictLevel = "operational" // every essential app is ok
 	VerdictDegraded    VerdictLevel = "degraded"    // every essential app answers, some slowly
 	VerdictPartial     VerdictLevel = "partial"     // connected, some essential apps answer, others do not
+	VerdictMaintenance VerdictLevel = "maintenance" // connected; every essential app that does not answer is under announced maintenance
 	VerdictFailed      VerdictLevel = "failed"      // the tunnel could not come up, or no essential app answers
 )
 
@@ -32,6 +33,10 @@ type Verdict struct {
 	Failing []string `json:"failing,omitempty"`
 	Slow    []string `json:"slow,omitempty"`
 	Others  []string `json:"others,omitempty"`
+	// Maintenance are the essential apps that do not answer during their
+	// announced maintenance window (StateMaintenance): planned, so
+	// neither failing nor answering.
+	Maintenance []string `json:"maintenance,omitempty"`
 	// TunnelFailed: the tunnel could not come up (Snapshot.TunnelFailure).
 	TunnelFailed bool `json:"tunnel_failed,omitempty"`
 }
@@ -70,6 +75,8 @@ func Judge(s Snapshot) Verdict {
 		case StateDegraded:
 			v.EssentialsAnswering++
 			v.Slow = append(v.Slow, a.ID)
+		case StateMaintenance:
+			v.Maintenance = append(v.Maintenance, a.ID)
 		default:
 			v.Failing = append(v.Failing, a.ID)
 		}
@@ -79,10 +86,14 @@ func Judge(s Snapshot) Verdict {
 		v.Level = VerdictFailed
 	case v.EssentialsTotal == 0:
 		v.Level = VerdictOperational
-	case v.EssentialsAnswering == 0:
+	case v.EssentialsAnswering == 0 && len(v.Failing) > 0:
 		v.Level = VerdictFailed
 	case len(v.Failing) > 0:
 		v.Level = VerdictPartial
+	case len(v.Maintenance) > 0:
+		// Only planned maintenance stands between the person and "all
+		// works": neither a failure nor "everything works".
+		v.Level = VerdictMaintenance
 	case len(v.Slow) > 0:
 		v.Level = VerdictDegraded
 	default:
@@ -119,6 +130,14 @@ func (v Verdict) Message() (key string, n int, args []any) {
 		return "verdict.none_answering", v.EssentialsTotal, []any{v.EssentialsTotal}
 	case VerdictPartial:
 		return "verdict.partial", v.EssentialsAnswering, []any{v.EssentialsAnswering, v.EssentialsTotal}
+	case VerdictMaintenance:
+		if v.EssentialsAnswering == 0 {
+			if len(v.Maintenance) == 1 {
+				return "verdict.maintenance_all", 1, nil // "its essential application": no number
+			}
+			return "verdict.maintenance_all", len(v.Maintenance), []any{len(v.Maintenance)}
+		}
+		return "verdict.maintenance", len(v.Maintenance), []any{len(v.Maintenance)}
 	case VerdictDegraded:
 		return "verdict.slow", len(v.Slow), []any{len(v.Slow)}
 	case VerdictOperational:

@@ -93,7 +93,9 @@ func TestMigrationToLive(t *testing.T) {
 	// Back to schema 6, as 0002 and 0003 left it.
 	if _, err := db.sql.ExecContext(ctx, `
 		DROP TABLE live;
-		DELETE FROM schema_migrations WHERE version = 7;
+		DROP TABLE notices;
+		DROP TABLE notices_sync;
+		DELETE FROM schema_migrations WHERE version >= 7;
 		CREATE TABLE tunnel_state (
 			id          INTEGER PRIMARY KEY CHECK (id = 1),
 			pid         INTEGER NOT NULL,
@@ -151,7 +153,9 @@ func TestMigrationToLiveOddRows(t *testing.T) {
 	}
 	if _, err := db.sql.ExecContext(ctx, `
 		DROP TABLE live;
-		DELETE FROM schema_migrations WHERE version = 7;
+		DROP TABLE notices;
+		DROP TABLE notices_sync;
+		DELETE FROM schema_migrations WHERE version >= 7;
 		CREATE TABLE tunnel_state (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, status_json TEXT NOT NULL, updated_at INTEGER NOT NULL);
 		CREATE TABLE engine_state (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, snapshot_json TEXT NOT NULL, updated_at INTEGER NOT NULL);
 		INSERT INTO engine_state VALUES (1, 1, 'not json', 1000);

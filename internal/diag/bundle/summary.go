@@ -143,7 +143,7 @@ func (c contents) verdict(l tr) verdict {
 		switch ev.Level {
 		case status.VerdictOperational:
 			v.Class = "good"
-		case status.VerdictDegraded, status.VerdictPartial, status.VerdictConnecting, status.VerdictChecking:
+		case status.VerdictDegraded, status.VerdictPartial, status.VerdictMaintenance, status.VerdictConnecting, status.VerdictChecking:
 			v.Class = "warn"
 		case status.VerdictFailed:
 			v.Class = "bad"

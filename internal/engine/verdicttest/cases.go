@@ -31,9 +31,23 @@ var names = map[string]profile.Text{
 	"site-public": {FR: "Site public", EN: "Public website"},
 }
 
+// Window is the maintenance window of an app in StateMaintenance in the
+// cases: announced for the morning of the cases' day.
+var Window = status.Maintenance{
+	From:  time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC),
+	Until: time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC),
+	Text:  profile.Text{FR: "Maintenance prévue jusqu'à 18 h.", EN: "Planned maintenance until 6 pm."},
+}
+
 func app(id, crit string, st status.State) status.AppResult {
 	a := status.AppResult{ID: id, Name: names[id], Criticality: crit, State: st}
-	c := status.CheckResult{ID: id + "-web", AppID: id, Type: "http", State: st, Duration: 40 * time.Millisecond}
+	cst := st
+	if st == status.StateMaintenance { // its checks failed, during its window
+		cst = status.StateFailed
+		w := Window
+		a.Maintenance = &w
+	}
+	c := status.CheckResult{ID: id + "-web", AppID: id, Type: "http", State: cst, Duration: 40 * time.Millisecond}
 	if st != status.StateOK {
 		c.Reason = &status.Reason{Code: "refused",
 			Text: profile.Text{FR: "Le serveur a refusé la connexion.", EN: "The server refused the connection."},
@@ -66,7 +80,7 @@ func snap(now time.Time, annuaire, messagerie, paie, site status.State) status.S
 
 // Cases are the states, at now.
 func Cases(now time.Time) []Case {
-	ok, slow, down, blocked := status.StateOK, status.StateDegraded, status.StateFailed, status.StateBlocked
+	ok, slow, down, blocked, maint := status.StateOK, status.StateDegraded, status.StateFailed, status.StateBlocked, status.StateMaintenance
 	const connected = "Vous êtes connecté à l'environnement d'urgence"
 	const connectedEN = "You are connected to the emergency environment"
 	tunnelFailed := snap(now, down, blocked, blocked, down)
@@ -87,6 +101,18 @@ func Cases(now time.Time) []Case {
 			connected + " et chaque application essentielle répond.", connectedEN + " and every essential application answers."},
 		{"one slow", true, snap(now, ok, slow, ok, ok),
 			connected + " — chaque application essentielle répond, dont 1 lentement.", connectedEN + " — every essential application answers, 1 of them slowly."},
+		// Planned maintenance is neither a failure nor "everything works".
+		{"one of three in maintenance", true, snap(now, ok, maint, ok, ok),
+			connected + " — 1 application essentielle est en maintenance prévue, les autres répondent.",
+			connectedEN + " — 1 essential application is under planned maintenance; the others answer."},
+		{"two of three in maintenance", true, snap(now, maint, maint, ok, ok),
+			connected + " — 2 applications essentielles sont en maintenance prévue, les autres répondent.",
+			connectedEN + " — 2 essential applications are under planned maintenance; the others answer."},
+		{"three of three in maintenance", true, snap(now, maint, maint, maint, ok),
+			connected + " — ses 3 applications essentielles sont en maintenance prévue.",
+			connectedEN + " — its 3 essential applications are under planned maintenance."},
+		{"one of three in maintenance, one down", true, snap(now, ok, maint, down, ok),
+			connected + " — 1 application essentielle sur 3 répond.", connectedEN + " — 1 of 3 essential applications answers."},
 		{"tunnel failed", true, tunnelFailed,
 			"Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir.",
 			"You are not connected: the tunnel to the emergency environment could not be established."},

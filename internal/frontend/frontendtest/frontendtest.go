@@ -49,6 +49,7 @@ type Backend struct {
 	IsActive     bool                  // Active; Start sets it, Stop clears it
 	Snap         status.Snapshot       // Snapshot
 	Prof         frontend.ProfileState // Profile
+	Notes        frontend.NoticesState // Notices
 	Assets       map[string][]byte     // Asset, by id
 	UserSettings frontend.Settings     // Settings; SaveSettings replaces it
 	Locked       frontend.Locks        // Locks; SaveSettings refuses a locked change
@@ -98,6 +99,13 @@ func New(p *profile.Profile, now time.Time) *Backend {
 		f.Prof = frontend.ProfileState{Profile: p, Serial: p.Serial, Signature: "valid", FetchedAt: now.Add(-3 * time.Minute)}
 	}
 	return f
+}
+
+// Notices returns Notes.
+func (f *Backend) Notices() frontend.NoticesState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Notes
 }
 
 // Lock holds the fake's state for a test that reads or changes it while

@@ -134,6 +134,11 @@ func (s *Syncer) client() *http.Client {
 	return &http.Client{CheckRedirect: checkRedirect}
 }
 
+// CheckRedirect is the redirect policy of every fetch of the profile's
+// sources (the profile, its assets, the notices): at most 5, each to a URL
+// CheckFetchURL accepts, never from a remote source to this machine.
+func CheckRedirect(req *http.Request, via []*http.Request) error { return checkRedirect(req, via) }
+
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
 		return errors.New("profile: too many redirects")
