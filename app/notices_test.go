@@ -49,9 +49,9 @@ func TestHomeNoticesBanner(t *testing.T) {
 		not  []string
 	}{
 		{"fr", []string{"Avis de votre organisation", "Crise — Cellule de crise ouverte : suivez les consignes.",
-			"Information — La messagerie est en maintenance jusqu'à 16 h.", "Messagerie : en maintenance (prévu) jusqu'au 22 novembre à 16:00.",
+			"Information — La messagerie est en maintenance jusqu'à 16 h.", "Messagerie : en maintenance (prévue) jusqu'au 22 novembre à 16:00.",
 			"Les derniers avis reçus restent affichés. Le document d'avis publié contient autre chose que des textes et des fenêtres de maintenance : il a été refusé.",
-			"En maintenance (prévu) : Messagerie."},
+			"En maintenance (prévue) : Messagerie."},
 			[]string{"Crisis", "Notices", "Tout fonctionne", "en échec", "Ne répond pas : Messagerie"}},
 		{"en", []string{"Notices from your organisation", "Crisis — Crisis unit open: follow the instructions.",
 			"Information — Email is under maintenance until 4 pm.", "Email: under maintenance (planned) until 22 November at 16:00.",
@@ -95,7 +95,7 @@ func TestHomeNoticesBanner(t *testing.T) {
 // failed checks' reasons.
 func TestAppsMaintenance(t *testing.T) {
 	for lang, want := range map[string][]string{
-		"fr": {"Messagerie — En maintenance (prévu)", "Maintenance annoncée par votre organisation jusqu'au 22 novembre à 16:00.", "Mise à jour du serveur."},
+		"fr": {"Messagerie — En maintenance (prévue)", "Maintenance annoncée par votre organisation jusqu'au 22 novembre à 16:00.", "Mise à jour du serveur."},
 		"en": {"Email — Under maintenance (planned)", "Maintenance announced by your organisation until 22 November at 16:00.", "Server upgrade."},
 	} {
 		fb := newFakeBackend(t)

@@ -21,8 +21,8 @@ func TestDemoHeadless(t *testing.T) {
 	}
 	// The broken app is down as designed, during the maintenance window the
 	// office's signed notices announce: planned, not a failure.
-	for _, want := range []string{"Paie", "ok", "Dossiers partagés", "dégradée", "Messagerie", "en maintenance (prévu)",
-		"En maintenance (prévu) jusqu'au", "Avis de votre organisation :", "⚠ Avertissement — Démonstration : la messagerie est en maintenance prévue",
+	for _, want := range []string{"Paie", "ok", "Dossiers partagés", "dégradée", "Messagerie", "en maintenance (prévue)",
+		"En maintenance (prévue) jusqu'au", "Avis de votre organisation :", "⚠ Avertissement — Démonstration : la messagerie est en maintenance prévue",
 		"Archives du courrier", "bloquée", "Raison :", "À faire :", "+1-555-0100", "comme prévu"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)

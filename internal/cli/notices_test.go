@@ -81,7 +81,7 @@ func TestCheckSaysMaintenance(t *testing.T) {
 			State: status.StateMaintenance, Maintenance: &w, Checks: []status.CheckResult{{ID: "paie-web", State: status.StateFailed,
 				Reason: &status.Reason{Code: "refused", Text: profile.Text{FR: "Le serveur a refusé la connexion.", EN: "The server refused the connection."}}}}}}}}
 	for lang, want := range map[string][]string{
-		"fr": {"en maintenance (prévu)", "En maintenance (prévu) jusqu'au", "Mise à jour prévue.", "son application essentielle est en maintenance prévue"},
+		"fr": {"en maintenance (prévue)", "En maintenance (prévue) jusqu'au", "Mise à jour prévue.", "son application essentielle est en maintenance prévue"},
 		"en": {"under maintenance (planned)", "Under maintenance (planned) until", "Planned upgrade.", "its essential application is under planned maintenance"},
 	} {
 		var out strings.Builder

@@ -19,7 +19,7 @@ const (
 
 // MaintenanceApp is the demo app under announced maintenance: the broken
 // one, whose design state is failed, so that the demo shows "en
-// maintenance (prévu)" where it would show "en panne", and every other
+// maintenance (prévue)" where it would show "en panne", and every other
 // state and verdict of the demo stays what it was designed to be.
 const MaintenanceApp = "messagerie"
 

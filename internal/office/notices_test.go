@@ -17,7 +17,7 @@ import (
 // The demo office publishes signed notices: its profile names them with a
 // notice key of their own (never the profile's key), the document verifies
 // with that key only, holds one active notice, and a maintenance window on
-// the app designed to be down, so the demo shows "en maintenance (prévu)"
+// the app designed to be down, so the demo shows "en maintenance (prévue)"
 // without changing any other designed state.
 func TestOfficeNotices(t *testing.T) {
 	t.Parallel()
