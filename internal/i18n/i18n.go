@@ -76,6 +76,16 @@ func Catalog(lang string) (map[string]string, error) {
 // from the language falls back to French, then to the key itself, so a
 // missing translation is visible but never fatal.
 func T(lang, key string, args ...any) string {
+	msg := Message(lang, key)
+	if len(args) == 0 {
+		return msg
+	}
+	return fmt.Sprintf(msg, args...)
+}
+
+// Message is key's message in lang, unformatted: French when lang has
+// none, the key itself when neither has.
+func Message(lang, key string) string {
 	loadOnce.Do(load)
 	msg, ok := catalog[Normalize(lang)][key]
 	if !ok {
@@ -84,10 +94,7 @@ func T(lang, key string, args ...any) string {
 	if !ok {
 		msg = key
 	}
-	if len(args) == 0 {
-		return msg
-	}
-	return fmt.Sprintf(msg, args...)
+	return msg
 }
 
 // Normalize maps anything that is not English to French.

@@ -176,3 +176,62 @@ func TestPluralPairs(t *testing.T) {
 		}
 	}
 }
+
+// A plural form may leave out what its other form shows ("l'application
+// essentielle ne répond pas" for one, "aucune des %d applications" for
+// several): every pair, given the arguments the fuller form asks for,
+// reads without a formatting error in either form.
+func TestPluralFormsLeaveOutArguments(t *testing.T) {
+	for _, l := range []string{FR, EN} {
+		c, err := Catalog(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range c {
+			base, ok := strings.CutSuffix(k, ".one")
+			if !ok {
+				continue
+			}
+			args := sampleArgs(c[base+".other"])
+			if one := sampleArgs(c[k]); len(one) > len(args) {
+				args = one
+			}
+			for _, n := range []int{1, 2} {
+				if got := N(l, base, n, args...); strings.Contains(got, "%!") {
+					t.Errorf("%s: N(%s, %d) = %q", l, base, n, got)
+				}
+			}
+		}
+	}
+}
+
+// sampleArgs are values for format's verbs, in order: 2 for a number,
+// "x" for anything else.
+func sampleArgs(format string) []any {
+	var args []any
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		if i+1 < len(format) && format[i+1] == '%' {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(format) && strings.IndexByte("+-# 0123456789.[]", format[j]) >= 0 {
+			j++
+		}
+		if j < len(format) {
+			switch format[j] {
+			case 'd':
+				args = append(args, 2)
+			case 'f', 'g':
+				args = append(args, 2.5)
+			default:
+				args = append(args, "x")
+			}
+		}
+		i = j
+	}
+	return args
+}

@@ -117,6 +117,9 @@ type tr string
 
 func (l tr) t(key string, args ...any) string { return i18n.T(string(l), key, args...) }
 
+// n is key's plural form for count, which it shows.
+func (l tr) n(key string, count int) string { return i18n.N(string(l), key, count, count) }
+
 // word is the catalogue's word for a code, or the code itself when the
 // catalogue has none (a code from a newer Relais).
 func (l tr) word(prefix, code string) string {

@@ -682,7 +682,7 @@ func (l tr) settingValue(key, v string) string {
 }
 
 func (c contents) logSection(l tr) section {
-	s := section{ID: "log", Title: l.t("diag.section.log", min(len(c.log), logLinesShown))}
+	s := section{ID: "log", Title: l.n("diag.section.log", min(len(c.log), logLinesShown))}
 	from := max(0, len(c.log)-logLinesShown)
 	s.Pre = strings.Join(c.log[from:], "\n")
 	return s
