@@ -225,3 +225,8 @@ func newIdentity(t testing.TB) *age.X25519Identity {
 	}
 	return id
 }
+
+type (
+	ageX25519   = age.X25519Identity
+	ageIdentity = age.Identity
+)
