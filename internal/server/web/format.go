@@ -47,7 +47,7 @@ func NormalizeCaseCode(typed string) (string, *codeProblem) {
 		return "", &codeProblem{Key: "web.code.empty"}
 	}
 	for _, r := range s {
-		if r > unicode.MaxASCII || strings.IndexRune(casecode.Alphabet, r) < 0 {
+		if r > unicode.MaxASCII || !strings.ContainsRune(casecode.Alphabet, r) {
 			return "", &codeProblem{Key: "web.code.bad_char", Arg: string(r)}
 		}
 	}
