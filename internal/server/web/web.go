@@ -134,6 +134,17 @@ func New(o Options) *Handler {
 	return h
 }
 
+// AddSection adds a page of another package to the home page and the
+// navigation (Campagnes, Avis), for the roles that may see it. Call it
+// before serving.
+func (h *Handler) AddSection(s Section) { h.sections = append(h.sections, s) }
+
+// Standard sections of other packages, named in web.*.json.
+var (
+	SectionCampaigns = Section{Path: "/campagnes", Key: "web.nav.campaigns", Roles: []db.Role{db.RoleContinuity}}
+	SectionNotices   = Section{Path: "/avis", Key: "web.nav.notices", Roles: []db.Role{db.RoleContinuity}}
+)
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
 	h.mux.ServeHTTP(w, r)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -290,5 +291,47 @@ func TestCookieOverTLS(t *testing.T) {
 	}
 	if loginCookie == nil || loginCookie.Name != "__Host-relais_login" || got == nil || !got.Secure || !got.HttpOnly || got.Path != "/" || got.Domain != "" {
 		t.Fatalf("over TLS: status %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+}
+
+func FuzzLocalPath(f *testing.F) {
+	for _, s := range []string{"/", "//evil.example", "/\\evil", "/dossiers?x=1", "https://evil.example", "/a\r\nLocation: x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p := localPath(s)
+		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n\\") {
+			t.Fatalf("localPath(%q) = %q", s, p)
+		}
+	})
+}
+
+// A page of another package renders inside the layout, behind the role
+// check, with its section in the navigation.
+func TestPageOfAnotherPackage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.h.AddSection(SectionCampaigns)
+	mux := http.NewServeMux()
+	mux.Handle("/", e.h)
+	mux.Handle("GET /campagnes", e.h.Require(db.RoleContinuity)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Page(w, r, "Campagnes", template.HTML("<p>corps "+template.HTMLEscapeString(Account(r).Name)+"</p>"))
+	})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	e.srv = srv
+	carol, alice := e.client(), e.client()
+	e.login(carol, "carol")
+	e.login(alice, "alice")
+	p := e.do(carol, "GET", "/campagnes", nil)
+	if p.status != http.StatusOK || !strings.Contains(p.body, "<p>corps carol</p>") || !strings.Contains(p.body, `<a href="/campagnes" aria-current="page">Campagnes</a>`) ||
+		p.header.Get("Content-Security-Policy") != csp {
+		t.Fatalf("campaign page: %d %.1500s", p.status, p.body)
+	}
+	if home := e.do(carol, "GET", "/", nil); !strings.Contains(home.body, `href="/campagnes"`) || strings.Contains(home.body, `href="/dossiers"`) {
+		t.Fatalf("carol's home: %.1500s", home.body)
+	}
+	if p := e.do(alice, "GET", "/campagnes", nil); p.status != http.StatusForbidden {
+		t.Fatalf("helpdesk on the campaign page: %d", p.status)
 	}
 }
