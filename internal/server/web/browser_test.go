@@ -92,6 +92,7 @@ func TestBrowserHelpdeskFlow(t *testing.T) {
 		t.Fatalf("notes: %q", notes)
 	}
 	shoot("dossier-fr")
+	webtest.ShootFull(t, ctx, dir, "dossier-fr-full", 1280, 800)
 	run("inbox in English", chromedp.Navigate(base+"/dossiers?lang=en"), chromedp.WaitVisible(css("#code")))
 	shoot("dossiers-en")
 	run("case in English", chromedp.Navigate(base+"/dossiers/"+code1), chromedp.WaitVisible(css("#verdict")))

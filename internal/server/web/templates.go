@@ -106,5 +106,6 @@ var dossierPage = template.Must(template.New("dossier").Parse(`<p class="facts">
 <p><button type="submit">{{call .T "web.notes.submit"}}</button></p>
 </form>
 {{end}}</section>
-{{if .Details}}<div class="bundle">{{.Details}}</div>
+{{if .Details}}<h2>{{call .T "web.dossier.details"}}</h2>
+<div class="bundle">{{.Details}}</div>
 {{end}}`))

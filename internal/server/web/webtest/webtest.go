@@ -93,3 +93,20 @@ func Shoot(t *testing.T, ctx context.Context, dir, name string, w, h int64) stri
 	}
 	return path
 }
+
+// ShootFull writes the whole page, at viewport width w, to dir/name.png.
+func ShootFull(t *testing.T, ctx context.Context, dir, name string, w, h int64) string {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h)); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
