@@ -32,6 +32,7 @@ import (
 	"relais/internal/drills"
 	"relais/internal/server/config"
 	"relais/internal/server/db"
+	"relais/internal/server/web"
 )
 
 // Paths of the HTTP API.
@@ -86,6 +87,9 @@ type Server struct {
 	limiter *limiter
 	metrics *metrics
 	mux     *http.ServeMux
+	// Web is the pages for people (web.Patterns); other pages render
+	// inside its layout and behind its role checks (Web.Require).
+	Web *web.Handler
 }
 
 // New builds the server's handler on an open database. It reads the
@@ -105,6 +109,7 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 		}
 		s.token = tok
 	}
+	var err error
 	s.limiter = newLimiter(cfg.Limits.RatePerMinute, cfg.Limits.RateBurst)
 	s.metrics = newMetrics()
 	mux := http.NewServeMux()
@@ -112,6 +117,16 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 	mux.HandleFunc("POST "+PathBundles, s.submit(kindBundle))
 	mux.HandleFunc("GET "+PathHealth, s.health)
 	mux.Handle("GET "+PathMetrics, s.metrics.handler())
+	wo := web.Options{DB: d, Logger: s.log, Now: o.Now, TLS: cfg.TLS.Enabled()}
+	if cfg.HelpdeskIdentityFile != "" {
+		if wo.Identities, err = web.LoadIdentities(cfg.HelpdeskIdentityFile); err != nil {
+			return nil, err
+		}
+	}
+	s.Web = web.New(wo)
+	for _, p := range web.Patterns {
+		mux.Handle(p, s.Web)
+	}
 	s.mux = mux
 	return s, nil
 }

@@ -1,0 +1,5 @@
+package webtest
+
+import "os/exec"
+
+var lookPath = exec.LookPath
