@@ -66,7 +66,7 @@ func (db *DB) Drills(ctx context.Context) ([]DrillSummary, error) {
 type Campaign struct {
 	DrillID string
 	Title   profile.Text // as the latest report says it
-	RTOMS   int64        // the latest report's RTO
+	RTOMS   int64        // the RTO most reports carry (the smallest of the most common)
 	RTOs    int64        // how many different RTOs the reports carry (more than 1: the profile changed)
 
 	Reports      int64
@@ -154,8 +154,13 @@ func (db *DB) Campaign(ctx context.Context, drillID string) (*Campaign, error) {
 	}
 	c.Last = time.UnixMilli(last.Int64).UTC()
 	var title string
-	if err := db.sql.QueryRowContext(ctx, db.rebind(`SELECT drill_title, rto_ms FROM campaign_reports WHERE drill_id = ?
-		ORDER BY received_at DESC, report_id DESC LIMIT 1`), drillID).Scan(&title, &c.RTOMS); err != nil {
+	if err := db.sql.QueryRowContext(ctx, db.rebind(`SELECT drill_title FROM campaign_reports WHERE drill_id = ?
+		ORDER BY received_at DESC, report_id DESC LIMIT 1`), drillID).Scan(&title); err != nil {
+		return nil, fmt.Errorf("serverdb: campaign: %w", err)
+	}
+	// The RTO most reports carry: one crafted report cannot move it.
+	if err := db.sql.QueryRowContext(ctx, db.rebind(`SELECT rto_ms FROM campaign_reports WHERE drill_id = ?
+		GROUP BY rto_ms ORDER BY COUNT(*) DESC, rto_ms LIMIT 1`), drillID).Scan(&c.RTOMS); err != nil {
 		return nil, fmt.Errorf("serverdb: campaign: %w", err)
 	}
 	c.Title = textOf(title)

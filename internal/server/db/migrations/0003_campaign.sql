@@ -23,6 +23,7 @@ CREATE TABLE campaign_reports (
 
 CREATE INDEX campaign_reports_drill ON campaign_reports (drill_id, received_at);
 CREATE INDEX campaign_reports_tto ON campaign_reports (drill_id, tto_ms);
+CREATE INDEX campaign_reports_rto ON campaign_reports (drill_id, rto_ms);
 CREATE INDEX campaign_reports_feedback ON campaign_reports (drill_id, report_id) WHERE feedback <> '';
 
 CREATE TABLE campaign_steps (
