@@ -19,7 +19,7 @@ const css = template.CSS(`.camp{color:#1b1b1b;line-height:1.45;font-family:syste
 .camp-facts dd{margin:0;font-size:1.35rem;font-weight:600}.camp-facts dd small{font-size:.85rem;font-weight:400;color:#4a4a4a}
 .camp table{border-collapse:collapse;width:100%;font-size:.95rem;margin:.5rem 0}.camp caption{text-align:left;font-weight:600;padding:.3rem 0}
 .camp th,.camp td{border:1px solid #c8c8c8;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-.camp th{background:#f0f0f0}.camp td.n{text-align:right;white-space:nowrap}.camp ul{margin:0;padding-left:1.1rem}
+.camp th{background:#f0f0f0}.camp thead th{overflow-wrap:normal}.camp td.n{text-align:right;white-space:nowrap}.camp ul{margin:0;padding-left:1.1rem}
 .camp figure{margin:1rem 0}.camp svg{width:100%;max-width:760px;height:auto;display:block}
 .camp svg text{font-size:12px;fill:#1b1b1b}.camp svg .axis{stroke:#4a4a4a;stroke-width:1}
 .camp svg .in{fill:#2e7d32}.camp svg .across{fill:#8a5a00}.camp svg .out{fill:#c62828}.camp svg .plain{fill:#0b57a4}

@@ -419,14 +419,15 @@ func (db *DB) PutReport(ctx context.Context, key, source, contentType string, bo
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Receipt{}, false, fmt.Errorf("serverdb: store report: %w", err)
 	}
+	var r Receipt
 	if created {
 		if err := db.putCampaign(ctx, tx, []campaignRow{{id: id, received: now, source: source, f: &f}}); err != nil {
 			return Receipt{}, false, err
 		}
-	}
-	r, err := db.readReceipt(ctx, tx, "report", key, sha,
-		"SELECT id, body_sha256, received_at, size FROM reports WHERE idempotency_key = ?")
-	if err != nil {
+		// What was just stored: the row read back would say the same.
+		r = Receipt{Kind: "report", Key: key, ID: id, Received: time.UnixMilli(now).UTC(), SHA256: sha, Bytes: int64(len(body))}
+	} else if r, err = db.readReceipt(ctx, tx, "report", key, sha,
+		"SELECT id, body_sha256, received_at, size FROM reports WHERE idempotency_key = ?"); err != nil {
 		return Receipt{}, false, err
 	}
 	if err := tx.Commit(); err != nil {
