@@ -157,6 +157,10 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		db.sql.Close()
 		return nil, err
 	}
+	if err := db.backfillCampaign(ctx); err != nil {
+		db.sql.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -348,19 +352,24 @@ type Receipt struct {
 }
 
 // ReportFacts are the columns extracted from a report for the campaign's
-// aggregates.
+// aggregates: those of the reports table, and the campaign's (campaign.go:
+// the participant, feedback, RTO and title; the steps not done and the
+// checks not ok). A zero value of the campaign's fields is valid.
 type ReportFacts struct {
 	DrillID, RunID      string
 	Started, Finished   time.Time // zero: unknown / not finished
 	TimeToOperationalMS *float64
 	Completed           bool
 	WithinRTO           *bool
+
+	CampaignFacts
 }
 
 // FactsOf extracts a parsed report's facts.
 func FactsOf(r *drills.Report) ReportFacts {
 	return ReportFacts{DrillID: r.DrillID, RunID: r.RunID, Started: r.Started, Finished: r.Finished,
-		TimeToOperationalMS: r.TimeToOperationalMS, Completed: r.Completed, WithinRTO: r.WithinRTO}
+		TimeToOperationalMS: r.TimeToOperationalMS, Completed: r.Completed, WithinRTO: r.WithinRTO,
+		CampaignFacts: campaignFactsOf(r)}
 }
 
 func msOrNull(t time.Time) any {
@@ -393,16 +402,38 @@ func (db *DB) PutReport(ctx context.Context, key, source, contentType string, bo
 	if body == nil {
 		body = []byte{}
 	}
-	res, err := db.sql.ExecContext(ctx, db.rebind(`INSERT INTO reports (idempotency_key, body_sha256, received_at, source,
-		content_type, size, body, drill_id, run_id, started_at, finished_at, time_to_operational_ms, completed, within_rto)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`),
-		key, sha, db.now().UTC().UnixMilli(), source, contentType, int64(len(body)), body, f.DrillID, f.RunID,
-		msOrNull(f.Started), msOrNull(f.Finished), tto, boolInt(f.Completed), within)
+	now := db.now().UTC().UnixMilli()
+	// One transaction: the report and its campaign facts together.
+	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return Receipt{}, false, fmt.Errorf("serverdb: store report: %w", err)
 	}
-	return db.receipt(ctx, res, "report", key, sha,
-		"SELECT id, body_sha256, received_at, size FROM reports WHERE idempotency_key = ?")
+	defer tx.Rollback()
+	var id int64
+	err = tx.QueryRowContext(ctx, db.rebind(`INSERT INTO reports (idempotency_key, body_sha256, received_at, source,
+		content_type, size, body, drill_id, run_id, started_at, finished_at, time_to_operational_ms, completed, within_rto)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`),
+		key, sha, now, source, contentType, int64(len(body)), body, f.DrillID, f.RunID,
+		msOrNull(f.Started), msOrNull(f.Finished), tto, boolInt(f.Completed), within).Scan(&id)
+	created := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Receipt{}, false, fmt.Errorf("serverdb: store report: %w", err)
+	}
+	var r Receipt
+	if created {
+		if err := db.putCampaign(ctx, tx, []campaignRow{{id: id, received: now, source: source, f: &f}}); err != nil {
+			return Receipt{}, false, err
+		}
+		// What was just stored: the row read back would say the same.
+		r = Receipt{Kind: "report", Key: key, ID: id, Received: time.UnixMilli(now).UTC(), SHA256: sha, Bytes: int64(len(body))}
+	} else if r, err = db.readReceipt(ctx, tx, "report", key, sha,
+		"SELECT id, body_sha256, received_at, size FROM reports WHERE idempotency_key = ?"); err != nil {
+		return Receipt{}, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Receipt{}, false, fmt.Errorf("serverdb: store report: %w", err)
+	}
+	return r, created, nil
 }
 
 // PutBundle stores a diagnostics bundle under its case code once, as
@@ -429,19 +460,30 @@ func (db *DB) receipt(ctx context.Context, res sql.Result, kind, key, sha, query
 	if err != nil {
 		return Receipt{}, false, fmt.Errorf("serverdb: store %s: %w", kind, err)
 	}
+	r, err := db.readReceipt(ctx, db.sql, kind, key, sha, query)
+	return r, n == 1 && err == nil, err
+}
+
+// rowQuerier is a *sql.DB or a *sql.Tx.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readReceipt reads back the row stored under key.
+func (db *DB) readReceipt(ctx context.Context, q rowQuerier, kind, key, sha, query string) (Receipt, error) {
 	r := Receipt{Kind: kind, Key: key}
 	var storedSHA string
 	var at int64
-	err = db.sql.QueryRowContext(ctx, db.rebind(query), key).Scan(&r.ID, &storedSHA, &at, &r.Bytes)
+	err := q.QueryRowContext(ctx, db.rebind(query), key).Scan(&r.ID, &storedSHA, &at, &r.Bytes)
 	if err != nil {
-		return Receipt{}, false, fmt.Errorf("serverdb: read back %s: %w", kind, err)
+		return Receipt{}, fmt.Errorf("serverdb: read back %s: %w", kind, err)
 	}
 	if storedSHA != sha {
-		return Receipt{}, false, ErrKeyReused
+		return Receipt{}, ErrKeyReused
 	}
 	r.SHA256 = storedSHA
 	r.Received = time.UnixMilli(at).UTC()
-	return r, n == 1, nil
+	return r, nil
 }
 
 // ReportBody returns the report stored under key, as received.
