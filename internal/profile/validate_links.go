@@ -104,3 +104,8 @@ func (v *validator) linkURLProblem(s string) Problem {
 	}
 	return Problem{}
 }
+
+// ValidID reports whether s is an id as the profile spells them: lower-case
+// ASCII letters, digits and inner hyphens, at most 64 bytes. The notices
+// document uses the same rule for its ids and app ids.
+func ValidID(s string) bool { return validID(s) }
