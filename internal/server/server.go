@@ -30,6 +30,7 @@ import (
 
 	"relais/internal/casecode"
 	"relais/internal/drills"
+	"relais/internal/server/avis"
 	"relais/internal/server/config"
 	"relais/internal/server/db"
 )
@@ -86,6 +87,7 @@ type Server struct {
 	limiter *limiter
 	metrics *metrics
 	mux     *http.ServeMux
+	notices *avis.Signer // nil: no notice_key_file
 }
 
 // New builds the server's handler on an open database. It reads the
@@ -105,6 +107,13 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 		}
 		s.token = tok
 	}
+	if cfg.NoticeKeyFile != "" {
+		signer, err := avis.LoadSigner(cfg.NoticeKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoticeKey, err)
+		}
+		s.notices = signer
+	}
 	s.limiter = newLimiter(cfg.Limits.RatePerMinute, cfg.Limits.RateBurst)
 	s.metrics = newMetrics()
 	mux := http.NewServeMux()
@@ -112,9 +121,14 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 	mux.HandleFunc("POST "+PathBundles, s.submit(kindBundle))
 	mux.HandleFunc("GET "+PathHealth, s.health)
 	mux.Handle("GET "+PathMetrics, s.metrics.handler())
+	mux.Handle("GET "+avis.PathDocument, avis.Endpoint(d, s.notices != nil, s.log))
+	mux.Handle("GET "+avis.PathSignature, avis.Endpoint(d, s.notices != nil, s.log))
 	s.mux = mux
 	return s, nil
 }
+
+// ErrNoticeKey: notice_key_file cannot be used (an *avis.KeyError says why).
+var ErrNoticeKey = errors.New("server: notice key")
 
 // ErrToken: the submit token file is missing, unreadable or too short.
 var ErrToken = errors.New("server: submit token")
