@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -241,20 +242,30 @@ func (db *DB) LatestNoticeDocument(ctx context.Context) (NoticeDocument, error) 
 	return d, nil
 }
 
-// NoticeSerials are the serials of every document published, in order.
-func (db *DB) NoticeSerials(ctx context.Context) ([]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, "SELECT serial FROM notice_documents ORDER BY serial")
+// NoticeDocuments are the documents published, oldest first, at most
+// limit of the newest.
+func (db *DB) NoticeDocuments(ctx context.Context, limit int) ([]NoticeDocument, error) {
+	rows, err := db.sql.QueryContext(ctx, db.rebind(`SELECT serial, issued_at, sha256, body, signature, created_by
+		FROM notice_documents ORDER BY serial DESC LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("serverdb: notices: %w", err)
 	}
 	defer rows.Close()
-	var out []int64
+	var out []NoticeDocument
 	for rows.Next() {
-		var s int64
-		if err := rows.Scan(&s); err != nil {
+		var (
+			d      NoticeDocument
+			issued int64
+		)
+		if err := rows.Scan(&d.Serial, &issued, &d.SHA256, &d.Body, &d.Signature, &d.CreatedBy); err != nil {
 			return nil, fmt.Errorf("serverdb: notices: %w", err)
 		}
-		out = append(out, s)
+		d.IssuedAt = time.UnixMilli(issued).UTC()
+		out = append(out, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("serverdb: notices: %w", err)
+	}
+	slices.Reverse(out)
+	return out, nil
 }
