@@ -109,10 +109,7 @@ func LoadSigner(path string) (*Signer, error) {
 func (s *Signer) PublicKey() minisign.PublicKey { return s.pub }
 
 // PublicKeyText is the public key as the profile writes it ("RWQ…").
-func (s *Signer) PublicKeyText() string {
-	b, _ := s.pub.MarshalText()
-	return string(b)
-}
+func (s *Signer) PublicKeyText() string { return s.pub.String() }
 
 // wire is the document as published: schema 1 of internal/notices, with
 // open bounds and absent texts left out rather than written as zero.
