@@ -110,4 +110,3 @@ func TestPublishEndAndVerify(t *testing.T) {
 		}
 	})
 }
-

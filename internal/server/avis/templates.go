@@ -44,7 +44,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{"css": fun
 <p class="avis-lead">{{.T "avis.lead"}}</p>
 {{with .Flash}}<p class="avis-flash" role="status">{{.}}</p>{{end}}
 {{with .EndError}}<p class="avis-error" role="alert">{{.}}</p>{{end}}
-{{if not .Configured}}{{template "off" .}}{{else}}
+{{if not .Configured}}{{template "errors" .Notice}}{{template "errors" .Window}}{{template "off" .}}{{else}}
 {{if .Unavailable}}<p class="avis-error" role="alert">{{.T "avis.err.list_unavailable"}}</p>{{end}}
 <section aria-labelledby="current"><h2 id="current">{{.T "avis.current"}}</h2>
 {{if .Current}}{{template "items" (.List .Current)}}{{else}}<p>{{.T "avis.current_none"}}</p>{{end}}</section>
@@ -73,7 +73,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{"css": fun
 <form class="avis-new" method="post" action="{{.Link "/avis/avis"}}">{{.CSRF}}
 {{template "errors" $f}}
 <fieldset aria-describedby="{{$f.ID "level"}}-error"><legend id="{{$f.ID "level"}}">{{.T "avis.field.level"}}</legend>
-{{range .LevelOptions}}<label><input type="radio" name="level" value="{{.Value}}"{{if eq .Value $f.Level}} checked{{end}}> <strong>{{.Word}}</strong> — {{.Hint}}</label>{{end}}
+{{range .LevelOptions}}<label><input type="radio" name="level" value="{{.Value}}"{{if eq .Value $f.Level}} checked{{end}}{{if $f.Err "level"}} aria-invalid="true"{{end}}> <strong>{{.Word}}</strong> — {{.Hint}}</label>{{end}}
 {{template "field-error" ($f.Field "level")}}</fieldset>
 {{template "text" ($f.Text "text_fr" "fr" (.T "avis.field.text_fr") $.NoticeMax)}}
 {{template "text" ($f.Text "text_en" "en" (.T "avis.field.text_en") $.NoticeMax)}}
