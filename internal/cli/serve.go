@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"relais/internal/server"
+	"relais/internal/server/avis"
 	srvconfig "relais/internal/server/config"
 )
 
@@ -55,6 +56,7 @@ func cmdServe(ctx context.Context, r *run, args []string) int {
 			r.say("cli.serve.listening_sqlite", scheme+"://"+addr, cfg.DataDir)
 		}
 	}})
+	var keyErr *avis.KeyError
 	switch {
 	case err == nil:
 		r.say("cli.serve.stopped")
@@ -65,6 +67,8 @@ func cmdServe(ctx context.Context, r *run, args []string) int {
 		return r.fail(ExitUsage, "cli.serve.database", r.detail(err))
 	case errors.Is(err, server.ErrTLS):
 		return r.fail(ExitUsage, "cli.serve.tls", r.detail(err))
+	case errors.As(err, &keyErr):
+		return r.fail(ExitUsage, "cli.serve.notice_key."+keyErr.Code, keyErr.Path)
 	case errors.Is(err, server.ErrListen):
 		return r.fail(ExitUsage, "cli.serve.listen", cfg.Listen, r.detail(err))
 	default:

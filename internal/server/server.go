@@ -30,6 +30,7 @@ import (
 
 	"relais/internal/casecode"
 	"relais/internal/drills"
+	"relais/internal/server/avis"
 	"relais/internal/server/config"
 	"relais/internal/server/db"
 	"relais/internal/server/web"
@@ -89,7 +90,8 @@ type Server struct {
 	mux     *http.ServeMux
 	// Web is the pages for people (web.Patterns); other pages render
 	// inside its layout and behind its role checks (Web.Require).
-	Web *web.Handler
+	Web     *web.Handler
+	notices *avis.Signer // nil: no notice_key_file
 }
 
 // New builds the server's handler on an open database. It reads the
@@ -110,6 +112,13 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 		s.token = tok
 	}
 	var err error
+	if cfg.NoticeKeyFile != "" {
+		signer, err := avis.LoadSigner(cfg.NoticeKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoticeKey, err)
+		}
+		s.notices = signer
+	}
 	s.limiter = newLimiter(cfg.Limits.RatePerMinute, cfg.Limits.RateBurst)
 	s.metrics = newMetrics()
 	mux := http.NewServeMux()
@@ -127,9 +136,14 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 	for _, p := range web.Patterns {
 		mux.Handle(p, s.Web)
 	}
+	mux.Handle("GET "+avis.PathDocument, avis.Endpoint(d, s.notices != nil, s.log))
+	mux.Handle("GET "+avis.PathSignature, avis.Endpoint(d, s.notices != nil, s.log))
 	s.mux = mux
 	return s, nil
 }
+
+// ErrNoticeKey: notice_key_file cannot be used (an *avis.KeyError says why).
+var ErrNoticeKey = errors.New("server: notice key")
 
 // ErrToken: the submit token file is missing, unreadable or too short.
 var ErrToken = errors.New("server: submit token")

@@ -243,24 +243,6 @@ func (db *DB) RemoveAccount(ctx context.Context, name string) error {
 	})
 }
 
-func (db *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("serverdb: %w", err)
-	}
-	defer tx.Rollback()
-	if err := f(tx); err != nil {
-		if errors.Is(err, ErrNoAccount) || errors.Is(err, ErrNotFound) {
-			return err
-		}
-		return fmt.Errorf("serverdb: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("serverdb: %w", err)
-	}
-	return nil
-}
-
 // Accounts lists the accounts by name.
 func (db *DB) Accounts(ctx context.Context) ([]Account, error) {
 	rows, err := db.sql.QueryContext(ctx, "SELECT id, name, role, created_at, updated_at FROM accounts ORDER BY name")

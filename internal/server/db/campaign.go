@@ -315,18 +315,6 @@ func (db *DB) backfillCampaign(ctx context.Context) error {
 	}
 }
 
-func (db *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := f(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
 // Import is one report for PutReports.
 type Import struct {
 	Key, Source, ContentType string

@@ -516,3 +516,24 @@ func (db *DB) Counts(ctx context.Context) (reports, bundles int64, err error) {
 	}
 	return reports, bundles, nil
 }
+
+// inTx runs f in one transaction, committed when f returns nil. Its
+// errors carry the package prefix, but ErrNoAccount and ErrNotFound,
+// which are returned as they are.
+func (db *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("serverdb: %w", err)
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		if errors.Is(err, ErrNoAccount) || errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("serverdb: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("serverdb: %w", err)
+	}
+	return nil
+}
