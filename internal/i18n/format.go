@@ -35,9 +35,9 @@ func Duration(lang string, d time.Duration) string {
 	m := int(math.Round(d.Minutes()))
 	h, m := m/60, m%60
 	if m == 0 {
-		return strconv.Itoa(h) + " h"
+		return Integer(lang, h) + " h"
 	}
-	return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
+	return Integer(lang, h) + " h " + strconv.Itoa(m) + " min"
 }
 
 // Decimal writes x with at most prec decimals (trailing zeros dropped) and

@@ -19,6 +19,8 @@ func TestDuration(t *testing.T) {
 		{15 * time.Minute, "15 min", "15 min"},
 		{65 * time.Minute, "1 h 5 min", "1 h 5 min"},
 		{3 * time.Hour, "3 h", "3 h"},
+		// Hours are grouped as any number is in the language.
+		{100000 * time.Hour, Integer(FR, 100000) + " h", "100,000 h"},
 	} {
 		if got := Duration(FR, tt.d); got != tt.fr {
 			t.Errorf("fr %v: %q, want %q", tt.d, got, tt.fr)

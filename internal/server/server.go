@@ -31,6 +31,7 @@ import (
 	"relais/internal/casecode"
 	"relais/internal/drills"
 	"relais/internal/server/avis"
+	"relais/internal/server/campaign"
 	"relais/internal/server/config"
 	"relais/internal/server/db"
 	"relais/internal/server/web"
@@ -136,10 +137,31 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 	for _, p := range web.Patterns {
 		mux.Handle(p, s.Web)
 	}
+	// The Campagne pages (continuity team; ambassadors read them too) and
+	// the Avis page (continuity team), inside the web layout, behind its
+	// sign-in, role check and CSRF check.
+	campaigns := s.Web.Require(db.RoleContinuity, db.RoleAmbassador)(campaign.Handler(d,
+		campaign.Options{Page: web.Page, Lang: web.Lang, Now: o.Now}))
+	mux.Handle("GET "+campaign.Path, campaigns)
+	mux.Handle("GET "+campaign.Path+"/", campaigns)
+	s.Web.AddSection(web.SectionCampaigns)
+	notices := s.Web.Require(db.RoleContinuity)(avis.Handler(d, s.notices, avis.Options{Page: web.Page, Lang: web.Lang,
+		CSRFField: web.CSRFField, Actor: actor, Now: o.Now, Logger: s.log}))
+	mux.Handle(avis.Path, notices)
+	mux.Handle(avis.Path+"/", notices)
+	s.Web.AddSection(web.SectionNotices)
 	mux.Handle("GET "+avis.PathDocument, avis.Endpoint(d, s.notices != nil, s.log))
 	mux.Handle("GET "+avis.PathSignature, avis.Endpoint(d, s.notices != nil, s.log))
 	s.mux = mux
 	return s, nil
+}
+
+// actor names the signed-in account, for what it publishes.
+func actor(r *http.Request) string {
+	if a := web.Account(r); a != nil {
+		return a.Name
+	}
+	return ""
 }
 
 // ErrNoticeKey: notice_key_file cannot be used (an *avis.KeyError says why).

@@ -169,12 +169,12 @@ func TestDrillPageInBothLanguages(t *testing.T) {
 				"9 participants sur 10 en moins de</dt><dd>32 min", `<title id="chart-title">Répartition`,
 				`<desc id="chart-desc">3 rapports opérationnels ; temps médian 10 min, 9 sur 10 en moins de 32 min ; objectif de reprise 30 min : 2 dans l&#39;objectif (67`,
 				"Objectif : 30 min</text>", `<th scope="row">de 5 min à 10 min</th>`, "Vérifier la paie et la messagerie",
-				"SMTP en panne &amp; &lt;rien&gt; à faire <small>(2)</small>", "messagerie-smtp : failed (code_failed)",
+				"SMTP en panne &amp; &lt;rien&gt; à faire <small>(2)</small>", "messagerie-smtp : en panne <small>(2)</small> <small class=\"detail\">détail : code_failed</small>",
 				"Trop long", "Chloé, <time", "n&#39;indiquent pas le service"}},
 			{"en-GB,en;q=0.9", []string{`<html lang="en">`, "Autumn 2026 drill: head office disaster",
 				"Drills completed</dt><dd>1 <small>(25%)</small>", "Within the objective (30 min)</dt><dd>2 <small>(67%)</small>",
 				"Objective: 30 min</text>", `<th scope="row">5 min to 10 min</th>`, "Check payroll and email",
-				"messagerie-smtp: failed (code_failed)", "Reports do not say the participants&#39; department"}},
+				"messagerie-smtp: down <small>(2)</small> <small class=\"detail\">detail: code_failed</small>", "Reports do not say the participants&#39; department"}},
 		} {
 			a := get(t, h, "/campagnes/automne-2026", "Accept-Language", tc.accept)
 			if a.status != http.StatusOK {

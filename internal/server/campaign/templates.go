@@ -113,7 +113,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{"css": fun
 <section aria-labelledby="apps"><h2 id="apps">{{.T "campaign.apps"}}</h2>
 {{if .Apps}}<table>
 <thead><tr><th scope="col">{{.T "campaign.col.app"}}</th><th scope="col">{{.T "campaign.col.app_reports"}}</th><th scope="col">{{.T "campaign.col.checks"}}</th></tr></thead>
-<tbody>{{range .Apps}}<tr><th scope="row">{{.Name}}</th><td class="n">{{$.Num .Reports}}</td><td><ul>{{range .Checks}}<li>{{$.T "campaign.apps.check" .Check .State}} <small>({{$.Num .Count}})</small></li>{{end}}</ul></td></tr>
+<tbody>{{range .Apps}}<tr><th scope="row">{{.Name}}</th><td class="n">{{$.Num .Reports}}</td><td><ul>{{range .Checks}}<li>{{$.T "campaign.apps.check" .Check .State}} <small>({{$.Num .Count}})</small>{{if .Reason}} <small class="detail">{{$.T "campaign.apps.detail" .Reason}}</small>{{end}}</li>{{end}}</ul></td></tr>
 {{end}}</tbody></table>
 {{else}}<p>{{.T "campaign.apps_none"}}</p>{{end}}
 </section>

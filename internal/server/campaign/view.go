@@ -36,7 +36,7 @@ type appRow struct {
 }
 
 type checkRow struct {
-	Check, State string
+	Check, State, Reason string
 	Count        int64
 }
 
@@ -71,11 +71,12 @@ func drillView(v view, c *db.Campaign, fb []db.FeedbackItem, more, paged bool) p
 			row.Name = v.T("campaign.apps.none")
 		}
 		for _, ch := range a.Checks {
+			// The state in words; the reason's code only as a detail.
 			state := ch.State
-			if ch.Reason != "" {
-				state = v.T("campaign.apps.state_reason", ch.State, ch.Reason)
+			if w := v.T("diag.state." + ch.State); w != "diag.state."+ch.State {
+				state = w
 			}
-			row.Checks = append(row.Checks, checkRow{Check: ch.CheckID, State: state, Count: ch.Count})
+			row.Checks = append(row.Checks, checkRow{Check: ch.CheckID, State: state, Reason: ch.Reason, Count: ch.Count})
 		}
 		p.Apps = append(p.Apps, row)
 	}

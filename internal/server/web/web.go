@@ -141,7 +141,7 @@ func (h *Handler) AddSection(s Section) { h.sections = append(h.sections, s) }
 
 // Standard sections of other packages, named in web.*.json.
 var (
-	SectionCampaigns = Section{Path: "/campagnes", Key: "web.nav.campaigns", Roles: []db.Role{db.RoleContinuity}}
+	SectionCampaigns = Section{Path: "/campagnes", Key: "web.nav.campaigns", Roles: []db.Role{db.RoleContinuity, db.RoleAmbassador}}
 	SectionNotices   = Section{Path: "/avis", Key: "web.nav.notices", Roles: []db.Role{db.RoleContinuity}}
 )
 
