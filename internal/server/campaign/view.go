@@ -37,7 +37,7 @@ type appRow struct {
 
 type checkRow struct {
 	Check, State, Reason string
-	Count        int64
+	Count                int64
 }
 
 func drillView(v view, c *db.Campaign, fb []db.FeedbackItem, more, paged bool) page {
