@@ -62,3 +62,20 @@ func Integer(lang string, n int) string {
 	}
 	return message.NewPrinter(tag).Sprint(number.Decimal(n))
 }
+
+// DateTime is t as a person of lang writes a day and a time, with the year,
+// in t's own location: "2 mars 2026 à 09:05" ("1er mars…" on the first),
+// "2 March 2026, 09:05"; "—" for an unknown (zero) time, never year 1.
+func DateTime(lang string, t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	month := t.Month().String()
+	if months := strings.Split(T(lang, "date.months"), ","); len(months) == 12 {
+		month = months[t.Month()-1]
+	}
+	if t.Day() == 1 {
+		return T(lang, "date.datetime_first", month, t.Year(), t.Format("15:04"))
+	}
+	return T(lang, "date.datetime", t.Day(), month, t.Year(), t.Format("15:04"))
+}

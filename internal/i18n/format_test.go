@@ -45,3 +45,23 @@ func TestInteger(t *testing.T) {
 		}
 	}
 }
+
+func TestDateTime(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 5, 0, 0, time.UTC)
+	first := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		lang string
+		t    time.Time
+		want string
+	}{
+		{FR, at, "2 mars 2026 à 09:05"},
+		{EN, at, "2 March 2026, 09:05"},
+		{FR, first, "1er décembre 2026 à 18:00"},
+		{EN, first, "1 December 2026, 18:00"},
+		{FR, time.Time{}, "—"},
+	} {
+		if got := DateTime(tt.lang, tt.t); got != tt.want {
+			t.Errorf("%s %v: %q, want %q", tt.lang, tt.t, got, tt.want)
+		}
+	}
+}

@@ -165,19 +165,13 @@ func (v view) T(key string, args ...any) string { return i18n.T(v.Lang, key, arg
 // Num is n with the language's digit grouping.
 func (v view) Num(n int64) string { return i18n.Integer(v.Lang, int(n)) }
 
-var months = map[string][12]string{
-	i18n.FR: {"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."},
-	i18n.EN: {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
-}
-
 // Date is a moment as the reader writes it, to the minute, in the
-// server's time zone: "5 déc. 2026 à 14:00", "5 Dec 2026, 14:00".
+// server's time zone (i18n.DateTime: one way on every page).
 func (v view) Date(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.In(v.loc)
-	return v.T("avis.date", t.Day(), months[v.Lang][t.Month()-1], t.Year(), t.Format("15:04"))
+	return i18n.DateTime(v.Lang, t.In(v.loc))
 }
 
 // ISO is t for <time datetime>.

@@ -80,7 +80,7 @@ func TestPublishEndAndVerify(t *testing.T) {
 		text := html.UnescapeString(string(page))
 		if resp.StatusCode != http.StatusOK || !strings.Contains(text, i18n.T("fr", "avis.published", "2")) ||
 			!strings.Contains(text, "La paie est en maintenance jusqu'à 14 h.") ||
-			!strings.Contains(text, "Du 5 déc. 2026 à 09:00 au 5 déc. 2026 à 14:00") ||
+			!strings.Contains(text, "Du 5 décembre 2026 à 09:00 au 5 décembre 2026 à 14:00") ||
 			strings.Count(text, `class="avis-end"`) != 2 || !strings.Contains(text, `lang="fr"`) {
 			t.Fatalf("page:\n%s", text)
 		}

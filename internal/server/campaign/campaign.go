@@ -175,19 +175,13 @@ func (v view) Dur(ms int64) string {
 	return i18n.Duration(v.Lang, time.Duration(ms)*time.Millisecond)
 }
 
-var months = map[string][12]string{
-	i18n.FR: {"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."},
-	i18n.EN: {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
-}
-
 // Date is a moment as the reader writes it, to the minute, in the
-// server's time zone: "5 nov. 2026 à 14:07", "5 Nov 2026, 14:07".
+// server's time zone (i18n.DateTime: one way on every page).
 func (v view) Date(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	t = t.In(v.loc)
-	return v.T("campaign.date", t.Day(), months[v.Lang][t.Month()-1], t.Year(), t.Format("15:04"))
+	return i18n.DateTime(v.Lang, t.In(v.loc))
 }
 
 // ISO is t as a machine reads it, for <time datetime>.

@@ -65,15 +65,9 @@ func NormalizeCaseCode(typed string) (string, *codeProblem) {
 // 2026 à 09:05" or "2 March 2026, 09:05".
 func formatTime(lang string, t time.Time) string {
 	if t.IsZero() {
-		return "—"
+		return i18n.DateTime(lang, t)
 	}
-	t = t.Local()
-	months := strings.Split(i18n.T(lang, "web.months"), ",")
-	month := t.Month().String()
-	if len(months) == 12 {
-		month = months[t.Month()-1]
-	}
-	return i18n.T(lang, "web.datetime", t.Day(), month, t.Year(), t.Format("15:04"))
+	return i18n.DateTime(lang, t.Local())
 }
 
 // formatSize is n bytes for a reader: "840 o", "12,4 Ko", "3,1 Mo" in
