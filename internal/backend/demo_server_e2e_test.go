@@ -110,9 +110,17 @@ func TestDemoLoopThroughTheServer(t *testing.T) {
 		}
 		return s
 	}
+	// The app signs in with the accounts the backend gives.
+	accounts := map[string]frontend.DemoAccount{}
+	for _, a := range d.DemoAccounts() {
+		accounts[a.Role] = a
+	}
+	if len(accounts) != 3 {
+		t.Fatalf("demo accounts: %+v", d.DemoAccounts())
+	}
 	signIn := func(role db.Role) {
 		t.Helper()
-		a, ok := off.DemoAccount(role)
+		a, ok := accounts[string(role)]
 		if !ok {
 			t.Fatalf("no demo account for %s", role)
 		}
@@ -125,7 +133,11 @@ func TestDemoLoopThroughTheServer(t *testing.T) {
 	}
 
 	signIn(db.RoleContinuity)
-	do("the drill's campaign", chromedp.Navigate(off.ServerURL+"/campagnes/"+rep.DrillID), chromedp.WaitVisible(css("#participation")))
+	campaignURL := d.CampaignURL(rep.DrillID)
+	if campaignURL != off.ServerURL+"/campagnes/"+rep.DrillID {
+		t.Fatalf("campaign URL %q, server %s", campaignURL, off.ServerURL)
+	}
+	do("the drill's campaign", chromedp.Navigate(campaignURL), chromedp.WaitVisible(css("#participation")))
 	page := text("main")
 	for _, want := range []string{"Exercice de démonstration", "Très clair, merci."} {
 		if !strings.Contains(page, want) {
@@ -138,7 +150,11 @@ func TestDemoLoopThroughTheServer(t *testing.T) {
 	webtest.ShootFull(t, ctx, dir, "demo-campagne-fr", 1280, 800)
 	do("sign out", chromedp.Click(css(`form[action="/deconnexion"] button`)), chromedp.WaitVisible(css("#name")))
 	signIn(db.RoleHelpdesk)
-	do("the case", chromedp.Navigate(off.ServerURL+"/dossiers/"+exp.CaseCode), chromedp.WaitVisible(css("#verdict")))
+	caseURL := d.CaseURL(exp.CaseCode)
+	if caseURL != off.ServerURL+"/dossiers/"+exp.CaseCode {
+		t.Fatalf("case URL %q, server %s", caseURL, off.ServerURL)
+	}
+	do("the case", chromedp.Navigate(caseURL), chromedp.WaitVisible(css("#verdict")))
 	if h1 := text("h1"); !strings.Contains(h1, exp.CaseCode) {
 		t.Errorf("case page h1: %q", h1)
 	}
