@@ -150,6 +150,7 @@ func StartDemo(ctx context.Context, env Env, db *store.DB) (*Demo, error) {
 		env.Seams.DemoStarted(off)
 	}
 	env.notify("cli.demo.office_started", off.Endpoint, off.ProfileURL)
+	env.notify("cli.demo.server_started", off.ServerURL)
 	// The one profile policy, as for an organisation whose managed
 	// configuration names the office's URL and trusts its key.
 	pol := &ProfilePolicy{Store: db, Managed: &config.Managed{ProfileURL: off.ProfileURL}, Trusted: []minisign.PublicKey{off.TrustedKey},
