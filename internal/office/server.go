@@ -55,7 +55,9 @@ var demoAccountNames = []struct {
 // serverState is the office's side of the demo server.
 type serverState struct {
 	db             *db.DB
+	dir            string // the data directory
 	tempDir        string // removed at Close; "" when the directory was given
+	closed         atomic.Bool
 	reportRequests atomic.Int64
 	reportsDown    atomic.Bool
 }
@@ -85,6 +87,7 @@ func (o *Office) startServer(ctx context.Context, dataDir string) error {
 	if err != nil {
 		return fmt.Errorf("office: server configuration: %w", err)
 	}
+	o.srv.dir = dataDir
 	d, err := db.Open(ctx, db.Options{DataDir: dataDir})
 	if err != nil {
 		return fmt.Errorf("office: server database: %w", err)
@@ -153,6 +156,7 @@ func (o *Office) DemoAccount(role db.Role) (DemoAccount, bool) {
 // closeServer closes the database and removes a temporary directory, once
 // the listeners are closed.
 func (o *Office) closeServer() {
+	o.srv.closed.Store(true)
 	if o.srv.db != nil {
 		o.srv.db.Close()
 	}
@@ -161,24 +165,39 @@ func (o *Office) closeServer() {
 	}
 }
 
-// DB is the demo server's database (for tests and the demo's tools).
+// DB is the demo server's database (for tests and the demo's tools),
+// while the office runs.
 func (o *Office) DB() *db.DB { return o.srv.db }
 
-// Reports returns the distinct drill reports the server stored, in the
-// order they first arrived (nil if the database does not answer).
+// Reports returns the distinct drill reports the server's database holds
+// (those of earlier demos in the same directory too), in the order they
+// first arrived; nil if the database does not answer. Once the office is
+// closed, it reads the database from its directory (nil for a temporary
+// one, removed at Close).
 func (o *Office) Reports() [][]byte {
-	if o.srv.db == nil {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	keys, err := o.srv.db.ReportKeys(ctx)
+	d := o.srv.db
+	if o.srv.closed.Load() {
+		if o.srv.tempDir != "" || o.srv.dir == "" {
+			return nil
+		}
+		var err error
+		if d, err = db.Open(ctx, db.Options{DataDir: o.srv.dir}); err != nil {
+			return nil
+		}
+		defer d.Close()
+	}
+	if d == nil {
+		return nil
+	}
+	keys, err := d.ReportKeys(ctx)
 	if err != nil {
 		return nil
 	}
 	out := make([][]byte, 0, len(keys))
 	for _, k := range keys {
-		b, err := o.srv.db.ReportBody(ctx, k)
+		b, err := d.ReportBody(ctx, k)
 		if err != nil {
 			return nil
 		}

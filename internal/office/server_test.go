@@ -47,7 +47,13 @@ func TestDemoServerAccountsAndDirectory(t *testing.T) {
 		}
 		first[r] = a
 	}
+	if code, _ := post(t, o, "run-1", reportJSON(t, "run-1", 0)); code != 201 {
+		t.Fatalf("report: %d", code)
+	}
 	o.Close()
+	if got := o.Reports(); len(got) != 1 {
+		t.Fatalf("closed, the office reads %d reports from its directory, want 1", len(got))
+	}
 	if _, err := os.Stat(filepath.Join(dir, db.FileName)); err != nil {
 		t.Fatalf("the database is not kept in %s: %v", dir, err)
 	}
