@@ -54,6 +54,7 @@ type diagScreen struct {
 	uploadBusy  *widget.Activity
 	resultMsg   *widget.Label // code copied, or why the folder did not open
 	uploadState *widget.Label
+	openCase    *serverPage   // the case in the inbox of the organisation's server
 	done        dialog.Dialog // the case code dialog after an export; nil before
 
 	canEncrypt  bool

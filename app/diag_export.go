@@ -52,6 +52,7 @@ func (s *diagScreen) buildMain() fyne.CanvasObject {
 	s.uploadBusy.Hide()
 	s.resultMsg = wrap()
 	s.uploadState = wrap()
+	s.openCase = newServerPage(s.u, tr("app.diag.open_case"))
 	s.result = container.NewVBox(
 		widget.NewSeparator(),
 		&widget.Label{Text: tr("app.diag.result.heading"), TextStyle: fyne.TextStyle{Bold: true}},
@@ -65,6 +66,7 @@ func (s *diagScreen) buildMain() fyne.CanvasObject {
 		container.NewHBox(s.upload, s.uploadBusy),
 		s.resultMsg,
 		s.uploadState,
+		s.openCase.box,
 	)
 	s.result.Hide()
 
@@ -263,6 +265,12 @@ func (s *diagScreen) refreshResult() {
 	}
 	showText(s.uploadState, state)
 	s.uploadState.Refresh()
+	caseURL := ""
+	if s.uploaded && s.deliveryOK && s.delivery.State == frontend.DeliveryDelivered {
+		// Once the server has the bundle, its inbox shows the case.
+		caseURL = s.u.b.CaseURL(ex.CaseCode)
+	}
+	s.openCase.set(caseURL, tr("app.diag.open_case_hint"), frontend.RoleHelpdesk)
 }
 
 // showCaseCode shows the case code of the bundle just made in a dialog,

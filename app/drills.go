@@ -129,6 +129,7 @@ type drillsScreen struct {
 	repDelivery *widget.Label
 	save        *widget.Button
 	saveMsg     *widget.Label
+	campaign    *serverPage // the drill's campaign on the organisation's server
 	repBack     *widget.Button
 
 	report       *drills.Report

@@ -20,8 +20,9 @@ import (
 // The demo office's drill, completed from the Exercices screen against
 // the real backend (backend.Local: the demo office in the process, the real
 // engine, tunnel, store and outbox); only the browser the portal step
-// opens is recorded instead of started. The report reaches the office's
-// receiver: its delivery turns "delivered" (a 2xx from the receiver).
+// opens is recorded instead of started. The report reaches the
+// organisation's server the office runs: its delivery turns "delivered" (a
+// 2xx from the server), and the report offers the drill's campaign page.
 func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 	home := t.TempDir()
 	vars := map[string]string{"RELAIS_HOME": home, "RELAIS_CONFIG": filepath.Join(home, "none.toml"), "LANG": "fr_FR.UTF-8",
@@ -120,6 +121,18 @@ func TestDrillsDemoOfficeFromTheGUI(t *testing.T) {
 	tick()
 	if !strings.HasPrefix(s.repDelivery.Text, "Envoyé au coordonnateur") {
 		t.Errorf("delivered, the report says %q", s.repDelivery.Text)
+	}
+	// Delivered to the organisation's server the demo office runs: the
+	// report offers its campaign page, with the demo account to sign in
+	// with.
+	if !containsText(c, "« continuite.demo »") {
+		t.Errorf("the demo continuity account is not named: %q", visibleTexts(c))
+	}
+	screenshot(t, tu.window, "drill-report-campaign-fr.png")
+	tap(t, c, "Voir la campagne")
+	want := d.CampaignURL("demo")
+	if !strings.HasPrefix(want, "http://127.0.0.1:") || !strings.HasSuffix(want, "/campagnes/demo") || len(tu.urls) != 1 || tu.urls[0] != want {
+		t.Errorf("opened %q, want %q", tu.urls, want)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/drills"
+	"relais/internal/frontend"
 )
 
 // The report of a run in the Exercices tab: its result, times, steps and
@@ -29,6 +30,7 @@ func (s *drillsScreen) buildReport() fyne.CanvasObject {
 	s.repDelivery = wrap()
 	s.save = &widget.Button{Text: tr("app.drills.report.save"), Icon: theme.DocumentSaveIcon(), OnTapped: s.onSave}
 	s.saveMsg = wrap()
+	s.campaign = newServerPage(s.u, tr("app.drills.report.campaign"))
 	s.repBack = &widget.Button{Text: tr("app.drills.back"), Icon: theme.NavigateBackIcon(), OnTapped: s.onBack}
 	s.reportBox = container.NewVBox(
 		s.repTitle,
@@ -42,6 +44,7 @@ func (s *drillsScreen) buildReport() fyne.CanvasObject {
 		widget.NewSeparator(),
 		&widget.Label{Text: tr("app.drills.report.delivery"), TextStyle: fyne.TextStyle{Bold: true}},
 		s.repDelivery,
+		s.campaign.box,
 		container.NewHBox(s.save),
 		s.saveMsg,
 	)
@@ -118,11 +121,17 @@ func (s *drillsScreen) refreshReport() {
 		fb = tr("app.drills.report.feedback", rep.Feedback)
 	}
 	showText(s.repFeedback, fb)
+	campaign := ""
 	if s.deliveryOK {
 		s.repDelivery.SetText(deliveryWords(now, s.delivery))
+		if s.delivery.State == frontend.DeliveryDelivered {
+			// Once the server has the report, its campaign page shows it.
+			campaign = s.u.b.CampaignURL(rep.DrillID)
+		}
 	} else {
 		s.repDelivery.SetText(tr("app.drills.delivery.loading"))
 	}
+	s.campaign.set(campaign, tr("app.drills.report.campaign_hint"), frontend.RoleContinuity)
 	setEnabled(s.save, !s.exporting)
 	setEnabled(s.repBack, !s.exporting)
 	relayout(s.reportBox, s.reportScrl)

@@ -69,6 +69,13 @@ func DemoHelpdeskKeyPath(storePath string) string {
 	return filepath.Join(filepath.Dir(storePath), office.HelpdeskKeyName)
 }
 
+// DemoServerDir is the demo server's data directory (its SQLite
+// database), beside the demo store: the demo's reports and bundles stay
+// on its Campagne and Dossiers pages from one demo to the next.
+func DemoServerDir(storePath string) string {
+	return filepath.Join(filepath.Dir(storePath), office.ServerDirName)
+}
+
 // demoTrustedKeyName is the demo office's signing key, kept beside the
 // demo store so that its cached profile is verified while the office is
 // not running.
@@ -132,7 +139,8 @@ func StartDemo(ctx context.Context, env Env, db *store.DB) (*Demo, error) {
 	if delay == 0 {
 		delay = office.DefaultSlowDelay
 	}
-	off, err := office.Start(ctx, office.Options{SlowDelay: delay, HelpdeskKeyFile: DemoHelpdeskKeyPath(path), BrokenNotEssential: true})
+	off, err := office.Start(ctx, office.Options{SlowDelay: delay, HelpdeskKeyFile: DemoHelpdeskKeyPath(path),
+		DataDir: DemoServerDir(path), BrokenNotEssential: true})
 	if err != nil {
 		closeDB()
 		return nil, frontend.Wrap(err, "cli.demo.office_failed", Coded(err))
@@ -142,6 +150,7 @@ func StartDemo(ctx context.Context, env Env, db *store.DB) (*Demo, error) {
 		env.Seams.DemoStarted(off)
 	}
 	env.notify("cli.demo.office_started", off.Endpoint, off.ProfileURL)
+	env.notify("cli.demo.server_started", off.ServerURL)
 	// The one profile policy, as for an organisation whose managed
 	// configuration names the office's URL and trusts its key.
 	pol := &ProfilePolicy{Store: db, Managed: &config.Managed{ProfileURL: off.ProfileURL}, Trusted: []minisign.PublicKey{off.TrustedKey},

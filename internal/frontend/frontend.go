@@ -279,6 +279,11 @@ type Drills interface {
 	ExportReport(runID, path string) error
 	// Summarize reads colleagues' report files (JSON) into one table.
 	Summarize(paths []string) (*drills.Table, error)
+	// CampaignURL is the page of a drill's campaign on the
+	// organisation's server (its Campagne page, /campagnes/{drill}) when
+	// the profile's report_url is the intake of a Relais server (the
+	// demo's is); "" otherwise. From memory.
+	CampaignURL(drillID string) string
 }
 
 // Delivery states.
@@ -314,12 +319,36 @@ type Diagnostics interface {
 	// DemoHelpdeskKey is the demo service desk's age identity file (it
 	// opens the demo's encrypted bundles); "" outside the demo. From memory.
 	DemoHelpdeskKey() string
+	// CaseURL is a bundle's case in the inbox of the organisation's
+	// server (its Dossiers page, /dossiers/{code}) when the profile's
+	// upload_url is the intake of a Relais server; "" otherwise. From
+	// memory.
+	CaseURL(caseCode string) string
+	// DemoAccounts are the demo server's accounts (one per role, with the
+	// password the demo office made at its start), to sign in to its
+	// pages; nil outside the demo or before the demo office runs. From
+	// memory.
+	DemoAccounts() []DemoAccount
 	// RecentLog is the app's last n log lines, secrets redacted.
 	RecentLog(n int) ([]bundle.LogLine, error)
 	// UploadBundle queues a bundle for the profile's upload_url (https
 	// only), delivered by the outbox; its state is Delivery(case code).
 	UploadBundle(path string) error
 }
+
+// DemoAccount is an account of the demo server.
+type DemoAccount struct {
+	Name     string
+	Role     string // continuity, helpdesk or ambassador
+	Password string
+}
+
+// Roles of the demo accounts.
+const (
+	RoleContinuity = "continuity"
+	RoleHelpdesk   = "helpdesk"
+	RoleAmbassador = "ambassador"
+)
 
 // DiagExport is a bundle just written.
 type DiagExport struct {

@@ -4,8 +4,10 @@
 // server for the `intra` zone and a few essential applications inside the
 // office network (one healthy, one slow, one broken), and it publishes a
 // demo continuity profile, signed with a minisign key made at start, over
-// HTTP on 127.0.0.1, with the picture its help page and drill show, and a
-// receiver for drill reports on the same server.
+// HTTP on 127.0.0.1, with the picture its help page and drill show. It
+// runs the organisation's server (package server, server.go) on another
+// loopback port: the profile's report and upload URLs, and the Campagne
+// and Dossiers pages the demo accounts sign in to.
 //
 // It plays the organisation's side only: the client half is the ordinary
 // code (profilesync.Syncer, tunnel.StartUserspace). It must never listen on
@@ -117,6 +119,9 @@ type Options struct {
 	// made and written there, mode 0600), so the demo's encrypted
 	// diagnostics open later; "": a throwaway key.
 	HelpdeskKeyFile string
+	// DataDir is the demo server's data directory (its SQLite database);
+	// "": a temporary directory, removed at Close.
+	DataDir string
 	// NoNotices publishes no notices and a profile without [notices]; by
 	// default the office publishes a signed notices document (notices.go).
 	NoNotices bool
@@ -137,8 +142,13 @@ type Office struct {
 	TrustedKey minisign.PublicKey
 	// Profile and Signature are the published bytes.
 	Profile, Signature []byte
-	// ReportURL is the report receiver (the profile's helpdesk.report_url).
-	ReportURL string
+	// ServerURL is the demo server (the organisation's server, in the
+	// process); ReportURL and UploadURL its intake, the profile's
+	// helpdesk.report_url and upload_url.
+	ServerURL, ReportURL, UploadURL string
+	// DemoAccounts are the demo server's accounts, one per role, with
+	// the passwords made at start.
+	DemoAccounts []DemoAccount
 	// Button is the published picture of the Mode urgence button (asset
 	// ButtonAsset, at ButtonPath).
 	Button []byte
@@ -170,11 +180,7 @@ type Office struct {
 	dnsQueries map[string]int
 	hits       map[string]int
 
-	reportsMu      sync.Mutex // guards the report receiver's fields below
-	reports        map[string]*received
-	reportOrder    []string // keys in order of first arrival
-	reportRequests int
-	reportsDown    bool
+	srv serverState
 
 	closeOnce sync.Once
 }
@@ -183,7 +189,7 @@ type Office struct {
 // until Close.
 func Start(ctx context.Context, opt Options) (o *Office, err error) {
 	o = &Office{slow: opt.SlowDelay, stopSlow: make(chan struct{}), dnsQueries: map[string]int{}, hits: map[string]int{},
-		zone: map[string]netip.Addr{PortalHost: OfficeAddr}, reports: map[string]*received{}}
+		zone: map[string]netip.Addr{PortalHost: OfficeAddr}}
 	if o.slow == 0 {
 		o.slow = DefaultSlowDelay
 	}
@@ -261,6 +267,9 @@ func Start(ctx context.Context, opt Options) (o *Office, err error) {
 		return nil, fmt.Errorf("office: helpdesk key: %w", err)
 	}
 	o.HelpdeskKeyFile = opt.HelpdeskKeyFile
+	if err := o.startServer(ctx, opt.DataDir); err != nil {
+		return nil, err
+	}
 	if err := o.publish(ctx, opt.Serial, essentialsOf(opt), !opt.NoNotices); err != nil {
 		return nil, err
 	}
@@ -402,12 +411,13 @@ func (o *Office) Close() error {
 			o.dev.Close()
 		}
 		o.wg.Wait()
+		o.closeServer()
 	})
 	return nil
 }
 
 // publish signs the demo profile and serves it on 127.0.0.1, with its
-// asset and the report receiver.
+// asset and the notices.
 func (o *Office) publish(_ context.Context, serial int64, ess essentials, withNotices bool) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -415,7 +425,6 @@ func (o *Office) publish(_ context.Context, serial int64, ess essentials, withNo
 	}
 	base := "http://" + ln.Addr().String()
 	o.ProfileURL = base + ProfilePath
-	o.ReportURL = base + ReportsPath
 	if serial == 0 {
 		serial = time.Now().UnixMilli()
 	}
@@ -424,6 +433,7 @@ func (o *Office) publish(_ context.Context, serial int64, ess essentials, withNo
 	pubd := published{
 		ProfileURL:   o.ProfileURL,
 		ReportURL:    o.ReportURL,
+		UploadURL:    o.UploadURL,
 		ButtonURL:    base + ButtonPath,
 		ButtonSHA256: hex.EncodeToString(sum[:]),
 		AgeRecipient: o.HelpdeskIdentity.Recipient().String(),
@@ -451,10 +461,6 @@ func (o *Office) publish(_ context.Context, serial int64, ess essentials, withNo
 	files[ProfilePath], files[SignaturePath], files[ButtonPath] = o.Profile, o.Signature, o.Button
 	etag := fmt.Sprintf(`"%d"`, serial)
 	o.serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == ReportsPath {
-			o.receiveReport(w, r)
-			return
-		}
 		b, ok := files[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)

@@ -17,9 +17,12 @@ import (
 	"aead.dev/minisign"
 	"golang.org/x/net/dns/dnsmessage"
 
+	"relais/internal/drills"
 	"relais/internal/outbox"
 	"relais/internal/profile"
 	"relais/internal/profile/profilesync"
+	"relais/internal/server"
+	"relais/internal/server/config"
 	"relais/internal/store"
 	"relais/internal/tunnel"
 )
@@ -65,7 +68,7 @@ func TestOffice(t *testing.T) {
 // testPublished is a plausible published side for demoProfile alone.
 var testPublished = published{
 	ProfileURL:   "http://127.0.0.1:1/relais/profile.toml",
-	ReportURL:    "http://127.0.0.1:1" + ReportsPath,
+	ReportURL:    "http://127.0.0.1:1" + server.PathReports,
 	ButtonURL:    "http://127.0.0.1:1" + ButtonPath,
 	ButtonSHA256: strings.Repeat("ab", 32),
 	AgeRecipient: "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
@@ -150,8 +153,27 @@ func post(t *testing.T, o *Office, key string, body []byte) (int, []byte) {
 	return resp.StatusCode, answer
 }
 
-// The profile names the office's receiver and picture; the receiver keeps
-// each report once by Idempotency-Key.
+// reportJSON is a real drill report of run runID, padded with spaces to
+// size bytes when size is larger.
+func reportJSON(t testing.TB, runID string, size int) []byte {
+	t.Helper()
+	tto, within := 95000.0, true
+	r := drills.Report{Schema: drills.ReportSchema, RunID: runID, DrillID: "exercice-demo", Participant: "Camille Martin",
+		Language: "fr", Started: time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), Finished: time.Date(2026, 11, 3, 9, 6, 0, 0, time.UTC),
+		Completed: true, RTOMS: 600000, TimeToOperationalMS: &tto, WithinRTO: &within,
+		Steps: []drills.ReportStep{{ID: "tunnel", Kind: "action", Required: true, State: drills.StepDone}}}
+	b, err := r.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size > len(b) {
+		b = append(b, bytes.Repeat([]byte(" "), size-len(b))...)
+	}
+	return b
+}
+
+// The profile names the office's server (its intake) and picture; the
+// server keeps each report once by Idempotency-Key.
 func TestReportReceiver(t *testing.T) {
 	o := startOffice(t)
 	p, err := profile.Accept("profile.toml", o.Profile, o.Signature, []minisign.PublicKey{o.TrustedKey}, profile.Previous{}, time.Now())
@@ -159,14 +181,15 @@ func TestReportReceiver(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p.Helpdesk == nil || p.Helpdesk.ReportURL != o.ReportURL || !strings.HasPrefix(o.ReportURL, "http://127.0.0.1:") ||
-		!strings.HasSuffix(o.ReportURL, ReportsPath) {
+		!strings.HasSuffix(o.ReportURL, server.PathReports) || p.Helpdesk.UploadURL != o.UploadURL ||
+		o.UploadURL != o.ServerURL+server.PathBundles {
 		t.Fatalf("report_url %+v, office receives at %s", p.Helpdesk, o.ReportURL)
 	}
 	if p.Helpdesk.AgeRecipient != o.HelpdeskIdentity.Recipient().String() {
 		t.Fatalf("age recipient %s", p.Helpdesk.AgeRecipient)
 	}
 
-	r1, r2 := []byte(`{"run_id":"run-1"}`), []byte(`{"run_id":"run-2"}`)
+	r1, r2 := reportJSON(t, "run-1", 0), reportJSON(t, "run-2", 0)
 	code, first := post(t, o, "run-1", r1)
 	if code != http.StatusCreated || !strings.Contains(string(first), `"key":"run-1"`) {
 		t.Fatalf("first: %d %s", code, first)
@@ -177,16 +200,16 @@ func TestReportReceiver(t *testing.T) {
 	if code, _ := post(t, o, "run-2", r2); code != http.StatusCreated {
 		t.Fatalf("second report: %d", code)
 	}
-	if code, _ := post(t, o, "run-1", []byte(`{"run_id":"autre"}`)); code != http.StatusUnprocessableEntity {
+	if code, _ := post(t, o, "run-1", reportJSON(t, "run-1", len(r1)+1)); code != http.StatusUnprocessableEntity {
 		t.Fatalf("key reused for another body: %d", code)
 	}
 	if code, _ := post(t, o, "", r1); code != http.StatusBadRequest {
 		t.Fatalf("no key: %d", code)
 	}
-	if code, _ := post(t, o, "big", make([]byte, MaxReport+1)); code != http.StatusRequestEntityTooLarge {
+	if code, _ := post(t, o, "big", reportJSON(t, "big", config.DefaultMaxReportBytes+1)); code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("over 1 MiB: %d", code)
 	}
-	if code, _ := post(t, o, "exactly-1MiB", make([]byte, MaxReport)); code != http.StatusCreated {
+	if code, _ := post(t, o, "exactly-1MiB", reportJSON(t, "exactly-1MiB", config.DefaultMaxReportBytes)); code != http.StatusCreated {
 		t.Fatalf("1 MiB: %d", code)
 	}
 	o.SetReportsDown(true)
@@ -204,7 +227,7 @@ func TestReportReceiver(t *testing.T) {
 	}
 
 	got := o.Reports()
-	if len(got) != 3 || !bytes.Equal(got[0], r1) || !bytes.Equal(got[1], r2) || len(got[2]) != MaxReport {
+	if len(got) != 3 || !bytes.Equal(got[0], r1) || !bytes.Equal(got[1], r2) || len(got[2]) != config.DefaultMaxReportBytes {
 		t.Fatalf("reports: %q", got)
 	}
 	if n := o.ReportRequests(); n != 9 {
@@ -212,7 +235,7 @@ func TestReportReceiver(t *testing.T) {
 	}
 	got[0][0] = 'X' // a copy
 	if o.Reports()[0][0] != '{' {
-		t.Fatal("Reports returned the receiver's own bytes")
+		t.Fatal("Reports returned the server's own bytes")
 	}
 }
 
@@ -309,7 +332,7 @@ func TestOutboxDeliversToTheOffice(t *testing.T) {
 	now := time.Now()
 	ob := &outbox.Outbox{DB: db, Timeout: 5 * time.Second, Now: func() time.Time { return now }}
 	ctx := context.Background()
-	body := []byte(`{"run_id":"run-demo"}`)
+	body := reportJSON(t, "run-demo", 0)
 	if err := ob.Enqueue(ctx, "drill_report", "run-demo", o.ReportURL, "application/json", body); err != nil {
 		t.Fatal(err)
 	}

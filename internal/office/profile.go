@@ -16,6 +16,7 @@ const Dependent = "archives"
 type published struct {
 	ProfileURL   string
 	ReportURL    string // helpdesk.report_url
+	UploadURL    string // helpdesk.upload_url; "": none
 	ButtonURL    string // the asset ButtonAsset
 	ButtonSHA256 string // hex
 	AgeRecipient string // helpdesk.age_recipient
@@ -155,12 +156,16 @@ phone = "+1-555-0101"
 [helpdesk]
 age_recipient = %q
 report_url = %q
-
+`, pub.AgeRecipient, pub.ReportURL)
+	if pub.UploadURL != "" {
+		fmt.Fprintf(&b, "upload_url = %q\n", pub.UploadURL)
+	}
+	fmt.Fprintf(&b, `
 [[assets]]
 id = %q
 url = %q
 sha256 = %q
-`, pub.AgeRecipient, pub.ReportURL, ButtonAsset, pub.ButtonURL, pub.ButtonSHA256)
+`, ButtonAsset, pub.ButtonURL, pub.ButtonSHA256)
 	if pub.NoticesURL != "" {
 		fmt.Fprintf(&b, `
 [notices]

@@ -1,6 +1,7 @@
 package frontendtest
 
 import (
+	"net/url"
 	"path/filepath"
 	"sync"
 
@@ -25,9 +26,11 @@ type Diag struct {
 	OpenErr               error          // OpenBundle fails with it
 	NeedIdentity          string         // OpenBundle fails unless given this identity file
 	Log                   []bundle.LogLine
-	LogErr                error  // RecentLog fails with it
-	UploadErr             error  // UploadBundle fails with it
-	DemoKey               string // DemoHelpdeskKey
+	LogErr                error                  // RecentLog fails with it
+	UploadErr             error                  // UploadBundle fails with it
+	DemoKey               string                 // DemoHelpdeskKey
+	ServerURL             string                 // CaseURL is ServerURL/dossiers/{code} when set
+	Accounts              []frontend.DemoAccount // DemoAccounts
 
 	// Recorded.
 	Exports  []Export    // ExportDiagnostics calls
@@ -137,4 +140,21 @@ func (f *Backend) DemoHelpdeskKey() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.DemoKey
+}
+
+func (f *Backend) CaseURL(caseCode string) string {
+	d := f.Diag
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ServerURL == "" {
+		return ""
+	}
+	return d.ServerURL + "/dossiers/" + url.PathEscape(caseCode)
+}
+
+func (f *Backend) DemoAccounts() []frontend.DemoAccount {
+	d := f.Diag
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]frontend.DemoAccount(nil), d.Accounts...)
 }

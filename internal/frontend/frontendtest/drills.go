@@ -2,6 +2,7 @@ package frontendtest
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ type Drills struct {
 	// Set by tests.
 	Fail         map[string]bool   // step ids whose verification fails
 	Delivery     frontend.Delivery // what Delivery returns
+	ServerURL    string            // CampaignURL is ServerURL/campagnes/{drill} when set
 	Rows         []drills.Row      // what Summarize returns
 	SummarizeErr error             // Summarize fails with it
 	ExportErr    error             // ExportReport fails with it
@@ -278,4 +280,14 @@ func (f *Backend) Summarize(paths []string) (*drills.Table, error) {
 		return nil, d.SummarizeErr
 	}
 	return &drills.Table{Rows: append([]drills.Row(nil), d.Rows...)}, nil
+}
+
+func (f *Backend) CampaignURL(drillID string) string {
+	d := f.Drills
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ServerURL == "" {
+		return ""
+	}
+	return d.ServerURL + "/campagnes/" + url.PathEscape(drillID)
 }

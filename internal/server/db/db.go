@@ -491,6 +491,28 @@ func (db *DB) ReportBody(ctx context.Context, key string) ([]byte, error) {
 	return db.body(ctx, "SELECT body FROM reports WHERE idempotency_key = ?", key)
 }
 
+// ReportKeys returns the keys of the stored reports, in the order they
+// were first received.
+func (db *DB) ReportKeys(ctx context.Context) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, "SELECT idempotency_key FROM reports ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("serverdb: %w", err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("serverdb: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("serverdb: %w", err)
+	}
+	return keys, nil
+}
+
 // BundleBody returns the bundle stored under its case code, as received.
 func (db *DB) BundleBody(ctx context.Context, caseCode string) ([]byte, error) {
 	return db.body(ctx, "SELECT body FROM bundles WHERE case_code = ?", caseCode)

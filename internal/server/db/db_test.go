@@ -150,6 +150,12 @@ func TestReusedKeyWithAnotherBody(t *testing.T) {
 		if got, _ := d.ReportBody(ctx(t), "run-1"); string(got) != "a" {
 			t.Errorf("the first body was replaced: %q", got)
 		}
+		if _, _, err := d.PutReport(ctx(t), "run-0", "s", "application/json", []byte("c"), facts("run-0")); err != nil {
+			t.Fatal(err)
+		}
+		if keys, err := d.ReportKeys(ctx(t)); err != nil || len(keys) != 2 || keys[0] != "run-1" || keys[1] != "run-0" {
+			t.Errorf("keys in order of arrival: %q %v", keys, err)
+		}
 	})
 }
 
