@@ -136,9 +136,18 @@ func TestUpAgainstTheOffice(t *testing.T) {
 	if st.Mode != tunnel.ModeUserspace || !st.Up || st.Endpoint != o.Endpoint || st.SOCKS5 == "" || st.HTTPProxy == "" {
 		t.Fatalf("recorded status: %+v", st)
 	}
+	// The record is written as the tunnel comes up, a moment before up
+	// prints its document: wait for the document.
 	var printed tunnel.Status
-	if err := json.Unmarshal([]byte(out.String()), &printed); err != nil || printed.SOCKS5 != st.SOCKS5 {
-		t.Fatalf("up --json printed %q (%v)", out, err)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		err := json.Unmarshal([]byte(out.String()), &printed)
+		if err == nil && printed.SOCKS5 == st.SOCKS5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("up --json printed %q (%v)", out, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	// Another program uses the tunnel through the recorded SOCKS5 proxy.
 	d, _ := proxy.SOCKS5("tcp", st.SOCKS5, nil, &net.Dialer{Timeout: 5 * time.Second})
