@@ -187,8 +187,10 @@ type Office struct {
 
 // Start brings the office up. ctx bounds the start only; the office runs
 // until Close.
-func Start(ctx context.Context, opt Options) (o *Office, err error) {
-	o = &Office{slow: opt.SlowDelay, stopSlow: make(chan struct{}), dnsQueries: map[string]int{}, hits: map[string]int{},
+func Start(ctx context.Context, opt Options) (_ *Office, err error) {
+	// o is not the named result: a failed start returns nil while the
+	// deferred Close still stops what was started.
+	o := &Office{slow: opt.SlowDelay, stopSlow: make(chan struct{}), dnsQueries: map[string]int{}, hits: map[string]int{},
 		zone: map[string]netip.Addr{PortalHost: OfficeAddr}}
 	if o.slow == 0 {
 		o.slow = DefaultSlowDelay

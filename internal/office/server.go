@@ -126,8 +126,8 @@ func (o *Office) startServer(ctx context.Context, dataDir string) error {
 // password.
 func (o *Office) demoAccounts(ctx context.Context) error {
 	for _, a := range demoAccountNames {
-		pw := rand.Text()
-		hash, err := db.HashPassword(pw)
+		pw := rand.Text() // 26 characters, 130 bits
+		hash, err := db.HashGeneratedPassword(pw)
 		if err != nil {
 			return fmt.Errorf("office: demo account: %w", err)
 		}

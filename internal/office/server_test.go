@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +79,22 @@ func TestDemoServerAccountsAndDirectory(t *testing.T) {
 	tmp.Close()
 	if _, err := os.Stat(tmpDir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the temporary directory is left: %v", err)
+	}
+}
+
+// A start that fails late — here the server's directory is a file — says
+// why and leaves nothing running; it never panics on its way out (a
+// failed start used to close a nil office while its DNS goroutines ran).
+func TestStartFailsCleanly(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-directory")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o, err := Start(context.Background(), Options{DataDir: filepath.Join(file, "server")})
+	if err == nil || o != nil {
+		t.Fatalf("Start = %v, %v: want an error and no office", o, err)
+	}
+	if !strings.Contains(err.Error(), "server directory") {
+		t.Errorf("error %q does not say what failed", err)
 	}
 }

@@ -143,3 +143,20 @@ func TestAccountsAndSessions(t *testing.T) {
 		}
 	})
 }
+
+// A generated password (130 bits) is hashed lightly and still checks; a
+// person's password cannot take that path.
+func TestHashGeneratedPassword(t *testing.T) {
+	t.Parallel()
+	pw := "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	h, err := db.HashGeneratedPassword(pw)
+	if err != nil || !strings.Contains(h, "m=1024,t=1") {
+		t.Fatalf("%q, %v", h, err)
+	}
+	if !db.CheckPassword(h, pw) || db.CheckPassword(h, pw+"x") {
+		t.Error("the light hash does not check as a hash should")
+	}
+	if _, err := db.HashGeneratedPassword("correct horse battery"); err == nil {
+		t.Error("a person's length of password was hashed lightly")
+	}
+}
