@@ -152,7 +152,7 @@ func (s *drillsScreen) buildRunRows(now time.Time) {
 		run := r
 		if r.State == drills.RunCompleted {
 			if d, ok := s.deliveries[r.ID]; ok {
-				box.Add(&widget.Label{Text: deliveryWords(now, d), Wrapping: fyne.TextWrapWord})
+				box.Add(&widget.Label{Text: deliveryWords(l, now, d), Wrapping: fyne.TextWrapWord})
 			}
 			box.Add(container.NewHBox(&widget.Button{Text: tr("app.drills.run.open_report"), Icon: theme.DocumentIcon(), OnTapped: func() { s.onOpenReport(run) }}))
 		} else {

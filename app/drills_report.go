@@ -123,7 +123,7 @@ func (s *drillsScreen) refreshReport() {
 	showText(s.repFeedback, fb)
 	campaign := ""
 	if s.deliveryOK {
-		s.repDelivery.SetText(deliveryWords(now, s.delivery))
+		s.repDelivery.SetText(deliveryWords(l, now, s.delivery))
 		if s.delivery.State == frontend.DeliveryDelivered {
 			// Once the server has the report, its campaign page shows it.
 			campaign = s.u.b.CampaignURL(rep.DrillID)

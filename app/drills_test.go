@@ -729,3 +729,46 @@ func TestDrillsTick(t *testing.T) {
 	tick()
 	wantText(t, c, "Envoyé au coordonnateur le "+longDate(now, now)+".")
 }
+
+// A report the organisation's server has receipted says its receipt
+// number (grouped as each language writes numbers), in both languages; a
+// receiver that gave no receipt keeps today's sentence.
+func TestDrillsReportReceipt(t *testing.T) {
+	for _, tc := range []struct{ lang, start, read, receipt, none string }{
+		{"fr", "Commencer", "J'ai lu",
+			"Envoyé au coordonnateur le %s — reçu n° 1\u00a0234 par le serveur de l'organisation.",
+			"Envoyé au coordonnateur le %s."},
+		{"en", "Start", "I have read it",
+			"Sent to the coordinator on %s — receipt no. 1,234 from the organisation's server.",
+			"Sent to the coordinator on %s."},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			fb := newFakeBackend(t)
+			fb.Lang = tc.lang
+			d := fb.Drills
+			d.Delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 1, Delivered: testNow,
+				ReceiptID: 1234, Received: testNow.Add(-2 * time.Second)}
+			_, s, c := newTestDrills(t, fb, tc.lang)
+			tap(t, c, tc.start)
+			tap(t, c, tc.read)
+			for s.run.Current() < len(s.run.Steps) {
+				if s.choices.Visible() {
+					s.choices.SetSelected(s.choices.Options[0])
+				}
+				tap(t, c, s.act.Text)
+			}
+			tap(t, c, s.finish.Text)
+			if s.view != viewReport {
+				t.Fatalf("not on the report: %q", visibleTexts(c))
+			}
+			wantText(t, c, fmt.Sprintf(tc.receipt, longDate(testNow, testNow)))
+			assertNoRawKeys(t, c)
+
+			d.Lock()
+			d.Delivery = frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 1, Delivered: testNow}
+			d.Unlock()
+			s.refresh()
+			wantText(t, c, fmt.Sprintf(tc.none, longDate(testNow, testNow)))
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"relais/internal/drills"
 	"relais/internal/frontend"
+	"relais/internal/i18n"
 	"relais/internal/profile"
 	"relais/internal/status"
 )
@@ -139,8 +140,9 @@ func failureWords(code string) string {
 	return tr("app.drills.failure.other")
 }
 
-// deliveryWords says where a report's delivery stands.
-func deliveryWords(now time.Time, d frontend.Delivery) string {
+// deliveryWords says where a report's delivery stands, in l (for the
+// numbers); a delivered report with the receiver's receipt says its number.
+func deliveryWords(l string, now time.Time, d frontend.Delivery) string {
 	var s string
 	switch d.State {
 	case frontend.DeliveryPending:
@@ -160,10 +162,19 @@ func deliveryWords(now time.Time, d frontend.Delivery) string {
 			s += " " + tr("app.drills.delivery.last_problem", problemSentence(d.Problem))
 		}
 	case frontend.DeliveryDelivered:
-		if d.Delivered.IsZero() {
+		at := d.Delivered
+		if at.IsZero() {
+			at = d.Received // the receiver's clock, when the laptop's is unknown
+		}
+		switch {
+		case d.ReceiptID > 0 && at.IsZero():
+			s = tr("app.drills.delivery.delivered_receipt", i18n.Integer(l, int(d.ReceiptID)))
+		case d.ReceiptID > 0:
+			s = tr("app.drills.delivery.delivered_at_receipt", longDate(now, at), i18n.Integer(l, int(d.ReceiptID)))
+		case at.IsZero():
 			s = tr("app.drills.delivery.delivered")
-		} else {
-			s = tr("app.drills.delivery.delivered_at", longDate(now, d.Delivered))
+		default:
+			s = tr("app.drills.delivery.delivered_at", longDate(now, at))
 		}
 	case frontend.DeliveryRejected:
 		if d.Problem != nil {

@@ -81,6 +81,9 @@ func TestDemoLoopThroughTheServer(t *testing.T) {
 	if got := off.Reports(); len(got) != 1 {
 		t.Fatalf("the server stored %d reports, want 1", len(got))
 	}
+	if del := d.Delivery(run.ID); del.ReceiptID <= 0 || del.Received.IsZero() {
+		t.Errorf("the server's receipt did not reach the delivery: %+v", del)
+	}
 
 	exp, err := d.ExportDiagnostics(t.TempDir(), "standard", true)
 	if err != nil || !exp.Encrypted {

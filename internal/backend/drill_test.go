@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -162,6 +163,11 @@ func TestWaitDelivery(t *testing.T) {
 		switch r.URL.Path {
 		case "/ok":
 			w.WriteHeader(http.StatusCreated)
+		case "/receipt": // the organisation's server's answer
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, `{"kind":"report","key":%q,"id":12,"received":"2026-12-06T07:50:00Z","sha256":"00","bytes":2}`,
+				r.Header.Get("Idempotency-Key"))
 		case "/refused":
 			w.WriteHeader(http.StatusBadRequest)
 		default:
@@ -178,11 +184,13 @@ func TestWaitDelivery(t *testing.T) {
 		wait        time.Duration
 		state, code string
 		undelivered bool
+		receipt     int64
 	}{
-		{"run-ok", srv.URL + "/ok", time.Minute, frontend.DeliveryDelivered, "", false},
-		{"run-refused", srv.URL + "/refused", time.Minute, frontend.DeliveryRejected, DeliveryProblemHTTPStatus, true},
-		{"run-busy", srv.URL + "/busy", 2 * time.Second, frontend.DeliveryPending, DeliveryProblemHTTPStatus, true},
-		{"run-down", down.URL, 2 * time.Second, frontend.DeliveryPending, DeliveryProblemUnreachable, true},
+		{"run-ok", srv.URL + "/ok", time.Minute, frontend.DeliveryDelivered, "", false, 0},
+		{"run-receipt", srv.URL + "/receipt", time.Minute, frontend.DeliveryDelivered, "", false, 12},
+		{"run-refused", srv.URL + "/refused", time.Minute, frontend.DeliveryRejected, DeliveryProblemHTTPStatus, true, 0},
+		{"run-busy", srv.URL + "/busy", 2 * time.Second, frontend.DeliveryPending, DeliveryProblemHTTPStatus, true, 0},
+		{"run-down", down.URL, 2 * time.Second, frontend.DeliveryPending, DeliveryProblemUnreachable, true, 0},
 	} {
 		if err := b.out.Enqueue(ctx, "drill_report", tc.key, tc.url, "application/json", []byte(`{}`)); err != nil {
 			t.Fatal(err)
@@ -192,6 +200,10 @@ func TestWaitDelivery(t *testing.T) {
 		del := b.WaitDelivery(ctx, tc.key, tc.wait)
 		if del.State != tc.state {
 			t.Errorf("%s: %s, want %s (%+v)", tc.key, del.State, tc.state, del)
+		}
+		if del.ReceiptID != tc.receipt || del.Received.IsZero() != (tc.receipt == 0) ||
+			(tc.receipt != 0 && !del.Received.Equal(time.Date(2026, 12, 6, 7, 50, 0, 0, time.UTC))) {
+			t.Errorf("%s: receipt %d received %v, want %d", tc.key, del.ReceiptID, del.Received, tc.receipt)
 		}
 		if tc.wait == time.Minute && time.Since(start) > 20*time.Second {
 			t.Errorf("%s: settled, yet waited %v", tc.key, time.Since(start))

@@ -258,6 +258,9 @@ func (d *Local) Delivery(runID string) frontend.Delivery {
 		return frontend.Delivery{State: frontend.DeliveryNone}
 	}
 	del := frontend.Delivery{State: it.State, Attempts: it.Attempts, NextAttempt: it.NextAttempt, Delivered: it.Delivered}
+	if r := it.Receipt; it.State == outbox.StateDelivered && r != nil {
+		del.ReceiptID, del.Received = r.ID, r.Received
+	}
 	if it.State == outbox.StatePending && it.Attempts > 0 && it.LastError == "" && it.LastStatus == 0 {
 		// Claimed and not answered yet: the attempt is under way (the
 		// claim's far next attempt only guards against a crash).

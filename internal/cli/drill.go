@@ -348,6 +348,16 @@ type deliveryJSON struct {
 	// Problem is why the last attempt failed: a code (http_status,
 	// unreachable) and its sentence; null when none.
 	Problem *codedTextJSON `json:"problem"`
+	// Receipt is the receiver's receipt for the delivered report (the
+	// organisation's server gives one); null when none.
+	Receipt *receiptJSON `json:"receipt"`
+}
+
+// receiptJSON is a receiver's receipt: its number for the report and when
+// it received it, by its own clock.
+type receiptJSON struct {
+	ID       int64     `json:"id"`
+	Received time.Time `json:"received"`
 }
 
 func newDrillRunJSON(run *drills.Run, del deliveryJSON) drillRunJSON {
@@ -378,6 +388,9 @@ func newDrillRunJSON(run *drills.Run, del deliveryJSON) drillRunJSON {
 // language.
 func newDeliveryJSON(del frontend.Delivery) deliveryJSON {
 	doc := deliveryJSON{State: del.State, Attempts: del.Attempts, NextAttempt: timeOrNull(del.NextAttempt), Delivered: timeOrNull(del.Delivered)}
+	if del.ReceiptID > 0 && !del.Received.IsZero() {
+		doc.Receipt = &receiptJSON{ID: del.ReceiptID, Received: del.Received}
+	}
 	if code, fe := backend.DeliveryProblem(del); fe != nil {
 		doc.Problem = codedText(code, fe.Key, fe.Args...)
 	}

@@ -114,9 +114,15 @@ func TestDrillStartDemoFromTheTerminal(t *testing.T) {
 	r = m.run("drill", "status", "--json")
 	var runsDoc struct {
 		Runs []struct {
-			ID       string            `json:"id"`
-			State    string            `json:"state"`
-			Delivery frontend.Delivery `json:"delivery"`
+			ID       string `json:"id"`
+			State    string `json:"state"`
+			Delivery struct {
+				State   string `json:"state"`
+				Receipt *struct {
+					ID       int64     `json:"id"`
+					Received time.Time `json:"received"`
+				} `json:"receipt"`
+			} `json:"delivery"`
 		} `json:"runs"`
 	}
 	err = json.Unmarshal([]byte(r.stdout), &runsDoc)
@@ -124,6 +130,10 @@ func TestDrillStartDemoFromTheTerminal(t *testing.T) {
 	if err != nil || r.code != 0 || len(runs) != 1 ||
 		runs[0].State != "completed" || runs[0].Delivery.State != frontend.DeliveryDelivered || runs[0].ID != rep.RunID {
 		t.Fatalf("drill status: %d %v %+v\n%s%s", r.code, err, runs, r.stdout, r.stderr)
+	}
+	// The demo office runs the organisation's server: it gave a receipt.
+	if rc := runs[0].Delivery.Receipt; rc == nil || rc.ID <= 0 || rc.Received.IsZero() {
+		t.Errorf("drill status: no receipt in the delivery: %+v\n%s", rc, r.stdout)
 	}
 
 	// The report, as a file, and an ambassador's table of it.

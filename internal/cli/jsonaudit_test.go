@@ -20,6 +20,7 @@ import (
 	"relais/internal/drills"
 	"relais/internal/engine"
 	"relais/internal/engine/verdicttest"
+	"relais/internal/frontend"
 	"relais/internal/i18n"
 	"relais/internal/office"
 	"relais/internal/profile"
@@ -349,6 +350,22 @@ func TestDrillListJSONWithoutWindow(t *testing.T) {
 	b, _ = json.Marshal(newDrillListJSON(drills.List(&profile.Profile{Drills: []profile.Drill{{ID: "d", RTO: "1h30m", Opens: opens, Closes: opens.Add(time.Hour)}}}, nil, opens)[0]))
 	if !strings.Contains(string(b), `"opens":"2026-03-02T09:00:00Z"`) || !strings.Contains(string(b), `"rto_ms":5400000`) || !strings.Contains(string(b), `"window":"open"`) {
 		t.Fatalf("drill list item: %s", b)
+	}
+}
+
+// A delivery's receipt is null when the receiver gave none (never a zero
+// date or a zero number), else its number and the receiver's RFC 3339 time.
+func TestDeliveryJSONReceipt(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 6, 7, 50, 0, 0, time.UTC)
+	b, err := json.Marshal(newDeliveryJSON(frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 1, Delivered: at}))
+	if err != nil || !strings.Contains(string(b), `"receipt":null`) {
+		t.Fatalf("delivery without a receipt: %s %v", b, err)
+	}
+	b, _ = json.Marshal(newDeliveryJSON(frontend.Delivery{State: frontend.DeliveryDelivered, Attempts: 1, Delivered: at,
+		ReceiptID: 12, Received: at.Add(-time.Second)}))
+	if !strings.Contains(string(b), `"receipt":{"id":12,"received":"2026-12-06T07:49:59Z"}`) {
+		t.Fatalf("delivery with a receipt: %s", b)
 	}
 }
 

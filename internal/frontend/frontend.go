@@ -301,6 +301,12 @@ type Delivery struct {
 	NextAttempt time.Time // when pending
 	Delivered   time.Time // when delivered
 	Problem     error     // why the last attempt failed (a coded *Error); nil when none
+	// ReceiptID is the receiver's number for the report when it answered
+	// with a receipt (the organisation's server does); 0 when none.
+	ReceiptID int64
+	// Received is when the receiver received it, by its own clock; zero
+	// when there is no receipt.
+	Received time.Time
 }
 
 // Diagnostics is the diagnostics part of the backend. Every method but

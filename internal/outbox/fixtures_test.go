@@ -34,6 +34,9 @@ type receiver struct {
 	mode     mode
 	release  chan struct{} // closed to end hang modes early
 	entered  chan string   // a key each time a request arrives, if not full
+	// answer, when set, is the body of an accept answer for a key (the
+	// receipt, or whatever the receiver says); nil: no body.
+	answer func(key string) []byte
 }
 
 type mode int
@@ -86,6 +89,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.requests[key]++
 	rc.headers, rc.method = r.Header.Clone(), r.Method
 	m := rc.mode
+	answer := rc.answer
 	keep := func() (first bool) {
 		if _, seen := rc.byKey[key]; seen {
 			return false
@@ -106,10 +110,18 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil || key == "":
 		w.WriteHeader(http.StatusBadRequest)
-	case m == accept && first:
-		w.WriteHeader(http.StatusCreated)
 	case m == accept:
-		w.WriteHeader(http.StatusOK)
+		code := http.StatusOK
+		if first {
+			code = http.StatusCreated
+		}
+		if answer == nil {
+			w.WriteHeader(code)
+			break
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_, _ = w.Write(answer(key))
 	case m == fail500:
 		http.Error(w, "panne", http.StatusInternalServerError)
 	case m == hang || m == keepThenHang:
@@ -128,6 +140,12 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(code)
 	}
+}
+
+func (rc *receiver) setAnswer(f func(key string) []byte) {
+	rc.mu.Lock()
+	rc.answer = f
+	rc.mu.Unlock()
 }
 
 func (rc *receiver) received() (map[string][]byte, []string, int) {

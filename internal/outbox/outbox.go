@@ -23,6 +23,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +62,16 @@ type Item struct {
 	Delivered   time.Time `json:"delivered"`    // when delivered
 	LastStatus  int       `json:"last_status"`  // the last HTTP status, 0 when none
 	LastError   string    `json:"last_error"`   // why the last attempt failed, "" when none
+	// Receipt is the receiver's receipt for a delivered item, nil when it
+	// gave none.
+	Receipt *Receipt `json:"receipt"`
+}
+
+// Receipt is what a receiver answered for a delivered item: its number for
+// it and when it received it, by its own clock.
+type Receipt struct {
+	ID       int64     `json:"id"`
+	Received time.Time `json:"received"`
 }
 
 // Outbox delivers the items of one store.
@@ -111,7 +122,8 @@ const (
 	// leaseSlack is added to Timeout for the claim of an attempt: nothing
 	// else retries the item while the request may still be running.
 	leaseSlack = 30 * time.Second
-	// maxAnswer bounds the part of an answer that is read (and discarded).
+	// maxAnswer bounds the part of an answer that is read (and, but for a
+	// receipt, discarded).
 	maxAnswer = 64 << 10
 	// recordTimeout bounds writing an attempt's outcome, which happens even
 	// when the caller's context has ended.
@@ -361,14 +373,16 @@ func (o *Outbox) send(ctx context.Context, it *store.OutboxItem, timeout time.Du
 	}
 	// Read a little of the answer so that the connection can be reused; a
 	// failure here changes nothing: the status is the receiver's verdict.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
+	// Only a 2xx answer's first maxReceipt bytes are looked at, for a receipt.
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	resp.Body.Close()
 
 	code := resp.StatusCode
 	msg := fmt.Sprintf("HTTP %d %s", code, http.StatusText(code))
 	switch {
 	case code >= 200 && code <= 299:
-		return store.OutboxAttempt{State: store.OutboxDelivered, Status: code, At: o.now()}, host
+		return store.OutboxAttempt{State: store.OutboxDelivered, Status: code, At: o.now(),
+			Receipt: parseReceipt(answer, it.Key)}, host
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		return retry(code, msg, retryAfter(resp.Header.Get("Retry-After"), o.now())), host
 	case code >= 400:
@@ -378,6 +392,37 @@ func (o *Outbox) send(ctx context.Context, it *store.OutboxItem, timeout time.Du
 	default:
 		return retry(code, msg, 0), host
 	}
+}
+
+// maxReceipt bounds the answer read as a receipt: a receipt is a small JSON
+// object; a longer answer is not one.
+const maxReceipt = 1 << 10
+
+// parseReceipt reads the receipt in a 2xx answer: the JSON object
+// {"kind","key","id","received","sha256","bytes"} the organisation's server
+// answers with (internal/server/db.Receipt). It is a receipt only if it is
+// at most maxReceipt bytes, names this item's key, a positive id and a
+// date; anything else (an empty body, text, another document) is no
+// receipt: nil, and the item is delivered all the same.
+func parseReceipt(answer []byte, key string) *store.OutboxReceipt {
+	if len(answer) == 0 || len(answer) > maxReceipt {
+		return nil
+	}
+	var r struct {
+		Kind     string    `json:"kind"`
+		Key      string    `json:"key"`
+		ID       int64     `json:"id"`
+		Received time.Time `json:"received"`
+		SHA256   string    `json:"sha256"`
+		Bytes    int64     `json:"bytes"`
+	}
+	if err := json.Unmarshal(answer, &r); err != nil {
+		return nil
+	}
+	if r.Key != key || r.Kind == "" || r.ID <= 0 || r.Received.IsZero() {
+		return nil
+	}
+	return &store.OutboxReceipt{ID: r.ID, Received: r.Received}
 }
 
 // retryAfter reads a Retry-After header (seconds or an HTTP date), capped
@@ -519,6 +564,10 @@ func (o *Outbox) Items(ctx context.Context) ([]Item, error) {
 }
 
 func fromStore(it store.OutboxItem) Item {
-	return Item{Key: it.Key, Kind: it.Kind, URL: it.URL, State: it.State, Created: it.Created, Attempts: it.Attempts,
+	out := Item{Key: it.Key, Kind: it.Kind, URL: it.URL, State: it.State, Created: it.Created, Attempts: it.Attempts,
 		NextAttempt: it.NextAttempt, Delivered: it.Delivered, LastStatus: it.LastStatus, LastError: it.LastError}
+	if r := it.Receipt; r != nil {
+		out.Receipt = &Receipt{ID: r.ID, Received: r.Received}
+	}
+	return out
 }

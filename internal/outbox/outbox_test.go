@@ -605,3 +605,74 @@ func TestRetryAfterParsing(t *testing.T) {
 		}
 	}
 }
+
+// A 2xx answer that is a receipt (the organisation's server's) is kept on
+// the delivered item; any other 2xx answer delivers the item with no
+// receipt.
+func TestReceipt(t *testing.T) {
+	ctx := context.Background()
+	received := time.Date(2026, 12, 6, 7, 50, 3, 125e6, time.UTC)
+	receipt := func(key string, id int64) []byte {
+		return fmt.Appendf(nil, `{"kind":"report","key":%q,"id":%d,"received":%q,"sha256":"%s","bytes":120}`,
+			key, id, received.Format(time.RFC3339Nano), strings.Repeat("ab", 32))
+	}
+	cases := []struct {
+		name   string
+		answer func(key string) []byte
+		wantID int64 // 0: no receipt
+	}{
+		{"receipt", func(key string) []byte { return receipt(key, 12) }, 12},
+		{"none", nil, 0},
+		{"empty", func(string) []byte { return []byte{} }, 0},
+		{"text", func(string) []byte { return []byte("merci !") }, 0},
+		{"junk", func(string) []byte { return []byte{0xff, 0xfe, '{', 0} }, 0},
+		{"array", func(key string) []byte { return append(append([]byte("["), receipt(key, 12)...), ']') }, 0},
+		{"truncated", func(key string) []byte { r := receipt(key, 12); return r[:len(r)-3] }, 0},
+		{"another key", func(string) []byte { return receipt("run-9999", 12) }, 0},
+		{"no id", func(key string) []byte { return receipt(key, 0) }, 0},
+		{"no date", func(key string) []byte { return fmt.Appendf(nil, `{"kind":"report","key":%q,"id":3}`, key) }, 0},
+		{"padded beyond 1 KiB", func(key string) []byte {
+			r := receipt(key, 12)
+			return append(r[:len(r)-1], fmt.Appendf(nil, `,"pad":%q}`, strings.Repeat("x", 1<<10))...)
+		}, 0},
+		{"huge", func(string) []byte { return bytes.Repeat([]byte("x"), 10<<20) }, 0},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := newReceiver(t)
+			rc.setAnswer(tc.answer)
+			o := newOutbox(t, dbPath(t), newClock(), nil)
+			key, body := report(i)
+			if err := o.Enqueue(ctx, "drill_report", key, rc.url(), "application/json", body); err != nil {
+				t.Fatal(err)
+			}
+			if got := deliverDue(t, o); got != 1 {
+				t.Fatalf("%d delivered, want 1", got)
+			}
+			it := mustItem(t, o, key)
+			if it.State != StateDelivered {
+				t.Fatalf("item %+v", it)
+			}
+			switch {
+			case tc.wantID == 0 && it.Receipt != nil:
+				t.Fatalf("receipt %+v from an answer that is none", it.Receipt)
+			case tc.wantID != 0 && (it.Receipt == nil || it.Receipt.ID != tc.wantID || !it.Receipt.Received.Equal(received)):
+				t.Fatalf("receipt %+v, want no. %d received %v", it.Receipt, tc.wantID, received)
+			}
+			items, err := o.Items(ctx)
+			if err != nil || len(items) != 1 || (items[0].Receipt != nil) != (tc.wantID != 0) {
+				t.Fatalf("items %+v %v", items, err)
+			}
+		})
+	}
+}
+
+func TestParseReceiptKeepsNoMoreThanItsTwoFacts(t *testing.T) {
+	r := parseReceipt([]byte(`{"kind":"report","key":"k","id":7,"received":"2026-12-06T07:50:03Z","sha256":"x","bytes":1}`), "k")
+	if r == nil || r.ID != 7 || !r.Received.Equal(time.Date(2026, 12, 6, 7, 50, 3, 0, time.UTC)) {
+		t.Fatalf("receipt %+v", r)
+	}
+	if r := parseReceipt([]byte(`{"kind":"report","key":"k","id":7,"received":"2026-12-06T07:50:03Z"}`), "other"); r != nil {
+		t.Fatalf("a receipt for another key: %+v", r)
+	}
+}

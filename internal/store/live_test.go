@@ -95,6 +95,8 @@ func TestMigrationToLive(t *testing.T) {
 		DROP TABLE live;
 		DROP TABLE notices;
 		DROP TABLE notices_sync;
+		ALTER TABLE outbox DROP COLUMN receipt_id;
+		ALTER TABLE outbox DROP COLUMN receipt_received;
 		DELETE FROM schema_migrations WHERE version >= 7;
 		CREATE TABLE tunnel_state (
 			id          INTEGER PRIMARY KEY CHECK (id = 1),
@@ -155,6 +157,8 @@ func TestMigrationToLiveOddRows(t *testing.T) {
 		DROP TABLE live;
 		DROP TABLE notices;
 		DROP TABLE notices_sync;
+		ALTER TABLE outbox DROP COLUMN receipt_id;
+		ALTER TABLE outbox DROP COLUMN receipt_received;
 		DELETE FROM schema_migrations WHERE version >= 7;
 		CREATE TABLE tunnel_state (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, status_json TEXT NOT NULL, updated_at INTEGER NOT NULL);
 		CREATE TABLE engine_state (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, snapshot_json TEXT NOT NULL, updated_at INTEGER NOT NULL);

@@ -37,15 +37,26 @@ type OutboxItem struct {
 	Delivered   time.Time // zero until delivered
 	LastStatus  int       // HTTP status of the last answer, 0 when none
 	LastError   string    // why the last attempt failed, "" when none
+	// Receipt is what the receiver said it recorded, nil when it gave no
+	// receipt (or the item is not delivered).
+	Receipt *OutboxReceipt
+}
+
+// OutboxReceipt is a receiver's receipt for a delivered item: its number
+// for it and when it received it, by its own clock.
+type OutboxReceipt struct {
+	ID       int64     // > 0
+	Received time.Time // never zero
 }
 
 // OutboxAttempt is the outcome of one delivery attempt.
 type OutboxAttempt struct {
-	State       string    // OutboxPending (retry), OutboxDelivered or OutboxRejected
-	Status      int       // HTTP status, 0 when there was no answer
-	Error       string    // "" when delivered
-	NextAttempt time.Time // OutboxPending: when to try again
-	At          time.Time // when it ended (the delivery time); the store's clock when zero
+	State       string         // OutboxPending (retry), OutboxDelivered or OutboxRejected
+	Status      int            // HTTP status, 0 when there was no answer
+	Error       string         // "" when delivered
+	NextAttempt time.Time      // OutboxPending: when to try again
+	At          time.Time      // when it ended (the delivery time); the store's clock when zero
+	Receipt     *OutboxReceipt // OutboxDelivered: the receiver's receipt, nil when none
 }
 
 // EnqueueOutbox adds an item, pending and due at it.NextAttempt (at once
@@ -87,7 +98,8 @@ func (db *DB) EnqueueOutbox(ctx context.Context, it OutboxItem) (added bool, err
 	return n == 1, nil
 }
 
-const outboxColumns = `key, kind, url, content_type, state, created, attempts, next_attempt, delivered, last_status, last_error`
+const outboxColumns = `key, kind, url, content_type, state, created, attempts, next_attempt, delivered, last_status, last_error,
+	receipt_id, receipt_received`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -96,15 +108,19 @@ func scanOutbox(row rowScanner, extra ...any) (OutboxItem, error) {
 	var (
 		it                       OutboxItem
 		created, next, delivered int64
+		rid, rat                 sql.NullInt64
 	)
 	dest := append([]any{&it.Key, &it.Kind, &it.URL, &it.ContentType, &it.State, &created, &it.Attempts, &next,
-		&delivered, &it.LastStatus, &it.LastError}, extra...)
+		&delivered, &it.LastStatus, &it.LastError, &rid, &rat}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return it, err
 	}
 	it.Created, it.NextAttempt = fromMillis(created), fromMillis(next)
 	if delivered != 0 {
 		it.Delivered = fromMillis(delivered)
+	}
+	if rid.Valid && rid.Int64 > 0 && rat.Valid && rat.Int64 != 0 {
+		it.Receipt = &OutboxReceipt{ID: rid.Int64, Received: fromMillis(rat.Int64)}
 	}
 	return it, nil
 }
@@ -240,9 +256,15 @@ func (db *DB) RecordOutboxAttempt(ctx context.Context, key string, attempt int, 
 	)
 	switch a.State {
 	case OutboxDelivered:
+		var rid, rat sql.NullInt64
+		if r := a.Receipt; r != nil && r.ID > 0 && !r.Received.IsZero() {
+			rid = sql.NullInt64{Int64: r.ID, Valid: true}
+			rat = sql.NullInt64{Int64: r.Received.UnixMilli(), Valid: true}
+		}
 		res, err = db.sql.ExecContext(ctx, `
-			UPDATE outbox SET state = 'delivered', delivered = ?, last_status = ?, last_error = ''
-			WHERE key = ? AND state <> 'delivered'`, at, a.Status, key)
+			UPDATE outbox SET state = 'delivered', delivered = ?, last_status = ?, last_error = '',
+				receipt_id = ?, receipt_received = ?
+			WHERE key = ? AND state <> 'delivered'`, at, a.Status, rid, rat, key)
 	case OutboxRejected:
 		res, err = db.sql.ExecContext(ctx, `
 			UPDATE outbox SET state = 'rejected', last_status = ?, last_error = ?

@@ -252,3 +252,47 @@ func TestPruneOutboxKeepsPending(t *testing.T) {
 		t.Fatalf("after pruning to 1 finished item: %v", keys)
 	}
 }
+
+// A delivery keeps the receiver's receipt when it gave one, and only then;
+// the receipt comes back in OutboxItem and OutboxItems.
+func TestOutboxDeliveryKeepsTheReceipt(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	received := time.Date(2025, 12, 6, 7, 50, 12, 345e6, time.UTC)
+	for _, key := range []string{"with", "without", "half"} {
+		if _, err := db.EnqueueOutbox(ctx, testOutboxItem(key)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ClaimOutbox(ctx, key, testNow, func(int) time.Time { return testNow.Add(time.Minute) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attempts := map[string]*OutboxReceipt{
+		"with":    {ID: 12, Received: received},
+		"without": nil,
+		"half":    {ID: 13}, // no date: not a receipt
+	}
+	for key, r := range attempts {
+		if _, err := db.RecordOutboxAttempt(ctx, key, 1, OutboxAttempt{State: OutboxDelivered, Status: 201, Receipt: r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it, err := db.OutboxItem(ctx, "with")
+	if err != nil || it.Receipt == nil || it.Receipt.ID != 12 || !it.Receipt.Received.Equal(received) {
+		t.Fatalf("with a receipt: %+v %v", it, err)
+	}
+	for _, key := range []string{"without", "half"} {
+		if it, err := db.OutboxItem(ctx, key); err != nil || it.State != OutboxDelivered || it.Receipt != nil {
+			t.Fatalf("%s: %+v %v", key, it, err)
+		}
+	}
+	items, err := db.OutboxItems(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if (it.Receipt != nil) != (it.Key == "with") {
+			t.Fatalf("items: %s receipt %+v", it.Key, it.Receipt)
+		}
+	}
+}
