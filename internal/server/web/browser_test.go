@@ -47,9 +47,17 @@ func TestBrowserHelpdeskFlow(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
+	// text reads an element's text; a page still loading after a form's
+	// post answers "no node with given id" for a moment: ask again.
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		var s string
+		var err error
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if s, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel))); err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
 		if err != nil {
 			t.Fatalf("text of %s: %v", sel, err)
 		}
@@ -81,8 +89,14 @@ func TestBrowserHelpdeskFlow(t *testing.T) {
 	run("take it",
 		chromedp.Click(css(`form[action$="/prendre"] button`)),
 		chromedp.WaitNotPresent(css(`form[action$="/prendre"]`)))
-	if facts := text("main"); !strings.Contains(facts, "Pris en charge par alice") {
-		t.Fatalf("after taking: %.500s", facts)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		facts := text("main") // the page after the post, once it has come
+		if strings.Contains(facts, "Pris en charge par alice") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after taking: %.500s", facts)
+		}
 	}
 	run("add a note",
 		chromedp.SendKeys(css("#note"), "Rappelée à 10 h : la paie répond de nouveau après redémarrage du tunnel."),
