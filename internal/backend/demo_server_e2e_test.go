@@ -105,14 +105,7 @@ func TestDemoLoopThroughTheServer(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	text := func(sel string) string { t.Helper(); return webtest.Text(t, ctx, sel) }
 	// The app signs in with the accounts the backend gives.
 	accounts := map[string]frontend.DemoAccount{}
 	for _, a := range d.DemoAccounts() {

@@ -47,22 +47,7 @@ func TestBrowserHelpdeskFlow(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	// text reads an element's text; a page still loading after a form's
-	// post answers "no node with given id" for a moment: ask again.
-	text := func(sel string) string {
-		t.Helper()
-		var s string
-		var err error
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if s, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel))); err == nil || time.Now().After(deadline) {
-				break
-			}
-		}
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	text := func(sel string) string { t.Helper(); return webtest.Text(t, ctx, sel) }
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	run("sign-in page in English", chromedp.Navigate(base+"/connexion?lang=en"), chromedp.WaitVisible(css("#name")))
 	shoot("connexion-en")

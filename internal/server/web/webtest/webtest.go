@@ -110,3 +110,21 @@ func ShootFull(t *testing.T, ctx context.Context, dir, name string, w, h int64) 
 	}
 	return path
 }
+
+// Text is the text of the element sel of the page the browser shows. A
+// page still replacing the last one (after a form's post) answers "no
+// node with given id" for a moment: Text asks again, for up to 10 s.
+func Text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	var s string
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if s, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel))); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
