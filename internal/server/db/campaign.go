@@ -400,3 +400,21 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// Analyze refreshes what the database's planner knows of the campaign's
+// tables after a bulk import (PutReports): their statistics, and on
+// PostgreSQL their visibility map (VACUUM ANALYZE), so that the Campagne
+// page's queries read the indexes alone, as they do once autovacuum has
+// passed on a server in service.
+func (db *DB) Analyze(ctx context.Context) error {
+	for _, table := range []string{"reports", "campaign_reports", "campaign_steps", "campaign_checks"} {
+		q := "ANALYZE " + table
+		if db.dialect == Postgres {
+			q = "VACUUM ANALYZE " + table
+		}
+		if _, err := db.sql.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("serverdb: analyze %s: %w", table, err)
+		}
+	}
+	return nil
+}

@@ -240,3 +240,23 @@ func TestCampaignHostileReport(t *testing.T) {
 		}
 	})
 }
+
+// Analyze runs on both databases and changes no figure.
+func TestAnalyzeChangesNoFigure(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, opts db.Options) {
+		d := open(t, opts)
+		putVariants(t, d)
+		before, err := d.Campaign(ctx(t), "automne-2026")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Analyze(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		after, err := d.Campaign(ctx(t), "automne-2026")
+		if err != nil || !reflect.DeepEqual(before, after) {
+			t.Fatalf("after Analyze: %+v (%v), before %+v", after, err, before)
+		}
+	})
+}
