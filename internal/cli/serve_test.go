@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,8 @@ import (
 
 	"relais/internal/backend"
 	"relais/internal/drills"
+	serverdb "relais/internal/server/db"
+	"relais/internal/server/db/pgtest"
 )
 
 // lockedBuffer is a stream a running command writes while the test reads.
@@ -148,5 +151,81 @@ func TestServeBadConfiguration(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("%v: exit %d, want %q in\n%s", c.args, code, c.want, stderr)
 		}
+	}
+}
+
+// With database_url, `relais serve` stores in PostgreSQL (a real cluster
+// the test starts): it says so, a report is stored there once, and
+// nothing is written beside the configuration.
+func TestServePostgres(t *testing.T) {
+	t.Parallel()
+	pg := pgtest.New(t)
+	url := pg.NewDatabase(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "server.toml")
+	if err := os.WriteFile(cfg, []byte("database_url = "+strconv.Quote(url)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr := &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--config", cfg, "--listen", "127.0.0.1:0"}, serveEnv(dir, stderr))
+	}()
+	ready := regexp.MustCompile(`prêt sur (http://127\.0\.0\.1:\d+) \(base PostgreSQL\)`)
+	var base string
+	for deadline := time.Now().Add(30 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
+		if m := ready.FindStringSubmatch(stderr.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("relais serve exited %d:\n%s", code, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("relais serve not ready:\n%s", stderr)
+		}
+	}
+	body, err := drills.Report{Schema: drills.ReportSchema, RunID: "run-pg", DrillID: "exercice", Completed: true}.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []int{http.StatusCreated, http.StatusOK} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/reports", bytes.NewReader(body))
+		req.Header.Set("Idempotency-Key", "run-pg")
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("POST /v1/reports: %d, want %d", resp.StatusCode, want)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Errorf("exit %d:\n%s", code, stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("relais serve did not stop")
+	}
+	d, err := serverdb.Open(context.Background(), serverdb.Options{DatabaseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if reports, _, err := d.Counts(context.Background()); err != nil || reports != 1 {
+		t.Errorf("PostgreSQL holds %d reports (%v), want 1", reports, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "relais-server-data")); err == nil {
+		t.Error("a SQLite directory was made beside the configuration")
+	}
+	if strings.Contains(stderr.String(), url) {
+		t.Error("the database URL is in the log")
 	}
 }
