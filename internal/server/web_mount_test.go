@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 
 	"filippo.io/age"
 
+	"relais/internal/server"
+	"relais/internal/server/config"
 	"relais/internal/server/db"
 	"relais/internal/server/web"
 )
@@ -137,6 +140,37 @@ func TestCampaignAndNoticePagesBehindRoles(t *testing.T) {
 			if code := post(c, "/avis/avis", url.Values{"level": {"info"}, "text_fr": {"Bonjour"}, "text_en": {"Hello"}}); code != http.StatusForbidden {
 				t.Errorf("POST /avis/avis without CSRF: %d, want 403", code)
 			}
+		}
+	}
+}
+
+// Over HTTPS every answer asks the browser to keep to HTTPS (HSTS); over
+// plain loopback HTTP none does.
+func TestHSTSOverTLSOnly(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse("server.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(cfg, openDB(t, db.Options{DataDir: t.TempDir()}), server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsSrv := httptest.NewTLSServer(s)
+	defer tlsSrv.Close()
+	plain := httptest.NewServer(s)
+	defer plain.Close()
+	for _, tc := range []struct {
+		srv  *httptest.Server
+		want string
+	}{{tlsSrv, "max-age=31536000"}, {plain, ""}} {
+		resp, err := tc.srv.Client().Get(tc.srv.URL + "/connexion")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Strict-Transport-Security"); got != tc.want {
+			t.Errorf("%s: Strict-Transport-Security %q, want %q", tc.srv.URL, got, tc.want)
 		}
 	}
 }
