@@ -60,11 +60,11 @@ const (
 	CodeNotEnabled    = "not_enabled"     // 404: this server does not enrol (no [wireguard])
 	CodeUnavailable   = "unavailable"     // 503: the gateway's interface or the database failed
 	// Laptop-side codes (never sent by a server).
-	CodeUnreachable     = "unreachable"       // the server did not answer (network, TLS, deadline)
-	CodeBadAnswer       = "bad_answer"        // the server's answer is not a valid enrolment
+	CodeUnreachable     = "unreachable"        // the server did not answer (network, TLS, deadline)
+	CodeBadAnswer       = "bad_answer"         // the server's answer is not a valid enrolment
 	CodeServerKeyDiffer = "server_key_differs" // the server manages another gateway than the profile's tunnel
-	CodeNoURL           = "no_url"            // neither profile nor managed configuration gives enrol_url
-	CodeNoToken         = "no_token"          // no managed enrol_token and no code given
+	CodeNoURL           = "no_url"             // neither profile nor managed configuration gives enrol_url
+	CodeNoToken         = "no_token"           // no managed enrol_token and no code given
 )
 
 // HTTPStatus is the status a server answers with code.
