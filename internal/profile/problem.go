@@ -157,6 +157,7 @@ var englishProblems = map[string]string{
 	"age_secret":      "is an age secret key: publish its recipient (age1…) and replace the key",
 	"age_recipient":   "must be an age X25519 recipient (age1…)",
 	"notice_key":      "must be a minisign public key (RWQ…)",
+	"grant_key":       "must be a minisign public key (RWQ…)",
 	// Drills.
 	"closes_after":    "must be after opens",
 	"steps_none":      "at least one step is required",

@@ -101,8 +101,9 @@ type Profile struct {
 	Contacts     []Contact    `toml:"contacts"`
 	Pages        []Page       `toml:"pages"`
 	Assets       []Asset      `toml:"assets"`
-	Helpdesk     *Helpdesk    `toml:"helpdesk"` // nil when the profile has no [helpdesk]
-	Notices      *Notices     `toml:"notices"`  // nil when the profile has no [notices]
+	Helpdesk     *Helpdesk    `toml:"helpdesk"`  // nil when the profile has no [helpdesk]
+	Notices      *Notices     `toml:"notices"`   // nil when the profile has no [notices]
+	Enrolment    *Enrolment   `toml:"enrolment"` // nil when the profile has no [enrolment]
 	Drills       []Drill      `toml:"drills"`
 
 	// SHA256 is the lower-case hex SHA-256 of the exact bytes Parse was given; rollback
@@ -198,6 +199,15 @@ type Helpdesk struct {
 type Notices struct {
 	URL       string `toml:"url"`        // https (http on loopback); the signature is at URL + ".minisig"
 	PublicKey string `toml:"public_key"` // a minisign public key ("RWQ…")
+}
+
+// Enrolment says where laptops enrol on the emergency gateway (the organisation's server,
+// POST URL) and, optionally, the minisign key with which that server signs enrolment grants.
+// With a key, the privileged helper brings up exactly the addresses a grant gives the device's
+// key and nothing a caller chooses; that key is trusted for grants only, never for profiles.
+type Enrolment struct {
+	URL       string `toml:"url"`        // https (http on loopback): https://relais.example.org/v1/enrol
+	PublicKey string `toml:"public_key"` // optional: a minisign public key ("RWQ…") signing grants
 }
 
 // Drill is a continuity exercise: an ordered list of steps open during a window.

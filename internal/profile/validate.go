@@ -180,6 +180,9 @@ func (v *validator) profile(p *Profile) {
 	if p.Helpdesk != nil {
 		v.helpdesk(p.Helpdesk)
 	}
+	if p.Enrolment != nil {
+		v.enrolment(p.Enrolment)
+	}
 	if p.Notices != nil {
 		v.notices(p.Notices)
 	}

@@ -124,3 +124,18 @@ func (v *validator) notices(n *Notices) {
 		}
 	}
 }
+
+// enrolment checks [enrolment]: the server's enrolment URL (like every URL
+// Relais calls) and the optional key that signs grants.
+func (v *validator) enrolment(e *Enrolment) {
+	if v.ps.has("enrolment.url") {
+		v.webURL("enrolment.url", e.URL)
+	} else {
+		v.add("enrolment.url", "required")
+	}
+	if v.ps.has("enrolment.public_key") && v.str("enrolment.public_key", e.PublicKey) {
+		if _, err := ParseTrustedKey(e.PublicKey); err != nil {
+			v.add("enrolment.public_key", "grant_key")
+		}
+	}
+}

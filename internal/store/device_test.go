@@ -34,6 +34,14 @@ func TestIdentityRoundTrip(t *testing.T) {
 	if got, _ := db.Identity(ctx); len(got.Addresses) != 0 || got.Source != "generated" {
 		t.Fatalf("replaced: %+v", got)
 	}
+	enrolled := Identity{PublicKey: want.PublicKey, Addresses: []string{"10.20.128.7/32"}, Source: SourceEnrolled,
+		EnrolURL: "https://relais.example.org/v1/enrol", Grant: `{"kind":"relais-enrolment-grant"}`, GrantSignature: "untrusted comment: x"}
+	if err := db.SetIdentity(ctx, enrolled); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Identity(ctx); got.EnrolURL != enrolled.EnrolURL || got.Grant != enrolled.Grant || got.GrantSignature != enrolled.GrantSignature {
+		t.Fatalf("enrolled: %+v", got)
+	}
 	if err := db.SetIdentity(ctx, Identity{PublicKey: "short"}); err == nil {
 		t.Fatal("a malformed public key was stored")
 	}

@@ -97,6 +97,9 @@ func TestMigrationToLive(t *testing.T) {
 		DROP TABLE notices_sync;
 		ALTER TABLE outbox DROP COLUMN receipt_id;
 		ALTER TABLE outbox DROP COLUMN receipt_received;
+		ALTER TABLE device_identity DROP COLUMN enrol_url;
+		ALTER TABLE device_identity DROP COLUMN grant_doc;
+		ALTER TABLE device_identity DROP COLUMN grant_signature;
 		DELETE FROM schema_migrations WHERE version >= 7;
 		CREATE TABLE tunnel_state (
 			id          INTEGER PRIMARY KEY CHECK (id = 1),
@@ -159,6 +162,9 @@ func TestMigrationToLiveOddRows(t *testing.T) {
 		DROP TABLE notices_sync;
 		ALTER TABLE outbox DROP COLUMN receipt_id;
 		ALTER TABLE outbox DROP COLUMN receipt_received;
+		ALTER TABLE device_identity DROP COLUMN enrol_url;
+		ALTER TABLE device_identity DROP COLUMN grant_doc;
+		ALTER TABLE device_identity DROP COLUMN grant_signature;
 		DELETE FROM schema_migrations WHERE version >= 7;
 		CREATE TABLE tunnel_state (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, status_json TEXT NOT NULL, updated_at INTEGER NOT NULL);
 		CREATE TABLE engine_state (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, snapshot_json TEXT NOT NULL, updated_at INTEGER NOT NULL);

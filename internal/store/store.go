@@ -37,7 +37,7 @@ import (
 
 // SchemaVersion is the highest migration this code knows: the number of the
 // last file in migrations/. A test keeps the two in step.
-const SchemaVersion = 9
+const SchemaVersion = 10
 
 // busyTimeout is how long a statement waits for another process's lock.
 const busyTimeout = 5 * time.Second
