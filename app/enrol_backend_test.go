@@ -117,7 +117,7 @@ func TestEnrolFromTheGUI(t *testing.T) {
 			c := h.content()
 			tu.window.SetContent(c)
 			tu.window.Resize(fyne.NewSize(1024, 768))
-			if !h.enrol.code.Visible() || !h.urgence.Disabled() {
+			if !h.enrol.codeRow.Visible() || !h.urgence.Disabled() {
 				t.Fatalf("no code field: %q", visibleTexts(c))
 			}
 			screenshot(t, tu.window, "enrol-offer-"+lang+".png")
@@ -176,7 +176,7 @@ func TestEnrolAutomaticFromTheGUI(t *testing.T) {
 	c := h.content()
 	tu.window.SetContent(c)
 	tu.window.Resize(fyne.NewSize(1024, 768))
-	if d.Identity().Source != frontend.SourceEnrolled || h.urgence.Disabled() || h.enrol.code.Visible() {
+	if d.Identity().Source != frontend.SourceEnrolled || h.urgence.Disabled() || h.enrol.codeRow.Visible() {
 		t.Fatalf("not enrolled by itself: %+v %q", d.Identity(), visibleTexts(c))
 	}
 	if !containsText(c, "Ce poste est enrôlé.") || strings.Contains(strings.Join(visibleTexts(c), "\n"), tok) {
