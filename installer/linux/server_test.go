@@ -344,8 +344,12 @@ func serverKeys(t reflect.Type, prefix string) []string {
 		if tag == "" || tag == "-" {
 			continue
 		}
-		if f.Type.Kind() == reflect.Struct {
-			keys = append(keys, serverKeys(f.Type, prefix+tag+".")...)
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			keys = append(keys, serverKeys(ft, prefix+tag+".")...)
 			continue
 		}
 		keys = append(keys, prefix+tag)
@@ -353,10 +357,6 @@ func serverKeys(t reflect.Type, prefix string) []string {
 	return keys
 }
 
-// The shipped server.toml sets nothing (an empty configuration: loopback
-// only, SQLite in systemd's state directory), names every key of the
-// configuration in a comment, and with every such line uncommented is a
-// configuration the server accepts (so the examples stay right).
 // TestServerWireGuardDropIn: the drop-in for enrolment adds CAP_NET_ADMIN,
 // netlink and the host's user namespace, and loosens nothing else of the
 // unit (systemd-analyze security reads the unit with its drop-in).
@@ -396,6 +396,10 @@ func TestServerWireGuardDropIn(t *testing.T) {
 	}
 }
 
+// The shipped server.toml sets nothing (an empty configuration: loopback
+// only, SQLite in systemd's state directory), names every key of the
+// configuration in a comment, and with every such line uncommented is a
+// configuration the server accepts (so the examples stay right).
 func TestServerExampleConfig(t *testing.T) {
 	text, err := os.ReadFile("server.toml.example")
 	if err != nil {
