@@ -211,14 +211,17 @@ func TestOneEngineConstructor(t *testing.T) {
 
 // The organisation's server shares the laptops' value packages, never
 // their backend: it reaches no front end, no Mode urgence and no piece of
-// the laptop's machinery (the tunnel, the helper, the keyring, Fyne).
+// the laptop's machinery (the tunnel, the helper, the keyring, Fyne). It
+// manages the peers of the gateway's existing interface through wgctrl
+// (enrolment), and never runs a WireGuard device itself: wireguard-go's
+// data plane (device, tun, conn) stays out.
 func TestServerNeverReachesTheLaptop(t *testing.T) {
 	all := deps(t, "./internal/server/...")
 	for _, f := range []string{
 		"relais/internal/backend", "relais/internal/cli", "relais/app", "relais/internal/frontend",
 		"relais/internal/engine", "relais/internal/tunnel", "relais/internal/helper", "relais/internal/secrets",
 		"relais/internal/store", "relais/internal/office", "relais/internal/launch", "relais/internal/instance",
-		"golang.zx2c4.com/wireguard", "gvisor.dev/gvisor", "github.com/zalando/go-keyring", "fyne.io/fyne",
+		"golang.zx2c4.com/wireguard/device", "golang.zx2c4.com/wireguard/tun", "golang.zx2c4.com/wireguard/conn", "gvisor.dev/gvisor", "github.com/zalando/go-keyring", "fyne.io/fyne",
 	} {
 		if found := reaches(all, f); len(found) > 0 {
 			t.Errorf("internal/server depends on %s: the server shares value packages only", strings.Join(found, ", "))
