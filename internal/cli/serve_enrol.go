@@ -43,8 +43,8 @@ const (
 // serveCommands are relais serve's subcommands, in the command table (help,
 // man page and completion are generated from it).
 func serveCommands() []command {
-	verb := func(run func(context.Context, *run, []string) int, v string) func(context.Context, *run, []string) int {
-		return func(ctx context.Context, r *run, args []string) int { return run(ctx, r, append([]string{v}, args...)) }
+	verb := func(cmd func(context.Context, *run, []string) int, v string) func(context.Context, *run, []string) int {
+		return func(ctx context.Context, r *run, args []string) int { return cmd(ctx, r, append([]string{v}, args...)) }
 	}
 	return []command{
 		{name: "user", summary: "cli.help.serve.user", subs: []command{
@@ -202,7 +202,7 @@ func cmdServeToken(ctx context.Context, r *run, args []string) int {
 		tok := enrolment.NewSetupToken()
 		exp := r.Now().Add(life)
 		if err := d.AddSetupToken(ctx, name, enrolment.Hash(tok), uses, exp, r.serveActor()); err != nil {
-			if errors.Is(err, db.ErrSetupTokenExists) {
+			if errors.Is(err, db.ErrExists) {
 				return r.fail(ExitUsage, "cli.serve.token.exists", name)
 			}
 			return r.fail(ExitUsage, "cli.serve.database", err.Error())
@@ -440,4 +440,10 @@ func removePeer(ctx context.Context, iface, publicKey string) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// wireguardOf is the interface the server manages and how often the
+// running server reconciles it; "" without [wireguard].
+func wireguardOf(cfg *srvconfig.Config) (string, time.Duration) {
+	return "", 0 // TODO(s2): cfg.WireGuard once [wireguard] lands
 }

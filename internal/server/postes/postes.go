@@ -30,6 +30,7 @@ import (
 	"relais/internal/enrolment"
 	"relais/internal/i18n"
 	"relais/internal/server/db"
+	"relais/internal/server/web"
 )
 
 // Path is where the page is served; forms post under it.
@@ -47,6 +48,10 @@ const (
 	fieldPerson   = "person"
 	fieldValidity = "valid"
 )
+
+// Section is the page's entry in the navigation and on the home page: the
+// helpdesk and the continuity team.
+var Section = web.Section{Path: Path, Key: "web.nav.devices", Roles: []db.Role{db.RoleHelpdesk, db.RoleContinuity}}
 
 // Validities a code may be given, in hours, as the form offers them.
 var Validities = []int{1, 4, 8, 24, 72}
@@ -539,6 +544,12 @@ func (h *handler) revoke(w http.ResponseWriter, r *http.Request) {
 	p, err := h.o.Revoke(ctx, strconv.FormatInt(id, 10), actor)
 	switch {
 	case errors.Is(err, db.ErrNotFound):
+		// No live peer: revoked already (by someone else, or a second
+		// click), or no such peer.
+		if old, ferr := h.peerByID(ctx, id); ferr == nil && old.State == db.PeerRevoked {
+			h.render(w, r, http.StatusConflict, pageView{Error: i18n.T(lang, "postes.err.already_revoked", cleanText(old.DeviceName))})
+			return
+		}
 		h.render(w, r, http.StatusNotFound, pageView{Error: i18n.T(lang, "postes.err.unknown_peer")})
 		return
 	case err != nil:
