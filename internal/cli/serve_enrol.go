@@ -181,7 +181,9 @@ func cmdServeToken(ctx context.Context, r *run, args []string) int {
 			return r.fail(ExitUsage, "cli.serve.token.expires", expires)
 		}
 		if name == "" {
-			name = "setup-" + r.Now().UTC().Format("20060102-150405")
+			// The date, and a few random characters: two tokens made
+			// in the same minute get different names.
+			name = "setup-" + r.Now().UTC().Format("20060102-1504") + "-" + strings.ToLower(enrolment.NewCode()[:4])
 		}
 		if !validTokenName(name) {
 			return r.fail(ExitUsage, "cli.serve.token.name")
