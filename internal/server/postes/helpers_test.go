@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,11 +20,31 @@ import (
 
 	"relais/internal/enrolment"
 	"relais/internal/server/db"
+	"relais/internal/server/db/pgtest"
 	"relais/internal/server/postes"
 	"relais/internal/server/web"
 )
 
 const testPassword = "mot de passe de test"
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// eachBackend runs f on SQLite and on a real PostgreSQL (pgtest: skipped
+// without one, failing under RELAIS_REQUIRE_E2E=1), in parallel.
+func eachBackend(t *testing.T, f func(t *testing.T, opts db.Options)) {
+	for _, b := range []struct {
+		name string
+		opts func(t *testing.T) db.Options
+	}{
+		{"sqlite", func(t *testing.T) db.Options { return db.Options{DataDir: t.TempDir()} }},
+		{"postgres", func(t *testing.T) db.Options { return db.Options{DatabaseURL: pgtest.Shared(t).NewDatabase(t)} }},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, b.opts(t))
+		})
+	}
+}
 
 // clock is a test's settable time.
 type clock struct {

@@ -80,8 +80,12 @@ func TestPostesRolesAndCSRF(t *testing.T) {
 // shows it again. A missing name is refused, the typed text kept.
 func TestPostesCreateCode(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	e := newEnv(t, db.Options{DataDir: dir})
+	eachBackend(t, testPostesCreateCode)
+}
+
+func testPostesCreateCode(t *testing.T, opts db.Options) {
+	dir := opts.DataDir // "" on PostgreSQL: no file to read
+	e := newEnv(t, opts)
 	e.clock.t = time.Date(2026, 12, 7, 9, 0, 0, 0, time.Local)
 	c := e.client()
 	csrf := e.login(c, "alice")
@@ -100,7 +104,13 @@ func TestPostesCreateCode(t *testing.T) {
 		}
 	}
 	// Stored hashed: not in the files of the database, and it enrols.
-	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	var files []string
+	if dir != "" {
+		files, _ = filepath.Glob(filepath.Join(dir, "*"))
+		if len(files) == 0 {
+			t.Fatal("no database file")
+		}
+	}
 	for _, f := range files {
 		raw, _ := os.ReadFile(f)
 		if bytes.Contains(raw, []byte(code)) || bytes.Contains(raw, []byte(enrolment.NormalizeSecret(code))) {
@@ -147,7 +157,11 @@ func TestPostesCreateCode(t *testing.T) {
 // row then says révoqué, with who and when), once.
 func TestPostesFindAndRevoke(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, db.Options{DataDir: t.TempDir()})
+	eachBackend(t, testPostesFindAndRevoke)
+}
+
+func testPostesFindAndRevoke(t *testing.T, opts db.Options) {
+	e := newEnv(t, opts)
 	a := e.enrol("PC-COMPTA-01")
 	b := e.enrol("PORTABLE-RH-07")
 	c := e.client()
