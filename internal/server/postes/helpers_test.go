@@ -1,9 +1,11 @@
 package postes_test
 
 import (
+	"bytes"
 	"context"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -63,7 +65,21 @@ type env struct {
 	db    *db.DB
 	srv   *httptest.Server
 	clock *clock
+	logs  *syncBuffer // what the page and the layout logged
 }
+
+// syncBuffer is a log written by the server while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 var pool = netip.MustParsePrefix("10.20.128.0/24")
 
@@ -87,13 +103,15 @@ func newEnv(t *testing.T, opts db.Options) *env {
 			t.Fatal(err)
 		}
 	}
-	w := web.New(web.Options{DB: d, Now: c.now})
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := web.New(web.Options{DB: d, Now: c.now, Logger: logger})
 	mux := http.NewServeMux()
 	for _, p := range web.Patterns {
 		mux.Handle(p, w)
 	}
 	page := w.Require(postes.Section.Roles...)(postes.Handler(d, postes.Options{Page: web.Page, Lang: web.Lang,
-		CSRFField: web.CSRFField, Now: c.now, Actor: func(r *http.Request) string {
+		CSRFField: web.CSRFField, Now: c.now, Logger: logger, Actor: func(r *http.Request) string {
 			if a := web.Account(r); a != nil {
 				return a.Name
 			}
@@ -104,7 +122,7 @@ func newEnv(t *testing.T, opts db.Options) *env {
 	w.AddSection(postes.Section)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &env{t: t, db: d, srv: srv, clock: c}
+	return &env{t: t, db: d, srv: srv, clock: c, logs: logs}
 }
 
 // client is a browser without JavaScript: cookies, no redirect followed.

@@ -117,6 +117,9 @@ func testPostesCreateCode(t *testing.T, opts db.Options) {
 			t.Fatalf("the code is in %s in clear", f)
 		}
 	}
+	if logs := e.logs.String(); !strings.Contains(logs, "enrolment code created") || strings.Contains(logs, m[1]) || strings.Contains(logs, m[2]) {
+		t.Fatalf("the log: %s", logs)
+	}
 	codes, err := e.db.EnrolCodes(context.Background(), false)
 	if err != nil || len(codes) != 1 || codes[0].Person != "Marie Dupont" || codes[0].CreatedBy != "alice" ||
 		!codes[0].Expires.Equal(e.clock.t.Add(4*time.Hour)) {
