@@ -83,7 +83,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 var pool = netip.MustParsePrefix("10.20.128.0/24")
 
-func newEnv(t *testing.T, opts db.Options) *env {
+func newEnv(t *testing.T, opts db.Options, tweak ...func(*postes.Options)) *env {
 	t.Helper()
 	c := &clock{t: time.Now()}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -110,13 +110,17 @@ func newEnv(t *testing.T, opts db.Options) *env {
 	for _, p := range web.Patterns {
 		mux.Handle(p, w)
 	}
-	page := w.Require(postes.Section.Roles...)(postes.Handler(d, postes.Options{Page: web.Page, Lang: web.Lang,
-		CSRFField: web.CSRFField, Now: c.now, Logger: logger, Actor: func(r *http.Request) string {
+	po := postes.Options{Page: web.Page, Lang: web.Lang, CSRFField: web.CSRFField, Now: c.now, Logger: logger,
+		Actor: func(r *http.Request) string {
 			if a := web.Account(r); a != nil {
 				return a.Name
 			}
 			return ""
-		}}))
+		}}
+	for _, f := range tweak {
+		f(&po)
+	}
+	page := w.Require(postes.Section.Roles...)(postes.Handler(d, po))
 	mux.Handle(postes.Path, page)
 	mux.Handle(postes.Path+"/", page)
 	w.AddSection(postes.Section)
