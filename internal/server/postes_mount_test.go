@@ -129,7 +129,7 @@ func TestPostesCodeEnrolRevoke(t *testing.T) {
 		t.Fatalf("default validity: %.3000s", page)
 	}
 	status, _, page := alice.do("POST", "/postes/code", url.Values{"csrf": {alice.csrf}, "person": {"Marie Dupont"}})
-	m := regexp.MustCompile(`id="code-value"[^>]*><span>([A-Z0-9]{5})</span>.*?<span>([A-Z0-9]{5})</span>`).FindStringSubmatch(page)
+	m := regexp.MustCompile(`id="code-value"[^>]*><span class="groups" aria-hidden="true"><span>([A-Z0-9]{5})</span>.*?<span>([A-Z0-9]{5})</span>`).FindStringSubmatch(page)
 	if status != 200 || m == nil {
 		t.Fatalf("create: %d %.2000s", status, page)
 	}
