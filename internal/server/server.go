@@ -38,6 +38,7 @@ import (
 	"relais/internal/server/config"
 	"relais/internal/server/db"
 	"relais/internal/server/enrol"
+	"relais/internal/server/postes"
 	"relais/internal/server/web"
 )
 
@@ -161,6 +162,24 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 	mux.Handle(avis.Path, notices)
 	mux.Handle(avis.Path+"/", notices)
 	s.Web.AddSection(web.SectionNotices)
+	// The Postes page (helpdesk, continuity): enrolment codes, enrolled
+	// laptops and their revocation, setup tokens, the enrolment log.
+	// A revocation takes the peer off the gateway at once (s.Enrol, made
+	// below), else the database only.
+	po := postes.Options{Page: web.Page, Lang: web.Lang, CSRFField: web.CSRFField, Actor: actor, Now: o.Now, Logger: s.log,
+		NotEnabled: cfg.WireGuard == nil, Revoke: func(ctx context.Context, keyOrID, by string) (db.Peer, error) {
+			if s.Enrol != nil {
+				return s.Enrol.Revoke(ctx, keyOrID, by)
+			}
+			return d.RevokePeer(ctx, keyOrID, by)
+		}}
+	if cfg.WireGuard != nil {
+		po.CodeValidity = cfg.WireGuard.CodeTTL
+	}
+	devices := s.Web.Require(postes.Section.Roles...)(postes.Handler(d, po))
+	mux.Handle(postes.Path, devices)
+	mux.Handle(postes.Path+"/", devices)
+	s.Web.AddSection(postes.Section)
 	mux.Handle("GET "+avis.PathDocument, avis.Endpoint(d, s.notices != nil, s.log))
 	mux.Handle("GET "+avis.PathSignature, avis.Endpoint(d, s.notices != nil, s.log))
 	if cfg.WireGuard != nil {
