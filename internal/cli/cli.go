@@ -125,7 +125,7 @@ type command struct {
 	summary string // message key of its one-line summary
 	args    string // message key of its positional arguments in the synopsis ("" for none)
 	run     func(ctx context.Context, r *run, args []string) int
-	subs    []command // a group (drill, key, …): run is nil
+	subs    []command // a group (drill, key, …); with run too (serve), run takes any other word
 	hidden  bool      // not listed (man)
 }
 
@@ -162,7 +162,7 @@ func commands() []command {
 		}},
 		{name: "demo", summary: "cli.usage.demo", run: cmdDemo},
 		{name: "helper", summary: "cli.usage.helper", run: cmdHelper},
-		{name: "serve", summary: "cli.usage.serve", run: cmdServe},
+		{name: "serve", summary: "cli.usage.serve", run: cmdServe, subs: serveCommands()},
 		{name: "help", summary: "cli.help.help", args: "cli.help.arg.command", run: cmdHelp},
 		{name: "completion", summary: "cli.help.completion", subs: completionCommands()},
 		{name: "man", summary: "cli.help.man", run: cmdMan, hidden: true},
@@ -224,7 +224,7 @@ func (r *run) dispatch(ctx context.Context, args []string, langErr error) int {
 		}
 		path = append(path, c)
 		args = args[1:]
-		if c.subs == nil {
+		if c.subs == nil || c.run != nil && !leadsToSub(c, args) {
 			r.path = path
 			return c.run(ctx, r, args)
 		}
@@ -239,6 +239,16 @@ func (r *run) dispatch(ctx context.Context, args []string, langErr error) int {
 		}
 		table = c.subs
 	}
+}
+
+// leadsToSub tells whether args go on to one of c's subcommands (or ask
+// for its help), for a group that also runs by itself (relais serve).
+func leadsToSub(c command, args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	_, ok := findCommand(c.subs, args[0])
+	return ok || args[0] == "help"
 }
 
 func findCommand(table []command, name string) (command, bool) {

@@ -44,9 +44,9 @@ type compNode struct {
 // completionTree walks the command table; flags come from the commands.
 func completionTree(ctx context.Context, r *run) []compNode {
 	var nodes []compNode
-	var walk func(path string, table []command)
-	walk = func(path string, table []command) {
-		n := compNode{path: path, summary: map[string]string{}}
+	var walk func(path string, table []command, flags []*flag.Flag)
+	walk = func(path string, table []command, flags []*flag.Flag) {
+		n := compNode{path: path, summary: map[string]string{}, flags: flags}
 		for _, c := range table {
 			if c.hidden {
 				continue
@@ -61,13 +61,17 @@ func completionTree(ctx context.Context, r *run) []compNode {
 			}
 			p := strings.TrimSpace(path + " " + c.name)
 			if c.subs != nil {
-				walk(p, c.subs)
+				var own []*flag.Flag // a group that also runs (serve) has flags
+				if c.run != nil {
+					own = flagList(flagsOf(ctx, r, c))
+				}
+				walk(p, c.subs, own)
 				continue
 			}
 			nodes = append(nodes, compNode{path: p, flags: flagList(flagsOf(ctx, r, c))})
 		}
 	}
-	walk("", commands())
+	walk("", commands(), nil)
 	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].path < nodes[j].path })
 	return nodes
 }

@@ -41,7 +41,7 @@ func cmdHelp(ctx context.Context, r *run, args []string) int {
 		table = c.subs
 	}
 	c := path[len(path)-1]
-	if c.subs != nil {
+	if c.subs != nil && c.run == nil {
 		r.groupHelp(r.Stdout, path)
 		return ExitOK
 	}
@@ -130,6 +130,18 @@ func (r *run) commandHelp(w io.Writer, fs *flag.FlagSet) {
 	}
 	for _, row := range rows {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, row[0], row[1])
+	}
+	if len(r.path) > 0 && r.path[len(r.path)-1].subs != nil {
+		// A command that is also a group (relais serve): its subcommands.
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, r.t("cli.help.subcommands"))
+		for _, s := range r.path[len(r.path)-1].subs {
+			if !s.hidden {
+				fmt.Fprintf(w, "  %-12s %s\n", s.name, r.t(s.summary))
+			}
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, r.t("cli.help.more", commandName(r.path, "")))
 	}
 }
 

@@ -54,7 +54,7 @@ func (r *run) writeMan(ctx context.Context, w io.Writer) {
 				continue
 			}
 			p := append(append([]command{}, path...), c)
-			if c.subs != nil {
+			if c.subs != nil && c.run == nil {
 				walk(p, c.subs)
 				continue
 			}
@@ -65,6 +65,9 @@ func (r *run) writeMan(ctx context.Context, w io.Writer) {
 			fmt.Fprintf(w, ".TP\n%s\n%s\n", head, roff(r.t(c.summary)))
 			for _, f := range flagList(flagsOf(ctx, r, c)) {
 				fmt.Fprintf(w, ".RS\n.TP\n\\fB%s\\fR\n%s\n.RE\n", roff(flagSynopsis(f)), roff(r.t(f.Usage)))
+			}
+			if c.subs != nil {
+				walk(p, c.subs) // a command that is also a group (relais serve)
 			}
 		}
 	}

@@ -16,10 +16,9 @@ import (
 	srvconfig "relais/internal/server/config"
 )
 
+// cmdServe runs the server; its subcommands (user, token, code, peer:
+// serveCommands) are dispatched from the command table.
 func cmdServe(ctx context.Context, r *run, args []string) int {
-	if len(args) > 0 && args[0] == "user" {
-		return cmdServeUser(ctx, r, args[1:])
-	}
 	fs := flag.NewFlagSet("relais serve", flag.ContinueOnError)
 	path := fs.String("config", "", "cli.serve.flag.config")
 	listen := fs.String("listen", "", "cli.serve.flag.listen")

@@ -34,6 +34,7 @@ import (
 	"relais/internal/server/campaign"
 	"relais/internal/server/config"
 	"relais/internal/server/db"
+	"relais/internal/server/postes"
 	"relais/internal/server/web"
 )
 
@@ -150,6 +151,13 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 	mux.Handle(avis.Path, notices)
 	mux.Handle(avis.Path+"/", notices)
 	s.Web.AddSection(web.SectionNotices)
+	// The Postes page (helpdesk, continuity): enrolment codes, enrolled
+	// laptops and their revocation, setup tokens, the enrolment log.
+	devices := s.Web.Require(postes.Section.Roles...)(postes.Handler(d, postes.Options{Page: web.Page, Lang: web.Lang,
+		CSRFField: web.CSRFField, Actor: actor, Now: o.Now, Logger: s.log}))
+	mux.Handle(postes.Path, devices)
+	mux.Handle(postes.Path+"/", devices)
+	s.Web.AddSection(postes.Section)
 	mux.Handle("GET "+avis.PathDocument, avis.Endpoint(d, s.notices != nil, s.log))
 	mux.Handle("GET "+avis.PathSignature, avis.Endpoint(d, s.notices != nil, s.log))
 	s.mux = mux

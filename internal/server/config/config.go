@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -50,6 +51,8 @@ type Config struct {
 	NoticeKeyFile        string    `toml:"notice_key_file"`
 	TLS                  TLS       `toml:"tls"`
 	Limits               Limits    `toml:"limits"`
+	// WireGuard is [wireguard]: nil when absent (the server enrols no one).
+	WireGuard *WireGuard `toml:"wireguard"`
 
 	// Networks is TrustedNetworks parsed (not a TOML key).
 	Networks []netip.Prefix `toml:"-"`
@@ -63,6 +66,46 @@ type TLS struct {
 
 // Enabled reports whether the server serves HTTPS.
 func (t TLS) Enabled() bool { return t.CertFile != "" }
+
+// WireGuard is [wireguard]: enrolment on the emergency gateway. The
+// server manages the peers of an existing WireGuard interface (kernel or
+// wireguard-go) on this machine: interface names it, pool lists the
+// networks tunnel addresses are taken from (one address of each per
+// device; IPv4 and/or IPv6).
+//
+// setup_tokens_file (optional) lists setup tokens by their hash, strict
+// TOML, upserted into the database at each start (uses kept; a token no
+// longer listed is revoked):
+//
+//	[[token]]
+//	name = "rentree-2027"
+//	sha256 = "<hex of enrolment.Hash(token)>"
+//	uses = 3000
+//	expires = 2027-03-01T00:00:00Z
+//
+// grant_key_file (optional) is a minisign secret key without a password,
+// mode 0600, that signs each enrolment's grant; its public half goes in
+// the profile's [enrolment] public_key.
+type WireGuard struct {
+	Interface          string   `toml:"interface"`
+	Pool               []string `toml:"pool"`
+	SetupTokensFile    string   `toml:"setup_tokens_file"`
+	GrantKeyFile       string   `toml:"grant_key_file"`
+	RemoveUnknownPeers bool     `toml:"remove_unknown_peers"`
+	CodeValidity       string   `toml:"code_validity"`
+	ReconcileInterval  string   `toml:"reconcile_interval"`
+
+	// Parsed (not TOML keys).
+	Pools     []netip.Prefix `toml:"-"`
+	CodeTTL   time.Duration  `toml:"-"`
+	Reconcile time.Duration  `toml:"-"`
+}
+
+// Defaults of [wireguard].
+const (
+	DefaultCodeValidity      = 8 * time.Hour
+	DefaultReconcileInterval = 30 * time.Second
+)
 
 // Limits is [limits]; zero means the default.
 type Limits struct {
@@ -86,6 +129,9 @@ const (
 	CodeTLSIncomplete = "tls_incomplete" // cert_file without key_file or the reverse
 	CodeLimit         = "limit"          // a limit out of range
 	CodeEmptyPath     = "empty_path"     // a file key set to spaces
+	CodeWGInterface   = "wg_interface"   // [wireguard] without a valid interface name
+	CodeWGPool        = "wg_pool"        // [wireguard] pool empty, or an entry not a network
+	CodeDuration      = "duration"       // code_validity or reconcile_interval not a duration in range
 )
 
 // Error is one problem in server.toml. Line is 0 when no line applies.
@@ -151,8 +197,12 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 			c.DataDir = DefaultDataDirName
 		}
 	}
-	for _, p := range []*string{&c.DataDir, &c.SubmitTokenFile, &c.HelpdeskIdentityFile, &c.NoticeKeyFile,
-		&c.TLS.CertFile, &c.TLS.KeyFile} {
+	paths := []*string{&c.DataDir, &c.SubmitTokenFile, &c.HelpdeskIdentityFile, &c.NoticeKeyFile,
+		&c.TLS.CertFile, &c.TLS.KeyFile}
+	if c.WireGuard != nil {
+		paths = append(paths, &c.WireGuard.SetupTokensFile, &c.WireGuard.GrantKeyFile)
+	}
+	for _, p := range paths {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -247,6 +297,9 @@ func (v *validator) validate(c *Config) {
 			v.add(key, CodeEmptyPath, "empty")
 		}
 	}
+	if c.WireGuard != nil {
+		v.wireguard(c.WireGuard)
+	}
 	l := &c.Limits
 	switch {
 	case l.MaxReportBytes == 0:
@@ -274,6 +327,69 @@ func (v *validator) validate(c *Config) {
 	}
 	// The deduplicated order of errors follows the file.
 	sortByLine(v.errs)
+}
+
+// wireguard validates [wireguard].
+func (v *validator) wireguard(w *WireGuard) {
+	if !validInterface(w.Interface) {
+		v.add("wireguard.interface", CodeWGInterface, "the name of an existing WireGuard interface is required (1 to 15 characters, no spaces or slashes)")
+	}
+	if len(w.Pool) == 0 {
+		v.add("wireguard.pool", CodeWGPool, "at least one network is required, such as 10.20.128.0/17")
+	}
+	for i, s := range w.Pool {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		switch {
+		case err != nil || p.Addr().Is4In6() || p.Addr().Zone() != "":
+			v.add("wireguard.pool", CodeWGPool, "[%d] %q is not a network such as 10.20.128.0/17 or fd00:20::/64", i, s)
+			continue
+		case p != p.Masked():
+			v.add("wireguard.pool", CodeWGPool, "[%d] %q is a host, not a network (did you mean %s?)", i, s, p.Masked())
+			continue
+		case p.Bits() > p.Addr().BitLen()-2:
+			v.add("wireguard.pool", CodeWGPool, "[%d] %q holds fewer than two addresses", i, s)
+			continue
+		}
+		for _, q := range w.Pools {
+			if q.Overlaps(p) {
+				v.add("wireguard.pool", CodeWGPool, "[%d] %q overlaps %s", i, s, q)
+			}
+		}
+		w.Pools = append(w.Pools, p)
+	}
+	for key, p := range map[string]string{"wireguard.setup_tokens_file": w.SetupTokensFile, "wireguard.grant_key_file": w.GrantKeyFile} {
+		if p != "" && strings.TrimSpace(p) == "" {
+			v.add(key, CodeEmptyPath, "empty")
+		}
+	}
+	w.CodeTTL = v.duration("wireguard.code_validity", w.CodeValidity, DefaultCodeValidity, time.Minute, 30*24*time.Hour)
+	w.Reconcile = v.duration("wireguard.reconcile_interval", w.ReconcileInterval, DefaultReconcileInterval, time.Second, time.Hour)
+}
+
+// duration parses a Go duration ("8h", "30s") within [lo, hi]; "" is def.
+func (v *validator) duration(key, s string, def, lo, hi time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d < lo || d > hi {
+		v.add(key, CodeDuration, "%q must be a duration such as \"8h\" or \"30s\", between %s and %s", s, lo, hi)
+		return def
+	}
+	return d
+}
+
+// validInterface is a Linux interface name.
+func validInterface(s string) bool {
+	if s == "" || len(s) > 15 || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == '/' || r == ':' || r > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 func sortByLine(errs ErrorList) {

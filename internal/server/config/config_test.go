@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseEmptyIsValid(t *testing.T) {
@@ -89,6 +90,16 @@ func TestParseErrors(t *testing.T) {
 		{"rate nan", "[limits]\nrate_per_minute = nan\n", CodeLimit, "limits.rate_per_minute", 2},
 		{"burst", "[limits]\nrate_burst = -3\n", CodeLimit, "limits.rate_burst", 2},
 		{"blank path", "submit_token_file = \"  \"\n", CodeEmptyPath, "submit_token_file", 1},
+		{"wg no interface", "[wireguard]\npool = [\"10.0.0.0/24\"]\n", CodeWGInterface, "wireguard.interface", 0},
+		{"wg bad interface", "[wireguard]\ninterface = \"wg 0\"\npool = [\"10.0.0.0/24\"]\n", CodeWGInterface, "wireguard.interface", 2},
+		{"wg no pool", "[wireguard]\ninterface = \"wg0\"\n", CodeWGPool, "wireguard.pool", 0},
+		{"wg pool host", "[wireguard]\ninterface = \"wg0\"\npool = [\"10.0.0.1/24\"]\n", CodeWGPool, "wireguard.pool", 3},
+		{"wg pool /32", "[wireguard]\ninterface = \"wg0\"\npool = [\"10.0.0.1/32\"]\n", CodeWGPool, "wireguard.pool", 3},
+		{"wg pool name", "[wireguard]\ninterface = \"wg0\"\npool = [\"intra\"]\n", CodeWGPool, "wireguard.pool", 3},
+		{"wg pool overlap", "[wireguard]\ninterface = \"wg0\"\npool = [\"10.0.0.0/16\", \"10.0.1.0/24\"]\n", CodeWGPool, "wireguard.pool", 3},
+		{"wg validity", "[wireguard]\ninterface = \"wg0\"\npool = [\"10.0.0.0/24\"]\ncode_validity = \"8\"\n", CodeDuration, "wireguard.code_validity", 4},
+		{"wg interval", "[wireguard]\ninterface = \"wg0\"\npool = [\"10.0.0.0/24\"]\nreconcile_interval = \"1ms\"\n", CodeDuration, "wireguard.reconcile_interval", 4},
+		{"wg unknown key", "[wireguard]\ninterface = \"wg0\"\npool = [\"10.0.0.0/24\"]\nport = 51820\n", CodeUnknownKey, "wireguard.port", 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,6 +117,42 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error %q", e.Error())
 			}
 		})
+	}
+}
+
+// [wireguard]: absent is nil; present, its networks parsed, the defaults
+// applied and its files resolved beside server.toml.
+func TestWireGuard(t *testing.T) {
+	t.Parallel()
+	c, err := Parse("server.toml", nil)
+	if err != nil || c.WireGuard != nil {
+		t.Fatalf("%+v %v", c, err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "server.toml")
+	if err := os.WriteFile(path, []byte(`[wireguard]
+interface = "wg-relais"
+pool = ["10.20.128.0/17", "fd00:20::/64"]
+setup_tokens_file = "tokens.toml"
+grant_key_file = "/etc/relais/grant.key"
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.WireGuard
+	if w == nil || w.Interface != "wg-relais" || len(w.Pools) != 2 || w.Pools[0] != netip.MustParsePrefix("10.20.128.0/17") ||
+		w.Pools[1] != netip.MustParsePrefix("fd00:20::/64") || w.CodeTTL != DefaultCodeValidity ||
+		w.Reconcile != DefaultReconcileInterval || w.RemoveUnknownPeers ||
+		w.SetupTokensFile != filepath.Join(dir, "tokens.toml") || w.GrantKeyFile != "/etc/relais/grant.key" {
+		t.Fatalf("%+v", w)
+	}
+	c, err = Parse("server.toml", []byte("[wireguard]\ninterface = \"wg0\"\npool = [\"fd00::/120\"]\n"+
+		"remove_unknown_peers = true\ncode_validity = \"2h\"\nreconcile_interval = \"5s\"\n"))
+	if err != nil || !c.WireGuard.RemoveUnknownPeers || c.WireGuard.CodeTTL != 2*time.Hour || c.WireGuard.Reconcile != 5*time.Second {
+		t.Fatalf("%+v %v", c.WireGuard, err)
 	}
 }
 
