@@ -122,7 +122,14 @@ func (st VaultState) restore(v secrets.Vault) {
 // the keyring and the public half in the store. If anything fails, the
 // keyring gets its previous content back, so the two never disagree.
 func (m *Machine) saveIdentity(ctx context.Context, v secrets.Vault, old VaultState, priv tunnel.Key, psk *tunnel.Key, addrs []string, source string) (store.Identity, error) {
-	id := store.Identity{PublicKey: PublicKey(priv), Addresses: addrs, Source: source, CreatedAt: m.Env.Now()}
+	return m.saveIdentityAs(ctx, v, old, priv, psk, store.Identity{Addresses: addrs, Source: source, CreatedAt: m.Env.Now()})
+}
+
+// saveIdentityAs is saveIdentity of a record made by the caller (an
+// enrolment's, with its URL and grant); its public key is priv's.
+func (m *Machine) saveIdentityAs(ctx context.Context, v secrets.Vault, old VaultState, priv tunnel.Key, psk *tunnel.Key, id store.Identity) (store.Identity, error) {
+	id.PublicKey = PublicKey(priv)
+	source := id.Source
 	if err := v.SetPrivateKey(priv); err != nil {
 		old.restore(v)
 		return id, m.keyringError(err)

@@ -100,6 +100,10 @@ func (d *Local) diagInput(ctx context.Context) diag.Input {
 		if b, err := ReadCapped(m.Path, 1<<20); err == nil {
 			in.Managed = b
 		}
+		if m.EnrolToken != "" {
+			// The managed file goes in the bundle: never its setup token.
+			in.Secrets = append(in.Secrets, m.EnrolToken)
+		}
 	}
 	if id, err := d.m.DB.Identity(ctx); err == nil {
 		in.PublicKey = id.PublicKey

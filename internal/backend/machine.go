@@ -38,6 +38,10 @@ type Machine struct {
 	// the store's copy was read (notices.go).
 	notices       atomic.Pointer[notices.Document]
 	noticesLoaded atomic.Bool
+
+	// enrolStatus is the last answer of the enrolment server's status
+	// endpoint (enrol.go).
+	enrolStatus enrolStatusCache
 }
 
 // OpenMachine loads the managed configuration and opens the user's store.

@@ -1,8 +1,10 @@
 // Package config reads the machine's managed configuration (written by the
 // installer, read-only for users) and locates the user's data directory.
 //
-// It reads; it never writes the managed file and never holds a secret: the
-// managed configuration carries public keys and URLs only.
+// It reads; it never writes the managed file. The managed configuration
+// carries public keys and URLs, and one secret: an optional enrolment setup
+// token (enrol_token), which is never logged nor shown (Managed.String
+// says only whether one is configured).
 package config
 
 import (
@@ -10,9 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -36,10 +41,31 @@ type Managed struct {
 	TrustedKeys []string `toml:"trusted_keys"`
 	// Locked holds settings users cannot change.
 	Locked Locked `toml:"locked"`
+	// EnrolToken is an organisation-wide setup token (rlst_…) with which
+	// the device enrols on the emergency gateway by itself; "" when the
+	// helpdesk gives a one-time code instead. A secret: never logged,
+	// never shown (only that one is configured).
+	EnrolToken string `toml:"enrol_token"`
+	// EnrolURL overrides the profile's [enrolment] url.
+	EnrolURL string `toml:"enrol_url"`
 
 	// Path is the file this was read from (not a TOML key).
 	Path string `toml:"-"`
 }
+
+// String describes m for logs, saying only whether a setup token is
+// configured.
+func (m Managed) String() string {
+	tok := "none"
+	if m.EnrolToken != "" {
+		tok = "configured"
+	}
+	return fmt.Sprintf("config.Managed{profile_url: %q, profile_file: %q, trusted_keys: %d, enrol_url: %q, enrol_token: %s, path: %q}",
+		m.ProfileURL, m.ProfileFile, len(m.TrustedKeys), m.EnrolURL, tok, m.Path)
+}
+
+// GoString is String, so that %#v does not show the token either.
+func (m Managed) GoString() string { return m.String() }
 
 // Locked settings; nil means not locked.
 type Locked struct {
@@ -183,6 +209,18 @@ func ParseManaged(name string, data []byte) (*Managed, error) {
 			return nil, fmt.Errorf("config: %s: trusted_keys[%d]: empty", name, i)
 		}
 	}
+	if m.EnrolToken != "" {
+		// Never quote the value: it is a secret.
+		if t := strings.TrimSpace(m.EnrolToken); t == "" || len(t) > maxEnrolToken || strings.ContainsFunc(t, unicode.IsControl) {
+			return nil, fmt.Errorf("config: %s: enrol_token: not a setup token (blank, longer than %d characters, or a control character)", name, maxEnrolToken)
+		}
+		m.EnrolToken = strings.TrimSpace(m.EnrolToken)
+	}
+	if m.EnrolURL != "" {
+		if err := checkEnrolURL(m.EnrolURL); err != nil {
+			return nil, fmt.Errorf("config: %s: enrol_url: %v", name, err)
+		}
+	}
 	if m.Locked.TunnelMode != nil {
 		switch *m.Locked.TunnelMode {
 		case "auto", "userspace", "system":
@@ -191,4 +229,29 @@ func ParseManaged(name string, data []byte) (*Managed, error) {
 		}
 	}
 	return &m, nil
+}
+
+// maxEnrolToken bounds enrol_token (the contract's MaxTokenLen).
+const maxEnrolToken = 128
+
+// checkEnrolURL accepts an absolute https URL, or http to a loopback host
+// (a test server), with no user information: the token goes there.
+func checkEnrolURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("not an absolute URL")
+	}
+	if u.User != nil {
+		return errors.New("user information in the URL")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		h := u.Hostname()
+		if a, err := netip.ParseAddr(h); strings.EqualFold(h, "localhost") || (err == nil && a.Unmap().IsLoopback()) {
+			return nil
+		}
+	}
+	return errors.New("must be https (http only to this machine)")
 }

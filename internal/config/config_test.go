@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,8 +109,16 @@ func FuzzParseManaged(f *testing.F) {
 	f.Add([]byte("profile_url = \"https://x\"\n"))
 	f.Add([]byte("[locked]\ntunnel_mode = 3"))
 	f.Add([]byte("\ufefftrusted_keys = [\"RWQ\"]\r\n"))
+	f.Add([]byte("trusted_keys = [\"RWQ\"]\nenrol_token = \"rlst_secretvalue\"\nenrol_url = \"https://e/v1/enrol\"\n"))
+	f.Add([]byte("trusted_keys = [\"RWQ\"]\nenrol_token = \"rlst_secret\\u0007\"\nenrol_url = \"http://h/x\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseManaged("f.toml", data)
+		if err == nil && m.EnrolToken != "" && strings.Contains(m.String(), m.EnrolToken) {
+			t.Fatal("String shows the setup token")
+		}
+		if err == nil && m.EnrolURL != "" && checkEnrolURL(m.EnrolURL) != nil {
+			t.Fatal("accepted a bad enrol_url")
+		}
 		if err == nil && len(m.TrustedKeys) == 0 {
 			t.Fatal("accepted a configuration without trusted keys")
 		}
@@ -147,5 +156,55 @@ func TestCommentedTemplateIsNotManaged(t *testing.T) {
 	}
 	if _, err := LoadManaged(p); err == nil || errors.Is(err, ErrNoManaged) {
 		t.Fatalf("a file with a setting but no key: %v, want a validation error", err)
+	}
+}
+
+// enrol_token and enrol_url: optional, checked, and the token never shown
+// (not in an error, not in String nor %v/%+v/%#v).
+func TestManagedEnrolment(t *testing.T) {
+	const tok = "rlst_abcdefghijklmnopqrstuvwxyz234567"
+	m, err := ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\nenrol_token = \" "+tok+" \"\nenrol_url = \"https://relais.example.org/v1/enrol\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.EnrolToken != tok || m.EnrolURL != "https://relais.example.org/v1/enrol" {
+		t.Fatalf("decoded %q %q", m.EnrolToken, m.EnrolURL)
+	}
+	for _, s := range []string{m.String(), fmt.Sprint(m), fmt.Sprintf("%v %+v %#v", *m, *m, *m), fmt.Sprintf("%+v", m)} {
+		if strings.Contains(s, tok) || strings.Contains(s, "abcdefghij") {
+			t.Fatalf("the token is shown: %s", s)
+		}
+	}
+	if !strings.Contains(m.String(), "enrol_token: configured") {
+		t.Fatalf("String does not say a token is configured: %s", m)
+	}
+	none, err := ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\n"))
+	if err != nil || none.EnrolToken != "" || none.EnrolURL != "" || !strings.Contains(none.String(), "enrol_token: none") {
+		t.Fatalf("%v %v", none, err)
+	}
+	bad := []struct{ in, want string }{
+		{"enrol_token = \"   \"", "enrol_token: not a setup token"},
+		{"enrol_token = \"rlst_secretpart\\u0007\"", "enrol_token: not a setup token"},
+		{"enrol_token = \"rlst_" + strings.Repeat("s", 200) + "\"", "enrol_token: not a setup token"},
+		{"enrol_token = 42", "relais.toml:2:"},
+		{"enrol_url = \"http://relais.example.org/v1/enrol\"", "enrol_url: must be https"},
+		{"enrol_url = \"ftp://relais.example.org/v1/enrol\"", "enrol_url: must be https"},
+		{"enrol_url = \"/v1/enrol\"", "enrol_url: not an absolute URL"},
+		{"enrol_url = \"https://u:p@relais.example.org/v1/enrol\"", "enrol_url: user information"},
+	}
+	for _, tt := range bad {
+		_, err := ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\n"+tt.in+"\n"))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.in, err, tt.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "secretpart") || strings.Contains(err.Error(), "ssssssss") {
+			t.Errorf("%s: the error quotes the token: %v", tt.in, err)
+		}
+	}
+	for _, ok := range []string{"http://127.0.0.1:8080/v1/enrol", "http://localhost/v1/enrol", "http://[::1]:9/v1/enrol"} {
+		if _, err := ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\nenrol_url = \""+ok+"\"\n")); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
 	}
 }
