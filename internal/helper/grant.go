@@ -44,6 +44,10 @@ func grantedAddresses(req UpRequest, p *profile.Profile, trusted []minisign.Publ
 		}
 		return nil, true, errorf(CodeBadGrant, "%v", err)
 	}
+	if len(granted) == 0 {
+		// Never the profile's own tunnel.address instead.
+		return nil, true, errorf(CodeBadGrant, "the grant gives no address")
+	}
 	if len(req.Addresses) > 0 && !enrolment.SameAddresses(hostPrefixes(req.Addresses), granted) {
 		return nil, true, errorf(CodeGrantAddresses, "addresses %v asked, the grant gives %v", req.Addresses, granted)
 	}

@@ -261,7 +261,7 @@ type enrolFixture struct {
 	device            tunnel.Key
 }
 
-func newEnrolFixture(t *testing.T) *enrolFixture {
+func newEnrolFixture(t testing.TB) *enrolFixture {
 	t.Helper()
 	e := &enrolFixture{trusted: helpertest.NewKey(t), grantKey: helpertest.NewKey(t)}
 	e.profile = e.profileWith(e.grantKey.Public.String())
@@ -275,7 +275,7 @@ func (e *enrolFixture) profileWith(grantKey string) []byte {
 		AllowedIPs: []string{"10.99.0.0/24"}, AddressPool: []string{"10.20.128.0/17", "fd00:20::/64"}}), "https://relais.example.org/v1/enrol", grantKey)
 }
 
-func newDeviceKey(t *testing.T) tunnel.Key {
+func newDeviceKey(t testing.TB) tunnel.Key {
 	t.Helper()
 	k, err := wgtypes.GeneratePrivateKey()
 	if err != nil {
@@ -285,7 +285,7 @@ func newDeviceKey(t *testing.T) tunnel.Key {
 }
 
 // grant is key's grant for device's public key and addrs.
-func grant(t *testing.T, key helpertest.Key, device tunnel.Key, addrs ...string) (doc, sig string) {
+func grant(t testing.TB, key helpertest.Key, device tunnel.Key, addrs ...string) (doc, sig string) {
 	t.Helper()
 	var list []netip.Prefix
 	for _, a := range addrs {
@@ -360,6 +360,7 @@ func TestGrantRefusals(t *testing.T) {
 	forged, forgedSig := grant(t, helpertest.NewKey(t), e.device, "10.20.128.7/32")
 	byProfileKey, byProfileKeySig := grant(t, e.trusted, e.device, "10.20.128.7/32")
 	outside, outsideSig := grant(t, e.grantKey, e.device, "10.99.0.9/32")
+	empty, emptySig := grant(t, e.grantKey, e.device)
 	tampered := strings.Replace(doc, "10.20.128.7", "10.20.128.9", 1)
 	with := func(doc, sig string, addrs ...string) UpRequest {
 		r := e.request(addrs...)
@@ -384,6 +385,7 @@ func TestGrantRefusals(t *testing.T) {
 		{"a grant without signature", with(doc, ""), CodeBadGrant},
 		{"garbage", with("{", "untrusted comment: x\nRW"), CodeBadGrant},
 		{"grant outside the pool", with(outside, outsideSig), CodeBadGrant},
+		{"grant of no address", with(empty, emptySig), CodeBadGrant},
 	}
 	for _, c := range cases {
 		cfg, code := e.build(c.req)
@@ -450,4 +452,40 @@ func TestGrantOverTheSocket(t *testing.T) {
 	if _, cfg, _, _ := f.backend.state(); fmt.Sprint(addrStrings(cfg.Addresses)) != "[10.20.128.7/32]" {
 		t.Fatalf("addresses %v", cfg.Addresses)
 	}
+}
+
+// Whatever grant a caller sends, the helper never panics, and brings up
+// addresses only for a grant the enrolment key signed for this device:
+// exactly that grant's.
+func FuzzGrantedAddresses(f *testing.F) {
+	e := newEnrolFixture(f)
+	p, err := profile.Accept("profile.toml", e.profile, e.sig, []minisign.PublicKey{e.trusted.Public}, profile.Previous{}, time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	doc, sig := grant(f, e.grantKey, e.device, "10.20.128.7/32")
+	other, otherSig := grant(f, e.grantKey, newDeviceKey(f), "10.20.128.8/32")
+	f.Add(doc, sig, "")
+	f.Add(doc, sig, "10.20.128.8/32")
+	f.Add(other, otherSig, "10.20.128.8/32")
+	f.Add(strings.Replace(doc, ".7/", ".9/", 1), sig, "")
+	f.Add("{}", "", "10.20.128.7/32")
+	f.Fuzz(func(t *testing.T, doc, sig, addr string) {
+		req := e.request()
+		req.Grant, req.GrantSignature = doc, sig
+		if a, err := netip.ParsePrefix(addr); err == nil {
+			req.Addresses = []netip.Prefix{a}
+		}
+		addrs, ok, err := grantedAddresses(req, p, []minisign.PublicKey{e.trusted.Public})
+		if !ok {
+			t.Fatal("the profile names an enrolment key: the grant policy must apply")
+		}
+		if err != nil {
+			return
+		}
+		want, verr := enrolment.VerifyGrant([]byte(doc), []byte(sig), e.grantKey.Public, devicePublicKey(e.device))
+		if verr != nil || !enrolment.SameAddresses(addrs, want) {
+			t.Fatalf("accepted %v for a grant that verifies as %v, %v", addrs, want, verr)
+		}
+	})
 }
