@@ -235,6 +235,15 @@ func TestEveryJSONDocument(t *testing.T) {
 	audit(m, "", "open", "portail", "--json") // no tunnel up
 	audit(m, "", "drill", "list", "--json")
 
+	// The server's enrolled laptops, one of them revoked.
+	srv := filepath.Join(dir, "server.toml")
+	if err := os.WriteFile(srv, []byte("data_dir = \""+filepath.Join(dir, "server-data")+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	enrolAuditPeers(t, filepath.Join(dir, "server-data"))
+	audit(m, "", "serve", "peer", "list", "--all", "--json", "--config", srv)
+	audit(m, "", "serve", "peer", "list", "--json", "--config", filepath.Join(dir, "missing.toml"))
+
 	// The commands that stay in the foreground print their document once
 	// the tunnel is up.
 	for _, args := range [][]string{{"up", "--json", "--mode", "userspace"}, {"demo", "--json"}} {
@@ -282,7 +291,7 @@ func commandOf(args []string) string {
 			break
 		}
 		words = append(words, a)
-		if len(words) == 2 {
+		if len(words) == 3 || isLeaf(words) {
 			break
 		}
 	}
@@ -293,6 +302,23 @@ func commandOf(args []string) string {
 		}
 	}
 	return name
+}
+
+// isLeaf tells whether words name a command of the table that has no
+// subcommand ("drill list", "serve peer list").
+func isLeaf(words []string) bool {
+	table := commands()
+	for i, w := range words {
+		c, ok := findCommand(table, w)
+		if !ok {
+			return false
+		}
+		if c.subs == nil {
+			return i == len(words)-1
+		}
+		table = c.subs
+	}
+	return false
 }
 
 // jsonCommands lists the commands of the table that take --json.

@@ -34,8 +34,6 @@ const (
 	maxTokenLifetime  = 366 * 24 * time.Hour
 	maxCodeValidity   = 7 * 24 * time.Hour
 	minSecretLifetime = time.Minute
-	defaultTokenLife  = 72 * time.Hour
-	defaultCodeValid  = 8 * time.Hour
 	maxPersonName     = 100 // characters of the name a code is for
 	wgTimeout         = 10 * time.Second
 )
@@ -266,7 +264,7 @@ func cmdServeCode(ctx context.Context, r *run, args []string) int {
 	verb, args := args[0], args[1:]
 	fs := flag.NewFlagSet("relais serve code "+verb, flag.ContinueOnError)
 	path := fs.String("config", "", "cli.serve.flag.config")
-	valid := fs.String("valid", "8h", "cli.serve.code.flag.valid")
+	valid := fs.String("valid", "", "cli.serve.code.flag.valid")
 	pos, ok := r.parseFlags(fs, args)
 	if !ok {
 		return ExitUsage
@@ -278,17 +276,27 @@ func cmdServeCode(ctx context.Context, r *run, args []string) int {
 	if person == "" {
 		return r.fail(ExitUsage, "cli.serve.code.person", maxPersonName)
 	}
-	life, err := ParseLifetime(*valid, minSecretLifetime, maxCodeValidity)
-	if err != nil {
-		return r.fail(ExitUsage, "cli.serve.code.valid", *valid)
+	var life time.Duration
+	if *valid != "" {
+		var err error
+		if life, err = ParseLifetime(*valid, minSecretLifetime, maxCodeValidity); err != nil {
+			return r.fail(ExitUsage, "cli.serve.code.valid", *valid)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, serveUserTimeout)
 	defer cancel()
-	_, d, code := r.openServeDB(ctx, *path)
+	cfg, d, code := r.openServeDB(ctx, *path)
 	if code != ExitOK {
 		return code
 	}
 	defer d.Close()
+	if life == 0 {
+		// [wireguard] code_validity, else 8 hours.
+		life = srvconfig.DefaultCodeValidity
+		if cfg.WireGuard != nil && cfg.WireGuard.CodeTTL > 0 {
+			life = cfg.WireGuard.CodeTTL
+		}
+	}
 	secret := enrolment.NewCode()
 	ec, err := d.AddEnrolCode(ctx, person, enrolment.Hash(secret), r.Now().Add(life), r.serveActor())
 	if err != nil {
@@ -447,5 +455,12 @@ func removePeer(ctx context.Context, iface, publicKey string) error {
 // wireguardOf is the interface the server manages and how often the
 // running server reconciles it; "" without [wireguard].
 func wireguardOf(cfg *srvconfig.Config) (string, time.Duration) {
-	return "", 0 // TODO(s2): cfg.WireGuard once [wireguard] lands
+	if cfg == nil || cfg.WireGuard == nil {
+		return "", 0
+	}
+	every := cfg.WireGuard.Reconcile
+	if every <= 0 {
+		every = srvconfig.DefaultReconcileInterval
+	}
+	return cfg.WireGuard.Interface, every
 }

@@ -324,3 +324,31 @@ func FuzzParseLifetime(f *testing.F) {
 		}
 	})
 }
+
+// enrolAuditPeers enrols two laptops in the server database of dataDir
+// and revokes one, for TestEveryJSONDocument.
+func enrolAuditPeers(t *testing.T, dataDir string) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, db.Options{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for i, name := range []string{"PC-1", "PC-2"} {
+		tok := enrolment.NewSetupToken()
+		if err := d.AddSetupToken(ctx, "t"+string(rune('a'+i)), enrolment.Hash(tok), 1, time.Now().Add(time.Hour), "test"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := d.Enrol(ctx, db.EnrolRequest{Hash: enrolment.Hash(tok), PublicKey: wgKey(t), DeviceName: name,
+			Pools: []netip.Prefix{netip.MustParsePrefix("10.20.128.0/24")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if _, err := d.RevokePeer(ctx, res.Peer.PublicKey, "cli"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

@@ -165,6 +165,7 @@ func (v view) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 type peerRow struct {
 	db.Peer
 	Addrs      string
+	ViaText    string
 	StateWord  string
 	StateClass string
 	Live       bool
@@ -182,6 +183,7 @@ type eventRow struct {
 	db.EnrolEvent
 	KindWord   string
 	KindClass  string
+	ViaText    string
 	CodeWord   string
 	ShortKey   string
 	DeviceName string
@@ -340,7 +342,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, pv 
 		for i, a := range p.Addresses {
 			addrs[i] = a.String()
 		}
-		pv.Peers = append(pv.Peers, peerRow{Peer: p, Addrs: strings.Join(addrs, ", "), StateWord: word(pv.view, "postes.state.", p.State, peerStates),
+		pv.Peers = append(pv.Peers, peerRow{Peer: p, Addrs: strings.Join(addrs, ", "), ViaText: ViaWord(lang, p.Via), StateWord: word(pv.view, "postes.state.", p.State, peerStates),
 			StateClass: stateClass(p.State), Live: p.State != "revoked"})
 	}
 	if pv.Query == "" {
@@ -359,7 +361,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, pv 
 	}
 	for _, e := range events {
 		row := eventRow{EnrolEvent: e, KindWord: word(pv.view, "postes.event.", e.Kind, eventKinds), KindClass: stateClass(e.Kind),
-			ShortKey: shortKey(e.PublicKey), DeviceName: cleanText(e.DeviceName)}
+			ShortKey: shortKey(e.PublicKey), DeviceName: cleanText(e.DeviceName), ViaText: ViaWord(lang, e.Via)}
 		if e.Code != "" {
 			row.CodeWord = refusalWord(lang, e.Code)
 		}
@@ -372,6 +374,18 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, pv 
 		return
 	}
 	h.o.Page(&statusWriter{ResponseWriter: w, status: status}, r, pv.T("postes.title"), body)
+}
+
+// ViaWord says what a laptop was enrolled with: "jeton rentree-2027",
+// "code de Marie Dupont" (db.Peer.Via is "token:NAME" or "code:PERSON").
+func ViaWord(lang, via string) string {
+	if name, ok := strings.CutPrefix(via, "token:"); ok {
+		return i18n.T(lang, "postes.via.token", cleanText(name))
+	}
+	if person, ok := strings.CutPrefix(via, "code:"); ok {
+		return i18n.T(lang, "postes.via.code", cleanText(person))
+	}
+	return cleanText(via)
 }
 
 // refusalWord is a refusal's code in words, or the code when it is not
@@ -521,7 +535,7 @@ func (h *handler) confirm(w http.ResponseWriter, r *http.Request) {
 		addrs[i] = a.String()
 	}
 	cv := confirmView{view: v, CSRF: h.o.CSRFField(r), Action: Path + "/" + strconv.FormatInt(p.ID, 10) + "/revoquer",
-		Peer: peerRow{Peer: p, Addrs: strings.Join(addrs, ", "), StateWord: word(v, "postes.state.", p.State, peerStates)}}
+		Peer: peerRow{Peer: p, Addrs: strings.Join(addrs, ", "), ViaText: ViaWord(lang, p.Via), StateWord: word(v, "postes.state.", p.State, peerStates)}}
 	body, err := render("confirm", cv)
 	if err != nil {
 		h.o.Logger.Error("postes: template", "err", err.Error())

@@ -53,7 +53,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 <caption class="vh">{{.T "postes.peers.caption"}}</caption>
 <thead><tr><th scope="col">{{.T "postes.col.device"}}</th><th scope="col">{{.T "postes.col.addresses"}}</th><th scope="col">{{.T "postes.col.enrolled"}}</th><th scope="col">{{.T "postes.col.via"}}</th><th scope="col">{{.T "postes.col.state"}}</th><th scope="col"><span class="vh">{{.T "postes.col.action"}}</span></th></tr></thead>
 <tbody>
-{{range .Peers}}<tr id="peer-{{.ID}}"><th scope="row">{{.DeviceName}}<br><span class="postes-key" title="{{.PublicKey}}">{{short .PublicKey}}</span></th><td>{{.Addrs}}</td><td class="when"><time datetime="{{$.ISO .EnrolledAt}}">{{$.Date .EnrolledAt}}</time></td><td>{{.Via}}</td><td class="state"><span class="badge {{.StateClass}}">{{.StateWord}}</span>{{if not .Live}}<br><small>{{$.Date .RevokedAt}}{{with .RevokedBy}} · {{.}}{{end}}</small>{{end}}</td>
+{{range .Peers}}<tr id="peer-{{.ID}}"><th scope="row">{{.DeviceName}}<br><span class="postes-key" title="{{.PublicKey}}">{{short .PublicKey}}</span></th><td class="addr">{{.Addrs}}</td><td class="when"><time datetime="{{$.ISO .EnrolledAt}}">{{$.Date .EnrolledAt}}</time></td><td>{{.ViaText}}</td><td class="state"><span class="badge {{.StateClass}}">{{.StateWord}}</span>{{if not .Live}}<br><small>{{$.Date .RevokedAt}}{{with .RevokedBy}} · {{.}}{{end}}</small>{{end}}</td>
 <td>{{if .Live}}<a class="postes-revoke" href="/postes/{{.ID}}/revoquer">{{$.T "postes.revoke"}}<span class="vh"> {{.DeviceName}}</span></a>{{end}}</td></tr>
 {{end}}</tbody></table></div>
 {{if .MorePeers}}<p class="hint">{{.T "postes.peers.more" (.Num (len .Peers))}}</p>{{end}}
@@ -76,7 +76,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 <caption class="vh">{{.T "postes.events.caption"}}</caption>
 <thead><tr><th scope="col">{{.T "postes.col.when"}}</th><th scope="col">{{.T "postes.col.event"}}</th><th scope="col">{{.T "postes.col.device"}}</th><th scope="col">{{.T "postes.col.via"}}</th><th scope="col">{{.T "postes.col.source"}}</th></tr></thead>
 <tbody>
-{{range .Events}}<tr><td class="when"><time datetime="{{$.ISO .At}}">{{$.Date .At}}</time></td><td><span class="badge {{.KindClass}}">{{.KindWord}}</span>{{with .CodeWord}}<br><small>{{.}}</small>{{end}}</td><td>{{.DeviceName}}{{with .ShortKey}}<br><span class="postes-key">{{.}}</span>{{end}}</td><td>{{.Via}}</td><td>{{.Source}}</td></tr>
+{{range .Events}}<tr><td class="when"><time datetime="{{$.ISO .At}}">{{$.Date .At}}</time></td><td><span class="badge {{.KindClass}}">{{.KindWord}}</span>{{with .CodeWord}}<br><small>{{.}}</small>{{end}}</td><td>{{.DeviceName}}{{with .ShortKey}}<br><span class="postes-key">{{.}}</span>{{end}}</td><td>{{.ViaText}}</td><td>{{.Source}}</td></tr>
 {{end}}</tbody></table></div>
 {{else}}<p class="empty">{{.T "postes.events.none"}}</p>{{end}}
 </section>{{end}}
@@ -87,7 +87,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 <dt>{{.T "postes.col.key"}}</dt><dd><code>{{.Peer.PublicKey}}</code></dd>
 <dt>{{.T "postes.col.addresses"}}</dt><dd>{{.Peer.Addrs}}</dd>
 <dt>{{.T "postes.col.enrolled"}}</dt><dd>{{.Date .Peer.EnrolledAt}}</dd>
-<dt>{{.T "postes.col.via"}}</dt><dd>{{.Peer.Via}}</dd></dl>
+<dt>{{.T "postes.col.via"}}</dt><dd>{{.Peer.ViaText}}</dd></dl>
 <form method="post" action="{{.Action}}" id="confirm-form">{{.CSRF}}
 <div class="actions"><button type="submit" class="danger">{{.T "postes.confirm.submit"}}</button>
 <a href="/postes">{{.T "postes.confirm.cancel"}}</a></div>
