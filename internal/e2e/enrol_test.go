@@ -128,6 +128,28 @@ grant_key_file = %q
 	}
 	t.Logf("relais serve token add --uses 5 --expires 72h → a setup token of %d characters", len(token))
 
+	// Another device enrols over the wire (POST /v1/enrol), with the same
+	// setup token: the server adds its peer with one /32 of the pool.
+	other, _ := wgtypes.GeneratePrivateKey()
+	otherPub := other.PublicKey().String()
+	req, _ := json.Marshal(enrolment.Request{Token: token, PublicKey: otherPub, DeviceName: "poste-2"})
+	ans, err := l.inClient("curl", "-sS", "--max-time", "10", "--cacert", caFile, "-H", "Content-Type: application/json",
+		"--data-binary", string(req), "-w", "\n%{http_code}", enrolURL)
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(ans), "201") {
+		t.Fatalf("POST /v1/enrol for a second device: %v: %s", err, ans)
+	}
+	_, otherAddrs, err := enrolment.ParseResponse([]byte(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(ans), "201"))))
+	if err != nil || len(otherAddrs) != 1 {
+		t.Fatalf("the second device's answer: %v %v: %s", otherAddrs, err, ans)
+	}
+	waitUntil(t, "the second peer on the office's interface", 10*time.Second, func() bool {
+		return l.officePeers()[otherPub] == otherAddrs[0]
+	})
+	if a := otherAddrs[0]; a.Bits() != 32 || !netip.MustParsePrefix(enrolPool).Contains(a.Addr()) {
+		t.Fatalf("the second device was given %s, want one /32 of %s", a, enrolPool)
+	}
+	t.Logf("POST /v1/enrol (curl, another device) → 201 %s; wg show lists it", otherAddrs[0])
+
 	// --- The laptop: the signed profile names the server and its grant
 	// key; the managed configuration holds the setup token.
 	data, _ := l.profile(1, func(tn *helpertest.Tunnel) {
@@ -212,7 +234,7 @@ grant_key_file = %q
 		granted = l.officePeers()[pub]
 		return granted.IsValid()
 	})
-	if granted.Bits() != 32 || !netip.MustParsePrefix(enrolPool).Contains(granted.Addr()) {
+	if granted.Bits() != 32 || !netip.MustParsePrefix(enrolPool).Contains(granted.Addr()) || granted == otherAddrs[0] {
 		t.Fatalf("wg show %s: the peer's allowed IPs are %s, want one /32 of %s", l.officeWG, granted, enrolPool)
 	}
 	t.Logf("wg show %s allowed-ips → %s %s", l.officeWG, pub, granted)
@@ -268,24 +290,7 @@ grant_key_file = %q
 	}
 	outputs = append(outputs, up.p.output())
 
-	// 5. Another device enrols over the wire, with the same setup token.
-	other, _ := wgtypes.GeneratePrivateKey()
-	otherPub := other.PublicKey().String()
-	req, _ := json.Marshal(enrolment.Request{Token: token, PublicKey: otherPub, DeviceName: "poste-2"})
-	ans, err := l.inClient("curl", "-sS", "--max-time", "10", "--cacert", caFile, "-H", "Content-Type: application/json",
-		"--data-binary", string(req), "-w", "\n%{http_code}", enrolURL)
-	if err != nil || !strings.HasSuffix(strings.TrimSpace(ans), "201") {
-		t.Fatalf("POST /v1/enrol for a second device: %v: %s", err, ans)
-	}
-	_, otherAddrs, err := enrolment.ParseResponse([]byte(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(ans), "201"))))
-	if err != nil || len(otherAddrs) != 1 || otherAddrs[0] == granted {
-		t.Fatalf("the second device's answer: %v %v: %s", otherAddrs, err, ans)
-	}
-	waitUntil(t, "the second peer on the office's interface", 10*time.Second, func() bool {
-		return l.officePeers()[otherPub] == otherAddrs[0]
-	})
-
-	// 6. Revoked: off the interface at once, and the next check says so
+	// 5. Revoked: off the interface at once, and the next check says so
 	// in plain French.
 	out = inOffice(0, "serve", "peer", "revoke", "--config", serverToml, pub)
 	t.Logf("relais serve peer revoke → exit 0: %s", strings.TrimSpace(out))
@@ -306,7 +311,7 @@ grant_key_file = %q
 		t.Errorf("relais check shows the raw code %q:\n%s", enrolment.CodeRevoked, said)
 	}
 
-	// 7. The interface recreated (same key, no peers) while the server is
+	// 6. The interface recreated (same key, no peers) while the server is
 	// stopped: the restarted server puts its live peers back, not the
 	// revoked one.
 	server.stop(10 * time.Second)
