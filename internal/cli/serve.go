@@ -14,6 +14,7 @@ import (
 	"relais/internal/server"
 	"relais/internal/server/avis"
 	srvconfig "relais/internal/server/config"
+	"relais/internal/server/enrol"
 )
 
 // cmdServe runs the server; its subcommands (user, token, code, peer:
@@ -56,6 +57,8 @@ func cmdServe(ctx context.Context, r *run, args []string) int {
 		}
 	}})
 	var keyErr *avis.KeyError
+	var tokErr *enrol.TokensFileError
+	var gwErr *enrol.GatewayError
 	switch {
 	case err == nil:
 		r.say("cli.serve.stopped")
@@ -66,6 +69,17 @@ func cmdServe(ctx context.Context, r *run, args []string) int {
 		return r.fail(ExitUsage, "cli.serve.database", r.detail(err))
 	case errors.Is(err, server.ErrTLS):
 		return r.fail(ExitUsage, "cli.serve.tls", r.detail(err))
+	case errors.Is(err, server.ErrGrantKey) && errors.As(err, &keyErr):
+		return r.fail(ExitUsage, "cli.serve.grant_key."+keyErr.Code, keyErr.Path)
+	case errors.Is(err, server.ErrSetupTokens) && errors.As(err, &tokErr):
+		return r.fail(ExitUsage, "cli.serve.setup_tokens."+tokErr.Code, tokErr.Path, r.detail(errors.New(tokErr.Msg)))
+	case errors.Is(err, server.ErrSetupTokens):
+		return r.fail(ExitUsage, "cli.serve.setup_tokens.taken", cfg.WireGuard.SetupTokensFile, r.detail(err))
+	case errors.Is(err, server.ErrWireGuard) && errors.As(err, &gwErr):
+		if gwErr.Code == enrol.GatewayFailed {
+			return r.fail(ExitUsage, "cli.serve.wireguard.failed", gwErr.Interface, r.detail(gwErr))
+		}
+		return r.fail(ExitUsage, "cli.serve.wireguard."+gwErr.Code, gwErr.Interface)
 	case errors.As(err, &keyErr):
 		return r.fail(ExitUsage, "cli.serve.notice_key."+keyErr.Code, keyErr.Path)
 	case errors.Is(err, server.ErrListen):

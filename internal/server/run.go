@@ -43,6 +43,18 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if err != nil {
 		return err
 	}
+	defer s.Close()
+	if s.Enrol != nil {
+		// At start, then every reconcile_interval: the interface agrees
+		// with the database again after a crash or a revocation made
+		// elsewhere (the CLI, another instance).
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		if _, err := s.Enrol.Reconcile(rctx); err != nil {
+			s.log.Warn("reconcile", "err", err.Error())
+		}
+		cancel()
+		go s.Enrol.Run(ctx, cfg.WireGuard.Reconcile)
+	}
 	var tlsConfig *tls.Config
 	if cfg.TLS.Enabled() {
 		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)

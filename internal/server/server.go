@@ -30,10 +30,12 @@ import (
 
 	"relais/internal/casecode"
 	"relais/internal/drills"
+	"relais/internal/enrolment"
 	"relais/internal/server/avis"
 	"relais/internal/server/campaign"
 	"relais/internal/server/config"
 	"relais/internal/server/db"
+	"relais/internal/server/enrol"
 	"relais/internal/server/postes"
 	"relais/internal/server/web"
 )
@@ -78,6 +80,10 @@ type Options struct {
 	// Ready, for Run, is told the address the server listens on, once it
 	// does (the port chosen when listen's is 0).
 	Ready func(addr string)
+	// Gateway is the WireGuard interface of [wireguard]; nil: the
+	// interface the configuration names, through wgctrl (tests give a
+	// fake).
+	Gateway enrol.Gateway
 }
 
 // Server is the HTTP handler of `relais serve`.
@@ -94,6 +100,9 @@ type Server struct {
 	// inside its layout and behind its role checks (Web.Require).
 	Web     *web.Handler
 	notices *avis.Signer // nil: no notice_key_file
+	// Enrol is enrolment on the WireGuard gateway; nil without [wireguard].
+	Enrol   *enrol.Service
+	closers []func() error
 }
 
 // New builds the server's handler on an open database. It reads the
@@ -160,9 +169,111 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 	s.Web.AddSection(postes.Section)
 	mux.Handle("GET "+avis.PathDocument, avis.Endpoint(d, s.notices != nil, s.log))
 	mux.Handle("GET "+avis.PathSignature, avis.Endpoint(d, s.notices != nil, s.log))
+	if cfg.WireGuard != nil {
+		if err := s.newEnrol(cfg.WireGuard, o); err != nil {
+			s.Close()
+			return nil, err
+		}
+		h := s.Enrol.Handler()
+		mux.Handle("POST "+enrolment.Path, h)
+		mux.Handle("POST "+enrolment.StatusPath, h)
+		s.metrics.reg.MustRegister(s.Enrol.Collectors()...)
+	} else {
+		mux.Handle(enrolment.Path, enrol.NotEnabled())
+		mux.Handle(enrolment.StatusPath, enrol.NotEnabled())
+	}
 	s.mux = mux
 	return s, nil
 }
+
+// Errors of [wireguard] at start (each wraps the cause).
+var (
+	// ErrGrantKey: grant_key_file cannot be used (an *avis.KeyError says why).
+	ErrGrantKey = errors.New("server: grant key")
+	// ErrSetupTokens: setup_tokens_file cannot be used (an
+	// *enrol.TokensFileError says why, or db.ErrExists: a name taken by a
+	// token made with the CLI).
+	ErrSetupTokens = errors.New("server: setup tokens file")
+	// ErrWireGuard: the interface cannot be managed (an
+	// *enrol.GatewayError says why).
+	ErrWireGuard = errors.New("server: wireguard")
+)
+
+// startTimeout bounds New's work on the interface and the database.
+const startTimeout = 30 * time.Second
+
+// newEnrol opens the gateway, loads the grant key and the setup tokens
+// file (its tokens upserted into the database) and makes the service.
+func (s *Server) newEnrol(w *config.WireGuard, o Options) error {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	eo := enrol.Options{DB: s.db, Gateway: o.Gateway, Pools: w.Pools, RemoveUnknownPeers: w.RemoveUnknownPeers,
+		Limiter: failLimiter{newLimiter(s.cfg.Limits.RatePerMinute, s.cfg.Limits.RateBurst)}, Logger: s.log, Now: o.Now}
+	if w.GrantKeyFile != "" {
+		key, err := enrol.LoadGrantKey(w.GrantKeyFile)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrGrantKey, err)
+		}
+		eo.GrantKey = &key
+	}
+	if w.SetupTokensFile != "" {
+		toks, err := enrol.LoadSetupTokens(w.SetupTokensFile)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrSetupTokens, err)
+		}
+		if err := s.db.UpsertFileTokens(ctx, toks); err != nil {
+			return fmt.Errorf("%w: %w", ErrSetupTokens, err)
+		}
+	}
+	if eo.Gateway == nil {
+		wg, err := enrol.OpenWireGuard(ctx, w.Interface)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrWireGuard, err)
+		}
+		s.closers = append(s.closers, wg.Close)
+		eo.Gateway = wg
+		eo.Reserved = enrol.InterfaceAddrs(w.Interface)
+	}
+	svc, err := enrol.New(ctx, eo)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrWireGuard, err)
+	}
+	s.Enrol = svc
+	return nil
+}
+
+// Close releases what New opened (the WireGuard handle); not the database.
+func (s *Server) Close() error {
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// failLimiter counts failed enrolment attempts per source in a token
+// bucket of the server's limiter: a source is blocked while its bucket is
+// empty, and only failures take from it.
+type failLimiter struct{ l *limiter }
+
+func (f failLimiter) Blocked(src netip.Addr, now time.Time) (bool, time.Duration) {
+	f.l.mu.Lock()
+	defer f.l.mu.Unlock()
+	b, ok := f.l.buckets[src]
+	if !ok || b.TokensAt(now) >= 1 {
+		return false, 0
+	}
+	r := b.ReserveN(now, 1)
+	if !r.OK() {
+		return true, time.Minute
+	}
+	d := r.DelayFrom(now)
+	r.CancelAt(now)
+	return true, d
+}
+
+func (f failLimiter) Failed(src netip.Addr, now time.Time) { f.l.allow(src, now) }
 
 // actor names the signed-in account, for what it publishes.
 func actor(r *http.Request) string {
