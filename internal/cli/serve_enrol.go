@@ -19,13 +19,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.zx2c4.com/wireguard/wgctrl"
-	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
-
 	"relais/internal/enrolment"
 	"relais/internal/i18n"
 	srvconfig "relais/internal/server/config"
 	"relais/internal/server/db"
+	"relais/internal/server/enrol"
 )
 
 // Limits of what the enrolment commands accept.
@@ -422,34 +420,17 @@ func peerState(s string) string {
 }
 
 // removePeer takes the peer with publicKey off the WireGuard interface
-// iface, within wgTimeout (wgctrl takes no context).
+// iface, as the running server does (enrol.WireGuard: wgctrl, within its
+// deadline).
 func removePeer(ctx context.Context, iface, publicKey string) error {
-	key, err := wgtypes.ParseKey(publicKey)
+	ctx, cancel := context.WithTimeout(ctx, wgTimeout)
+	defer cancel()
+	w, err := enrol.OpenWireGuard(ctx, iface)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, wgTimeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		c, err := wgctrl.New()
-		if err != nil {
-			done <- err
-			return
-		}
-		defer c.Close()
-		if _, err := c.Device(iface); err != nil {
-			done <- err
-			return
-		}
-		done <- c.ConfigureDevice(iface, wgtypes.Config{Peers: []wgtypes.PeerConfig{{PublicKey: key, Remove: true}}})
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	defer w.Close()
+	return w.RemovePeer(ctx, publicKey)
 }
 
 // wireguardOf is the interface the server manages and how often the

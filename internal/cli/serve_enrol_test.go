@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 
 	"relais/internal/enrolment"
 	"relais/internal/server/db"
+	"relais/internal/testenv"
 )
 
 // enrolCLI runs relais serve token|code|peer on a server configuration
@@ -350,5 +354,86 @@ func enrolAuditPeers(t *testing.T, dataDir string) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// peer revoke against a real wireguard-go interface (in a network
+// namespace; wgctrl reaches it through its UAPI socket): the peer is
+// revoked in the database and gone from the interface, the other stays.
+func TestServePeerRevokeRemovesFromInterface(t *testing.T) {
+	testenv.NeedRoot(t)
+	testenv.NeedTools(t, "wireguard-go", "wg", "ip")
+	id := fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff)
+	ns, ifc := "rls2"+id, "wgs2"+id
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	cmd := exec.Command("ip", "netns", "exec", ns, "wireguard-go", "-f", ifc)
+	cmd.Env = append(os.Environ(), "WG_PROCESS_FOREGROUND=1", "LOG_LEVEL=error")
+	var wgOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &wgOut, &wgOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join("/var/run/wireguard", ifc+".sock")
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		os.Remove(sock)
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wireguard-go did not start: %s", wgOut.String())
+		}
+	}
+	wg := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("ip", append([]string{"netns", "exec", ns, "wg"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("wg %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	priv, _ := wgtypes.GeneratePrivateKey()
+	keyFile := filepath.Join(t.TempDir(), "wg.key")
+	if err := os.WriteFile(keyFile, []byte(priv.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wg("set", ifc, "private-key", keyFile, "listen-port", "51821")
+
+	c := newEnrolCLI(t, "[wireguard]\ninterface = \""+ifc+"\"\npool = [\"10.20.128.0/24\"]\n")
+	d := c.open()
+	ctx := context.Background()
+	var peers []db.Peer
+	for i, name := range []string{"PC-1", "PC-2"} {
+		tok := enrolment.NewSetupToken()
+		if err := d.AddSetupToken(ctx, "t"+string(rune('a'+i)), enrolment.Hash(tok), 1, time.Now().Add(time.Hour), "test"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := d.Enrol(ctx, db.EnrolRequest{Hash: enrolment.Hash(tok), PublicKey: wgKey(t), DeviceName: name,
+			Pools: []netip.Prefix{netip.MustParsePrefix("10.20.128.0/24")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg("set", ifc, "peer", res.Peer.PublicKey, "allowed-ips", res.Peer.Addresses[0].String())
+		if err := d.ActivatePeer(ctx, res.Peer.ID); err != nil {
+			t.Fatal(err)
+		}
+		peers = append(peers, res.Peer)
+	}
+	code, _, errText := c.run("peer", "revoke", strconv.FormatInt(peers[0].ID, 10))
+	if code != ExitOK || !strings.Contains(errText, "Poste PC-1 révoqué") || !strings.Contains(errText, "Il est retiré de l'interface "+ifc) {
+		t.Fatalf("revoke: %d %q", code, errText)
+	}
+	on := wg("show", ifc, "peers")
+	if strings.Contains(on, peers[0].PublicKey) || !strings.Contains(on, peers[1].PublicKey) {
+		t.Fatalf("the interface holds:\n%s", on)
+	}
+	if live, _ := d.Peers(ctx, false); len(live) != 1 || live[0].ID != peers[1].ID {
+		t.Fatalf("live peers: %+v", live)
 	}
 }

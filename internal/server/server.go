@@ -162,8 +162,12 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 	s.Web.AddSection(web.SectionNotices)
 	// The Postes page (helpdesk, continuity): enrolment codes, enrolled
 	// laptops and their revocation, setup tokens, the enrolment log.
-	devices := s.Web.Require(postes.Section.Roles...)(postes.Handler(d, postes.Options{Page: web.Page, Lang: web.Lang,
-		CSRFField: web.CSRFField, Actor: actor, Now: o.Now, Logger: s.log}))
+	po := postes.Options{Page: web.Page, Lang: web.Lang, CSRFField: web.CSRFField, Actor: actor, Now: o.Now, Logger: s.log,
+		NotEnabled: cfg.WireGuard == nil}
+	if cfg.WireGuard != nil {
+		po.CodeValidity = cfg.WireGuard.CodeTTL
+	}
+	devices := s.Web.Require(postes.Section.Roles...)(postes.Handler(d, po))
 	mux.Handle(postes.Path, devices)
 	mux.Handle(postes.Path+"/", devices)
 	s.Web.AddSection(postes.Section)

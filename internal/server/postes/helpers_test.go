@@ -1,14 +1,17 @@
 package postes_test
 
 import (
+	"bytes"
 	"context"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,11 +22,31 @@ import (
 
 	"relais/internal/enrolment"
 	"relais/internal/server/db"
+	"relais/internal/server/db/pgtest"
 	"relais/internal/server/postes"
 	"relais/internal/server/web"
 )
 
 const testPassword = "mot de passe de test"
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// eachBackend runs f on SQLite and on a real PostgreSQL (pgtest: skipped
+// without one, failing under RELAIS_REQUIRE_E2E=1), in parallel.
+func eachBackend(t *testing.T, f func(t *testing.T, opts db.Options)) {
+	for _, b := range []struct {
+		name string
+		opts func(t *testing.T) db.Options
+	}{
+		{"sqlite", func(t *testing.T) db.Options { return db.Options{DataDir: t.TempDir()} }},
+		{"postgres", func(t *testing.T) db.Options { return db.Options{DatabaseURL: pgtest.Shared(t).NewDatabase(t)} }},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, b.opts(t))
+		})
+	}
+}
 
 // clock is a test's settable time.
 type clock struct {
@@ -42,11 +65,25 @@ type env struct {
 	db    *db.DB
 	srv   *httptest.Server
 	clock *clock
+	logs  *syncBuffer // what the page and the layout logged
 }
+
+// syncBuffer is a log written by the server while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 var pool = netip.MustParsePrefix("10.20.128.0/24")
 
-func newEnv(t *testing.T, opts db.Options) *env {
+func newEnv(t *testing.T, opts db.Options, tweak ...func(*postes.Options)) *env {
 	t.Helper()
 	c := &clock{t: time.Now()}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -66,24 +103,30 @@ func newEnv(t *testing.T, opts db.Options) *env {
 			t.Fatal(err)
 		}
 	}
-	w := web.New(web.Options{DB: d, Now: c.now})
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := web.New(web.Options{DB: d, Now: c.now, Logger: logger})
 	mux := http.NewServeMux()
 	for _, p := range web.Patterns {
 		mux.Handle(p, w)
 	}
-	page := w.Require(postes.Section.Roles...)(postes.Handler(d, postes.Options{Page: web.Page, Lang: web.Lang,
-		CSRFField: web.CSRFField, Now: c.now, Actor: func(r *http.Request) string {
+	po := postes.Options{Page: web.Page, Lang: web.Lang, CSRFField: web.CSRFField, Now: c.now, Logger: logger,
+		Actor: func(r *http.Request) string {
 			if a := web.Account(r); a != nil {
 				return a.Name
 			}
 			return ""
-		}}))
+		}}
+	for _, f := range tweak {
+		f(&po)
+	}
+	page := w.Require(postes.Section.Roles...)(postes.Handler(d, po))
 	mux.Handle(postes.Path, page)
 	mux.Handle(postes.Path+"/", page)
 	w.AddSection(postes.Section)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &env{t: t, db: d, srv: srv, clock: c}
+	return &env{t: t, db: d, srv: srv, clock: c, logs: logs}
 }
 
 // client is a browser without JavaScript: cookies, no redirect followed.

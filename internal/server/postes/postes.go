@@ -44,7 +44,7 @@ const (
 	maxQuery      = 200              // characters of a search
 	eventsShown   = 30               // latest enrolment events listed
 	peersShown    = 500              // laptops listed at most (a search finds the others)
-	DefaultValid  = 8 * time.Hour    // a code's validity unless another is chosen
+	DefaultValid  = 8 * time.Hour    // a code's validity unless Options.CodeValidity says otherwise
 	fieldPerson   = "person"
 	fieldValidity = "valid"
 )
@@ -53,8 +53,9 @@ const (
 // helpdesk and the continuity team.
 var Section = web.Section{Path: Path, Key: "web.nav.devices", Roles: []db.Role{db.RoleHelpdesk, db.RoleContinuity}}
 
-// Validities a code may be given, in hours, as the form offers them.
-var Validities = []int{1, 4, 8, 24, 72}
+// Validities a code may be given, as the form offers them (with
+// Options.CodeValidity).
+var Validities = []time.Duration{time.Hour, 4 * time.Hour, 8 * time.Hour, 24 * time.Hour, 72 * time.Hour}
 
 // Options are the handler's surroundings.
 type Options struct {
@@ -71,6 +72,12 @@ type Options struct {
 	// service's Revoke). nil: the database's RevokePeer only; the running
 	// server's reconcile loop then removes it within its interval.
 	Revoke func(ctx context.Context, keyOrID, by string) (db.Peer, error)
+	// CodeValidity is a code's validity unless another is chosen: the
+	// configuration's [wireguard] code_validity. 0: DefaultValid.
+	CodeValidity time.Duration
+	// NotEnabled says the server enrols no one (no [wireguard]): the page
+	// says so instead of offering codes.
+	NotEnabled bool
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 	// Location is the server's time zone, of the times shown; nil: Local.
@@ -107,6 +114,9 @@ func Handler(d *db.DB, o Options) http.Handler {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.CodeValidity <= 0 {
+		o.CodeValidity = DefaultValid
 	}
 	if o.Location == nil {
 		o.Location = time.Local
@@ -207,8 +217,9 @@ type pageView struct {
 	Created     *created
 	Person      string // typed, kept when refused
 	PersonError string
-	Valid       int // hours chosen
+	Valid       time.Duration // chosen
 	Validities  []validity
+	NotEnabled  bool
 	Peers       []peerRow
 	PeerCount   int
 	CountText   string
@@ -220,7 +231,7 @@ type pageView struct {
 }
 
 type validity struct {
-	Hours    int
+	Minutes  int
 	Word     string
 	Selected bool
 }
@@ -301,11 +312,12 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, pv 
 	pv.MaxPerson = MaxPerson
 	pv.Query = cleanQuery(r.URL.Query().Get("q"))
 	pv.All = r.URL.Query().Get("tous") == "1"
+	pv.NotEnabled = h.o.NotEnabled
 	if pv.Valid == 0 {
-		pv.Valid = int(DefaultValid / time.Hour)
+		pv.Valid = h.o.CodeValidity
 	}
-	for _, hrs := range Validities {
-		pv.Validities = append(pv.Validities, validity{Hours: hrs, Word: i18n.Duration(lang, time.Duration(hrs)*time.Hour), Selected: hrs == pv.Valid})
+	for _, d := range h.validities() {
+		pv.Validities = append(pv.Validities, validity{Minutes: int(d / time.Minute), Word: i18n.Duration(lang, d), Selected: d == pv.Valid})
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), pageTimeout)
 	defer cancel()
@@ -461,17 +473,21 @@ func (h *handler) addCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	typed := r.PostForm.Get(fieldPerson)
-	hours, err := strconv.Atoi(r.PostForm.Get(fieldValidity))
-	if err != nil || !slices.Contains(Validities, hours) {
-		hours = int(DefaultValid / time.Hour)
+	minutes, err := strconv.Atoi(r.PostForm.Get(fieldValidity))
+	valid := time.Duration(minutes) * time.Minute
+	if err != nil || !slices.Contains(h.validities(), valid) {
+		valid = h.o.CodeValidity
+	}
+	if h.o.NotEnabled {
+		h.render(w, r, http.StatusConflict, pageView{Person: typed, Valid: valid, Error: i18n.T(lang, "postes.err.not_enabled")})
+		return
 	}
 	person := CleanPerson(typed)
 	if person == "" {
-		h.render(w, r, http.StatusUnprocessableEntity, pageView{Person: typed, Valid: hours,
+		h.render(w, r, http.StatusUnprocessableEntity, pageView{Person: typed, Valid: valid,
 			PersonError: i18n.T(lang, "postes.err.person", MaxPerson)})
 		return
 	}
-	valid := time.Duration(hours) * time.Hour
 	secret := enrolment.NewCode()
 	ctx, cancel := context.WithTimeout(r.Context(), pageTimeout)
 	defer cancel()
@@ -479,12 +495,22 @@ func (h *handler) addCode(w http.ResponseWriter, r *http.Request) {
 	ec, err := h.db.AddEnrolCode(ctx, person, enrolment.Hash(secret), h.o.Now().Add(valid), actor)
 	if err != nil {
 		h.o.Logger.Warn("postes: code not created", "err", err.Error())
-		h.render(w, r, http.StatusServiceUnavailable, pageView{Person: typed, Valid: hours, Error: i18n.T(lang, "postes.err.unavailable")})
+		h.render(w, r, http.StatusServiceUnavailable, pageView{Person: typed, Valid: valid, Error: i18n.T(lang, "postes.err.unavailable")})
 		return
 	}
 	h.o.Logger.Info("postes: enrolment code created", "id", ec.ID, "by", actor)
-	h.render(w, r, http.StatusOK, pageView{Valid: hours, Created: &created{Code: secret, Person: person, Expires: ec.Expires,
+	h.render(w, r, http.StatusOK, pageView{Valid: valid, Created: &created{Code: secret, Person: person, Expires: ec.Expires,
 		Validity: i18n.Duration(lang, valid)}})
+}
+
+// validities are the code validities the form offers, shortest first.
+func (h *handler) validities() []time.Duration {
+	out := slices.Clone(Validities)
+	if !slices.Contains(out, h.o.CodeValidity) {
+		out = append(out, h.o.CodeValidity)
+		slices.Sort(out)
+	}
+	return out
 }
 
 // peerByID finds a peer (revoked ones too) by its number.

@@ -80,12 +80,16 @@ func TestPostesRolesAndCSRF(t *testing.T) {
 // shows it again. A missing name is refused, the typed text kept.
 func TestPostesCreateCode(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	e := newEnv(t, db.Options{DataDir: dir})
+	eachBackend(t, testPostesCreateCode)
+}
+
+func testPostesCreateCode(t *testing.T, opts db.Options) {
+	dir := opts.DataDir // "" on PostgreSQL: no file to read
+	e := newEnv(t, opts)
 	e.clock.t = time.Date(2026, 12, 7, 9, 0, 0, 0, time.Local)
 	c := e.client()
 	csrf := e.login(c, "alice")
-	p := e.do(c, "POST", "/postes/code", url.Values{"csrf": {csrf}, "person": {"  Marie   Dupont "}, "valid": {"4"}})
+	p := e.do(c, "POST", "/postes/code", url.Values{"csrf": {csrf}, "person": {"  Marie   Dupont "}, "valid": {"240"}})
 	m := codeShown.FindStringSubmatch(p.body)
 	if p.status != http.StatusOK || m == nil {
 		t.Fatalf("create: %d %.2000s", p.status, p.body)
@@ -100,12 +104,21 @@ func TestPostesCreateCode(t *testing.T) {
 		}
 	}
 	// Stored hashed: not in the files of the database, and it enrols.
-	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	var files []string
+	if dir != "" {
+		files, _ = filepath.Glob(filepath.Join(dir, "*"))
+		if len(files) == 0 {
+			t.Fatal("no database file")
+		}
+	}
 	for _, f := range files {
 		raw, _ := os.ReadFile(f)
 		if bytes.Contains(raw, []byte(code)) || bytes.Contains(raw, []byte(enrolment.NormalizeSecret(code))) {
 			t.Fatalf("the code is in %s in clear", f)
 		}
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "enrolment code created") || strings.Contains(logs, m[1]) || strings.Contains(logs, m[2]) {
+		t.Fatalf("the log: %s", logs)
 	}
 	codes, err := e.db.EnrolCodes(context.Background(), false)
 	if err != nil || len(codes) != 1 || codes[0].Person != "Marie Dupont" || codes[0].CreatedBy != "alice" ||
@@ -147,7 +160,11 @@ func TestPostesCreateCode(t *testing.T) {
 // row then says révoqué, with who and when), once.
 func TestPostesFindAndRevoke(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, db.Options{DataDir: t.TempDir()})
+	eachBackend(t, testPostesFindAndRevoke)
+}
+
+func testPostesFindAndRevoke(t *testing.T, opts db.Options) {
+	e := newEnv(t, opts)
 	a := e.enrol("PC-COMPTA-01")
 	b := e.enrol("PORTABLE-RH-07")
 	c := e.client()
@@ -257,6 +274,31 @@ func TestPostesTokensAndEvents(t *testing.T) {
 	}
 	if strings.Contains(en.body, "Créer") || strings.Contains(en.body, "jeton") {
 		t.Error("French words on the English page")
+	}
+}
+
+// Without [wireguard] the page says the server enrols no one and offers
+// no code; the configured code_validity is the form's default.
+func TestPostesNotEnabledAndValidity(t *testing.T) {
+	t.Parallel()
+	off := newEnv(t, db.Options{DataDir: t.TempDir()}, func(o *postes.Options) { o.NotEnabled = true })
+	c := off.client()
+	csrf := off.login(c, "alice")
+	if p := off.do(c, "GET", "/postes", nil); !strings.Contains(p.body, `id="not-enabled"`) || strings.Contains(p.body, `id="code-form"`) {
+		t.Fatalf("not enabled: %.2000s", p.body)
+	}
+	if p := off.do(c, "POST", "/postes/code", url.Values{"csrf": {csrf}, "person": {"Marie"}}); p.status != http.StatusConflict || codeShown.MatchString(p.body) {
+		t.Fatalf("a code without [wireguard]: %d", p.status)
+	}
+	on := newEnv(t, db.Options{DataDir: t.TempDir()}, func(o *postes.Options) { o.CodeValidity = 90 * time.Minute })
+	c = on.client()
+	csrf = on.login(c, "alice")
+	if p := on.do(c, "GET", "/postes", nil); !strings.Contains(p.body, `<option value="90" selected>1 h 30 min</option>`) {
+		t.Fatalf("default validity: %.3000s", p.body)
+	}
+	p := on.do(c, "POST", "/postes/code", url.Values{"csrf": {csrf}, "person": {"Marie"}, "valid": {"100000"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "(1 h 30 min)") {
+		t.Fatalf("an unoffered validity: %d", p.status)
 	}
 }
 

@@ -26,16 +26,16 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 <p>{{$.T "postes.code.expires" ($.Date .Expires) .Validity}}</p>
 <p class="hint">{{$.T "postes.code.once"}}</p>
 </div>{{end}}
-<p class="hint">{{.T "postes.code.lead"}}</p>
+{{if .NotEnabled}}<p class="error" id="not-enabled">{{.T "postes.not_enabled"}}</p>{{else}}<p class="hint">{{.T "postes.code.lead"}}</p>
 <form method="post" action="/postes/code" class="postes-new" id="code-form">{{.CSRF}}
 <div class="fields"><div><label for="person">{{.T "postes.code.person"}}</label>
 <input id="person" name="person" value="{{.Person}}" maxlength="{{.MaxPerson}}" required autocomplete="off" aria-describedby="person-hint{{if .PersonError}} person-error{{end}}"{{if .PersonError}} aria-invalid="true" autofocus{{end}}></div>
 <div><label for="valid">{{.T "postes.code.valid"}}</label>
-<select id="valid" name="valid">{{range .Validities}}<option value="{{.Hours}}"{{if .Selected}} selected{{end}}>{{.Word}}</option>{{end}}</select></div>
+<select id="valid" name="valid">{{range .Validities}}<option value="{{.Minutes}}"{{if .Selected}} selected{{end}}>{{.Word}}</option>{{end}}</select></div>
 <div><button type="submit">{{.T "postes.code.submit"}}</button></div></div>
 <p class="hint" id="person-hint">{{.T "postes.code.person_hint"}}</p>
 {{with .PersonError}}<p class="error" id="person-error" role="alert">{{.}}</p>{{end}}
-</form>
+</form>{{end}}
 {{if .Codes}}<h3>{{.T "postes.codes.pending"}}</h3>
 <ul class="postes-codes">{{range .Codes}}<li>{{$.T "postes.codes.item" .Person ($.Date .Expires) .CreatedBy}}</li>{{end}}</ul>{{end}}
 </section>
