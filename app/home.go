@@ -36,6 +36,7 @@ type home struct {
 	drill    *widget.Label
 	drillGo  *widget.Button    // the banner of an open drill window: to the Exercices tab
 	setupGo  *widget.Button    // to Réglages, when the device is not set up
+	enrol    *enrolPanel       // "Enrôler ce poste", when the device can enrol (enrol.go)
 	links    *linkList         // the emergency links, compact (links.go)
 	notices  *noticeBanner     // the organisation's notices (notices.go)
 	box      *fyne.Container   // all of the above, laid out again when a line shows or hides
@@ -100,12 +101,14 @@ func (h *home) content() fyne.CanvasObject {
 		}
 	}
 	h.notices = newNoticeBanner(h.u)
+	h.enrol = newEnrolPanel(h)
 	h.box = container.NewVBox(
 		h.notices.box,
 		h.drillGo,
 		button,
 		h.state,
 		container.NewCenter(h.setupGo),
+		h.enrol.box,
 		h.problems,
 		h.failure,
 		h.tto,
@@ -159,6 +162,9 @@ func (h *home) identityProblem() string {
 // setupSentence says what is missing and what to do, naming the profile's
 // helpdesk when it has one.
 func (h *home) setupSentence() string {
+	if h.enrol != nil && h.enrol.offered() {
+		return tr("app.enrol.intro", h.identity.EnrolHost)
+	}
 	what := "app.identity.home.no_key"
 	if h.identity.Setup == frontend.SetupNoAddress {
 		what = "app.identity.home.no_address"
@@ -232,7 +238,7 @@ func (h *home) refresh() {
 		failure = tr("app.home.start_failed", pr)
 	}
 	showText(h.failure, failure)
-	if setup && h.onOpenSettings != nil {
+	if setup && h.onOpenSettings != nil && (h.enrol == nil || !h.enrol.offered()) {
 		h.setupGo.SetText(tr("app.identity.home.open_settings"))
 		h.setupGo.Show()
 	} else {
@@ -266,8 +272,14 @@ func (h *home) refresh() {
 	if h.links != nil {
 		h.links.refresh()
 	}
+	if h.enrol != nil {
+		h.enrol.refresh()
+	}
 	relayout(h.box, h.scroll)
 }
+
+// relayout lays Accueil out again after a line showed or hid.
+func (h *home) relayout() { relayout(h.box, h.scroll) }
 
 // sentences is the overall state in one sentence — Mode urgence's
 // verdict (status.Judge), worded as the tray, the status summary, the CLI
@@ -296,6 +308,9 @@ func (h *home) sentences(on bool) (state, problems string) {
 		cause := tr(tunnelCauseKey(s))
 		if p := h.identityProblem(); p != "" {
 			cause = p
+		}
+		if c := helpdeskContact(u.prof.Profile, u.lang); s.TunnelFailure() == status.TunnelRevoked && c != "" {
+			cause = tr("app.home.revoked_call", c)
 		}
 		return state, tr("verdict.cause", cause)
 	}

@@ -280,6 +280,8 @@ func (s *settingsScreen) showIdentity(id frontend.Identity) {
 		source = tr("app.settings.key_generated")
 	case "keyring":
 		source = tr("app.identity.key_adopted")
+	case frontend.SourceEnrolled:
+		source = tr("app.identity.enrolled", id.EnrolHost, longDate(s.u.now(), id.CreatedAt))
 	default:
 		source = tr("app.settings.key_imported", id.Source)
 	}

@@ -447,3 +447,12 @@ func (m *Machine) Revoked(ctx context.Context) bool {
 	c.at, c.key, c.status = now, id.PublicKey, st
 	return st == enrolment.StatusRevoked
 }
+
+// EnrolError is err as a front end words it: an *enrolment.Error as the
+// coded *frontend.Error enrol.error.CODE; any other error as is.
+func EnrolError(err error) error {
+	if code := enrolment.Code(err); code != "" {
+		return frontend.Wrap(err, frontend.EnrolErrorPrefix+code)
+	}
+	return err
+}

@@ -23,6 +23,7 @@ import (
 	"relais/internal/config"
 	"relais/internal/enrolment"
 	"relais/internal/frontend"
+	"relais/internal/i18n"
 	"relais/internal/profile/profiletest"
 	"relais/internal/secrets"
 	"relais/internal/secrets/secretstest"
@@ -535,6 +536,49 @@ func TestStatusURL(t *testing.T) {
 		u, err := statusURL(in)
 		if err != nil || u.String() != want {
 			t.Errorf("%s: %v %v", in, u, err)
+		}
+	}
+}
+
+// Every enrolment code (the server's and the laptop's) has its sentence
+// in both languages, and front ends word it through EnrolError.
+func TestEveryEnrolCodeWorded(t *testing.T) {
+	t.Parallel()
+	if store.SourceEnrolled != frontend.SourceEnrolled {
+		t.Fatalf("store says %q, frontend %q", store.SourceEnrolled, frontend.SourceEnrolled)
+	}
+	seen := map[string]bool{}
+	cat := map[string]map[string]string{}
+	for _, l := range []string{i18n.FR, i18n.EN} {
+		c, err := i18n.Catalog(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat[l] = c
+	}
+	for _, code := range EnrolCodes() {
+		if seen[code] {
+			t.Errorf("%s twice", code)
+		}
+		seen[code] = true
+		err := EnrolError(&enrolment.Error{Code: code, Detail: "detail"})
+		if frontend.EnrolCode(err) != code {
+			t.Errorf("%s: EnrolCode %q", code, frontend.EnrolCode(err))
+		}
+		for _, l := range []string{i18n.FR, i18n.EN} {
+			key := frontend.EnrolErrorPrefix + code
+			if _, ok := cat[l][key]; !ok {
+				t.Errorf("%s: no %s", l, key)
+				continue
+			}
+			if s := frontend.Words(l, err, func(k string, a ...any) string { return i18n.T(l, k, a...) }, nil); s == "" || strings.Contains(s, "detail") {
+				t.Errorf("%s %s: %q", l, code, s)
+			}
+		}
+	}
+	for _, c := range []string{enrolment.CodeUnreachable, enrolment.CodeBadAnswer, enrolment.CodeServerKeyDiffer, enrolment.CodeNoURL, enrolment.CodeNoToken} {
+		if !seen[c] {
+			t.Errorf("laptop code %s missing", c)
 		}
 	}
 }

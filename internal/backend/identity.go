@@ -58,8 +58,15 @@ func IdentityProblem(goos string, err error) error {
 	return err
 }
 
-// identityError is err coded (IdentityProblem) with this machine's system.
-func (m *Machine) identityError(err error) error { return IdentityProblem(m.Env.GOOS, err) }
+// identityError is err coded (IdentityProblem) with this machine's system;
+// no identity on a machine that knows an enrolment server says to enrol.
+func (m *Machine) identityError(err error) error {
+	var fe *frontend.Error
+	if errors.Is(err, ErrNoIdentity) && !errors.As(err, &fe) && m.DB != nil && m.EnrolPlan(context.Background()).URL != "" {
+		return frontend.Wrap(err, "cli.key.no_identity_enrol")
+	}
+	return IdentityProblem(m.Env.GOOS, err)
+}
 
 // SourceAdopted is the source of an identity whose key the keyring held
 // with no record in the store (the data directory was reset): adopted.

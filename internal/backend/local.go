@@ -669,8 +669,14 @@ func (d *Local) Identity() frontend.Identity {
 		return frontend.Identity{Problem: err, Setup: frontend.SetupNoKeyring}
 	}
 	var id frontend.Identity
+	plan := d.m.EnrolPlan(d.ctx)
+	id.EnrolHost, id.EnrolAuto = plan.Host, plan.HasToken
 	if ks.Identity != nil {
 		id.PublicKey, id.Addresses, id.Source = ks.Identity.PublicKey, append([]string{}, ks.Identity.Addresses...), ks.Identity.Source
+		id.CreatedAt = ks.Identity.CreatedAt
+		if ks.Identity.EnrolURL != "" {
+			id.EnrolHost = urlHost(ks.Identity.EnrolURL)
+		}
 	}
 	switch {
 	case ks.Keyring == KeyringUnavailable: // no keyring: what to do about it
@@ -715,6 +721,21 @@ func (d *Local) GenerateKey(replace bool) error {
 func (d *Local) ImportConf(path string, replace bool) error {
 	_, _, err := d.m.ImportIdentity(d.ctx, path, replace)
 	return err
+}
+
+// Enrol enrols this device, as `relais enrol [CODE]`.
+func (d *Local) Enrol(code string) (frontend.EnrolResult, error) {
+	res, err := d.m.Enrol(d.ctx, EnrolOptions{Code: code})
+	if err != nil {
+		return frontend.EnrolResult{}, EnrolError(err)
+	}
+	return frontend.EnrolResult{Host: res.Host, Addresses: append([]string{}, res.Identity.Addresses...)}, nil
+}
+
+// EnrolmentStatus asks the enrolment server about this device's key.
+func (d *Local) EnrolmentStatus() (string, error) {
+	st, err := d.m.EnrolmentStatus(d.ctx)
+	return st, EnrolError(err)
 }
 
 // DeleteKey deletes the device's identity, as `relais key delete`.

@@ -98,6 +98,7 @@ func (m *Machine) NewEngine(mode tunnel.Mode, opt SessionOptions) *engine.Engine
 	var cur *store.CachedProfile
 	e := &engine.Engine{Store: m.DB, Checks: env.CheckRunner, Once: opt.Once, RecheckInterval: opt.Recheck, Now: env.Now, Logf: logf}
 	e.Maintenance = m.Maintenance // the announced windows (notices.go)
+	e.Revoked = m.Revoked         // an enrolled key the server revoked (enrol.go)
 	e.LoadProfile = func(ctx context.Context) (*engine.Loaded, error) {
 		if opt.Loaded != nil {
 			m.ensureNotices(ctx, opt.Loaded.Profile)

@@ -33,6 +33,7 @@ const (
 	CodeTunnelHandshake = status.CodeTunnelHandshake
 	CodeTunnelNoAnswer  = status.CodeTunnelNoAnswer
 	CodeTunnelNotSent   = status.CodeTunnelNotSent
+	CodeTunnelRevoked   = status.CodeTunnelRevoked
 	CodeMTU             = status.CodeMTU
 	CodeTunnelDown      = status.CodeTunnelDown
 	CodeNoInternet      = status.CodeNoInternet
@@ -58,6 +59,7 @@ var nextKey = map[string]string{
 	CodeTunnelHandshake: "checks.next.reconnect",
 	CodeTunnelNoAnswer:  "checks.next.reconnect",
 	CodeTunnelNotSent:   "checks.next.internet",
+	CodeTunnelRevoked:   "checks.next.revoked",
 	CodeMTU:             "checks.next.mtu",
 	CodeTunnelDown:      "checks.next.connect",
 	CodeNoInternet:      "checks.next.internet",
@@ -195,4 +197,13 @@ func classify(err error, dnsPhase bool) string {
 		return CodeTLSError
 	}
 	return CodeUnreachable
+}
+
+// RevokedReason is the reason of the tunnel built-in when the gateway does
+// not answer because this device's key was revoked (the enrolment server
+// says so): no longer authorised, call the helpdesk (its phone when the
+// profile gives one).
+func RevokedReason(contacts []profile.Contact) *Reason {
+	r := &Runner{Contacts: contacts}
+	return r.newReason(CodeTunnelRevoked, texts{key: "checks.reason.tunnel_revoked"})
 }

@@ -113,6 +113,7 @@ func cmdCheck(ctx context.Context, r *run, args []string) int {
 	if err != nil {
 		return r.startFail(err)
 	}
+	r.canEnrol = m.EnrolPlan(ctx).URL != ""
 	return r.report(snap, *asJSON, nil, m.CurrentNotices(ctx))
 }
 
@@ -215,8 +216,15 @@ func (r *run) printCheck(doc checkDoc) {
 		r.out("cli.check.tunnel_up", r.modeWords(doc.Tunnel.Mode), i18n.Duration(r.lang, time.Duration(*doc.Tunnel.LastHandshakeAgeS*float64(time.Second))))
 	case doc.Tunnel.Up:
 		r.out("cli.check.tunnel_no_handshake", r.modeWords(doc.Tunnel.Mode))
+	case doc.Tunnel.ErrorCode != "":
+		// The cause in words, never the Go error (it is in --json's
+		// "error" and the log).
+		r.out("cli.check.tunnel_down", r.tunnelCauseSentence(doc.Tunnel.ErrorCode))
 	default:
 		r.out("cli.check.tunnel_down", doc.Tunnel.Error)
+	}
+	if doc.Tunnel.Up && doc.Tunnel.ErrorCode == engine.TunnelRevoked {
+		r.out("verdict.cause", r.tunnelCause(doc.Tunnel.ErrorCode))
 	}
 	r.out("cli.check.header", r.t("cli.check.col.app"), r.t("cli.check.col.state"), r.t("cli.check.col.duration"), r.t("cli.check.col.criticality"))
 	for _, a := range doc.Apps {
@@ -282,4 +290,30 @@ func (r *run) startFail(err error) int {
 		return r.failErr(ExitUsage, err)
 	}
 	return r.fail(ExitUsage, "cli.check.failed", r.describe(err))
+}
+
+// tunnelCause is why the tunnel failed, as the clause every front end
+// says after "Cause : " (verdict.tunnel.CODE); with no identity on a
+// machine that can enrol, what to type instead.
+func (r *run) tunnelCause(code string) string {
+	if code == engine.TunnelNoIdentity && r.canEnrol {
+		return lowerFirst(r.t("cli.key.no_identity_enrol"))
+	}
+	return r.t("verdict.tunnel." + code)
+}
+
+// tunnelCauseSentence is tunnelCause as a sentence of its own.
+func (r *run) tunnelCauseSentence(code string) string {
+	s := r.tunnelCause(code)
+	for i, c := range s {
+		return strings.ToUpper(string(c)) + s[i+len(string(c)):]
+	}
+	return s
+}
+
+func lowerFirst(s string) string {
+	for i, c := range s {
+		return strings.ToLower(string(c)) + s[i+len(string(c)):]
+	}
+	return s
 }

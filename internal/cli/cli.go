@@ -57,6 +57,7 @@ type run struct {
 	failed     *failure       // the last failure said, for the --json error document
 	lastReason *reasonSaid    // the last error worded by reason
 	probe      **flag.FlagSet // set: parseFlags only records the command's flags
+	canEnrol   bool           // the machine knows an enrolment server: no identity means `relais enrol`
 }
 
 // t translates a message key into the invocation's language.
@@ -145,6 +146,7 @@ func commands() []command {
 			{name: "export-conf", summary: "cli.help.key.export", run: cmdKeyExportConf},
 			{name: "delete", summary: "cli.help.key.delete", run: cmdKeyDelete},
 		}},
+		{name: "enrol", summary: "cli.usage.enrol", args: "cli.help.arg.code", run: cmdEnrol},
 		{name: "up", summary: "cli.usage.up", run: cmdUp},
 		{name: "status", summary: "cli.usage.status", run: cmdStatus},
 		{name: "check", summary: "cli.usage.check", run: cmdCheck},

@@ -181,6 +181,7 @@ func TestEveryJSONDocument(t *testing.T) {
 	audit(m, "", "up", "--json")
 	audit(m, "", "open", "portail", "--json")
 	audit(m, "", "key", "show", "--json")
+	audit(m, "", "enrol", "--json") // no enrolment server known
 	audit(m, "", "key", "generate", "--json")
 	audit(m, "", "key", "generate", "--json") // exists already
 	audit(m, "", "key", "show", "--json")

@@ -220,6 +220,9 @@ type engineStatusJSON struct {
 	Runs                int                    `json:"runs"`
 	TimeToOperationalMS *float64               `json:"time_to_operational_ms"`
 	Timeline            []engine.TimelineEntry `json:"timeline"`
+	// TunnelErrorCode is why the tunnel failed (engine.TunnelFailureCodes:
+	// revoked for a key the enrolment server revoked); "" when it did not.
+	TunnelErrorCode string `json:"tunnel_error_code,omitempty"`
 	// verdict is the recorded verdict, worded by the text output.
 	verdict engine.Verdict
 }
@@ -281,6 +284,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	if err != nil {
 		return r.failErr(ExitUsage, err)
 	}
+	r.canEnrol = m.EnrolPlan(ctx).URL != ""
 	doc := statusJSON{Demo: st.Demo, DiskFull: st.DiskFull, Checks: []statusCheckJSON{}, Apps: []statusAppJSON{}, notices: st.Notices}
 	doc.Notices, doc.Maintenance, doc.NoticesSync = noticesDoc(st.Notices)
 	if l := st.Live; l != nil {
@@ -294,7 +298,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 		}
 		if snap := l.Snapshot; l.EngineRecorded() {
 			e := &engineStatusJSON{Phase: snap.Phase, PID: l.PID, UpdatedAt: l.UpdatedAt, Stopped: snap.Stopped, Stale: l.EngineStale(),
-				Runs: snap.Runs, Timeline: snap.Timeline, verdict: engine.VerdictOf(snap)}
+				Runs: snap.Runs, Timeline: snap.Timeline, TunnelErrorCode: snap.TunnelFailure(), verdict: engine.VerdictOf(snap)}
 			if snap.TimeToOperational != nil {
 				ms := float64(*snap.TimeToOperational) / float64(time.Millisecond)
 				e.TimeToOperationalMS = &ms
@@ -390,6 +394,9 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 		default:
 			fmt.Fprintln(r.Stdout, r.verdictSentence(e.verdict))
 			r.out("cli.engine.status", e.PID, at)
+		}
+		if e.TunnelErrorCode != "" && !e.Stale {
+			r.out("verdict.cause", r.tunnelCause(e.TunnelErrorCode))
 		}
 		if e.TimeToOperationalMS != nil {
 			r.out("cli.engine.time_to_operational", i18n.Duration(r.lang, time.Duration(*e.TimeToOperationalMS*float64(time.Millisecond))))

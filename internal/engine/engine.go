@@ -118,6 +118,12 @@ type Engine struct {
 	// StartTunnel brings the tunnel up for p, or returns a tunnel already
 	// up with owned false (the engine then never closes it).
 	StartTunnel func(ctx context.Context, p *profile.Profile) (t tunnel.Tunnel, owned bool, err error)
+	// Revoked, if set, is asked after a run whose tunnel is up without a
+	// fresh handshake: whether this device's key was revoked (the backend
+	// asks the enrolment server, at most once a minute). When it says so,
+	// the tunnel built-in's reason says so and the snapshot's tunnel
+	// failure is TunnelRevoked, until a run finds the tunnel answering.
+	Revoked func(ctx context.Context) bool
 	// Checks makes the check runner of each run; the engine fills Tunnel,
 	// TunnelStatus, TunnelDNS, DNSDomains, Contacts, Now and Logf
 	// when they are unset, and sets Progress. nil: a runner with defaults.
@@ -262,8 +268,11 @@ func (e *Engine) Done() <-chan struct{} {
 
 // Recheck asks for a run of the checks now (the "Vérifier" button).
 func (e *Engine) Recheck() {
+	e.mu.Lock()
+	ch := e.recheck // nil before Start: nothing to ask
+	e.mu.Unlock()
 	select {
-	case e.recheck <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }

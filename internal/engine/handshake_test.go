@@ -2,12 +2,14 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"relais/internal/checks"
 	"relais/internal/profile"
+	"relais/internal/status"
 	"relais/internal/tunnel"
 	"relais/internal/tunnel/tunneltest"
 )
@@ -117,5 +119,61 @@ func TestEngineRechecksOnHandshakeTransitions(t *testing.T) {
 	})
 	if back.Snapshot.Report == nil || !back.Snapshot.Report.EssentialsOK() {
 		t.Errorf("after the handshake came back: %+v", back.Snapshot.Report)
+	}
+}
+
+// A tunnel up whose gateway never answers, for a device whose key was
+// revoked (the backend asks the enrolment server): the tunnel failure is
+// TunnelRevoked, the tunnel built-in's reason says so, and the verdict is
+// the tunnel's failure. Not asked when the handshake is fresh.
+func TestEngineRevoked(t *testing.T) {
+	t.Parallel()
+	p := tunnelOnlyProfile()
+	p.Contacts = []profile.Contact{{Role: "helpdesk", Name: profile.Text{FR: "Centre de services", EN: "Service desk"}, Phone: "+33 1 99 00 12 34"}}
+	for _, tc := range []struct {
+		name      string
+		handshake bool
+		revoked   bool
+		asked     bool
+	}{
+		{name: "revoked", revoked: true, asked: true},
+		{name: "active", asked: true},
+		{name: "handshake", handshake: true, revoked: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := tunnel.Status{Up: true, TxBytes: 148}
+			if tc.handshake {
+				st.LastHandshake, st.RxBytes = time.Now(), 92
+			}
+			ft := tunneltest.New(st)
+			e := fakeEngine(p, ft)
+			e.Once, e.HandshakeWait = true, 10*time.Millisecond
+			var asked atomic.Int32
+			e.Revoked = func(context.Context) bool { asked.Add(1); return tc.revoked }
+			if err := e.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			<-e.Done()
+			s := e.Snapshot()
+			if got := asked.Load() > 0; got != tc.asked {
+				t.Fatalf("asked %v, want %v", got, tc.asked)
+			}
+			revoked := tc.revoked && tc.asked
+			if got := s.TunnelFailure() == TunnelRevoked; got != revoked {
+				t.Fatalf("tunnel failure %q", s.TunnelFailure())
+			}
+			if !revoked {
+				return
+			}
+			c := s.Report.Builtins[profile.BuiltinTunnel]
+			if ReasonCode(c) != checks.CodeTunnelRevoked || !strings.Contains(c.Reason.Text.FR, "n'est plus autorisé") ||
+				!strings.Contains(c.Reason.Next.FR, "+33 1 99 00 12 34") || !strings.Contains(c.Reason.Text.EN, "no longer authorised") {
+				t.Fatalf("reason %+v", c.Reason)
+			}
+			if v := status.FoundVerdict(s); v.Level != status.VerdictFailed || !v.TunnelFailed {
+				t.Fatalf("verdict %+v", v)
+			}
+		})
 	}
 }

@@ -62,6 +62,7 @@ func (e *Engine) runChecks(ctx context.Context) {
 	if ctx.Err() != nil && !e.Once {
 		return // stopped mid-run: the report is not the network's doing
 	}
+	revoked := e.revoked(ctx, t, p, rep)
 	status.ApplyMaintenance(rep, e.Maintenance, rep.Finished)
 	e.recordReport(ctx, rep)
 
@@ -69,6 +70,12 @@ func (e *Engine) runChecks(ctx context.Context) {
 	var ttoDetail string
 	e.commit(ctx, EventReport, string(phase), func(s *Snapshot) {
 		s.Report, s.Phase, s.TunnelAtReport = rep, phase, s.Tunnel
+		switch {
+		case revoked:
+			s.TunnelErrorCode, s.TunnelError = TunnelRevoked, "the gateway does not answer: the enrolment server says this device's key was revoked"
+		case s.TunnelErrorCode == TunnelRevoked:
+			s.TunnelErrorCode, s.TunnelError = "", ""
+		}
 		s.Runs++
 		if rep.EssentialsOK() && s.TimeToOperational == nil {
 			d := opAt.Sub(s.Started)
@@ -187,4 +194,28 @@ func ReasonCode(c checks.CheckResult) string {
 		return ""
 	}
 	return c.Reason.Code
+}
+
+// revoked asks Revoked, after a run whose tunnel is up without a fresh
+// handshake, whether this device's key was revoked; if so, the tunnel
+// built-in's reason (and so every app blocked by it) says so.
+func (e *Engine) revoked(ctx context.Context, t tunnel.Tunnel, p *profile.Profile, rep *status.Report) bool {
+	if e.Revoked == nil || t == nil || rep == nil {
+		return false
+	}
+	st := t.Status()
+	if age := st.HandshakeAge(e.now()); !st.Up || (age >= 0 && age < e.maxAge()) {
+		return false
+	}
+	if !e.Revoked(ctx) {
+		return false
+	}
+	if b, ok := rep.Builtins[profile.BuiltinTunnel]; ok && b.State != status.StateOK {
+		b.Reason = checks.RevokedReason(p.Contacts)
+		rep.Builtins[profile.BuiltinTunnel] = b
+	}
+	if e.Logf != nil {
+		e.Logf("the gateway does not answer: the enrolment server says this device's key was revoked")
+	}
+	return true
 }

@@ -25,6 +25,7 @@ const (
 	TunnelNoHelper      = status.TunnelNoHelper
 	TunnelHelperRefused = status.TunnelHelperRefused
 	TunnelFailed        = status.TunnelFailed
+	TunnelRevoked       = status.TunnelRevoked
 )
 
 // TunnelFailureCodes is every code of a tunnel that could not come up, the

@@ -11,6 +11,8 @@
 package frontend
 
 import (
+	"errors"
+	"strings"
 	"time"
 
 	"relais/internal/diag/bundle"
@@ -93,6 +95,18 @@ type Backend interface {
 	// DeleteKey deletes the device's identity: the keys from the keyring,
 	// the record from the store. May block. Its errors are *IdentityError.
 	DeleteKey() error
+	// Enrol enrols this device with the organisation's server, as
+	// `relais enrol`: code is a one-time code from the helpdesk, "" for
+	// the managed setup token (Identity.EnrolAuto). The key is made on
+	// the device and stays in the keyring; a refusal changes nothing.
+	// May block (the network: 15 s at most). Its errors are coded: an
+	// *Error (enrol.error.CODE, EnrolCode gives CODE) or an
+	// *IdentityError (the keyring, the store).
+	Enrol(code string) (EnrolResult, error)
+	// EnrolmentStatus asks the enrolment server whether this device's key
+	// is still enrolled: EnrolActive, EnrolRevoked or EnrolUnknown. May
+	// block (5 s at most). Its errors are as Enrol's.
+	EnrolmentStatus() (string, error)
 
 	// Drills: runs, steps, reports (issue 6).
 	Drills
@@ -198,6 +212,69 @@ type Identity struct {
 	// Problem is why the keyring cannot be read or the key in it does not
 	// match (a coded *Error); nil otherwise.
 	Problem error
+	// EnrolHost is the host of the organisation's enrolment server: the
+	// one this identity was enrolled with (Source SourceEnrolled), else
+	// the one this device would enrol with; "" when none is known.
+	EnrolHost string
+	// EnrolAuto: the managed configuration gives a setup token, so
+	// enrolment needs no code.
+	EnrolAuto bool
+	// CreatedAt is when the identity was made, imported or enrolled;
+	// zero when there is none.
+	CreatedAt time.Time
+}
+
+// SourceEnrolled is Identity.Source of an identity the organisation's
+// server gave (Enrol).
+const SourceEnrolled = "enrolment"
+
+// EnrolResult is what Enrol made.
+type EnrolResult struct {
+	Host      string   // the enrolment server's host
+	Addresses []string // the device's tunnel addresses
+}
+
+// Enrolment statuses (EnrolmentStatus).
+const (
+	EnrolActive  = "active"
+	EnrolRevoked = "revoked"
+	EnrolUnknown = "unknown"
+)
+
+// EnrolErrorPrefix starts the key of every coded enrolment refusal: the
+// refusal's code follows (enrol.error.token_expired).
+const EnrolErrorPrefix = "enrol.error."
+
+// LooksLikeCode reports whether s, as typed, has the shape of a one-time
+// enrolment code (ten letters and digits, in any case, with or without
+// spaces and hyphens: ACD4F-GHJ7K) or of a setup token (rlst_…): what a
+// front end checks before asking the server, which judges the rest.
+func LooksLikeCode(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "rlst_") {
+		return len(s) > len("rlst_")
+	}
+	n := 0
+	for _, r := range strings.ToUpper(s) {
+		switch {
+		case r == ' ' || r == '-' || r == '\u00a0':
+		case (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'):
+			n++
+		default:
+			return false
+		}
+	}
+	return n == 10
+}
+
+// EnrolCode is the code of an enrolment refusal (token_expired, …), ""
+// when err is not one.
+func EnrolCode(err error) string {
+	var fe *Error
+	if errors.As(err, &fe) && strings.HasPrefix(fe.Key, EnrolErrorPrefix) {
+		return strings.TrimPrefix(fe.Key, EnrolErrorPrefix)
+	}
+	return ""
 }
 
 // Identity.Setup values.

@@ -17,6 +17,7 @@ const (
 	CodeTunnelHandshake = "tunnel_handshake" // tunnel up but no recent handshake
 	CodeTunnelNoAnswer  = "tunnel_no_answer" // handshake initiations sent, the gateway never answered
 	CodeTunnelNotSent   = "tunnel_not_sent"  // no handshake initiation could leave for the gateway
+	CodeTunnelRevoked   = "tunnel_revoked"   // no handshake, and the enrolment server says this device's key was revoked
 	CodeMTU             = "mtu_blackhole"    // an answer's headers arrived, its body never did: large packets are lost
 	CodeTunnelDown      = "tunnel_down"      // no tunnel
 	CodeNoInternet      = "no_internet"      // no direct access to the internet

@@ -17,13 +17,17 @@ const (
 	TunnelNoHelper      = "no_helper"      // the system helper does not answer (helper.ErrNoHelper)
 	TunnelHelperRefused = "helper_refused" // the system helper refused, or could not make the tunnel (a *helper.Error)
 	TunnelFailed        = "failed"         // anything else
+	// TunnelRevoked: the tunnel is up but the gateway does not answer,
+	// and the enrolment server says this device's key was revoked (set
+	// on a run's report, not when the tunnel starts).
+	TunnelRevoked = "revoked"
 )
 
 // TunnelFailureCodes is every code of a tunnel that could not come up, the
 // set a front end must word.
 var TunnelFailureCodes = []string{
 	TunnelNoIdentity, TunnelNoAddress, TunnelKeyMismatch, TunnelNoKeyring, TunnelEndpoint,
-	TunnelTimeout, TunnelNoHelper, TunnelHelperRefused, TunnelFailed,
+	TunnelTimeout, TunnelNoHelper, TunnelHelperRefused, TunnelFailed, TunnelRevoked,
 }
 
 // TunnelFailure is the code of the tunnel's failure to come up (the

@@ -58,6 +58,8 @@ type Backend struct {
 	StartErr     error                 // Start fails with it (and stays inactive)
 	OpenErr      error                 // OpenLink fails with it
 	ImportErr    error                 // ImportConf fails with it
+	EnrolErr     error                 // Enrol fails with it (and changes nothing)
+	EnrolGate    chan struct{}         // if set, Enrol waits for it (a slow server)
 
 	// What the front end asked, recorded.
 	Starts   []string            // the mode of each Start
@@ -69,6 +71,7 @@ type Backend struct {
 	KeysMade int                 // GenerateKey calls that made a key
 	Replaced bool                // an ImportConf replaced another key
 	Deleted  int                 // DeleteKey calls
+	Enrols   []string            // the code of each Enrol call
 	Lang     string              // the last SetLanguage
 
 	// Drills is the drills half; Diag the diagnostics half.
@@ -290,4 +293,38 @@ func CopyRun(r *drills.Run) *drills.Run {
 		panic(err)
 	}
 	return &c
+}
+
+// EnrolledKey is the public key Enrol gives.
+const EnrolledKey = "ENROLLED+KEY+PUBLIC+HALF+xxxxxxxxxxxxxxxxxx="
+
+// Enrol records the code; unless EnrolErr, the identity becomes an
+// enrolled one (10.20.128.7/32, with Ident.EnrolHost).
+func (f *Backend) Enrol(code string) (frontend.EnrolResult, error) {
+	f.mu.Lock()
+	f.Enrols = append(f.Enrols, code)
+	gate := f.EnrolGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.EnrolErr != nil {
+		return frontend.EnrolResult{}, f.EnrolErr
+	}
+	host := f.Ident.EnrolHost
+	f.Ident = frontend.Identity{PublicKey: EnrolledKey, Source: frontend.SourceEnrolled, Addresses: []string{"10.20.128.7/32"},
+		Setup: frontend.SetupReady, EnrolHost: host, CreatedAt: f.Now}
+	return frontend.EnrolResult{Host: host, Addresses: []string{"10.20.128.7/32"}}, nil
+}
+
+// EnrolmentStatus is active for an enrolled identity, else unknown.
+func (f *Backend) EnrolmentStatus() (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Ident.Source == frontend.SourceEnrolled {
+		return frontend.EnrolActive, nil
+	}
+	return frontend.EnrolUnknown, nil
 }
