@@ -49,17 +49,18 @@ const (
 // The issue's acceptance, with real parts only. The office namespace runs
 // Debian's wireguard-go (no peer at all) and `relais serve` managing it
 // ([wireguard], a grant key, a setup token made with `relais serve token
-// add`); the laptop is a fresh RELAIS_HOME and a fresh gnome-keyring on a
-// private session bus, its managed configuration holds enrol_token and
-// the signed profile names the server in [enrolment]. Then: relais enrol
-// makes the identity (the key in the keyring, nowhere else); wg(8) in the
-// office lists the peer with its /32; relais check reaches the office's
-// app; the system helper brings up exactly the granted address; another
-// device enrols over the wire; relais serve peer revoke takes the first
-// device off the interface, and its next relais check fails with the plain
-// French reason; with the server stopped, the interface deleted and made
-// again (same key, no peers), the restarted server puts back the peer
-// that was not revoked, and only it.
+// add`); another device enrols over the wire (POST /v1/enrol) and wg(8)
+// lists it. The laptop is a fresh RELAIS_HOME and a fresh gnome-keyring on
+// a private session bus, its managed configuration holds enrol_token and
+// the signed profile names the server and its grant key in [enrolment].
+// Then: relais enrol makes the identity (the key in the keyring, in no
+// output); wg(8) in the office lists the peer with its /32; relais check
+// reaches the office's app; the system helper brings up exactly the
+// granted address; relais serve peer revoke takes the laptop off the
+// interface, and its next relais check fails with the plain French
+// reason; with the server killed, the interface deleted and made again
+// (same key, no peers), the restarted server puts back the peer that was
+// not revoked, and only it.
 func TestEnrolmentEndToEnd(t *testing.T) {
 	testenv.NeedRoot(t)
 	testenv.NeedTools(t, "dbus-daemon", "gnome-keyring-daemon", "wireguard-go", "wg", "curl", "ip")
@@ -315,9 +316,12 @@ grant_key_file = %q
 	}
 
 	// 6. The interface recreated (same key, no peers) while the server is
-	// stopped: the restarted server puts its live peers back, not the
+	// down (SIGKILL): the restarted server puts its live peers back, not the
 	// revoked one.
-	server.stop(10 * time.Second)
+	if err := server.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = server.wait(10 * time.Second)
 	outputs = append(outputs, server.output())
 	l.ip("-n", l.office, "link", "del", l.officeWG)
 	waitUntil(t, "the office's interface to go", 10*time.Second, func() bool {
