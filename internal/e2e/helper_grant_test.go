@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"net/netip"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,8 @@ func signGrant(t *testing.T, key helpertest.Key, device wgtypes.Key, addr string
 // They present another device's grant (with its address, or with none):
 // refused with grant_other_device. With no grant: no_grant. Nothing
 // changes on the machine (no interface, no address, no route). Then their
-// own grant, without addresses, brings up exactly A.
+// own grant, without addresses, brings up exactly A; and B is what the
+// pool policy alone would have given (the control).
 func TestHelperGrantAttack(t *testing.T) {
 	l := newLab(t, false)
 	l.startHelper("users")
@@ -105,6 +107,18 @@ func TestHelperGrantAttack(t *testing.T) {
 	addrs, _ := l.inClient("ip", "-o", "-4", "addr", "show", "dev", l.iface)
 	if !strings.Contains(addrs, "inet "+grantedAddr+"/32 ") || strings.Count(addrs, "inet ") != 1 {
 		t.Errorf("own grant: the interface holds\n%s", addrs)
+	}
+	u.release(t)
+	waitUntil(t, "the interface to go", 5*time.Second, func() bool {
+		return exec.Command("ip", "-n", l.client, "link", "show", l.iface).Run() != nil
+	})
+
+	// The control: the same pool in a profile without an enrolment key
+	// lets the member take B. The grant, nothing else, refused it above.
+	plain, plainSig := l.profile(2, func(tn *helpertest.Tunnel) { tn.AddressPool = []string{grantPool} })
+	u = l.up(l.upRequest(plain, plainSig, attackerAddr+"/32"), memberB, false)
+	if u.Status == nil || !u.Status.Up {
+		t.Fatalf("without [enrolment] public_key, %s: %s %s", attackerAddr, u.Code, u.Error)
 	}
 	u.release(t)
 }
