@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"aead.dev/minisign"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
 	"relais/internal/enrolment"
@@ -96,8 +97,14 @@ func TestEnrolWired(t *testing.T) {
 	tok := enrolment.NewSetupToken()
 	tokens := writeFile(t, "tokens.toml", fmt.Sprintf("[[token]]\nname = \"rentree\"\nsha256 = \"%s\"\nuses = 10\nexpires = %s\n",
 		enrolment.Hash(tok), time.Now().Add(time.Hour).UTC().Format(time.RFC3339)))
+	pub, priv, err := minisign.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyText, _ := priv.MarshalText()
+	grantKey := writeFile(t, "grant.key", string(keyText))
 	cfg, err := config.Parse("server.toml", []byte(fmt.Sprintf("[limits]\nrate_burst = 2\nrate_per_minute = 1.0\n"+
-		"[wireguard]\ninterface = \"wg-test\"\npool = [\"10.44.0.0/24\"]\nsetup_tokens_file = %q\n", tokens)))
+		"[wireguard]\ninterface = \"wg-test\"\npool = [\"10.44.0.0/24\"]\nsetup_tokens_file = %q\ngrant_key_file = %q\n", tokens, grantKey)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,9 +117,20 @@ func TestEnrolWired(t *testing.T) {
 	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	a := post(t, srv.URL+enrolment.Path, enrolBody(tok, pubKey(t), "PC-1"))
+	k := pubKey(t)
+	a := post(t, srv.URL+enrolment.Path, enrolBody(tok, k, "PC-1"))
 	if a.status != 201 {
 		t.Fatalf("%d %s", a.status, a.body)
+	}
+	resp, _, err := enrolment.ParseResponse(a.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addrs, err := enrolment.VerifyGrant([]byte(resp.Grant), []byte(resp.GrantSignature), pub, k); err != nil || addrs[0].String() != "10.44.0.1/32" {
+		t.Fatalf("grant: %v %v", addrs, err)
+	}
+	if !strings.Contains(logs.String(), pub.String()) {
+		t.Fatalf("the grant key's public half is not logged at start: %s", logs.String())
 	}
 	if toks, _ := d.SetupTokens(ctxFor(t)); len(toks) != 1 || !toks[0].FromFile || toks[0].Uses != 1 {
 		t.Fatalf("%+v", toks)

@@ -28,6 +28,8 @@ import (
 	"strings"
 	"time"
 
+	"aead.dev/minisign"
+
 	"relais/internal/casecode"
 	"relais/internal/drills"
 	"relais/internal/enrolment"
@@ -219,6 +221,10 @@ func (s *Server) newEnrol(w *config.WireGuard, o Options) error {
 			return fmt.Errorf("%w: %w", ErrGrantKey, err)
 		}
 		eo.GrantKey = &key
+		if pub, ok := key.Public().(minisign.PublicKey); ok {
+			// For the profile's [enrolment] public_key.
+			s.log.Info("enrolment grant key", "public_key", pub.String())
+		}
 	}
 	if w.SetupTokensFile != "" {
 		toks, err := enrol.LoadSetupTokens(w.SetupTokensFile)

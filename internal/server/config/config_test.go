@@ -212,6 +212,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("listen = \"127.0.0.1:8443\"\ntrusted_networks = [\"10.20.0.0/16\"]\n[tls]\ncert_file = \"a\"\nkey_file = \"b\"\n"))
 	f.Add([]byte("[limits]\nmax_report_bytes = 1048576\nrate_per_minute = 1e300\n"))
 	f.Add([]byte("database_url = \"postgres://u:p@h/d\"\n[\"tls\"]\n'cert_file' = 'x'"))
+	f.Add([]byte("[wireguard]\ninterface = \"wg0\"\npool = [\"10.20.128.0/17\", \"fd00:20::/64\"]\ncode_validity = \"8h\"\nreconcile_interval = \"30s\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("f.toml", data)
 		if err != nil {
@@ -235,6 +236,21 @@ func FuzzParse(f *testing.F) {
 		for _, p := range c.Networks {
 			if !p.IsValid() {
 				t.Fatalf("invalid prefix accepted")
+			}
+		}
+		if w := c.WireGuard; w != nil {
+			if w.Interface == "" || len(w.Pools) == 0 || len(w.Pools) != len(w.Pool) || w.CodeTTL <= 0 || w.Reconcile <= 0 {
+				t.Fatalf("[wireguard] accepted incomplete: %+v", w)
+			}
+			for i, p := range w.Pools {
+				if !p.IsValid() || p != p.Masked() || p.Bits() > p.Addr().BitLen()-2 {
+					t.Fatalf("pool %v accepted", p)
+				}
+				for _, q := range w.Pools[:i] {
+					if q.Overlaps(p) {
+						t.Fatalf("overlapping pools %v %v accepted", q, p)
+					}
+				}
 			}
 		}
 	})

@@ -293,42 +293,38 @@ func (db *DB) claim(ctx context.Context, tx *sql.Tx, r EnrolRequest, nowMS int64
 }
 
 // reserve gives peer one free address of each pool: the lowest host not
-// held by a live peer nor reserved. The INSERT … ON CONFLICT DO NOTHING
-// over the partial unique index settles a race with another instance: the
-// loser tries the next address.
+// held by a live peer nor reserved. The database finds it (the first gap
+// in the pool's live offsets); the INSERT … ON CONFLICT DO NOTHING over
+// the partial unique index settles a race with another instance: the
+// loser tries the next gap.
 func (db *DB) reserve(ctx context.Context, tx *sql.Tx, peer int64, pools []netip.Prefix, reserved []netip.Addr) ([]netip.Prefix, error) {
-	used := map[netip.Addr]bool{}
+	skip := map[netip.Addr]bool{}
 	for _, a := range reserved {
-		used[a.Unmap()] = true
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT address FROM peer_addresses WHERE live = 1")
-	if err != nil {
-		return nil, fmt.Errorf("serverdb: enrolment: %w", err)
-	}
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("serverdb: enrolment: %w", err)
-		}
-		if p, err := netip.ParsePrefix(s); err == nil {
-			used[p.Addr()] = true
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("serverdb: enrolment: %w", err)
+		skip[a.Unmap()] = true
 	}
 	var out []netip.Prefix
 	for _, pool := range pools {
+		pool = pool.Masked()
+		name := pool.String()
+		base := pool.Addr()
+		from := offset(base, FirstHost(pool))
 		got := false
-		for a := FirstHost(pool); a.IsValid() && IsHost(pool, a); a = a.Next() {
-			if used[a] {
+		for tries := 0; tries < 1000; tries++ {
+			off, err := db.lowestFree(ctx, tx, name, from)
+			if err != nil {
+				return nil, err
+			}
+			a, ok := addOffset(base, off)
+			if !ok || !IsHost(pool, a) {
+				break // past the end of the pool
+			}
+			from = off + 1
+			if skip[a] {
 				continue
 			}
 			p := netip.PrefixFrom(a, a.BitLen())
-			res, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO peer_addresses (address, peer_id, live) VALUES (?, ?, 1)
-				ON CONFLICT (address) WHERE live = 1 DO NOTHING`), p.String(), peer)
+			res, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO peer_addresses (address, pool, host, peer_id, live)
+				VALUES (?, ?, ?, ?, 1) ON CONFLICT (address) WHERE live = 1 DO NOTHING`), p.String(), name, off, peer)
 			if err != nil {
 				return nil, fmt.Errorf("serverdb: enrolment: reserve: %w", err)
 			}
@@ -339,13 +335,89 @@ func (db *DB) reserve(ctx context.Context, tx *sql.Tx, peer int64, pools []netip
 				got = true
 				break
 			}
-			used[a] = true
 		}
 		if !got {
 			return nil, ErrPoolExhausted
 		}
 	}
 	return out, nil
+}
+
+// maxOffset bounds the offsets of a pool (they are BIGINT): an IPv6 /64
+// hands out its first 2^62 addresses only.
+const maxOffset = 1 << 62
+
+// lowestFree is the lowest offset at or above from that no live address
+// of the pool holds.
+func (db *DB) lowestFree(ctx context.Context, tx *sql.Tx, pool string, from int64) (int64, error) {
+	var taken int
+	if err := tx.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM peer_addresses WHERE pool = ? AND live = 1 AND host = ?`),
+		pool, from).Scan(&taken); err != nil {
+		return 0, fmt.Errorf("serverdb: enrolment: reserve: %w", err)
+	}
+	if taken == 0 {
+		return from, nil
+	}
+	// The first hole after from: one ordered scan of the pool's index.
+	var next sql.NullInt64
+	if err := tx.QueryRowContext(ctx, db.rebind(`SELECT host + 1 FROM (
+			SELECT host, LEAD(host) OVER (ORDER BY host) AS nxt FROM peer_addresses
+			WHERE pool = ? AND live = 1 AND host >= ?) gaps
+		WHERE nxt IS NULL OR nxt <> host + 1 ORDER BY host LIMIT 1`),
+		pool, from).Scan(&next); err != nil {
+		return 0, fmt.Errorf("serverdb: enrolment: reserve: %w", err)
+	}
+	return next.Int64, nil
+}
+
+// offset is a's distance from base (same family, a >= base), clipped to
+// maxOffset.
+func offset(base, a netip.Addr) int64 {
+	x, y := base.As16(), a.As16()
+	var hi, lo uint64
+	borrow := uint64(0)
+	for i := 15; i >= 0; i-- {
+		d := int(y[i]) - int(x[i]) - int(borrow)
+		borrow = 0
+		if d < 0 {
+			d += 256
+			borrow = 1
+		}
+		if i >= 8 {
+			lo |= uint64(d) << (8 * (15 - i))
+		} else {
+			hi |= uint64(d) << (8 * (7 - i))
+		}
+	}
+	if hi != 0 || lo >= maxOffset {
+		return maxOffset
+	}
+	return int64(lo)
+}
+
+// addOffset is base + off; false past the family's end or maxOffset.
+func addOffset(base netip.Addr, off int64) (netip.Addr, bool) {
+	if off < 0 || off >= maxOffset {
+		return netip.Addr{}, false
+	}
+	b := base.As16()
+	carry := uint64(off)
+	for i := 15; i >= 0 && carry != 0; i-- {
+		sum := uint64(b[i]) + carry&0xff
+		b[i] = byte(sum)
+		carry = carry>>8 + sum>>8
+	}
+	if carry != 0 {
+		return netip.Addr{}, false
+	}
+	a := netip.AddrFrom16(b)
+	if base.Is4() {
+		if !a.Is4In6() {
+			return netip.Addr{}, false
+		}
+		a = a.Unmap()
+	}
+	return a, true
 }
 
 // FirstHost is the first address of pool handed out: after the network

@@ -54,13 +54,19 @@ CREATE INDEX peers_device ON peers (device_name, state);
 
 -- Every address given to a peer; live 1 until the peer is revoked. An
 -- address is held by one live peer at most, whichever instance gave it.
+-- pool and host (the address's offset in its pool) let the lowest free
+-- address be found by the database.
 CREATE TABLE peer_addresses (
     address TEXT NOT NULL,
+    pool TEXT NOT NULL,
+    host BIGINT NOT NULL,
     peer_id BIGINT NOT NULL REFERENCES peers (id),
     live INTEGER NOT NULL DEFAULT 1
 );
 
 CREATE UNIQUE INDEX peer_addresses_live ON peer_addresses (address) WHERE live = 1;
+
+CREATE INDEX peer_addresses_pool ON peer_addresses (pool, host) WHERE live = 1;
 
 CREATE INDEX peer_addresses_peer ON peer_addresses (peer_id);
 
