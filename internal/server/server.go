@@ -164,8 +164,15 @@ func New(cfg *config.Config, d *db.DB, o Options) (*Server, error) {
 	s.Web.AddSection(web.SectionNotices)
 	// The Postes page (helpdesk, continuity): enrolment codes, enrolled
 	// laptops and their revocation, setup tokens, the enrolment log.
+	// A revocation takes the peer off the gateway at once (s.Enrol, made
+	// below), else the database only.
 	po := postes.Options{Page: web.Page, Lang: web.Lang, CSRFField: web.CSRFField, Actor: actor, Now: o.Now, Logger: s.log,
-		NotEnabled: cfg.WireGuard == nil}
+		NotEnabled: cfg.WireGuard == nil, Revoke: func(ctx context.Context, keyOrID, by string) (db.Peer, error) {
+			if s.Enrol != nil {
+				return s.Enrol.Revoke(ctx, keyOrID, by)
+			}
+			return d.RevokePeer(ctx, keyOrID, by)
+		}}
 	if cfg.WireGuard != nil {
 		po.CodeValidity = cfg.WireGuard.CodeTTL
 	}

@@ -82,7 +82,7 @@ func TestPostesInChromium(t *testing.T) {
 			chromedp.SendKeys(css("#person"), w.person),
 			chromedp.Click(css(`#code-form button[type="submit"]`)))
 		waitText("#created", w.created)
-		code := strings.TrimSpace(text("#code-value"))
+		code := strings.TrimSpace(text("#code-value .groups"))
 		if !grouped.MatchString(code) {
 			t.Fatalf("%s: the code reads %q", lang, code)
 		}

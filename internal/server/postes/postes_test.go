@@ -22,7 +22,7 @@ import (
 var peersTable = regexp.MustCompile(`(?s)<table class="postes-table" id="peers">.*?</table>`)
 
 // codeShown is a one-time code as the page shows it, grouped.
-var codeShown = regexp.MustCompile(`id="code-value"[^>]*><span>([A-Z0-9]{5})</span><span class="dash" aria-hidden="true">-</span><span>([A-Z0-9]{5})</span>`)
+var codeShown = regexp.MustCompile(`id="code-value"[^>]*><span class="groups" aria-hidden="true"><span>([A-Z0-9]{5})</span><span class="dash">-</span><span>([A-Z0-9]{5})</span></span>`)
 
 // The page is for the helpdesk and the continuity team: an ambassador
 // gets the layout's 403 page, a stranger is sent to sign in, and a POST
@@ -97,6 +97,10 @@ func testPostesCreateCode(t *testing.T, opts db.Options) {
 	code := m[1] + "-" + m[2]
 	if !enrolment.IsCode(code) {
 		t.Fatalf("%q is not a one-time code", code)
+	}
+	spelled := strings.Join(strings.Split(m[1], ""), " ") + ", " + strings.Join(strings.Split(m[2], ""), " ")
+	if !strings.Contains(p.body, `<span class="vh">`+spelled+`</span>`) {
+		t.Errorf("the code is not spelled for a screen reader (%q)", spelled)
 	}
 	for _, want := range []string{"Code d'enrôlement pour Marie Dupont", "Valable jusqu'au 7 décembre 2026 à 13:00 (4 h)", "ne sera plus jamais affiché"} {
 		if !strings.Contains(p.body, want) {

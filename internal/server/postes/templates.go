@@ -12,6 +12,11 @@ import (
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"short": shortKey,
 	"group": func(code string) []string { a, b, _ := strings.Cut(code, "-"); return []string{a, b} },
+	// spell is a code letter by letter, for a screen reader: "A X P Q 3, 9 J X 6 P".
+	"spell": func(code string) string {
+		a, b, _ := strings.Cut(code, "-")
+		return strings.Join(strings.Split(a, ""), " ") + ", " + strings.Join(strings.Split(b, ""), " ")
+	},
 }).Parse(`
 {{define "page"}}<link rel="stylesheet" href="/postes/postes.css">
 <p class="hint">{{.T "postes.lead"}}</p>
@@ -22,7 +27,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 <h2 id="code-title">{{.T "postes.code.title"}}</h2>
 {{with .Created}}<div class="postes-created" id="created" role="status">
 <p>{{$.T "postes.code.for" .Person}}</p>
-<p class="postes-secret" id="code-value" translate="no">{{$g := group .Code}}<span>{{index $g 0}}</span><span class="dash" aria-hidden="true">-</span><span>{{index $g 1}}</span></p>
+<p class="postes-secret" id="code-value" translate="no">{{$g := group .Code}}<span class="groups" aria-hidden="true"><span>{{index $g 0}}</span><span class="dash">-</span><span>{{index $g 1}}</span></span><span class="vh">{{spell .Code}}</span></p>
 <p>{{$.T "postes.code.expires" ($.Date .Expires) .Validity}}</p>
 <p class="hint">{{$.T "postes.code.once"}}</p>
 </div>{{end}}
