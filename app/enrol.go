@@ -20,6 +20,9 @@ type enrolPanel struct {
 	h *home
 
 	box      *fyne.Container
+	codeRow  *fyne.Container // the code field, centred
+	btnRow   *fyne.Container // the button, centred
+	progRow  *fyne.Container // the activity and the progress line
 	code     *widget.Entry
 	help     *widget.Label
 	button   *widget.Button
@@ -45,13 +48,11 @@ func newEnrolPanel(h *home) *enrolPanel {
 	p.button.OnTapped = p.onEnrol
 	p.code.OnSubmitted = func(string) { p.onEnrol() }
 	field := container.NewGridWrap(fyne.NewSize(260, p.code.MinSize().Height), p.code)
-	p.box = container.NewVBox(
-		container.NewCenter(field),
-		p.help,
-		container.NewCenter(p.button),
-		container.NewCenter(container.NewHBox(p.activity, p.progress)),
-		p.result,
-	)
+	p.codeRow = container.NewCenter(field)
+	p.btnRow = container.NewCenter(p.button)
+	p.progRow = container.NewCenter(container.NewHBox(p.activity, p.progress))
+	p.progRow.Hide()
+	p.box = container.NewVBox(p.codeRow, p.help, p.btnRow, p.progRow, p.result)
 	p.box.Hide()
 	p.result.Hide()
 	return p
@@ -73,10 +74,10 @@ func (p *enrolPanel) refresh() {
 		// Only the result of an enrolment stays said, once the device
 		// is set up.
 		spin(p.activity, false)
-		p.progress.Hide()
-		p.code.Hide()
+		p.progRow.Hide()
+		p.codeRow.Hide()
 		p.help.Hide()
-		p.button.Hide()
+		p.btnRow.Hide()
 		if p.result.Text != "" && !p.running {
 			p.box.Show()
 		} else {
@@ -90,16 +91,16 @@ func (p *enrolPanel) refresh() {
 	p.help.SetText(tr("app.enrol.code_help"))
 	p.button.SetText(tr("app.enrol.button"))
 	if askCode {
-		p.code.Show()
+		p.codeRow.Show()
 		p.help.Show()
 	} else {
-		p.code.Hide()
+		p.codeRow.Hide()
 		p.help.Hide()
 	}
 	if p.running {
-		p.button.Hide()
+		p.btnRow.Hide()
 	} else {
-		p.button.Show()
+		p.btnRow.Show()
 		if !askCode && p.failed {
 			p.button.SetText(tr("app.enrol.retry"))
 		}
@@ -118,7 +119,7 @@ func (p *enrolPanel) onEnrol() {
 		return
 	}
 	code := ""
-	if p.code.Visible() {
+	if p.codeRow.Visible() {
 		code = strings.TrimSpace(p.code.Text)
 		if code != "" && !frontend.LooksLikeCode(code) || code == "" && !p.h.identity.EnrolAuto {
 			p.showResult(tr("app.enrol.bad_code"), true)
@@ -131,10 +132,10 @@ func (p *enrolPanel) onEnrol() {
 func (p *enrolPanel) start(code string) {
 	host := p.h.identity.EnrolHost
 	p.running = true
-	p.button.Hide()
+	p.btnRow.Hide()
 	p.code.Disable()
 	p.progress.SetText(tr("app.enrol.progress", host))
-	p.progress.Show()
+	p.progRow.Show()
 	spin(p.activity, true)
 	p.result.SetText("")
 	p.result.Hide()
@@ -146,7 +147,7 @@ func (p *enrolPanel) start(code string) {
 			p.running = false
 			p.code.Enable()
 			spin(p.activity, false)
-			p.progress.Hide()
+			p.progRow.Hide()
 			if err != nil {
 				p.failed = true
 				p.showResult(tr("app.enrol.failed", words(err)), true)
@@ -158,6 +159,9 @@ func (p *enrolPanel) start(code string) {
 			p.code.SetText("")
 			p.showResult(tr("app.enrol.done", strings.Join(res.Addresses, ", ")), false)
 			p.h.identityChanged()
+			if p.h.onEnrolled != nil {
+				p.h.onEnrolled()
+			}
 		})
 	})
 }

@@ -27,7 +27,7 @@ func TestHomeEnrolWithCode(t *testing.T) {
 			fb := newFakeBackend(t)
 			fb.Ident = frontend.Identity{Setup: frontend.SetupNone, EnrolHost: enrolHost}
 			_, h, c := newTestHome(t, fb, tc.lang)
-			if !hasText(c, tc.intro) || !h.enrol.code.Visible() || !hasText(c, tc.button) || h.setupGo.Visible() {
+			if !hasText(c, tc.intro) || !h.enrol.codeRow.Visible() || !hasText(c, tc.button) || h.setupGo.Visible() {
 				t.Fatalf("shown: %q", visibleTexts(c))
 			}
 			if !h.urgence.Disabled() {
@@ -42,12 +42,17 @@ func TestHomeEnrolWithCode(t *testing.T) {
 				t.Fatalf("a bad code: enrols %v, shown %q", fb.Enrols, visibleTexts(c))
 			}
 			h.enrol.code.SetText("")
+			enrolled := 0
+			h.onEnrolled = func() { enrolled++ }
 			test.Type(h.enrol.code, "acd4f ghj7k")
 			test.Tap(h.enrol.button)
+			if enrolled != 1 {
+				t.Error("Réglages was not told")
+			}
 			if len(fb.Enrols) != 1 || fb.Enrols[0] != "acd4f ghj7k" {
 				t.Fatalf("enrols %v", fb.Enrols)
 			}
-			if !hasText(c, tc.done) || h.urgence.Disabled() || h.enrol.code.Visible() {
+			if !hasText(c, tc.done) || h.urgence.Disabled() || h.enrol.codeRow.Visible() {
 				t.Fatalf("after enrolment: %q, disabled %v", visibleTexts(c), h.urgence.Disabled())
 			}
 			assertNoRawKeys(t, c)
@@ -68,7 +73,7 @@ func TestHomeEnrolAutomatic(t *testing.T) {
 		t.Fatalf("enrols %v", fb.Enrols)
 	}
 	want := "L'enrôlement n'a pas abouti : ce code (ou ce jeton d'installation) a expiré : demandez-en un nouveau au centre de services."
-	if !hasText(c, want) || !h.enrol.code.Visible() {
+	if !hasText(c, want) || !h.enrol.codeRow.Visible() {
 		t.Fatalf("shown: %q", visibleTexts(c))
 	}
 	fb.EnrolErr = nil

@@ -51,6 +51,9 @@ type home struct {
 	onOpenDrills func()
 	// onOpenSettings shows the Réglages tab; the shell sets it.
 	onOpenSettings func()
+	// onEnrolled tells the rest of the window that Accueil enrolled the
+	// device (Réglages reads the identity again); the shell sets it.
+	onEnrolled func()
 
 	identity *frontend.Identity // nil until read
 

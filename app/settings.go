@@ -38,6 +38,7 @@ type settingsScreen struct {
 
 	key        *widget.Label
 	keySource  *widget.Label
+	keyIntro   *widget.Label // what the key is for: given to IT, unless the server enrolled it
 	keyProblem *widget.Label
 	qr         *canvas.Image
 	copyKey    *widget.Button
@@ -102,6 +103,7 @@ func (s *settingsScreen) content() fyne.CanvasObject {
 	s.deleteKey.Hide()
 	s.keyMsg = &widget.Label{Wrapping: fyne.TextWrapWord}
 	s.keyMsg.Hide()
+	s.keyIntro = &widget.Label{Text: tr("app.settings.key_intro"), Wrapping: fyne.TextWrapWord}
 
 	version := tr("app.settings.version_no_commit", s.u.info.Version)
 	if s.u.info.Commit != "" {
@@ -120,7 +122,7 @@ func (s *settingsScreen) content() fyne.CanvasObject {
 		s.saveMsg,
 		widget.NewSeparator(),
 		sectionHeading(tr("app.settings.key")),
-		&widget.Label{Text: tr("app.settings.key_intro"), Wrapping: fyne.TextWrapWord},
+		s.keyIntro,
 		s.key, s.keySource, s.keyProblem,
 		container.NewHBox(s.qr, container.NewVBox(s.copyKey)),
 		container.NewHBox(s.importConf, s.generate, s.deleteKey),
@@ -251,6 +253,13 @@ func (s *settingsScreen) loadIdentity() {
 
 func (s *settingsScreen) showIdentity(id frontend.Identity) {
 	s.identity = id
+	if s.keyIntro != nil {
+		intro := tr("app.settings.key_intro")
+		if id.Source == frontend.SourceEnrolled {
+			intro = tr("app.settings.key_intro_enrolled")
+		}
+		s.keyIntro.SetText(intro)
+	}
 	if id.Problem != nil {
 		s.keyProblem.SetText(words(id.Problem))
 		s.keyProblem.Show()

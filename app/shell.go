@@ -107,6 +107,7 @@ func (s *shell) build() fyne.CanvasObject {
 	settingsTab := container.NewTabItemWithIcon(tr("app.tab.settings"), theme.SettingsIcon(), s.settings.content())
 	s.home.onOpenSettings = func() { s.tabs.Select(settingsTab) }
 	s.settings.onIdentity = s.home.identityChanged
+	s.home.onEnrolled = s.settings.loadIdentity
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(tr("app.tab.home"), theme.HomeIcon(), s.home.content()),
 		container.NewTabItemWithIcon(tr("app.tab.apps"), theme.ListIcon(), s.apps.content()),

@@ -210,7 +210,9 @@ func cmdKeyShow(ctx context.Context, r *run, args []string) int {
 		}
 		return exit
 	}
-	if id == nil {
+	if id == nil && m.EnrolPlan(ctx).URL != "" {
+		r.say("cli.key.no_identity_enrol")
+	} else if id == nil {
 		r.say("cli.key.no_identity")
 	} else {
 		r.out("cli.key.show.public_key", id.PublicKey)

@@ -45,6 +45,11 @@ func TestStatusSaysTheOneVerdict(t *testing.T) {
 			if !strings.Contains(r.stdout, c.Text(l)+"\n") {
 				t.Errorf("%s %s: status does not say %q:\n%s", l, c.Name, c.Text(l), r.stdout)
 			}
+			// A revoked key: the plain reason, as the app says it.
+			if want := map[string]string{"fr": "Cause : ce poste n'est plus autorisé : contactez le centre de services.",
+				"en": "Cause: this device is no longer authorised: contact the service desk."}[l]; c.Name == "revoked" && !strings.Contains(r.stdout, want) {
+				t.Errorf("%s revoked: status does not say %q:\n%s", l, want, r.stdout)
+			}
 			if strings.Contains(c.Name, "of three") && c.Name != "none of three" {
 				for _, bad := range verdicttest.Contradictions {
 					if strings.Contains(r.stdout, bad) {

@@ -26,7 +26,7 @@ func TestVerdictOfEachState(t *testing.T) {
 	levels := map[string]status.VerdictLevel{
 		"two of three": status.VerdictPartial, "one of three": status.VerdictPartial, "none of three": status.VerdictFailed,
 		"all ok": status.VerdictOperational, "an optional app down": status.VerdictOperational, "one slow": status.VerdictDegraded,
-		"tunnel failed": status.VerdictFailed, "stopped": status.VerdictOff,
+		"tunnel failed": status.VerdictFailed, "revoked": status.VerdictFailed, "stopped": status.VerdictOff,
 		"one of three in maintenance": status.VerdictMaintenance, "two of three in maintenance": status.VerdictMaintenance,
 		"three of three in maintenance": status.VerdictMaintenance, "one of three in maintenance, one down": status.VerdictPartial,
 	}

@@ -85,6 +85,12 @@ func Cases(now time.Time) []Case {
 	const connectedEN = "You are connected to the emergency environment"
 	tunnelFailed := snap(now, down, blocked, blocked, down)
 	tunnelFailed.Phase, tunnelFailed.Tunnel, tunnelFailed.TunnelError = status.PhaseFailed, status.Tunnel{Mode: status.ModeUserspace}, "tunnel: no handshake within 30s"
+	// Enrolled, then revoked: the tunnel is up, the gateway never
+	// answers, and the enrolment server says the key was revoked.
+	revoked := snap(now, down, blocked, blocked, down)
+	revoked.Phase, revoked.TunnelErrorCode = status.PhaseFailed, status.TunnelRevoked
+	revoked.TunnelError = "the gateway does not answer: the enrolment server says this device's key was revoked"
+	revoked.Tunnel.LastHandshake, revoked.Tunnel.RxBytes = time.Time{}, 0
 	stopped := snap(now, ok, ok, down, ok)
 	stopped.Stopped, stopped.Phase = true, status.PhaseIdle
 	cs := []Case{
@@ -114,6 +120,9 @@ func Cases(now time.Time) []Case {
 		{"one of three in maintenance, one down", true, snap(now, ok, maint, down, ok),
 			connected + " — 1 application essentielle sur 3 répond.", connectedEN + " — 1 of 3 essential applications answers."},
 		{"tunnel failed", true, tunnelFailed,
+			"Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir.",
+			"You are not connected: the tunnel to the emergency environment could not be established."},
+		{"revoked", true, revoked,
 			"Vous n'êtes pas connecté : le tunnel vers l'environnement d'urgence n'a pas pu s'établir.",
 			"You are not connected: the tunnel to the emergency environment could not be established."},
 		{"stopped", false, stopped,
