@@ -180,11 +180,11 @@ func TestCheckWithoutIdentityOffersEnrolment(t *testing.T) {
 	t.Parallel()
 	srv := newCLIEnrolServer(t, "rlst_x")
 	m, _ := enrolMachineT(t, srv, "")
-	if r := m.run("key", "show"); !strings.Contains(r.stderr, "relais enrol") {
-		t.Fatalf("key show: %+v", r)
-	}
 	r := m.run("check")
 	if strings.Contains(r.stdout+r.stderr, "WireGuard identity yet") || !strings.Contains(r.stdout+r.stderr, "relais enrol") {
 		t.Fatalf("%+v", r)
+	}
+	if r := m.run("key", "show"); !strings.Contains(r.stderr, "relais enrol") {
+		t.Fatalf("key show: %+v", r)
 	}
 }
