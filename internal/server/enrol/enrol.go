@@ -290,7 +290,9 @@ type Report struct {
 // Reconcile makes the interface agree with the database (see the package
 // comment). The interface is read before the rows: a peer being enrolled
 // meanwhile has its row committed before it reaches the interface, so it
-// is never taken for an unknown peer.
+// is never taken for an unknown peer. The rows are read again after
+// peers were added: one revoked meanwhile is removed again, so a
+// revocation racing a reconciliation does not bring the peer back.
 func (s *Service) Reconcile(ctx context.Context) (Report, error) {
 	var r Report
 	onIf, err := s.o.Gateway.Peers(ctx)
@@ -306,6 +308,7 @@ func (s *Service) Reconcile(ctx context.Context) (Report, error) {
 	}
 	known := make(map[string]bool, len(rows))
 	live := make(map[string]bool, len(rows))
+	added := map[string]bool{}
 	counts := map[string]int{db.PeerPending: 0, db.PeerActive: 0, db.PeerRevoked: 0}
 	var errs []error
 	for _, p := range rows {
@@ -319,6 +322,7 @@ func (s *Service) Reconcile(ctx context.Context) (Report, error) {
 				errs = append(errs, err)
 				continue
 			}
+			added[p.PublicKey] = true
 			r.Added++
 		}
 		if p.State == db.PeerPending {
@@ -344,6 +348,32 @@ func (s *Service) Reconcile(ctx context.Context) (Report, error) {
 		if !known[key] {
 			r.Unknown++
 			s.log.Warn("reconcile: removed a peer with no enrolment", "public_key", key)
+		}
+	}
+	if len(added) > 0 {
+		// A peer revoked (or replaced) while this pass read its row as
+		// live, and removed by the revocation before this pass added it
+		// back: the row, revoked before that removal, says so now.
+		again, err := s.o.DB.Peers(ctx, true)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		stillLive := map[string]bool{}
+		for _, p := range again {
+			if p.State != db.PeerRevoked {
+				stillLive[p.PublicKey] = true
+			}
+		}
+		for key := range added {
+			if stillLive[key] || err != nil {
+				continue
+			}
+			if err := s.o.Gateway.RemovePeer(ctx, key); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			r.Added--
+			r.Removed++
 		}
 	}
 	if c, err := s.o.DB.PeerCounts(ctx); err == nil {

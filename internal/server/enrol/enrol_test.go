@@ -2,6 +2,7 @@ package enrol
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -461,4 +462,49 @@ func gwCode(err error) string {
 		return ge.Code
 	}
 	return ""
+}
+
+// racingGateway runs onAdd just before each AddPeer lands.
+type racingGateway struct {
+	*fakeGateway
+	onAdd func(key string)
+}
+
+func (g racingGateway) AddPeer(ctx context.Context, key string, addrs []netip.Prefix) error {
+	g.onAdd(key)
+	return g.fakeGateway.AddPeer(ctx, key, addrs)
+}
+
+// A revocation that completes while reconciliation is adding the same
+// peer back (row read live, then revoked and removed, then added): the
+// peer does not stay on the interface.
+func TestReconcileRacingRevoke(t *testing.T) {
+	t.Parallel()
+	d := openDB(t, db.Options{DataDir: t.TempDir()})
+	c := tctx(t)
+	fake := newFakeGateway("")
+	if err := d.AddSetupToken(c, "t", "h", 10, time.Now().Add(time.Hour), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	k := wgKey(t)
+	if _, err := d.Enrol(c, db.EnrolRequest{Hash: "h", PublicKey: k, DeviceName: "PC", Pools: pools("10.0.0.0/24")}); err != nil {
+		t.Fatal(err)
+	}
+	var s *Service
+	once := false
+	gw := racingGateway{fake, func(key string) {
+		if key == k && !once {
+			once = true
+			if _, err := s.Revoke(c, k, "bob"); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	s = newService(t, Options{DB: d, Gateway: gw, Pools: pools("10.0.0.0/24")})
+	if _, err := s.Reconcile(c); err != nil {
+		t.Fatal(err)
+	}
+	if !once || fake.has(k) {
+		t.Fatalf("race not run (%v) or the revoked peer is back on the interface", once)
+	}
 }
