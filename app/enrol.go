@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"relais/internal/frontend"
+	"relais/internal/status"
 )
 
 // enrolPanel is Accueil's "Enrôler ce poste", for a device with no
@@ -58,12 +59,18 @@ func newEnrolPanel(h *home) *enrolPanel {
 	return p
 }
 
-// offered reports whether Accueil offers enrolment: no identity yet, and
-// an enrolment server known (not in the demo, which needs none).
+// offered reports whether Accueil offers enrolment: no identity yet, or
+// one IT revoked (the helpdesk gives a code to enrol again), and an
+// enrolment server known (not in the demo, which needs none).
 func (p *enrolPanel) offered() bool {
 	h := p.h
 	id := h.identity
-	return id != nil && id.Setup == frontend.SetupNone && id.EnrolHost != "" && h.u.prof.Profile != nil && !h.u.b.Demo()
+	return id != nil && (id.Setup == frontend.SetupNone || p.revoked()) && id.EnrolHost != "" && h.u.prof.Profile != nil && !h.u.b.Demo()
+}
+
+// revoked reports whether Mode urgence found this device's key revoked.
+func (p *enrolPanel) revoked() bool {
+	return urgenceOn(p.h.u) && currentSnapshot(p.h.u).TunnelFailure() == status.TunnelRevoked
 }
 
 // refresh shows the panel as the identity stands; with a managed setup
@@ -86,7 +93,7 @@ func (p *enrolPanel) refresh() {
 		return
 	}
 	p.box.Show()
-	askCode := !id.EnrolAuto || p.failed
+	askCode := !id.EnrolAuto || p.failed || p.revoked()
 	p.code.PlaceHolder = tr("app.enrol.code_hint")
 	p.help.SetText(tr("app.enrol.code_help"))
 	p.button.SetText(tr("app.enrol.button"))
@@ -106,7 +113,7 @@ func (p *enrolPanel) refresh() {
 		}
 	}
 	showText(p.result, p.result.Text)
-	if id.EnrolAuto && !p.tried && !p.running {
+	if id.EnrolAuto && !p.tried && !p.running && id.Setup == frontend.SetupNone {
 		p.tried = true
 		p.start("")
 	}
@@ -121,7 +128,7 @@ func (p *enrolPanel) onEnrol() {
 	code := ""
 	if p.codeRow.Visible() {
 		code = strings.TrimSpace(p.code.Text)
-		if code != "" && !frontend.LooksLikeCode(code) || code == "" && !p.h.identity.EnrolAuto {
+		if code != "" && !frontend.LooksLikeCode(code) || code == "" && (!p.h.identity.EnrolAuto || p.revoked()) {
 			p.showResult(tr("app.enrol.bad_code"), true)
 			return
 		}
@@ -157,7 +164,11 @@ func (p *enrolPanel) start(code string) {
 			}
 			p.failed = false
 			p.code.SetText("")
-			p.showResult(tr("app.enrol.done", strings.Join(res.Addresses, ", ")), false)
+			done := "app.enrol.done"
+			if urgenceOn(p.h.u) {
+				done = "app.enrol.done_restart" // the tunnel up holds the old key
+			}
+			p.showResult(tr(done, strings.Join(res.Addresses, ", ")), false)
 			p.h.identityChanged()
 			if p.h.onEnrolled != nil {
 				p.h.onEnrolled()

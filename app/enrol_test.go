@@ -133,3 +133,34 @@ func TestHomeRevoked(t *testing.T) {
 		t.Fatalf("shown: %q", visibleTexts(c))
 	}
 }
+
+// A device IT revoked: Accueil says so and offers the field for the
+// helpdesk's code (never the managed token again).
+func TestHomeRevokedOffersCode(t *testing.T) {
+	fb := newFakeBackend(t)
+	fb.IsActive = true
+	fb.Ident = frontend.Identity{PublicKey: frontendtest.EnrolledKey, Source: frontend.SourceEnrolled, Addresses: []string{"10.20.128.7/32"},
+		Setup: frontend.SetupReady, EnrolHost: enrolHost, EnrolAuto: true}
+	tu, h, c := newTestHome(t, fb, "fr")
+	if h.enrol.box.Visible() || len(fb.Enrols) != 0 {
+		t.Fatalf("enrolment offered to an enrolled device: %q", visibleTexts(c))
+	}
+	tu.snap = sampleSnapshot(fb.Prof.Profile)
+	tu.snap.TunnelErrorCode = status.TunnelRevoked
+	h.refresh()
+	if !h.enrol.codeRow.Visible() || len(fb.Enrols) != 0 || !containsText(c, "n'est plus autorisé") {
+		t.Fatalf("shown: %q, enrols %v", visibleTexts(c), fb.Enrols)
+	}
+	test.Tap(h.enrol.button)
+	if len(fb.Enrols) != 0 {
+		t.Fatal("enrolled again without a code")
+	}
+	test.Type(h.enrol.code, "ACD4F-GHJ7K")
+	test.Tap(h.enrol.button)
+	if len(fb.Enrols) != 1 || fb.Enrols[0] != "ACD4F-GHJ7K" {
+		t.Fatalf("enrols %v", fb.Enrols)
+	}
+	if !containsText(c, "Arrêtez puis relancez Mode urgence") {
+		t.Fatalf("shown: %q", visibleTexts(c))
+	}
+}

@@ -34,13 +34,14 @@ import (
 // serverShipped is every file of the relais-server .deb, without
 // directories, with its owner and mode.
 var serverShipped = map[string]string{
-	"/usr/bin/relais-server":                           "root:root 755",
-	"/lib/systemd/system/relais-server.service":        "root:root 644",
-	"/etc/relais/server.toml":                          "root:relais-server 640",
-	"/usr/share/doc/relais-server/copyright":           "root:root 644",
-	"/usr/share/doc/relais-server/changelog.Debian.gz": "root:root 644",
-	"/usr/share/man/man1/relais-server.1.gz":           "root:root 644",
-	"/usr/share/man/fr/man1/relais-server.1.gz":        "root:root 644",
+	"/usr/bin/relais-server":                               "root:root 755",
+	"/lib/systemd/system/relais-server.service":            "root:root 644",
+	"/etc/relais/server.toml":                              "root:relais-server 640",
+	"/usr/share/doc/relais-server/copyright":               "root:root 644",
+	"/usr/share/doc/relais-server/examples/wireguard.conf": "root:root 644",
+	"/usr/share/doc/relais-server/changelog.Debian.gz":     "root:root 644",
+	"/usr/share/man/man1/relais-server.1.gz":               "root:root 644",
+	"/usr/share/man/fr/man1/relais-server.1.gz":            "root:root 644",
 }
 
 type serverBuilt struct {
@@ -343,13 +344,56 @@ func serverKeys(t reflect.Type, prefix string) []string {
 		if tag == "" || tag == "-" {
 			continue
 		}
-		if f.Type.Kind() == reflect.Struct {
-			keys = append(keys, serverKeys(f.Type, prefix+tag+".")...)
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			keys = append(keys, serverKeys(ft, prefix+tag+".")...)
 			continue
 		}
 		keys = append(keys, prefix+tag)
 	}
 	return keys
+}
+
+// TestServerWireGuardDropIn: the drop-in for enrolment adds CAP_NET_ADMIN,
+// netlink and the host's user namespace, and loosens nothing else of the
+// unit (systemd-analyze security reads the unit with its drop-in).
+func TestServerWireGuardDropIn(t *testing.T) {
+	testenv.NeedTools(t, "systemd-analyze")
+	root := t.TempDir()
+	sys := filepath.Join(root, "etc/systemd/system")
+	if err := os.MkdirAll(filepath.Join(sys, "relais-server.service.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for src, dst := range map[string]string{"relais-server.service": "relais-server.service", "relais-server-wireguard.conf": "relais-server.service.d/wireguard.conf"} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sys, dst), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	security := func(extra ...string) string {
+		args := append([]string{"security", "--offline=true", "--root=" + root}, extra...)
+		out, _ := exec.Command("systemd-analyze", append(args, "relais-server.service")...).CombinedOutput()
+		return string(out)
+	}
+	out := security()
+	testenv.Need(t, !strings.Contains(out, "unrecognized option"), "this systemd-analyze has no --offline (systemd 252 or later needed)")
+	for _, granted := range []string{"RestrictAddressFamilies=~AF_NETLINK", "CapabilityBoundingSet=~CAP_NET_ADMIN", "PrivateUsers="} {
+		if !regexp.MustCompile(`✗ ` + regexp.QuoteMeta(granted) + ` `).MatchString(out) {
+			t.Errorf("the drop-in does not grant %s:\n%s", granted, out)
+		}
+	}
+	// Every other capability stays out of reach.
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "✗ CapabilityBoundingSet=") && !strings.Contains(l, "CAP_NET_ADMIN") {
+			t.Errorf("another capability: %s", l)
+		}
+	}
 }
 
 // The shipped server.toml sets nothing (an empty configuration: loopback

@@ -196,19 +196,23 @@ func (m *Machine) Enrol(ctx context.Context, opt EnrolOptions) (EnrolResult, err
 		}
 		priv = tunnel.Key(k)
 	}
-	pub := PublicKey(priv)
-
-	body, _ := json.Marshal(enrolment.Request{Token: secret, PublicKey: pub, DeviceName: name})
-	data, status, err := m.enrolPost(ctx, u, body, EnrolTimeout)
+	data, err := m.enrolAsk(ctx, u, secret, priv, name)
+	if enrolment.Code(err) == enrolment.CodeRevoked && res.Reused && enrolment.IsCode(secret) {
+		// The key kept was revoked by IT, and the helpdesk gave a code to
+		// enrol again: a new key (the server refuses a revoked key before
+		// it spends the code). A managed setup token never does this: a
+		// revoked device is enrolled again only through the helpdesk.
+		k, gerr := wgtypes.GeneratePrivateKey()
+		if gerr != nil {
+			return res, idError(frontend.IdentityErrFailed, gerr, frontend.Errorf("cli.key.generate.failed", gerr.Error()))
+		}
+		priv, res.Reused = tunnel.Key(k), false
+		data, err = m.enrolAsk(ctx, u, secret, priv, name)
+	}
 	if err != nil {
-		m.logEnrol(fmt.Sprintf("enrolment at %s failed: %v", u.Host, err))
 		return res, err
 	}
-	if status != http.StatusOK && status != http.StatusCreated {
-		err := refusal(status, data)
-		m.logEnrol(fmt.Sprintf("enrolment at %s refused (HTTP %d): %s", u.Host, status, enrolment.Code(err)))
-		return res, err
-	}
+	pub := PublicKey(priv)
 	answer, addrs, err := enrolment.ParseResponse(data)
 	if err != nil {
 		m.logEnrol(fmt.Sprintf("enrolment at %s: the answer was refused: %v", u.Host, err))
@@ -244,6 +248,23 @@ func (m *Machine) Enrol(ctx context.Context, opt EnrolOptions) (EnrolResult, err
 	res.Identity = saved
 	_ = m.DB.LogEvent(ctx, "identity", fmt.Sprintf("enrolled at %s as %q: public key %s, addresses %s", u.Host, name, pub, strings.Join(saved.Addresses, ", ")))
 	return res, nil
+}
+
+// enrolAsk POSTs one enrolment request for priv's public key and returns
+// the 2xx answer's body; a refusal is its *enrolment.Error.
+func (m *Machine) enrolAsk(ctx context.Context, u *url.URL, secret string, priv tunnel.Key, name string) ([]byte, error) {
+	body, _ := json.Marshal(enrolment.Request{Token: secret, PublicKey: PublicKey(priv), DeviceName: name})
+	data, status, err := m.enrolPost(ctx, u, body, EnrolTimeout)
+	if err != nil {
+		m.logEnrol(fmt.Sprintf("enrolment at %s failed: %v", u.Host, err))
+		return nil, err
+	}
+	if status != http.StatusOK && status != http.StatusCreated {
+		err := refusal(status, data)
+		m.logEnrol(fmt.Sprintf("enrolment at %s refused (HTTP %d): %s", u.Host, status, enrolment.Code(err)))
+		return nil, err
+	}
+	return data, nil
 }
 
 // grantKey is the profile's [enrolment] public_key, if any; one of the
