@@ -58,9 +58,10 @@ const (
 // reaches the office's app; the system helper brings up exactly the
 // granted address; relais serve peer revoke takes the laptop off the
 // interface, and its next relais check fails with the plain French
-// reason; with the server killed, the interface deleted and made again
-// (same key, no peers), the restarted server puts back the peer that was
-// not revoked, and only it.
+// reason; a one-time code from `relais serve code add` enrols it again
+// with a new key, and check passes again; with the server killed, the
+// interface deleted and made again (same key, no peers), the restarted
+// server puts back the live peers, and not the revoked one.
 func TestEnrolmentEndToEnd(t *testing.T) {
 	testenv.NeedRoot(t)
 	testenv.NeedTools(t, "dbus-daemon", "gnome-keyring-daemon", "wireguard-go", "wg", "curl", "ip")
@@ -124,6 +125,7 @@ grant_key_file = %q
 	server := l.startEnrolServer(serverToml)
 
 	out := inOffice(0, "serve", "token", "add", "--config", serverToml, "--uses", "5", "--expires", "72h")
+	tokenAt := len(outputs) - 1
 	token := regexp.MustCompile(enrolment.TokenPrefix + `[a-z0-9]+`).FindString(out)
 	if token == "" {
 		t.Fatalf("relais serve token add printed no setup token:\n%s", out)
@@ -315,7 +317,34 @@ grant_key_file = %q
 		t.Errorf("relais check shows the raw code %q:\n%s", enrolment.CodeRevoked, said)
 	}
 
-	// 6. The interface recreated (same key, no peers) while the server is
+	// 6. The helpdesk's one-time code enrols the laptop again: a new key
+	// (the revoked one is never re-enrolled), a peer for it, and the app
+	// reached again.
+	codeOut := inOffice(0, "serve", "code", "add", "--config", serverToml, "Camille Martin")
+	codeAt := len(outputs) - 1
+	code := regexp.MustCompile(`(?m)^([A-Z0-9]{5}-[A-Z0-9]{5})$`).FindString(codeOut)
+	if code == "" {
+		t.Fatalf("relais serve code add printed no one-time code:\n%s", codeOut)
+	}
+	r = laptop(0, "fr_FR.UTF-8", "enrol", code)
+	t.Logf("relais enrol CODE (after the revocation) → exit 0: %s", strings.TrimSpace(r.stdout+r.stderr))
+	priv2, err := vault.PrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub2 := wgtypes.Key(priv2).PublicKey().String()
+	if pub2 == pub {
+		t.Fatal("the revoked key was enrolled again")
+	}
+	var granted2 netip.Prefix
+	waitUntil(t, "the new peer on the office's interface", 10*time.Second, func() bool {
+		granted2 = l.officePeers()[pub2]
+		return granted2.IsValid()
+	})
+	r = laptop(0, "en_GB.UTF-8", "check", "--mode", "userspace", "--json")
+	t.Logf("relais check with the new key (%s) → exit 0", granted2)
+
+	// 7. The interface recreated (same key, no peers) while the server is
 	// down (SIGKILL): the restarted server puts its live peers back, not the
 	// revoked one.
 	if err := server.cmd.Process.Kill(); err != nil {
@@ -335,24 +364,29 @@ grant_key_file = %q
 	}
 	server = l.startEnrolServer(serverToml)
 	waitUntil(t, "the restarted server to put the peers back", 30*time.Second, func() bool {
-		return l.officePeers()[otherPub] == otherAddrs[0]
+		p := l.officePeers()
+		return p[otherPub] == otherAddrs[0] && p[pub2] == granted2
 	})
 	peers := l.officePeers()
-	if _, ok := peers[pub]; ok || len(peers) != 1 {
-		t.Errorf("after the restart, the interface holds %v: want only %s %s", peers, otherPub, otherAddrs[0])
+	if _, ok := peers[pub]; ok || len(peers) != 2 {
+		t.Errorf("after the restart, the interface holds %v: want only %s %s and %s %s", peers, otherPub, otherAddrs[0], pub2, granted2)
 	}
 	t.Logf("after recreating %s and restarting relais serve: wg show allowed-ips → %v", l.officeWG, peers)
 	server.stop(10 * time.Second)
 	outputs = append(outputs, server.output())
 
-	// Secrets: the device's private key and the setup token are in no
-	// output (the one place a token is printed is token add, to its maker).
+	// Secrets: the device's private keys, the setup token and the code
+	// are in no output (the one place a token or a code is printed is the
+	// command that made it, to its maker).
 	for i, o := range outputs {
-		if strings.Contains(o, priv.String()) {
-			t.Errorf("output %d shows the device's private key:\n%s", i, o)
+		if strings.Contains(o, priv.String()) || strings.Contains(o, priv2.String()) {
+			t.Errorf("output %d shows a private key of the device:\n%s", i, o)
 		}
-		if i > 0 && strings.Contains(o, token) {
+		if i != tokenAt && strings.Contains(o, token) {
 			t.Errorf("output %d shows the setup token:\n%s", i, o)
+		}
+		if i != codeAt && strings.Contains(strings.ToUpper(o), code) {
+			t.Errorf("output %d shows the one-time code:\n%s", i, o)
 		}
 	}
 }
