@@ -102,6 +102,11 @@ var HelperCodeKeys = map[helper.Code]string{
 	helper.CodeNotRoot:            "cli.helper.error.not_root",
 	helper.CodeAddressInUse:       "cli.helper.error.address_in_use",
 	helper.CodeNoResolver:         "cli.helper.error.no_resolver",
+	helper.CodeNoGrant:            "cli.helper.error.no_grant",
+	helper.CodeBadGrant:           "cli.helper.error.bad_grant",
+	helper.CodeGrantOtherDevice:   "cli.helper.error.grant_other_device",
+	helper.CodeGrantAddresses:     "cli.helper.error.grant_addresses",
+	helper.CodeGrantKey:           "cli.helper.error.grant_key",
 }
 
 // HelperReason is the sentence key for an error of the system helper (a

@@ -188,7 +188,16 @@ func (m *Machine) StartSystemTunnel(ctx context.Context, cur *store.CachedProfil
 	for i, a := range cfg.Addresses {
 		hosts[i] = netip.PrefixFrom(a.Addr(), a.Addr().BitLen())
 	}
-	t, err := c.Up(uctx, helper.UpRequest{Profile: cur.Bytes, Signature: cur.Signature, PrivateKey: cfg.PrivateKey, Addresses: hosts, PresharedKey: cfg.Peer.PresharedKey})
+	req := helper.UpRequest{Profile: cur.Bytes, Signature: cur.Signature, PrivateKey: cfg.PrivateKey, Addresses: hosts, PresharedKey: cfg.Peer.PresharedKey}
+	// An enrolled identity's grant: the helper brings up exactly its
+	// addresses when the profile names an enrolment key (only the grant
+	// of this very key: a stale row for another key would be refused).
+	if m.DB != nil {
+		if id, err := m.DB.Identity(ctx); err == nil && id.Grant != "" && id.PublicKey == PublicKey(cfg.PrivateKey) {
+			req.Grant, req.GrantSignature = id.Grant, id.GrantSignature
+		}
+	}
+	t, err := c.Up(uctx, req)
 	if err != nil {
 		c.Close()
 		return nil, err // describe words it (helperReason)

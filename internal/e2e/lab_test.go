@@ -54,6 +54,9 @@ type lab struct {
 	officeKey wgtypes.Key
 	iface     string // the helper's interface in the client namespace
 	officeWG  string // wireguard-go's interface in the office namespace
+	// noOfficePeer: the office's interface starts with no peer (the
+	// enrolment server adds them).
+	noOfficePeer bool
 }
 
 func newLab(t testing.TB, withOffice bool) *lab {
@@ -165,10 +168,18 @@ func (l *lab) startOfficePeer() {
 	l.ip("-n", l.office, "link", "set", vo, "up")
 	l.ip("-n", l.client, "addr", "add", clientVeth+"/24", "dev", vc)
 	l.ip("-n", l.client, "link", "set", vc, "up")
+	l.startOfficeWG()
+}
 
+// startOfficeWG starts wireguard-go in the office namespace and gives its
+// interface the office's key, port and tunnel address, and the client's
+// key as its peer unless noOfficePeer.
+func (l *lab) startOfficeWG() *proc {
+	t := l.t
+	t.Helper()
 	wg := exec.Command("ip", "netns", "exec", l.office, "wireguard-go", "-f", l.officeWG)
 	wg.Env = append(os.Environ(), "WG_PROCESS_FOREGROUND=1", "LOG_LEVEL=error")
-	startProc(t, "wireguard-go", wg)
+	p := startProc(t, "wireguard-go", wg)
 	waitUntil(t, "wireguard-go's interface", 10*time.Second, func() bool {
 		return exec.Command("ip", "-n", l.office, "link", "show", l.officeWG).Run() == nil
 	})
@@ -176,13 +187,16 @@ func (l *lab) startOfficePeer() {
 	if err := os.WriteFile(keyFile, []byte(l.officeKey.String()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("ip", "netns", "exec", l.office, "wg", "set", l.officeWG,
-		"private-key", keyFile, "listen-port", fmt.Sprint(wgPort),
-		"peer", l.clientKey.PublicKey().String(), "allowed-ips", clientTunnel+"/32").CombinedOutput(); err != nil {
+	set := []string{"netns", "exec", l.office, "wg", "set", l.officeWG, "private-key", keyFile, "listen-port", fmt.Sprint(wgPort)}
+	if !l.noOfficePeer {
+		set = append(set, "peer", l.clientKey.PublicKey().String(), "allowed-ips", clientTunnel+"/32")
+	}
+	if out, err := exec.Command("ip", set...).CombinedOutput(); err != nil {
 		t.Fatalf("wg set: %v: %s", err, out)
 	}
 	l.ip("-n", l.office, "addr", "add", officeTunnel+"/24", "dev", l.officeWG)
 	l.ip("-n", l.office, "link", "set", l.officeWG, "up")
+	return p
 }
 
 // profile is the office's signed profile, as the continuity team would

@@ -89,6 +89,12 @@ type UpRequest struct {
 	// PresharedKey is the peer's preshared key from IT's .conf (zero:
 	// none): memory only, never logged, like the private key.
 	PresharedKey tunnel.Key
+	// Grant and GrantSignature are the enrolment grant the organisation's
+	// server signed for this device's key (store.Identity keeps them):
+	// when the profile names an [enrolment] public_key, the helper brings
+	// up exactly the grant's addresses, and nothing else. Not secrets.
+	Grant          string
+	GrantSignature string
 }
 
 // upWire is UpRequest on the socket: keys in base64, as wg(8) writes them.
@@ -99,11 +105,15 @@ type upWire struct {
 	Addresses  []netip.Prefix `json:"addresses,omitempty"`
 	// PresharedKey: base64, absent when there is none.
 	PresharedKey string `json:"preshared_key,omitempty"`
+	// The enrolment grant and its minisign signature, as the server sent them.
+	Grant          string `json:"grant,omitempty"`
+	GrantSignature string `json:"grant_signature,omitempty"`
 }
 
 // MarshalJSON writes the wire form.
 func (u UpRequest) MarshalJSON() ([]byte, error) {
-	w := upWire{Profile: u.Profile, Signature: u.Signature, PrivateKey: u.PrivateKey.String(), Addresses: u.Addresses}
+	w := upWire{Profile: u.Profile, Signature: u.Signature, PrivateKey: u.PrivateKey.String(), Addresses: u.Addresses,
+		Grant: u.Grant, GrantSignature: u.GrantSignature}
 	if u.PresharedKey != (tunnel.Key{}) {
 		w.PresharedKey = u.PresharedKey.String()
 	}
@@ -126,14 +136,15 @@ func (u *UpRequest) UnmarshalJSON(b []byte) error {
 			return errors.New("preshared_key: not a base64 WireGuard key")
 		}
 	}
-	*u = UpRequest{Profile: w.Profile, Signature: w.Signature, PrivateKey: k, Addresses: w.Addresses, PresharedKey: psk}
+	*u = UpRequest{Profile: w.Profile, Signature: w.Signature, PrivateKey: k, Addresses: w.Addresses, PresharedKey: psk,
+		Grant: w.Grant, GrantSignature: w.GrantSignature}
 	return nil
 }
 
 // String describes the request without its private key, so that printing
 // one by mistake leaks nothing.
 func (u UpRequest) String() string {
-	return fmt.Sprintf("up(profile %d bytes, signature %d bytes, addresses %v)", len(u.Profile), len(u.Signature), u.Addresses)
+	return fmt.Sprintf("up(profile %d bytes, signature %d bytes, addresses %v, grant %d bytes)", len(u.Profile), len(u.Signature), u.Addresses, len(u.Grant))
 }
 
 // Hello is the helper's greeting.

@@ -3,17 +3,23 @@ package helper
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"aead.dev/minisign"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"relais/internal/enrolment"
 	"relais/internal/helper/helpertest"
 	"relais/internal/profile"
+	"relais/internal/tunnel"
 )
 
 // upCode brings a tunnel up with req on a new connection and returns the
@@ -245,4 +251,241 @@ func TestOtherUserCannotReplaceTunnel(t *testing.T) {
 func mustPrev(t *testing.T, serial int64) profile.Previous {
 	t.Helper()
 	return profile.Previous{Serial: serial, SHA256: strings.Repeat("ab", 32)}
+}
+
+// enrolFixture is a profile whose [enrolment] public_key signs grants, a
+// device key and the grant the server gave it.
+type enrolFixture struct {
+	trusted, grantKey helpertest.Key
+	profile, sig      []byte
+	device            tunnel.Key
+}
+
+func newEnrolFixture(t testing.TB) *enrolFixture {
+	t.Helper()
+	e := &enrolFixture{trusted: helpertest.NewKey(t), grantKey: helpertest.NewKey(t)}
+	e.profile = e.profileWith(e.grantKey.Public.String())
+	e.sig = e.trusted.Sign(e.profile)
+	e.device = newDeviceKey(t)
+	return e
+}
+
+func (e *enrolFixture) profileWith(grantKey string) []byte {
+	return helpertest.WithEnrolment(helpertest.Profile(1, helpertest.Tunnel{Endpoint: "192.0.2.1:51820", ServerPublicKey: serverKey.String(),
+		AllowedIPs: []string{"10.99.0.0/24"}, AddressPool: []string{"10.20.128.0/17", "fd00:20::/64"}}), "https://relais.example.org/v1/enrol", grantKey)
+}
+
+func newDeviceKey(t testing.TB) tunnel.Key {
+	t.Helper()
+	k, err := wgtypes.GeneratePrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tunnel.Key(k)
+}
+
+// grant is key's grant for device's public key and addrs.
+func grant(t testing.TB, key helpertest.Key, device tunnel.Key, addrs ...string) (doc, sig string) {
+	t.Helper()
+	var list []netip.Prefix
+	for _, a := range addrs {
+		list = append(list, netip.MustParsePrefix(a))
+	}
+	d, s, err := enrolment.SignGrant(devicePublicKey(device), list, time.Now(), key.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(d), string(s)
+}
+
+func (e *enrolFixture) request(addrs ...string) UpRequest {
+	r := UpRequest{Profile: e.profile, Signature: e.sig, PrivateKey: e.device}
+	for _, a := range addrs {
+		r.Addresses = append(r.Addresses, netip.MustParsePrefix(a))
+	}
+	return r
+}
+
+func (e *enrolFixture) build(req UpRequest) (tunnel.Config, Code) {
+	cfg, _, err := BuildConfig(req, []minisign.PublicKey{e.trusted.Public}, profile.Previous{}, time.Now())
+	if err == nil {
+		return cfg, ""
+	}
+	var he *Error
+	if !errors.As(err, &he) {
+		return cfg, Code("untyped: " + err.Error())
+	}
+	return cfg, he.Code
+}
+
+func addrStrings(list []netip.Prefix) []string {
+	var out []string
+	for _, p := range list {
+		out = append(out, p.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// With an [enrolment] public_key, the addresses brought up are exactly the
+// grant's: none asked gives the grant's, the same set (any order) is
+// accepted, the grant's addresses are what the tunnel gets.
+func TestGrantGivesTheAddresses(t *testing.T) {
+	e := newEnrolFixture(t)
+	doc, sig := grant(t, e.grantKey, e.device, "10.20.128.7/32", "fd00:20::7/128")
+	for name, asked := range map[string][]string{
+		"none asked":        nil,
+		"the same":          {"10.20.128.7/32", "fd00:20::7/128"},
+		"the same, swapped": {"fd00:20::7/128", "10.20.128.7/32"},
+	} {
+		req := e.request(asked...)
+		req.Grant, req.GrantSignature = doc, sig
+		cfg, code := e.build(req)
+		if code != "" {
+			t.Fatalf("%s: refused: %s", name, code)
+		}
+		if got := addrStrings(cfg.Addresses); !slices.Equal(got, []string{"10.20.128.7/32", "fd00:20::7/128"}) {
+			t.Errorf("%s: addresses %v", name, got)
+		}
+	}
+}
+
+// Each way of asking for what the grant does not give is refused with its
+// own code, and nothing is built.
+func TestGrantRefusals(t *testing.T) {
+	e := newEnrolFixture(t)
+	doc, sig := grant(t, e.grantKey, e.device, "10.20.128.7/32")
+	otherDevice := newDeviceKey(t)
+	otherDoc, otherSig := grant(t, e.grantKey, otherDevice, "10.20.128.8/32")
+	forged, forgedSig := grant(t, helpertest.NewKey(t), e.device, "10.20.128.7/32")
+	byProfileKey, byProfileKeySig := grant(t, e.trusted, e.device, "10.20.128.7/32")
+	outside, outsideSig := grant(t, e.grantKey, e.device, "10.99.0.9/32")
+	empty, emptySig := grant(t, e.grantKey, e.device)
+	tampered := strings.Replace(doc, "10.20.128.7", "10.20.128.9", 1)
+	with := func(doc, sig string, addrs ...string) UpRequest {
+		r := e.request(addrs...)
+		r.Grant, r.GrantSignature = doc, sig
+		return r
+	}
+	cases := []struct {
+		name string
+		req  UpRequest
+		want Code
+	}{
+		{"no grant, no addresses", e.request(), CodeNoGrant},
+		{"no grant, an address of the pool", e.request("10.20.128.7/32"), CodeNoGrant},
+		{"other addresses inside the pool", with(doc, sig, "10.20.128.99/32"), CodeGrantAddresses},
+		{"one more address", with(doc, sig, "10.20.128.7/32", "10.20.128.8/32"), CodeGrantAddresses},
+		{"another device's grant", with(otherDoc, otherSig), CodeGrantOtherDevice},
+		{"another device's grant, its addresses", with(otherDoc, otherSig, "10.20.128.8/32"), CodeGrantOtherDevice},
+		{"signed by another key", with(forged, forgedSig), CodeBadGrant},
+		{"signed by the profile key", with(byProfileKey, byProfileKeySig), CodeBadGrant},
+		{"tampered addresses", with(tampered, sig), CodeBadGrant},
+		{"a signature without grant", with("", sig), CodeBadGrant},
+		{"a grant without signature", with(doc, ""), CodeBadGrant},
+		{"garbage", with("{", "untrusted comment: x\nRW"), CodeBadGrant},
+		{"grant outside the pool", with(outside, outsideSig), CodeBadGrant},
+		{"grant of no address", with(empty, emptySig), CodeBadGrant},
+	}
+	for _, c := range cases {
+		cfg, code := e.build(c.req)
+		if code != c.want {
+			t.Errorf("%s: code %q, want %q", c.name, code, c.want)
+		}
+		if len(cfg.Addresses) != 0 {
+			t.Errorf("%s: built %v", c.name, cfg.Addresses)
+		}
+	}
+}
+
+// The enrolment key must not be one of the keys the machine trusts for
+// profiles: the profile is refused, even with a grant that key signed.
+func TestGrantKeyIsNotAProfileKey(t *testing.T) {
+	e := newEnrolFixture(t)
+	e.profile = e.profileWith(e.trusted.Public.String())
+	e.sig = e.trusted.Sign(e.profile)
+	doc, sig := grant(t, e.trusted, e.device, "10.20.128.7/32")
+	req := e.request()
+	req.Grant, req.GrantSignature = doc, sig
+	if _, code := e.build(req); code != CodeGrantKey {
+		t.Fatalf("code %q, want %s", code, CodeGrantKey)
+	}
+}
+
+// Without [enrolment] public_key (no section, or a URL only), the pool
+// policy stands: a caller's address inside the pool comes up, a grant is
+// not needed.
+func TestNoEnrolmentKeyKeepsThePoolPolicy(t *testing.T) {
+	e := newEnrolFixture(t)
+	plain := helpertest.Profile(1, helpertest.Tunnel{Endpoint: "192.0.2.1:51820", ServerPublicKey: serverKey.String(),
+		AllowedIPs: []string{"10.99.0.0/24"}, AddressPool: []string{"10.20.128.0/17"}})
+	for name, data := range map[string][]byte{"no [enrolment]": plain, "url only": e.profileWith("")} {
+		e.profile, e.sig = data, e.trusted.Sign(data)
+		cfg, code := e.build(e.request("10.20.128.99/32"))
+		if code != "" || fmt.Sprint(addrStrings(cfg.Addresses)) != "[10.20.128.99/32]" {
+			t.Errorf("%s: %q, %v", name, code, cfg.Addresses)
+		}
+	}
+}
+
+// The grant crosses the socket: a helper refuses another device's grant
+// and brings up the granted address for the right one.
+func TestGrantOverTheSocket(t *testing.T) {
+	f := startServer(t, nil)
+	e := newEnrolFixture(t)
+	e.trusted = f.trusted
+	e.sig = e.trusted.Sign(e.profile)
+	doc, sig := grant(t, e.grantKey, newDeviceKey(t), "10.20.128.8/32")
+	req := e.request("10.20.128.8/32")
+	req.Grant, req.GrantSignature = doc, sig
+	if code := upCode(t, f.socket, req); code != CodeGrantOtherDevice {
+		t.Fatalf("another device's grant: code %q", code)
+	}
+	if up, _, _, _ := f.backend.state(); up {
+		t.Fatal("the backend was asked to go up")
+	}
+	req.Grant, req.GrantSignature = grant(t, e.grantKey, e.device, "10.20.128.7/32")
+	req.Addresses = nil
+	if code := upCode(t, f.socket, req); code != "" {
+		t.Fatalf("own grant: %s", code)
+	}
+	if _, cfg, _, _ := f.backend.state(); fmt.Sprint(addrStrings(cfg.Addresses)) != "[10.20.128.7/32]" {
+		t.Fatalf("addresses %v", cfg.Addresses)
+	}
+}
+
+// Whatever grant a caller sends, the helper never panics, and brings up
+// addresses only for a grant the enrolment key signed for this device:
+// exactly that grant's.
+func FuzzGrantedAddresses(f *testing.F) {
+	e := newEnrolFixture(f)
+	p, err := profile.Accept("profile.toml", e.profile, e.sig, []minisign.PublicKey{e.trusted.Public}, profile.Previous{}, time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	doc, sig := grant(f, e.grantKey, e.device, "10.20.128.7/32")
+	other, otherSig := grant(f, e.grantKey, newDeviceKey(f), "10.20.128.8/32")
+	f.Add(doc, sig, "")
+	f.Add(doc, sig, "10.20.128.8/32")
+	f.Add(other, otherSig, "10.20.128.8/32")
+	f.Add(strings.Replace(doc, ".7/", ".9/", 1), sig, "")
+	f.Add("{}", "", "10.20.128.7/32")
+	f.Fuzz(func(t *testing.T, doc, sig, addr string) {
+		req := e.request()
+		req.Grant, req.GrantSignature = doc, sig
+		if a, err := netip.ParsePrefix(addr); err == nil {
+			req.Addresses = []netip.Prefix{a}
+		}
+		addrs, ok, err := grantedAddresses(req, p, []minisign.PublicKey{e.trusted.Public})
+		if !ok {
+			t.Fatal("the profile names an enrolment key: the grant policy must apply")
+		}
+		if err != nil {
+			return
+		}
+		want, verr := enrolment.VerifyGrant([]byte(doc), []byte(sig), e.grantKey.Public, devicePublicKey(e.device))
+		if verr != nil || !enrolment.SameAddresses(addrs, want) {
+			t.Fatalf("accepted %v for a grant that verifies as %v, %v", addrs, want, verr)
+		}
+	})
 }

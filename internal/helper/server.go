@@ -350,7 +350,10 @@ func (s *Server) remember(p profile.Previous) {
 // this machine, with the same serial only for the same bytes, not expired
 // at now); the peer, allowed IPs (routes) and DNS come from the verified
 // profile only; the caller gives the private key and, optionally, the
-// addresses.
+// addresses. When the profile names an [enrolment] public_key, the
+// addresses are exactly those of the grant that key signed for the
+// caller's key (grantedAddresses): the caller's own, if any, must be the
+// same.
 func BuildConfig(req UpRequest, trusted []minisign.PublicKey, prev profile.Previous, now time.Time) (tunnel.Config, *profile.Profile, error) {
 	p, err := profile.Accept("profile.toml", req.Profile, req.Signature, trusted, prev, now)
 	if err != nil {
@@ -377,7 +380,23 @@ func BuildConfig(req UpRequest, trusted []minisign.PublicKey, prev profile.Previ
 			return tunnel.Config{}, nil, errorf(CodeBadRequest, "address %s is outside the tunnel's networks in the signed profile", a)
 		}
 	}
-	cfg, err := tunnel.FromProfile(p.Tunnel, req.PrivateKey, req.Addresses)
+	addrs := req.Addresses
+	granted, enrolled, err := grantedAddresses(req, p, trusted)
+	if err != nil {
+		return tunnel.Config{}, nil, err
+	}
+	if enrolled {
+		// The grant's addresses, checked like a caller's: the server
+		// that signed them is trusted to hand out addresses, not to
+		// route the machine's networks.
+		for _, a := range granted {
+			if !usableAddress(a) || a.Bits() != a.Addr().BitLen() || !inAny(a.Addr(), allowed) {
+				return tunnel.Config{}, nil, errorf(CodeBadGrant, "granted address %s is not one address inside the tunnel's networks in the signed profile", a)
+			}
+		}
+		addrs = granted
+	}
+	cfg, err := tunnel.FromProfile(p.Tunnel, req.PrivateKey, addrs)
 	if err != nil {
 		return tunnel.Config{}, nil, errorf(CodeInvalidProfile, "%v", err)
 	}

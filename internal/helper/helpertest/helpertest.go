@@ -84,6 +84,20 @@ func Expiring(data []byte, expires time.Time) []byte {
 	return data
 }
 
+// WithEnrolment is the profile data with an [enrolment] section naming
+// url and, when key is not empty, the public key that signs grants.
+func WithEnrolment(data []byte, url, key string) []byte {
+	sec := fmt.Sprintf("\n[enrolment]\nurl = %q\n", url)
+	if key != "" {
+		sec += fmt.Sprintf("public_key = %q\n", key)
+	}
+	s := string(data)
+	if i := strings.Index(s, "\n[[apps]]"); i >= 0 {
+		return []byte(s[:i] + sec + s[i:])
+	}
+	return []byte(s + sec)
+}
+
 // Key is a minisign key pair.
 type Key struct {
 	Public  minisign.PublicKey
