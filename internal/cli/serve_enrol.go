@@ -222,7 +222,7 @@ func cmdServeToken(ctx context.Context, r *run, args []string) int {
 		now := r.Now()
 		for _, t := range list {
 			fmt.Fprintf(r.Stdout, "%s\t%d/%d\t%s\t%s\n", t.Name, t.Uses, t.MaxUses,
-				i18n.DateTime(r.lang, t.Expires.Local()), r.t("cli.serve.token.state."+TokenState(t, now)))
+				i18n.DateTime(r.lang, t.Expires.Local()), r.t("cli.serve.token.state."+t.State(now)))
 		}
 		return ExitOK
 	default: // revoke
@@ -237,22 +237,6 @@ func cmdServeToken(ctx context.Context, r *run, args []string) int {
 			return r.fail(ExitUsage, "cli.serve.database", err.Error())
 		}
 	}
-}
-
-// TokenState is a setup token's state at now: revoked, used_up, expired,
-// file (active, from setup_tokens_file) or active.
-func TokenState(t db.SetupToken, now time.Time) string {
-	switch {
-	case t.Revoked:
-		return "revoked"
-	case t.Uses >= t.MaxUses:
-		return "used_up"
-	case !now.Before(t.Expires):
-		return "expired"
-	case t.FromFile:
-		return "file"
-	}
-	return "active"
 }
 
 func cmdServeCode(ctx context.Context, r *run, args []string) int {

@@ -14,13 +14,11 @@ package server
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -33,6 +31,7 @@ import (
 	"relais/internal/casecode"
 	"relais/internal/drills"
 	"relais/internal/enrolment"
+	"relais/internal/server/api"
 	"relais/internal/server/avis"
 	"relais/internal/server/campaign"
 	"relais/internal/server/config"
@@ -345,29 +344,6 @@ type apiError struct {
 	Detail  string `json:"detail,omitempty"` // a report's ReportError code
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
-
-// source is the request's peer address (unmapped), the unit of rate limits
-// and of trust.
-func source(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		a, _ := netip.ParseAddr(host)
-		return a.Unmap()
-	}
-	return ap.Addr().Unmap()
-}
-
 // submission is what the log and the metrics say about one request.
 type submission struct {
 	kind    kind
@@ -380,12 +356,12 @@ type submission struct {
 func (s *Server) submit(k kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		src := source(r)
+		src := api.Source(r)
 		key := r.Header.Get("Idempotency-Key")
 		sub := submission{kind: k, key: printableKey(key)}
 		fail := func(status int, code, msg string) {
 			sub.status, sub.outcome = status, code
-			writeJSON(w, status, apiError{Error: code, Message: msg})
+			api.WriteJSON(w, status, apiError{Error: code, Message: msg})
 		}
 		defer func() {
 			s.metrics.observe(string(k), sub.outcome, time.Since(start))
@@ -456,7 +432,7 @@ func (s *Server) submit(k kind) http.HandlerFunc {
 					detail = re.Code
 				}
 				sub.status, sub.outcome = http.StatusBadRequest, ErrCodeReportInvalid
-				writeJSON(w, http.StatusBadRequest, apiError{Error: ErrCodeReportInvalid, Detail: detail,
+				api.WriteJSON(w, http.StatusBadRequest, apiError{Error: ErrCodeReportInvalid, Detail: detail,
 					Message: "not a drill report of Relais: " + errMessage(err)})
 				return
 			}
@@ -482,7 +458,7 @@ func (s *Server) submit(k kind) http.HandlerFunc {
 		if created {
 			sub.status, sub.outcome = http.StatusCreated, "created"
 		}
-		writeJSON(w, sub.status, receipt)
+		api.WriteJSON(w, sub.status, receipt)
 	}
 }
 
@@ -548,8 +524,8 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.db.Ping(ctx); err != nil {
 		s.log.Warn("health", "err", err.Error())
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": string(s.db.Dialect())})
+		api.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": string(s.db.Dialect())})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": string(s.db.Dialect())})
+	api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": string(s.db.Dialect())})
 }

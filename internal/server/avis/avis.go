@@ -32,6 +32,7 @@ import (
 
 	"relais/internal/i18n"
 	"relais/internal/notices"
+	"relais/internal/server/api"
 	"relais/internal/server/db"
 )
 
@@ -255,25 +256,6 @@ func documentURL(r *http.Request) string {
 	return (&url.URL{Scheme: scheme, Host: r.Host, Path: PathDocument}).String()
 }
 
-// statusWriter answers with status whatever Page writes first.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (s *statusWriter) WriteHeader(int) {
-	if !s.wrote {
-		s.wrote = true
-		s.ResponseWriter.WriteHeader(s.status)
-	}
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	s.WriteHeader(s.status)
-	return s.ResponseWriter.Write(b)
-}
-
 // render writes the page with its lists, the forms as given (nil: empty)
 // and status.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nf, wf *form, flash, endErr string) {
@@ -335,7 +317,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nf,
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h.o.Page(&statusWriter{ResponseWriter: w, status: status}, r, v.T("avis.title"), body)
+	h.o.Page(api.WithStatus(w, status), r, v.T("avis.title"), body)
 }
 
 func (h *handler) show(w http.ResponseWriter, r *http.Request) {

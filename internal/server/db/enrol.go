@@ -68,6 +68,22 @@ type SetupToken struct {
 	FromFile, Revoked  bool
 }
 
+// State is the token's state at now: revoked, used_up, expired, file
+// (active, from setup_tokens_file) or active.
+func (t SetupToken) State(now time.Time) string {
+	switch {
+	case t.Revoked:
+		return "revoked"
+	case t.Uses >= t.MaxUses:
+		return "used_up"
+	case !now.Before(t.Expires):
+		return "expired"
+	case t.FromFile:
+		return "file"
+	}
+	return "active"
+}
+
 // EnrolCode is a one-time code made for one person.
 type EnrolCode struct {
 	ID                 int64

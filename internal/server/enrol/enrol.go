@@ -35,6 +35,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"relais/internal/enrolment"
+	"relais/internal/server/api"
 	"relais/internal/server/db"
 )
 
@@ -433,7 +434,7 @@ func NotEnabled() http.Handler {
 }
 
 func writeError(w http.ResponseWriter, code string) {
-	writeJSON(w, enrolment.HTTPStatus(code), enrolment.ErrorBody{Error: code})
+	api.WriteJSON(w, enrolment.HTTPStatus(code), enrolment.ErrorBody{Error: code})
 }
 
 // readBody reads at most MaxRequestBytes (+1, so that the parser sees an
@@ -454,7 +455,7 @@ func (s *Service) blocked(w http.ResponseWriter, src netip.Addr) bool {
 }
 
 func (s *Service) serveEnrol(w http.ResponseWriter, r *http.Request) {
-	src := Source(r)
+	src := api.Source(r)
 	if s.blocked(w, src) {
 		s.refused(r.Context(), enrolment.CodeRateLimited, "", "", src.String())
 		writeError(w, enrolment.CodeRateLimited)
@@ -490,7 +491,7 @@ func (s *Service) serveEnrol(w http.ResponseWriter, r *http.Request) {
 		writeError(w, code)
 		return
 	}
-	writeJSON(w, res.Status, res.Response)
+	api.WriteJSON(w, res.Status, res.Response)
 }
 
 // deviceFor is a device name fit for the log, from a request that may
@@ -503,7 +504,7 @@ func deviceFor(name string) string {
 }
 
 func (s *Service) serveStatus(w http.ResponseWriter, r *http.Request) {
-	src := Source(r)
+	src := api.Source(r)
 	if s.blocked(w, src) {
 		writeError(w, enrolment.CodeRateLimited)
 		return
@@ -530,5 +531,5 @@ func (s *Service) serveStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, enrolment.CodeUnavailable)
 		return
 	}
-	writeJSON(w, http.StatusOK, enrolment.StatusResponse{Status: st})
+	api.WriteJSON(w, http.StatusOK, enrolment.StatusResponse{Status: st})
 }

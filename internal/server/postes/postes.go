@@ -29,6 +29,7 @@ import (
 
 	"relais/internal/enrolment"
 	"relais/internal/i18n"
+	"relais/internal/server/api"
 	"relais/internal/server/db"
 	"relais/internal/server/web"
 )
@@ -261,22 +262,6 @@ func Matches(p db.Peer, q string) bool {
 	return strconv.FormatInt(p.ID, 10) == q
 }
 
-// TokenState is a setup token's state at now: revoked, used_up, expired,
-// file (active, from setup_tokens_file) or active.
-func TokenState(t db.SetupToken, now time.Time) string {
-	switch {
-	case t.Revoked:
-		return "revoked"
-	case t.Uses >= t.MaxUses:
-		return "used_up"
-	case !now.Before(t.Expires):
-		return "expired"
-	case t.FromFile:
-		return "file"
-	}
-	return "active"
-}
-
 func stateClass(s string) string {
 	switch s {
 	case "active", "file", "enrolled", "reenrolled":
@@ -363,7 +348,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, pv 
 		pv.CountText = i18n.T(lang, "postes.peers.found", i18n.Integer(lang, pv.PeerCount), pv.Query)
 	}
 	for _, t := range tokens {
-		s := TokenState(t, now)
+		s := t.State(now)
 		pv.Tokens = append(pv.Tokens, tokenRow{SetupToken: t, StateWord: pv.T("postes.token_state." + s), StateClass: stateClass(s)})
 	}
 	for _, c := range codes {
@@ -385,7 +370,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, pv 
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h.o.Page(&statusWriter{ResponseWriter: w, status: status}, r, pv.T("postes.title"), body)
+	h.o.Page(api.WithStatus(w, status), r, pv.T("postes.title"), body)
 }
 
 // ViaWord says what a laptop was enrolled with: "jeton rentree-2027",
@@ -600,23 +585,4 @@ func (h *handler) revoke(w http.ResponseWriter, r *http.Request) {
 	h.o.Logger.Info("postes: peer revoked", "id", id, "by", actor)
 	q := url.Values{"revoque": {strconv.FormatInt(p.ID, 10)}}
 	http.Redirect(w, r, Path+"?"+q.Encode(), http.StatusSeeOther)
-}
-
-// statusWriter answers with status whatever Page writes first.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (s *statusWriter) WriteHeader(int) {
-	if !s.wrote {
-		s.wrote = true
-		s.ResponseWriter.WriteHeader(s.status)
-	}
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	s.WriteHeader(s.status)
-	return s.ResponseWriter.Write(b)
 }
