@@ -58,6 +58,12 @@ func serveHTTPProxy(p *proxyServer, c net.Conn) {
 			serveConnect(p, c, br, req)
 			return
 		}
+		if !req.URL.IsAbs() && req.URL.Path == PACPath {
+			if !servePAC(p, c, req) {
+				return
+			}
+			continue
+		}
 		if !forwardHTTP(p, c, req) {
 			return
 		}
@@ -87,7 +93,7 @@ func serveConnect(p *proxyServer, c net.Conn, br *bufio.Reader, req *http.Reques
 	remote, err := p.dialUpstream("tcp", target)
 	if err != nil {
 		p.logf("tunnel: http proxy: %v", err)
-		httpProxyError(c, dialErrorStatus(err), err.Error())
+		httpProxyError(c, dialErrorStatus(err), dialErrorText(err))
 		return
 	}
 	if _, err := io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
@@ -112,7 +118,7 @@ func forwardHTTP(p *proxyServer, c net.Conn, req *http.Request) bool {
 	resp, err := p.transport.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		p.logf("tunnel: http proxy: %v", err)
-		httpProxyError(c, dialErrorStatus(err), err.Error())
+		httpProxyError(c, dialErrorStatus(err), dialErrorText(err))
 		return false
 	}
 	defer resp.Body.Close()
@@ -141,7 +147,42 @@ func (w *deadlineWriter) Write(b []byte) (int, error) {
 	return w.c.Write(b)
 }
 
+// servePAC answers a request for the proxy auto-config script (the
+// client already passed the owner check, like any other request); false
+// when the connection must end.
+func servePAC(p *proxyServer, c net.Conn, req *http.Request) bool {
+	pac := p.pac.Load()
+	if pac == nil {
+		httpProxyError(c, http.StatusNotFound, "no proxy auto-config here")
+		return false
+	}
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		httpProxyError(c, http.StatusMethodNotAllowed, "GET only")
+		return false
+	}
+	_ = c.SetWriteDeadline(time.Now().Add(proxyHandshakeTimeout))
+	body := *pac
+	if req.Method == http.MethodHead {
+		body = ""
+	}
+	_, err := fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n%s",
+		PACContentType, len(*pac), body)
+	_ = c.SetWriteDeadline(time.Time{})
+	return err == nil && !req.Close
+}
+
+// dialErrorText is the body of an HTTP error for a failed dial.
+func dialErrorText(err error) string {
+	if errors.Is(err, ErrOutsideTunnel) {
+		return "this destination is outside the emergency environment; reach it without this proxy"
+	}
+	return err.Error()
+}
+
 func dialErrorStatus(err error) int {
+	if errors.Is(err, ErrOutsideTunnel) {
+		return http.StatusForbidden
+	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return http.StatusGatewayTimeout

@@ -56,6 +56,9 @@ type proxyServer struct {
 	// transport forwards the HTTP proxy's plain-http requests through the
 	// tunnel (unused by SOCKS5).
 	transport *http.Transport
+	// pac is the proxy auto-config script the HTTP proxy serves at
+	// pacPath (nil: none, 404).
+	pac atomic.Pointer[string]
 }
 
 // proxyProtocol is what a local proxy speaks.

@@ -173,6 +173,8 @@ func socksErrorCode(err error) byte {
 	var ne net.Error
 	msg := strings.ToLower(err.Error())
 	switch {
+	case errors.Is(err, ErrOutsideTunnel):
+		return socksNotAllowed
 	case errors.As(err, &dnsErr):
 		return socksHostUnreach
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():

@@ -149,7 +149,7 @@ func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Use
 	}
 	guard := newPeerGuard(opt.ProxyOwnerUID, opt.MaxConnsPerPeer)
 	if socksAddr != "" {
-		p, err := startProxy(socksAddr, socks5Protocol, guard, idle, u.Dial, u.logf)
+		p, err := startProxy(socksAddr, socks5Protocol, guard, idle, u.proxyDial, u.logf)
 		if err != nil {
 			u.Close()
 			return nil, fmt.Errorf("tunnel: socks5: %w", err)
@@ -158,13 +158,15 @@ func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Use
 		u.socks = p.Addr()
 	}
 	if httpAddr != "" {
-		p, err := startProxy(httpAddr, httpProtocol, guard, idle, u.Dial, u.logf)
+		p, err := startProxy(httpAddr, httpProtocol, guard, idle, u.proxyDial, u.logf)
 		if err != nil {
 			u.Close()
 			return nil, fmt.Errorf("tunnel: http proxy: %w", err)
 		}
 		u.proxies = append(u.proxies, p)
 		u.http = p.Addr()
+		pac := PACScript(cfg, u.http, u.socks)
+		p.pac.Store(&pac)
 	}
 	return u, nil
 }
@@ -327,13 +329,19 @@ func (u *Userspace) Dial(ctx context.Context, network, address string) (net.Conn
 	if err != nil {
 		return nil, err
 	}
+	return u.dialAddrs(ctx, network, address, addrs, uint16(port))
+}
+
+// dialAddrs dials each of addrs (at port) in turn until one answers.
+func (u *Userspace) dialAddrs(ctx context.Context, network, address string, addrs []netip.Addr, port uint16) (net.Conn, error) {
 	var lastErr error = fmt.Errorf("tunnel: dial %s: no address", address)
 	for _, a := range addrs {
 		if (strings.HasSuffix(network, "4") && !a.Is4()) || (strings.HasSuffix(network, "6") && !a.Is6()) {
 			continue
 		}
-		ap := netip.AddrPortFrom(a, uint16(port))
+		ap := netip.AddrPortFrom(a, port)
 		var c net.Conn
+		var err error
 		switch network {
 		case "tcp", "tcp4", "tcp6":
 			c, err = u.net.DialContextTCPAddrPort(ctx, ap)
@@ -351,6 +359,35 @@ func (u *Userspace) Dial(ctx context.Context, network, address string) (net.Conn
 		}
 	}
 	return nil, lastErr
+}
+
+// proxyDial is the local proxies' dial: like Dial, but a destination
+// none of whose addresses is inside the peer's allowed_ips is refused at
+// once (ErrOutsideTunnel) instead of waiting for a dial that WireGuard
+// would never route. Only the addresses inside are dialled.
+func (u *Userspace) proxyDial(ctx context.Context, network, address string) (net.Conn, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultDialTimeout)
+		defer cancel()
+	}
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel: dial %s: %w", address, err)
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("tunnel: dial %s: bad port", address)
+	}
+	addrs, err := u.Resolve(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	inside := insideAllowed(u.cfg.Peer.AllowedIPs, addrs)
+	if len(inside) == 0 {
+		return nil, &OutsideError{Host: host, Addrs: addrs}
+	}
+	return u.dialAddrs(ctx, network, address, inside, uint16(port))
 }
 
 // Status reads the device's state (handshake, bytes, endpoint).
