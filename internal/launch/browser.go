@@ -113,22 +113,34 @@ func (l *Launcher) openInBrowser(url string, p Proxy) (Result, error) {
 	return res, nil
 }
 
-// chromiumArgs starts a Chromium-family browser on its own profile with
-// the proxy, SOCKS5 preferred. The proxy alone makes every name resolve
-// at its end (the tunnel's DNS), never on the machine: Chromium hands a
-// SOCKS5 proxy the host name (socks5://, not socks4://), and an HTTP
-// proxy receives it in the request. No --host-resolver-rules: Chromium
-// answers that flag with its "unsupported command-line flag" bar.
+// pacPath is where the tunnel's HTTP proxy serves its proxy auto-config
+// script (tunnel.PACPath; a test checks they agree).
+const pacPath = "/proxy.pac"
+
+// pacURL is the address of the PAC script the HTTP proxy at a serves.
+func pacURL(a *proxyAddr) string { return "http://" + a.String() + pacPath }
+
+// chromiumArgs starts a Chromium-family browser on its own profile. With
+// the HTTP proxy, the browser follows its PAC script: the emergency
+// environment's names and addresses go through the proxy (which resolves
+// the names with the tunnel's DNS), everything else goes direct, so an
+// intranet page's font or CDN script does not wait on the tunnel. With
+// the SOCKS5 proxy only, everything goes through it (socks5://, not
+// socks4://: the host name is resolved at the proxy's end). No
+// --host-resolver-rules: Chromium answers that flag with its
+// "unsupported command-line flag" bar.
 func chromiumArgs(dir string, socks, httpP *proxyAddr, url string) ([]string, string) {
-	proxyURL := ""
-	if socks != nil {
-		proxyURL = "socks5://" + socks.String()
-	} else {
+	var proxyFlag, proxyURL string
+	if httpP != nil {
+		proxyFlag = "--proxy-pac-url=" + pacURL(httpP)
 		proxyURL = "http://" + httpP.String()
+	} else {
+		proxyURL = "socks5://" + socks.String()
+		proxyFlag = "--proxy-server=" + proxyURL
 	}
 	return []string{
 		"--user-data-dir=" + dir,
-		"--proxy-server=" + proxyURL,
+		proxyFlag,
 		"--no-first-run",
 		"--no-default-browser-check",
 		"--new-window",
@@ -136,9 +148,10 @@ func chromiumArgs(dir string, socks, httpP *proxyAddr, url string) ([]string, st
 	}, proxyURL
 }
 
-// firefoxPrefs is the user.js of the Firefox profile: manual proxy, names
-// resolved by the proxy, DNS over HTTPS off (it would bypass the tunnel's
-// DNS), no first-run pages.
+// firefoxPrefs is the user.js of the Firefox profile: the HTTP proxy's
+// PAC script (type 2) when there is one, else the SOCKS5 proxy by hand
+// (type 1); names resolved by the proxy, DNS over HTTPS off (it would
+// bypass the tunnel's DNS), no first-run pages.
 func firefoxPrefs(socks, httpP *proxyAddr) ([]byte, string) {
 	var b strings.Builder
 	pref := func(name string, v any) {
@@ -150,10 +163,15 @@ func firefoxPrefs(socks, httpP *proxyAddr) ([]byte, string) {
 		}
 	}
 	b.WriteString("// Written by Relais on every start: the local proxy of the tunnel.\n")
-	pref("network.proxy.type", 1)
 	proxyURL := ""
-	if socks != nil {
+	if httpP != nil {
+		pref("network.proxy.type", 2)
+		pref("network.proxy.autoconfig_url", pacURL(httpP))
+		pref("network.proxy.socks_remote_dns", true)
+		proxyURL = "http://" + httpP.String()
+	} else {
 		port, _ := strconv.Atoi(socks.port)
+		pref("network.proxy.type", 1)
 		pref("network.proxy.socks", socks.host)
 		pref("network.proxy.socks_port", port)
 		pref("network.proxy.socks_version", 5)
@@ -161,14 +179,6 @@ func firefoxPrefs(socks, httpP *proxyAddr) ([]byte, string) {
 		pref("network.proxy.http", "")
 		pref("network.proxy.ssl", "")
 		proxyURL = "socks5://" + socks.String()
-	} else {
-		port, _ := strconv.Atoi(httpP.port)
-		pref("network.proxy.http", httpP.host)
-		pref("network.proxy.http_port", port)
-		pref("network.proxy.ssl", httpP.host)
-		pref("network.proxy.ssl_port", port)
-		pref("network.proxy.socks", "")
-		proxyURL = "http://" + httpP.String()
 	}
 	pref("network.proxy.share_proxy_settings", false)
 	pref("network.trr.mode", 5)

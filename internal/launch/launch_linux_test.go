@@ -149,7 +149,7 @@ func TestChromiumStartedWithTheProxy(t *testing.T) {
 	dir := filepath.Join(dataDir, "browsers", "google-chrome")
 	want := []string{
 		"--user-data-dir=" + dir,
-		"--proxy-server=socks5://127.0.0.1:41080",
+		"--proxy-pac-url=http://127.0.0.1:48080/proxy.pac",
 		"--no-first-run",
 		"--no-default-browser-check",
 		"--new-window",
@@ -162,18 +162,19 @@ func TestChromiumStartedWithTheProxy(t *testing.T) {
 		t.Error("firefox ran too")
 	}
 	if res.Method != MethodBrowser || res.Browser != "google-chrome" || res.ProfileDir != dir ||
-		res.Proxy != "socks5://127.0.0.1:41080" || res.Argv[0] != filepath.Join(bin.dir, "google-chrome") {
+		res.Proxy != "http://127.0.0.1:48080" || res.Argv[0] != filepath.Join(bin.dir, "google-chrome") {
 		t.Errorf("result %+v", res)
 	}
 	checkPrivateDir(t, dataDir, dir)
 
-	// Only an HTTP proxy: Chromium uses it.
+	// Only a SOCKS5 proxy (no PAC without the HTTP proxy): everything
+	// goes through it.
 	os.Chmod(dir, 0o755) // an existing directory is made private again
-	if _, err := l.Open(context.Background(), link(url, "tunnel"), nil, &Proxy{HTTP: "127.0.0.1:48080"}); err != nil {
+	if _, err := l.Open(context.Background(), link(url, "tunnel"), nil, &Proxy{SOCKS5: "127.0.0.1:41080"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := bin.argv("google-chrome"); !slices.Contains(got, "--proxy-server=http://127.0.0.1:48080") {
-		t.Errorf("HTTP proxy only: %q", got)
+	if got := bin.argv("google-chrome"); !slices.Contains(got, "--proxy-server=socks5://127.0.0.1:41080") || slices.ContainsFunc(got, func(a string) bool { return strings.HasPrefix(a, "--proxy-pac-url") }) {
+		t.Errorf("SOCKS5 proxy only: %q", got)
 	}
 	checkPrivateDir(t, dataDir, dir)
 }
@@ -192,7 +193,7 @@ func TestFirefoxStartedWithTheProxy(t *testing.T) {
 	if got, want := bin.argv("firefox"), []string{"--profile", dir, "--new-instance", url}; !slices.Equal(got, want) {
 		t.Errorf("firefox got %q, want %q", got, want)
 	}
-	if res.Browser != "firefox" || res.Proxy != "socks5://127.0.0.1:41080" {
+	if res.Browser != "firefox" || res.Proxy != "http://127.0.0.1:48080" {
 		t.Errorf("result %+v", res)
 	}
 	checkPrivateDir(t, dataDir, dir)
@@ -202,10 +203,8 @@ func TestFirefoxStartedWithTheProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range []string{
-		`user_pref("network.proxy.type", 1);`,
-		`user_pref("network.proxy.socks", "127.0.0.1");`,
-		`user_pref("network.proxy.socks_port", 41080);`,
-		`user_pref("network.proxy.socks_version", 5);`,
+		`user_pref("network.proxy.type", 2);`,
+		`user_pref("network.proxy.autoconfig_url", "http://127.0.0.1:48080/proxy.pac");`,
 		`user_pref("network.proxy.socks_remote_dns", true);`,
 		`user_pref("network.trr.mode", 5);`,
 	} {
@@ -222,11 +221,24 @@ func TestFirefoxStartedWithTheProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ = os.ReadFile(prefs)
-	for _, w := range []string{`user_pref("network.proxy.http", "127.0.0.1");`, `user_pref("network.proxy.http_port", 48081);`,
-		`user_pref("network.proxy.ssl_port", 48081);`, `user_pref("network.proxy.socks", "");`} {
+	for _, w := range []string{`user_pref("network.proxy.type", 2);`, `user_pref("network.proxy.autoconfig_url", "http://127.0.0.1:48081/proxy.pac");`} {
 		if !bytes.Contains(b, []byte(w)) {
 			t.Errorf("HTTP only: user.js lacks %s:\n%s", w, b)
 		}
+	}
+	// A SOCKS5 proxy only: set by hand, no PAC.
+	if _, err := l.Open(context.Background(), link(url, "tunnel"), nil, &Proxy{SOCKS5: "127.0.0.1:41081"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(prefs)
+	for _, w := range []string{`user_pref("network.proxy.type", 1);`, `user_pref("network.proxy.socks", "127.0.0.1");`,
+		`user_pref("network.proxy.socks_port", 41081);`, `user_pref("network.proxy.socks_version", 5);`} {
+		if !bytes.Contains(b, []byte(w)) {
+			t.Errorf("SOCKS5 only: user.js lacks %s:\n%s", w, b)
+		}
+	}
+	if bytes.Contains(b, []byte("autoconfig_url")) {
+		t.Errorf("SOCKS5 only: user.js still names a PAC:\n%s", b)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("profile dir holds %v: a temporary file was left", entries)
