@@ -233,7 +233,7 @@ func TestDeskDemo(t *testing.T) {
 		t.Fatalf("launched %q", runs)
 	}
 	for i, url := range []string{"http://portail.intra/", "http://dossiers.intra/"} {
-		if argv := runs[i]; argv[0] != "/fake/chromium" || !slices.Contains(argv, "--proxy-server=socks5://"+live.SOCKS5) || argv[len(argv)-1] != url {
+		if argv := runs[i]; argv[0] != "/fake/chromium" || !slices.Contains(argv, "--proxy-pac-url=http://"+live.HTTPProxy+"/proxy.pac") || argv[len(argv)-1] != url {
 			t.Fatalf("browser argv %q", argv)
 		}
 	}
@@ -639,7 +639,7 @@ func TestStatusAndOpenUseTheDemoStore(t *testing.T) {
 	if r := m.run("open", "portail-urgence"); r.code != ExitOK {
 		t.Fatalf("open: %+v", r)
 	}
-	if runs := launches(); len(runs) != 1 || !slices.Contains(runs[0], "--proxy-server=socks5://127.0.0.1:41080") {
+	if runs := launches(); len(runs) != 1 || !slices.Contains(runs[0], "--proxy-pac-url=http://127.0.0.1:48080/proxy.pac") {
 		t.Fatalf("launched %q", runs)
 	}
 

@@ -147,11 +147,11 @@ func TestOpenUserspace(t *testing.T) {
 		t.Fatalf("%+v ran %q", r, m.runs)
 	}
 	argv := m.runs[0]
-	if argv[0] != "/fake/chromium" || !slices.Contains(argv, "--proxy-server=socks5://127.0.0.1:41080") ||
+	if argv[0] != "/fake/chromium" || !slices.Contains(argv, "--proxy-pac-url=http://127.0.0.1:48080/proxy.pac") ||
 		!slices.Contains(argv, "--user-data-dir="+dir) || argv[len(argv)-1] != "https://portail.intra.example.org/" {
 		t.Fatalf("browser argv %q", argv)
 	}
-	if !strings.Contains(r.stdout, "« Portail d'urgence » ouvert dans chromium à travers le proxy local socks5://127.0.0.1:41080") {
+	if !strings.Contains(r.stdout, "« Portail d'urgence » ouvert dans chromium à travers le proxy local http://127.0.0.1:48080") {
 		t.Fatalf("stdout %q", r.stdout)
 	}
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
@@ -165,7 +165,7 @@ func TestOpenUserspace(t *testing.T) {
 		t.Fatalf("--json: %v %+v", err, r)
 	}
 	if doc.URL != oddURL || doc.Method != launch.MethodBrowser || doc.Browser != "chromium" || doc.TunnelMode != "userspace" ||
-		doc.Proxy != "socks5://127.0.0.1:41080" || len(m.runs) != 1 || m.runs[0][len(m.runs[0])-1] != oddURL ||
+		doc.Proxy != "http://127.0.0.1:48080" || len(m.runs) != 1 || m.runs[0][len(m.runs[0])-1] != oddURL ||
 		slices.Index(m.runs[0], oddURL) != len(m.runs[0])-1 {
 		t.Fatalf("odd link: %+v ran %q", doc, m.runs)
 	}
