@@ -130,3 +130,15 @@ func BenchmarkSOCKS5RefusedOutside(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/refusal")
 }
+
+// The PAC script is served to the proxies' owner only: another local
+// user gets the proxy's 403, never the tunnel's names and networks.
+func TestHTTPProxyPACOwnerOnly(t *testing.T) {
+	o := startOffice(t)
+	owner := uint32(nobody)
+	u := startClient(t, o, tunnel.UserspaceOptions{ProxyOwnerUID: &owner})
+	status, body := httpThroughProxy(t, u.HTTPProxyAddr(), "GET "+tunnel.PACPath+" HTTP/1.1\r\nHost: "+u.HTTPProxyAddr()+"\r\n\r\n")
+	if status != http.StatusForbidden || strings.Contains(body, "FindProxyForURL") || strings.Contains(body, office.Zone) {
+		t.Fatalf("another user's GET %s: %d %q, want 403", tunnel.PACPath, status, body)
+	}
+}
