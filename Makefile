@@ -26,7 +26,8 @@ BENCHTIME   ?= 1s
 # must refuse, setpriv runs the installed server as its user);
 # bash, zsh, fish, groff and man (the shell completion scripts and the manual
 # page, run or checked by the real tools); mingw-w64, msitools/wixl and wine (relais.exe cross-compiled with cgo, the
-# MSI built and read back, the exe run under wine).
+# MSI built and read back, the exe run under wine); nodejs (the PAC file run
+# as a browser would, with its decision table).
 DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 minisign xvfb x11-utils imagemagick \
                 wireguard-go wireguard-tools iproute2 curl \
@@ -35,7 +36,7 @@ DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 xdg-utils libreoffice-calc-nogui \
                 bash zsh fish groff-base man-db \
                 lintian debootstrap rpm appstream systemd binutils file util-linux \
-                gcc-mingw-w64-x86-64 msitools wixl wine64 wine python3 postgresql
+                gcc-mingw-w64-x86-64 msitools wixl wine64 wine python3 postgresql nodejs
 
 .PHONY: all deps build nogui run demo screenshots test test-unit lint fmt bench fuzz package clean
 
