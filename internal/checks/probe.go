@@ -535,7 +535,7 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 	case profile.BuiltinInternet:
 		res.Target = redact.Target(or(r.InternetURL, DefaultInternetURL))
 	case profile.BuiltinCaptive:
-		res.Target = redact.Target(or(r.CaptiveURL, DefaultCaptiveURL))
+		res.Target = redact.Target(r.Captive().URL)
 	}
 	if len(causes) > 0 {
 		res.State = StateBlocked
@@ -556,8 +556,9 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 		return res
 	}
 	target := or(r.InternetURL, DefaultInternetURL)
+	probe := r.Captive()
 	if id == profile.BuiltinCaptive {
-		target = or(r.CaptiveURL, DefaultCaptiveURL)
+		target = probe.URL
 	}
 	type got struct {
 		seen       observed
@@ -585,8 +586,16 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 		return res
 	}
 	if id == profile.BuiltinCaptive {
-		c := Condition{Expr: "[STATUS] (" + strconv.Itoa(g.seen.status) + ") == 204", OK: g.seen.status == http.StatusNoContent && g.noRedirect}
+		// A redirect is a portal unless the probe expects that very redirect
+		// status (an organisation's own endpoint may answer one).
+		expectRedirect := probe.Status >= 300 && probe.Status < 400
+		c := Condition{Expr: "[STATUS] (" + strconv.Itoa(g.seen.status) + ") == " + strconv.Itoa(probe.Status),
+			OK: g.seen.status == probe.Status && (g.noRedirect || expectRedirect)}
 		res.Conditions = append(res.Conditions, c)
+		if probe.Body != "" {
+			res.Conditions = append(res.Conditions, Condition{Expr: "[BODY] == pat(*" + probe.Body + "*)", OK: strings.Contains(g.seen.body, probe.Body)})
+			c.OK = c.OK && strings.Contains(g.seen.body, probe.Body)
+		}
 		if !c.OK {
 			res.State = StateFailed
 			res.Reason = r.newReason(CodeCaptivePortal, texts{key: "checks.reason.captive_portal"})
