@@ -36,3 +36,12 @@ func TestCheckRunnerManagedCaptive(t *testing.T) {
 		})
 	}
 }
+
+// The default runner reads NetworkManager's verdict on Linux only.
+func TestCheckRunnerConnectivity(t *testing.T) {
+	for goos, want := range map[string]bool{"linux": true, "windows": false, "darwin": false} {
+		if got := (Env{GOOS: goos}).CheckRunner().Connectivity != nil; got != want {
+			t.Errorf("%s: reads the system's verdict %v, want %v", goos, got, want)
+		}
+	}
+}

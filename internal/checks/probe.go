@@ -580,6 +580,20 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 	}
 	res.Phases = g.phases
 	res.Conditions = []Condition{{Expr: "[CONNECTED] (" + strconv.FormatBool(g.err == nil) + ") == true", OK: g.err == nil}}
+	if id == profile.BuiltinCaptive && r.Connectivity != nil {
+		// The system's verdict counts even when the probe could not connect:
+		// a portal that blocks every name but its own is a portal, not "no
+		// internet".
+		if st, ok := r.Connectivity(ctx); ok && st == NMConnectivityPortal {
+			res.Conditions = append(res.Conditions, Condition{Expr: "[SYSTEM_CONNECTIVITY] (portal) != portal"})
+			res.State = StateFailed
+			if g.err != nil {
+				res.Error = redact.URLIn(g.err.Error(), target)
+			}
+			res.Reason = r.newReason(CodeCaptivePortal, texts{key: "checks.reason.captive_portal"})
+			return res
+		}
+	}
 	if g.err != nil {
 		res.State, res.Error = StateFailed, redact.URLIn(g.err.Error(), target)
 		res.Reason = r.newReason(CodeNoInternet, texts{key: "checks.reason.no_internet"})

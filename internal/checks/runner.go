@@ -55,10 +55,14 @@ type Runner struct {
 	CaptiveURL      string               // built-in captive: must answer CaptiveStatus with no redirect; "": PlatformCaptiveProbe(GOOS)
 	CaptiveStatus   int                  // the status CaptiveURL must answer; 0: profile.DefaultCaptiveStatus (204)
 	GOOS            string               // whose usual captive endpoint is the fallback; "": runtime.GOOS
-	Concurrency     int                  // bound on checks in flight; 0: DefaultConcurrency
-	Contacts        []profile.Contact    // the reason's next step names the helpdesk (role "helpdesk") and its phone
-	Now             func() time.Time     // nil: time.Now (for At and certificate expiry)
-	Logf            func(format string, args ...any)
+	// Connectivity, if set, reads the operating system's own verdict
+	// (NMConnectivity: NetworkManager's); ok false: no verdict. A portal
+	// verdict fails the captive built-in whatever the probe saw.
+	Connectivity func(ctx context.Context) (state uint32, ok bool)
+	Concurrency  int               // bound on checks in flight; 0: DefaultConcurrency
+	Contacts     []profile.Contact // the reason's next step names the helpdesk (role "helpdesk") and its phone
+	Now          func() time.Time  // nil: time.Now (for At and certificate expiry)
+	Logf         func(format string, args ...any)
 
 	// RootCAs verifies servers' certificates; nil: the system roots. Tests set it.
 	RootCAs *x509.CertPool
