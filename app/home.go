@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"image/color"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ type home struct {
 	drill    *widget.Label
 	drillGo  *widget.Button    // the banner of an open drill window: to the Exercices tab
 	setupGo  *widget.Button    // to Réglages, when the device is not set up
+	portalGo *widget.Button    // behind a captive portal: opens its login page in the desktop's browser
 	enrol    *enrolPanel       // "Enrôler ce poste", when the device can enrol (enrol.go)
 	links    *linkList         // the emergency links, compact (links.go)
 	notices  *noticeBanner     // the organisation's notices (notices.go)
@@ -84,6 +86,7 @@ func newHome(u *ui) *home {
 		drill:    &widget.Label{Wrapping: fyne.TextWrapWord},
 		drillGo:  &widget.Button{Icon: theme.DocumentIcon(), Importance: widget.WarningImportance},
 		setupGo:  &widget.Button{Icon: theme.SettingsIcon()},
+		portalGo: &widget.Button{Icon: theme.ComputerIcon(), Importance: widget.WarningImportance},
 	}
 }
 
@@ -113,6 +116,7 @@ func (h *home) content() fyne.CanvasObject {
 		container.NewCenter(h.setupGo),
 		h.enrol.box,
 		h.problems,
+		container.NewCenter(h.portalGo),
 		h.failure,
 		h.tto,
 		h.steps,
@@ -240,6 +244,7 @@ func (h *home) refresh() {
 	} else if pr := h.identityProblem(); failure != "" && pr != "" {
 		failure = tr("app.home.start_failed", pr)
 	}
+	h.refreshPortal(on)
 	showText(h.failure, failure)
 	if setup && h.onOpenSettings != nil && (h.enrol == nil || !h.enrol.offered()) {
 		h.setupGo.SetText(tr("app.identity.home.open_settings"))
@@ -279,6 +284,48 @@ func (h *home) refresh() {
 		h.enrol.refresh()
 	}
 	relayout(h.box, h.scroll)
+}
+
+// refreshPortal offers "Ouvrir la page de connexion" while Mode urgence
+// finds a captive portal: the desktop's own browser (outside the tunnel)
+// opens the captive probe's plain-http URL, which the portal intercepts to
+// show its login page. The engine's next round of checks sees the probe
+// pass once the person is logged in, and Mode urgence goes on by itself.
+func (h *home) refreshPortal(on bool) {
+	target := h.portalURL(on)
+	if target == nil {
+		h.portalGo.Hide()
+		return
+	}
+	h.portalGo.SetText(tr("app.home.portal.open"))
+	h.portalGo.OnTapped = func() {
+		if err := h.u.openURL(target); err != nil {
+			h.startErr = tr("app.home.portal.open_failed", words(err))
+			h.refresh()
+		}
+	}
+	h.portalGo.Show()
+}
+
+// portalURL is the captive probe's URL while Mode urgence is on and the
+// captive built-in reports a portal; nil otherwise.
+func (h *home) portalURL(on bool) *url.URL {
+	if !on {
+		return nil
+	}
+	rep := currentSnapshot(h.u).Report
+	if rep == nil {
+		return nil
+	}
+	c, ok := rep.Builtins[profile.BuiltinCaptive]
+	if !ok || c.Reason == nil || c.Reason.Code != status.CodeCaptivePortal {
+		return nil
+	}
+	u, err := url.Parse(c.Target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil
+	}
+	return u
 }
 
 // relayout lays Accueil out again after a line showed or hid.

@@ -105,12 +105,17 @@ func (e Env) keyring() secrets.Keyring {
 // Vault is the device's keys, in the keyring of e.
 func (e Env) Vault() secrets.Vault { return secrets.Vault{Keyring: e.keyring()} }
 
-// CheckRunner is the check runner of e.
+// CheckRunner is the check runner of e: on Linux the captive built-in
+// also reads NetworkManager's verdict.
 func (e Env) CheckRunner() *checks.Runner {
 	if e.Seams.Checks != nil {
 		return e.Seams.Checks()
 	}
-	return &checks.Runner{}
+	r := &checks.Runner{}
+	if e.GOOS == "linux" {
+		r.Connectivity = checks.NMConnectivity
+	}
+	return r
 }
 
 // LimitMemory bounds the heap of a process holding a userspace tunnel.

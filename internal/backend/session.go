@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"relais/internal/checks"
 	"relais/internal/engine"
 	"relais/internal/frontend"
 	"relais/internal/instance"
@@ -96,7 +97,7 @@ func (m *Machine) NewEngine(mode tunnel.Mode, opt SessionOptions) *engine.Engine
 		_ = m.DB.LogEvent(context.Background(), "engine", fmt.Sprintf(format, a...))
 	}
 	var cur *store.CachedProfile
-	e := &engine.Engine{Store: m.DB, Checks: env.CheckRunner, Once: opt.Once, RecheckInterval: opt.Recheck, Now: env.Now, Logf: logf}
+	e := &engine.Engine{Store: m.DB, Checks: m.checkRunner, Once: opt.Once, RecheckInterval: opt.Recheck, Now: env.Now, Logf: logf}
 	e.Maintenance = m.Maintenance // the announced windows (notices.go)
 	e.Revoked = m.Revoked         // an enrolled key the server revoked (enrol.go)
 	e.LoadProfile = func(ctx context.Context) (*engine.Loaded, error) {
@@ -289,4 +290,15 @@ func (m *Machine) runningTunnel(ctx context.Context) tunnel.Tunnel {
 		return &socksReuse{rec: m.newLiveRecord(st), addr: st.SOCKS5}
 	}
 	return nil
+}
+
+// checkRunner is the check runner of a session: the environment's, with
+// the managed configuration's captive probe, which overrides the profile's
+// (the engine fills that one in when none is set).
+func (m *Machine) checkRunner() *checks.Runner {
+	r := m.Env.CheckRunner()
+	if r.CaptiveURL == "" && m.Managed != nil && m.Managed.CaptiveURL != "" {
+		r.CaptiveURL, r.CaptiveStatus = m.Managed.CaptiveURL, m.Managed.CaptiveStatus()
+	}
+	return r
 }

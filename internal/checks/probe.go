@@ -535,7 +535,7 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 	case profile.BuiltinInternet:
 		res.Target = redact.Target(or(r.InternetURL, DefaultInternetURL))
 	case profile.BuiltinCaptive:
-		res.Target = redact.Target(or(r.CaptiveURL, DefaultCaptiveURL))
+		res.Target = redact.Target(r.Captive().URL)
 	}
 	if len(causes) > 0 {
 		res.State = StateBlocked
@@ -556,8 +556,9 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 		return res
 	}
 	target := or(r.InternetURL, DefaultInternetURL)
+	probe := r.Captive()
 	if id == profile.BuiltinCaptive {
-		target = or(r.CaptiveURL, DefaultCaptiveURL)
+		target = probe.URL
 	}
 	type got struct {
 		seen       observed
@@ -579,14 +580,36 @@ func (r *Runner) builtin(ctx context.Context, id string, causes []string, p *pro
 	}
 	res.Phases = g.phases
 	res.Conditions = []Condition{{Expr: "[CONNECTED] (" + strconv.FormatBool(g.err == nil) + ") == true", OK: g.err == nil}}
+	if id == profile.BuiltinCaptive && r.Connectivity != nil {
+		// The system's verdict counts even when the probe could not connect:
+		// a portal that blocks every name but its own is a portal, not "no
+		// internet".
+		if st, ok := r.Connectivity(ctx); ok && st == NMConnectivityPortal {
+			res.Conditions = append(res.Conditions, Condition{Expr: "[SYSTEM_CONNECTIVITY] (portal) != portal"})
+			res.State = StateFailed
+			if g.err != nil {
+				res.Error = redact.URLIn(g.err.Error(), target)
+			}
+			res.Reason = r.newReason(CodeCaptivePortal, texts{key: "checks.reason.captive_portal"})
+			return res
+		}
+	}
 	if g.err != nil {
 		res.State, res.Error = StateFailed, redact.URLIn(g.err.Error(), target)
 		res.Reason = r.newReason(CodeNoInternet, texts{key: "checks.reason.no_internet"})
 		return res
 	}
 	if id == profile.BuiltinCaptive {
-		c := Condition{Expr: "[STATUS] (" + strconv.Itoa(g.seen.status) + ") == 204", OK: g.seen.status == http.StatusNoContent && g.noRedirect}
+		// A redirect is a portal unless the probe expects that very redirect
+		// status (an organisation's own endpoint may answer one).
+		expectRedirect := probe.Status >= 300 && probe.Status < 400
+		c := Condition{Expr: "[STATUS] (" + strconv.Itoa(g.seen.status) + ") == " + strconv.Itoa(probe.Status),
+			OK: g.seen.status == probe.Status && (g.noRedirect || expectRedirect)}
 		res.Conditions = append(res.Conditions, c)
+		if probe.Body != "" {
+			res.Conditions = append(res.Conditions, Condition{Expr: "[BODY] == pat(*" + probe.Body + "*)", OK: strings.Contains(g.seen.body, probe.Body)})
+			c.OK = c.OK && strings.Contains(g.seen.body, probe.Body)
+		}
 		if !c.OK {
 			res.State = StateFailed
 			res.Reason = r.newReason(CodeCaptivePortal, texts{key: "checks.reason.captive_portal"})

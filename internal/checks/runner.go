@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"net/http"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -23,9 +25,6 @@ const (
 	// DefaultInternetURL answers 204 to anyone, over https, from a large anycast network;
 	// any HTTP answer proves direct access to the internet.
 	DefaultInternetURL = "https://connectivitycheck.gstatic.com/generate_204"
-	// DefaultCaptiveURL must answer 204 without a redirect; plain http so that a captive
-	// portal can intercept it (and so be detected).
-	DefaultCaptiveURL = "http://connectivitycheck.gstatic.com/generate_204"
 	// DefaultConcurrency bounds the checks in flight. A run has one deadline: a check still
 	// waiting for a slot when it passes is not run (pending), so the bound is high enough
 	// for every check of any real profile to get its turn even when each waits its full
@@ -53,11 +52,17 @@ type Runner struct {
 	HandshakeMaxAge time.Duration        // built-in tunnel: handshake younger than this; 0: DefaultHandshakeMaxAge
 	HandshakeWait   time.Duration        // built-in tunnel: how long to wait for a first (or fresh) handshake; 0: DefaultHandshakeWait, < 0: none
 	InternetURL     string               // built-in internet: direct GET, any HTTP answer is ok; "": DefaultInternetURL
-	CaptiveURL      string               // built-in captive: must answer 204 with no redirect; "": DefaultCaptiveURL
-	Concurrency     int                  // bound on checks in flight; 0: DefaultConcurrency
-	Contacts        []profile.Contact    // the reason's next step names the helpdesk (role "helpdesk") and its phone
-	Now             func() time.Time     // nil: time.Now (for At and certificate expiry)
-	Logf            func(format string, args ...any)
+	CaptiveURL      string               // built-in captive: must answer CaptiveStatus with no redirect; "": PlatformCaptiveProbe(GOOS)
+	CaptiveStatus   int                  // the status CaptiveURL must answer; 0: profile.DefaultCaptiveStatus (204)
+	GOOS            string               // whose usual captive endpoint is the fallback; "": runtime.GOOS
+	// Connectivity, if set, reads the operating system's own verdict
+	// (NMConnectivity: NetworkManager's); ok false: no verdict. A portal
+	// verdict fails the captive built-in whatever the probe saw.
+	Connectivity func(ctx context.Context) (state uint32, ok bool)
+	Concurrency  int               // bound on checks in flight; 0: DefaultConcurrency
+	Contacts     []profile.Contact // the reason's next step names the helpdesk (role "helpdesk") and its phone
+	Now          func() time.Time  // nil: time.Now (for At and certificate expiry)
+	Logf         func(format string, args ...any)
 
 	// RootCAs verifies servers' certificates; nil: the system roots. Tests set it.
 	RootCAs *x509.CertPool
@@ -72,6 +77,48 @@ type Runner struct {
 
 	mu     sync.Mutex            // guards parsed
 	parsed map[string]*condition // conditions parsed once, by their text
+}
+
+// CaptiveProbe is what the captive built-in fetches, without following
+// redirects, and what it must answer for the network to be free of a portal.
+type CaptiveProbe struct {
+	URL    string
+	Status int    // the status it must answer
+	Body   string // "" or a text the body must contain (a portal answering 200 with its own page has not it)
+}
+
+// PlatformCaptiveProbe is the endpoint the operating system goos itself
+// probes for captive portals, with the answer it expects: Windows's NCSI,
+// Apple's hotspot detection, and elsewhere NetworkManager's as GNOME
+// configures it. Each is plain http so that a portal can intercept it (and so
+// be detected). It is the captive built-in's fallback when neither the
+// managed configuration nor the profile names a probe.
+func PlatformCaptiveProbe(goos string) CaptiveProbe {
+	switch goos {
+	case "windows":
+		return CaptiveProbe{URL: "http://www.msftconnecttest.com/connecttest.txt", Status: http.StatusOK, Body: "Microsoft Connect Test"}
+	case "darwin", "ios":
+		return CaptiveProbe{URL: "http://captive.apple.com/hotspot-detect.html", Status: http.StatusOK, Body: "Success"}
+	default:
+		return CaptiveProbe{URL: "http://nmcheck.gnome.org/check_network_status.txt", Status: http.StatusOK, Body: "NetworkManager is online"}
+	}
+}
+
+// Captive is the probe of the captive built-in: CaptiveURL and
+// CaptiveStatus when set, else the platform's usual endpoint.
+func (r *Runner) Captive() CaptiveProbe {
+	if r.CaptiveURL != "" {
+		st := r.CaptiveStatus
+		if st == 0 {
+			st = profile.DefaultCaptiveStatus
+		}
+		return CaptiveProbe{URL: r.CaptiveURL, Status: st}
+	}
+	goos := r.GOOS
+	if goos == "" {
+		goos = runtime.GOOS
+	}
+	return PlatformCaptiveProbe(goos)
 }
 
 func (r *Runner) now() time.Time {

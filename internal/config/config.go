@@ -20,6 +20,8 @@ import (
 	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"relais/internal/profile"
 )
 
 // MaxManagedSize bounds the managed file: it holds a few URLs and keys.
@@ -48,6 +50,13 @@ type Managed struct {
 	EnrolToken string `toml:"enrol_token"`
 	// EnrolURL overrides the profile's [enrolment] url.
 	EnrolURL string `toml:"enrol_url"`
+	// CaptiveURL overrides the profile's [captive] url: the captive-portal
+	// probe (an http or https URL); "" keeps the profile's, else the
+	// platform's usual endpoint.
+	CaptiveURL string `toml:"captive_url"`
+	// CaptiveExpectStatus is the status CaptiveURL must answer (200–599);
+	// 0 when absent: profile.DefaultCaptiveStatus. Only with captive_url.
+	CaptiveExpectStatus int `toml:"captive_expect_status"`
 
 	// Path is the file this was read from (not a TOML key).
 	Path string `toml:"-"`
@@ -60,8 +69,8 @@ func (m Managed) String() string {
 	if m.EnrolToken != "" {
 		tok = "configured"
 	}
-	return fmt.Sprintf("config.Managed{profile_url: %q, profile_file: %q, trusted_keys: %d, enrol_url: %q, enrol_token: %s, path: %q}",
-		m.ProfileURL, m.ProfileFile, len(m.TrustedKeys), m.EnrolURL, tok, m.Path)
+	return fmt.Sprintf("config.Managed{profile_url: %q, profile_file: %q, trusted_keys: %d, enrol_url: %q, enrol_token: %s, captive_url: %q, captive_expect_status: %d, path: %q}",
+		m.ProfileURL, m.ProfileFile, len(m.TrustedKeys), m.EnrolURL, tok, m.CaptiveURL, m.CaptiveExpectStatus, m.Path)
 }
 
 // GoString is String, so that %#v does not show the token either.
@@ -221,6 +230,19 @@ func ParseManaged(name string, data []byte) (*Managed, error) {
 			return nil, fmt.Errorf("config: %s: enrol_url: %v", name, err)
 		}
 	}
+	if m.CaptiveURL != "" {
+		if p := profile.CaptiveURLProblem(m.CaptiveURL); p.Code != "" {
+			return nil, fmt.Errorf("config: %s: captive_url: %s", name, p.English())
+		}
+	}
+	if m.CaptiveExpectStatus != 0 {
+		if m.CaptiveURL == "" {
+			return nil, fmt.Errorf("config: %s: captive_expect_status: only with captive_url", name)
+		}
+		if m.CaptiveExpectStatus < profile.MinCaptiveStatus || m.CaptiveExpectStatus > profile.MaxCaptiveStatus {
+			return nil, fmt.Errorf("config: %s: captive_expect_status: must be between %d and %d", name, profile.MinCaptiveStatus, profile.MaxCaptiveStatus)
+		}
+	}
 	if m.Locked.TunnelMode != nil {
 		switch *m.Locked.TunnelMode {
 		case "auto", "userspace", "system":
@@ -229,6 +251,14 @@ func ParseManaged(name string, data []byte) (*Managed, error) {
 		}
 	}
 	return &m, nil
+}
+
+// CaptiveStatus is the status the managed captive_url must answer.
+func (m *Managed) CaptiveStatus() int {
+	if m.CaptiveExpectStatus == 0 {
+		return profile.DefaultCaptiveStatus
+	}
+	return m.CaptiveExpectStatus
 }
 
 // maxEnrolToken bounds enrol_token (the contract's MaxTokenLen).

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"relais/internal/profile"
 )
 
 func envOf(goos string, vars map[string]string) Environment {
@@ -111,8 +113,17 @@ func FuzzParseManaged(f *testing.F) {
 	f.Add([]byte("\ufefftrusted_keys = [\"RWQ\"]\r\n"))
 	f.Add([]byte("trusted_keys = [\"RWQ\"]\nenrol_token = \"rlst_secretvalue\"\nenrol_url = \"https://e/v1/enrol\"\n"))
 	f.Add([]byte("trusted_keys = [\"RWQ\"]\nenrol_token = \"rlst_secret\\u0007\"\nenrol_url = \"http://h/x\"\n"))
+	f.Add([]byte("trusted_keys = [\"RWQ\"]\ncaptive_url = \"http://portail-test.example.org/ok\"\ncaptive_expect_status = 204\n"))
+	f.Add([]byte("trusted_keys = [\"RWQ\"]\ncaptive_url = \"ftp://x\"\ncaptive_expect_status = 700\n"))
+	f.Add([]byte("trusted_keys = [\"RWQ\"]\ncaptive_expect_status = 200\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseManaged("f.toml", data)
+		if err == nil && m.CaptiveURL != "" && profile.CaptiveURLProblem(m.CaptiveURL).Code != "" {
+			t.Fatal("accepted a bad captive_url")
+		}
+		if err == nil && (m.CaptiveStatus() < 200 || m.CaptiveStatus() > 599 || (m.CaptiveExpectStatus != 0 && m.CaptiveURL == "")) {
+			t.Fatalf("accepted captive_expect_status %d (captive_url %q)", m.CaptiveExpectStatus, m.CaptiveURL)
+		}
 		if err == nil && m.EnrolToken != "" && strings.Contains(m.String(), m.EnrolToken) {
 			t.Fatal("String shows the setup token")
 		}
@@ -205,6 +216,43 @@ func TestManagedEnrolment(t *testing.T) {
 	for _, ok := range []string{"http://127.0.0.1:8080/v1/enrol", "http://localhost/v1/enrol", "http://[::1]:9/v1/enrol"} {
 		if _, err := ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\nenrol_url = \""+ok+"\"\n")); err != nil {
 			t.Errorf("%s: %v", ok, err)
+		}
+	}
+}
+
+// captive_url and captive_expect_status: optional, checked like the
+// profile's [captive], the status only with a URL.
+func TestManagedCaptive(t *testing.T) {
+	m, err := ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\ncaptive_url = \"http://portail-test.example.org/ok\"\ncaptive_expect_status = 200\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.CaptiveURL != "http://portail-test.example.org/ok" || m.CaptiveStatus() != 200 || !strings.Contains(m.String(), "portail-test") {
+		t.Fatalf("%v", m)
+	}
+	m, err = ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\ncaptive_url = \"https://portail-test.example.org/ok\"\n"))
+	if err != nil || m.CaptiveStatus() != 204 {
+		t.Fatalf("%v %v, want status 204", m, err)
+	}
+	none, err := ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\n"))
+	if err != nil || none.CaptiveURL != "" {
+		t.Fatalf("%v %v", none, err)
+	}
+	bad := []struct{ in, want string }{
+		{"captive_url = \"ftp://p.example.org/ok\"", "captive_url: scheme must be http or https"},
+		{"captive_url = \"/ok\"", "captive_url: must be an absolute URL"},
+		{"captive_url = \"http://u:p@p.example.org/ok\"", "captive_url: must not contain a user name or password"},
+		{"captive_url = \"http:///ok\"", "captive_url: URL must have a host"},
+		{"captive_url = 204", "relais.toml:2:"},
+		{"captive_url = \"http://p.example.org/ok\"\ncaptive_expect_status = 199", "captive_expect_status: must be between 200 and 599"},
+		{"captive_url = \"http://p.example.org/ok\"\ncaptive_expect_status = 600", "captive_expect_status: must be between 200 and 599"},
+		{"captive_expect_status = 204", "captive_expect_status: only with captive_url"},
+		{"captive_body = \"Success\"", "captive_body: unknown key"},
+	}
+	for _, tt := range bad {
+		_, err := ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\n"+tt.in+"\n"))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "config: ") {
+			t.Errorf("%s: %v, want %q", tt.in, err, tt.want)
 		}
 	}
 }

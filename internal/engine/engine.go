@@ -131,6 +131,10 @@ type Engine struct {
 	// RecheckInterval is how often checks run again while active; 0:
 	// DefaultRecheckInterval.
 	RecheckInterval time.Duration
+	// CaptiveRecheckInterval replaces RecheckInterval, when shorter, while
+	// the captive built-in reports a portal: Mode urgence goes on soon after
+	// the person logs in to it. 0: DefaultCaptiveRecheckInterval.
+	CaptiveRecheckInterval time.Duration
 	// NetworkChanges, if set, signals network changes; nil: the interface
 	// list is polled every NetworkPoll (0: DefaultNetworkPoll).
 	NetworkChanges func(ctx context.Context) <-chan struct{}
@@ -194,6 +198,33 @@ func (e *Engine) interval() time.Duration {
 		return e.RecheckInterval
 	}
 	return DefaultRecheckInterval
+}
+
+// DefaultCaptiveRecheckInterval is how often the checks run again behind a
+// captive portal.
+const DefaultCaptiveRecheckInterval = 5 * time.Second
+
+// nextInterval is the wait before the next run: interval, or less behind
+// a captive portal.
+func (e *Engine) nextInterval() time.Duration {
+	d := e.interval()
+	c := e.CaptiveRecheckInterval
+	if c <= 0 {
+		c = DefaultCaptiveRecheckInterval
+	}
+	if c >= d {
+		return d
+	}
+	e.mu.Lock()
+	rep := e.snap.Report
+	e.mu.Unlock()
+	if rep == nil {
+		return d
+	}
+	if b, ok := rep.Builtins[profile.BuiltinCaptive]; ok && b.Reason != nil && b.Reason.Code == status.CodeCaptivePortal {
+		return c
+	}
+	return d
 }
 
 // Start enters Mode urgence: it loads the cached profile (an error if there

@@ -118,6 +118,9 @@ func (e *Engine) runner(p *profile.Profile, t tunnel.Tunnel) *checks.Runner {
 	if r.Contacts == nil {
 		r.Contacts = p.Contacts
 	}
+	if r.CaptiveURL == "" && p.Captive != nil { // the managed configuration's, if any, is set already
+		r.CaptiveURL, r.CaptiveStatus = p.Captive.URL, p.Captive.Status()
+	}
 	if r.Now == nil {
 		r.Now = e.Now
 	}

@@ -62,6 +62,7 @@ func (e *Engine) loop(ctx context.Context) {
 		if e.Once || ctx.Err() != nil {
 			return
 		}
+		tick.Reset(e.nextInterval())
 	wait:
 		for {
 			select {
@@ -81,7 +82,6 @@ func (e *Engine) loop(ctx context.Context) {
 				break wait
 			}
 		}
-		tick.Reset(e.interval())
 	}
 }
 

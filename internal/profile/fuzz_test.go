@@ -15,6 +15,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(Generate(3))
 	f.Add([]byte(base))
 	f.Add(append([]byte("\ufeff"), base...))
+	f.Add([]byte(base + "\n[captive]\nurl = \"http://portail-test.example.org/ok\"\nexpect_status = 204\n"))
+	f.Add([]byte(base + "\n[captive]\nurl = \"ftp://x\"\nexpect_status = 99\n"))
 	files, err := filepath.Glob(filepath.Join(badDir, "*.toml"))
 	if err != nil {
 		f.Fatal(err)

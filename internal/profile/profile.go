@@ -104,6 +104,7 @@ type Profile struct {
 	Helpdesk     *Helpdesk    `toml:"helpdesk"`  // nil when the profile has no [helpdesk]
 	Notices      *Notices     `toml:"notices"`   // nil when the profile has no [notices]
 	Enrolment    *Enrolment   `toml:"enrolment"` // nil when the profile has no [enrolment]
+	Captive      *Captive     `toml:"captive"`   // nil when the profile has no [captive]
 	Drills       []Drill      `toml:"drills"`
 
 	// SHA256 is the lower-case hex SHA-256 of the exact bytes Parse was given; rollback
@@ -208,6 +209,25 @@ type Notices struct {
 type Enrolment struct {
 	URL       string `toml:"url"`        // https (http on loopback): https://relais.example.org/v1/enrol
 	PublicKey string `toml:"public_key"` // optional: a minisign public key ("RWQ…") signing grants
+}
+
+// DefaultCaptiveStatus is what a [captive] url must answer when expect_status is absent.
+const DefaultCaptiveStatus = 204
+
+// Captive says how the captive built-in probes for a captive portal: a GET of URL, without
+// following redirects, must answer ExpectStatus. Without [captive] the probe uses the
+// platform's usual endpoint (the one the operating system itself probes).
+type Captive struct {
+	URL          string `toml:"url"`           // http (so that a portal can intercept it) or https
+	ExpectStatus int    `toml:"expect_status"` // 200–599; 0 when absent: DefaultCaptiveStatus
+}
+
+// Status is the status the probe must answer.
+func (c *Captive) Status() int {
+	if c == nil || c.ExpectStatus == 0 {
+		return DefaultCaptiveStatus
+	}
+	return c.ExpectStatus
 }
 
 // Drill is a continuity exercise: an ordered list of steps open during a window.

@@ -186,6 +186,9 @@ func (v *validator) profile(p *Profile) {
 	if p.Notices != nil {
 		v.notices(p.Notices)
 	}
+	if p.Captive != nil {
+		v.captive(p.Captive)
+	}
 	v.drills(p.Drills)
 }
 

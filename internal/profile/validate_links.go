@@ -3,6 +3,7 @@ package profile
 import (
 	"net/url"
 	"strings"
+	"unicode"
 )
 
 // The validation of links: the schemes a profile may not allow, and the
@@ -138,4 +139,45 @@ func (v *validator) enrolment(e *Enrolment) {
 			v.add("enrolment.public_key", "grant_key")
 		}
 	}
+}
+
+// captive checks [captive]: the probe's URL (http or https: a portal can
+// only intercept plain http, but an organisation may prefer its own https
+// endpoint) and the status it must answer.
+func (v *validator) captive(c *Captive) {
+	if v.str("captive.url", c.URL) {
+		v.addProblem("captive.url", CaptiveURLProblem(c.URL))
+	}
+	if v.ps.has("captive.expect_status") && (c.ExpectStatus < MinCaptiveStatus || c.ExpectStatus > MaxCaptiveStatus) {
+		v.add("captive.expect_status", "range", MinCaptiveStatus, MaxCaptiveStatus)
+	}
+}
+
+// The statuses a captive probe may be told to expect.
+const (
+	MinCaptiveStatus = 200
+	MaxCaptiveStatus = 599
+)
+
+// CaptiveURLProblem is what is wrong with s as a captive probe's URL: it
+// must be an absolute http or https URL naming a host, with no user
+// information. The managed configuration checks its captive_url with it too.
+func CaptiveURLProblem(s string) Problem {
+	if strings.TrimSpace(s) != s || strings.ContainsFunc(s, unicode.IsControl) {
+		return problem("url_invalid")
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return problem("url_invalid")
+	case !u.IsAbs():
+		return problem("url_absolute")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return problem("scheme_target")
+	case u.Hostname() == "":
+		return problem("url_host")
+	case u.User != nil:
+		return problem("url_userinfo")
+	}
+	return Problem{}
 }
