@@ -33,20 +33,25 @@ const (
 // carries the key.
 type KeyError struct {
 	Code string
+	What string // "notice key" (the default) or "grant key"
 	Path string
 	Err  error // the system's detail, for unreadable files
 }
 
 func (e *KeyError) Error() string {
+	what := e.What
+	if what == "" {
+		what = "notice key"
+	}
 	switch e.Code {
 	case KeyPermissions:
-		return "notice key " + e.Path + ": readable by other users than the server's (chmod 600)"
+		return what + " " + e.Path + ": readable by other users than the server's (chmod 600)"
 	case KeyEncrypted:
-		return "notice key " + e.Path + ": protected by a password; the server needs a key without one (minisign -G -W)"
+		return what + " " + e.Path + ": protected by a password; the server needs a key without one (minisign -G -W)"
 	case KeyInvalid:
-		return "notice key " + e.Path + ": not a minisign secret key"
+		return what + " " + e.Path + ": not a minisign secret key"
 	}
-	return fmt.Sprintf("notice key %s: %v", e.Path, e.Err)
+	return fmt.Sprintf("%s %s: %v", what, e.Path, e.Err)
 }
 
 func (e *KeyError) Unwrap() error { return e.Err }
@@ -72,36 +77,50 @@ func NewSigner(key minisign.PrivateKey) *Signer {
 // parameters of minisign keys take a gigabyte of memory to open. Keep the
 // key mode 0600, owned by the server's user.
 func LoadSigner(path string) (*Signer, error) {
+	key, err := LoadKey(path, "notice key")
+	if err != nil {
+		return nil, err
+	}
+	return NewSigner(key), nil
+}
+
+// LoadKey reads a minisign secret key the server signs with unattended
+// (what names it in errors: "notice key", "grant key"): a regular file,
+// readable by the server's user alone, without a password. Its error is
+// a *KeyError, which never carries the key.
+func LoadKey(path, what string) (minisign.PrivateKey, error) {
+	var key minisign.PrivateKey
+	fail := func(code string, err error) (minisign.PrivateKey, error) {
+		return minisign.PrivateKey{}, &KeyError{Code: code, What: what, Path: path, Err: err}
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &KeyError{Code: KeyUnreadable, Path: path, Err: err}
+		return fail(KeyUnreadable, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, &KeyError{Code: KeyUnreadable, Path: path, Err: err}
+		return fail(KeyUnreadable, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &KeyError{Code: KeyUnreadable, Path: path, Err: errors.New("not a regular file")}
+		return fail(KeyUnreadable, errors.New("not a regular file"))
 	}
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return nil, &KeyError{Code: KeyPermissions, Path: path}
+		return fail(KeyPermissions, nil)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
-		return nil, &KeyError{Code: KeyUnreadable, Path: path, Err: err}
+		return fail(KeyUnreadable, err)
 	}
-	if len(b) > maxKeyFile {
-		return nil, &KeyError{Code: KeyInvalid, Path: path}
+	switch {
+	case len(b) > maxKeyFile:
+		return fail(KeyInvalid, nil)
+	case minisign.IsEncrypted(b):
+		return fail(KeyEncrypted, nil)
+	case key.UnmarshalText(bytes.TrimSpace(b)) != nil:
+		return fail(KeyInvalid, nil)
 	}
-	if minisign.IsEncrypted(b) {
-		return nil, &KeyError{Code: KeyEncrypted, Path: path}
-	}
-	var key minisign.PrivateKey
-	if err := key.UnmarshalText(bytes.TrimSpace(b)); err != nil {
-		return nil, &KeyError{Code: KeyInvalid, Path: path}
-	}
-	return NewSigner(key), nil
+	return key, nil
 }
 
 // PublicKey is the notice key's public half, for the profile's [notices]

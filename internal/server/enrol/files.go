@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -17,47 +16,15 @@ import (
 	"relais/internal/server/db"
 )
 
-// maxFile bounds the grant key and the setup tokens file.
-const (
-	maxKeyFile    = 4 << 10
-	maxTokensFile = 1 << 20
-)
+// maxTokensFile bounds the setup tokens file.
+const maxTokensFile = 1 << 20
 
 // LoadGrantKey reads grant_key_file: a minisign secret key without a
 // password, readable by the server's user alone — the checks of the
 // notice key (avis.LoadSigner), with the same codes. Its error is an
 // *avis.KeyError; `relais serve` words it as cli.serve.grant_key.<code>.
 func LoadGrantKey(path string) (minisign.PrivateKey, error) {
-	var key minisign.PrivateKey
-	f, err := os.Open(path)
-	if err != nil {
-		return key, &avis.KeyError{Code: avis.KeyUnreadable, Path: path, Err: err}
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return key, &avis.KeyError{Code: avis.KeyUnreadable, Path: path, Err: err}
-	}
-	if !fi.Mode().IsRegular() {
-		return key, &avis.KeyError{Code: avis.KeyUnreadable, Path: path, Err: errors.New("not a regular file")}
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return key, &avis.KeyError{Code: avis.KeyPermissions, Path: path}
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return key, &avis.KeyError{Code: avis.KeyUnreadable, Path: path, Err: err}
-	}
-	if len(b) > maxKeyFile {
-		return key, &avis.KeyError{Code: avis.KeyInvalid, Path: path}
-	}
-	if minisign.IsEncrypted(b) {
-		return key, &avis.KeyError{Code: avis.KeyEncrypted, Path: path}
-	}
-	if err := key.UnmarshalText(bytes.TrimSpace(b)); err != nil {
-		return minisign.PrivateKey{}, &avis.KeyError{Code: avis.KeyInvalid, Path: path}
-	}
-	return key, nil
+	return avis.LoadKey(path, "grant key")
 }
 
 // Codes of a TokensFileError; `relais serve` words each as

@@ -147,5 +147,9 @@ func TestLoadGrantKey(t *testing.T) {
 		if !errors.As(err, &ke) || ke.Code != code {
 			t.Errorf("%s: %v, want %s", filepath.Base(path), err, code)
 		}
+		// The notice key's loader, naming the key it read.
+		if err != nil && !strings.HasPrefix(err.Error(), "grant key "+path) {
+			t.Errorf("%s: %q does not name the grant key", filepath.Base(path), err)
+		}
 	}
 }
