@@ -642,6 +642,9 @@ func TestReceipt(t *testing.T) {
 			rc := newReceiver(t)
 			rc.setAnswer(tc.answer)
 			o := newOutbox(t, dbPath(t), newClock(), nil)
+			// Not a test of the deadline: the 10 MiB answer alone can take
+			// longer than testTimeout to start on a loaded machine (CI).
+			o.Timeout = 30 * time.Second
 			key, body := report(i)
 			if err := o.Enqueue(ctx, "drill_report", key, rc.url(), "application/json", body); err != nil {
 				t.Fatal(err)
