@@ -23,6 +23,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html"
 	"net"
 	"net/http"
 	"net/netip"
@@ -91,6 +92,10 @@ var Apps = []App{
 // PortalHost serves the portal page and the big page.
 const PortalHost = "portail.intra"
 
+// OutsideImagePath is the portal's page that shows Options.OutsideImage
+// (its img element's id is "exterieure").
+const OutsideImagePath = "/avec-image"
+
 // DefaultSlowDelay is how long the slow app takes to answer.
 const DefaultSlowDelay = 1500 * time.Millisecond
 
@@ -125,6 +130,11 @@ type Options struct {
 	// NoNotices publishes no notices and a profile without [notices]; by
 	// default the office publishes a signed notices document (notices.go).
 	NoNotices bool
+	// OutsideImage is the address of an image outside the tunnel that
+	// the portal's page OutsideImagePath shows (an intranet page with a
+	// font, a script or a logo from the internet): the launched browser's
+	// PAC test. "": the page shows no image.
+	OutsideImage string
 }
 
 // Office is a running demo office.
@@ -166,15 +176,16 @@ type Office struct {
 	NoticeKey                 minisign.PublicKey
 	Notices, NoticesSignature []byte
 
-	dev      *device.Device
-	tnet     *netstack.Net
-	servers  []*http.Server
-	dnsConn  net.PacketConn
-	dnsTCP   net.Listener // DNS over TCP (RFC 7766): what another process asks through a tunnel's SOCKS5 proxy
-	zone     map[string]netip.Addr
-	wg       sync.WaitGroup
-	slow     time.Duration
-	stopSlow chan struct{}
+	dev          *device.Device
+	tnet         *netstack.Net
+	servers      []*http.Server
+	dnsConn      net.PacketConn
+	dnsTCP       net.Listener // DNS over TCP (RFC 7766): what another process asks through a tunnel's SOCKS5 proxy
+	zone         map[string]netip.Addr
+	wg           sync.WaitGroup
+	slow         time.Duration
+	stopSlow     chan struct{}
+	outsideImage string
 
 	mu         sync.Mutex // guards dnsQueries and hits
 	dnsQueries map[string]int
@@ -191,7 +202,7 @@ func Start(ctx context.Context, opt Options) (_ *Office, err error) {
 	// o is not the named result: a failed start returns nil while the
 	// deferred Close still stops what was started.
 	o := &Office{slow: opt.SlowDelay, stopSlow: make(chan struct{}), dnsQueries: map[string]int{}, hits: map[string]int{},
-		zone: map[string]netip.Addr{PortalHost: OfficeAddr}}
+		zone: map[string]netip.Addr{PortalHost: OfficeAddr}, outsideImage: opt.OutsideImage}
 	if o.slow == 0 {
 		o.slow = DefaultSlowDelay
 	}
@@ -371,6 +382,13 @@ func (o *Office) portal() http.Handler {
 			}
 			n -= m
 		}
+	})
+	mux.HandleFunc(OutsideImagePath, func(w http.ResponseWriter, r *http.Request) {
+		o.count(PortalHost)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprintf(w, "<!doctype html><title>Portail d'urgence (démo)</title><h1>Portail d'urgence — démonstration</h1>"+
+			"<p><img id=\"exterieure\" alt=\"logo\" src=\"%s\"></p>\n", html.EscapeString(o.outsideImage))
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		o.count(PortalHost)
