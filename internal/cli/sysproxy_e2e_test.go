@@ -20,14 +20,16 @@ import (
 )
 
 // The per-user system proxy against a real GSettings: dconf-service on a
-// private D-Bus session (dbus-run-session), the dconf backend, a GNOME
-// session's environment and a home of the test's own. `relais up` runs in
+// private D-Bus session (dbus-run-session), the dconf backend, a KDE
+// session's environment (so kioslaverc too, and GSettings found by its
+// schema) and a home of the test's own. `relais up` runs in
 // its own process against the demo office: while it runs, gsettings says
 // mode 'auto' and the tunnel's PAC URL, and a client that follows the
 // desktop's setting (the PAC from gsettings, run by node; curl through the
 // proxy it names) reaches the office; SIGTERM puts `dconf dump
 // /system/proxy/` back exactly as it was; after SIGKILL, the next `relais
-// up` (with the setting off) puts it back too. `relais demo --headless`
+// up` (with the setting off) puts it back too; kioslaverc likewise, byte
+// for byte. `relais demo --headless`
 // with the organisation's lock does the same round.
 func TestSystemProxyGNOMEEndToEnd(t *testing.T) {
 	if dir := os.Getenv("RELAIS_SYSPROXY_SESSION"); dir != "" {
@@ -56,7 +58,9 @@ func TestSystemProxyGNOMEEndToEnd(t *testing.T) {
 	cmd.Env = append(withoutEnv(os.Environ(), "DBUS_SESSION_BUS_ADDRESS", "HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"),
 		"RELAIS_SYSPROXY_SESSION="+dir, "HOME="+filepath.Join(dir, "home"), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"),
 		"XDG_RUNTIME_DIR="+filepath.Join(dir, "run"), "XDG_DATA_HOME="+filepath.Join(dir, "data"),
-		"GSETTINGS_BACKEND=dconf", "XDG_CURRENT_DESKTOP=GNOME")
+		// A KDE session: kioslaverc by the desktop's name, GSettings
+		// because gsettings has the schema (GLib programs read it there too).
+		"GSETTINGS_BACKEND=dconf", "XDG_CURRENT_DESKTOP=KDE")
 	out, err := cmd.CombinedOutput()
 	t.Logf("inside dbus-run-session:\n%s", out)
 	if err != nil {
@@ -185,11 +189,27 @@ func systemProxySession(t *testing.T) {
 	if !strings.Contains(before, "mode='manual'") || strings.Contains(before, "autoconfig-url") {
 		t.Fatalf("the person's setting: %s", before)
 	}
+	kioslaverc := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "kioslaverc")
+	const kdeBefore = "[Cache]\nMaxCacheSize=5120\n\n[Proxy Settings]\nProxyType=1\nhttpProxy=http://proxy.example.org 3128\n"
+	if err := os.WriteFile(kioslaverc, []byte(kdeBefore), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kde := func() string {
+		b, err := os.ReadFile(kioslaverc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	kdePointed := func() bool {
+		k := kde()
+		return strings.Contains(k, "\nProxyType=2\n") && strings.Contains(k, "\nProxy Config Script=http://127.0.0.1:")
+	}
 	healthURL := office.Apps[0].HealthURL
 	host := office.Apps[0].Host
 
 	_, m, keyEnv := reuseMachine(t)
-	m.vars["XDG_CURRENT_DESKTOP"], m.vars["GSETTINGS_BACKEND"] = "GNOME", "dconf"
+	m.vars["XDG_CURRENT_DESKTOP"], m.vars["GSETTINGS_BACKEND"] = "KDE", "dconf"
 	keyEnv = append(keyEnv, "LC_ALL=", "LANGUAGE=")
 	if st := systemProxyState(t, m); st != backend.SystemProxyOff {
 		t.Fatalf("status before the setting: %s", st)
@@ -199,6 +219,9 @@ func systemProxySession(t *testing.T) {
 	// Mode urgence, stopped by SIGTERM.
 	up, _ := m.startUp(keyEnv, "--mode", "userspace")
 	waitFor(t, "gsettings mode 'auto'", func() bool { return proxyMode(t) == "'auto'" })
+	if !kdePointed() {
+		t.Fatalf("kioslaverc during Mode urgence:\n%s", kde())
+	}
 	if code := desktopGet(t, healthURL, host); code != "200" {
 		t.Fatalf("the office through the desktop's proxy setting: HTTP %s", code)
 	}
@@ -214,6 +237,9 @@ func systemProxySession(t *testing.T) {
 	if after := dconfDump(t); after != before {
 		t.Fatalf("after SIGTERM dconf holds\n%s\nwant exactly\n%s", after, before)
 	}
+	if k := kde(); k != kdeBefore {
+		t.Fatalf("after SIGTERM kioslaverc is\n%q\nwant exactly\n%q", k, kdeBefore)
+	}
 	if st := systemProxyState(t, m); st != backend.SystemProxyRestored {
 		t.Fatalf("status after Mode urgence: %s", st)
 	}
@@ -228,7 +254,7 @@ func systemProxySession(t *testing.T) {
 	waitFor(t, "gsettings mode 'auto' again", func() bool { return proxyMode(t) == "'auto'" })
 	up.cmd.Process.Kill()
 	<-up.done
-	if proxyMode(t) != "'auto'" {
+	if proxyMode(t) != "'auto'" || !kdePointed() {
 		t.Fatal("SIGKILL restored the setting: the test proves nothing")
 	}
 	if st := systemProxyState(t, m); st != backend.SystemProxyPointed {
@@ -238,6 +264,9 @@ func systemProxySession(t *testing.T) {
 	up, _ = m.startUp(keyEnv, "--mode", "userspace")
 	if after := dconfDump(t); after != before {
 		t.Fatalf("the next relais up left dconf as\n%s\nwant exactly\n%s", after, before)
+	}
+	if k := kde(); k != kdeBefore {
+		t.Fatalf("the next relais up left kioslaverc as\n%q\nwant exactly\n%q", k, kdeBefore)
 	}
 	if !hasTimeline(t, mainDB, "system proxy restored (left pointed") {
 		t.Error("the timeline does not say the next start restored the proxy")
@@ -269,5 +298,8 @@ func systemProxySession(t *testing.T) {
 	}
 	if after := dconfDump(t); after != before {
 		t.Fatalf("after the demo dconf holds\n%s\nwant exactly\n%s", after, before)
+	}
+	if k := kde(); k != kdeBefore {
+		t.Fatalf("after the demo kioslaverc is\n%q", k)
 	}
 }
