@@ -265,3 +265,32 @@ func TestManagedCaptive(t *testing.T) {
 		}
 	}
 }
+
+// The packages' templates offer the system_proxy lock, and their [locked]
+// table, uncommented, is one the parser accepts with it.
+func TestTemplatesOfferSystemProxyLock(t *testing.T) {
+	for _, p := range []string{"linux/relais.toml.example", "windows/relais.toml.template"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "installer", filepath.FromSlash(p)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, locked, ok := strings.Cut(string(b), "#[locked]\n")
+		if !ok {
+			t.Fatalf("%s: no [locked] table", p)
+		}
+		doc := "trusted_keys = [\"RWQ\"]\n[locked]\n"
+		for _, l := range strings.Split(locked, "\n") {
+			if !strings.HasPrefix(l, "#") || strings.HasPrefix(l, "# ") || l == "#" {
+				break
+			}
+			doc += strings.TrimPrefix(l, "#") + "\n"
+		}
+		m, err := ParseManaged(p, []byte(doc))
+		if err != nil {
+			t.Fatalf("%s uncommented:\n%s\n%v", p, doc, err)
+		}
+		if m.Locked.SystemProxy == nil || !*m.Locked.SystemProxy {
+			t.Errorf("%s: no system_proxy in its [locked] table:\n%s", p, doc)
+		}
+	}
+}
