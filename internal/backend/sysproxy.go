@@ -158,11 +158,11 @@ func (s *Session) tunnelUpSystemProxy(ctx context.Context, t tunnel.Tunnel) {
 // stopSystemProxy puts the setting back as the session ends.
 func (s *Session) stopSystemProxy() {
 	mgr := s.sysproxy.mgr
-	if mgr == nil {
-		mgr = s.m.systemProxy()
+	if mgr == nil { // the setting is off: restore only what a session left
 		if saved, err := s.m.DB.SavedSystemProxy(context.Background()); err != nil || len(saved) == 0 {
 			return
 		}
+		mgr = s.m.systemProxy()
 	}
 	s.m.putBackSystemProxy(context.Background(), mgr, msgSystemProxyBack)
 }
