@@ -27,7 +27,9 @@ BENCHTIME   ?= 1s
 # bash, zsh, fish, groff and man (the shell completion scripts and the manual
 # page, run or checked by the real tools); mingw-w64, msitools/wixl and wine (relais.exe cross-compiled with cgo, the
 # MSI built and read back, the exe run under wine); nodejs (the PAC file run
-# as a browser would, with its decision table).
+# as a browser would, with its decision table); dconf-service,
+# dconf-gsettings-backend, dconf-cli and gsettings-desktop-schemas (the
+# per-user system proxy set and restored in a real GSettings).
 DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 minisign xvfb x11-utils imagemagick \
                 wireguard-go wireguard-tools iproute2 curl \
@@ -36,7 +38,8 @@ DEB_PACKAGES := gcc libc6-dev pkg-config git libgl1-mesa-dev xorg-dev \
                 xdg-utils libreoffice-calc-nogui \
                 bash zsh fish groff-base man-db \
                 lintian debootstrap rpm appstream systemd binutils file util-linux \
-                gcc-mingw-w64-x86-64 msitools wixl wine64 wine python3 postgresql nodejs
+                gcc-mingw-w64-x86-64 msitools wixl wine64 wine python3 postgresql nodejs \
+                dconf-service dconf-gsettings-backend dconf-cli gsettings-desktop-schemas
 
 .PHONY: all deps build nogui run demo screenshots test test-unit lint fmt bench fuzz package clean
 

@@ -36,6 +36,9 @@ type settingsScreen struct {
 	modeLocked *widget.Label
 	saveMsg    *widget.Label
 
+	sysProxy       *widget.Check // settings_proxy.go
+	sysProxyLocked *widget.Label
+
 	key        *widget.Label
 	keySource  *widget.Label
 	keyIntro   *widget.Label // what the key is for: given to IT, unless the server enrolled it
@@ -83,6 +86,7 @@ func (s *settingsScreen) content() fyne.CanvasObject {
 	s.modeLocked = lockedNote()
 	s.saveMsg = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}
 	s.saveMsg.Hide()
+	sysProxy := s.systemProxyContent()
 
 	s.key = &widget.Label{Text: tr("app.settings.key_loading"), Selectable: true, Wrapping: fyne.TextWrapBreak}
 	s.keySource = &widget.Label{Wrapping: fyne.TextWrapWord}
@@ -119,6 +123,7 @@ func (s *settingsScreen) content() fyne.CanvasObject {
 		sectionHeading(tr("app.settings.startup")), container.NewHBox(s.autostart, s.autoLocked),
 		container.NewHBox(sectionHeading(tr("app.settings.tunnel")), s.modeLocked), s.mode,
 		&widget.Label{Text: tr("app.settings.mode_help"), Wrapping: fyne.TextWrapWord},
+		sysProxy,
 		s.saveMsg,
 		widget.NewSeparator(),
 		sectionHeading(tr("app.settings.key")),
@@ -147,11 +152,13 @@ func (s *settingsScreen) showSettings(st frontend.Settings) {
 	s.language.SetSelected(settingWord(languageKeys, languageValues, st.Language))
 	s.autostart.SetChecked(st.Autostart)
 	s.mode.SetSelected(settingWord(modeKeys, modeValues, st.TunnelMode))
+	s.sysProxy.SetChecked(st.SystemProxy)
 }
 
 func (s *settingsScreen) showLocks(l frontend.Locks) {
 	showLock(s.autostart, s.autoLocked, l.Autostart)
 	showLock(s.mode, s.modeLocked, l.TunnelMode)
+	showLock(s.sysProxy, s.sysProxyLocked, l.SystemProxy)
 }
 
 func showLock(w fyne.Disableable, note *widget.Label, locked bool) {

@@ -14,6 +14,7 @@ import (
 	"relais/internal/office"
 	"relais/internal/profile"
 	"relais/internal/secrets"
+	"relais/internal/sysproxy"
 	"relais/internal/tunnel"
 )
 
@@ -71,6 +72,9 @@ type Seams struct {
 	NoticesInterval time.Duration
 	// NewLauncher makes the launcher of links; nil: the real one.
 	NewLauncher func(dataDir string) *launch.Launcher
+	// SystemProxy finds the person's proxy settings (sysproxy.Desktop);
+	// nil: sysproxy.Detect on the environment.
+	SystemProxy func() []sysproxy.Desktop
 }
 
 // ConfigEnv is e as the configuration package reads it.

@@ -150,6 +150,7 @@ func Open(ctx context.Context, opt Options) (*Local, error) {
 	} else {
 		m.AdoptBootstrap(ctx) // a newer copy installed by a package
 	}
+	d.recoverSystemProxy(ctx) // a Mode urgence that crashed left it pointed at its PAC
 	d.refreshProfile(ctx)
 	d.startDrills()
 	d.startNotices()
@@ -213,7 +214,7 @@ func (d *Local) Start(mode string) error {
 	var tmode tunnel.Mode
 	// The tunnel's local proxies on random loopback ports, as `relais up`;
 	// the GUI's process keeps its own memory limit.
-	opt := SessionOptions{Proxies: true, OwnMemoryLimit: true}
+	opt := SessionOptions{Proxies: true, OwnMemoryLimit: true, SystemProxy: d.Settings().SystemProxy}
 	if d.demo {
 		switch tunnel.Mode(mode) {
 		case "", tunnel.ModeAuto, tunnel.ModeUserspace, tunnel.ModeSystem:
@@ -545,7 +546,7 @@ func loadSettings(ctx context.Context, db *store.DB) (frontend.Settings, error) 
 	} else if ok && validTunnelMode(v) {
 		s.TunnelMode = v
 	}
-	return s, nil
+	return s, loadSystemProxySetting(get, &s)
 }
 
 func validLanguage(v string) bool {
@@ -562,7 +563,7 @@ func (d *Local) Locks() frontend.Locks {
 		return frontend.Locks{}
 	}
 	l := d.m.Managed.Locked
-	return frontend.Locks{TunnelMode: l.TunnelMode != nil, Autostart: l.Autostart != nil}
+	return frontend.Locks{TunnelMode: l.TunnelMode != nil, Autostart: l.Autostart != nil, SystemProxy: l.SystemProxy != nil}
 }
 
 // Settings are the user's settings with the managed locks applied, from
@@ -578,6 +579,7 @@ func (d *Local) Settings() frontend.Settings {
 		if v := d.m.Managed.Locked.Autostart; v != nil {
 			s.Autostart = *v
 		}
+		s.SystemProxy, _ = d.m.SystemProxyLocked(s.SystemProxy)
 	}
 	return s
 }
@@ -589,7 +591,7 @@ func (d *Local) SaveSettings(s frontend.Settings) error {
 	d.save.Lock()
 	defer d.save.Unlock()
 	locks, cur := d.Locks(), d.Settings()
-	if (locks.TunnelMode && s.TunnelMode != cur.TunnelMode) || (locks.Autostart && s.Autostart != cur.Autostart) {
+	if (locks.TunnelMode && s.TunnelMode != cur.TunnelMode) || (locks.Autostart && s.Autostart != cur.Autostart) || (locks.SystemProxy && s.SystemProxy != cur.SystemProxy) {
 		return frontend.Errorf("cli.desk.setting_locked")
 	}
 	if !validLanguage(s.Language) {
@@ -614,6 +616,7 @@ func (d *Local) SaveSettings(s frontend.Settings) error {
 		values[SettingAutostart] = strconv.FormatBool(s.Autostart)
 		saved.Autostart = s.Autostart
 	}
+	saveSystemProxySetting(values, &saved, s, locks)
 	if err := d.m.DB.SetSettings(d.ctx, values); err != nil {
 		return Coded(err) // the front end says the setting was not saved, and why
 	}

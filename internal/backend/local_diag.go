@@ -95,6 +95,8 @@ func (d *Local) diagInput(ctx context.Context) diag.Input {
 	in.Settings["tunnel_mode"] = s.TunnelMode
 	in.Settings["locked.autostart"] = strconv.FormatBool(locks.Autostart)
 	in.Settings["locked.tunnel_mode"] = strconv.FormatBool(locks.TunnelMode)
+	in.Settings["system_proxy"] = strconv.FormatBool(s.SystemProxy)
+	in.Settings["locked.system_proxy"] = strconv.FormatBool(locks.SystemProxy)
 	in.Settings["demo"] = strconv.FormatBool(d.demo)
 	if m := d.m.Managed; m != nil && m.Path != "" {
 		if b, err := ReadCapped(m.Path, 1<<20); err == nil {

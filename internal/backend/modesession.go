@@ -33,6 +33,8 @@ type Session struct {
 	// Seams.NoticesInterval until the engine stops (relais up; the app's
 	// backend has its own loop).
 	notices bool
+	// sysproxy: the person's proxy setting pointed at the PAC (sysproxy.go).
+	sysproxy sessionSystemProxy
 }
 
 type firstStart struct {
@@ -50,6 +52,7 @@ func (m *Machine) NewSession(ctx context.Context, mode tunnel.Mode, opt SessionO
 		return nil, err
 	}
 	s := &Session{m: m, lock: lock, first: make(chan firstStart, 1)}
+	s.startSystemProxy(ctx, opt) // recover first, under the lock
 	s.Engine = m.NewEngine(mode, opt)
 	start := s.Engine.StartTunnel
 	s.Engine.StartTunnel = func(ctx context.Context, p *profile.Profile) (tunnel.Tunnel, bool, error) {
@@ -60,6 +63,7 @@ func (m *Machine) NewSession(ctx context.Context, mode tunnel.Mode, opt SessionO
 				s.closeErr = err
 				s.mu.Unlock()
 			}}
+			s.tunnelUpSystemProxy(ctx, t)
 		}
 		s.firstOnce.Do(func() { s.first <- firstStart{t, err} })
 		return t, owned, err
@@ -116,6 +120,7 @@ func (s *Session) Done() <-chan struct{} { return s.Engine.Done() }
 func (s *Session) Stop() error {
 	s.stopOnce.Do(func() {
 		s.Engine.Stop()
+		s.stopSystemProxy()
 		s.mu.Lock()
 		stopRec, warn := s.stopRec, s.warn
 		s.mu.Unlock()

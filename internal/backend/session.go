@@ -87,6 +87,9 @@ type SessionOptions struct {
 	// OwnMemoryLimit: leave the process's memory limit alone (the desktop
 	// app, whose heap holds the GUI besides the tunnel).
 	OwnMemoryLimit bool
+	// SystemProxy: point the person's proxy setting at the userspace
+	// tunnel's PAC while the session runs (sysproxy.go).
+	SystemProxy bool
 }
 
 // NewEngine builds the engine of a Mode urgence session on this machine.

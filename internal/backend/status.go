@@ -32,6 +32,8 @@ type MachineStatus struct {
 	// Notices are the organisation's notices as the store keeps them (the
 	// last good document, judged now), with why the last sync kept them.
 	Notices frontend.NoticesState
+	// SystemProxy: the person's proxy setting, pointed at the PAC or not.
+	SystemProxy SystemProxyStatus
 }
 
 // ProfileState is the cached profile as `relais status` tells it.
@@ -55,7 +57,9 @@ func (p *ProfileState) Signed() bool { return p.Signature == SignatureValid }
 // cannot be read is cli.store.read.
 func (m *Machine) Status(ctx context.Context) (MachineStatus, error) {
 	var s MachineStatus
+	spOn, spLocked := m.SystemProxyOn(ctx) // the user's setting: before the demo store
 	s.Demo = m.UseDemoStore(ctx)
+	s.SystemProxy = m.systemProxyStatus(ctx, spOn, spLocked)
 	s.DiskFull = DiskFull(filepath.Dir(m.DB.Path()))
 	switch live, err := LastLive(ctx, m.DB, m.Env.Now); {
 	case errors.Is(err, store.ErrNotFound):

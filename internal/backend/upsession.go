@@ -19,6 +19,7 @@ func (m *Machine) UpSession(ctx context.Context, modeFlag string, opt SessionOpt
 	if err != nil {
 		return nil, "", err
 	}
+	opt.SystemProxy, _ = m.SystemProxyOn(ctx)
 	s, err := m.NewSession(ctx, mode, opt, "instance.up.running")
 	if err != nil {
 		return nil, "", err

@@ -24,14 +24,19 @@ func cmdDemo(ctx context.Context, r *run, args []string) int {
 	}
 	defer dm.Close()
 	socksAddr, httpAddr := *socks, *httpProxy
+	sysProxy := dm.SystemProxyOn(ctx)
 	if *headless {
 		socksAddr, httpAddr = tunnel.Off, tunnel.Off // nobody else will use them
+		if sysProxy {
+			httpAddr = "" // the person's programs will: the PAC is served there
+		}
 	}
 	u, err := dm.StartTunnel(ctx, socksAddr, httpAddr)
 	if err != nil {
 		return r.failErr(ExitUsage, err)
 	}
 	defer u.Close()
+	defer dm.HoldSystemProxy(ctx, sysProxy, u.Status())() // put back before the tunnel closes
 	r.say("cli.demo.tunnel_up")
 
 	if !*headless {

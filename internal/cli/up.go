@@ -197,7 +197,17 @@ type statusJSON struct {
 	Notices     []noticeJSON      `json:"notices"`
 	Maintenance []maintenanceJSON `json:"maintenance"`
 	NoticesSync *noticesSyncJSON  `json:"notices_sync"`
+	SystemProxy systemProxyJSON   `json:"system_proxy"`
 	notices     frontend.NoticesState
+}
+
+// systemProxyJSON is the person's proxy setting during Mode urgence:
+// State "off" (the setting is off), "pointed" (pointed at the PAC now),
+// "restored" (on, and the person's own values are in place).
+type systemProxyJSON struct {
+	State  string `json:"state"`
+	On     bool   `json:"on"`
+	Locked bool   `json:"locked"`
 }
 
 // statusAppJSON is an app as the last recorded report left it.
@@ -287,6 +297,7 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	r.canEnrol = m.EnrolPlan(ctx).URL != ""
 	doc := statusJSON{Demo: st.Demo, DiskFull: st.DiskFull, Checks: []statusCheckJSON{}, Apps: []statusAppJSON{}, notices: st.Notices}
 	doc.Notices, doc.Maintenance, doc.NoticesSync = noticesDoc(st.Notices)
+	doc.SystemProxy = systemProxyJSON{State: st.SystemProxy.State, On: st.SystemProxy.On, Locked: st.SystemProxy.Locked}
 	if l := st.Live; l != nil {
 		t := &tunnelStateJSON{tunnelJSON: tunnelDoc(l.Tunnel()), PID: l.PID, UpdatedAt: l.UpdatedAt, Stale: l.Stale != backend.LiveFresh, StaleReason: string(l.Stale)}
 		if age := t.HandshakeAge(r.Now()); age >= 0 {
@@ -366,6 +377,12 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 		}
 		if t.HTTPProxy != "" {
 			r.out("cli.tunnel.up.http", t.HTTPProxy)
+		}
+	}
+	if sp := doc.SystemProxy; sp.State != backend.SystemProxyOff || sp.Locked {
+		r.out("cli.status.system_proxy." + sp.State)
+		if sp.Locked {
+			r.out("cli.status.system_proxy.managed")
 		}
 	}
 	switch p := doc.Profile; {

@@ -80,6 +80,9 @@ func (m Managed) GoString() string { return m.String() }
 type Locked struct {
 	TunnelMode *string `toml:"tunnel_mode"`
 	Autostart  *bool   `toml:"autostart"`
+	// SystemProxy: point the person's own proxy setting at Relais' PAC
+	// file during Mode urgence (true) or never (false).
+	SystemProxy *bool `toml:"system_proxy"`
 }
 
 // Environment is what the lookups depend on, passed in so that tests can

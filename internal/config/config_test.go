@@ -65,6 +65,7 @@ trusted_keys = ["RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"]
 [locked]
 tunnel_mode = "system"
 autostart = true
+system_proxy = true
 `
 	m, err := ParseManaged("relais.toml", []byte(good))
 	if err != nil {
@@ -73,6 +74,12 @@ autostart = true
 	if m.ProfileURL == "" || len(m.TrustedKeys) != 1 || m.Locked.TunnelMode == nil || *m.Locked.TunnelMode != "system" || m.Locked.Autostart == nil || !*m.Locked.Autostart {
 		t.Fatalf("decoded %+v", m)
 	}
+	if m.Locked.SystemProxy == nil || !*m.Locked.SystemProxy {
+		t.Fatalf("locked.system_proxy decoded as %v, want true", m.Locked.SystemProxy)
+	}
+	if m, err := ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\n[locked]\nsystem_proxy = false\n")); err != nil || m.Locked.SystemProxy == nil || *m.Locked.SystemProxy {
+		t.Fatalf("system_proxy = false: %+v %v", m, err)
+	}
 
 	bad := []struct{ in, want string }{
 		{"trusted_keys = [\"k\"]\ncolour = 1\n", "relais.toml:2: colour: unknown key"},
@@ -80,6 +87,7 @@ autostart = true
 		{"profile_url = \"https://x\"\n", "trusted_keys: required"},
 		{"trusted_keys = [\"k\"]\n[locked]\ntunnel_mode = \"fast\"\n", "locked.tunnel_mode"},
 		{"trusted_keys = [\"k\"\n", "relais.toml:"},
+		{"trusted_keys = [\"k\"]\n[locked]\nsystem_proxy = \"yes\"\n", "relais.toml:3:"},
 	}
 	for _, tt := range bad {
 		_, err := ParseManaged("relais.toml", []byte(tt.in))
@@ -110,6 +118,7 @@ func FuzzParseManaged(f *testing.F) {
 	f.Add([]byte("trusted_keys = [\"RWQ\"]\n[locked]\nautostart = true\n"))
 	f.Add([]byte("profile_url = \"https://x\"\n"))
 	f.Add([]byte("[locked]\ntunnel_mode = 3"))
+	f.Add([]byte("trusted_keys = [\"RWQ\"]\n[locked]\nsystem_proxy = true\n"))
 	f.Add([]byte("\ufefftrusted_keys = [\"RWQ\"]\r\n"))
 	f.Add([]byte("trusted_keys = [\"RWQ\"]\nenrol_token = \"rlst_secretvalue\"\nenrol_url = \"https://e/v1/enrol\"\n"))
 	f.Add([]byte("trusted_keys = [\"RWQ\"]\nenrol_token = \"rlst_secret\\u0007\"\nenrol_url = \"http://h/x\"\n"))
@@ -253,6 +262,35 @@ func TestManagedCaptive(t *testing.T) {
 		_, err := ParseManaged("relais.toml", []byte("trusted_keys = [\"k\"]\n"+tt.in+"\n"))
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "config: ") {
 			t.Errorf("%s: %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+// The packages' templates offer the system_proxy lock, and their [locked]
+// table, uncommented, is one the parser accepts with it.
+func TestTemplatesOfferSystemProxyLock(t *testing.T) {
+	for _, p := range []string{"linux/relais.toml.example", "windows/relais.toml.template"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "installer", filepath.FromSlash(p)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, locked, ok := strings.Cut(string(b), "#[locked]\n")
+		if !ok {
+			t.Fatalf("%s: no [locked] table", p)
+		}
+		doc := "trusted_keys = [\"RWQ\"]\n[locked]\n"
+		for _, l := range strings.Split(locked, "\n") {
+			if !strings.HasPrefix(l, "#") || strings.HasPrefix(l, "# ") || l == "#" {
+				break
+			}
+			doc += strings.TrimPrefix(l, "#") + "\n"
+		}
+		m, err := ParseManaged(p, []byte(doc))
+		if err != nil {
+			t.Fatalf("%s uncommented:\n%s\n%v", p, doc, err)
+		}
+		if m.Locked.SystemProxy == nil || !*m.Locked.SystemProxy {
+			t.Errorf("%s: no system_proxy in its [locked] table:\n%s", p, doc)
 		}
 	}
 }

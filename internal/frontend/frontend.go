@@ -185,6 +185,9 @@ type Settings struct {
 	Language   string // LanguageAuto | LanguageFR | LanguageEN
 	Autostart  bool
 	TunnelMode string // ModeAuto | ModeUserspace | ModeSystem
+	// SystemProxy: during Mode urgence in userspace, point the person's
+	// own proxy setting (GNOME, KDE, Windows) at the tunnel's PAC file.
+	SystemProxy bool
 }
 
 // DefaultSettings are the settings of a new user.
@@ -195,8 +198,9 @@ func DefaultSettings() Settings {
 // Locks says which settings the organisation's managed configuration
 // fixes; a locked setting is shown disabled.
 type Locks struct {
-	TunnelMode bool
-	Autostart  bool
+	TunnelMode  bool
+	Autostart   bool
+	SystemProxy bool
 }
 
 // Identity is the device's WireGuard identity, for enrolment.

@@ -212,7 +212,8 @@ func (f *Backend) Settings() frontend.Settings {
 func (f *Backend) SaveSettings(s frontend.Settings) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.Locked.TunnelMode && s.TunnelMode != f.UserSettings.TunnelMode || f.Locked.Autostart && s.Autostart != f.UserSettings.Autostart {
+	if f.Locked.TunnelMode && s.TunnelMode != f.UserSettings.TunnelMode || f.Locked.Autostart && s.Autostart != f.UserSettings.Autostart ||
+		f.Locked.SystemProxy && s.SystemProxy != f.UserSettings.SystemProxy {
 		return errors.New("locked")
 	}
 	f.Saved = append(f.Saved, s)

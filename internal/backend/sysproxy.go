@@ -1,0 +1,199 @@
+package backend
+
+// The per-user system proxy: while Mode urgence runs a userspace tunnel,
+// and the person (or the organisation's lock) says so, the person's own
+// proxy setting — GNOME, KDE, Windows; no admin right needed — points at
+// the tunnel's PAC file, so that the programs that follow it (browsers,
+// mail, the virtual-desktop client) reach the emergency environment. The
+// person's values are saved in the store before anything changes and put
+// back when the session stops, or at the next start after a crash.
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"relais/internal/instance"
+	"relais/internal/store"
+	"relais/internal/sysproxy"
+	"relais/internal/tunnel"
+)
+
+// SettingSystemProxy is the user's setting ("true"/"false"; default off).
+const SettingSystemProxy = "system_proxy"
+
+// systemProxyTimeout bounds pointing or restoring every desktop.
+const systemProxyTimeout = 20 * time.Second
+
+// The timeline's words for it (store events of kind "system_proxy").
+const (
+	eventSystemProxy      = "system_proxy"
+	msgSystemProxyPointed = "system proxy pointed at the PAC "
+	msgSystemProxyFailed  = "warning: system proxy not pointed at the PAC: "
+	msgSystemProxyBack    = "system proxy restored"
+	msgSystemProxyRecover = "system proxy restored (left pointed at the PAC by a Mode urgence that did not end)"
+	msgSystemProxyNotBack = "warning: system proxy not restored: "
+)
+
+// SystemProxyOn says whether Mode urgence points the person's proxy
+// setting at the PAC: the managed lock when there is one (locked true),
+// else the user's setting in m's store, off by default.
+func (m *Machine) SystemProxyOn(ctx context.Context) (on, locked bool) {
+	if m.Managed != nil && m.Managed.Locked.SystemProxy != nil {
+		return *m.Managed.Locked.SystemProxy, true
+	}
+	v, err := m.DB.Setting(ctx, SettingSystemProxy)
+	if err != nil {
+		return false, false
+	}
+	b, _ := strconv.ParseBool(v)
+	return b, false
+}
+
+// systemProxy is the manager of the person's proxy setting, saving in m's
+// store.
+func (m *Machine) systemProxy() *sysproxy.Manager {
+	var ds []sysproxy.Desktop
+	if m.Env.Seams.SystemProxy != nil {
+		ds = m.Env.Seams.SystemProxy()
+	} else {
+		ds = sysproxy.Detect(m.Env.Getenv)
+	}
+	return &sysproxy.Manager{Store: m.DB, Desktops: ds}
+}
+
+// PACURL is the PAC file of a userspace tunnel's HTTP proxy.
+func PACURL(httpProxy string) string { return "http://" + httpProxy + tunnel.PACPath }
+
+// RecoverSystemProxy puts back the proxy setting a Mode urgence of m's
+// store saved and never restored (it crashed, or was killed). The caller
+// holds the tunnel lock: no Mode urgence of this store is running. It
+// reports whether there was anything to put back.
+func (m *Machine) RecoverSystemProxy(ctx context.Context) bool {
+	saved, err := m.DB.SavedSystemProxy(ctx)
+	if err != nil {
+		m.logSystemProxy(msgSystemProxyNotBack + err.Error())
+		return false
+	}
+	if len(saved) == 0 {
+		return false
+	}
+	m.putBackSystemProxy(ctx, m.systemProxy(), msgSystemProxyRecover)
+	return true
+}
+
+// putBackSystemProxy restores what mgr's store saved, if anything, and
+// says so in the timeline.
+func (m *Machine) putBackSystemProxy(ctx context.Context, mgr *sysproxy.Manager, msg string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), systemProxyTimeout)
+	defer cancel()
+	ok, err := mgr.Restore(ctx)
+	switch {
+	case err != nil:
+		m.logSystemProxy(msgSystemProxyNotBack + err.Error())
+	case ok:
+		m.logSystemProxy(msg)
+	}
+}
+
+// pointSystemProxy points mgr's desktops at the PAC of the tunnel st
+// describes. A failure is a warning in the timeline, never a failed Mode
+// urgence.
+func (m *Machine) pointSystemProxy(ctx context.Context, mgr *sysproxy.Manager, st tunnel.Status) {
+	if st.Mode != tunnel.ModeUserspace || st.HTTPProxy == "" {
+		return // the system tunnel's routes carry every program already
+	}
+	if len(mgr.Desktops) == 0 {
+		m.logSystemProxy(msgSystemProxyFailed + "no desktop proxy setting found in this session")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, systemProxyTimeout)
+	defer cancel()
+	url := PACURL(st.HTTPProxy)
+	if err := mgr.Apply(ctx, url); err != nil {
+		m.logSystemProxy(msgSystemProxyFailed + err.Error())
+		return
+	}
+	m.logSystemProxy(msgSystemProxyPointed + url)
+}
+
+func (m *Machine) logSystemProxy(msg string) {
+	_ = m.DB.LogEvent(context.Background(), eventSystemProxy, msg)
+}
+
+// recoverUnderLock recovers m's saved proxy setting when no Mode urgence
+// of its store runs (the tunnel lock is free): at the backend's start.
+func (m *Machine) recoverUnderLock(ctx context.Context) {
+	l, err := instance.TryLock(m.TunnelLockPath())
+	if err != nil {
+		return // running in another process, which restores it itself
+	}
+	defer l.Release()
+	m.RecoverSystemProxy(ctx)
+}
+
+// sessionSystemProxy is a Session's hold on the proxy setting: the
+// manager (its desktops found once), nil when the setting is off.
+type sessionSystemProxy struct{ mgr *sysproxy.Manager }
+
+// startSystemProxy is NewSession's part, under the tunnel lock just
+// taken: recover what a session that did not end left, and get ready to
+// point the setting when opt says so.
+func (s *Session) startSystemProxy(ctx context.Context, opt SessionOptions) {
+	s.m.RecoverSystemProxy(ctx)
+	if opt.SystemProxy {
+		s.sysproxy.mgr = s.m.systemProxy()
+	}
+}
+
+// tunnelUpSystemProxy points the setting at the PAC of a tunnel the
+// session brought up (again: a new port after a restart).
+func (s *Session) tunnelUpSystemProxy(ctx context.Context, t tunnel.Tunnel) {
+	if s.sysproxy.mgr != nil {
+		s.m.pointSystemProxy(ctx, s.sysproxy.mgr, t.Status())
+	}
+}
+
+// stopSystemProxy puts the setting back as the session ends.
+func (s *Session) stopSystemProxy() {
+	mgr := s.sysproxy.mgr
+	if mgr == nil { // the setting is off: restore only what a session left
+		if saved, err := s.m.DB.SavedSystemProxy(context.Background()); err != nil || len(saved) == 0 {
+			return
+		}
+		mgr = s.m.systemProxy()
+	}
+	s.m.putBackSystemProxy(context.Background(), mgr, msgSystemProxyBack)
+}
+
+// SystemProxyStatus is what `relais status` says of the system proxy.
+type SystemProxyStatus struct {
+	On     bool // the setting (or the lock)
+	Locked bool // the organisation's managed configuration fixes it
+	// State: SystemProxyOff, SystemProxyPointed (the person's setting
+	// points at the PAC now: saved values wait in the store) or
+	// SystemProxyRestored (on, and the person's own values are in place).
+	State string
+}
+
+// The states of SystemProxyStatus.
+const (
+	SystemProxyOff      = "off"
+	SystemProxyPointed  = "pointed"
+	SystemProxyRestored = "restored"
+)
+
+// systemProxyStatus is the state of the proxy setting for the store m
+// reads now, the setting read before (on, locked).
+func (m *Machine) systemProxyStatus(ctx context.Context, on, locked bool) SystemProxyStatus {
+	st := SystemProxyStatus{On: on, Locked: locked, State: SystemProxyOff}
+	saved, err := m.DB.SavedSystemProxy(ctx)
+	switch {
+	case err == nil && len(saved) > 0, err != nil && !errors.Is(err, store.ErrNotFound):
+		st.State = SystemProxyPointed
+	case on:
+		st.State = SystemProxyRestored
+	}
+	return st
+}
