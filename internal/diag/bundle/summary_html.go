@@ -267,7 +267,7 @@ func (l tr) timelineDetail(e status.TimelineEntry) string {
 		if n, ok := strings.CutPrefix(d, "serial "); ok {
 			return l.t("diag.timeline.serial", n)
 		}
-	case status.EventTunnelUp, status.EventTunnelReused:
+	case status.EventTunnelUp, status.EventTunnelReused, status.EventTunnelEndpoint:
 		if ep, ok := strings.CutPrefix(d, "endpoint "); ok {
 			return l.t("diag.timeline.endpoint", ep)
 		}
