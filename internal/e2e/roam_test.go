@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"relais/internal/helper/helpertest"
 	"relais/internal/status"
 	"relais/internal/testenv"
 )
@@ -178,6 +179,31 @@ func TestUserspaceStandbyGateway(t *testing.T) {
 		t.Errorf("the first run found the office through a gateway that does not answer: %s", &first)
 	}
 	checkStarts(t, c.since(time.Time{}))
+}
+
+// System mode takes the list too, when the tunnel comes up: the first
+// endpoint does not resolve (no such name, no DNS server reachable), the
+// helper uses the standby one, and its status names it.
+func TestSystemModeStandbyEndpoint(t *testing.T) {
+	testenv.NeedTools(t, "curl")
+	l := roamLab(t)
+	l.startHelper("users")
+	standby := fmt.Sprintf("%s:%d", gatewayName, wgPort)
+	data, sig := l.profile(1, func(tn *helpertest.Tunnel) {
+		tn.Endpoint, tn.Endpoints = fmt.Sprintf("absent.relais.test:%d", wgPort), []string{standby}
+	})
+	u := l.up(l.upRequest(data, sig, clientTunnel+"/32"), nil, false)
+	if u.Status == nil || !u.Status.Up {
+		t.Fatalf("up: %s %s", u.Code, u.Error)
+	}
+	defer u.release(t)
+	if got, want := u.Status.EndpointShown(), endpointAt(gatewayName, officeVeth); got != want {
+		t.Errorf("status endpoint %q, want %q", got, want)
+	}
+	body, err := l.inClient("curl", "--noproxy", "*", "-sS", "--max-time", "10", "http://"+officeTunnel+":8080/")
+	if err != nil || body != officePage {
+		t.Fatalf("curl through the standby gateway: %v: %q", err, body)
+	}
 }
 
 func checkStarts(t *testing.T, reps []faultReport) {
