@@ -220,7 +220,7 @@ func (c contents) tunnelSection(l tr, now time.Time) section {
 		up,
 		{Label: l.t("diag.tunnel.reused"), Value: l.yesNo(!t.Owned)},
 		{Label: l.t("diag.tunnel.interface"), Value: orDash(st.Interface)},
-		{Label: l.t("diag.tunnel.endpoint_label"), Value: orDash(st.Endpoint)},
+		{Label: l.t("diag.tunnel.endpoint_label"), Value: orDash(st.EndpointShown())},
 		{Label: l.t("diag.tunnel.addresses"), Value: orDash(strings.Join(st.Addresses, ", "))},
 		{Label: l.t("diag.tunnel.last_handshake"), Value: hs},
 		{Label: l.t("diag.tunnel.received"), Value: l.bytes(st.RxBytes)},
