@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -113,15 +114,17 @@ func (u *Userspace) roamOnce(ctx context.Context, stale time.Duration) {
 	u.roamMu.Unlock()
 	name := u.endpoints[cur.idx]
 	if isName(name) {
-		ap, err := u.resolveEndpoint(ctx, name)
+		// A name with several addresses keeps the one in use while it is
+		// one of them: a server that rotates their order moves nothing.
+		all, err := u.resolveEndpointAll(ctx, name)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
 			u.logf("tunnel: endpoint %s: %v (still using %s)", name, err, cur.addr)
-		case ap != cur.addr:
-			u.logf("tunnel: endpoint %s now resolves to %s (was %s)", name, ap, cur.addr)
-			u.setEndpoint(cur.idx, ap)
+		case !slices.Contains(all, cur.addr):
+			u.logf("tunnel: endpoint %s now resolves to %s (was %s)", name, all[0], cur.addr)
+			u.setEndpoint(cur.idx, all[0])
 			return
 		}
 	}

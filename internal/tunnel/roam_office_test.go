@@ -20,6 +20,10 @@ import (
 type names struct {
 	mu sync.Mutex
 	m  map[string]string
+	// rotate: these names have several addresses, given in a new order
+	// at each lookup (as a DNS server rotating its answers).
+	rotate  map[string][]string
+	lookups int
 }
 
 func (n *names) set(name, addr string) {
@@ -31,6 +35,15 @@ func (n *names) set(name, addr string) {
 func (n *names) lookup(_ context.Context, _, host string) ([]netip.Addr, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.lookups++
+	if list := n.rotate[host]; len(list) > 0 {
+		n.rotate[host] = append(list[1:], list[0])
+		var out []netip.Addr
+		for _, a := range list {
+			out = append(out, netip.MustParseAddr(a))
+		}
+		return out, nil
+	}
 	a, ok := n.m[host]
 	if !ok {
 		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
@@ -51,10 +64,14 @@ func roamClient(t *testing.T, o *office.Office, r *names, endpoint string, stand
 	}
 	opt.LookupNetIP, opt.SOCKS5Addr, opt.HTTPAddr = r.lookup, tunnel.Off, tunnel.Off
 	var mu sync.Mutex
+	also := opt.Logf
 	opt.Logf = func(format string, args ...any) {
 		mu.Lock()
 		defer mu.Unlock()
 		t.Logf(format, args...)
+		if also != nil {
+			also(format, args...)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -148,5 +165,41 @@ func TestUserspaceStandbyEndpoints(t *testing.T) {
 	reachesOffice(t, u, 20*time.Second)
 	if st := u.Status(); st.EndpointName != "secours.relais.test:"+port || st.Endpoint != "127.0.0.1:"+port {
 		t.Errorf("after the first gateway stayed silent: %q", st.EndpointShown())
+	}
+}
+
+// A name whose addresses come in a new order at each lookup does not move
+// the tunnel: the address in use stays while it is one of them.
+func TestUserspaceEndpointRotatingAnswers(t *testing.T) {
+	o := startOffice(t)
+	_, port, _ := net.SplitHostPort(o.Endpoint)
+	r := &names{rotate: map[string][]string{"gw.relais.test": {"127.0.0.1", "127.0.0.4", "127.0.0.5"}}}
+	var moves int
+	var mu sync.Mutex
+	u, err := roamClient(t, o, r, "gw.relais.test", nil, tunnel.UserspaceOptions{ReresolveEvery: 10 * time.Millisecond,
+		Logf: func(format string, args ...any) {
+			if strings.Contains(format, "now resolves") {
+				mu.Lock()
+				moves++
+				mu.Unlock()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reachesOffice(t, u, 10*time.Second)
+	for {
+		r.mu.Lock()
+		n := r.lookups
+		r.mu.Unlock()
+		if n > 20 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if st := u.Status(); moves != 0 || st.Endpoint != "127.0.0.1:"+port {
+		t.Errorf("%d moves, endpoint %s", moves, st.Endpoint)
 	}
 }

@@ -218,34 +218,48 @@ func loopbackListenAddr(s string) (string, error) {
 // resolveEndpoint turns the peer's host:port into an address, with a
 // deadline: a dead resolver must not hang Mode urgence.
 func (u *Userspace) resolveEndpoint(ctx context.Context, endpoint string) (netip.AddrPort, error) {
+	all, err := u.resolveEndpointAll(ctx, endpoint)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return all[0], nil
+}
+
+// resolveEndpointAll is every address of the peer's host:port, the one
+// to use first (an IPv4 one) first; never empty without an error.
+func (u *Userspace) resolveEndpointAll(ctx context.Context, endpoint string) ([]netip.AddrPort, error) {
 	host, port, err := net.SplitHostPort(endpoint)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("tunnel: endpoint %q: %w", endpoint, err)
+		return nil, fmt.Errorf("tunnel: endpoint %q: %w", endpoint, err)
 	}
 	pn, err := strconv.ParseUint(port, 10, 16)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("tunnel: endpoint %q: bad port", endpoint)
+		return nil, fmt.Errorf("tunnel: endpoint %q: bad port", endpoint)
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		return netip.AddrPortFrom(a.Unmap(), uint16(pn)), nil
+		return []netip.AddrPort{netip.AddrPortFrom(a.Unmap(), uint16(pn))}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, ResolveEndpointTimeout)
 	defer cancel()
 	addrs, err := u.lookup(ctx, "ip", host)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("tunnel: resolve endpoint %q: %w", host, err)
+		return nil, fmt.Errorf("tunnel: resolve endpoint %q: %w", host, err)
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("tunnel: resolve endpoint %q: no address", host)
 	}
 	// IPv4 first: home routers that give a v6 address without v6 routing
 	// are common, and the handshake would just time out.
+	var v4, v6 []netip.AddrPort
 	for _, a := range addrs {
-		if a.Unmap().Is4() {
-			return netip.AddrPortFrom(a.Unmap(), uint16(pn)), nil
+		ap := netip.AddrPortFrom(a.Unmap(), uint16(pn))
+		if ap.Addr().Is4() {
+			v4 = append(v4, ap)
+		} else {
+			v6 = append(v6, ap)
 		}
 	}
-	if len(addrs) == 0 {
-		return netip.AddrPort{}, fmt.Errorf("tunnel: resolve endpoint %q: no address", host)
-	}
-	return netip.AddrPortFrom(addrs[0], uint16(pn)), nil
+	return append(v4, v6...), nil
 }
 
 // UAPIConfig is the wireguard-go configuration (the UAPI "set" protocol,
