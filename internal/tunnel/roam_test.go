@@ -1,8 +1,11 @@
 package tunnel
 
 import (
+	"slices"
 	"testing"
 	"time"
+
+	"relais/internal/profile"
 )
 
 // The roam loop's judgement of a silent gateway.
@@ -49,6 +52,31 @@ func TestEndpointListAndIsName(t *testing.T) {
 	for ep, want := range map[string]bool{"a.example.org:1": true, "192.0.2.7:1": false, "[2001:db8::1]:1": false, "nope": false} {
 		if isName(ep) != want {
 			t.Errorf("isName(%q) = %v", ep, !want)
+		}
+	}
+}
+
+// The profile's endpoint and standby endpoints reach the peer in order,
+// each once, whichever of the two keys the profile uses.
+func TestFromProfileEndpoints(t *testing.T) {
+	base := profile.Tunnel{ServerPublicKey: "b49b/tJYp/VejjTju4hQ/J1rRbS+yJBkPe64Z6EdAF0=", AllowedIPs: []string{"10.20.0.0/16"}, Address: []string{"10.20.0.5/32"}}
+	for _, tc := range []struct {
+		endpoint  string
+		endpoints []string
+		want      []string
+	}{
+		{"a.example.org:51820", nil, []string{"a.example.org:51820"}},
+		{"", []string{"b.example.org:51820", "c.example.org:51820"}, []string{"b.example.org:51820", "c.example.org:51820"}},
+		{"a.example.org:51820", []string{"a.example.org:51820", "b.example.org:51820"}, []string{"a.example.org:51820", "b.example.org:51820"}},
+	} {
+		tn := base
+		tn.Endpoint, tn.Endpoints = tc.endpoint, tc.endpoints
+		c, err := FromProfile(tn, Key{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Peer.endpointList(); !slices.Equal(got, tc.want) || c.Peer.Endpoint != tc.want[0] {
+			t.Errorf("%q + %q: endpoint %q, list %q, want %q", tc.endpoint, tc.endpoints, c.Peer.Endpoint, got, tc.want)
 		}
 	}
 }
