@@ -117,11 +117,17 @@ func (u *Userspace) roamOnce(ctx context.Context, stale time.Duration) {
 		// A name with several addresses keeps the one in use while it is
 		// one of them: a server that rotates their order moves nothing.
 		all, err := u.resolveEndpointAll(ctx, name)
+		if err == nil {
+			u.unresolved = false
+		}
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
-			u.logf("tunnel: endpoint %s: %v (still using %s)", name, err, cur.addr)
+			if !u.unresolved { // once, not every few seconds while offline
+				u.logf("tunnel: endpoint %s: %v (still using %s)", name, err, cur.addr)
+			}
+			u.unresolved = true
 		case !slices.Contains(all, cur.addr):
 			u.logf("tunnel: endpoint %s now resolves to %s (was %s)", name, all[0], cur.addr)
 			u.setEndpoint(cur.idx, all[0])

@@ -203,3 +203,43 @@ func TestUserspaceEndpointRotatingAnswers(t *testing.T) {
 		t.Errorf("%d moves, endpoint %s", moves, st.Endpoint)
 	}
 }
+
+// A name that stops resolving (the laptop's DNS down) keeps the address in
+// use, said once in the log, not at every turn of the roam loop.
+func TestUserspaceEndpointStopsResolving(t *testing.T) {
+	o := startOffice(t)
+	r := &names{m: map[string]string{"gw.relais.test": "127.0.0.1"}}
+	var mu sync.Mutex
+	var said int
+	u, err := roamClient(t, o, r, "gw.relais.test", nil, tunnel.UserspaceOptions{ReresolveEvery: 10 * time.Millisecond,
+		Logf: func(format string, args ...any) {
+			if strings.Contains(format, "still using") {
+				mu.Lock()
+				said++
+				mu.Unlock()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reachesOffice(t, u, 10*time.Second)
+	r.mu.Lock()
+	delete(r.m, "gw.relais.test")
+	from := r.lookups
+	r.mu.Unlock()
+	for {
+		r.mu.Lock()
+		n := r.lookups
+		r.mu.Unlock()
+		if n > from+20 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	reachesOffice(t, u, 10*time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if said != 1 {
+		t.Errorf("said %d times that the name does not resolve, want once", said)
+	}
+}

@@ -93,6 +93,9 @@ type Userspace struct {
 	ep        endpointState // guarded by roamMu
 	stopRoam  context.CancelFunc
 	roamDone  chan struct{}
+	// unresolved: the endpoint's name did not resolve at the roam loop's
+	// last turn (logged once); the roam loop's own.
+	unresolved bool
 
 	closeOnce sync.Once
 	closeErr  error
