@@ -328,8 +328,9 @@ func (m *Machine) confAgainstProfile(ctx context.Context, conf *wgconf.File, out
 	if got := peer.PublicKey.String(); got != t.ServerPublicKey {
 		diffs = append(diffs, frontend.Errorf("cli.key.import.differs", frontend.Errorf("cli.key.field.public_key"), got, t.ServerPublicKey))
 	}
-	if peer.Endpoint != "" && !sameEndpoint(peer.Endpoint, t.Endpoint) {
-		diffs = append(diffs, frontend.Errorf("cli.key.import.differs", frontend.Errorf("cli.key.field.endpoint"), peer.Endpoint, t.Endpoint))
+	// Any of the profile's gateways, its standby ones included.
+	if list := t.EndpointList(); peer.Endpoint != "" && !slices.ContainsFunc(list, func(e string) bool { return sameEndpoint(peer.Endpoint, e) }) {
+		diffs = append(diffs, frontend.Errorf("cli.key.import.differs", frontend.Errorf("cli.key.field.endpoint"), peer.Endpoint, strings.Join(list, ", ")))
 	}
 	var want []netip.Prefix
 	for _, a := range t.AllowedIPs {

@@ -73,7 +73,7 @@ func cmdUp(ctx context.Context, r *run, args []string) int {
 	if *asJSON {
 		r.printJSON(tunnelDoc(st))
 	} else {
-		r.out("cli.tunnel.up.mode", r.modeWords(st.Mode), st.Endpoint)
+		r.out("cli.tunnel.up.mode", r.modeWords(st.Mode), st.EndpointShown())
 		if st.SOCKS5 != "" {
 			r.out("cli.tunnel.up.socks", st.SOCKS5)
 		}
@@ -365,7 +365,7 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 	case !t.Up:
 		r.out("cli.tunnel.status.down", r.modeWords(t.Mode))
 	default:
-		r.out("cli.tunnel.status.up", r.modeWords(t.Mode), t.Endpoint)
+		r.out("cli.tunnel.status.up", r.modeWords(t.Mode), t.EndpointShown())
 		if t.LastHandshakeAgeS != nil {
 			r.out("cli.tunnel.status.handshake", i18n.Duration(r.lang, time.Duration(*t.LastHandshakeAgeS*float64(time.Second))))
 		} else {

@@ -186,7 +186,7 @@ func TestCatalogueHasEveryKey(t *testing.T) {
 	// phases, the checks' reasons, kinds and ways, the network's flags and
 	// probes, the settings the desk records, the collectors.
 	for _, e := range []string{engine.EventStarted, engine.EventProfileLoaded, engine.EventProfileUpdated, engine.EventSyncFailed,
-		engine.EventTunnelStarting, engine.EventTunnelUp, engine.EventTunnelReused, engine.EventTunnelFailed, engine.EventChecking,
+		engine.EventTunnelStarting, engine.EventTunnelUp, engine.EventTunnelReused, engine.EventTunnelFailed, engine.EventTunnelEndpoint, engine.EventChecking,
 		engine.EventReport, engine.EventPhase, engine.EventOperational, engine.EventNetworkChanged, engine.EventStopped} {
 		keys = append(keys, "diag.event."+e)
 	}

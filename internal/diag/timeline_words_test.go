@@ -26,6 +26,7 @@ func TestSummaryTimelineInWords(t *testing.T) {
 		{At: at, Kind: engine.EventPhase, Detail: "connecting"},
 		{At: at, Kind: engine.EventTunnelStarting},
 		{At: at, Kind: engine.EventTunnelUp, Detail: "endpoint 203.0.113.5:51820"},
+		{At: at, Kind: engine.EventTunnelEndpoint, Detail: "endpoint vpn-secours.example.org:51820 (192.0.2.7:51820)"},
 		{At: at, Kind: engine.EventPhase, Detail: "checking"},
 		{At: at, Kind: engine.EventChecking},
 		{At: at, Kind: engine.EventReport, Detail: "operational"},
@@ -39,9 +40,9 @@ func TestSummaryTimelineInWords(t *testing.T) {
 		want []string
 		raw  []string
 	}{
-		{"fr", []string{"en cours de connexion", "vérification en cours", "opérationnel", "en échec", "lent", "série 7", "serveur ", "42 s", "1,5 s"},
+		{"fr", []string{"en cours de connexion", "vérification en cours", "opérationnel", "en échec", "lent", "série 7", "serveur ", "changement de serveur", "42 s", "1,5 s"},
 			[]string{"connecting", "checking", "failed", "degraded", "42s", "serial", "endpoint"}},
-		{"en", []string{"connecting", "checking", "operational", "failed", "slow", "serial 7", "server ", "42 s", "1.5 s"},
+		{"en", []string{"connecting", "checking", "operational", "failed", "slow", "serial 7", "server ", "server changed", "42 s", "1.5 s"},
 			[]string{"42s", "endpoint", "degraded"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {

@@ -57,6 +57,8 @@ type lab struct {
 	// noOfficePeer: the office's interface starts with no peer (the
 	// enrolment server adds them).
 	noOfficePeer bool
+	// engineEnv is added to the engine child's environment.
+	engineEnv []string
 }
 
 func newLab(t testing.TB, withOffice bool) *lab {

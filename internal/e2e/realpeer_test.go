@@ -127,10 +127,16 @@ func TestUserspaceModeRealPeer(t *testing.T) {
 // or prints its HTTP proxy's address and holds the tunnel until its stdin
 // closes (hold true).
 func (l *lab) startUserspace(hold bool) *proc {
+	return l.startUserspaceAt(hold, fmt.Sprintf("%s:%d", officeVeth, wgPort))
+}
+
+// startUserspaceAt is startUserspace with the office's gateway at
+// endpoint.
+func (l *lab) startUserspaceAt(hold bool, endpoint string) *proc {
 	t := l.t
 	cfg := userspaceConfig{
 		PrivateKey: l.clientKey.String(), PublicKey: l.officeKey.PublicKey().String(),
-		Endpoint: fmt.Sprintf("%s:%d", officeVeth, wgPort), Address: clientTunnel + "/32",
+		Endpoint: endpoint, Address: clientTunnel + "/32",
 		AllowedIPs: []string{"10.99.0.0/24"}, DNS: officeTunnel, Domain: "office.test",
 	}
 	b, _ := json.Marshal(cfg)

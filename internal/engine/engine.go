@@ -83,6 +83,7 @@ const (
 	EventTunnelUp       = status.EventTunnelUp
 	EventTunnelReused   = status.EventTunnelReused
 	EventTunnelFailed   = status.EventTunnelFailed
+	EventTunnelEndpoint = status.EventTunnelEndpoint
 	EventChecking       = status.EventChecking
 	EventReport         = status.EventReport
 	EventPhase          = status.EventPhase
@@ -175,6 +176,9 @@ type Engine struct {
 	done    chan struct{}
 	recheck chan struct{}
 	kicked  time.Time // the last handshake asked of the tunnel
+	// endpoint is the tunnel's endpoint as last recorded in the timeline
+	// (Tunnel.EndpointShown).
+	endpoint string
 }
 
 // ErrStarted is returned by a second Start.

@@ -125,6 +125,7 @@ func (e *Engine) watchHandshake(ctx context.Context) {
 		if !st.Up {
 			continue
 		}
+		e.watchEndpoint(ctx, t, st)
 		ok := e.fresh(st)
 		if age := st.HandshakeAge(e.now()); age < 0 || age >= HandshakeRenewAfter {
 			e.kick(t)
@@ -142,5 +143,23 @@ func (e *Engine) watchHandshake(ctx context.Context) {
 			e.Recheck()
 		}
 		wasOK, lastHS = ok, st.LastHandshake
+	}
+}
+
+// watchEndpoint records in the timeline that the tunnel t now uses
+// another endpoint than the one last recorded (its name resolved to a new
+// address, it went to a standby gateway, the gateway roamed), and checks
+// again: where the tunnel goes changed.
+func (e *Engine) watchEndpoint(ctx context.Context, t tunnel.Tunnel, st tunnel.Status) {
+	ep := st.EndpointShown()
+	e.mu.Lock()
+	changed := t == e.tun && ep != "" && ep != e.endpoint
+	if changed {
+		e.endpoint = ep
+	}
+	e.mu.Unlock()
+	if changed {
+		e.commit(ctx, EventTunnelEndpoint, "endpoint "+ep, nil)
+		e.Recheck()
 	}
 }

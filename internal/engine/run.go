@@ -66,6 +66,10 @@ func (e *Engine) runChecks(ctx context.Context) {
 	status.ApplyMaintenance(rep, e.Maintenance, rep.Finished)
 	e.recordReport(ctx, rep)
 
+	if _, failed := t.(failedTunnel); t != nil && !failed {
+		// The timeline names the endpoint the report's tunnel uses.
+		e.watchEndpoint(ctx, t, t.Status())
+	}
 	phase := PhaseOf(rep)
 	var ttoDetail string
 	e.commit(ctx, EventReport, string(phase), func(s *Snapshot) {

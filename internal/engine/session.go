@@ -120,14 +120,19 @@ func (e *Engine) bringUp(ctx context.Context) {
 		})
 		return
 	}
+	ep := t.Status().EndpointShown()
 	e.mu.Lock()
-	e.tun, e.owned = t, owned
+	e.tun, e.owned, e.endpoint = t, owned, ep
 	e.mu.Unlock()
 	kind := EventTunnelUp
 	if !owned {
 		kind = EventTunnelReused
 	}
-	e.commit(ctx, kind, "", func(s *Snapshot) {
+	var detail string
+	if ep != "" {
+		detail = "endpoint " + ep
+	}
+	e.commit(ctx, kind, detail, func(s *Snapshot) {
 		s.TunnelOwned, s.TunnelError, s.TunnelErrorCode = owned, "", ""
 	})
 }

@@ -45,6 +45,10 @@ type systemTunnelState struct {
 	st       state
 	cfg      tunnel.Config // without its private key
 	endpoint netip.AddrPort
+	// endpointName is the endpoint as the profile names it: the first of
+	// its endpoints that resolved when the tunnel came up (system mode
+	// does not follow a move while up: its routes go around the address).
+	endpointName string
 }
 
 func newSystemBackend(iface, statePath, resolvConf string, logf func(string, ...any)) *systemBackend {
@@ -68,11 +72,14 @@ func (b *systemBackend) Up(ctx context.Context, cfg tunnel.Config) error {
 		b.logf("refused the tunnel's addresses: %v", err)
 		return asError(err, CodeTunnel)
 	}
-	endpoint, err := resolveEndpoint(ctx, cfg.Peer.Endpoint)
+	name, endpoint, err := resolveFirstEndpoint(ctx, cfg.Peer)
 	if err != nil {
-		return errorf(CodeTunnel, "endpoint %s: %v", cfg.Peer.Endpoint, err)
+		return errorf(CodeTunnel, "endpoint %s: %v", name, err)
 	}
-	cur := &systemTunnelState{st: state{Interface: b.iface}, endpoint: endpoint}
+	if name != cfg.Peer.Endpoint {
+		b.logf("endpoint %s does not resolve: using %s", cfg.Peer.Endpoint, name)
+	}
+	cur := &systemTunnelState{st: state{Interface: b.iface}, endpoint: endpoint, endpointName: name}
 	cur.cfg = cfg
 	cur.cfg.PrivateKey = tunnel.Key{}
 	cur.cfg.Peer.PresharedKey = tunnel.Key{}
@@ -361,7 +368,7 @@ func (b *systemBackend) Status() tunnel.Status {
 		return st
 	}
 	st.Up = true
-	st.Endpoint = cur.endpoint.String()
+	st.Endpoint, st.EndpointName = cur.endpoint.String(), cur.endpointName
 	for _, a := range cur.cfg.Addresses {
 		st.Addresses = append(st.Addresses, a.String())
 	}
@@ -393,6 +400,26 @@ func (b *systemBackend) Status() tunnel.Status {
 }
 
 // resolveEndpoint turns host:port into an address, within ctx.
+// resolveFirstEndpoint resolves the peer's endpoints in order (Endpoint,
+// then the standby Endpoints) and returns the first that resolves; when
+// none does, the first one and its error.
+func resolveFirstEndpoint(ctx context.Context, p tunnel.Peer) (string, netip.AddrPort, error) {
+	var firstErr error
+	for _, e := range append([]string{p.Endpoint}, p.Endpoints...) {
+		ap, err := resolveEndpoint(ctx, e)
+		if err == nil {
+			return e, ap, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return p.Endpoint, netip.AddrPort{}, firstErr
+}
+
 func resolveEndpoint(ctx context.Context, hostport string) (netip.AddrPort, error) {
 	if ap, err := netip.ParseAddrPort(hostport); err == nil {
 		return ap, nil

@@ -17,6 +17,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(append([]byte("\ufeff"), base...))
 	f.Add([]byte(base + "\n[captive]\nurl = \"http://portail-test.example.org/ok\"\nexpect_status = 204\n"))
 	f.Add([]byte(base + "\n[captive]\nurl = \"ftp://x\"\nexpect_status = 99\n"))
+	f.Add([]byte(strings.Replace(base, "endpoint = ", "endpoints = [\"vpn-secours.example.org:51820\", \"192.0.2.7:51820\"]\nendpoint = ", 1)))
+	f.Add([]byte(strings.Replace(base, "endpoint = \"vpn.example.org:51820\"", "endpoints = [\"a:1\", \"a:1\", \"b\", \"\", 7]", 1)))
 	files, err := filepath.Glob(filepath.Join(badDir, "*.toml"))
 	if err != nil {
 		f.Fatal(err)

@@ -120,7 +120,8 @@ type Organisation struct {
 
 // Tunnel is the WireGuard peer of the emergency environment.
 type Tunnel struct {
-	Endpoint            string   `toml:"endpoint"`             // host:port
+	Endpoint            string   `toml:"endpoint"`             // host:port; optional when Endpoints is given
+	Endpoints           []string `toml:"endpoints"`            // optional: standby gateways (host:port), tried in order after Endpoint
 	ServerPublicKey     string   `toml:"server_public_key"`    // base64, 32 bytes
 	Address             []string `toml:"address"`              // optional: the client's tunnel addresses (CIDR), when IT assigns them here
 	AllowedIPs          []string `toml:"allowed_ips"`          // CIDR prefixes routed through the tunnel
@@ -129,6 +130,24 @@ type Tunnel struct {
 	DNSDomains          []string `toml:"dns_domains"`          // names those resolvers answer for
 	MTU                 int      `toml:"mtu"`                  // DefaultMTU when absent
 	PersistentKeepalive int      `toml:"persistent_keepalive"` // seconds, 0 = off
+}
+
+// MaxEndpoints bounds tunnel.endpoints.
+const MaxEndpoints = 8
+
+// EndpointList is every endpoint of the gateway in the order the tunnel
+// tries them: Endpoint, then Endpoints, each once.
+func (t Tunnel) EndpointList() []string {
+	var list []string
+	seen := map[string]bool{}
+	for _, e := range append([]string{t.Endpoint}, t.Endpoints...) {
+		if e == "" || seen[e] {
+			continue
+		}
+		seen[e] = true
+		list = append(list, e)
+	}
+	return list
 }
 
 // App is an essential application and the checks that prove it answers.

@@ -240,9 +240,7 @@ func (v *validator) tunnel(t *Tunnel) {
 		v.add("tunnel", "required")
 		return
 	}
-	if v.str("tunnel.endpoint", t.Endpoint) {
-		v.addProblem("tunnel.endpoint", hostPortProblem(t.Endpoint))
-	}
+	v.endpoints(t)
 	if v.str("tunnel.server_public_key", t.ServerPublicKey) {
 		if k, err := base64.StdEncoding.DecodeString(t.ServerPublicKey); err != nil || len(k) != 32 {
 			v.add("tunnel.server_public_key", "public_key")
@@ -283,6 +281,44 @@ func (v *validator) tunnel(t *Tunnel) {
 	}
 	if t.PersistentKeepalive < 0 || t.PersistentKeepalive > 65535 {
 		v.add("tunnel.persistent_keepalive", "range", 0, 65535)
+	}
+}
+
+// endpoints checks tunnel.endpoint and tunnel.endpoints: either may be
+// given (endpoint alone is how every profile began), each a host:port,
+// at most MaxEndpoints standby ones, none twice.
+func (v *validator) endpoints(t *Tunnel) {
+	if v.ps.has("tunnel.endpoint") || !v.ps.has("tunnel.endpoints") {
+		if v.str("tunnel.endpoint", t.Endpoint) {
+			v.addProblem("tunnel.endpoint", hostPortProblem(t.Endpoint))
+		}
+	}
+	if !v.ps.has("tunnel.endpoints") {
+		return
+	}
+	if len(t.Endpoints) == 0 && !v.ps.has("tunnel.endpoint") {
+		v.add("tunnel.endpoints", "empty")
+	}
+	if len(t.Endpoints) > MaxEndpoints {
+		v.addAt("tunnel.endpoints", index("tunnel.endpoints", MaxEndpoints), problem("too_many_endpoints", len(t.Endpoints), MaxEndpoints))
+		return
+	}
+	seen := map[string]bool{strings.ToLower(t.Endpoint): t.Endpoint != ""}
+	for i, e := range t.Endpoints {
+		path := index("tunnel.endpoints", i)
+		if strings.TrimSpace(e) == "" {
+			v.add(path, "empty")
+			continue
+		}
+		if pr := hostPortProblem(e); !pr.ok() {
+			v.addProblem(path, pr)
+			continue
+		}
+		if seen[strings.ToLower(e)] {
+			v.add(path, "duplicate_endpoint", e)
+			continue
+		}
+		seen[strings.ToLower(e)] = true
 	}
 }
 

@@ -25,6 +25,10 @@ const (
 	EventTunnelUp       = "tunnel_up"
 	EventTunnelReused   = "tunnel_reused" // a tunnel already up (system mode) is used as is
 	EventTunnelFailed   = "tunnel_failed" // Code: why (TunnelFailureCodes); Detail: the error
+	// EventTunnelEndpoint: the tunnel now uses another endpoint (the name
+	// resolved to a new address, a standby gateway, the gateway roamed);
+	// Detail: "endpoint " + Tunnel.EndpointShown().
+	EventTunnelEndpoint = "tunnel_endpoint"
 	EventChecking       = "checking"
 	EventReport         = "report"      // a run of the checks finished: Snapshot.Report is new
 	EventPhase          = "phase"       // the phase changed

@@ -50,7 +50,10 @@ func FromProfile(t profile.Tunnel, priv Key, addresses []netip.Prefix) (Config, 
 	if err != nil {
 		return c, fmt.Errorf("tunnel: server_public_key: %w", err)
 	}
-	c.Peer = Peer{PublicKey: pub, Endpoint: t.Endpoint, PersistentKeepalive: time.Duration(t.PersistentKeepalive) * time.Second}
+	c.Peer = Peer{PublicKey: pub, PersistentKeepalive: time.Duration(t.PersistentKeepalive) * time.Second}
+	if list := t.EndpointList(); len(list) > 0 {
+		c.Peer.Endpoint, c.Peer.Endpoints = list[0], list[1:]
+	}
 	for _, a := range t.AllowedIPs {
 		p, err := netip.ParsePrefix(a)
 		if err != nil {

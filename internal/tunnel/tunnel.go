@@ -35,7 +35,8 @@ type Key [32]byte
 type Peer struct {
 	PublicKey           Key
 	PresharedKey        Key            // zero: none; memory only, like the private key
-	Endpoint            string         // host:port; a host name is resolved when the tunnel comes up
+	Endpoint            string         // host:port; a host name is resolved when the tunnel comes up (and again while it is up, in userspace mode)
+	Endpoints           []string       // standby gateways (host:port), tried in order after Endpoint
 	AllowedIPs          []netip.Prefix // routed through the tunnel
 	PersistentKeepalive time.Duration  // 0: off
 }

@@ -56,6 +56,17 @@ type UserspaceOptions struct {
 	// LookupNetIP resolves names outside the tunnel's DNS domains (and the
 	// peer's endpoint); nil: the system resolver. Tests replace it.
 	LookupNetIP func(ctx context.Context, network, host string) ([]netip.Addr, error)
+	// ReresolveEvery is how often the endpoint's name is resolved again
+	// while the tunnel is up (a new address is set at once);
+	// 0: DefaultReresolveEvery.
+	ReresolveEvery time.Duration
+	// EndpointStaleAfter is how long the gateway may stay silent before
+	// the next of the peer's endpoints is tried; 0:
+	// DefaultEndpointStaleAfter. Keep it above 10 s: WireGuard sends a
+	// handshake initiation at most every 5 s, so a gateway just set may
+	// take that long to answer, and a shorter threshold would leave it
+	// before it could.
+	EndpointStaleAfter time.Duration
 	// Bind carries WireGuard's UDP packets; nil: wireguard-go's standard
 	// bind (a random UDP port on every interface, as any WireGuard client).
 	Bind conn.Bind
@@ -77,6 +88,15 @@ type Userspace struct {
 	socks   string
 	http    string
 
+	endpoints []string // the peer's endpoints, in the order they are tried
+	roamMu    sync.Mutex
+	ep        endpointState // guarded by roamMu
+	stopRoam  context.CancelFunc
+	roamDone  chan struct{}
+	// unresolved: the endpoint's name did not resolve at the roam loop's
+	// last turn (logged once); the roam loop's own.
+	unresolved bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -84,10 +104,11 @@ type Userspace struct {
 var _ Tunnel = (*Userspace)(nil)
 
 // StartUserspace brings up a userspace tunnel: it resolves the peer's
-// endpoint, configures wireguard-go on a netstack with cfg's addresses and
+// endpoint (the first of its endpoints whose name resolves), configures wireguard-go on a netstack with cfg's addresses and
 // DNS servers, brings the device up and starts the local proxies. The
 // tunnel stays up until Close, whatever happens to ctx afterwards; ctx
-// bounds the start only.
+// bounds the start only. While it is up, a roam loop follows a moving
+// gateway (roam.go).
 func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Userspace, error) {
 	if len(cfg.Addresses) == 0 {
 		return nil, ErrNoAddress
@@ -111,10 +132,12 @@ func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Use
 	if err != nil {
 		return nil, fmt.Errorf("tunnel: http proxy %q: %w", opt.HTTPAddr, err)
 	}
-	endpoint, err := u.resolveEndpoint(ctx, cfg.Peer.Endpoint)
+	u.endpoints = cfg.Peer.endpointList()
+	idx, endpoint, err := u.resolveFirst(ctx, u.endpoints)
 	if err != nil {
 		return nil, err
 	}
+	u.ep = endpointState{idx: idx, addr: endpoint, setAt: time.Now()}
 
 	local := make([]netip.Addr, 0, len(cfg.Addresses))
 	for _, p := range cfg.Addresses {
@@ -143,6 +166,7 @@ func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Use
 	if err := u.InitiateHandshake(); err != nil {
 		u.logf("%v", err) // the first packet sent will start it instead
 	}
+	u.startRoam(opt.ReresolveEvery, opt.EndpointStaleAfter)
 	idle := opt.ProxyIdleTimeout
 	if idle == 0 {
 		idle = DefaultProxyIdleTimeout
@@ -197,34 +221,48 @@ func loopbackListenAddr(s string) (string, error) {
 // resolveEndpoint turns the peer's host:port into an address, with a
 // deadline: a dead resolver must not hang Mode urgence.
 func (u *Userspace) resolveEndpoint(ctx context.Context, endpoint string) (netip.AddrPort, error) {
+	all, err := u.resolveEndpointAll(ctx, endpoint)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return all[0], nil
+}
+
+// resolveEndpointAll is every address of the peer's host:port, the one
+// to use first (an IPv4 one) first; never empty without an error.
+func (u *Userspace) resolveEndpointAll(ctx context.Context, endpoint string) ([]netip.AddrPort, error) {
 	host, port, err := net.SplitHostPort(endpoint)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("tunnel: endpoint %q: %w", endpoint, err)
+		return nil, fmt.Errorf("tunnel: endpoint %q: %w", endpoint, err)
 	}
 	pn, err := strconv.ParseUint(port, 10, 16)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("tunnel: endpoint %q: bad port", endpoint)
+		return nil, fmt.Errorf("tunnel: endpoint %q: bad port", endpoint)
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		return netip.AddrPortFrom(a.Unmap(), uint16(pn)), nil
+		return []netip.AddrPort{netip.AddrPortFrom(a.Unmap(), uint16(pn))}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, ResolveEndpointTimeout)
 	defer cancel()
 	addrs, err := u.lookup(ctx, "ip", host)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("tunnel: resolve endpoint %q: %w", host, err)
+		return nil, fmt.Errorf("tunnel: resolve endpoint %q: %w", host, err)
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("tunnel: resolve endpoint %q: no address", host)
 	}
 	// IPv4 first: home routers that give a v6 address without v6 routing
 	// are common, and the handshake would just time out.
+	var v4, v6 []netip.AddrPort
 	for _, a := range addrs {
-		if a.Unmap().Is4() {
-			return netip.AddrPortFrom(a.Unmap(), uint16(pn)), nil
+		ap := netip.AddrPortFrom(a.Unmap(), uint16(pn))
+		if ap.Addr().Is4() {
+			v4 = append(v4, ap)
+		} else {
+			v6 = append(v6, ap)
 		}
 	}
-	if len(addrs) == 0 {
-		return netip.AddrPort{}, fmt.Errorf("tunnel: resolve endpoint %q: no address", host)
-	}
-	return netip.AddrPortFrom(addrs[0], uint16(pn)), nil
+	return append(v4, v6...), nil
 }
 
 // UAPIConfig is the wireguard-go configuration (the UAPI "set" protocol,
@@ -392,7 +430,7 @@ func (u *Userspace) proxyDial(ctx context.Context, network, address string) (net
 
 // Status reads the device's state (handshake, bytes, endpoint).
 func (u *Userspace) Status() Status {
-	s := Status{Mode: ModeUserspace, SOCKS5: u.socks, HTTPProxy: u.http}
+	s := Status{Mode: ModeUserspace, SOCKS5: u.socks, HTTPProxy: u.http, EndpointName: u.endpointName()}
 	for _, p := range u.cfg.Addresses {
 		s.Addresses = append(s.Addresses, p.String())
 	}
@@ -450,6 +488,10 @@ func (u *Userspace) HTTPProxyAddr() string { return u.http }
 // device, and waits for their goroutines.
 func (u *Userspace) Close() error {
 	u.closeOnce.Do(func() {
+		if u.stopRoam != nil {
+			u.stopRoam()
+			<-u.roamDone // it uses the device
+		}
 		for _, p := range u.proxies {
 			p.Close()
 		}

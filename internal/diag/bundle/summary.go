@@ -259,8 +259,8 @@ func (c contents) tunnelLine(l tr, now time.Time) string {
 	} else {
 		parts = append(parts, l.t("diag.tunnel.down"))
 	}
-	if s.Endpoint != "" {
-		parts = append(parts, l.t("diag.tunnel.endpoint", s.Endpoint))
+	if s.EndpointShown() != "" {
+		parts = append(parts, l.t("diag.tunnel.endpoint", s.EndpointShown()))
 	}
 	if age := s.HandshakeAge(now); age >= 0 {
 		parts = append(parts, l.t("diag.tunnel.handshake", l.duration(age)))

@@ -220,7 +220,7 @@ func (c contents) tunnelSection(l tr, now time.Time) section {
 		up,
 		{Label: l.t("diag.tunnel.reused"), Value: l.yesNo(!t.Owned)},
 		{Label: l.t("diag.tunnel.interface"), Value: orDash(st.Interface)},
-		{Label: l.t("diag.tunnel.endpoint_label"), Value: orDash(st.Endpoint)},
+		{Label: l.t("diag.tunnel.endpoint_label"), Value: orDash(st.EndpointShown())},
 		{Label: l.t("diag.tunnel.addresses"), Value: orDash(strings.Join(st.Addresses, ", "))},
 		{Label: l.t("diag.tunnel.last_handshake"), Value: hs},
 		{Label: l.t("diag.tunnel.received"), Value: l.bytes(st.RxBytes)},
@@ -267,7 +267,7 @@ func (l tr) timelineDetail(e status.TimelineEntry) string {
 		if n, ok := strings.CutPrefix(d, "serial "); ok {
 			return l.t("diag.timeline.serial", n)
 		}
-	case status.EventTunnelUp, status.EventTunnelReused:
+	case status.EventTunnelUp, status.EventTunnelReused, status.EventTunnelEndpoint:
 		if ep, ok := strings.CutPrefix(d, "endpoint "); ok {
 			return l.t("diag.timeline.endpoint", ep)
 		}

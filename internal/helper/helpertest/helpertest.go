@@ -18,7 +18,8 @@ import (
 // Tunnel is the [tunnel] section of a test profile.
 type Tunnel struct {
 	Endpoint        string
-	ServerPublicKey string // base64
+	Endpoints       []string // standby gateways; none: no endpoints key
+	ServerPublicKey string   // base64
 	Address         []string
 	AllowedIPs      []string
 	AddressPool     []string
@@ -40,6 +41,9 @@ func Profile(serial int, t Tunnel) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "schema = 1\nserial = %d\n\n[organisation]\nname = { fr = \"Bureau d'essai\", en = \"Test office\" }\n\n", serial)
 	fmt.Fprintf(&b, "[tunnel]\nendpoint = %q\nserver_public_key = %q\nallowed_ips = %s\n", t.Endpoint, t.ServerPublicKey, q(t.AllowedIPs))
+	if len(t.Endpoints) > 0 {
+		fmt.Fprintf(&b, "endpoints = %s\n", q(t.Endpoints))
+	}
 	if len(t.Address) > 0 {
 		fmt.Fprintf(&b, "address = %s\n", q(t.Address))
 	}
