@@ -7,13 +7,17 @@ package windows_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"relais/internal/config"
+	"relais/internal/store"
 	"relais/internal/testenv"
 )
 
@@ -39,22 +43,33 @@ func buildSysproxyTest(t *testing.T) string {
 // data, or found false when reg says there is no such value.
 func autoConfigURL(t *testing.T) (typ, data string, found bool) {
 	t.Helper()
-	r := runWine(t, nil, "reg", "query", internetSettings, "/v", "AutoConfigURL")
+	typ, data, found, err := queryAutoConfigURL(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return typ, data, found
+}
+
+// queryAutoConfigURL is autoConfigURL returning its failure instead.
+func queryAutoConfigURL(t *testing.T) (typ, data string, found bool, err error) {
+	r, err := tryWine(t, nil, "reg", "query", internetSettings, "/v", "AutoConfigURL")
+	if err != nil {
+		return "", "", false, err
+	}
 	if r.code != 0 {
 		if !strings.Contains(r.stderr+r.stdout, "Unable to find") {
-			t.Fatalf("wine reg query: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			return "", "", false, fmt.Errorf("wine reg query: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
-		return "", "", false
+		return "", "", false, nil
 	}
 	for _, line := range strings.Split(r.stdout, "\n") {
 		f := strings.Fields(line)
 		if len(f) >= 2 && f[0] == "AutoConfigURL" {
 			rest := line[strings.Index(line, f[1])+len(f[1]):]
-			return f[1], strings.TrimSpace(rest), true
+			return f[1], strings.TrimSpace(rest), true, nil
 		}
 	}
-	t.Fatalf("wine reg query: exit 0 but no AutoConfigURL line:\n%s", r.stdout)
-	return "", "", false
+	return "", "", false, fmt.Errorf("wine reg query: exit 0 but no AutoConfigURL line:\n%s", r.stdout)
 }
 
 // TestWindowsRealRegistry (internal/sysproxy) on Wine's registry: the PAC
@@ -142,5 +157,107 @@ func waitFile(path string, done <-chan error, exited *bool) bool {
 			return false
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// managedSystemProxy is a managed configuration that locks the system
+// proxy on.
+const managedSystemProxy = `trusted_keys = ["RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"]
+
+[locked]
+system_proxy = true
+`
+
+// relais.exe demo --headless with the organisation's lock on the system
+// proxy: while the demo's Mode urgence runs, HKCU's AutoConfigURL is the
+// demo tunnel's PAC (wine reg query, polled from outside during the
+// run); after it, the user's previous value is back.
+func TestDemoSystemProxyUnderWine(t *testing.T) {
+	wine64(t)
+	testenv.NeedTools(t, "x86_64-w64-mingw32-gcc")
+	if _, err := config.ParseManaged("relais.toml", []byte(managedSystemProxy)); err != nil {
+		if strings.Contains(err.Error(), "unknown key") {
+			t.Skipf("skipped: the backend does not drive the system proxy yet (the managed configuration has no locked.system_proxy: %v)", err)
+		}
+		t.Fatal(err)
+	}
+	exe := buildExe(t)
+	conf := filepath.Join(t.TempDir(), "relais.toml")
+	if err := os.WriteFile(conf, []byte(managedSystemProxy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const prior = "http://wpad.relais-test.invalid/wpad.dat"
+	runWine(t, nil, "reg", "add", internetSettings, "/v", "AutoConfigURL", "/t", "REG_SZ", "/d", prior, "/f")
+	t.Cleanup(func() { runWine(t, nil, "reg", "delete", internetSettings, "/v", "AutoConfigURL", "/f") })
+	if typ, data, found := autoConfigURL(t); !found || typ != "REG_SZ" || data != prior {
+		t.Fatalf("before: AutoConfigURL %s %q (present %v), want REG_SZ %q", typ, data, found, prior)
+	}
+
+	// Poll the registry from outside while the demo runs.
+	type polled struct {
+		vals []string
+		err  error
+	}
+	stop := make(chan struct{})
+	seen := make(chan polled, 1)
+	go func() {
+		var p polled
+		for {
+			select {
+			case <-stop:
+				seen <- p
+				return
+			default:
+			}
+			_, data, found, err := queryAutoConfigURL(t)
+			if err != nil {
+				p.err = err
+			} else if found && data != prior && !slices.Contains(p.vals, data) {
+				p.vals = append(p.vals, data)
+			}
+		}
+	}()
+	home := freshHome(t)
+	r := runWine(t, []string{"RELAIS_HOME=" + home, "RELAIS_CONFIG=" + winPath(conf)}, exe, "demo", "--headless", "--lang", "en")
+	close(stop)
+	p := <-seen
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	during := p.vals
+	if r.code != 0 {
+		t.Fatalf("relais.exe demo --headless with the lock: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	// What the demo's timeline says it pointed the setting at.
+	db, err := store.Open(filepath.Join(wineprefix(t), "drive_c", strings.TrimPrefix(home, `C:\`), "demo", "relais.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	evs, err := db.Events(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pac string
+	restored := false
+	for _, e := range evs {
+		if e.Kind != "system_proxy" {
+			continue
+		}
+		t.Logf("timeline: %s", e.Message)
+		if u, ok := strings.CutPrefix(e.Message, "system proxy pointed at the PAC "); ok {
+			pac = strings.Fields(u)[0]
+		}
+		restored = restored || strings.HasPrefix(e.Message, "system proxy restored")
+	}
+	if !strings.HasPrefix(pac, "http://127.0.0.1:") || !strings.HasSuffix(pac, "/proxy.pac") || !restored {
+		t.Errorf("the demo's timeline does not say it pointed the setting at the PAC (%q) and restored it (%v)", pac, restored)
+	}
+	if !slices.Equal(during, []string{pac}) {
+		t.Errorf("wine reg query during the demo saw %q, want only the PAC %q", during, pac)
+	}
+	if typ, data, found := autoConfigURL(t); !found || typ != "REG_SZ" || data != prior {
+		t.Errorf("after the demo: AutoConfigURL %s %q (present %v), want the user's REG_SZ %q back", typ, data, found, prior)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,6 +41,16 @@ func wineEnv(t *testing.T) []string {
 // exit code is the caller's to judge.
 func runWine(t *testing.T, env []string, exe string, args ...string) wineRun {
 	t.Helper()
+	r, err := tryWine(t, env, exe, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// tryWine is runWine returning its failure instead: for a goroutine other
+// than the test's. wine64 and the prefix must be known already.
+func tryWine(t *testing.T, env []string, exe string, args ...string) (wineRun, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, wine64(t), append([]string{exe}, args...)...)
@@ -50,9 +61,9 @@ func runWine(t *testing.T, env []string, exe string, args ...string) wineRun {
 	err := cmd.Run()
 	var ee *exec.ExitError
 	if err != nil && (!errors.As(err, &ee) || ctx.Err() != nil) {
-		t.Fatalf("wine64 %s %s: %v\n%s", exe, strings.Join(args, " "), err, stderr.String())
+		return wineRun{}, fmt.Errorf("wine64 %s %s: %v\n%s", exe, strings.Join(args, " "), err, stderr.String())
 	}
-	return wineRun{stdout: unCRLF(stdout.String()), stderr: unCRLF(stderr.String()), code: cmd.ProcessState.ExitCode()}
+	return wineRun{stdout: unCRLF(stdout.String()), stderr: unCRLF(stderr.String()), code: cmd.ProcessState.ExitCode()}, nil
 }
 
 func unCRLF(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
