@@ -5,9 +5,11 @@ package windows_test
 // this test reads the value back with `wine reg query` at each step.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,8 +172,9 @@ system_proxy = true
 
 // relais.exe demo --headless with the organisation's lock on the system
 // proxy: while the demo's Mode urgence runs, HKCU's AutoConfigURL is the
-// demo tunnel's PAC (wine reg query, polled from outside during the
-// run); after it, the user's previous value is back.
+// demo tunnel's PAC, as another Windows process (testdata/regwatch) sees
+// it; after it, the user's previous value is back (wine reg query), and
+// the demo's timeline says so.
 func TestDemoSystemProxyUnderWine(t *testing.T) {
 	wine64(t)
 	testenv.NeedTools(t, "x86_64-w64-mingw32-gcc")
@@ -193,38 +196,12 @@ func TestDemoSystemProxyUnderWine(t *testing.T) {
 		t.Fatalf("before: AutoConfigURL %s %q (present %v), want REG_SZ %q", typ, data, found, prior)
 	}
 
-	// Poll the registry from outside while the demo runs.
-	type polled struct {
-		vals []string
-		err  error
-	}
-	stop := make(chan struct{})
-	seen := make(chan polled, 1)
-	go func() {
-		var p polled
-		for {
-			select {
-			case <-stop:
-				seen <- p
-				return
-			default:
-			}
-			_, data, found, err := queryAutoConfigURL(t)
-			if err != nil {
-				p.err = err
-			} else if found && data != prior && !slices.Contains(p.vals, data) {
-				p.vals = append(p.vals, data)
-			}
-		}
-	}()
+	// Watch the registry from another Windows process while the demo
+	// runs (a wine reg query per read takes seconds to start beside it).
+	watch := startRegwatch(t)
 	home := freshHome(t)
 	r := runWine(t, []string{"RELAIS_HOME=" + home, "RELAIS_CONFIG=" + winPath(conf)}, exe, "demo", "--headless", "--lang", "en")
-	close(stop)
-	p := <-seen
-	if p.err != nil {
-		t.Fatal(p.err)
-	}
-	during := p.vals
+	during := watch.stop(t)
 	if r.code != 0 {
 		t.Fatalf("relais.exe demo --headless with the lock: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -254,10 +231,75 @@ func TestDemoSystemProxyUnderWine(t *testing.T) {
 	if !strings.HasPrefix(pac, "http://127.0.0.1:") || !strings.HasSuffix(pac, "/proxy.pac") || !restored {
 		t.Errorf("the demo's timeline does not say it pointed the setting at the PAC (%q) and restored it (%v)", pac, restored)
 	}
-	if !slices.Equal(during, []string{pac}) {
-		t.Errorf("wine reg query during the demo saw %q, want only the PAC %q", during, pac)
+	if want := []string{"REG_SZ " + prior, "REG_SZ " + pac, "REG_SZ " + prior}; !slices.Equal(during, want) {
+		t.Errorf("AutoConfigURL during the demo went %q, want %q", during, want)
+	} else {
+		t.Logf("AutoConfigURL during the demo went %q", during)
 	}
 	if typ, data, found := autoConfigURL(t); !found || typ != "REG_SZ" || data != prior {
 		t.Errorf("after the demo: AutoConfigURL %s %q (present %v), want the user's REG_SZ %q back", typ, data, found, prior)
 	}
+}
+
+// regwatch is testdata/regwatch.exe running under wine, watching HKCU's
+// AutoConfigURL.
+type regwatch struct {
+	stdin io.WriteCloser
+	lines chan string
+	done  chan error
+}
+
+func startRegwatch(t *testing.T) *regwatch {
+	t.Helper()
+	exe := filepath.Join(t.TempDir(), "regwatch.exe")
+	build := exec.Command("go", "build", "-o", exe, "./installer/windows/testdata/regwatch")
+	build.Dir = root(t)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=windows", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building regwatch.exe: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, wine64(t), exe, strings.TrimPrefix(internetSettings, `HKCU\`), "AutoConfigURL")
+	cmd.Env = wineEnv(t)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &regwatch{stdin: stdin, lines: make(chan string, 100), done: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			w.lines <- strings.TrimRight(sc.Text(), "\r")
+		}
+		close(w.lines)
+		w.done <- cmd.Wait()
+	}()
+	if l, ok := <-w.lines; !ok || l != "ready" {
+		t.Fatalf("regwatch.exe did not start: %q", l)
+	}
+	return w
+}
+
+// stop ends the watch and returns every value it saw, in order, the one
+// at the start first ("absent" or "TYPE DATA").
+func (w *regwatch) stop(t *testing.T) []string {
+	t.Helper()
+	time.Sleep(200 * time.Millisecond) // a last read after the program's end
+	w.stdin.Close()
+	var seen []string
+	for l := range w.lines {
+		seen = append(seen, l)
+	}
+	if err := <-w.done; err != nil {
+		t.Fatalf("regwatch.exe: %v (saw %q)", err, seen)
+	}
+	return seen
 }
