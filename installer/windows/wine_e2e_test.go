@@ -135,14 +135,14 @@ func linuxDemoVerdict(t *testing.T) (demoVerdict, string) {
 }
 
 // netresetMissing is how a Go program's UDP socket fails under a Wine
-// without SIO_UDP_NETRESET (see testdata/wine-udp-netreset.c).
+// without SIO_UDP_NETRESET (see testdata/wine-workarounds.c).
 func netresetMissing(r wineRun) bool {
 	return r.code != 0 && strings.Contains(r.stderr, "wsaioctl") && strings.Contains(r.stderr, "10045")
 }
 
 const netresetReason = "this Wine does not implement the SIO_UDP_NETRESET ioctl (WSAIoctl fails with WSAEOPNOTSUPP, winapi error #10045), " +
 	"which Go >= 1.23's net package sets on every UDP socket, so relais.exe cannot open the WireGuard tunnel's UDP socket here; " +
-	"the test's workaround (testdata/wine-udp-netreset.c) is installed only with the bcryptprimitives.dll stand-in, which this Wine does not need"
+	"the test's workaround (testdata/wine-workarounds.c) is installed only with the bcryptprimitives.dll stand-in, which this Wine does not need"
 
 // relais.exe demo --headless under wine runs the whole Windows path — the
 // store in C:\, the demo office, the userspace WireGuard tunnel and its

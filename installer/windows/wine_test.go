@@ -100,13 +100,16 @@ var (
 	prefixOnce sync.Once
 	prefixDir  string
 	prefixErr  string
+	// shimInstalled: the prefix has the test's bcryptprimitives.dll, and
+	// with it testdata/wine-workarounds.c.
+	shimInstalled bool
 )
 
 // wineprefix is a prefix kept between runs (creating one takes a while).
 // When this Wine lacks bcryptprimitives.dll (Wine < 9: Debian 12 has
 // 8.0), the test installs its own stand-in there, rebuilt once per test
 // binary from testdata/wine-bcryptprimitives.c and
-// testdata/wine-udp-netreset.c (the SIO_UDP_NETRESET workaround); a DLL of
+// testdata/wine-workarounds.c (SIO_UDP_NETRESET, os.RemoveAll); a DLL of
 // Wine's own is left alone.
 func wineprefix(t *testing.T) string {
 	t.Helper()
@@ -131,13 +134,13 @@ func wineprefix(t *testing.T) string {
 			return
 		}
 		cmd := exec.Command("x86_64-w64-mingw32-gcc", "-shared", "-O2", "-o", dll,
-			filepath.Join("testdata", "wine-bcryptprimitives.c"), filepath.Join("testdata", "wine-udp-netreset.c"), "-lbcrypt")
+			filepath.Join("testdata", "wine-bcryptprimitives.c"), filepath.Join("testdata", "wine-workarounds.c"), "-lbcrypt")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			prefixErr = "building the bcryptprimitives.dll shim: " + err.Error() + "\n" + string(out)
 			return
 		}
-		t.Logf("this Wine lacks bcryptprimitives.dll (Go's runtime needs ProcessPrng) and SIO_UDP_NETRESET (Go's net needs it for UDP): installed the test shim in %s", dll)
-		prefixDir = prefix
+		t.Logf("this Wine lacks bcryptprimitives.dll (Go's runtime needs ProcessPrng), SIO_UDP_NETRESET (Go's net needs it for UDP) and FileDispositionInformationEx (Go's os.RemoveAll): installed the test shim in %s", dll)
+		prefixDir, shimInstalled = prefix, true
 	})
 	if prefixErr != "" {
 		t.Fatal(prefixErr)
