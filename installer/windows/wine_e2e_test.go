@@ -219,14 +219,16 @@ var wireguardKey = regexp.MustCompile(`[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=`)
 const credKey = `HKCU\Software\Wine\Credential Manager\Generic: org.relais.Relais:wireguard-private-key`
 
 // relais.exe key generate then key show under wine: the private key goes
-// to the Credential Manager (go-keyring's wincred, which Wine implements),
-// both print the same public key, and no other key is ever printed.
+// to the Credential Manager (go-keyring's wincred, which Wine implements)
+// and nowhere else, both print the same public key, and no other key is
+// ever printed.
 func TestKeyUnderWine(t *testing.T) {
 	wine64(t)
 	testenv.NeedTools(t, "x86_64-w64-mingw32-gcc")
 	exe := buildExe(t)
 	runWine(t, nil, "reg", "delete", credKey, "/f") // absent is fine
-	env := []string{"RELAIS_HOME=" + freshHome(t)}
+	home := freshHome(t)
+	env := []string{"RELAIS_HOME=" + home}
 
 	gen := runWine(t, env, exe, "key", "generate", "--json", "--lang", "en")
 	var id struct {
@@ -270,4 +272,27 @@ func TestKeyUnderWine(t *testing.T) {
 	if keys := wireguardKey.FindAllString(gen.stdout+show.stdout+text.stdout, -1); !slices.Contains(keys, id.PublicKey) {
 		t.Errorf("the public key was never printed: %v", keys)
 	}
+
+	// The Credential Manager holds the private key of that public key,
+	// and it is in no file under RELAIS_HOME (the store) and in nothing
+	// relais.exe printed (testdata/credcheck, which never prints it).
+	check := filepath.Join(t.TempDir(), "credcheck.exe")
+	build := exec.Command("go", "build", "-o", check, "./installer/windows/testdata/credcheck")
+	build.Dir = root(t)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=windows", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building credcheck.exe: %v\n%s", err, out)
+	}
+	var printed strings.Builder
+	for _, r := range []wineRun{gen, show, text} {
+		printed.WriteString(r.stdout + r.stderr)
+	}
+	cc, err := tryWineInput(t, printed.String(), nil, check, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cc.code != 0 || !strings.Contains(cc.stdout, "public "+id.PublicKey+"\n") || strings.Contains(cc.stdout, "found ") || !strings.Contains(cc.stdout, "checked ") || strings.Contains(cc.stdout, "checked 0\n") {
+		t.Errorf("credcheck.exe (want the Credential Manager's key to be the shown public key's, and found nowhere): exit %d\n%s\n%s", cc.code, cc.stdout, cc.stderr)
+	}
+	t.Logf("credcheck.exe: %s", strings.ReplaceAll(strings.TrimSpace(cc.stdout), "\n", "; "))
 }

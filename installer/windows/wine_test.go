@@ -51,11 +51,17 @@ func runWine(t *testing.T, env []string, exe string, args ...string) wineRun {
 // tryWine is runWine returning its failure instead: for a goroutine other
 // than the test's. wine64 and the prefix must be known already.
 func tryWine(t *testing.T, env []string, exe string, args ...string) (wineRun, error) {
+	return tryWineInput(t, "", env, exe, args...)
+}
+
+// tryWineInput is tryWine with stdin as the program's standard input.
+func tryWineInput(t *testing.T, stdin string, env []string, exe string, args ...string) (wineRun, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, wine64(t), append([]string{exe}, args...)...)
 	cmd.Dir = root(t)
 	cmd.Env = append(wineEnv(t), env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
