@@ -10,9 +10,7 @@ package windows_test
 
 import (
 	"bytes"
-	"context"
 	"debug/pe"
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -22,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"relais/internal/config"
 	"relais/internal/helper"
@@ -408,104 +405,6 @@ func TestBuildMSIRejectsBadVersion(t *testing.T) {
 	// The helper is not optional.
 	if out, err := exec.Command("./build-msi.sh", version, exe, t.TempDir()).CombinedOutput(); err == nil || !strings.Contains(string(out), "HELPER_EXE") {
 		t.Errorf("build-msi.sh without the helper: %v, want the usage\n%s", err, out)
-	}
-}
-
-// wine runs relais.exe's console commands (no display needed for them).
-func wine(t *testing.T, exe string, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, wine64(t), append([]string{exe}, args...)...)
-	cmd.Dir = root(t)
-	cmd.Env = append(os.Environ(), "WINEDEBUG=-all", "WINEPREFIX="+wineprefix(t), "WINEDLLOVERRIDES=mscoree,mshtml=", "RELAIS_HOME="+`C:\relais-test`)
-	cmd.Env = append(cmd.Env, "DISPLAY=")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
-		t.Logf("wine64 %s: stderr:\n%s", strings.Join(args, " "), stderr.String())
-	}
-	return stdout.String(), err
-}
-
-// wineprefix is a prefix kept between runs (creating one takes a while),
-// with bcryptprimitives.dll when Wine lacks it (see
-// testdata/wine-bcryptprimitives.c).
-func wineprefix(t *testing.T) string {
-	t.Helper()
-	prefix := filepath.Join(os.TempDir(), "relais-wineprefix")
-	sys32 := filepath.Join(prefix, "drive_c", "windows", "system32")
-	if _, err := os.Stat(sys32); err != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, wine64(t), "wineboot", "-i")
-		cmd.Env = append(os.Environ(), "WINEDEBUG=-all", "WINEPREFIX="+prefix, "WINEDLLOVERRIDES=mscoree,mshtml=", "DISPLAY=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("creating the Wine prefix: %v\n%s", err, out)
-		}
-	}
-	dll := filepath.Join(sys32, "bcryptprimitives.dll")
-	if _, err := os.Stat(dll); err != nil {
-		cmd := exec.Command("x86_64-w64-mingw32-gcc", "-shared", "-O2", "-o", dll, filepath.Join("testdata", "wine-bcryptprimitives.c"), "-lbcrypt")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building the bcryptprimitives.dll shim: %v\n%s", err, out)
-		}
-		t.Logf("this Wine lacks bcryptprimitives.dll (Go's runtime needs ProcessPrng): installed the test shim in %s", dll)
-	}
-	return prefix
-}
-
-// wine64 finds the loader: on PATH with Debian's wine package, else where
-// the wine64 package alone puts it.
-func wine64(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("wine64"); err == nil {
-		return p
-	}
-	const p = "/usr/lib/wine/wine64"
-	_, err := os.Stat(p)
-	testenv.Need(t, err == nil, "wine64 is not installed (make deps installs it)")
-	return p
-}
-
-func TestExeUnderWine(t *testing.T) {
-	wine64(t)
-	testenv.NeedTools(t, "x86_64-w64-mingw32-gcc")
-	exe := buildExe(t)
-	out, err := wine(t, exe, "version")
-	if err != nil {
-		t.Fatalf("relais.exe version under wine: %v\n%s", err, out)
-	}
-	if !strings.Contains(out, "relais ") || !strings.Contains(out, "windows/amd64") {
-		t.Errorf("relais.exe version printed:\n%s", out)
-	}
-	out, err = wine(t, exe, "profile", "lint", filepath.Join("testdata", "profiles", "example.toml"))
-	if err != nil {
-		t.Fatalf("relais.exe profile lint under wine: %v\n%s", err, out)
-	}
-	t.Logf("profile lint:\n%s", out)
-}
-
-// relais-helper.exe, the service's program, runs without the window: its
-// version says so (no Fyne), its help asks for a command, and it knows the
-// helper command the service gives it.
-func TestHelperExeUnderWine(t *testing.T) {
-	wine64(t)
-	testenv.NeedTools(t, "x86_64-w64-mingw32-gcc")
-	exe := buildHelperExe(t)
-	out, err := wine(t, exe, "version", "--json")
-	var v struct{ Version, Fyne string }
-	if err != nil || json.Unmarshal([]byte(out), &v) != nil || v.Fyne != "none" || v.Version == "" {
-		t.Errorf("relais-helper.exe version --json under wine: %v, want Fyne none\n%s", err, out)
-	}
-	out, err = wine(t, exe, "help", "--lang", "en")
-	if err != nil || !strings.Contains(out, "This build of Relais has no window: always give it a command.") || strings.Contains(out, "opens the app") {
-		t.Errorf("relais-helper.exe help under wine: %v\n%s", err, out)
-	}
-	out, err = wine(t, exe, "helper", "--help", "--lang", "en")
-	if err != nil || !strings.Contains(out, "relais helper") {
-		t.Errorf("relais-helper.exe helper --help under wine: %v\n%s", err, out)
 	}
 }
 

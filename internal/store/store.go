@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -182,15 +183,31 @@ func Open(path string) (*DB, error) {
 		sqlDB.Close()
 		return nil, openError(abs, err)
 	}
-	// SQLite gives the -wal and -shm files the database file's mode when it
-	// creates them; this also corrects ones left behind with a looser mode.
-	for _, suffix := range []string{"-wal", "-shm"} {
-		if err := os.Chmod(abs+suffix, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			sqlDB.Close()
-			return nil, fmt.Errorf("store: open: %w", err)
-		}
+	if err := tightenWAL(runtime.GOOS, abs, os.Chmod); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	return db, nil
+}
+
+// tightenWAL makes the -wal and -shm files beside the database at path
+// mode 0600 on Unix: SQLite gives them the database file's mode when it
+// creates them, and this also corrects ones left behind with a looser
+// mode. On Windows (goos "windows") it does nothing: there are no Unix
+// modes there (os.Chmod only sets or clears the read-only attribute, and
+// the files are private by the user profile's ACL), and changing the
+// attributes of a file SQLite holds open fails with a sharing violation —
+// which made Open fail on every start.
+func tightenWAL(goos, path string, chmod func(string, fs.FileMode) error) error {
+	if goos == "windows" {
+		return nil
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := chmod(path+suffix, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // openError is err as Open returns it: a damaged file as a *CorruptError,

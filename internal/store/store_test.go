@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,7 +175,11 @@ func TestOpenTightensExistingFiles(t *testing.T) {
 }
 
 func TestOpenPathWithURISpecialCharacters(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dossier avec espaces", "a?b#c%41.db")
+	name := "a?b#c%41.db"
+	if runtime.GOOS == "windows" {
+		name = "a#b%41;c d.db" // '?' is not allowed in a Windows file name
+	}
+	path := filepath.Join(t.TempDir(), "dossier avec espaces", name)
 	db, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -329,5 +334,40 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 func TestOpenEmptyPath(t *testing.T) {
 	if _, err := Open(""); err == nil || !strings.HasPrefix(err.Error(), "store: ") {
 		t.Fatalf("Open(\"\") = %v, want a store: error", err)
+	}
+}
+
+// Windows has no Unix modes: Open must not chmod the -wal and -shm files
+// there, since changing the attributes of a file SQLite holds open fails
+// with a sharing violation (relais.exe under wine stopped at once with
+// "chmod …relais.db-shm: Sharing violation"). On Unix both are made 0600,
+// a missing one is fine, and any other error is Open's.
+func TestTightenWALPerOS(t *testing.T) {
+	sharing := errors.New("Sharing violation")
+	var calls []string
+	chmod := func(name string, mode fs.FileMode) error {
+		calls = append(calls, fmt.Sprintf("%s %o", name, mode))
+		return sharing
+	}
+	if err := tightenWAL("windows", `C:\relais\relais.db`, chmod); err != nil || len(calls) > 0 {
+		t.Errorf("windows: %v, chmod calls %q; want nil and none", err, calls)
+	}
+
+	calls = nil
+	ok := func(name string, mode fs.FileMode) error {
+		calls = append(calls, fmt.Sprintf("%s %o", name, mode))
+		if strings.HasSuffix(name, "-shm") {
+			return fs.ErrNotExist
+		}
+		return nil
+	}
+	if err := tightenWAL("linux", "/d/relais.db", ok); err != nil {
+		t.Errorf("linux, -shm missing: %v", err)
+	}
+	if want := []string{"/d/relais.db-wal 600", "/d/relais.db-shm 600"}; !slices.Equal(calls, want) {
+		t.Errorf("linux: chmod calls %q, want %q", calls, want)
+	}
+	if err := tightenWAL("linux", "/d/relais.db", chmod); !errors.Is(err, sharing) {
+		t.Errorf("linux, chmod failing: %v, want it returned", err)
 	}
 }
