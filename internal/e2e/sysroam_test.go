@@ -1,0 +1,166 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"relais/internal/helper"
+	"relais/internal/profile"
+	"relais/internal/status"
+	"relais/internal/testenv"
+	"relais/internal/tunnel"
+)
+
+// System mode follows a moving gateway too: the real helper's tunnel,
+// held by the engine as relais up holds it, against the office that
+// moves.
+
+// engineHelperEnv makes the fault engine bring its tunnel up through the
+// helper at that socket (system mode) instead of in userspace.
+const engineHelperEnv = "RELAIS_E2E_ENGINE_HELPER"
+
+// helperTunnel is the fault engine's tunnel in system mode: the signed
+// profile sent to the helper, as relais up sends it.
+func helperTunnel(ctx context.Context, socket string, data, sig []byte, priv tunnel.Key, p *profile.Profile) (tunnel.Tunnel, error) {
+	req := helper.UpRequest{Profile: data, Signature: sig, PrivateKey: priv}
+	for _, a := range p.Tunnel.Address {
+		pfx, err := netip.ParsePrefix(a)
+		if err != nil {
+			return nil, err
+		}
+		req.Addresses = append(req.Addresses, pfx)
+	}
+	c, err := helper.Dial(ctx, socket)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.Up(ctx, req)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// sysRoamProfile is roamProfile with the office's link inside the
+// tunnel's allowed IPs, as the lab's system-mode profiles have it: the
+// helper's routes are split around the gateway's address, and must move
+// with it.
+func (l *lab) sysRoamProfile(endpoint string) []byte {
+	data := l.roamProfile(endpoint)
+	const from = `allowed_ips = ["10.99.0.0/24"]`
+	if !bytes.Contains(data, []byte(from)) {
+		l.t.Fatalf("roamProfile changed: no %s", from)
+	}
+	return bytes.Replace(data, []byte(from), []byte(`allowed_ips = ["10.99.0.0/24", "10.98.5.0/25"]`), 1)
+}
+
+// helperStatus asks the helper for its tunnel's state (root may).
+func (l *lab) helperStatus() tunnel.Status {
+	l.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := helper.Dial(ctx, l.socket())
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer c.Close()
+	st, err := c.Status(ctx)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return st
+}
+
+// checkGatewayRoutes asserts the client's routes with the gateway at
+// gw: gw reached outside the tunnel, the office's tunnel address and
+// each of through (addresses in the allowed IPs) through it, and the
+// helper's state file recording exactly the routes on its interface.
+func (l *lab) checkGatewayRoutes(gw string, through ...string) {
+	t := l.t
+	t.Helper()
+	dev := "dev " + l.iface + " "
+	if out := l.ip("-n", l.client, "route", "get", gw); strings.Contains(out, dev) {
+		t.Errorf("the gateway %s is routed into the tunnel: %s", gw, out)
+	}
+	for _, a := range append([]string{officeTunnel}, through...) {
+		if out := l.ip("-n", l.client, "route", "get", a); !strings.Contains(out, dev) {
+			t.Errorf("%s is not routed through the tunnel: %s", a, out)
+		}
+	}
+	var kernel []string
+	for _, line := range strings.Split(strings.TrimSpace(l.ip("-n", l.client, "-o", "route", "show", "dev", l.iface)), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			if !strings.Contains(f[0], "/") {
+				f[0] += "/32"
+			}
+			kernel = append(kernel, f[0])
+		}
+	}
+	b, err := os.ReadFile(l.statePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Routes []string `json:"routes"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(kernel)
+	slices.Sort(st.Routes)
+	if !slices.Equal(kernel, st.Routes) {
+		t.Errorf("the state file records the routes %q, the interface has %q", st.Routes, kernel)
+	}
+}
+
+// Mode urgence in system mode follows the office when it moves: the
+// helper resolves the gateway's name again while the tunnel is up, points
+// WireGuard at the new address and moves its routes (the office's link is
+// inside allowed_ips: the old address's exclusion goes, the new one's
+// comes), without the engine starting the tunnel again; the helper's
+// status and the engine's timeline name the new endpoint, and a program
+// outside Relais (curl, no proxy) reaches the office again.
+func TestSystemModeFollowsMovingGateway(t *testing.T) {
+	testenv.NeedTools(t, "curl")
+	l := roamLab(t)
+	l.startHelper("users")
+	l.engineEnv = []string{engineHelperEnv + "=" + l.socket()}
+	c := l.startEngineWith(l.sysRoamProfile(fmt.Sprintf("%s:%d", gatewayName, wgPort)))
+	before := endpointAt(gatewayName, officeVeth)
+	r := c.wait(t, "operational at "+before, time.Time{}, 40*time.Second, func(r *faultReport) bool {
+		return r.allOK() && r.Endpoint == before
+	})
+	t.Logf("before the move: %s; timeline %q", r, r.Endpoints)
+	l.checkGatewayRoutes(officeVeth, movedVeth)
+
+	l.moveOffice(officeVeth, movedVeth)
+	l.setHosts(movedVeth + " " + gatewayName)
+	moved := time.Now()
+	after := endpointAt(gatewayName, movedVeth)
+	r = c.wait(t, "operational at "+after, moved, 60*time.Second, func(r *faultReport) bool {
+		return r.allOK() && r.Endpoint == after
+	})
+	t.Logf("after the move (%v): %s; timeline %q", r.Finished.Sub(moved).Round(time.Millisecond), r, r.Endpoints)
+	want := []string{status.EventTunnelUp + " endpoint " + before, status.EventTunnelEndpoint + " endpoint " + after}
+	if !slices.Equal(r.Endpoints, want) {
+		t.Errorf("timeline: %q, want %q", r.Endpoints, want)
+	}
+	checkStarts(t, c.since(time.Time{}))
+	if st := l.helperStatus(); !st.Up || st.EndpointShown() != after || st.Mode != tunnel.ModeSystem {
+		t.Errorf("helper status: up %v, mode %s, endpoint %q, want %q", st.Up, st.Mode, st.EndpointShown(), after)
+	}
+	l.checkGatewayRoutes(movedVeth, officeVeth)
+	body, err := l.inClient("curl", "--noproxy", "*", "-sS", "--max-time", "10", "http://"+officeTunnel+":8080/")
+	if err != nil || body != officePage {
+		t.Errorf("curl through the moved gateway: %v: %q", err, body)
+	}
+}
