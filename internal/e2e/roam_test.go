@@ -135,12 +135,26 @@ func roamLab(t testing.TB) *lab {
 func TestUserspaceFollowsMovingGateway(t *testing.T) {
 	l := roamLab(t)
 	l.engineEnv = []string{"RELAIS_E2E_RERESOLVE=1s"}
-	c := l.startEngineWith(l.roamProfile(fmt.Sprintf("%s:%d", gatewayName, wgPort)))
+	l.followMove(l.roamProfile(fmt.Sprintf("%s:%d", gatewayName, wgPort)), nil, nil)
+}
+
+// followMove starts the engine on data, whose gateway is gatewayName at
+// officeVeth, moves the office to movedVeth and waits until the engine
+// reaches it there with the same tunnel, the timeline naming the new
+// endpoint. beforeMove and afterMove, when set, check more once the
+// engine is operational at each address.
+func (l *lab) followMove(data []byte, beforeMove, afterMove func()) {
+	t := l.t
+	t.Helper()
+	c := l.startEngineWith(data)
 	before := endpointAt(gatewayName, officeVeth)
 	r := c.wait(t, "operational at "+before, time.Time{}, 40*time.Second, func(r *faultReport) bool {
 		return r.allOK() && r.Endpoint == before
 	})
 	t.Logf("before the move: %s; timeline %q", r, r.Endpoints)
+	if beforeMove != nil {
+		beforeMove()
+	}
 
 	l.moveOffice(officeVeth, movedVeth)
 	l.setHosts(movedVeth + " " + gatewayName)
@@ -155,6 +169,9 @@ func TestUserspaceFollowsMovingGateway(t *testing.T) {
 		t.Errorf("timeline: %q, want %q", r.Endpoints, want)
 	}
 	checkStarts(t, c.since(time.Time{}))
+	if afterMove != nil {
+		afterMove()
+	}
 }
 
 // The first gateway does not answer (its name still resolves, to an
@@ -206,7 +223,7 @@ func TestSystemModeStandbyEndpoint(t *testing.T) {
 	}
 }
 
-func checkStarts(t *testing.T, reps []faultReport) {
+func checkStarts(t testing.TB, reps []faultReport) {
 	t.Helper()
 	for _, r := range reps {
 		if r.TunnelStarts != 1 {

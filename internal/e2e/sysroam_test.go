@@ -14,7 +14,6 @@ import (
 
 	"relais/internal/helper"
 	"relais/internal/profile"
-	"relais/internal/status"
 	"relais/internal/testenv"
 	"relais/internal/tunnel"
 )
@@ -134,33 +133,17 @@ func TestSystemModeFollowsMovingGateway(t *testing.T) {
 	l := roamLab(t)
 	l.startHelper("users")
 	l.engineEnv = []string{engineHelperEnv + "=" + l.socket()}
-	c := l.startEngineWith(l.sysRoamProfile(fmt.Sprintf("%s:%d", gatewayName, wgPort)))
-	before := endpointAt(gatewayName, officeVeth)
-	r := c.wait(t, "operational at "+before, time.Time{}, 40*time.Second, func(r *faultReport) bool {
-		return r.allOK() && r.Endpoint == before
-	})
-	t.Logf("before the move: %s; timeline %q", r, r.Endpoints)
-	l.checkGatewayRoutes(officeVeth, movedVeth)
-
-	l.moveOffice(officeVeth, movedVeth)
-	l.setHosts(movedVeth + " " + gatewayName)
-	moved := time.Now()
-	after := endpointAt(gatewayName, movedVeth)
-	r = c.wait(t, "operational at "+after, moved, 60*time.Second, func(r *faultReport) bool {
-		return r.allOK() && r.Endpoint == after
-	})
-	t.Logf("after the move (%v): %s; timeline %q", r.Finished.Sub(moved).Round(time.Millisecond), r, r.Endpoints)
-	want := []string{status.EventTunnelUp + " endpoint " + before, status.EventTunnelEndpoint + " endpoint " + after}
-	if !slices.Equal(r.Endpoints, want) {
-		t.Errorf("timeline: %q, want %q", r.Endpoints, want)
-	}
-	checkStarts(t, c.since(time.Time{}))
-	if st := l.helperStatus(); !st.Up || st.EndpointShown() != after || st.Mode != tunnel.ModeSystem {
-		t.Errorf("helper status: up %v, mode %s, endpoint %q, want %q", st.Up, st.Mode, st.EndpointShown(), after)
-	}
-	l.checkGatewayRoutes(movedVeth, officeVeth)
-	body, err := l.inClient("curl", "--noproxy", "*", "-sS", "--max-time", "10", "http://"+officeTunnel+":8080/")
-	if err != nil || body != officePage {
-		t.Errorf("curl through the moved gateway: %v: %q", err, body)
-	}
+	l.followMove(l.sysRoamProfile(fmt.Sprintf("%s:%d", gatewayName, wgPort)),
+		func() { l.checkGatewayRoutes(officeVeth, movedVeth) },
+		func() {
+			after := endpointAt(gatewayName, movedVeth)
+			if st := l.helperStatus(); !st.Up || st.EndpointShown() != after || st.Mode != tunnel.ModeSystem {
+				t.Errorf("helper status: up %v, mode %s, endpoint %q, want %q", st.Up, st.Mode, st.EndpointShown(), after)
+			}
+			l.checkGatewayRoutes(movedVeth, officeVeth)
+			body, err := l.inClient("curl", "--noproxy", "*", "-sS", "--max-time", "10", "http://"+officeTunnel+":8080/")
+			if err != nil || body != officePage {
+				t.Errorf("curl through the moved gateway: %v: %q", err, body)
+			}
+		})
 }
