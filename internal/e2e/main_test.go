@@ -58,6 +58,8 @@ func TestMain(m *testing.M) {
 		os.Exit(runFaultOffice())
 	case "faultengine":
 		os.Exit(runFaultEngine())
+	case "helper":
+		os.Exit(runHelper())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown role", os.Getenv(roleEnv))
 		os.Exit(2)

@@ -182,7 +182,17 @@ func TestUserspaceStandbyGateway(t *testing.T) {
 	l := roamLab(t)
 	l.setHosts(deadVeth+" "+deadName, officeVeth+" "+gatewayName)
 	l.engineEnv = []string{"RELAIS_E2E_RERESOLVE=1s", "RELAIS_E2E_STALE=10s"}
-	c := l.startEngineWith(l.roamProfile(fmt.Sprintf("%s:%d", deadName, wgPort), fmt.Sprintf("%s:%d", gatewayName, wgPort)))
+	l.followStandby(l.roamProfile(fmt.Sprintf("%s:%d", deadName, wgPort), fmt.Sprintf("%s:%d", gatewayName, wgPort)))
+}
+
+// followStandby starts the engine on data, whose first gateway (deadName)
+// does not answer and whose standby is gatewayName at officeVeth, and
+// waits until the same tunnel reaches the office through the standby,
+// the timeline naming it.
+func (l *lab) followStandby(data []byte) {
+	t := l.t
+	t.Helper()
+	c := l.startEngineWith(data)
 	standby := endpointAt(gatewayName, officeVeth)
 	r := c.wait(t, "operational at "+standby, time.Time{}, 60*time.Second, func(r *faultReport) bool {
 		return r.allOK() && r.Endpoint == standby

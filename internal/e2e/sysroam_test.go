@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,8 +56,8 @@ func helperTunnel(ctx context.Context, socket string, data, sig []byte, priv tun
 // tunnel's allowed IPs, as the lab's system-mode profiles have it: the
 // helper's routes are split around the gateway's address, and must move
 // with it.
-func (l *lab) sysRoamProfile(endpoint string) []byte {
-	data := l.roamProfile(endpoint)
+func (l *lab) sysRoamProfile(endpoint string, standby ...string) []byte {
+	data := l.roamProfile(endpoint, standby...)
 	const from = `allowed_ips = ["10.99.0.0/24"]`
 	if !bytes.Contains(data, []byte(from)) {
 		l.t.Fatalf("roamProfile changed: no %s", from)
@@ -146,4 +149,77 @@ func TestSystemModeFollowsMovingGateway(t *testing.T) {
 				t.Errorf("curl through the moved gateway: %v: %q", err, body)
 			}
 		})
+}
+
+// startRoamHelper runs the helper (helper.Run, as relais helper runs it)
+// inside the client namespace with the roam loop's test options:
+// RELAIS_E2E_RERESOLVE and RELAIS_E2E_STALE in env.
+func (l *lab) startRoamHelper(env ...string) *proc {
+	l.t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", l.client, testBinary(l.t))
+	cmd.Env = append(os.Environ(), roleEnv+"=helper", "RELAIS_E2E_SOCKET="+l.socket(), "RELAIS_E2E_IFACE="+l.iface,
+		"RELAIS_CONFIG="+l.managedPath(), "STATE_DIRECTORY="+l.stateDir())
+	cmd.Env = append(cmd.Env, env...)
+	p := startProc(l.t, "helper", cmd)
+	waitUntil(l.t, "the helper's socket", 10*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		c, err := helper.Dial(ctx, l.socket())
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return p
+}
+
+// runHelper is the helper role: helper.Run until SIGTERM.
+func runHelper() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := helper.Run(ctx, helper.Options{
+		Socket: os.Getenv("RELAIS_E2E_SOCKET"), Interface: os.Getenv("RELAIS_E2E_IFACE"), Group: "users",
+		ConfigPath: os.Getenv("RELAIS_CONFIG"), StateDir: os.Getenv("STATE_DIRECTORY"),
+		ReresolveEvery: envDuration("RELAIS_E2E_RERESOLVE"), EndpointStaleAfter: envDuration("RELAIS_E2E_STALE"),
+		Logf: func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05.000 ")+"helper: "+format+"\n", args...)
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// System mode goes to the standby gateway while up: the first gateway's
+// name resolves, to an address inside allowed_ips where nothing answers;
+// once it stayed silent past the threshold the helper points WireGuard at
+// the standby and moves its routes, the engine never starting the tunnel
+// again.
+func TestSystemModeStandbyGatewayWhileUp(t *testing.T) {
+	l := roamLab(t)
+	l.setHosts(deadVeth+" "+deadName, officeVeth+" "+gatewayName)
+	h := l.startRoamHelper("RELAIS_E2E_RERESOLVE=1s", "RELAIS_E2E_STALE=10s")
+	l.engineEnv = []string{engineHelperEnv + "=" + l.socket()}
+	l.followStandby(l.sysRoamProfile(fmt.Sprintf("%s:%d", deadName, wgPort), fmt.Sprintf("%s:%d", gatewayName, wgPort)))
+	if st := l.helperStatus(); st.EndpointShown() != endpointAt(gatewayName, officeVeth) {
+		t.Errorf("helper status: endpoint %q", st.EndpointShown())
+	}
+	l.checkGatewayRoutes(officeVeth, deadVeth)
+	// The helper says each change, and never a key.
+	out := h.output()
+	var said []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "endpoint") {
+			said = append(said, line)
+		}
+	}
+	t.Logf("the helper's log:\n%s", strings.Join(said, "\n"))
+	if !strings.Contains(out, "10.98.5.9:51820 -> 10.98.5.1:51820") {
+		t.Errorf("the helper's log does not say the change of endpoint:\n%s", out)
+	}
+	if l.holdsKey(out) {
+		t.Errorf("the helper's log holds a key:\n%s", out)
+	}
 }
