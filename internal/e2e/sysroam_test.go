@@ -161,15 +161,7 @@ func (l *lab) startRoamHelper(env ...string) *proc {
 		"RELAIS_CONFIG="+l.managedPath(), "STATE_DIRECTORY="+l.stateDir())
 	cmd.Env = append(cmd.Env, env...)
 	p := startProc(l.t, "helper", cmd)
-	waitUntil(l.t, "the helper's socket", 10*time.Second, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		defer cancel()
-		c, err := helper.Dial(ctx, l.socket())
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	l.waitHelper()
 	return p
 }
 
