@@ -266,8 +266,10 @@ func (r *Roam) next(ctx context.Context, cur endpointState) {
 }
 
 // set points the device's peer at ap (the endpoint idx), through
-// RoamOptions.Move when there is one, and asks for a handshake there.
+// RoamOptions.Move when there is one, and asks for a handshake there
+// once it is set (even if Move then failed to finish around it).
 func (r *Roam) set(cur endpointState, idx int, ap netip.AddrPort) {
+	applied := false
 	apply := func() error {
 		set := fmt.Sprintf("public_key=%s\nupdate_only=true\nendpoint=%s\n", hex.EncodeToString(r.peer.PublicKey[:]), ap)
 		if err := r.dev.IpcSet(set); err != nil {
@@ -276,6 +278,7 @@ func (r *Roam) set(cur endpointState, idx int, ap netip.AddrPort) {
 		r.mu.Lock()
 		r.ep = endpointState{idx: idx, addr: ap, setAt: time.Now()}
 		r.mu.Unlock()
+		applied = true
 		return nil
 	}
 	var err error
@@ -286,6 +289,8 @@ func (r *Roam) set(cur endpointState, idx int, ap netip.AddrPort) {
 	}
 	if err != nil {
 		r.opt.Logf("%v", err)
+	}
+	if !applied {
 		return
 	}
 	if err := r.handshake(); err != nil {
