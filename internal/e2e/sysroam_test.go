@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"relais/internal/helper"
+	"relais/internal/helper/helpertest"
 	"relais/internal/profile"
 	"relais/internal/testenv"
 	"relais/internal/tunnel"
@@ -214,4 +215,28 @@ func TestSystemModeStandbyGatewayWhileUp(t *testing.T) {
 	if l.holdsKey(out) {
 		t.Errorf("the helper's log holds a key:\n%s", out)
 	}
+}
+
+// BenchmarkSystemGatewayMove is BenchmarkGatewayMove in system mode: the
+// real helper with its default options (the name resolved again every
+// 5 s), the office's link inside allowed_ips (its routes move too), and
+// curl without a proxy, as any program.
+func BenchmarkSystemGatewayMove(b *testing.B) {
+	testenv.NeedTools(b, "curl")
+	l := roamLab(b)
+	h := l.startHelper("users")
+	data, sig := l.profile(1, func(tn *helpertest.Tunnel) {
+		tn.Endpoint, tn.DNS, tn.DNSDomains = fmt.Sprintf("%s:%d", gatewayName, wgPort), nil, nil
+	})
+	u := l.up(l.upRequest(data, sig, clientTunnel+"/32"), nil, false)
+	if u.Status == nil || !u.Status.Up {
+		b.Fatalf("up: %s %s", u.Code, u.Error)
+	}
+	defer u.release(b)
+	get := func() bool {
+		out, err := l.inClient("curl", "--noproxy", "*", "-sS", "--max-time", "1", "http://"+officeTunnel+":8080/")
+		return err == nil && out == officePage
+	}
+	waitUntil(b, "the office through the system tunnel", 30*time.Second, get)
+	l.benchMoves(b, get, h.output)
 }
