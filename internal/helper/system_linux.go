@@ -78,7 +78,7 @@ func (b *systemBackend) Up(ctx context.Context, cfg tunnel.Config) error {
 		return asError(err, CodeTunnel)
 	}
 	cur := &systemTunnelState{st: state{Interface: b.iface}}
-	cur.roam = tunnel.NewRoam(cfg.Peer, tunnel.RoamOptions{Every: b.reresolve, StaleAfter: b.stale, Logf: b.logf,
+	cur.roam = tunnel.NewRoam(cfg.Peer, tunnel.RoamOptions{Every: b.reresolve, StaleAfter: b.stale, Logf: b.logf, Lookup: b.endpointLookup(cur),
 		Move: func(from, to netip.AddrPort, set func() error) error { return b.moveEndpoint(cur, from, to, set) }})
 	name, endpoint, err := cur.roam.ResolveFirst(ctx)
 	if err != nil {
