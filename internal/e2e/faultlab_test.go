@@ -221,7 +221,7 @@ func runFaultOffice() int {
 			return err
 		}
 		dns = pc
-		go serveDNS(pc, addr)
+		go serveDNS(pc, officeAnswer(addr))
 		return nil
 	}
 	var rl *relay

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -239,4 +241,79 @@ func BenchmarkSystemGatewayMove(b *testing.B) {
 	}
 	waitUntil(b, "the office through the system tunnel", 30*time.Second, get)
 	l.benchMoves(b, get, h.output)
+}
+
+// runGatewayDNS is the client's own DNS server (outside the tunnel), on
+// RELAIS_E2E_ADDR: it answers gatewayName with the address in the file
+// RELAIS_E2E_GATEWAY_FILE, read at each query, as a DNS a
+// disaster-recovery site updates.
+func runGatewayDNS() int {
+	pc, err := net.ListenPacket("udp", netip.AddrPortFrom(netip.MustParseAddr(os.Getenv("RELAIS_E2E_ADDR")), 53).String())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	file := os.Getenv("RELAIS_E2E_GATEWAY_FILE")
+	fmt.Println("ready")
+	serveDNS(pc, func(name string) (netip.Addr, bool) {
+		b, err := os.ReadFile(file)
+		if err != nil || name != gatewayName {
+			return netip.Addr{}, false
+		}
+		a, err := netip.ParseAddr(strings.TrimSpace(string(b)))
+		return a, err == nil
+	})
+	return 0
+}
+
+// System mode follows a gateway moved by DNS when the profile's DNS
+// answers every name (no dns_domains; resolv.conf rewritten, as without
+// systemd-resolved): the tunnel's DNS server does not know the gateway
+// and cannot be reached once it moved, so the helper asks the server of
+// the resolv.conf it replaced (the client's own, outside the tunnel; no
+// hosts file entry).
+func TestSystemModeReresolvesOutsideTheTunnel(t *testing.T) {
+	testenv.NeedTools(t, "curl")
+	l := roamLab(t)
+	l.setHosts()
+	gwFile := filepath.Join(l.dir, "gateway-address")
+	setGateway := func(a string) {
+		if err := os.WriteFile(gwFile, []byte(a+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setGateway(officeVeth)
+	cmd := exec.Command("ip", "netns", "exec", l.client, testBinary(t))
+	cmd.Env = append(os.Environ(), roleEnv+"=gatewaydns", "RELAIS_E2E_ADDR=127.0.0.1", "RELAIS_E2E_GATEWAY_FILE="+gwFile)
+	if line := startProc(t, "gateway DNS", cmd).firstLine(t, 10*time.Second); line != "ready" {
+		t.Fatalf("gateway DNS: %q", line)
+	}
+	if err := os.WriteFile(l.resolvConf(), []byte("nameserver 127.0.0.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := l.startHelper("users")
+	data, sig := l.profile(1, func(tn *helpertest.Tunnel) {
+		tn.Endpoint, tn.DNSDomains = fmt.Sprintf("%s:%d", gatewayName, wgPort), nil
+	})
+	u := l.up(l.upRequest(data, sig, clientTunnel+"/32"), nil, false)
+	if u.Status == nil || !u.Status.Up {
+		t.Fatalf("up: %s %s\n%s", u.Code, u.Error, h.output())
+	}
+	defer u.release(t)
+	if b, _ := os.ReadFile(l.resolvConf()); !strings.Contains(string(b), "nameserver "+officeTunnel) {
+		t.Fatalf("the tunnel's DNS does not answer every name: resolv.conf reads\n%s", b)
+	}
+	get := func() bool {
+		out, err := l.inClient("curl", "--noproxy", "*", "-sS", "--max-time", "1", "http://"+officeTunnel+":8080/")
+		return err == nil && out == officePage
+	}
+	waitUntil(t, "the office through the system tunnel", 30*time.Second, get)
+
+	l.moveOffice(officeVeth, movedVeth)
+	setGateway(movedVeth)
+	waitUntil(t, "the office at its new address", 60*time.Second, get)
+	if st := l.helperStatus(); st.EndpointShown() != endpointAt(gatewayName, movedVeth) {
+		t.Errorf("helper status: endpoint %q", st.EndpointShown())
+	}
+	l.checkGatewayRoutes(movedVeth, officeVeth)
 }
