@@ -221,7 +221,7 @@ func runFaultOffice() int {
 			return err
 		}
 		dns = pc
-		go serveDNS(pc, addr)
+		go serveDNS(pc, officeAnswer(addr))
 		return nil
 	}
 	var rl *relay
@@ -627,6 +627,10 @@ func runFaultEngine() int {
 		},
 		StartTunnel: func(ctx context.Context, p *profile.Profile) (tunnel.Tunnel, bool, error) {
 			starts.Add(1)
+			if socket := os.Getenv(engineHelperEnv); socket != "" {
+				t, err := helperTunnel(ctx, socket, data, sig, priv, p)
+				return t, t != nil, err
+			}
 			tc, err := tunnel.FromProfile(p.Tunnel, priv, nil)
 			if err != nil {
 				return nil, false, err

@@ -236,6 +236,13 @@ func (l *lab) startHelper(group string) *proc {
 	// systemd's StateDirectory= would give it: never the host's.
 	cmd.Env = append(os.Environ(), roleEnv+"=relais", "RELAIS_CONFIG="+l.managedPath(), "STATE_DIRECTORY="+l.stateDir())
 	p := startProc(l.t, "relais helper", cmd)
+	l.waitHelper()
+	return p
+}
+
+// waitHelper waits until the helper answers on its socket.
+func (l *lab) waitHelper() {
+	l.t.Helper()
 	waitUntil(l.t, "the helper's socket", 10*time.Second, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
@@ -245,7 +252,6 @@ func (l *lab) startHelper(group string) *proc {
 		}
 		return err == nil
 	})
-	return p
 }
 
 // upClient is a helper client process holding a tunnel.

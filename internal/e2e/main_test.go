@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -58,6 +59,10 @@ func TestMain(m *testing.M) {
 		os.Exit(runFaultOffice())
 	case "faultengine":
 		os.Exit(runFaultEngine())
+	case "helper":
+		os.Exit(runHelper())
+	case "gatewaydns":
+		os.Exit(runGatewayDNS())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown role", os.Getenv(roleEnv))
 		os.Exit(2)
@@ -98,14 +103,20 @@ func runOffice() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	go serveDNS(pc, addr)
+	go serveDNS(pc, officeAnswer(addr))
 	fmt.Println("ready")
 	_ = http.Serve(l, mux)
 	return 0
 }
 
-// serveDNS answers A queries for officeName with addr, NXDOMAIN otherwise.
-func serveDNS(pc net.PacketConn, addr netip.Addr) {
+// officeAnswer is the office's DNS: officeName at addr.
+func officeAnswer(addr netip.Addr) func(string) (netip.Addr, bool) {
+	return func(name string) (netip.Addr, bool) { return addr, name == officeName }
+}
+
+// serveDNS answers A queries with answer's address for the names it
+// knows, NXDOMAIN otherwise.
+func serveDNS(pc net.PacketConn, answer func(name string) (netip.Addr, bool)) {
 	buf := make([]byte, 1500)
 	for {
 		n, from, err := pc.ReadFrom(buf)
@@ -121,7 +132,7 @@ func serveDNS(pc net.PacketConn, addr netip.Addr) {
 		if err != nil {
 			continue
 		}
-		known := q.Name.String() == officeName+"."
+		addr, known := answer(strings.TrimSuffix(q.Name.String(), "."))
 		rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired}
 		if !known {
 			rh.RCode = dnsmessage.RCodeNameError

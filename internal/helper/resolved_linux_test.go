@@ -75,6 +75,19 @@ func (f *fakeResolved) RevertLink(ifindex int32) *dbus.Error {
 	return f.record("RevertLink %d", ifindex)
 }
 
+// connectFake serves obj as resolved on a private system bus and
+// connects to it as the helper does.
+func connectFake(t *testing.T, obj any) *dbus.Conn {
+	t.Helper()
+	serveResolved(t, startBus(t), obj)
+	conn, why := findResolved(context.Background())
+	if conn == nil {
+		t.Fatalf("resolved not found: %s", why)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // oldResolved is a resolved before version 240: no SetLinkDefaultRoute.
 type oldResolved struct{ f *fakeResolved }
 
@@ -161,15 +174,9 @@ func TestResolvedCalls(t *testing.T) {
 	if got := dbus.SignatureOf([]linkDomain{}).String(); got != "a(sb)" {
 		t.Errorf("domains are sent as %s, want a(sb)", got)
 	}
-	addr := startBus(t)
 	fake := &fakeResolved{}
-	serveResolved(t, addr, fake)
+	conn := connectFake(t, fake)
 	ctx := context.Background()
-	conn, why := findResolved(ctx)
-	if conn == nil {
-		t.Fatalf("resolved not found: %s", why)
-	}
-	defer conn.Close()
 
 	servers := []netip.Addr{netip.MustParseAddr("10.99.0.1"), netip.MustParseAddr("fd99::1")}
 	if err := resolvedSetLink(ctx, conn, 42, servers, []string{"office.test", "~corp.test"}); err != nil {

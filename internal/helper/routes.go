@@ -9,10 +9,23 @@ import "net/netip"
 // endpoint keeps its ordinary route and nothing outside the tunnel's
 // interface is touched.
 func routesFor(allowed []netip.Prefix, endpoint netip.Addr) []netip.Prefix {
-	endpoint = endpoint.Unmap()
-	var out []netip.Prefix
+	return routesAround(allowed, endpoint)
+}
+
+// routesAround is the allowed IPs less each of the addresses: while the
+// endpoint moves, the routes keep both the old and the new address out of
+// the tunnel.
+func routesAround(allowed []netip.Prefix, addrs ...netip.Addr) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(allowed))
 	for _, p := range allowed {
-		out = append(out, exclude(p.Masked(), endpoint)...)
+		out = append(out, p.Masked())
+	}
+	for _, a := range addrs {
+		var next []netip.Prefix
+		for _, p := range out {
+			next = append(next, exclude(p, a.Unmap())...)
+		}
+		out = next
 	}
 	return out
 }

@@ -1,5 +1,7 @@
 package helper
 
+import "time"
+
 // Options are `relais helper`'s settings.
 type Options struct {
 	Socket     string // default DefaultSocket
@@ -18,6 +20,13 @@ type Options struct {
 	ResolvConf string
 	// Logf receives the service's log lines (never a key).
 	Logf func(format string, args ...any)
+	// ReresolveEvery is how often, while a tunnel is up, the endpoint's
+	// name is resolved again (tunnel.RoamOptions.Every; 0: 5 s).
+	ReresolveEvery time.Duration
+	// EndpointStaleAfter is how long the gateway may stay silent before
+	// the next endpoint is tried (tunnel.RoamOptions.StaleAfter; 0:
+	// 180 s). Tests shorten it.
+	EndpointStaleAfter time.Duration
 	// Ready, when set, is called once the socket accepts connections.
 	Ready func(socket string)
 }

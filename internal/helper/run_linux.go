@@ -56,6 +56,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	backend := newSystemBackend(o.Interface, o.StatePath, o.ResolvConf, o.Logf)
+	backend.reresolve, backend.stale = o.ReresolveEvery, o.EndpointStaleAfter
 	l, err := listen(o.Socket, gid, hasGroup)
 	if err != nil {
 		return err

@@ -33,6 +33,9 @@ type systemBackend struct {
 	statePath  string
 	resolvConf string
 	logf       func(string, ...any)
+	// reresolve and stale are the roam loop's RoamOptions.Every and
+	// StaleAfter (0: the defaults).
+	reresolve, stale time.Duration
 
 	mu  sync.Mutex // guards cur
 	cur *systemTunnelState
@@ -40,15 +43,17 @@ type systemBackend struct {
 
 // systemTunnelState is the tunnel up now.
 type systemTunnelState struct {
-	dev      *device.Device
-	uapi     net.Listener
-	st       state
-	cfg      tunnel.Config // without its private key
-	endpoint netip.AddrPort
-	// endpointName is the endpoint as the profile names it: the first of
-	// its endpoints that resolved when the tunnel came up (system mode
-	// does not follow a move while up: its routes go around the address).
-	endpointName string
+	dev  *device.Device
+	uapi net.Listener
+	st   state
+	cfg  tunnel.Config // without its private key
+	// roam is the endpoint in use and, once the tunnel is up, the loop
+	// that follows a moving gateway (sysroam_linux.go).
+	roam *tunnel.Roam
+	// link is the interface's index; routes the routes through it, split
+	// around the endpoint's address (the roam loop's once it started).
+	link   int
+	routes []netip.Prefix
 }
 
 func newSystemBackend(iface, statePath, resolvConf string, logf func(string, ...any)) *systemBackend {
@@ -72,19 +77,18 @@ func (b *systemBackend) Up(ctx context.Context, cfg tunnel.Config) error {
 		b.logf("refused the tunnel's addresses: %v", err)
 		return asError(err, CodeTunnel)
 	}
-	name, endpoint, err := resolveFirstEndpoint(ctx, cfg.Peer)
+	cur := &systemTunnelState{st: state{Interface: b.iface}}
+	cur.roam = tunnel.NewRoam(cfg.Peer, tunnel.RoamOptions{Every: b.reresolve, StaleAfter: b.stale, Logf: b.logf, Lookup: b.endpointLookup(cur),
+		Move: func(from, to netip.AddrPort, set func() error) error { return b.moveEndpoint(cur, from, to, set) }})
+	name, endpoint, err := cur.roam.ResolveFirst(ctx)
 	if err != nil {
 		return errorf(CodeTunnel, "endpoint %s: %v", name, err)
 	}
-	if name != cfg.Peer.Endpoint {
-		b.logf("endpoint %s does not resolve: using %s", cfg.Peer.Endpoint, name)
-	}
-	cur := &systemTunnelState{st: state{Interface: b.iface}, endpoint: endpoint, endpointName: name}
 	cur.cfg = cfg
 	cur.cfg.PrivateKey = tunnel.Key{}
 	cur.cfg.Peer.PresharedKey = tunnel.Key{}
 	b.cur = cur
-	if err := b.upLocked(ctx, cur, cfg); err != nil {
+	if err := b.upLocked(ctx, cur, cfg, endpoint); err != nil {
 		b.downLocked()
 		// A coded refusal keeps its code (no_resolver); anything else
 		// is the system's.
@@ -94,10 +98,11 @@ func (b *systemBackend) Up(ctx context.Context, cfg tunnel.Config) error {
 		}
 		return errorf(CodeTunnel, "%v", err)
 	}
+	cur.roam.Start(cur.dev)
 	return nil
 }
 
-func (b *systemBackend) upLocked(ctx context.Context, cur *systemTunnelState, cfg tunnel.Config) error {
+func (b *systemBackend) upLocked(ctx context.Context, cur *systemTunnelState, cfg tunnel.Config, endpoint netip.AddrPort) error {
 	// The state names the interface before it exists: a crash from here on
 	// leaves something the next start knows to remove.
 	if err := writeState(b.statePath, &cur.st); err != nil {
@@ -119,7 +124,7 @@ func (b *systemBackend) upLocked(ctx context.Context, cur *systemTunnelState, cf
 		Errorf:   func(format string, args ...any) { b.logf("wireguard: "+format, args...) },
 	}
 	cur.dev = device.NewDevice(tdev, conn.NewDefaultBind(), logger)
-	if err := cur.dev.IpcSet(tunnel.UAPIConfig(cfg, cur.endpoint)); err != nil {
+	if err := cur.dev.IpcSet(tunnel.UAPIConfig(cfg, endpoint)); err != nil {
 		msg := tunnel.RedactKey(err.Error(), cfg.PrivateKey)
 		if cfg.Peer.PresharedKey != (tunnel.Key{}) {
 			msg = tunnel.RedactKey(msg, cfg.Peer.PresharedKey)
@@ -176,19 +181,18 @@ func (b *systemBackend) upLocked(ctx context.Context, cur *systemTunnelState, cf
 		return fmt.Errorf("set %s up: %w", b.iface, err)
 	}
 
-	routes := routesFor(cfg.Peer.AllowedIPs, cur.endpoint.Addr())
+	cur.link = link.Attrs().Index
+	routes := routesFor(cfg.Peer.AllowedIPs, endpoint.Addr())
 	for _, r := range routes {
 		cur.st.Routes = append(cur.st.Routes, r.String())
 	}
 	if err := writeState(b.statePath, &cur.st); err != nil {
 		return fmt.Errorf("state file: %w", err)
 	}
-	for _, r := range routes {
-		err := netlink.RouteReplace(&netlink.Route{LinkIndex: link.Attrs().Index, Dst: prefixNet(r), Scope: netlink.SCOPE_LINK})
-		if err != nil {
-			return fmt.Errorf("route %s: %w", r, err)
-		}
+	if err := switchRoutes(linkRoutes{cur.link}, nil, routes); err != nil {
+		return err
 	}
+	cur.routes = routes
 
 	if len(cfg.DNS) > 0 {
 		if err := b.setDNS(ctx, cur, cfg); err != nil {
@@ -257,6 +261,8 @@ func (b *systemBackend) downLocked() error {
 		return nil
 	}
 	b.cur = nil
+	// The roam loop first: it uses the device and cur.st.
+	cur.roam.Stop()
 	var errs []error
 	if cur.st.DNS != nil {
 		errs = append(errs, undoDNS(cur.st.DNS, b.iface))
@@ -368,7 +374,9 @@ func (b *systemBackend) Status() tunnel.Status {
 		return st
 	}
 	st.Up = true
-	st.Endpoint, st.EndpointName = cur.endpoint.String(), cur.endpointName
+	var ep netip.AddrPort
+	st.EndpointName, ep = cur.roam.Endpoint()
+	st.Endpoint = ep.String()
 	for _, a := range cur.cfg.Addresses {
 		st.Addresses = append(st.Addresses, a.String())
 	}
@@ -397,58 +405,6 @@ func (b *systemBackend) Status() tunnel.Status {
 		st.RxBytes, st.TxBytes = p.ReceiveBytes, p.TransmitBytes
 	}
 	return st
-}
-
-// resolveEndpoint turns host:port into an address, within ctx.
-// resolveFirstEndpoint resolves the peer's endpoints in order (Endpoint,
-// then the standby Endpoints) and returns the first that resolves; when
-// none does, the first one and its error.
-func resolveFirstEndpoint(ctx context.Context, p tunnel.Peer) (string, netip.AddrPort, error) {
-	var firstErr error
-	for _, e := range append([]string{p.Endpoint}, p.Endpoints...) {
-		ap, err := resolveEndpoint(ctx, e)
-		if err == nil {
-			return e, ap, nil
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return p.Endpoint, netip.AddrPort{}, firstErr
-}
-
-func resolveEndpoint(ctx context.Context, hostport string) (netip.AddrPort, error) {
-	if ap, err := netip.ParseAddrPort(hostport); err == nil {
-		return ap, nil
-	}
-	host, port, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	pn, err := net.LookupPort("udp", port)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	if len(addrs) == 0 {
-		return netip.AddrPort{}, fmt.Errorf("%s has no address", host)
-	}
-	a := addrs[0]
-	for _, x := range addrs {
-		if x.Is4() || x.Is4In6() {
-			a = x
-			break
-		}
-	}
-	return netip.AddrPortFrom(a.Unmap(), uint16(pn)), nil
 }
 
 func prefixNet(p netip.Prefix) *net.IPNet {

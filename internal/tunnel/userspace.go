@@ -88,14 +88,7 @@ type Userspace struct {
 	socks   string
 	http    string
 
-	endpoints []string // the peer's endpoints, in the order they are tried
-	roamMu    sync.Mutex
-	ep        endpointState // guarded by roamMu
-	stopRoam  context.CancelFunc
-	roamDone  chan struct{}
-	// unresolved: the endpoint's name did not resolve at the roam loop's
-	// last turn (logged once); the roam loop's own.
-	unresolved bool
+	roam *Roam // follows a moving gateway (roam.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -132,12 +125,11 @@ func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Use
 	if err != nil {
 		return nil, fmt.Errorf("tunnel: http proxy %q: %w", opt.HTTPAddr, err)
 	}
-	u.endpoints = cfg.Peer.endpointList()
-	idx, endpoint, err := u.resolveFirst(ctx, u.endpoints)
+	u.roam = NewRoam(cfg.Peer, RoamOptions{Every: opt.ReresolveEvery, StaleAfter: opt.EndpointStaleAfter, Lookup: u.lookup, Logf: u.logf})
+	_, endpoint, err := u.roam.ResolveFirst(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u.ep = endpointState{idx: idx, addr: endpoint, setAt: time.Now()}
 
 	local := make([]netip.Addr, 0, len(cfg.Addresses))
 	for _, p := range cfg.Addresses {
@@ -166,7 +158,7 @@ func StartUserspace(ctx context.Context, cfg Config, opt UserspaceOptions) (*Use
 	if err := u.InitiateHandshake(); err != nil {
 		u.logf("%v", err) // the first packet sent will start it instead
 	}
-	u.startRoam(opt.ReresolveEvery, opt.EndpointStaleAfter)
+	u.roam.Start(u.dev)
 	idle := opt.ProxyIdleTimeout
 	if idle == 0 {
 		idle = DefaultProxyIdleTimeout
@@ -216,53 +208,6 @@ func loopbackListenAddr(s string) (string, error) {
 		return "", ErrNotLoopback
 	}
 	return s, nil
-}
-
-// resolveEndpoint turns the peer's host:port into an address, with a
-// deadline: a dead resolver must not hang Mode urgence.
-func (u *Userspace) resolveEndpoint(ctx context.Context, endpoint string) (netip.AddrPort, error) {
-	all, err := u.resolveEndpointAll(ctx, endpoint)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	return all[0], nil
-}
-
-// resolveEndpointAll is every address of the peer's host:port, the one
-// to use first (an IPv4 one) first; never empty without an error.
-func (u *Userspace) resolveEndpointAll(ctx context.Context, endpoint string) ([]netip.AddrPort, error) {
-	host, port, err := net.SplitHostPort(endpoint)
-	if err != nil {
-		return nil, fmt.Errorf("tunnel: endpoint %q: %w", endpoint, err)
-	}
-	pn, err := strconv.ParseUint(port, 10, 16)
-	if err != nil {
-		return nil, fmt.Errorf("tunnel: endpoint %q: bad port", endpoint)
-	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		return []netip.AddrPort{netip.AddrPortFrom(a.Unmap(), uint16(pn))}, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, ResolveEndpointTimeout)
-	defer cancel()
-	addrs, err := u.lookup(ctx, "ip", host)
-	if err != nil {
-		return nil, fmt.Errorf("tunnel: resolve endpoint %q: %w", host, err)
-	}
-	if len(addrs) == 0 {
-		return nil, fmt.Errorf("tunnel: resolve endpoint %q: no address", host)
-	}
-	// IPv4 first: home routers that give a v6 address without v6 routing
-	// are common, and the handshake would just time out.
-	var v4, v6 []netip.AddrPort
-	for _, a := range addrs {
-		ap := netip.AddrPortFrom(a.Unmap(), uint16(pn))
-		if ap.Addr().Is4() {
-			v4 = append(v4, ap)
-		} else {
-			v6 = append(v6, ap)
-		}
-	}
-	return append(v4, v6...), nil
 }
 
 // UAPIConfig is the wireguard-go configuration (the UAPI "set" protocol,
@@ -430,7 +375,8 @@ func (u *Userspace) proxyDial(ctx context.Context, network, address string) (net
 
 // Status reads the device's state (handshake, bytes, endpoint).
 func (u *Userspace) Status() Status {
-	s := Status{Mode: ModeUserspace, SOCKS5: u.socks, HTTPProxy: u.http, EndpointName: u.endpointName()}
+	s := Status{Mode: ModeUserspace, SOCKS5: u.socks, HTTPProxy: u.http}
+	s.EndpointName, _ = u.roam.Endpoint()
 	for _, p := range u.cfg.Addresses {
 		s.Addresses = append(s.Addresses, p.String())
 	}
@@ -488,10 +434,7 @@ func (u *Userspace) HTTPProxyAddr() string { return u.http }
 // device, and waits for their goroutines.
 func (u *Userspace) Close() error {
 	u.closeOnce.Do(func() {
-		if u.stopRoam != nil {
-			u.stopRoam()
-			<-u.roamDone // it uses the device
-		}
+		u.roam.Stop() // it uses the device
 		for _, p := range u.proxies {
 			p.Close()
 		}
