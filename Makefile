@@ -141,7 +141,9 @@ FUZZ_TARGETS := ./internal/profile/:FuzzParse ./internal/profile/:FuzzSplitCondi
                 ./internal/drills/:FuzzParseReport ./internal/diag/:FuzzOpen ./internal/redact/:FuzzText ./internal/redact/:FuzzURL \
                 ./internal/diag/:FuzzAnonymise ./internal/diag/:FuzzParseProcRoute ./internal/diag/:FuzzParseIPv6Route \
                 ./internal/diag/:FuzzParseResolvConf ./internal/diag/:FuzzParseOSRelease ./internal/diag/:FuzzParseUptime \
-                ./internal/server/config/:FuzzParse ./internal/casecode/:FuzzValid ./internal/notices/:FuzzParse
+                ./internal/server/config/:FuzzParse ./internal/casecode/:FuzzValid ./internal/notices/:FuzzParse \
+                ./internal/sysproxy/:FuzzKioslaverc ./internal/sysproxy/:FuzzGVariantString \
+                ./internal/sysproxy/:FuzzParseRegValue ./internal/helper/:FuzzResolvConfServers
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
