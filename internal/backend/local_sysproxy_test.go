@@ -21,6 +21,7 @@ type memDesktop struct {
 	mu     sync.Mutex
 	values map[string]string
 	reads  int
+	writes int // SetPAC and Restore calls
 }
 
 func (d *memDesktop) Name() string { return "gnome" }
@@ -53,6 +54,7 @@ func (d *memDesktop) Read(context.Context) (sysproxy.Saved, error) {
 func (d *memDesktop) SetPAC(_ context.Context, url string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.writes++
 	d.values["mode"], d.values["url"] = "auto", url
 	return nil
 }
@@ -60,6 +62,7 @@ func (d *memDesktop) SetPAC(_ context.Context, url string) error {
 func (d *memDesktop) Restore(_ context.Context, s sysproxy.Saved) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.writes++
 	for k, v := range s.Values {
 		d.values[k] = v
 	}
@@ -75,6 +78,13 @@ func sysproxyMachine(t *testing.T) (Env, *memDesktop) {
 	d := &memDesktop{values: map[string]string{"mode": "manual"}}
 	env.Seams.SystemProxy = func() []sysproxy.Desktop { return []sysproxy.Desktop{d} }
 	return env, d
+}
+
+// calls is how many times the desktop was written (pointed or restored).
+func (d *memDesktop) calls() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.writes
 }
 
 func hasEvent(t *testing.T, db *store.DB, msg string) bool {
