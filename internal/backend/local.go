@@ -265,6 +265,7 @@ func (d *Local) Start(mode string) error {
 	d.mu.Lock()
 	d.sess = sess
 	d.mu.Unlock()
+	d.followSystemProxy(sess) // a change saved while it started
 	sess.unsub = e.Subscribe(d.forward(sess))
 	if err := ms.Start(d.ctx, nil); err != nil {
 		d.end(sess)
@@ -623,6 +624,7 @@ func (d *Local) SaveSettings(s frontend.Settings) error {
 	d.mu.Lock()
 	d.settings = saved
 	d.mu.Unlock()
+	d.followSystemProxy(nil) // the running Mode urgence follows at once
 	if locks.Autostart {
 		return nil // applied at open
 	}

@@ -50,3 +50,19 @@ func (d *Local) recoverSystemProxy(ctx context.Context) {
 		d.em.recoverUnderLock(ctx)
 	}
 }
+
+// followSystemProxy applies the system proxy setting as saved now to the
+// backend's Mode urgence sess (nil: the current one), if it runs: after
+// SaveSettings, and once Start has made sess current (a change saved
+// while it started). In demo mode the same, on the demo store.
+func (d *Local) followSystemProxy(sess *session) {
+	d.mu.Lock()
+	if sess == nil {
+		sess = d.sess
+	}
+	active := sess != nil && sess.active
+	d.mu.Unlock()
+	if active {
+		sess.FollowSystemProxy(d.ctx, func() bool { return d.Settings().SystemProxy })
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"relais/internal/instance"
@@ -133,9 +134,26 @@ func (m *Machine) recoverUnderLock(ctx context.Context) {
 	m.RecoverSystemProxy(ctx)
 }
 
-// sessionSystemProxy is a Session's hold on the proxy setting: the
-// manager (its desktops found once), nil when the setting is off.
-type sessionSystemProxy struct{ mgr *sysproxy.Manager }
+// sessionSystemProxy is a Session's hold on the proxy setting. mu
+// serialises the tunnel's (re)starts, a change of the setting
+// (FollowSystemProxy) and the session's end, so that the last of them
+// decides what the desktops show.
+type sessionSystemProxy struct {
+	mu      sync.Mutex
+	on      bool              // the setting the session follows now
+	mgr     *sysproxy.Manager // its desktops found once; nil until needed
+	cur     tunnel.Tunnel     // the tunnel the session brought up last
+	stopped bool              // the session has ended: nothing changes any more
+}
+
+// manager is the session's manager of the setting, made on first use.
+// The caller holds sp.mu.
+func (sp *sessionSystemProxy) manager(m *Machine) *sysproxy.Manager {
+	if sp.mgr == nil {
+		sp.mgr = m.systemProxy()
+	}
+	return sp.mgr
+}
 
 // startSystemProxy is NewSession's part, under the tunnel lock just
 // taken: recover what a session that did not end left, and get ready to
@@ -143,28 +161,60 @@ type sessionSystemProxy struct{ mgr *sysproxy.Manager }
 func (s *Session) startSystemProxy(ctx context.Context, opt SessionOptions) {
 	s.m.RecoverSystemProxy(ctx)
 	if opt.SystemProxy {
-		s.sysproxy.mgr = s.m.systemProxy()
+		s.sysproxy.on = true
+		s.sysproxy.manager(s.m)
 	}
 }
 
 // tunnelUpSystemProxy points the setting at the PAC of a tunnel the
-// session brought up (again: a new port after a restart).
+// session brought up (again: a new port after a restart), when on.
 func (s *Session) tunnelUpSystemProxy(ctx context.Context, t tunnel.Tunnel) {
-	if s.sysproxy.mgr != nil {
-		s.m.pointSystemProxy(ctx, s.sysproxy.mgr, t.Status())
+	sp := &s.sysproxy
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sp.cur = t
+	if sp.on && !sp.stopped {
+		s.m.pointSystemProxy(ctx, sp.manager(s.m), t.Status())
 	}
 }
 
-// stopSystemProxy puts the setting back as the session ends.
+// FollowSystemProxy applies the setting as want says it is now to the
+// running session, at once: on points the desktops at the PAC of the
+// tunnel the session brought up (its next start, when none is up yet);
+// off puts the person's values back, and later starts of the tunnel
+// leave them alone. want is read under the session's hold, so that of
+// concurrent calls the last reads the latest setting. Once the session
+// has ended it does nothing.
+func (s *Session) FollowSystemProxy(ctx context.Context, want func() bool) {
+	sp := &s.sysproxy
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	on := want()
+	if sp.stopped || on == sp.on {
+		return
+	}
+	sp.on = on
+	switch {
+	case on && sp.cur != nil:
+		s.m.pointSystemProxy(ctx, sp.manager(s.m), sp.cur.Status())
+	case !on:
+		s.m.putBackSystemProxy(ctx, sp.manager(s.m), msgSystemProxyBack)
+	}
+}
+
+// stopSystemProxy puts the setting back as the session ends; nothing
+// changes it afterwards.
 func (s *Session) stopSystemProxy() {
-	mgr := s.sysproxy.mgr
-	if mgr == nil { // the setting is off: restore only what a session left
+	sp := &s.sysproxy
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sp.stopped = true
+	if !sp.on { // the setting is off: restore only what a session left
 		if saved, err := s.m.DB.SavedSystemProxy(context.Background()); err != nil || len(saved) == 0 {
 			return
 		}
-		mgr = s.m.systemProxy()
 	}
-	s.m.putBackSystemProxy(context.Background(), mgr, msgSystemProxyBack)
+	s.m.putBackSystemProxy(context.Background(), sp.manager(s.m), msgSystemProxyBack)
 }
 
 // SystemProxyStatus is what `relais status` says of the system proxy.
