@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -130,5 +131,57 @@ func TestLocalSystemProxyFollowsSettingSystemMode(t *testing.T) {
 	}
 	if saved, _ := b.em.DB.SavedSystemProxy(ctx); saved != nil {
 		t.Fatalf("saved in system mode: %+v", saved)
+	}
+}
+
+// The setting ticked and unticked while the tunnel comes up again and
+// again, then Mode urgence stopping in the middle of it: whatever the
+// order, the person's values end up exactly as before and nothing stays
+// saved (run with -race).
+func TestLocalSystemProxyFollowsSettingConcurrently(t *testing.T) {
+	t.Parallel()
+	env, d := sysproxyMachine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := Open(ctx, Options{Env: env, Lang: "fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Start(frontend.ModeUserspace); err != nil {
+		t.Fatal(err)
+	}
+	waitTunnelUp(ctx, t, b)
+	sess := b.sess
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 40 {
+			tun := tunneltest.New(tunnel.Status{Mode: tunnel.ModeUserspace, HTTPProxy: "127.0.0.1:" + strconv.Itoa(4000+i)})
+			sess.tunnelUpSystemProxy(ctx, tun)
+		}
+	}()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		time.Sleep(5 * time.Millisecond)
+		b.Stop()
+	}()
+	for i := range 40 {
+		setSystemProxy(t, b, i%2 == 0)
+	}
+	<-done
+	<-stopped
+	n := d.calls()
+	if got := d.get(); len(got) != 1 || got["mode"] != "manual" {
+		t.Fatalf("after Stop: %v, want the person's own values exactly", got)
+	}
+	if saved, err := b.em.DB.SavedSystemProxy(ctx); err != nil || saved != nil {
+		t.Fatalf("saved after Stop: %+v %v", saved, err)
+	}
+	sess.tunnelUpSystemProxy(ctx, tunneltest.New(tunnel.Status{Mode: tunnel.ModeUserspace, HTTPProxy: "127.0.0.1:5000"}))
+	sess.FollowSystemProxy(ctx, func() bool { return true })
+	if d.calls() != n {
+		t.Fatal("the desktop changed after the session ended")
 	}
 }
