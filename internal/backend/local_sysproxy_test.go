@@ -21,7 +21,8 @@ type memDesktop struct {
 	mu     sync.Mutex
 	values map[string]string
 	reads  int
-	writes int // SetPAC and Restore calls
+	writes int   // SetPAC and Restore calls
+	setErr error // SetPAC fails with it, changing nothing
 }
 
 func (d *memDesktop) Name() string { return "gnome" }
@@ -54,6 +55,9 @@ func (d *memDesktop) Read(context.Context) (sysproxy.Saved, error) {
 func (d *memDesktop) SetPAC(_ context.Context, url string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.setErr != nil {
+		return d.setErr
+	}
 	d.writes++
 	d.values["mode"], d.values["url"] = "auto", url
 	return nil
