@@ -66,3 +66,18 @@ func (d *Local) followSystemProxy(sess *session) {
 		sess.FollowSystemProxy(d.ctx, func() bool { return d.Settings().SystemProxy })
 	}
 }
+
+// SystemProxyProblem is why the running Mode urgence could not point the
+// person's proxy setting at its PAC (frontend.SystemProxyNoDesktop,
+// frontend.SystemProxySetFailed); "" when it did, when the setting is
+// off, or when Mode urgence is not on.
+func (d *Local) SystemProxyProblem() string {
+	d.mu.Lock()
+	sess := d.sess
+	active := sess != nil && sess.active
+	d.mu.Unlock()
+	if !active {
+		return ""
+	}
+	return sess.SystemProxyProblem()
+}

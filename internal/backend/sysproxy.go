@@ -13,8 +13,10 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"relais/internal/frontend"
 	"relais/internal/instance"
 	"relais/internal/store"
 	"relais/internal/sysproxy"
@@ -23,6 +25,18 @@ import (
 
 // SettingSystemProxy is the user's setting ("true"/"false"; default off).
 const SettingSystemProxy = "system_proxy"
+
+// SettingSystemProxyProblem is the settings key that remembers why the
+// running Mode urgence could not point the person's proxy setting: a
+// problem code (SystemProxyNoDesktop, SystemProxySetFailed), never the
+// raw error, which goes to the timeline. "" or absent: none.
+const SettingSystemProxyProblem = "system_proxy.problem"
+
+// The problems of pointing the setting (SystemProxyStatus.Problem).
+const (
+	SystemProxyNoDesktop = frontend.SystemProxyNoDesktop
+	SystemProxySetFailed = frontend.SystemProxySetFailed
+)
 
 // systemProxyTimeout bounds pointing or restoring every desktop.
 const systemProxyTimeout = 20 * time.Second
@@ -72,6 +86,7 @@ func PACURL(httpProxy string) string { return "http://" + httpProxy + tunnel.PAC
 // holds the tunnel lock: no Mode urgence of this store is running. It
 // reports whether there was anything to put back.
 func (m *Machine) RecoverSystemProxy(ctx context.Context) bool {
+	m.setSystemProxyProblem("") // a Mode urgence that did not end left it
 	saved, err := m.DB.SavedSystemProxy(ctx)
 	if err != nil {
 		m.logSystemProxy(msgSystemProxyNotBack + err.Error())
@@ -89,6 +104,7 @@ func (m *Machine) RecoverSystemProxy(ctx context.Context) bool {
 func (m *Machine) putBackSystemProxy(ctx context.Context, mgr *sysproxy.Manager, msg string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), systemProxyTimeout)
 	defer cancel()
+	m.setSystemProxyProblem("")
 	ok, err := mgr.Restore(ctx)
 	switch {
 	case err != nil:
@@ -99,24 +115,37 @@ func (m *Machine) putBackSystemProxy(ctx context.Context, mgr *sysproxy.Manager,
 }
 
 // pointSystemProxy points mgr's desktops at the PAC of the tunnel st
-// describes. A failure is a warning in the timeline, never a failed Mode
-// urgence.
-func (m *Machine) pointSystemProxy(ctx context.Context, mgr *sysproxy.Manager, st tunnel.Status) {
+// describes. A failure is a warning in the timeline (the raw error) and a
+// problem code in the store, never a failed Mode urgence; it returns the
+// code, "" when pointed (or nothing to point: the system tunnel).
+func (m *Machine) pointSystemProxy(ctx context.Context, mgr *sysproxy.Manager, st tunnel.Status) string {
+	problem := m.pointSystemProxyOnce(ctx, mgr, st)
+	m.setSystemProxyProblem(problem)
+	return problem
+}
+
+func (m *Machine) pointSystemProxyOnce(ctx context.Context, mgr *sysproxy.Manager, st tunnel.Status) string {
 	if st.Mode != tunnel.ModeUserspace || st.HTTPProxy == "" {
-		return // the system tunnel's routes carry every program already
+		return "" // the system tunnel's routes carry every program already
 	}
 	if len(mgr.Desktops) == 0 {
 		m.logSystemProxy(msgSystemProxyFailed + "no desktop proxy setting found in this session")
-		return
+		return SystemProxyNoDesktop
 	}
 	ctx, cancel := context.WithTimeout(ctx, systemProxyTimeout)
 	defer cancel()
 	url := PACURL(st.HTTPProxy)
 	if err := mgr.Apply(ctx, url); err != nil {
 		m.logSystemProxy(msgSystemProxyFailed + err.Error())
-		return
+		return SystemProxySetFailed
 	}
 	m.logSystemProxy(msgSystemProxyPointed + url)
+	return ""
+}
+
+// setSystemProxyProblem records the problem code ("": none) in m's store.
+func (m *Machine) setSystemProxyProblem(code string) {
+	_ = m.DB.SetSetting(context.Background(), SettingSystemProxyProblem, code)
 }
 
 func (m *Machine) logSystemProxy(msg string) {
@@ -144,6 +173,18 @@ type sessionSystemProxy struct {
 	mgr     *sysproxy.Manager // its desktops found once; nil until needed
 	cur     tunnel.Tunnel     // the tunnel the session brought up last
 	stopped bool              // the session has ended: nothing changes any more
+	// problem is why the setting could not be pointed now (a problem
+	// code; "" when pointed, off or not yet tried), read without mu: a
+	// front end asks while pointing may take its time.
+	problem atomic.Value // string
+}
+
+// SystemProxyProblem is why the running session could not point the
+// person's proxy setting at its PAC: SystemProxyNoDesktop,
+// SystemProxySetFailed, or "" (pointed, off, or ended).
+func (s *Session) SystemProxyProblem() string {
+	p, _ := s.sysproxy.problem.Load().(string)
+	return p
 }
 
 // manager is the session's manager of the setting, made on first use.
@@ -174,7 +215,7 @@ func (s *Session) tunnelUpSystemProxy(ctx context.Context, t tunnel.Tunnel) {
 	defer sp.mu.Unlock()
 	sp.cur = t
 	if sp.on && !sp.stopped {
-		s.m.pointSystemProxy(ctx, sp.manager(s.m), t.Status())
+		sp.problem.Store(s.m.pointSystemProxy(ctx, sp.manager(s.m), t.Status()))
 	}
 }
 
@@ -196,8 +237,9 @@ func (s *Session) FollowSystemProxy(ctx context.Context, want func() bool) {
 	sp.on = on
 	switch {
 	case on && sp.cur != nil:
-		s.m.pointSystemProxy(ctx, sp.manager(s.m), sp.cur.Status())
+		sp.problem.Store(s.m.pointSystemProxy(ctx, sp.manager(s.m), sp.cur.Status()))
 	case !on:
+		sp.problem.Store("")
 		s.m.putBackSystemProxy(ctx, sp.manager(s.m), msgSystemProxyBack)
 	}
 }
@@ -209,8 +251,10 @@ func (s *Session) stopSystemProxy() {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	sp.stopped = true
+	sp.problem.Store("")
 	if !sp.on { // the setting is off: restore only what a session left
 		if saved, err := s.m.DB.SavedSystemProxy(context.Background()); err != nil || len(saved) == 0 {
+			s.m.setSystemProxyProblem("")
 			return
 		}
 	}
@@ -223,8 +267,13 @@ type SystemProxyStatus struct {
 	Locked bool // the organisation's managed configuration fixes it
 	// State: SystemProxyOff, SystemProxyPointed (the person's setting
 	// points at the PAC now: saved values wait in the store) or
-	// SystemProxyRestored (on, and the person's own values are in place).
+	// SystemProxyRestored (on, and the person's own values are in place),
+	// or SystemProxyFailed (on, and the running Mode urgence could not
+	// point the setting: the person's programs do not follow Relais).
 	State string
+	// Problem is why, when State is SystemProxyFailed:
+	// SystemProxyNoDesktop or SystemProxySetFailed; "" otherwise.
+	Problem string
 }
 
 // The states of SystemProxyStatus.
@@ -232,12 +281,17 @@ const (
 	SystemProxyOff      = "off"
 	SystemProxyPointed  = "pointed"
 	SystemProxyRestored = "restored"
+	SystemProxyFailed   = "failed"
 )
 
 // systemProxyStatus is the state of the proxy setting for the store m
 // reads now, the setting read before (on, locked).
 func (m *Machine) systemProxyStatus(ctx context.Context, on, locked bool) SystemProxyStatus {
 	st := SystemProxyStatus{On: on, Locked: locked, State: SystemProxyOff}
+	if p := m.systemProxyProblem(ctx); on && p != "" {
+		st.State, st.Problem = SystemProxyFailed, p
+		return st
+	}
 	saved, err := m.DB.SavedSystemProxy(ctx)
 	switch {
 	case err == nil && len(saved) > 0, err != nil && !errors.Is(err, store.ErrNotFound):
@@ -246,4 +300,18 @@ func (m *Machine) systemProxyStatus(ctx context.Context, on, locked bool) System
 		st.State = SystemProxyRestored
 	}
 	return st
+}
+
+// systemProxyProblem is the problem code the store keeps while a Mode
+// urgence of it runs (a fresh live record); "" otherwise: one that did
+// not end left it, and it says nothing of now.
+func (m *Machine) systemProxyProblem(ctx context.Context) string {
+	p, err := m.DB.Setting(ctx, SettingSystemProxyProblem)
+	if err != nil || (p != SystemProxyNoDesktop && p != SystemProxySetFailed) {
+		return ""
+	}
+	if _, live := ReadLive(ctx, m.DB, m.Env.Now); !live {
+		return ""
+	}
+	return p
 }

@@ -28,6 +28,18 @@ const (
 	ModeSystem    = "system"
 )
 
+// Why Mode urgence could not point the person's proxy setting at Relais
+// (Backend.SystemProxyProblem; the backend's store and `relais status`
+// use the same codes).
+const (
+	// SystemProxyNoDesktop: no desktop proxy setting (GNOME, KDE,
+	// Windows) was found in this session.
+	SystemProxyNoDesktop = "no_desktop"
+	// SystemProxySetFailed: the desktop's setting could not be read,
+	// saved or changed.
+	SystemProxySetFailed = "set_failed"
+)
+
 // Languages, as the setting stores them.
 const (
 	LanguageAuto = "auto"
@@ -117,6 +129,11 @@ type Backend interface {
 	SetLanguage(lang string)
 	// Demo reports whether this is the embedded demo office.
 	Demo() bool
+	// SystemProxyProblem is why the running Mode urgence could not point
+	// the person's proxy setting at Relais (SystemProxyNoDesktop,
+	// SystemProxySetFailed): their programs do not follow it. "" when it
+	// did, when the setting is off, or when Mode urgence is not on.
+	SystemProxyProblem() string
 	// Close stops Mode urgence and releases everything. May block. It is
 	// safe to call more than once: every call returns once all is
 	// released, even while another call is under way.

@@ -55,6 +55,7 @@ type Backend struct {
 	Locked       frontend.Locks        // Locks; SaveSettings refuses a locked change
 	Ident        frontend.Identity     // Identity; GenerateKey, ImportConf and DeleteKey replace it
 	IsDemo       bool                  // Demo
+	ProxyProblem string                // SystemProxyProblem
 	StartErr     error                 // Start fails with it (and stays inactive)
 	OpenErr      error                 // OpenLink fails with it
 	ImportErr    error                 // ImportConf fails with it
@@ -277,6 +278,13 @@ func (f *Backend) Demo() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.IsDemo
+}
+
+// SystemProxyProblem returns ProxyProblem.
+func (f *Backend) SystemProxyProblem() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ProxyProblem
 }
 
 // Close does nothing: the fake holds nothing to release.
