@@ -203,11 +203,14 @@ type statusJSON struct {
 
 // systemProxyJSON is the person's proxy setting during Mode urgence:
 // State "off" (the setting is off), "pointed" (pointed at the PAC now),
-// "restored" (on, and the person's own values are in place).
+// "restored" (on, and the person's own values are in place), "failed"
+// (on, and the running Mode urgence could not point it: Problem says why,
+// "no_desktop" or "set_failed").
 type systemProxyJSON struct {
-	State  string `json:"state"`
-	On     bool   `json:"on"`
-	Locked bool   `json:"locked"`
+	State   string `json:"state"`
+	Problem string `json:"problem,omitempty"`
+	On      bool   `json:"on"`
+	Locked  bool   `json:"locked"`
 }
 
 // statusAppJSON is an app as the last recorded report left it.
@@ -297,7 +300,8 @@ func cmdStatus(ctx context.Context, r *run, args []string) int {
 	r.canEnrol = m.EnrolPlan(ctx).URL != ""
 	doc := statusJSON{Demo: st.Demo, DiskFull: st.DiskFull, Checks: []statusCheckJSON{}, Apps: []statusAppJSON{}, notices: st.Notices}
 	doc.Notices, doc.Maintenance, doc.NoticesSync = noticesDoc(st.Notices)
-	doc.SystemProxy = systemProxyJSON{State: st.SystemProxy.State, On: st.SystemProxy.On, Locked: st.SystemProxy.Locked}
+	sp := st.SystemProxy
+	doc.SystemProxy = systemProxyJSON{State: sp.State, Problem: sp.Problem, On: sp.On, Locked: sp.Locked}
 	if l := st.Live; l != nil {
 		t := &tunnelStateJSON{tunnelJSON: tunnelDoc(l.Tunnel()), PID: l.PID, UpdatedAt: l.UpdatedAt, Stale: l.Stale != backend.LiveFresh, StaleReason: string(l.Stale)}
 		if age := t.HandshakeAge(r.Now()); age >= 0 {
@@ -381,6 +385,9 @@ func (r *run) printStatus(doc statusJSON, sigErr error) {
 	}
 	if sp := doc.SystemProxy; sp.State != backend.SystemProxyOff || sp.Locked {
 		r.out("cli.status.system_proxy." + sp.State)
+		if sp.Problem != "" {
+			r.out("cli.status.system_proxy.problem." + sp.Problem)
+		}
 		if sp.Locked {
 			r.out("cli.status.system_proxy.managed")
 		}
