@@ -37,6 +37,7 @@ type home struct {
 	drillGo  *widget.Button    // the banner of an open drill window: to the Exercices tab
 	setupGo  *widget.Button    // to Réglages, when the device is not set up
 	portalGo *widget.Button    // behind a captive portal: opens its login page in the desktop's browser
+	sysProxy *widget.Label     // the programs' proxy setting could not be pointed at Relais (home_sysproxy.go)
 	enrol    *enrolPanel       // "Enrôler ce poste", when the device can enrol (enrol.go)
 	links    *linkList         // the emergency links, compact (links.go)
 	notices  *noticeBanner     // the organisation's notices (notices.go)
@@ -86,6 +87,7 @@ func newHome(u *ui) *home {
 		drillGo:  &widget.Button{Icon: theme.DocumentIcon(), Importance: widget.WarningImportance},
 		setupGo:  &widget.Button{Icon: theme.SettingsIcon()},
 		portalGo: &widget.Button{Icon: theme.ComputerIcon(), Importance: widget.WarningImportance},
+		sysProxy: &widget.Label{Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance},
 	}
 }
 
@@ -116,6 +118,7 @@ func (h *home) content() fyne.CanvasObject {
 		h.enrol.box,
 		h.problems,
 		container.NewCenter(h.portalGo),
+		h.sysProxy,
 		h.failure,
 		h.tto,
 		h.steps,
@@ -244,6 +247,7 @@ func (h *home) refresh() {
 		failure = tr("app.home.start_failed", pr)
 	}
 	h.refreshPortal(on)
+	h.refreshSystemProxy(on)
 	showText(h.failure, failure)
 	if setup && h.onOpenSettings != nil && (h.enrol == nil || !h.enrol.offered()) {
 		h.setupGo.SetText(tr("app.identity.home.open_settings"))
