@@ -248,6 +248,39 @@ func systemProxySession(t *testing.T) {
 		t.Error("the timeline does not say the proxy was pointed and restored")
 	}
 
+	// KDE's setting cannot be read (kioslaverc is a directory): while
+	// Mode urgence runs, relais status says the pointing failed, and the
+	// end of Mode urgence clears it.
+	if err := os.Rename(kioslaverc, kioslaverc+".kept"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(kioslaverc, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	up, _ = m.startUp(keyEnv, "--mode", "userspace")
+	waitFor(t, "relais status: failed", func() bool { return systemProxyState(t, m) == backend.SystemProxyFailed })
+	if r := m.run("status", "--json"); !strings.Contains(r.stdout, `"problem":"set_failed"`) && !strings.Contains(r.stdout, `"problem": "set_failed"`) {
+		t.Fatalf("status --json during a failed pointing:\n%s", r.stdout)
+	}
+	if !hasTimeline(t, mainDB, "warning: system proxy not pointed at the PAC: sysproxy: kde: read:") {
+		t.Error("the timeline lost the raw error")
+	}
+	if code := up.stop(t); code != ExitOK {
+		t.Fatalf("relais up exited %d:\n%s", code, up.stderr)
+	}
+	if st := systemProxyState(t, m); st != backend.SystemProxyRestored {
+		t.Fatalf("status after the failed Mode urgence: %s", st)
+	}
+	if after := dconfDump(t); after != before {
+		t.Fatalf("after the failed Mode urgence dconf holds\n%s\nwant exactly\n%s", after, before)
+	}
+	if err := os.Remove(kioslaverc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(kioslaverc+".kept", kioslaverc); err != nil {
+		t.Fatal(err)
+	}
+
 	// Killed: the setting stays pointed at a dead PAC until the next
 	// start, which puts it back even with the setting now off.
 	up, _ = m.startUp(keyEnv, "--mode", "userspace")
