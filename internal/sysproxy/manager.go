@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 )
 
@@ -19,8 +20,12 @@ type Manager struct {
 // changed. A desktop whose values are saved already (a tunnel that came
 // up again in the same Mode urgence) is pointed at url again without
 // being read: what is saved stays the person's own values, never a PAC
-// of Relais. A desktop that cannot be read is left alone. The error
-// joins every desktop's failure; the others are applied.
+// of Relais. A desktop that cannot be read is left alone, and so is one
+// already pointed at another Relais' PAC (a second Mode urgence of the
+// same person with another store, `relais demo` beside the app): saving
+// that PAC as the person's value would leave them on a dead PAC after
+// both have stopped; the first one's restore gives their values back.
+// The error joins every desktop's failure; the others are applied.
 func (m *Manager) Apply(ctx context.Context, url string) error {
 	saved, err := m.Store.SavedSystemProxy(ctx)
 	if err != nil {
@@ -37,6 +42,9 @@ func (m *Manager) Apply(ctx context.Context, url string) error {
 		s, err := d.Read(ctx)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("sysproxy: %s: read: %w", d.Name(), err))
+			continue
+		}
+		if pointedByRelais(s) {
 			continue
 		}
 		s.Desktop = d.Name()
@@ -99,4 +107,23 @@ func (m *Manager) Restore(ctx context.Context) (bool, error) {
 // It reports whether there were any.
 func (m *Manager) Recover(ctx context.Context) (bool, error) {
 	return m.Restore(ctx)
+}
+
+// relaisPAC matches a PAC URL of a Relais userspace tunnel (its HTTP proxy
+// on loopback, PACPath), in any desktop's textual form of the value
+// (GVariant quotes, the registry's text).
+var relaisPAC = regexp.MustCompile(`https?://(127\.[0-9]+\.[0-9]+\.[0-9]+|\[::1\]|localhost):[0-9]+/proxy\.pac($|[^A-Za-z0-9./_-])`)
+
+// isRelaisPAC says whether v points at a Relais tunnel's PAC file.
+func isRelaisPAC(v string) bool { return relaisPAC.MatchString(v) }
+
+// pointedByRelais says whether a desktop's values, as read, already point
+// at a Relais tunnel's PAC.
+func pointedByRelais(s Saved) bool {
+	for _, v := range s.Values {
+		if isRelaisPAC(v) {
+			return true
+		}
+	}
+	return false
 }

@@ -201,3 +201,53 @@ func TestRestoreKeepsWhatItCannotRestore(t *testing.T) {
 		t.Fatalf("kept %+v, want kde's values only", st.saved)
 	}
 }
+
+// Two Mode urgence of one person at once (the app's and `relais demo`,
+// each with its own store): the second finds the setting pointed at the
+// first one's PAC. It must not save that PAC as the person's own value —
+// its restore would then leave the person on a dead PAC — and leaves the
+// setting to the first, whose restore gives the person's values back.
+func TestApplyLeavesAnotherRelaisPAC(t *testing.T) {
+	ctx := context.Background()
+	first, g, k, _, _ := setup()
+	second := &Manager{Store: &fakeStore{log: &[]string{}}, Desktops: first.Desktops}
+	if err := first.Apply(ctx, "http://127.0.0.1:1/proxy.pac"); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Apply(ctx, "http://127.0.0.1:2/proxy.pac"); err != nil {
+		t.Fatal(err)
+	}
+	if g.values["url"] != "http://127.0.0.1:1/proxy.pac" {
+		t.Fatalf("the second Mode urgence took the setting over: %v", g.values)
+	}
+	if saved, _ := second.Store.SavedSystemProxy(ctx); len(saved) != 0 {
+		t.Fatalf("the second saved another Relais' PAC as the person's values: %+v", saved)
+	}
+	for _, m := range []*Manager{first, second} {
+		if _, err := m.Restore(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(g.values, map[string]string{"mode": "'manual'"}) || len(k.values) != 0 {
+		t.Fatalf("the person's values are not back: %v %v", g.values, k.values)
+	}
+}
+
+func TestIsRelaisPAC(t *testing.T) {
+	for v, want := range map[string]bool{
+		"http://127.0.0.1:41234/proxy.pac":          true,
+		"'http://127.0.0.1:41234/proxy.pac'":        true,
+		"http://[::1]:8080/proxy.pac":               true,
+		"REG_SZ:http://127.0.0.1:5/proxy.pac":       true,
+		"http://localhost:8080/proxy.pac":           true,
+		"http://proxy.example.org/proxy.pac":        false,
+		"http://127.0.0.1:41234/wpad.dat":           false,
+		"'manual'":                                  false,
+		"":                                          false,
+		"http://127.0.0.1:41234/proxy.pac.evil.org": false,
+	} {
+		if got := isRelaisPAC(v); got != want {
+			t.Errorf("isRelaisPAC(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
