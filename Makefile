@@ -140,10 +140,10 @@ FUZZ_TARGETS := ./internal/profile/:FuzzParse ./internal/profile/:FuzzSplitCondi
                 ./internal/wgconf/:FuzzParse ./internal/autostart/:FuzzExecArg \
                 ./internal/drills/:FuzzParseReport ./internal/diag/:FuzzOpen ./internal/redact/:FuzzText ./internal/redact/:FuzzURL \
                 ./internal/diag/:FuzzAnonymise ./internal/diag/:FuzzParseProcRoute ./internal/diag/:FuzzParseIPv6Route \
-                ./internal/diag/:FuzzParseResolvConf ./internal/diag/:FuzzParseOSRelease ./internal/diag/:FuzzParseUptime \
+                ./internal/resolvconf/:FuzzParse ./internal/diag/:FuzzParseOSRelease ./internal/diag/:FuzzParseUptime \
                 ./internal/server/config/:FuzzParse ./internal/casecode/:FuzzValid ./internal/notices/:FuzzParse \
                 ./internal/sysproxy/:FuzzKioslaverc ./internal/sysproxy/:FuzzGVariantString \
-                ./internal/sysproxy/:FuzzParseRegValue ./internal/helper/:FuzzResolvConfServers
+                ./internal/sysproxy/:FuzzParseRegValue
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"relais/internal/diag/bundle"
+	"relais/internal/resolvconf"
 )
 
 func (s *sources) interfaceFacts(ctx context.Context) (any, error) {
@@ -241,32 +242,8 @@ func (s *sources) resolvConf(context.Context) (any, error) {
 	return parseResolvConf(b), nil
 }
 
-// parseResolvConf reads resolv.conf(5): nameserver, search (or domain)
-// and options lines; comments (# or ;) and anything else skipped.
-func parseResolvConf(b []byte) bundle.ResolvConf {
-	rc := bundle.ResolvConf{Nameservers: []string{}}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 64<<10)
-	for sc.Scan() {
-		line := sc.Text()
-		if i := strings.IndexAny(line, "#;"); i >= 0 {
-			line = line[:i]
-		}
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		switch f[0] {
-		case "nameserver":
-			rc.Nameservers = append(rc.Nameservers, f[1])
-		case "search", "domain":
-			rc.Search = f[1:] // the last one wins, as in the resolver
-		case "options":
-			rc.Options = append(rc.Options, f[1:]...)
-		}
-	}
-	return rc
-}
+// parseResolvConf is resolv.conf(5) as the bundle keeps it.
+func parseResolvConf(b []byte) bundle.ResolvConf { return bundle.ResolvConf(resolvconf.Parse(b)) }
 
 // resolvectl is `resolvectl status`, where systemd-resolved runs.
 func (s *sources) resolvectl(ctx context.Context) (any, error) {

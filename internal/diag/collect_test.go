@@ -198,18 +198,6 @@ func FuzzParseIPv6Route(f *testing.F) {
 	})
 }
 
-func FuzzParseResolvConf(f *testing.F) {
-	f.Add([]byte("nameserver 10.0.0.1\nsearch a.example b.example\noptions edns0\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		rc := parseResolvConf(b)
-		for _, n := range rc.Nameservers {
-			if n == "" || strings.ContainsAny(n, " \t\n#;") {
-				t.Fatalf("nameserver %q", n)
-			}
-		}
-	})
-}
-
 func FuzzParseOSRelease(f *testing.F) {
 	f.Add([]byte("NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nPRETTY_NAME='x'\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {

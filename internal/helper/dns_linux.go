@@ -100,19 +100,3 @@ func restoreResolvConf(ds *dnsState) error {
 	}
 	return os.WriteFile(ds.Path, ds.Backup, 0o644)
 }
-
-// resolvConfServers is the nameserver addresses of a resolv.conf, in
-// order; lines that are not one are skipped.
-func resolvConfServers(b []byte) []netip.Addr {
-	var out []netip.Addr
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || f[0] != "nameserver" {
-			continue
-		}
-		if a, err := netip.ParseAddr(f[1]); err == nil {
-			out = append(out, a.Unmap())
-		}
-	}
-	return out
-}

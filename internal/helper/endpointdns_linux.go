@@ -12,6 +12,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/vishvananda/netlink"
+
+	"relais/internal/resolvconf"
 )
 
 // The gateway's name is resolved again while the tunnel is up, and must be
@@ -103,9 +105,9 @@ func previousServers(ds *dnsState) []netip.Addr {
 		if err != nil {
 			return nil
 		}
-		return resolvConfServers(b)
+		return resolvconf.Parse(b).Servers()
 	}
-	return resolvConfServers(ds.Backup)
+	return resolvconf.Parse(ds.Backup).Servers()
 }
 
 // serversResolver is Go's resolver (the hosts file, then DNS) asking the

@@ -12,28 +12,6 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-func TestResolvConfServers(t *testing.T) {
-	conf := "# comment\nsearch corp.example\nnameserver 192.168.1.1\nnameserver  fe80::1%eth0\nnameserver bad\nnameserver\noptions edns0\n nameserver 9.9.9.9 # x\n"
-	got := resolvConfServers([]byte(conf))
-	want := []netip.Addr{netip.MustParseAddr("192.168.1.1"), netip.MustParseAddr("fe80::1%eth0"), netip.MustParseAddr("9.9.9.9")}
-	if !slices.Equal(got, want) {
-		t.Errorf("servers %v, want %v", got, want)
-	}
-}
-
-func FuzzResolvConfServers(f *testing.F) {
-	f.Add([]byte("nameserver 10.0.0.1\n"))
-	f.Add([]byte("nameserver ::ffff:10.0.0.1\nnameserver fe80::1%lo\n"))
-	f.Add([]byte("nameserver\tnameserver 1.2.3.4\r\n#nameserver 5.6.7.8\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, a := range resolvConfServers(b) {
-			if !a.IsValid() || a.Is4In6() {
-				t.Errorf("server %v from %q", a, b)
-			}
-		}
-	})
-}
-
 // The servers of the resolv.conf the helper replaced, a plain file or
 // the file a symlink pointed at.
 func TestPreviousServers(t *testing.T) {
