@@ -110,15 +110,9 @@ func TestLocalSystemProxyFollowsSettingDemo(t *testing.T) {
 func TestLocalSystemProxyFollowsSettingSystemMode(t *testing.T) {
 	t.Parallel()
 	env, d := sysproxyMachine(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	tun := tunneltest.New(tunnel.Status{Mode: tunnel.ModeSystem, LastHandshake: time.Now()})
 	env.Seams.StartTunnel = func(context.Context, tunnel.Config) (tunnel.Tunnel, error) { return tun, nil }
-	b, err := Open(ctx, Options{Env: env, Lang: "fr"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	ctx, b := openLocal(t, env)
 	if err := b.Start(frontend.ModeSystem); err != nil {
 		t.Fatal(err)
 	}
@@ -141,13 +135,7 @@ func TestLocalSystemProxyFollowsSettingSystemMode(t *testing.T) {
 func TestLocalSystemProxyFollowsSettingConcurrently(t *testing.T) {
 	t.Parallel()
 	env, d := sysproxyMachine(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := Open(ctx, Options{Env: env, Lang: "fr"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	ctx, b := openLocal(t, env)
 	if err := b.Start(frontend.ModeUserspace); err != nil {
 		t.Fatal(err)
 	}

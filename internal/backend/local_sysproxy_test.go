@@ -84,6 +84,20 @@ func sysproxyMachine(t *testing.T) (Env, *memDesktop) {
 	return env, d
 }
 
+// openLocal opens the backend on env, in French, for the test: closed,
+// and its 30 s context cancelled, when the test ends.
+func openLocal(t *testing.T, env Env) (context.Context, *Local) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	b, err := Open(ctx, Options{Env: env, Lang: "fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return ctx, b
+}
+
 // calls is how many times the desktop was written (pointed or restored).
 func (d *memDesktop) calls() int {
 	d.mu.Lock()
@@ -110,13 +124,7 @@ func hasEvent(t *testing.T, db *store.DB, msg string) bool {
 func TestLocalSystemProxyOnOff(t *testing.T) {
 	t.Parallel()
 	env, d := sysproxyMachine(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := Open(ctx, Options{Env: env, Lang: "fr"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	ctx, b := openLocal(t, env)
 
 	// Off (the default): nothing read, nothing changed.
 	if b.Settings().SystemProxy || b.Locks().SystemProxy {

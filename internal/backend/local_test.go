@@ -67,13 +67,7 @@ func memMachine(t *testing.T) (Env, *tunneltest.Tunnel) {
 func TestLocalModeUrgenceLifecycle(t *testing.T) {
 	t.Parallel()
 	env, tun := memMachine(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := Open(ctx, Options{Env: env, Lang: "fr"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	ctx, b := openLocal(t, env)
 	if b.Demo() {
 		t.Fatal("an organisation's machine runs the demo office")
 	}
