@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -315,16 +314,12 @@ func (r *Roam) resolve(ctx context.Context, endpoint string) (netip.AddrPort, er
 // resolveAll is every address of host:port, the one to use first (an
 // IPv4 one) first; never empty without an error.
 func (r *Roam) resolveAll(ctx context.Context, endpoint string) ([]netip.AddrPort, error) {
-	host, port, err := net.SplitHostPort(endpoint)
+	host, pn, err := splitHostPort(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("tunnel: endpoint %q: %w", endpoint, err)
 	}
-	pn, err := strconv.ParseUint(port, 10, 16)
-	if err != nil {
-		return nil, fmt.Errorf("tunnel: endpoint %q: bad port", endpoint)
-	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		return []netip.AddrPort{netip.AddrPortFrom(a.Unmap(), uint16(pn))}, nil
+		return []netip.AddrPort{netip.AddrPortFrom(a.Unmap(), pn)}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, ResolveEndpointTimeout)
 	defer cancel()
@@ -339,7 +334,7 @@ func (r *Roam) resolveAll(ctx context.Context, endpoint string) ([]netip.AddrPor
 	// are common, and the handshake would just time out.
 	var v4, v6 []netip.AddrPort
 	for _, a := range addrs {
-		ap := netip.AddrPortFrom(a.Unmap(), uint16(pn))
+		ap := netip.AddrPortFrom(a.Unmap(), pn)
 		if ap.Addr().Is4() {
 			v4 = append(v4, ap)
 		} else {

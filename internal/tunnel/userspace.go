@@ -300,19 +300,15 @@ func (u *Userspace) Dial(ctx context.Context, network, address string) (net.Conn
 		ctx, cancel = context.WithTimeout(ctx, DefaultDialTimeout)
 		defer cancel()
 	}
-	host, portStr, err := net.SplitHostPort(address)
+	host, port, err := splitHostPort(address)
 	if err != nil {
 		return nil, fmt.Errorf("tunnel: dial %s: %w", address, err)
-	}
-	port, err := strconv.ParseUint(portStr, 10, 16)
-	if err != nil {
-		return nil, fmt.Errorf("tunnel: dial %s: bad port", address)
 	}
 	addrs, err := u.Resolve(ctx, host)
 	if err != nil {
 		return nil, err
 	}
-	return u.dialAddrs(ctx, network, address, addrs, uint16(port))
+	return u.dialAddrs(ctx, network, address, addrs, port)
 }
 
 // dialAddrs dials each of addrs (at port) in turn until one answers.
@@ -354,13 +350,9 @@ func (u *Userspace) proxyDial(ctx context.Context, network, address string) (net
 		ctx, cancel = context.WithTimeout(ctx, DefaultDialTimeout)
 		defer cancel()
 	}
-	host, portStr, err := net.SplitHostPort(address)
+	host, port, err := splitHostPort(address)
 	if err != nil {
 		return nil, fmt.Errorf("tunnel: dial %s: %w", address, err)
-	}
-	port, err := strconv.ParseUint(portStr, 10, 16)
-	if err != nil {
-		return nil, fmt.Errorf("tunnel: dial %s: bad port", address)
 	}
 	addrs, err := u.Resolve(ctx, host)
 	if err != nil {
@@ -370,7 +362,7 @@ func (u *Userspace) proxyDial(ctx context.Context, network, address string) (net
 	if len(inside) == 0 {
 		return nil, &OutsideError{Host: host, Addrs: addrs}
 	}
-	return u.dialAddrs(ctx, network, address, inside, uint16(port))
+	return u.dialAddrs(ctx, network, address, inside, port)
 }
 
 // Status reads the device's state (handshake, bytes, endpoint).
@@ -443,4 +435,18 @@ func (u *Userspace) Close() error {
 		}
 	})
 	return u.closeErr
+}
+
+// splitHostPort splits host:port, the port a number (a service name is
+// no port here).
+func splitHostPort(address string) (string, uint16, error) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return "", 0, errors.New("bad port")
+	}
+	return host, uint16(n), nil
 }
